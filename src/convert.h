@@ -1,0 +1,38 @@
+/* convert.h: decoded frame -> writable even-sized limited-range yuv420p output frame. */
+#ifndef EVCLIP_SRC_CONVERT_H
+#define EVCLIP_SRC_CONVERT_H
+
+#include <libavutil/frame.h>
+
+#include "src/draw.h"
+#include "src/overlay.h"
+
+typedef struct ConvertParams {
+    int in_width, in_height;
+    enum AVPixelFormat in_format;
+    enum AVColorRange in_range;
+    enum AVColorSpace in_space;
+    int out_width, out_height; /* 0 = input size rounded up to even */
+} ConvertParams;
+
+typedef struct Converter Converter;
+
+/* Returns 0, INVALID (unsupported input), NOMEM. */
+int converter_open(Converter **out, const ConvertParams *p);
+void converter_close(Converter **c);
+
+/* Output size (always even), YUV matrix of the output, and where source pixels land
+ * (the transform to apply to source-space boxes). */
+void converter_output(const Converter *c, int *width, int *height, enum AVColorSpace *space);
+enum DrawMatrix converter_matrix(const Converter *c);
+BoxTransform converter_transform(const Converter *c);
+
+/* Converts `in` (any size/format; the converter adapts when it changes mid-stream) into a new
+ * writable frame *out owned by the caller (pooled buffers). Copies pts. Returns 0 or NOMEM /
+ * INVALID. */
+int converter_run(Converter *c, const AVFrame *in, AVFrame **out);
+
+/* Wraps an AVFrame's planes as a DrawImage (yuv420p only). */
+DrawImage converter_draw_image(AVFrame *frame);
+
+#endif /* EVCLIP_SRC_CONVERT_H */

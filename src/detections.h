@@ -1,0 +1,90 @@
+/* detections.h: detection store, validation, per-frame lookup and the "hold" of sparse boxes. */
+#ifndef EVCLIP_SRC_DETECTIONS_H
+#define EVCLIP_SRC_DETECTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "evclip/evclip.h"
+
+/* A growable list of detections (labels point into the owning store's label pool). */
+typedef struct DetList {
+    EvclipDetection *items;
+    int count, capacity;
+} DetList;
+
+/* Appends a copy of *d. Returns 0 or EVCLIP_ERR_NOMEM. */
+int detlist_push(DetList *list, const EvclipDetection *d);
+void detlist_clear(DetList *list); /* count = 0, keeps memory */
+void detlist_free(DetList *list);
+
+/*
+ * Adds one detection to the store. `where` ("file:line" or NULL) prefixes messages.
+ * - label NULL, or frame_idx < 0 and ts < 0 (both absent): EVCLIP_ERR_INVALID (detail set).
+ * - nonsense box (NaN/inf coordinate, x2 <= x1 or y2 <= y1): not stored, counted in
+ *   stats.skipped, the first such reason kept for detections_skip_note(); returns 0.
+ * - NaN score is stored as EVCLIP_NONE.
+ * Labels are interned (one copy per distinct label). Invalidates the lookup index.
+ */
+int detections_add_checked(EvclipDetections *d, const EvclipDetection *det, const char *where);
+
+/* Counts skipped detections without storing them (e.g. a line whose bbox holds NaN),
+ * keeping the first reason. */
+void detections_note_skip(EvclipDetections *d, const char *where, const char *reason);
+
+/* "file:line: reason" of the first skipped detection, or "" when none. */
+const char *detections_skip_note(const EvclipDetections *d);
+
+/* Number of stored detections; used by readers to roll back a failed load. */
+size_t detections_count(const EvclipDetections *d);
+/* Drops detections added after the first `count` (and their skip counts are restored by the
+ * caller passing the old skipped value). */
+void detections_truncate(EvclipDetections *d, size_t count, int64_t skipped);
+
+/* Builds the sorted lookup index if detections were added since the last call.
+ * Call before lookups; not thread-safe with adds. Returns 0 or EVCLIP_ERR_NOMEM. */
+int detections_prepare(EvclipDetections *d);
+
+/* 1 when at least one stored detection is keyed by frame_idx (the renderer must then know the
+ * presentation index of each frame). */
+int detections_uses_frame_index(const EvclipDetections *d);
+
+/*
+ * Appends to `out` every detection keyed by frame_idx in [index_lo, index_hi) and every
+ * detection keyed by ts (frame_idx absent) with ts in [t_lo, t_hi). Order: by key, then by
+ * insertion. O(log n + matches); thread-safe after detections_prepare(). Returns the number
+ * appended or EVCLIP_ERR_NOMEM.
+ */
+int detections_lookup(const EvclipDetections *d, int64_t index_lo, int64_t index_hi,
+                      double t_lo, double t_hi, DetList *out);
+
+/*
+ * Time span [*lo, *hi) whose ts-keyed detections belong to the frame at `cur` (seconds): from
+ * the midpoint with the previous frame's time to the midpoint with the next one, so variable
+ * frame rates match the nearest frame exactly once. An unknown neighbour (NAN, e.g. the first
+ * or last frame) mirrors the other side; with both unknown, `nominal` (one frame duration) is
+ * centred on cur. Pass the span's index to detections_lookup() as [index, index + 1).
+ */
+void detections_frame_span(double prev, double cur, double next, double nominal,
+                           double *lo, double *hi);
+
+/*
+ * Hold of sparse detections. Each box drawn at frame time t stays visible on later frames up
+ * to t + hold seconds, unless superseded: a box with a track id by a newer box of the same
+ * track; a box without track id by any newer frame that has detections. hold = 0 shows each
+ * frame's own detections only.
+ */
+typedef struct HoldState {
+    double hold;     /* seconds */
+    DetList active;  /* boxes currently held */
+    double *seen;    /* frame time at which each active box was detected */
+    int seen_capacity;
+} HoldState;
+
+void hold_init(HoldState *h, double hold_seconds);
+/* Feeds the detections matched to the frame at `time` (times must not decrease) and replaces
+ * `visible` with the boxes to draw on it. Returns 0 or EVCLIP_ERR_NOMEM. */
+int hold_update(HoldState *h, double time, const DetList *matched, DetList *visible);
+void hold_free(HoldState *h);
+
+#endif /* EVCLIP_SRC_DETECTIONS_H */

@@ -1,0 +1,57 @@
+/* draw.h: primitives that paint straight into 8-bit planar YUV 4:2:0 images (no FFmpeg types). */
+#ifndef EVCLIP_SRC_DRAW_H
+#define EVCLIP_SRC_DRAW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* An 8-bit YUV 4:2:0 image: luma width x height, chroma ((width+1)/2) x ((height+1)/2). */
+typedef struct DrawImage {
+    uint8_t *plane[3];   /* Y, U (Cb), V (Cr) */
+    ptrdiff_t stride[3]; /* bytes per row of each plane */
+    int width, height;   /* luma size in pixels */
+} DrawImage;
+
+/* A colour already converted to the image's YUV space. */
+typedef struct DrawColor {
+    uint8_t y, u, v;
+} DrawColor;
+
+enum DrawMatrix {
+    DRAW_BT601 = 0,
+    DRAW_BT709 = 1,
+};
+
+/* Converts 8-bit sRGB-ish R, G, B to YUV with the given matrix; limited range (16-235/240)
+ * unless full_range. */
+DrawColor draw_color_from_rgb(uint8_t r, uint8_t g, uint8_t b, enum DrawMatrix matrix,
+                              int full_range);
+
+/* Rec. 601 or 709 luma (0..255, full-range scale) of an RGB colour: picks readable text colour. */
+int draw_rgb_luma(uint8_t r, uint8_t g, uint8_t b);
+
+/*
+ * Chroma rule for every primitive: a chroma sample is painted when any of the (up to) four luma
+ * pixels it covers is painted by the primitive, so thin lines keep their colour.
+ * Every primitive clips against the image; any coordinates (negative, huge) are safe.
+ */
+
+/* Fills the rectangle [x, x+w) x [y, y+h) opaquely. */
+void draw_fill_rect(DrawImage *img, int x, int y, int w, int h, DrawColor c);
+
+/* Blends the rectangle [x, x+w) x [y, y+h) towards c with alpha 0..255 (255 = opaque);
+ * used for translucent backgrounds. */
+void draw_blend_rect(DrawImage *img, int x, int y, int w, int h, DrawColor c, int alpha);
+
+/* Outlines the box [x1, x2) x [y1, y2) with lines `thickness` pixels wide drawn inward from the
+ * box edges (a box touching the frame edge stays fully visible). A box thinner than twice the
+ * thickness is filled. Does nothing when x2 <= x1 or y2 <= y1 or thickness < 1. */
+void draw_box_outline(DrawImage *img, int x1, int y1, int x2, int y2, int thickness,
+                      DrawColor c);
+
+/* Blends colour c through an 8-bit coverage mask (0 = transparent, 255 = opaque) whose top-left
+ * pixel lands at (x, y). Used for anti-aliased glyphs. */
+void draw_alpha_mask(DrawImage *img, int x, int y, const uint8_t *mask, int mask_w, int mask_h,
+                     ptrdiff_t mask_stride, DrawColor c);
+
+#endif /* EVCLIP_SRC_DRAW_H */

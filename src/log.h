@@ -1,0 +1,24 @@
+/* log.h: the library's logger; messages go to the settings' callback, never to stdio. */
+#ifndef EVCLIP_SRC_LOG_H
+#define EVCLIP_SRC_LOG_H
+
+#include "evclip/evclip.h"
+#include "src/error.h"
+
+typedef struct Logger {
+    EvclipLogCallback callback;
+    void *opaque;
+    int level;
+} Logger;
+
+/* Formats and delivers one message if `level` is enabled. `log` may be NULL (drops). */
+void ev_log(const Logger *log, int level, const char *fmt, ...) EV_PRINTF(3, 4);
+
+/* Routes FFmpeg's av_log output of the calling thread to `log` (NULL: back to dropping).
+ * Installed once per process; FFmpeg messages of other threads go to the last logger set. */
+void ev_log_capture_ffmpeg(const Logger *log);
+
+/* Forgets `log` (call before freeing it) so FFmpeg messages no longer reach it. */
+void ev_log_release(const Logger *log);
+
+#endif /* EVCLIP_SRC_LOG_H */

@@ -1,0 +1,39 @@
+/* mux.h: MP4 writing (faststart) into a temp file beside the output, published atomically. */
+#ifndef EVCLIP_SRC_MUX_H
+#define EVCLIP_SRC_MUX_H
+
+#include <libavformat/avformat.h>
+
+typedef struct Mux {
+    char *path;            /* final output path */
+    char *temp;            /* temp file in the same directory */
+    AVFormatContext *fmt;
+    int overwrite;
+    int started, committed;
+} Mux;
+
+/* Checks an output path without creating anything: directory exists, path is not a
+ * directory, and EXISTS when it exists and overwrite is off. */
+int mux_check(const char *path, int overwrite);
+
+/* Checks the output (directory exists, not a directory itself, EXISTS unless overwrite) and
+ * creates the temp file. Returns 0, INVALID, OUTPUT, EXISTS or NOMEM. */
+int mux_open(Mux **out, const char *path, int overwrite);
+
+/* Adds a stream; returns it or NULL (NOMEM recorded). */
+AVStream *mux_add_stream(Mux *m);
+
+/* Writes the header. Returns 0 or OUTPUT. */
+int mux_start(Mux *m);
+
+/* Writes one packet (time base of its stream; interleaved). Returns 0 or OUTPUT. */
+int mux_write(Mux *m, AVPacket *packet);
+
+/* Finishes the file (moov moved first), syncs it and moves it to the output path.
+ * Returns 0, OUTPUT or EXISTS (output appeared meanwhile and overwrite is off). */
+int mux_commit(Mux *m);
+
+/* Frees; an uncommitted temp file is removed. Sets *m to NULL; accepts &NULL. */
+void mux_close(Mux **m);
+
+#endif /* EVCLIP_SRC_MUX_H */

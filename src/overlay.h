@@ -1,0 +1,61 @@
+/* overlay.h: evidence styling: boxes, label chips, colours, title and timestamp on a frame. */
+#ifndef EVCLIP_SRC_OVERLAY_H
+#define EVCLIP_SRC_OVERLAY_H
+
+#include "evclip/evclip.h"
+#include "src/draw.h"
+
+/* Maps source-frame box coordinates to output pixels: out = in * scale + offset
+ * (identity: scale 1, offset 0; letterboxing in multi-source clips changes it). */
+typedef struct BoxTransform {
+    double scale_x, scale_y;
+    double offset_x, offset_y;
+} BoxTransform;
+
+typedef struct OverlayParams {
+    int width, height;       /* output frame size */
+    enum DrawMatrix matrix;  /* YUV matrix of the output */
+    int full_range;          /* 0 = limited range output (evclip's output is always limited) */
+    const char *font;        /* NULL = DejaVu Sans via fontconfig */
+    int thickness;           /* 0 = auto: max(2, round(height / 400)) */
+    int font_size;           /* 0 = auto: max(12, height / 40) */
+} OverlayParams;
+
+/* Per-frame styling state. Thread-safe for concurrent overlay_draw_* calls on distinct images. */
+typedef struct Overlay Overlay;
+
+/* Returns 0, EVCLIP_ERR_INVALID (size), EVCLIP_ERR_FONT or NOMEM. */
+int overlay_open(Overlay **out, const OverlayParams *p);
+void overlay_close(Overlay **o);
+
+/* Resolved line thickness and label font size in pixels. */
+int overlay_thickness(const Overlay *o);
+int overlay_font_size(const Overlay *o);
+
+/* Formats the chip text of d: "label #track score" (track and score only when present,
+ * score with two decimals), e.g. "car #7 0.64". Returns the snprintf length. */
+int overlay_format_label(const EvclipDetection *d, char *buf, size_t size);
+
+/* RGB colour of a detection: explicit color (given as BGR) > palette[track_id] >
+ * palette[hash(label)]. The palette is fixed and readable on video. */
+void overlay_detection_rgb(const EvclipDetection *d, uint8_t rgb[3]);
+
+/* Chip rectangle rect = {x, y, w, h} that overlay_draw_detections uses for label `text` on a box
+ * whose rounded, transformed top-left corner is (x1, y1): above the box, or inside its top when
+ * there is no room above, shifted left to stay inside the frame. */
+void overlay_chip_rect(Overlay *o, const char *text, int x1, int y1, int rect[4]);
+
+/* Draws each detection: box outline (transformed, rounded to pixels, clipped) and a filled chip
+ * in the box colour holding its label text (black or white, whichever reads better), placed
+ * above the box's top-left corner, or just inside the box top when there is no room above;
+ * the chip is shifted left to stay inside the frame. Returns the number of boxes drawn (boxes
+ * wholly outside the frame are not counted). */
+int overlay_draw_detections(Overlay *o, DrawImage *img, const EvclipDetection *dets, int n,
+                            const BoxTransform *t);
+
+/* Draws `title` (may be NULL) in the top-left corner and `timestamp` (may be NULL) in the
+ * bottom-left corner, white text on a translucent dark band. */
+void overlay_draw_captions(Overlay *o, DrawImage *img, const char *title,
+                           const char *timestamp);
+
+#endif /* EVCLIP_SRC_OVERLAY_H */

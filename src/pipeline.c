@@ -1,0 +1,216 @@
+/* pipeline.c: one clip's output chain: convert -> draw -> encode -> mux (+ audio) -> publish. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/audio.h"
+#include "src/convert.h"
+#include "src/encode.h"
+#include "src/error.h"
+#include "src/mux.h"
+#include "src/overlay.h"
+#include "src/pipeline.h"
+
+#define DURATION_SLOTS 256
+
+struct Pipeline {
+    EvclipRenderer *r;
+    Mux *mux;
+    Converter *conv;
+    Encoder *enc;
+    Overlay *overlay;
+    AudioOut *audio;
+    AVStream *video;
+    AVRational time_base;
+    int64_t frames, boxes;
+    int64_t end_pts; /* pts + duration of the latest frame */
+    int width, height;
+    /* Display durations of recently sent frames by pts: the encoder's packets (reordered,
+     * delayed) get them back so the MP4's last sample has its real duration. */
+    int64_t recent_pts[DURATION_SLOTS], recent_duration[DURATION_SLOTS];
+    unsigned recent_next;
+};
+
+static int open_converter(Pipeline *p, const PipelineParams *pp)
+{
+    ConvertParams cp = {
+        .in_width = pp->width, .in_height = pp->height, .in_format = pp->format,
+        .in_range = pp->range, .in_space = pp->space,
+        .out_width = pp->out_width, .out_height = pp->out_height,
+    };
+    return converter_open(&p->conv, &cp);
+}
+
+static int open_overlay(Pipeline *p)
+{
+    const EvclipSettings *s = &p->r->settings;
+    OverlayParams op = {
+        .width = p->width, .height = p->height, .matrix = converter_matrix(p->conv),
+        .full_range = 0, .font = s->font, .thickness = s->thickness, .font_size = s->font_size,
+    };
+    return overlay_open(&p->overlay, &op);
+}
+
+static int open_encoder(Pipeline *p, const PipelineParams *pp)
+{
+    const EvclipSettings *s = &p->r->settings;
+    enum AVColorSpace space;
+    int w, h;
+
+    converter_output(p->conv, &w, &h, &space);
+    EncoderConfig cfg = {
+        .name = s->encoder, .preset = s->preset, .crf = s->crf, .bitrate = s->bitrate,
+        .threads = s->threads, .width = w, .height = h, .time_base = pp->time_base,
+        .framerate = pp->framerate, .sample_aspect = pp->sample_aspect, .space = space,
+        .primaries = pp->primaries, .transfer = pp->transfer,
+        .global_header = !!(p->mux->fmt->oformat->flags & AVFMT_GLOBALHEADER),
+    };
+    int ret = encoder_open(&p->enc, &cfg, &p->r->log);
+    if (ret < 0)
+        return ret;
+    const AVCodecContext *ctx = encoder_context(p->enc);
+    if (avformat_query_codec(p->mux->fmt->oformat, ctx->codec_id, FF_COMPLIANCE_NORMAL) != 1)
+        return ev_error(EVCLIP_ERR_ENCODER, "encoder '%s' makes %s, which MP4 cannot carry",
+                        ctx->codec->name, avcodec_get_name(ctx->codec_id));
+    if (!(p->video = mux_add_stream(p->mux)))
+        return EVCLIP_ERR_NOMEM;
+    ret = avcodec_parameters_from_context(p->video->codecpar, ctx);
+    p->video->time_base = ctx->time_base;
+    p->video->avg_frame_rate = pp->framerate;
+    return ret < 0 ? ev_error(EVCLIP_ERR_NOMEM, "out of memory") : 0;
+}
+
+int pipeline_open(Pipeline **out, EvclipRenderer *r, const PipelineParams *pp)
+{
+    enum AVColorSpace space;
+    int ret;
+
+    *out = NULL;
+    Pipeline *p = calloc(1, sizeof(*p));
+    if (!p)
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    p->r = r;
+    p->time_base = pp->time_base;
+    if ((ret = mux_open(&p->mux, pp->output, r->settings.overwrite)) < 0 ||
+        (ret = open_converter(p, pp)) < 0)
+        goto fail;
+    converter_output(p->conv, &p->width, &p->height, &space);
+    if ((ret = open_overlay(p)) < 0 || (ret = open_encoder(p, pp)) < 0)
+        goto fail;
+    if (pp->audio && (ret = audio_open(&p->audio, pp->audio, p->mux, &r->log)) < 0)
+        goto fail;
+    if ((ret = mux_start(p->mux)) < 0)
+        goto fail;
+    ev_log(&r->log, EVCLIP_LOG_DEBUG, "output '%s': %s %dx%d%s", pp->output,
+           encoder_name(p->enc), p->width, p->height,
+           p->audio ? (audio_is_copy(p->audio) ? ", audio copied" : ", audio as AAC") : "");
+    *out = p;
+    return 0;
+fail:
+    pipeline_close(&p);
+    return ret;
+}
+
+void pipeline_close(Pipeline **pp)
+{
+    if (!pp || !*pp)
+        return;
+    Pipeline *p = *pp;
+    audio_close(&p->audio);
+    encoder_close(&p->enc);
+    overlay_close(&p->overlay);
+    converter_close(&p->conv);
+    mux_close(&p->mux);
+    free(p);
+    *pp = NULL;
+}
+
+BoxTransform pipeline_transform(const Pipeline *p)
+{
+    return converter_transform(p->conv);
+}
+
+int64_t pipeline_frames(const Pipeline *p)
+{
+    return p->frames;
+}
+
+static int write_video_packet(void *opaque, AVPacket *pkt)
+{
+    Pipeline *p = opaque;
+    if (pkt->duration <= 0) {
+        for (unsigned i = 0; i < DURATION_SLOTS; i++) {
+            if (p->recent_pts[i] == pkt->pts && p->recent_duration[i] > 0) {
+                pkt->duration = p->recent_duration[i];
+                break;
+            }
+        }
+    }
+    pkt->stream_index = p->video->index;
+    av_packet_rescale_ts(pkt, p->time_base, p->video->time_base);
+    return mux_write(p->mux, pkt);
+}
+
+int pipeline_video(Pipeline *p, const AVFrame *frame, int64_t pts, int64_t duration,
+                   const DetList *dets, const char *timestamp)
+{
+    const EvclipSettings *s = &p->r->settings;
+    AVFrame *out = NULL;
+    int ret;
+
+    if (renderer_cancelled(p->r))
+        return ev_error(EVCLIP_ERR_CANCELED, "render cancelled");
+    if ((ret = converter_run(p->conv, frame, &out)) < 0)
+        return ret;
+    DrawImage img = converter_draw_image(out);
+    BoxTransform t = converter_transform(p->conv);
+    if (dets && dets->count > 0)
+        p->boxes += overlay_draw_detections(p->overlay, &img, dets->items, dets->count, &t);
+    if (s->title || timestamp)
+        overlay_draw_captions(p->overlay, &img, s->title, timestamp);
+    out->pts = pts;
+#if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(57, 30, 100)
+    out->duration = duration;
+#else
+    out->pkt_duration = duration;
+#endif
+    p->recent_pts[p->recent_next % DURATION_SLOTS] = pts;
+    p->recent_duration[p->recent_next++ % DURATION_SLOTS] = duration;
+    out->pict_type = p->frames == 0 ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+    ret = encoder_encode(p->enc, out, write_video_packet, p);
+    av_frame_free(&out);
+    if (ret < 0)
+        return ret;
+    p->frames++;
+    if (pts + duration > p->end_pts)
+        p->end_pts = pts + duration;
+    return 0;
+}
+
+int pipeline_audio(Pipeline *p, const AVPacket *packet, int64_t start, int64_t end)
+{
+    return p->audio ? audio_write(p->audio, packet, start, end) : 0;
+}
+
+int pipeline_finish(Pipeline *p, EvclipResult *res)
+{
+    int ret;
+
+    if (p->frames == 0)
+        return ev_error(EVCLIP_ERR_WINDOW, "no video frame falls inside the window");
+    if ((ret = encoder_encode(p->enc, NULL, write_video_packet, p)) < 0)
+        return ret;
+    if (p->audio && (ret = audio_finish(p->audio)) < 0)
+        return ret;
+    if ((ret = mux_commit(p->mux)) < 0)
+        return ret;
+    if (res) {
+        res->frames = p->frames;
+        res->duration = p->end_pts * av_q2d(p->time_base);
+        res->boxes_drawn = p->boxes;
+        res->has_audio = p->audio != NULL;
+        res->width = p->width;
+        res->height = p->height;
+        snprintf(res->encoder, sizeof(res->encoder), "%s", encoder_name(p->enc));
+    }
+    return 0;
+}

@@ -1,0 +1,323 @@
+/* source.c: open and probe a video source, its timeline, accurate seeking and decoding. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libavutil/avutil.h>
+
+#include "src/error.h"
+#include "src/source.h"
+
+static int open_input(AVFormatContext **fmt, const char *path)
+{
+    int ret = avformat_open_input(fmt, path, NULL, NULL);
+    if (ret < 0)
+        return ev_error_av(ret, EVCLIP_ERR_INPUT, "input '%s'", path);
+    ret = avformat_find_stream_info(*fmt, NULL);
+    if (ret < 0) {
+        avformat_close_input(fmt);
+        return ev_error_av(ret, EVCLIP_ERR_INPUT, "input '%s': cannot read stream info", path);
+    }
+    return 0;
+}
+
+static AVStream *pick_stream(AVFormatContext *fmt, enum AVMediaType type, int related)
+{
+    int i = av_find_best_stream(fmt, type, -1, related, NULL, 0);
+    if (i >= 0 && !(fmt->streams[i]->disposition & AV_DISPOSITION_ATTACHED_PIC))
+        return fmt->streams[i];
+    for (unsigned j = 0; j < fmt->nb_streams; j++) {
+        AVStream *st = fmt->streams[j];
+        if (st->codecpar->codec_type == type && !(st->disposition & AV_DISPOSITION_ATTACHED_PIC))
+            return st;
+    }
+    return NULL;
+}
+
+static int open_decoder(Source *s, int threads)
+{
+    const AVCodec *codec = avcodec_find_decoder(s->video->codecpar->codec_id);
+    if (!codec)
+        return ev_error(EVCLIP_ERR_DECODE, "input '%s': no decoder for video codec '%s'",
+                        s->path, avcodec_get_name(s->video->codecpar->codec_id));
+    s->dec = avcodec_alloc_context3(codec);
+    if (!s->dec)
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    int ret = avcodec_parameters_to_context(s->dec, s->video->codecpar);
+    if (ret < 0)
+        return ev_error_av(ret, EVCLIP_ERR_DECODE, "input '%s': decoder setup", s->path);
+    s->dec->pkt_timebase = s->video->time_base;
+    s->dec->thread_count = threads;
+    ret = avcodec_open2(s->dec, codec, NULL);
+    if (ret < 0)
+        return ev_error_av(ret, EVCLIP_ERR_DECODE, "input '%s': cannot open %s decoder",
+                           s->path, codec->name);
+    return 0;
+}
+
+static void probe_timeline(Source *s)
+{
+    AVStream *v = s->video;
+    AVRational rate = v->avg_frame_rate.num > 0 ? v->avg_frame_rate : v->r_frame_rate;
+
+    s->frame_period = rate.num > 0 && rate.den > 0 ? av_q2d(av_inv_q(rate)) : 1.0 / 25;
+    s->origin = v->start_time != AV_NOPTS_VALUE ? v->start_time : 0;
+    s->duration = -1;
+    if (v->duration != AV_NOPTS_VALUE && v->duration > 0) {
+        s->duration = v->duration * av_q2d(v->time_base);
+    } else if (s->fmt->duration != AV_NOPTS_VALUE && s->fmt->duration > 0) {
+        double fmt_start = s->fmt->start_time != AV_NOPTS_VALUE
+                               ? s->fmt->start_time / (double)AV_TIME_BASE : 0;
+        double origin = s->origin * av_q2d(v->time_base);
+        s->duration = s->fmt->duration / (double)AV_TIME_BASE - (origin - fmt_start);
+    }
+}
+
+static void discard_other_streams(Source *s)
+{
+    for (unsigned i = 0; i < s->fmt->nb_streams; i++) {
+        AVStream *st = s->fmt->streams[i];
+        if (st != s->video && st != s->audio)
+            st->discard = AVDISCARD_ALL;
+    }
+}
+
+int source_open(Source **out, const char *path, int threads, const Logger *log)
+{
+    int ret;
+
+    *out = NULL;
+    if (!path || !*path)
+        return ev_error(EVCLIP_ERR_INVALID, "input path is empty");
+    Source *s = calloc(1, sizeof(*s));
+    if (!s || !(s->path = strdup(path)) || !(s->packet = av_packet_alloc()) ||
+        !(s->frame = av_frame_alloc())) {
+        source_close(&s);
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    }
+    s->log = log;
+    if ((ret = open_input(&s->fmt, path)) < 0)
+        goto fail;
+    s->video = pick_stream(s->fmt, AVMEDIA_TYPE_VIDEO, -1);
+    if (!s->video) {
+        ret = ev_error(EVCLIP_ERR_NO_VIDEO, "input '%s' has no video stream", path);
+        goto fail;
+    }
+    s->audio = pick_stream(s->fmt, AVMEDIA_TYPE_AUDIO, s->video->index);
+    if ((ret = open_decoder(s, threads)) < 0)
+        goto fail;
+    probe_timeline(s);
+    discard_other_streams(s);
+    ev_log(log, EVCLIP_LOG_DEBUG, "input '%s': %s %dx%d, %.3f s, %.3f fps%s", path,
+           avcodec_get_name(s->video->codecpar->codec_id), s->video->codecpar->width,
+           s->video->codecpar->height, s->duration, 1.0 / s->frame_period,
+           s->audio ? ", with audio" : "");
+    *out = s;
+    return 0;
+fail:
+    source_close(&s);
+    return ret;
+}
+
+void source_close(Source **ps)
+{
+    if (!ps || !*ps)
+        return;
+    Source *s = *ps;
+    avcodec_free_context(&s->dec);
+    avformat_close_input(&s->fmt);
+    av_packet_free(&s->packet);
+    av_frame_free(&s->frame);
+    free(s->index_pts);
+    free(s->path);
+    free(s);
+    *ps = NULL;
+}
+
+double source_time(const Source *s, int64_t pts)
+{
+    return (pts - s->origin) * av_q2d(s->video->time_base);
+}
+
+int64_t source_pts(const Source *s, double seconds)
+{
+    AVRational tb = s->video->time_base;
+    return s->origin + (int64_t)llround(seconds * tb.den / tb.num);
+}
+
+int source_seek(Source *s, double seconds)
+{
+    int64_t target = seconds <= 0 ? s->origin : source_pts(s, seconds);
+    int ret = av_seek_frame(s->fmt, s->video->index, target, AVSEEK_FLAG_BACKWARD);
+    if (ret < 0)
+        ret = avformat_seek_file(s->fmt, s->video->index, INT64_MIN, target, target, 0);
+    if (ret < 0)
+        return ev_error_av(ret, EVCLIP_ERR_INPUT, "input '%s': cannot seek to %.3f s",
+                           s->path, seconds);
+    avcodec_flush_buffers(s->dec);
+    s->demux_eof = s->decode_eof = 0;
+    return 0;
+}
+
+static int receive_frame(Source *s)
+{
+    int ret = avcodec_receive_frame(s->dec, s->frame);
+    if (ret == AVERROR(EAGAIN))
+        return 0;
+    if (ret == AVERROR_EOF) {
+        s->decode_eof = 1;
+        return SOURCE_END;
+    }
+    if (ret < 0)
+        return ev_error_av(ret, EVCLIP_ERR_DECODE, "input '%s': decoding", s->path);
+    s->frame->pts = s->frame->best_effort_timestamp;
+    s->frames_decoded++;
+    return SOURCE_FRAME;
+}
+
+static int send_video(Source *s)
+{
+    int ret = avcodec_send_packet(s->dec, s->packet);
+    av_packet_unref(s->packet);
+    if (ret == AVERROR_INVALIDDATA || ret == AVERROR(EINVAL)) {
+        if (s->corrupt_packets++ == 0)
+            ev_log(s->log, EVCLIP_LOG_WARNING, "input '%s': skipping corrupt video data",
+                   s->path);
+        return 0;
+    }
+    if (ret < 0 && ret != AVERROR_EOF)
+        return ev_error_av(ret, EVCLIP_ERR_DECODE, "input '%s': decoding", s->path);
+    return 0;
+}
+
+int source_next(Source *s, int want_audio)
+{
+    int ret;
+
+    av_packet_unref(s->packet);
+    for (;;) {
+        if (s->decode_eof)
+            return SOURCE_END;
+        if ((ret = receive_frame(s)) != 0)
+            return ret;
+        if (s->demux_eof)
+            continue; /* draining: receive_frame ends with SOURCE_END */
+        ret = av_read_frame(s->fmt, s->packet);
+        if (ret == AVERROR_EOF) {
+            s->demux_eof = 1;
+            avcodec_send_packet(s->dec, NULL);
+            continue;
+        }
+        if (ret < 0)
+            return ev_error_av(ret, EVCLIP_ERR_INPUT, "input '%s': reading", s->path);
+        if (s->packet->stream_index == s->video->index) {
+            if ((ret = send_video(s)) < 0)
+                return ret;
+        } else if (want_audio && s->audio && s->packet->stream_index == s->audio->index) {
+            return SOURCE_AUDIO;
+        } else {
+            av_packet_unref(s->packet);
+        }
+    }
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int push_pts(Source *s, int64_t pts, int64_t *capacity)
+{
+    if (s->index_count == *capacity) {
+        int64_t n = *capacity ? *capacity * 2 : 4096;
+        int64_t *p = realloc(s->index_pts, (size_t)n * sizeof(*p));
+        if (!p)
+            return ev_error(EVCLIP_ERR_NOMEM, "out of memory indexing '%s'", s->path);
+        s->index_pts = p;
+        *capacity = n;
+    }
+    s->index_pts[s->index_count++] = pts;
+    return 0;
+}
+
+static int scan_packets(Source *s, AVFormatContext *fmt, int64_t until_pts)
+{
+    AVPacket *pkt = av_packet_alloc();
+    int64_t capacity = 0, slack = source_pts(s, 2.0) - s->origin;
+    int ret = pkt ? 0 : ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+
+    s->index_count = 0;
+    while (ret == 0) {
+        int r = av_read_frame(fmt, pkt);
+        if (r == AVERROR_EOF)
+            break;
+        if (r < 0) {
+            ret = ev_error_av(r, EVCLIP_ERR_INPUT, "input '%s': indexing", s->path);
+            break;
+        }
+        if (pkt->stream_index == s->video->index) {
+            int64_t pts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+            int64_t order = pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pts - slack;
+            if (pts != AV_NOPTS_VALUE && !(pkt->flags & AV_PKT_FLAG_DISCARD))
+                ret = push_pts(s, pts, &capacity);
+            if (order != AV_NOPTS_VALUE && order > until_pts) {
+                av_packet_unref(pkt);
+                break; /* every later packet has pts >= dts > until_pts */
+            }
+        }
+        av_packet_unref(pkt);
+    }
+    av_packet_free(&pkt);
+    return ret;
+}
+
+int source_build_index(Source *s, int64_t until_pts)
+{
+    AVFormatContext *fmt = NULL;
+    int ret;
+
+    if (s->index_pts && s->index_until >= until_pts)
+        return 0;
+    if ((ret = open_input(&fmt, s->path)) < 0)
+        return ret;
+    if ((unsigned)s->video->index >= fmt->nb_streams) {
+        avformat_close_input(&fmt);
+        return ev_error(EVCLIP_ERR_INPUT, "input '%s' changed while indexing", s->path);
+    }
+    for (unsigned i = 0; i < fmt->nb_streams; i++)
+        if ((int)i != s->video->index)
+            fmt->streams[i]->discard = AVDISCARD_ALL;
+    ret = scan_packets(s, fmt, until_pts);
+    avformat_close_input(&fmt);
+    if (ret < 0)
+        return ret;
+    qsort(s->index_pts, (size_t)s->index_count, sizeof(*s->index_pts), cmp_i64);
+    s->index_until = until_pts;
+    return 0;
+}
+
+int64_t source_frame_index(const Source *s, int64_t pts)
+{
+    int64_t lo = 0, hi = s->index_count;
+
+    if (!s->index_pts || pts > s->index_until)
+        return -1;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (s->index_pts[mid] < pts)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    /* An exact match is the norm; otherwise take the nearest indexed frame. */
+    if (lo > 0 && (lo == s->index_count || pts - s->index_pts[lo - 1] < s->index_pts[lo] - pts))
+        lo--;
+    return lo < s->index_count ? lo : -1;
+}
+
+int64_t source_index_pts(const Source *s, int64_t i)
+{
+    if (!s->index_pts || i < 0 || i >= s->index_count)
+        return AV_NOPTS_VALUE;
+    return s->index_pts[i];
+}

@@ -1,0 +1,68 @@
+/* source.h: open and probe a video source, its timeline, accurate seeking and decoding. */
+#ifndef EVCLIP_SRC_SOURCE_H
+#define EVCLIP_SRC_SOURCE_H
+
+#include <stdint.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+
+#include "src/log.h"
+
+typedef struct Source {
+    char *path;
+    AVFormatContext *fmt;
+    AVCodecContext *dec;
+    AVStream *video;     /* the decoded video stream */
+    AVStream *audio;     /* best audio stream, or NULL */
+    int64_t origin;      /* video pts (stream time base) that is time 0 of this source */
+    double duration;     /* seconds of video from the origin; < 0 when unknown */
+    double frame_period; /* nominal seconds per frame (from the stream's rate) */
+    AVPacket *packet;
+    AVFrame *frame;
+    int demux_eof, decode_eof;
+    int64_t frames_decoded;
+    int64_t corrupt_packets;
+    int64_t *index_pts;  /* sorted pts of every video packet from the file start (see below) */
+    int64_t index_count;
+    int64_t index_until; /* pts up to which index_pts is complete */
+    const Logger *log;
+} Source;
+
+/* Opens and probes `path` (decoder ready, `threads` 0 = auto). Errors: INPUT (missing,
+ * unreadable, not media, truncated header), NO_VIDEO, DECODE (no decoder), NOMEM. */
+int source_open(Source **out, const char *path, int threads, const Logger *log);
+void source_close(Source **s);
+
+/* Seconds of source time of a video pts, and back. */
+double source_time(const Source *s, int64_t pts);
+int64_t source_pts(const Source *s, double seconds);
+
+/* Seeks so that decoding restarts at the keyframe at or before `seconds` (best effort; the
+ * caller checks the first frame and asks again for an earlier time if needed). Flushes the
+ * decoder. Returns 0 or INPUT when the source cannot seek. */
+int source_seek(Source *s, double seconds);
+
+enum SourceEvent {
+    SOURCE_FRAME = 1, /* s->frame holds the next video frame in presentation order */
+    SOURCE_AUDIO = 2, /* s->packet holds an audio packet of s->audio */
+    SOURCE_END = 3,   /* no more frames */
+};
+
+/* Produces the next event. The frame / packet stay valid until the next call. Corrupt packets
+ * are counted and skipped. Returns an event > 0 or a negative code (INPUT for read errors,
+ * DECODE). */
+int source_next(Source *s, int want_audio);
+
+/* Makes the presentation index of every frame with pts <= until_pts known by demuxing (not
+ * decoding) the video packets from the start of the file on a second handle. */
+int source_build_index(Source *s, int64_t until_pts);
+
+/* 0-based presentation index of the frame with this pts (valid after source_build_index
+ * covering it), or -1. */
+int64_t source_frame_index(const Source *s, int64_t pts);
+
+/* Pts of the frame with presentation index i, or AV_NOPTS_VALUE when not indexed. */
+int64_t source_index_pts(const Source *s, int64_t i);
+
+#endif /* EVCLIP_SRC_SOURCE_H */

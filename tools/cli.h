@@ -1,0 +1,66 @@
+/* cli.h: shared pieces of the evclip command line: logging, progress, signals, exit codes. */
+#ifndef EVCLIP_TOOLS_CLI_H
+#define EVCLIP_TOOLS_CLI_H
+
+#include <stdio.h>
+
+#include "evclip/evclip.h"
+
+/* Exit codes (documented in `evclip --help` and README.md). */
+enum CliExit {
+    EXIT_OK = 0,
+    EXIT_FAILURE_OTHER = 1, /* internal error, out of memory, unsupported */
+    EXIT_USAGE = 2,         /* bad command line */
+    EXIT_INPUT = 3,         /* input missing, unreadable, not a video, no video, decode error */
+    EXIT_DETECTIONS = 4,    /* detection log unreadable or malformed */
+    EXIT_WINDOW = 5,        /* window empty or outside the video */
+    EXIT_OUTPUT = 6,        /* output directory missing, output exists, write failure */
+    EXIT_ENCODER = 7,       /* encoder or font unavailable */
+    EXIT_INTERRUPTED = 130, /* SIGINT (143 for SIGTERM) */
+};
+
+typedef struct CliOptions {
+    int quiet, verbose, json;
+    int progress;       /* draw a progress bar (stderr is a TTY and not quiet/json) */
+} CliOptions;
+
+/* Log callback printing "evclip: level: message" on stderr. opaque: CliOptions*. */
+void cli_log(void *opaque, int level, const char *message);
+
+/* Progress callback drawing a bar on stderr. opaque: CliOptions*. */
+int cli_progress(void *opaque, const EvclipProgress *p);
+void cli_progress_end(const CliOptions *o);
+
+/* Installs SIGINT/SIGTERM handlers that cancel r (pass NULL to detach). */
+void cli_handle_signals(EvclipRenderer *r);
+/* Signal received since cli_handle_signals, or 0. */
+int cli_signal_received(void);
+
+/* Maps an evclip error code to the exit code (accounting for a received signal). */
+int cli_exit_code(int code);
+
+/* Prints "evclip: error: ..." with evclip_last_error() (or the code's text). */
+void cli_print_error(int code);
+
+/* Parses seconds: "12.5", "1:02.5", "01:02:03.25". Returns 0 or -1. */
+int cli_parse_time(const char *s, double *out);
+/* Parses a finite number / an integer in [min, max]. Return 0 or -1 and print a usage error
+ * naming the option. */
+int cli_number(const char *option, const char *s, double min, double max, double *out);
+int cli_integer(const char *option, const char *s, long long min, long long max,
+                long long *out);
+
+/* Writes s as a JSON string literal. */
+void cli_json_string(FILE *f, const char *s);
+/* Writes the JSON summary of a render on stdout. */
+void cli_json_result(const char *output, const EvclipResult *res, int exit_code);
+
+/* Prints a usage error and returns EXIT_USAGE. */
+int cli_usage_error(const char *command, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Subcommands. */
+int cli_render_main(int argc, char **argv);
+int cli_demo_main(int argc, char **argv);
+
+#endif /* EVCLIP_TOOLS_CLI_H */

@@ -1,0 +1,211 @@
+/* cli_common.c: shared pieces of the evclip command line: logging, progress, signals, exits. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tools/cli.h"
+
+static EvclipRenderer *volatile signal_renderer;
+static volatile sig_atomic_t signal_number;
+
+void cli_log(void *opaque, int level, const char *message)
+{
+    const CliOptions *o = opaque;
+    static const char *const names[] = { "error", "warning", "info", "debug" };
+    if (o->quiet && level > EVCLIP_LOG_ERROR)
+        return;
+    if (!o->verbose && level >= EVCLIP_LOG_DEBUG)
+        return;
+    if (level == EVCLIP_LOG_ERROR)
+        return; /* the failing call's error is printed once, by cli_print_error */
+    if (o->progress)
+        fputs("\r\033[K", stderr);
+    fprintf(stderr, "evclip: %s: %s\n", names[level < 0 ? 0 : level > 3 ? 3 : level], message);
+}
+
+int cli_progress(void *opaque, const EvclipProgress *p)
+{
+    const CliOptions *o = opaque;
+    if (!o->progress)
+        return 0;
+    double frac = p->frames_total > 0 ? (double)p->frames_done / p->frames_total : 0;
+    if (frac > 1)
+        frac = 1;
+    int width = 30, filled = (int)(frac * width);
+    char bar[64];
+    for (int i = 0; i < width; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[width] = '\0';
+    fprintf(stderr, "\r[%s] %3d%% %lld/%lld frames", bar, (int)(frac * 100),
+            (long long)p->frames_done, (long long)p->frames_total);
+    return 0;
+}
+
+void cli_progress_end(const CliOptions *o)
+{
+    if (o->progress)
+        fputs("\r\033[K", stderr);
+}
+
+static void on_signal(int sig)
+{
+    signal_number = sig;
+    if (signal_renderer)
+        evclip_cancel(signal_renderer);
+}
+
+void cli_handle_signals(EvclipRenderer *r)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    signal_renderer = r;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int cli_signal_received(void)
+{
+    return signal_number;
+}
+
+int cli_exit_code(int code)
+{
+    if (code >= 0)
+        return EXIT_OK;
+    switch (code) {
+    case EVCLIP_ERR_INVALID: return EXIT_USAGE;
+    case EVCLIP_ERR_INPUT:
+    case EVCLIP_ERR_NO_VIDEO:
+    case EVCLIP_ERR_DECODE: return EXIT_INPUT;
+    case EVCLIP_ERR_DETECTIONS: return EXIT_DETECTIONS;
+    case EVCLIP_ERR_WINDOW: return EXIT_WINDOW;
+    case EVCLIP_ERR_OUTPUT:
+    case EVCLIP_ERR_EXISTS: return EXIT_OUTPUT;
+    case EVCLIP_ERR_ENCODER:
+    case EVCLIP_ERR_FONT: return EXIT_ENCODER;
+    case EVCLIP_ERR_CANCELED: return signal_number ? 128 + signal_number : EXIT_INTERRUPTED;
+    default: return EXIT_FAILURE_OTHER;
+    }
+}
+
+void cli_print_error(int code)
+{
+    const char *detail = evclip_last_error();
+    if (code == EVCLIP_ERR_CANCELED && signal_number)
+        fprintf(stderr, "evclip: interrupted by signal %d; no output written\n",
+                (int)signal_number);
+    else
+        fprintf(stderr, "evclip: error: %s\n", *detail ? detail : evclip_strerror(code));
+}
+
+int cli_parse_time(const char *s, double *out)
+{
+    double parts[3];
+    int n = 0;
+    const char *p = s;
+    if (!s || !*s)
+        return -1;
+    while (n < 3) {
+        char *end;
+        errno = 0;
+        parts[n] = strtod(p, &end);
+        if (end == p || errno || !isfinite(parts[n]) || parts[n] < 0)
+            return -1;
+        n++;
+        if (*end == '\0')
+            break;
+        if (*end != ':' || n == 3)
+            return -1;
+        p = end + 1;
+    }
+    double t = 0;
+    for (int i = 0; i < n; i++) {
+        if (i > 0 && parts[i] >= 60)
+            return -1;
+        t = t * 60 + parts[i];
+    }
+    *out = t;
+    return 0;
+}
+
+int cli_number(const char *option, const char *s, double min, double max, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno || !isfinite(v) || v < min || v > max) {
+        fprintf(stderr, "evclip: error: %s: '%s' is not a number in [%g, %g]\n", option, s,
+                min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_integer(const char *option, const char *s, long long min, long long max,
+                long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || *end || errno || v < min || v > max) {
+        fprintf(stderr, "evclip: error: %s: '%s' is not an integer in [%lld, %lld]\n", option,
+                s, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+void cli_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", f);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+void cli_json_result(const char *output, const EvclipResult *res, int exit_code)
+{
+    printf("{\"status\": \"%s\", \"output\": ", res->status < 0 ? "error" : "ok");
+    cli_json_string(stdout, output);
+    if (res->status < 0) {
+        printf(", \"code\": %d, \"exit_code\": %d, \"error\": ", res->status, exit_code);
+        cli_json_string(stdout, res->error);
+        printf("}\n");
+        return;
+    }
+    printf(", \"frames\": %lld, \"duration\": %.6f, \"first_time\": %.6f, "
+           "\"last_time\": %.6f, \"boxes_drawn\": %lld, \"frames_decoded\": %lld, "
+           "\"audio\": %s, \"encoder\": ",
+           (long long)res->frames, res->duration, res->first_time, res->last_time,
+           (long long)res->boxes_drawn, (long long)res->frames_decoded,
+           res->has_audio ? "true" : "false");
+    cli_json_string(stdout, res->encoder);
+    printf(", \"width\": %d, \"height\": %d}\n", res->width, res->height);
+}
+
+int cli_usage_error(const char *command, const char *fmt, ...)
+{
+    va_list ap;
+    fputs("evclip: error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'evclip %s --help'.\n", command);
+    return EXIT_USAGE;
+}

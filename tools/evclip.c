@@ -1,0 +1,44 @@
+/* evclip.c: the evclip command: dispatches to subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/cli.h"
+
+static const char usage[] =
+    "Usage: evclip COMMAND [options]\n"
+    "\n"
+    "Evidence clips: trimmed H.264 MP4 with detections burned in.\n"
+    "\n"
+    "Commands:\n"
+    "  render    one clip from a video and a detection log\n"
+    "  demo      render a synthetic scene with moving objects (no input needed)\n"
+    "\n"
+    "Run 'evclip COMMAND --help' for a command's options.\n"
+    "  -h, --help      this help\n"
+    "  -V, --version   print the version\n"
+    "\n"
+    "Exit codes: 0 ok, 1 other failure, 2 usage, 3 input, 4 detections, 5 window,\n"
+    "6 output, 7 encoder/font, 130/143 interrupted by SIGINT/SIGTERM.\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        fputs(usage, stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        printf("evclip %s\n", evclip_version());
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "render"))
+        return cli_render_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "demo"))
+        return cli_demo_main(argc - 1, argv + 1);
+    fprintf(stderr, "evclip: error: unknown command '%s'\nTry 'evclip --help'.\n", cmd);
+    return EXIT_USAGE;
+}
