@@ -53,7 +53,8 @@ int detections_uses_frame_index(const EvclipDetections *d);
  * Appends to `out` every detection keyed by frame_idx in [index_lo, index_hi) and every
  * detection keyed by ts (frame_idx absent) with ts in [t_lo, t_hi). Order: by key, then by
  * insertion. O(log n + matches); thread-safe after detections_prepare(). Returns the number
- * appended or EVCLIP_ERR_NOMEM.
+ * appended, EVCLIP_ERR_NOMEM, or EVCLIP_ERR_INTERNAL when adds happened since the last
+ * detections_prepare(). Empty or NaN ranges match nothing.
  */
 int detections_lookup(const EvclipDetections *d, int64_t index_lo, int64_t index_hi,
                       double t_lo, double t_hi, DetList *out);

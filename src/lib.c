@@ -21,6 +21,8 @@ void evclip_default_settings(EvclipSettings *s)
     s->preset = "veryfast";
     s->crf = 23;
     s->audio = 1;
+    s->manifest = 1;
+    s->embed_detections = 1;
 }
 
 static int copy_string(char **dst, const char **field)
@@ -78,12 +80,14 @@ int evclip_open(EvclipRenderer **out, const EvclipSettings *settings)
     if ((ret = copy_string(&r->encoder, &r->settings.encoder)) < 0 ||
         (ret = copy_string(&r->preset, &r->settings.preset)) < 0 ||
         (ret = copy_string(&r->font, &r->settings.font)) < 0 ||
-        (ret = copy_string(&r->title, &r->settings.title)) < 0) {
+        (ret = copy_string(&r->title, &r->settings.title)) < 0 ||
+        (ret = copy_string(&r->sign_key, &r->settings.sign_key)) < 0) {
         evclip_close(&r);
         return ret;
     }
     r->log = (Logger){ settings->log_callback, settings->log_opaque, settings->log_level };
     atomic_init(&r->cancel, 0);
+    pthread_mutex_init(&r->stats_lock, NULL);
     *out = r;
     return 0;
 }
@@ -94,10 +98,12 @@ void evclip_close(EvclipRenderer **pr)
         return;
     EvclipRenderer *r = *pr;
     ev_log_release(&r->log);
+    pthread_mutex_destroy(&r->stats_lock);
     free(r->encoder);
     free(r->preset);
     free(r->font);
     free(r->title);
+    free(r->sign_key);
     free(r);
     *pr = NULL;
 }
@@ -117,4 +123,26 @@ void evclip_reset_cancel(EvclipRenderer *r)
 int renderer_cancelled(EvclipRenderer *r)
 {
     return atomic_load(&r->cancel) != 0;
+}
+
+void renderer_count(EvclipRenderer *r, int64_t sources, int64_t frames, int64_t seeks,
+                    int64_t clips)
+{
+    pthread_mutex_lock(&r->stats_lock);
+    r->stats.sources_opened += sources;
+    r->stats.frames_decoded += frames;
+    r->stats.seeks += seeks;
+    r->stats.clips_rendered += clips;
+    pthread_mutex_unlock(&r->stats_lock);
+}
+
+void evclip_get_stats(const EvclipRenderer *r, EvclipStats *stats)
+{
+    EvclipRenderer *m = (EvclipRenderer *)r;
+    memset(stats, 0, sizeof(*stats));
+    if (!r)
+        return;
+    pthread_mutex_lock(&m->stats_lock);
+    *stats = r->stats;
+    pthread_mutex_unlock(&m->stats_lock);
 }

@@ -36,6 +36,7 @@ typedef struct Render {
     int seek_retries;
     double seek_target;
     int seeking_checked;
+    int reached_end;          /* a frame at or after the window end was seen */
 } Render;
 
 int render_check_clip(const EvclipClip *clip)
@@ -244,6 +245,25 @@ static int process_pending(Render *rd, double next_time)
     return emit(rd, f, t, next_time);
 }
 
+/* Seeks further back after a seek that landed past the window start (or on no keyframe at
+ * all, as byte-based seeking in MPEG-TS can): 1 s, 2 s, 4 s... earlier, finally the start. */
+static int seek_earlier(Render *rd, double landed)
+{
+    if (rd->seek_retries++ >= MAX_SEEK_RETRIES)
+        rd->seek_target = 0;
+    else
+        rd->seek_target = fmax(0, rd->start - (1 << rd->seek_retries));
+    ev_log(&rd->r->log, EVCLIP_LOG_DEBUG, "seek for %.3f s landed at %.3f s; retrying from "
+           "%.3f s", rd->start, landed, rd->seek_target);
+    rd->seeking_checked = 0;
+    for (int i = 0; i < rd->audio_queued; i++)
+        av_packet_free(&rd->audio_queue[i]);
+    rd->audio_queued = 0;
+    hold_free(&rd->hold);
+    hold_init(&rd->hold, rd->r->settings.hold);
+    return source_seek(rd->src, rd->seek_target);
+}
+
 /* Checks that decoding after a seek starts at or before the window; else seeks earlier. */
 static int check_seek(Render *rd, double t, int *reseeked)
 {
@@ -253,15 +273,8 @@ static int check_seek(Render *rd, double t, int *reseeked)
     rd->seeking_checked = 1;
     if (t <= rd->start + TIME_EPSILON || rd->seek_target <= 0)
         return prime_hold(rd, rd->start - rd->r->settings.hold, t - rd->src->frame_period / 2);
-    if (rd->seek_retries++ >= MAX_SEEK_RETRIES)
-        rd->seek_target = 0;
-    else
-        rd->seek_target = fmax(0, rd->start - (1 << rd->seek_retries));
-    ev_log(&rd->r->log, EVCLIP_LOG_DEBUG, "seek landed at %.3f s after %.3f s; retrying "
-           "from %.3f s", t, rd->start, rd->seek_target);
-    rd->seeking_checked = 0;
     *reseeked = 1;
-    return source_seek(rd->src, rd->seek_target);
+    return seek_earlier(rd, t);
 }
 
 static int on_frame(Render *rd)
@@ -352,13 +365,20 @@ static int decode_window(Render *rd)
         ret = source_next(rd->src, want_audio);
         if (ret < 0)
             return ret;
+        if (ret == SOURCE_END && !rd->seeking_checked && rd->seek_target > 0) {
+            if ((ret = seek_earlier(rd, INFINITY)) < 0)
+                return ret;
+            continue;
+        }
         if (ret == SOURCE_END)
             break;
         ret = ret == SOURCE_FRAME ? on_frame(rd) : on_audio(rd);
         if (ret < 0)
             return ret;
-        if (ret == 1)
+        if (ret == 1) {
+            rd->reached_end = 1;
             return 0; /* past the window */
+        }
     }
     if (rd->have_pending && (ret = process_pending(rd, NAN)) < 0)
         return ret;
@@ -375,7 +395,7 @@ static int check_complete(Render *rd)
                         "frame (decoded frames end at %.3f s)", in->start, in->end, in->path,
                         rd->have_pending ? source_time(rd->src, rd->pending->pts) : 0.0);
     double wanted = fmin(rd->end, in->end + rd->clip->post_roll);
-    if (rd->last_time + 1.5 * period < wanted && !rd->r->settings.clamp)
+    if (!rd->reached_end && rd->last_time + 1.5 * period < wanted && !rd->r->settings.clamp)
         return ev_error(EVCLIP_ERR_INPUT, "input '%s' ends at %.3f s, before the window end "
                         "%.3f s (truncated file? clamp to accept)", in->path,
                         rd->last_time + period, wanted);
@@ -417,7 +437,7 @@ static int render_clip(EvclipRenderer *r, const EvclipClip *clip, EvclipResult *
         goto done;
     res->first_time = rd.first_time;
     res->last_time = rd.last_time;
-    ev_log(&r->log, EVCLIP_LOG_INFO, "wrote '%s': %lld frames, %.3f s, %lld boxes",
+    ev_log(&r->log, EVCLIP_LOG_DEBUG, "wrote '%s': %lld frames, %.3f s, %lld boxes",
            clip->output, (long long)res->frames, res->duration, (long long)res->boxes_drawn);
 done:
     if (rd.src)

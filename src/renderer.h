@@ -2,6 +2,7 @@
 #ifndef EVCLIP_SRC_RENDERER_H
 #define EVCLIP_SRC_RENDERER_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "evclip/evclip.h"
@@ -9,10 +10,16 @@
 
 struct EvclipRenderer {
     EvclipSettings settings; /* string fields point into the copies below */
-    char *encoder, *preset, *font, *title;
+    char *encoder, *preset, *font, *title, *sign_key;
     Logger log;
     atomic_int cancel;
+    EvclipStats stats; /* updated by the rendering thread(s) under stats_lock */
+    pthread_mutex_t stats_lock;
 };
+
+/* Adds to r's counters (thread-safe). */
+void renderer_count(EvclipRenderer *r, int64_t sources, int64_t frames, int64_t seeks,
+                    int64_t clips);
 
 /* 1 when cancellation was requested. */
 int renderer_cancelled(EvclipRenderer *r);

@@ -147,9 +147,12 @@ int64_t source_pts(const Source *s, double seconds)
 int source_seek(Source *s, double seconds)
 {
     int64_t target = seconds <= 0 ? s->origin : source_pts(s, seconds);
-    int ret = av_seek_frame(s->fmt, s->video->index, target, AVSEEK_FLAG_BACKWARD);
+    /* As ffmpeg does: seek on the default stream in AV_TIME_BASE units to the last keyframe
+     * at or before the target; the caller verifies where decoding really starts. */
+    int64_t ts = av_rescale_q(target, s->video->time_base, AV_TIME_BASE_Q);
+    int ret = avformat_seek_file(s->fmt, -1, INT64_MIN, ts, ts, 0);
     if (ret < 0)
-        ret = avformat_seek_file(s->fmt, s->video->index, INT64_MIN, target, target, 0);
+        ret = av_seek_frame(s->fmt, s->video->index, target, AVSEEK_FLAG_BACKWARD);
     if (ret < 0)
         return ev_error_av(ret, EVCLIP_ERR_INPUT, "input '%s': cannot seek to %.3f s",
                            s->path, seconds);

@@ -62,5 +62,10 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 /* Subcommands. */
 int cli_render_main(int argc, char **argv);
 int cli_demo_main(int argc, char **argv);
+int cli_batch_main(int argc, char **argv);     /* cli_batch.c */
+int cli_live_main(int argc, char **argv);      /* cli_live.c */
+int cli_keygen_main(int argc, char **argv);    /* cli_integrity.c */
+int cli_verify_main(int argc, char **argv);    /* cli_integrity.c */
+int cli_inspect_main(int argc, char **argv);   /* cli_integrity.c */
 
 #endif /* EVCLIP_TOOLS_CLI_H */

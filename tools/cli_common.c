@@ -20,8 +20,6 @@ void cli_log(void *opaque, int level, const char *message)
         return;
     if (!o->verbose && level >= EVCLIP_LOG_DEBUG)
         return;
-    if (level == EVCLIP_LOG_ERROR)
-        return; /* the failing call's error is printed once, by cli_print_error */
     if (o->progress)
         fputs("\r\033[K", stderr);
     fprintf(stderr, "evclip: %s: %s\n", names[level < 0 ? 0 : level > 3 ? 3 : level], message);

@@ -45,6 +45,7 @@ static const char usage[] =
     "  -v, --verbose           debug messages\n"
     "      --json              machine-readable summary on stdout\n"
     "  -h, --help              this help\n"
+    "  -V, --version           print the version\n"
     "\n"
     "Exit codes: 0 ok, 1 other failure, 2 usage, 3 input, 4 detections, 5 window,\n"
     "6 output, 7 encoder/font, 130/143 interrupted by SIGINT/SIGTERM.\n";
@@ -81,6 +82,7 @@ static const struct option long_options[] = {
     { "verbose", no_argument, NULL, 'v' },
     { "json", no_argument, NULL, OPT_JSON },
     { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
 };
 
@@ -164,9 +166,13 @@ static int parse_args(RenderArgs *a, int argc, char **argv)
 {
     int c, ret;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "i:d:o:qvh", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:d:o:qvhV", long_options, NULL)) != -1) {
         if (c == 'h') {
             fputs(usage, stdout);
+            return -1;
+        }
+        if (c == 'V') {
+            printf("evclip %s\n", evclip_version());
             return -1;
         }
         if (c == '?')

@@ -10,7 +10,12 @@ static const char usage[] =
     "Evidence clips: trimmed H.264 MP4 with detections burned in.\n"
     "\n"
     "Commands:\n"
-    "  render    one clip from a video and a detection log\n"
+    "  render    one clip from a video and a detection log (or several videos)\n"
+    "  batch     many clips from one JSON-lines job file, each source decoded once\n"
+    "  live      ring buffers on live streams (RTSP...), clips on triggers\n"
+    "  keygen    create an Ed25519 key pair for signing manifests\n"
+    "  verify    check a clip against its evidence manifest (and signature)\n"
+    "  inspect   print the detections embedded in a clip, one JSON line per frame\n"
     "  demo      render a synthetic scene with moving objects (no input needed)\n"
     "\n"
     "Run 'evclip COMMAND --help' for a command's options.\n"
@@ -35,10 +40,18 @@ int main(int argc, char **argv)
         printf("evclip %s\n", evclip_version());
         return EXIT_OK;
     }
-    if (!strcmp(cmd, "render"))
-        return cli_render_main(argc - 1, argv + 1);
-    if (!strcmp(cmd, "demo"))
-        return cli_demo_main(argc - 1, argv + 1);
+    static const struct {
+        const char *name;
+        int (*main)(int, char **);
+    } commands[] = {
+        { "render", cli_render_main }, { "demo", cli_demo_main },
+        { "batch", cli_batch_main }, { "live", cli_live_main },
+        { "keygen", cli_keygen_main }, { "verify", cli_verify_main },
+        { "inspect", cli_inspect_main },
+    };
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(cmd, commands[i].name))
+            return commands[i].main(argc - 1, argv + 1);
     fprintf(stderr, "evclip: error: unknown command '%s'\nTry 'evclip --help'.\n", cmd);
     return EXIT_USAGE;
 }

@@ -16,6 +16,8 @@
  *
  * API changelog:
  * - 0.1.0: renderer, detection store, single-source render, frame writer.
+ * - 0.2.0: multi-source clips, speed and duration cap, per-clip settings, batch rendering,
+ *          renderer statistics, normalised detection coordinates.
  */
 
 #include <stddef.h>
@@ -114,6 +116,7 @@ typedef struct EvclipDetection {
     int64_t track_id;   /**< tracker id (>= 0) or EVCLIP_NONE */
     int has_color;      /**< 1 when color is set; else colour comes from track id or label */
     uint8_t color[3];   /**< explicit box colour as B, G, R (the seed schema's order) */
+    int normalized;     /**< 1 when x1..y2 are fractions of the frame size (0..1) */
 } EvclipDetection;
 
 /** A detection store: a log of detections for one source. Not thread-safe while adding. */
@@ -194,6 +197,12 @@ typedef struct EvclipSettings {
     int overwrite;        /**< 1 = replace an existing output; default 0 = fail with EXISTS */
     int clamp;            /**< 1 = clamp a window that leaves the video instead of failing;
                                default 0 */
+
+    /* Evidence integrity. */
+    int manifest;         /**< 1 = write OUT.mp4.evidence.json beside each clip; default 1 */
+    const char *sign_key; /**< Ed25519 secret key file to sign the manifest; default NULL */
+    int embed_detections; /**< 1 = carry each frame's drawn detections in H.264 SEI
+                               user-data-unregistered messages; default 1 */
 } EvclipSettings;
 
 /** Fills *s with the defaults documented above. */
@@ -232,14 +241,38 @@ typedef struct EvclipSource {
     double end;    /**< window end (exclusive), seconds; must be > start */
 } EvclipSource;
 
-/** One clip to render. */
+/** How a clip longer than max_duration is made to fit. */
+enum EvclipCapStrategy {
+    EVCLIP_CAP_TIMELAPSE = 0, /**< keep every frame, compress time (speed = window / cap) */
+    EVCLIP_CAP_FRAMEDROP = 1, /**< keep the frame rate, keep every Nth frame */
+};
+
+/**
+ * One clip to render. Zero-initialised fields take their defaults, so `{ &src, 1, "out.mp4" }`
+ * is a complete single-source clip.
+ */
 typedef struct EvclipClip {
-    const EvclipSource *sources; /**< the sources, in order (this version: exactly 1) */
-    int nb_sources;              /**< number of sources */
+    const EvclipSource *sources; /**< the sources, in order; their windows are joined into one
+                                      continuous clip */
+    int nb_sources;              /**< number of sources, >= 1 */
     const char *output;          /**< output .mp4 path; written to a temp file beside it and
                                       renamed when complete */
-    double pre_roll;   /**< seconds added before start (clamped at the video start); >= 0 */
-    double post_roll;  /**< seconds added after end (clamped at the video end); >= 0 */
+    double pre_roll;   /**< seconds added before the first source's start (clamped at its
+                            video start); >= 0; default 0 */
+    double post_roll;  /**< seconds added after the last source's end (clamped at its video
+                            end); >= 0; default 0 */
+    double speed;      /**< playback speed, > 0; default 0 = 1.0. A floor: the cap may raise
+                            it, never lower it. Audio is dropped when the effective speed is
+                            not 1 */
+    double max_duration; /**< output duration cap in seconds; default 0 = none */
+    int cap_strategy;  /**< enum EvclipCapStrategy used when the cap applies; default
+                            TIMELAPSE */
+    int width, height; /**< output size (even); default 0 = the first source's size. Sources of
+                            another size are scaled to fit, aspect kept, letterboxed, and their
+                            boxes transformed the same way */
+    const EvclipSettings *settings; /**< per-clip override of the renderer's encoder, audio,
+                            drawing and output fields (callbacks stay the renderer's);
+                            default NULL = the renderer's settings */
 } EvclipClip;
 
 /** Outcome of one render. */
@@ -256,6 +289,28 @@ typedef struct EvclipResult {
     char encoder[64];        /**< name of the encoder actually used */
     int width, height;       /**< output frame size */
 } EvclipResult;
+
+/**
+ * Renders clips as a batch: sources shared by several clips are demuxed and decoded once,
+ * in time order, over the union of the needed windows (far-apart windows are reached by
+ * seeking), and each decoded frame is handed to every clip whose window covers it. Encoders
+ * of concurrently open clips run on up to `jobs` threads (0 = number of cores). A failing
+ * clip fails alone: `results[i]` (nb_clips entries, required) holds each clip's outcome.
+ * Returns the number of failed clips (>= 0), or INVALID / NOMEM / CANCELED for the batch.
+ */
+EVCLIP_API int evclip_render_batch(EvclipRenderer *r, const EvclipClip *clips, int nb_clips,
+                                   EvclipResult *results, int jobs);
+
+/** Cumulative work counters of a renderer (for tests and tuning). */
+typedef struct EvclipStats {
+    int64_t sources_opened;  /**< inputs opened for decoding */
+    int64_t frames_decoded;  /**< video frames decoded, over all renders */
+    int64_t seeks;           /**< seeks performed */
+    int64_t clips_rendered;  /**< clips completed successfully */
+} EvclipStats;
+
+/** Fills *stats with r's counters since evclip_open(). */
+EVCLIP_API void evclip_get_stats(const EvclipRenderer *r, EvclipStats *stats);
 
 /**
  * Renders one clip. Validates the window against the video's real duration (EVCLIP_ERR_WINDOW

@@ -1,0 +1,78 @@
+#!/bin/bash
+# Installs dependencies, builds evclip and runs the whole test suite: a release build, the same
+# suite under ASan + UBSan, and a bounded libFuzzer run of every fuzz target (clang).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+sh scripts/install-deps.sh || exit 1
+
+passed=0
+failed=0
+failures=()
+
+# Runs meson test in a build dir and adds its Ok/Fail counts to the totals.
+run_suite() {
+    local name=$1 dir=$2
+    shift 2
+    echo "=== $name"
+    local log
+    log=$(meson test -C "$dir" --print-errorlogs "$@" 2>&1)
+    local status=$?
+    echo "$log" | tail -n 40
+    local ok fail
+    ok=$(echo "$log" | sed -n 's/^Ok: *\([0-9]*\).*/\1/p' | tail -n1)
+    fail=$(echo "$log" | sed -n 's/^Fail: *\([0-9]*\).*/\1/p' | tail -n1)
+    timeout_count=$(echo "$log" | sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' | tail -n1)
+    passed=$((passed + ${ok:-0}))
+    failed=$((failed + ${fail:-0} + ${timeout_count:-0}))
+    if [ $status -ne 0 ]; then
+        failures+=("$name")
+        [ "${fail:-0}" = 0 ] && [ "${timeout_count:-0}" = 0 ] && failed=$((failed + 1))
+    fi
+}
+
+build_or_fail() {
+    local name=$1
+    shift
+    if ! sh scripts/build.sh "$@"; then
+        echo "=== $name: build failed"
+        failures+=("$name build")
+        failed=$((failed + 1))
+        return 1
+    fi
+}
+
+build_or_fail release build && run_suite "release" build
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export LSAN_OPTIONS=suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0
+build_or_fail asan build-asan -Db_sanitize=address,undefined -Dbuildtype=debugoptimized \
+    && run_suite "asan+ubsan" build-asan
+
+if command -v clang >/dev/null; then
+    if CC=clang build_or_fail fuzz build-fuzz -Dfuzzer=true -Db_sanitize=address,undefined \
+            -Db_lundef=false -Dtests=true -Dbuildtype=debugoptimized; then
+        echo "=== fuzz (libFuzzer, ${FUZZ_SECONDS:-30} s per target)"
+        for target in build-fuzz/tests/fuzz/fuzz_*; do
+            [ -x "$target" ] || continue
+            name=$(basename "$target" | sed 's/^fuzz_//')
+            corpus=$(mktemp -d)
+            cp tests/fuzz/corpus/"$name"/* "$corpus"/
+            if "$target" -max_total_time="${FUZZ_SECONDS:-30}" -print_final_stats=0 \
+                    "$corpus" >"$corpus.log" 2>&1; then
+                passed=$((passed + 1))
+                echo "fuzz $name: ok ($(grep -c . "$corpus.log") log lines)"
+            else
+                failed=$((failed + 1))
+                failures+=("fuzz $name")
+                tail -n 40 "$corpus.log"
+            fi
+            rm -rf "$corpus" "$corpus.log"
+        done
+    fi
+fi
+
+echo
+[ ${#failures[@]} -gt 0 ] && echo "failed suites: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]

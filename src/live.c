@@ -1,0 +1,1 @@
+/* live.c: placeholder, being written. */

@@ -1,0 +1,267 @@
+/* overlay.c: evidence styling: box outlines, label chips, colours and captions on a frame. */
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/error.h"
+#include "src/overlay.h"
+#include "src/text.h"
+
+#define LABEL_MAX 256
+#define CAPTION_ALPHA 160
+#define NB_COLORS (sizeof(palette) / sizeof(palette[0]))
+
+/* Saturated, mutually distinct RGB colours that stay visible on typical video. */
+static const uint8_t palette[][3] = {
+    { 0xFF, 0x38, 0x38 }, { 0xFF, 0x9D, 0x97 }, { 0xFF, 0x70, 0x1F }, { 0xFF, 0xB2, 0x1D },
+    { 0xCF, 0xD2, 0x31 }, { 0x48, 0xF9, 0x0A }, { 0x92, 0xCC, 0x17 }, { 0x3D, 0xDB, 0x86 },
+    { 0x1A, 0x93, 0x34 }, { 0x00, 0xD4, 0xBB }, { 0x2C, 0x99, 0xA8 }, { 0x00, 0xC2, 0xFF },
+    { 0x34, 0x45, 0x93 }, { 0x64, 0x73, 0xFF }, { 0x00, 0x18, 0xEC }, { 0x84, 0x38, 0xFF },
+    { 0x52, 0x00, 0x85 }, { 0xCB, 0x38, 0xFF }, { 0xFF, 0x95, 0xC8 }, { 0xFF, 0x37, 0xC7 },
+};
+
+struct Overlay {
+    int width, height;
+    enum DrawMatrix matrix;
+    int full_range;
+    int thickness, font_size;
+    int pad_x, pad_y;      /* chip padding around the text line */
+    int line_height;
+    TextFont *font;
+    DrawColor black, white;
+};
+
+static const BoxTransform identity = { 1.0, 1.0, 0.0, 0.0 };
+
+static int check_params(const OverlayParams *p)
+{
+    if (!p || p->width <= 0 || p->height <= 0)
+        return ev_error(EVCLIP_ERR_INVALID, "overlay: invalid frame size %dx%d",
+                        p ? p->width : 0, p ? p->height : 0);
+    if (p->matrix != DRAW_BT601 && p->matrix != DRAW_BT709)
+        return ev_error(EVCLIP_ERR_INVALID, "overlay: unknown colour matrix %d", p->matrix);
+    if (p->thickness < 0)
+        return ev_error(EVCLIP_ERR_INVALID, "overlay: thickness %d is negative", p->thickness);
+    if (p->font_size < 0 || (p->font_size > 0 && p->font_size < 4))
+        return ev_error(EVCLIP_ERR_INVALID, "overlay: font size %d is below 4", p->font_size);
+    return 0;
+}
+
+int overlay_open(Overlay **out, const OverlayParams *p)
+{
+    Overlay *o;
+    int ret;
+
+    *out = NULL;
+    if ((ret = check_params(p)) < 0)
+        return ret;
+    o = calloc(1, sizeof(*o));
+    if (!o)
+        return ev_error(EVCLIP_ERR_NOMEM, "overlay: out of memory");
+    o->width = p->width;
+    o->height = p->height;
+    o->matrix = p->matrix;
+    o->full_range = p->full_range ? 1 : 0;
+    o->thickness = p->thickness ? p->thickness : p->height / 400 + (p->height % 400 >= 200);
+    o->thickness = o->thickness < 2 && !p->thickness ? 2 : o->thickness;
+    o->font_size = p->font_size ? p->font_size : p->height / 40;
+    o->font_size = o->font_size < 12 && !p->font_size ? 12 : o->font_size;
+    o->pad_x = o->font_size / 4 > 2 ? o->font_size / 4 : 2;
+    o->pad_y = o->font_size / 8 > 1 ? o->font_size / 8 : 1;
+    if ((ret = text_font_open(&o->font, p->font, o->font_size)) < 0) {
+        free(o);
+        return ret;
+    }
+    text_font_metrics(o->font, NULL, &o->line_height);
+    o->black = draw_color_from_rgb(0, 0, 0, o->matrix, o->full_range);
+    o->white = draw_color_from_rgb(255, 255, 255, o->matrix, o->full_range);
+    *out = o;
+    return 0;
+}
+
+void overlay_close(Overlay **po)
+{
+    if (!po || !*po)
+        return;
+    text_font_close(&(*po)->font);
+    free(*po);
+    *po = NULL;
+}
+
+int overlay_thickness(const Overlay *o)
+{
+    return o->thickness;
+}
+
+int overlay_font_size(const Overlay *o)
+{
+    return o->font_size;
+}
+
+/* Cuts a UTF-8 sequence that truncation left incomplete at the end of s. */
+static void trim_utf8(char *s, size_t len)
+{
+    size_t i = len;
+    int need;
+
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i == 0)
+        return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (len - (i - 1) < (size_t)need)
+        s[i - 1] = '\0';
+}
+
+int overlay_format_label(const EvclipDetection *d, char *buf, size_t size)
+{
+    char track[32] = "", score[48] = "";
+    int len;
+
+    if (d->track_id >= 0)
+        snprintf(track, sizeof(track), " #%" PRId64, d->track_id);
+    if (isfinite(d->score) && d->score >= 0) {
+        /* Integer formatting: "%.2f" would follow the caller's LC_NUMERIC (e.g. "0,64"). */
+        double v = d->score * 100.0 + 0.5;
+        long long h = v < 1e15 ? (long long)v : (long long)1e15;
+        snprintf(score, sizeof(score), " %lld.%02lld", h / 100, h % 100);
+    }
+    len = snprintf(buf, size, "%s%s%s", d->label ? d->label : "", track, score);
+    if (len >= 0 && size > 0 && (size_t)len >= size)
+        trim_utf8(buf, size - 1);
+    return len;
+}
+
+/* FNV-1a: stable across runs and platforms, so a class keeps its colour everywhere. */
+static uint32_t hash_label(const char *s)
+{
+    uint32_t h = 2166136261u;
+
+    for (; s && *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+void overlay_detection_rgb(const EvclipDetection *d, uint8_t rgb[3])
+{
+    const uint8_t *c;
+
+    if (d->has_color) {
+        rgb[0] = d->color[2];
+        rgb[1] = d->color[1];
+        rgb[2] = d->color[0];
+        return;
+    }
+    if (d->track_id >= 0)
+        c = palette[(uint64_t)d->track_id % NB_COLORS];
+    else
+        c = palette[hash_label(d->label) % NB_COLORS];
+    memcpy(rgb, c, 3);
+}
+
+/* Width of a chip or caption band around text (saturates instead of overflowing). */
+static int band_width(Overlay *o, const char *text)
+{
+    int tw = text_measure(o->font, text);
+
+    return tw > INT_MAX - 2 * o->pad_x ? INT_MAX : tw + 2 * o->pad_x;
+}
+
+void overlay_chip_rect(Overlay *o, const char *text, int x1, int y1, int rect[4])
+{
+    int w = band_width(o, text);
+    int h = o->line_height + 2 * o->pad_y;
+    int x = x1 < 0 ? 0 : x1;
+    int y = y1 - h;
+
+    if (y < 0)
+        y = y1 < 0 ? 0 : y1; /* no room above: just inside the box top */
+    if (x > o->width - w)
+        x = o->width - w;
+    if (x < 0)
+        x = 0;
+    rect[0] = x;
+    rect[1] = y;
+    rect[2] = w;
+    rect[3] = h;
+}
+
+/* Rounds a transformed coordinate, clamped far outside any frame so int never overflows. */
+static int to_pixel(double v, double scale, double offset)
+{
+    v = v * scale + offset;
+    return v < -1e9 ? -1000000000 : v > 1e9 ? 1000000000 : (int)lround(v);
+}
+
+/* Maps d to a pixel box {x1, y1, x2, y2}; 0 when it is nonsense or wholly outside the frame. */
+static int map_box(const Overlay *o, const EvclipDetection *d, const BoxTransform *t, int b[4])
+{
+    if (!isfinite(d->x1) || !isfinite(d->y1) || !isfinite(d->x2) || !isfinite(d->y2))
+        return 0;
+    b[0] = to_pixel(d->x1, t->scale_x, t->offset_x);
+    b[1] = to_pixel(d->y1, t->scale_y, t->offset_y);
+    b[2] = to_pixel(d->x2, t->scale_x, t->offset_x);
+    b[3] = to_pixel(d->y2, t->scale_y, t->offset_y);
+    if (b[2] < b[0] || b[3] < b[1])
+        return 0;
+    b[2] += b[2] == b[0]; /* keep sub-pixel boxes visible */
+    b[3] += b[3] == b[1];
+    return b[2] > 0 && b[0] < o->width && b[3] > 0 && b[1] < o->height;
+}
+
+static void draw_chip(Overlay *o, DrawImage *img, const EvclipDetection *d, const int b[4],
+                      const uint8_t rgb[3], DrawColor c)
+{
+    char text[LABEL_MAX];
+    int r[4];
+
+    overlay_format_label(d, text, sizeof(text));
+    if (!text[0])
+        return;
+    overlay_chip_rect(o, text, b[0], b[1], r);
+    draw_fill_rect(img, r[0], r[1], r[2], r[3], c);
+    text_draw(o->font, img, r[0] + o->pad_x, r[1] + o->pad_y, text,
+              draw_rgb_luma(rgb[0], rgb[1], rgb[2]) >= 128 ? o->black : o->white);
+}
+
+int overlay_draw_detections(Overlay *o, DrawImage *img, const EvclipDetection *dets, int n,
+                            const BoxTransform *t)
+{
+    int drawn = 0;
+
+    for (int i = 0; i < n; i++) {
+        uint8_t rgb[3];
+        int b[4];
+        if (!map_box(o, &dets[i], t ? t : &identity, b))
+            continue;
+        overlay_detection_rgb(&dets[i], rgb);
+        DrawColor c = draw_color_from_rgb(rgb[0], rgb[1], rgb[2], o->matrix, o->full_range);
+        draw_box_outline(img, b[0], b[1], b[2], b[3], o->thickness, c);
+        draw_chip(o, img, &dets[i], b, rgb, c);
+        drawn++;
+    }
+    return drawn;
+}
+
+static void caption(Overlay *o, DrawImage *img, const char *text, int bottom)
+{
+    int w = band_width(o, text);
+    int h = o->line_height + 2 * o->pad_y;
+    int y = bottom ? img->height - h : 0;
+
+    draw_blend_rect(img, 0, y, w, h, o->black, CAPTION_ALPHA);
+    text_draw(o->font, img, o->pad_x, y + o->pad_y, text, o->white);
+}
+
+void overlay_draw_captions(Overlay *o, DrawImage *img, const char *title,
+                           const char *timestamp)
+{
+    if (title && title[0])
+        caption(o, img, title, 0);
+    if (timestamp && timestamp[0])
+        caption(o, img, timestamp, 1);
+}

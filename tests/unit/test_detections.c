@@ -1,0 +1,301 @@
+/* test_detections.c: detection store: validation, interning, lookup index, VFR matching, hold. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "src/detections.h"
+#include "tests/unit/check.h"
+
+static EvclipDetection det(int64_t idx, double ts, const char *label, int64_t track)
+{
+    return (EvclipDetection){
+        .frame_idx = idx, .ts = ts, .x1 = 1, .y1 = 2, .x2 = 30, .y2 = 40, .label = label,
+        .score = EVCLIP_NONE, .track_id = track,
+    };
+}
+
+static EvclipDetectionStats stats_of(const EvclipDetections *d)
+{
+    EvclipDetectionStats st;
+    evclip_detections_get_stats(d, &st);
+    return st;
+}
+
+static void test_lifecycle(void)
+{
+    EvclipDetections *d = NULL;
+    EvclipDetectionStats st = { 5, 5 };
+    CHECK(evclip_detections_new(NULL) == EVCLIP_ERR_INVALID);
+    CHECK(evclip_detections_new(&d) == 0 && d != NULL);
+    evclip_detections_get_stats(d, &st);
+    CHECK(st.count == 0 && st.skipped == 0);
+    CHECK(!detections_uses_frame_index(d) && !strcmp(detections_skip_note(d), ""));
+    evclip_detections_get_stats(d, NULL);
+    evclip_detections_free(&d);
+    CHECK(d == NULL);
+    evclip_detections_free(&d);
+    evclip_detections_free(NULL);
+}
+
+static void test_add_validation(void)
+{
+    EvclipDetections *d = NULL;
+    EvclipDetection e = det(3, EVCLIP_NONE, NULL, EVCLIP_NONE);
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK(evclip_detections_add(d, &e) == EVCLIP_ERR_INVALID);
+    CHECK(strstr(evclip_last_error(), "field 'label'"));
+    e = det(EVCLIP_NONE, EVCLIP_NONE, "a", EVCLIP_NONE);
+    CHECK(evclip_detections_add(d, &e) == EVCLIP_ERR_INVALID);
+    CHECK(strstr(evclip_last_error(), "'frame_idx' and 'ts'"));
+    CHECK(detections_add_checked(d, &e, "x.jsonl:9") == EVCLIP_ERR_INVALID);
+    CHECK(!strncmp(evclip_last_error(), "x.jsonl:9: ", 11));
+    CHECK(evclip_detections_add(d, NULL) == EVCLIP_ERR_INVALID);
+    CHECK(evclip_detections_add(NULL, &e) == EVCLIP_ERR_INVALID);
+
+    const double bad[][4] = {
+        { NAN, 2, 3, 4 }, { 1, 2, INFINITY, 4 }, { 1, -INFINITY, 3, 4 },
+        { 3, 2, 1, 4 }, { 1, 2, 1, 4 }, { 1, 4, 3, 4 }, { 1, 5, 3, 4 },
+    };
+    for (int i = 0; i < 7; i++) {
+        e = det(1, EVCLIP_NONE, "a", EVCLIP_NONE);
+        e.x1 = bad[i][0], e.y1 = bad[i][1], e.x2 = bad[i][2], e.y2 = bad[i][3];
+        CHECK(detections_add_checked(d, &e, i ? NULL : "f:1") == 0);
+    }
+    CHECK(stats_of(d).count == 0 && stats_of(d).skipped == 7);
+    CHECK(!strcmp(detections_skip_note(d), "f:1: field 'bbox': NaN or infinite coordinate, "
+                  "box skipped"));
+
+    e = det(EVCLIP_NONE, 0.5, "a", -5);
+    e.score = NAN;
+    e.has_color = 7;
+    CHECK(evclip_detections_add(d, &e) == 0);
+    DetList l = { 0 };
+    CHECK(detections_prepare(d) == 0 && detections_lookup(d, 0, 9, 0, 1, &l) == 1);
+    CHECK(l.items[0].score == EVCLIP_NONE && l.items[0].track_id == EVCLIP_NONE);
+    CHECK(l.items[0].has_color == 1 && l.items[0].frame_idx == EVCLIP_NONE);
+    detlist_free(&l);
+    evclip_detections_free(&d);
+}
+
+static void test_interning(void)
+{
+    EvclipDetections *d = NULL;
+    char a1[] = "car", a2[] = "car", b[] = "person", name[32];
+    DetList l = { 0 };
+    CHECK(evclip_detections_new(&d) == 0);
+    EvclipDetection e = det(0, EVCLIP_NONE, a1, EVCLIP_NONE);
+    CHECK(evclip_detections_add(d, &e) == 0);
+    e.label = a2;
+    CHECK(evclip_detections_add(d, &e) == 0);
+    e.label = b;
+    CHECK(evclip_detections_add(d, &e) == 0);
+    strcpy(a1, "bus"); /* the store copied the label */
+    for (int i = 0; i < 2000; i++) { /* grows the pool many times */
+        snprintf(name, sizeof(name), "label%d", i);
+        e = det(1 + i % 5, EVCLIP_NONE, name, EVCLIP_NONE);
+        CHECK(evclip_detections_add(d, &e) == 0);
+    }
+    CHECK(detections_prepare(d) == 0);
+    CHECK(detections_lookup(d, 0, 1, 0, 0, &l) == 3);
+    CHECK(!strcmp(l.items[0].label, "car") && l.items[0].label != a1);
+    CHECK(l.items[0].label == l.items[1].label && l.items[0].label != l.items[2].label);
+    CHECK(!strcmp(l.items[2].label, "person"));
+    detlist_clear(&l);
+    e = det(0, EVCLIP_NONE, "car", EVCLIP_NONE);
+    CHECK(evclip_detections_add(d, &e) == 0);
+    CHECK(detections_prepare(d) == 0 && detections_lookup(d, 0, 1, 0, 0, &l) == 4);
+    CHECK(l.items[3].label == l.items[0].label);
+    detlist_free(&l);
+    evclip_detections_free(&d);
+}
+
+static void test_lookup_index(void)
+{
+    EvclipDetections *d = NULL;
+    DetList l = { 0 };
+    const int64_t idx[] = { 5, 2, 5, 9, 2, 5 };
+    const double ts[] = { 0.5, 0.2, 0.5, 1.0, 0.1 };
+    CHECK(evclip_detections_new(&d) == 0);
+    for (int i = 0; i < 6; i++) {
+        EvclipDetection e = det(idx[i], 0.25, "i", i); /* frame_idx wins over ts */
+        CHECK(evclip_detections_add(d, &e) == 0);
+    }
+    for (int i = 0; i < 5; i++) {
+        EvclipDetection e = det(EVCLIP_NONE, ts[i], "t", 100 + i);
+        CHECK(evclip_detections_add(d, &e) == 0);
+    }
+    CHECK(detections_uses_frame_index(d));
+    CHECK(detections_lookup(d, 0, 10, 0, 2, &l) == EVCLIP_ERR_INTERNAL); /* not prepared */
+    CHECK(detections_prepare(d) == 0 && detections_prepare(d) == 0);
+    CHECK(detections_lookup(d, 5, 6, 0, 0, &l) == 3); /* [5, 6): stable insertion order */
+    CHECK(l.items[0].track_id == 0 && l.items[1].track_id == 2 && l.items[2].track_id == 5);
+    detlist_clear(&l);
+    CHECK(detections_lookup(d, 2, 9, 0, 0, &l) == 5); /* 9 excluded */
+    CHECK(l.items[0].track_id == 1 && l.items[1].track_id == 4 && l.items[4].track_id == 5);
+    detlist_clear(&l);
+    CHECK(detections_lookup(d, 0, 0, 0.2, 0.5, &l) == 1); /* [0.2, 0.5) */
+    CHECK(l.items[0].track_id == 101);
+    detlist_clear(&l);
+    CHECK(detections_lookup(d, 0, 0, 0.5, 1.0, &l) == 2);
+    CHECK(l.items[0].track_id == 100 && l.items[1].track_id == 102);
+    detlist_clear(&l);
+    CHECK(detections_lookup(d, 9, 10, 0.0, 0.2, &l) == 2); /* both keys append: index first */
+    CHECK(l.items[0].track_id == 3 && l.items[1].track_id == 104);
+    CHECK(detections_lookup(d, 10, 5, 1.0, 0.0, &l) == 0 && l.count == 2); /* empty ranges */
+    CHECK(detections_lookup(d, 0, 10, NAN, NAN, &l) == 6 && l.count == 8);
+    detlist_free(&l);
+    evclip_detections_free(&d);
+}
+
+static void test_truncate(void)
+{
+    EvclipDetections *d = NULL;
+    DetList l = { 0 };
+    CHECK(evclip_detections_new(&d) == 0);
+    EvclipDetection e = det(EVCLIP_NONE, 1.0, "a", EVCLIP_NONE);
+    CHECK(evclip_detections_add(d, &e) == 0);
+    CHECK(detections_prepare(d) == 0);
+    e = det(4, EVCLIP_NONE, "b", EVCLIP_NONE);
+    CHECK(evclip_detections_add(d, &e) == 0);
+    e.x2 = 0;
+    CHECK(evclip_detections_add(d, &e) == 0);
+    CHECK(detections_count(d) == 2 && stats_of(d).skipped == 1 && detections_uses_frame_index(d));
+    detections_truncate(d, 1, 0);
+    CHECK(detections_count(d) == 1 && stats_of(d).skipped == 0);
+    CHECK(!detections_uses_frame_index(d) && !strcmp(detections_skip_note(d), ""));
+    CHECK(detections_prepare(d) == 0 && detections_lookup(d, 0, 100, 0, 100, &l) == 1);
+    detlist_free(&l);
+    evclip_detections_free(&d);
+}
+
+/* Frame times of a variable-frame-rate video: gaps of 33, 67, 20, 80, 40, 100 ms... */
+static const double vfr[] = { 0.0, 0.033, 0.1, 0.12, 0.2, 0.24, 0.34, 0.3733, 0.4066 };
+#define NB_VFR ((int)(sizeof(vfr) / sizeof(vfr[0])))
+
+static int nearest_frame(double ts)
+{
+    int best = 0;
+    for (int i = 1; i < NB_VFR; i++) {
+        if (fabs(vfr[i] - ts) < fabs(vfr[best] - ts))
+            best = i;
+    }
+    return best;
+}
+
+static void test_vfr_matching(void)
+{
+    EvclipDetections *d = NULL;
+    DetList l = { 0 };
+    int hits[200] = { 0 };
+    const int n = 200;
+    CHECK(evclip_detections_new(&d) == 0);
+    for (int i = 0; i < n; i++) { /* ts from 0 to 0.398 in 2 ms steps; off-midpoint values */
+        EvclipDetection e = det(EVCLIP_NONE, i * 0.002 + 0.0003, "t", i);
+        CHECK(evclip_detections_add(d, &e) == 0);
+    }
+    CHECK(detections_prepare(d) == 0);
+    for (int f = 0; f < NB_VFR; f++) {
+        double lo, hi;
+        detections_frame_span(f ? vfr[f - 1] : NAN, vfr[f], f + 1 < NB_VFR ? vfr[f + 1] : NAN,
+                              1.0 / 30, &lo, &hi);
+        detlist_clear(&l);
+        CHECK(detections_lookup(d, f, f + 1, lo, hi, &l) >= 0);
+        for (int k = 0; k < l.count; k++) {
+            int id = (int)l.items[k].track_id;
+            hits[id]++;
+            CHECK_MSG(nearest_frame(l.items[k].ts) == f, "ts %g matched frame %d",
+                      l.items[k].ts, f);
+        }
+    }
+    for (int i = 0; i < n; i++)
+        CHECK_MSG(hits[i] == 1, "ts %g matched %d times", i * 0.002 + 0.0003, hits[i]);
+    /* ts 0.1003 is frame 2 (t = 0.1); round(ts * 30) would say frame 3 (t = 0.12). */
+    CHECK(nearest_frame(0.1003) == 2 && (int)lround(0.1003 * 30) == 3);
+    CHECK(hits[50] == 1 && nearest_frame(50 * 0.002 + 0.0003) == 2);
+    double lo, hi;
+    detections_frame_span(NAN, 1.0, NAN, 0.04, &lo, &hi);
+    CHECK(fabs(lo - 0.98) < 1e-12 && fabs(hi - 1.02) < 1e-12);
+    detlist_free(&l);
+    evclip_detections_free(&d);
+}
+
+static void matched_of(DetList *m, int n, const int64_t *tracks)
+{
+    detlist_clear(m);
+    for (int i = 0; i < n; i++) {
+        EvclipDetection e = det(EVCLIP_NONE, 0, "h", tracks[i]);
+        CHECK(detlist_push(m, &e) == 0);
+    }
+}
+
+static int visible_has(const DetList *v, int64_t track)
+{
+    int n = 0;
+    for (int i = 0; i < v->count; i++)
+        n += v->items[i].track_id == track;
+    return n;
+}
+
+static void test_hold_zero(void)
+{
+    HoldState h;
+    DetList m = { 0 }, v = { 0 };
+    hold_init(&h, 0);
+    matched_of(&m, 2, (const int64_t[]){ 1, EVCLIP_NONE });
+    CHECK(hold_update(&h, 0.0, &m, &v) == 0 && v.count == 2);
+    matched_of(&m, 0, NULL);
+    CHECK(hold_update(&h, 0.033, &m, &v) == 0 && v.count == 0);
+    hold_free(&h);
+    hold_init(&h, NAN);
+    CHECK(h.hold == 0);
+    hold_free(&h);
+    detlist_free(&m);
+    detlist_free(&v);
+}
+
+static void test_hold(void)
+{
+    HoldState h;
+    DetList m = { 0 }, v = { 0 };
+    hold_init(&h, 0.5);
+    matched_of(&m, 3, (const int64_t[]){ 1, 2, EVCLIP_NONE });
+    CHECK(hold_update(&h, 0.0, &m, &v) == 0 && v.count == 3);
+    matched_of(&m, 0, NULL);
+    CHECK(hold_update(&h, 0.1, &m, &v) == 0 && v.count == 3); /* no detections: all held */
+    matched_of(&m, 1, (const int64_t[]){ 1 });
+    CHECK(hold_update(&h, 0.2, &m, &v) == 0);
+    /* Track 1 replaced by its newer box, untracked box superseded, track 2 still held. */
+    CHECK(v.count == 2 && visible_has(&v, 1) == 1 && visible_has(&v, 2) == 1);
+    matched_of(&m, 0, NULL);
+    CHECK(hold_update(&h, 0.5, &m, &v) == 0 && v.count == 2); /* 0.5 - 0.0 <= hold */
+    CHECK(hold_update(&h, 0.6, &m, &v) == 0);
+    CHECK(v.count == 1 && visible_has(&v, 1) == 1); /* track 2 expired */
+    CHECK(hold_update(&h, 0.7, &m, &v) == 0 && v.count == 1);
+    CHECK(hold_update(&h, 0.71, &m, &v) == 0 && v.count == 0); /* track 1 expired */
+    matched_of(&m, 1, (const int64_t[]){ EVCLIP_NONE });
+    CHECK(hold_update(&h, 1.0, &m, &v) == 0 && v.count == 1);
+    matched_of(&m, 1, (const int64_t[]){ 9 });
+    CHECK(hold_update(&h, 1.1, &m, &v) == 0);
+    CHECK(v.count == 1 && visible_has(&v, 9) == 1); /* untracked superseded by any frame */
+    for (int i = 0; i < 100; i++) {
+        matched_of(&m, 1, (const int64_t[]){ 1000 + i });
+        CHECK(hold_update(&h, 1.1, &m, &v) == 0);
+    }
+    CHECK(v.count == 101);
+    hold_free(&h);
+    detlist_free(&m);
+    detlist_free(&v);
+}
+
+int main(void)
+{
+    test_lifecycle();
+    test_add_validation();
+    test_interning();
+    test_lookup_index();
+    test_truncate();
+    test_vfr_matching();
+    test_hold_zero();
+    test_hold();
+    return test_summary();
+}

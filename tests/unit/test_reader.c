@@ -1,0 +1,351 @@
+/* test_reader.c: native JSONL reader: valid logs, every malformed case, NaN tokens, rollback. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "src/detections.h"
+#include "src/reader.h"
+#include "tests/unit/check.h"
+
+#define GOOD "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}\n"
+
+static int parse(EvclipDetections *d, const char *text)
+{
+    return reader_parse_jsonl(d, "t.jsonl", text, strlen(text));
+}
+
+static int64_t count_of(const EvclipDetections *d)
+{
+    EvclipDetectionStats st;
+    evclip_detections_get_stats(d, &st);
+    return st.count;
+}
+
+static int64_t skipped_of(const EvclipDetections *d)
+{
+    EvclipDetectionStats st;
+    evclip_detections_get_stats(d, &st);
+    return st.skipped;
+}
+
+/* All detections of the store in lookup order (frame-keyed first, then ts-keyed). */
+static int all_of(EvclipDetections *d, DetList *out)
+{
+    detlist_clear(out);
+    if (detections_prepare(d) < 0)
+        return -1;
+    return detections_lookup(d, 0, INT64_MAX, 0, INFINITY, out);
+}
+
+/* A line after one good line must fail naming line 2 and `expect`, leaving the store as it
+ * was (one earlier detection). */
+static void expect_error(const char *line, const char *expect)
+{
+    EvclipDetections *d = NULL;
+    char text[1024];
+    snprintf(text, sizeof(text), "%s%s\n%s", GOOD, line, GOOD);
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK(parse(d, GOOD) == 0);
+    int ret = parse(d, text);
+    const char *msg = evclip_last_error();
+    CHECK_MSG(ret == EVCLIP_ERR_DETECTIONS, "%s -> %d", line, ret);
+    CHECK_MSG(!strncmp(msg, "t.jsonl:2: ", 11) && strstr(msg, expect),
+              "%s -> '%s' (want '%s')", line, msg, expect);
+    CHECK_MSG(count_of(d) == 1 && skipped_of(d) == 0, "rollback after %s", line);
+    evclip_detections_free(&d);
+}
+
+static void test_valid(void)
+{
+    EvclipDetections *d = NULL;
+    DetList list = { 0 };
+    const char *text =
+        "{\"frame_idx\": 5, \"ts\": 0.2, \"bbox\": [1, 2, 3, 4], \"label\": \"car\", "
+        "\"score\": 0.64, \"track_id\": 7, \"color\": [0, 0, 255], \"extra\": {}}\n"
+        "{\"ts\": 0.1, \"bbox\": [10.5, 20, 30, 40.25], \"label\": \"person\"}\n"
+        "{\"frame_idx\": 2, \"bbox\": [0, 0, 1, 1], \"label\": \"car\", \"score\": 1, "
+        "\"track_id\": null, \"color\": null, \"score2\": [1, {\"x\": NaN}]}\n"
+        "{\"label\": \"bus\", \"bbox\": [-5, -5, 5, 5], \"frame_idx\": 3.0, \"ts\": null}";
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK(parse(d, text) == 0);
+    CHECK(count_of(d) == 4 && skipped_of(d) == 0);
+    CHECK(detections_uses_frame_index(d));
+    CHECK(all_of(d, &list) == 4);
+    EvclipDetection *a = list.items;
+    CHECK(a[0].frame_idx == 2 && a[0].score == 1 && a[0].track_id == EVCLIP_NONE);
+    CHECK(!a[0].has_color && a[0].ts == EVCLIP_NONE);
+    CHECK(a[1].frame_idx == 3 && !strcmp(a[1].label, "bus") && a[1].x1 == -5);
+    CHECK(a[2].frame_idx == 5 && a[2].ts == 0.2 && a[2].score == 0.64 && a[2].track_id == 7);
+    CHECK(a[2].has_color && a[2].color[0] == 0 && a[2].color[2] == 255);
+    CHECK(!strcmp(a[2].label, "car") && a[2].label == a[0].label);
+    CHECK(a[3].frame_idx == EVCLIP_NONE && a[3].ts == 0.1 && !strcmp(a[3].label, "person"));
+    CHECK(a[3].x1 == 10.5 && a[3].y1 == 20 && a[3].x2 == 30 && a[3].y2 == 40.25);
+    CHECK(a[3].score == EVCLIP_NONE && a[3].track_id == EVCLIP_NONE);
+    detlist_free(&list);
+    evclip_detections_free(&d);
+}
+
+static void test_malformed_json(void)
+{
+    expect_error("{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": x}",
+                 "invalid JSON at column 49: invalid token near 'x'");
+    expect_error("{\"frame_idx\": 1, ", "invalid JSON at column");
+    expect_error("x", "invalid JSON at column 1: invalid token");
+    expect_error("{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"} 7",
+                 "end of file expected");
+    expect_error("{\"frame_idx\": 1, \"frame_idx\": 2, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+                 "duplicate object key");
+    expect_error("{\"frame_idx\": 1e400, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+                 "real number overflow");
+    expect_error("{\"frame_idx\": 99999999999999999999, \"bbox\": [1,2,3,4], \"label\": \"a\"}",
+                 "too big integer");
+    expect_error("{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\\u0000\"}",
+                 "invalid JSON");
+    expect_error("{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"s\": -NaN}",
+                 "invalid JSON");
+    expect_error("[1, 2, 3]", "line is not a JSON object");
+    expect_error("5", "line is not a JSON object");
+    expect_error("\"text\"", "line is not a JSON object");
+    expect_error("null", "line is not a JSON object");
+}
+
+/* jansson's column is reported on the original line although NaN was rewritten to null. */
+static void test_column_after_nan(void)
+{
+    EvclipDetections *d = NULL;
+    const char *with_nan = "{\"score\": NaN, \"bbox\": [NaN, 1, 2, 3], \"label\": x}";
+    const char *same_len = "{\"score\": 0.0, \"bbox\": [0.0, 1, 2, 3], \"label\": x}";
+    char want[256], got[256];
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK(parse(d, same_len) == EVCLIP_ERR_DETECTIONS);
+    snprintf(want, sizeof(want), "%s", evclip_last_error());
+    CHECK(parse(d, with_nan) == EVCLIP_ERR_DETECTIONS);
+    snprintf(got, sizeof(got), "%s", evclip_last_error());
+    CHECK_MSG(!strcmp(want, got), "'%s' vs '%s'", want, got);
+    CHECK(strstr(got, "column 49"));
+    evclip_detections_free(&d);
+}
+
+static void test_malformed_fields(void)
+{
+    expect_error("{\"frame_idx\": 1, \"label\": \"a\"}", "field 'bbox': missing");
+    expect_error("{\"frame_idx\": 1, \"bbox\": \"1,2,3,4\", \"label\": \"a\"}", "field 'bbox'");
+    expect_error("{\"frame_idx\": 1, \"bbox\": [1, 2, 3], \"label\": \"a\"}", "field 'bbox'");
+    expect_error("{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4, 5], \"label\": \"a\"}",
+                 "field 'bbox': expected [x1, y1, x2, y2] (4 numbers)");
+    expect_error("{\"frame_idx\": 1, \"bbox\": [1, \"2\", 3, 4], \"label\": \"a\"}",
+                 "field 'bbox'");
+    expect_error("{\"frame_idx\": 1, \"bbox\": [1, true, 3, 4], \"label\": \"a\"}",
+                 "field 'bbox'");
+    expect_error("{\"frame_idx\": 1, \"bbox\": [[1], 2, 3, 4], \"label\": \"a\"}",
+                 "field 'bbox'");
+    expect_error("{\"frame_idx\": 1, \"bbox\": {}, \"label\": \"a\"}", "field 'bbox'");
+    expect_error("{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4]}", "field 'label': missing");
+    expect_error("{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": 3}",
+                 "field 'label': expected a string");
+    expect_error("{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": null}", "field 'label'");
+    expect_error("{\"frame_idx\": -1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+                 "field 'frame_idx': expected an integer >= 0");
+    expect_error("{\"frame_idx\": 3.5, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+                 "field 'frame_idx'");
+    expect_error("{\"frame_idx\": \"3\", \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+                 "field 'frame_idx'");
+    expect_error("{\"frame_idx\": true, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+                 "field 'frame_idx'");
+    expect_error("{\"frame_idx\": 1e300, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+                 "field 'frame_idx'");
+    expect_error("{\"ts\": -0.5, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+                 "field 'ts': expected a finite number of seconds >= 0");
+    expect_error("{\"ts\": \"1.0\", \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}", "field 'ts'");
+    expect_error("{\"frame_idx\": 4, \"ts\": [], \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+                 "field 'ts'");
+    expect_error("{\"ts\": Infinity, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+                 "field 'ts': NaN or infinite");
+    expect_error("{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+                 "fields 'frame_idx' and 'ts': neither is set");
+    expect_error("{\"frame_idx\": null, \"ts\": null, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+                 "fields 'frame_idx' and 'ts'");
+}
+
+static void test_malformed_optional(void)
+{
+    expect_error("{\"ts\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": \"0.5\"}",
+                 "field 'score': expected a number");
+    expect_error("{\"ts\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": true}",
+                 "field 'score'");
+    expect_error("{\"ts\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"track_id\": 1.5}",
+                 "field 'track_id': expected an integer");
+    expect_error("{\"ts\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"track_id\": \"7\"}",
+                 "field 'track_id'");
+    expect_error("{\"ts\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"color\": [0, 0]}",
+                 "field 'color': expected [B, G, R] (3 integers 0..255)");
+    expect_error("{\"ts\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"color\": [0, 0, 256]}",
+                 "field 'color'");
+    expect_error("{\"ts\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"color\": [-1, 0, 0]}",
+                 "field 'color'");
+    expect_error("{\"ts\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"color\": [0, 0, 1.5]}",
+                 "field 'color'");
+    expect_error("{\"ts\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"color\": [0, \"1\", 0]}",
+                 "field 'color'");
+    expect_error("{\"ts\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"color\": \"red\"}",
+                 "field 'color'");
+}
+
+static void test_nonfinite_tokens(void)
+{
+    EvclipDetections *d = NULL;
+    DetList list = { 0 };
+    const char *text =
+        "{\"ts\": 0.5, \"bbox\": [NaN, 2, 3, 4], \"label\": \"a\"}\n"
+        "{\"ts\": 0.5, \"bbox\": [1, 2, Infinity, 4], \"label\": \"a\"}\n"
+        "{\"ts\": 0.5, \"bbox\": [1,-Infinity,3,4], \"label\": \"a\"}\n"
+        "{\"ts\": 0.5, \"bbox\": [1, 2, 3, 4], \"label\": \"NaN \\\"Infinity\", \"score\": NaN}\n"
+        "{\"frame_idx\": 0, \"ts\": NaN, \"bbox\": [1, 2, 3, 4], \"label\": \"b\"}\n"
+        "{\"ts\": 0.5, \"bbox\": [3, 2, 1, 4], \"label\": \"reversed\"}\n"
+        "{\"ts\": 0.5, \"bbox\": [1, 2, 1, 4], \"label\": \"zero width\"}\n"
+        "{\"ts\": 0.5, \"bbox\": [1, 4, 3, 4], \"label\": \"zero height\"}\n"
+        "{\"ts\": 0.5, \"bbox\": [1, null, 3, 4], \"label\": \"null\"}\n";
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK(parse(d, text) == 0);
+    CHECK(count_of(d) == 2 && skipped_of(d) == 7);
+    CHECK_MSG(!strcmp(detections_skip_note(d),
+                      "t.jsonl:1: field 'bbox': NaN or infinite coordinate, box skipped"),
+              "%s", detections_skip_note(d));
+    CHECK(all_of(d, &list) == 2);
+    CHECK(list.items[0].frame_idx == 0 && list.items[0].ts == EVCLIP_NONE);
+    CHECK(!strcmp(list.items[1].label, "NaN \"Infinity") && list.items[1].score == EVCLIP_NONE);
+    detlist_free(&list);
+    evclip_detections_free(&d);
+
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK(parse(d, "{\"ts\": 1, \"bbox\": [5, 2, 3, 4], \"label\": \"r\"}\n") == 0);
+    CHECK(skipped_of(d) == 1 && strstr(detections_skip_note(d), "t.jsonl:1: field 'bbox'"));
+    CHECK(strstr(detections_skip_note(d), "reversed"));
+    evclip_detections_free(&d);
+}
+
+static void test_tolerated_layout(void)
+{
+    EvclipDetections *d = NULL;
+    const char *text =
+        "\xEF\xBB\xBF{\"ts\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}\r\n"
+        "\r\n"
+        "   \t \n"
+        "\n"
+        "{\"ts\": 2, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"unknown\": {\"deep\": [[]]}}\r\n"
+        "{\"ts\": 3, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}"; /* no final newline */
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK(parse(d, text) == 0);
+    CHECK(count_of(d) == 3);
+    CHECK(parse(d, "") == 0 && parse(d, "\n\n") == 0 && parse(d, "\xEF\xBB\xBF") == 0);
+    CHECK(count_of(d) == 3);
+    /* Blank lines still count: the error is on line 4. */
+    CHECK(parse(d, "\r\n\n \n{}\n") == EVCLIP_ERR_DETECTIONS);
+    CHECK_MSG(!strncmp(evclip_last_error(), "t.jsonl:4: field 'bbox'", 23), "%s",
+              evclip_last_error());
+    CHECK(count_of(d) == 3);
+    evclip_detections_free(&d);
+}
+
+/* A failed load restores count, skip count and the first skip note. */
+static void test_rollback(void)
+{
+    EvclipDetections *d = NULL;
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK(parse(d, GOOD "{\"ts\": 1, \"bbox\": [NaN, 2, 3, 4], \"label\": \"a\"}\n") == 0);
+    CHECK(count_of(d) == 1 && skipped_of(d) == 1);
+    const char *bad = GOOD GOOD "{\"ts\": 1, \"bbox\": [9, 2, 3, 4], \"label\": \"new\"}\n"
+                      "{\"ts\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"b\", \"score\": \"x\"}\n";
+    CHECK(reader_parse_jsonl(d, "other.jsonl", bad, strlen(bad)) == EVCLIP_ERR_DETECTIONS);
+    CHECK(strstr(evclip_last_error(), "other.jsonl:4: field 'score'"));
+    CHECK(count_of(d) == 1 && skipped_of(d) == 1);
+    CHECK(!strncmp(detections_skip_note(d), "t.jsonl:2: ", 11));
+
+    EvclipDetections *e = NULL;
+    CHECK(evclip_detections_new(&e) == 0);
+    CHECK(parse(e, "{\"ts\": 1, \"bbox\": [NaN, 2, 3, 4], \"label\": \"a\"}\n[]") < 0);
+    CHECK(skipped_of(e) == 0 && !strcmp(detections_skip_note(e), ""));
+    evclip_detections_free(&e);
+    evclip_detections_free(&d);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+static void test_files(void)
+{
+    EvclipDetections *d = NULL;
+    char dir[] = "/tmp/evclip_reader_XXXXXX", path[128], msg[256];
+    CHECK(mkdtemp(dir) != NULL);
+    CHECK(evclip_detections_new(&d) == 0);
+    snprintf(path, sizeof(path), "%s/missing.jsonl", dir);
+    CHECK(evclip_detections_load(d, path) == EVCLIP_ERR_DETECTIONS);
+    snprintf(msg, sizeof(msg), "%s: No such file or directory", path);
+    CHECK_MSG(!strcmp(evclip_last_error(), msg), "%s", evclip_last_error());
+    CHECK(evclip_detections_load(d, dir) == EVCLIP_ERR_DETECTIONS);
+    CHECK_MSG(strstr(evclip_last_error(), "Is a directory"), "%s", evclip_last_error());
+    snprintf(path, sizeof(path), "%s/log.jsonl", dir);
+    write_file(path, GOOD GOOD "{\"ts\": 1, \"bbox\": [1, 2, 3, 4], \"label\": 7}\n");
+    CHECK(evclip_detections_load(d, path) == EVCLIP_ERR_DETECTIONS);
+    snprintf(msg, sizeof(msg), "%s:3: field 'label': expected a string", path);
+    CHECK_MSG(!strcmp(evclip_last_error(), msg), "%s", evclip_last_error());
+    CHECK(count_of(d) == 0);
+    write_file(path, GOOD GOOD);
+    CHECK(evclip_detections_load(d, path) == 0 && count_of(d) == 2);
+    CHECK(evclip_detections_load(d, NULL) == EVCLIP_ERR_INVALID);
+    remove(path);
+    rmdir(dir);
+    evclip_detections_free(&d);
+}
+
+/* Many lines, unsorted, to exercise buffers and the index (no timing here). */
+static void test_large(void)
+{
+    enum { N = 100000 };
+    size_t cap = (size_t)N * 96, len = 0;
+    char *text = malloc(cap);
+    EvclipDetections *d = NULL;
+    DetList list = { 0 };
+    CHECK(text != NULL);
+    if (!text)
+        return;
+    for (int i = 0; i < N; i++) {
+        int k = (int)(((int64_t)i * 7919) % N);
+        len += (size_t)snprintf(text + len, cap - len, "{\"frame_idx\": %d, \"bbox\": [0, 0, "
+                                "%d, 9], \"label\": \"c%d\", \"score\": NaN}\n", k, k + 1, k % 50);
+    }
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK(reader_parse_jsonl(d, "big", text, len) == 0);
+    CHECK(count_of(d) == N);
+    CHECK(detections_prepare(d) == 0);
+    CHECK(detections_lookup(d, 500, 503, 0, 0, &list) == 3);
+    CHECK(list.count == 3 && list.items[0].frame_idx == 500 && list.items[2].x2 == 503);
+    CHECK(!strcmp(list.items[1].label, "c1"));
+    detlist_free(&list);
+    evclip_detections_free(&d);
+    free(text);
+}
+
+int main(void)
+{
+    test_valid();
+    test_malformed_json();
+    test_column_after_nan();
+    test_malformed_fields();
+    test_malformed_optional();
+    test_nonfinite_tokens();
+    test_tolerated_layout();
+    test_rollback();
+    test_files();
+    test_large();
+    return test_summary();
+}
