@@ -1,5 +1,7 @@
 /* audio.c: a clip's audio track: stream copy when MP4 can carry the codec, else AAC. */
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <libavcodec/avcodec.h>
 #include <libavutil/audio_fifo.h>
@@ -153,7 +155,8 @@ int audio_is_copy(const AudioOut *a)
     return a->copy;
 }
 
-static int write_copy(AudioOut *a, const AVPacket *packet, int64_t start, int64_t end)
+static int write_copy(AudioOut *a, const AVPacket *packet, AVRational tb, int64_t start,
+                      int64_t end, double offset)
 {
     int64_t pts = packet->pts != AV_NOPTS_VALUE ? packet->pts : packet->dts;
     if (pts == AV_NOPTS_VALUE || pts < start || pts >= end)
@@ -167,7 +170,10 @@ static int write_copy(AudioOut *a, const AVPacket *packet, int64_t start, int64_
         a->packet->dts = a->packet->pts;
     a->packet->stream_index = a->out->index;
     a->packet->pos = -1;
-    av_packet_rescale_ts(a->packet, a->in->time_base, a->out->time_base);
+    av_packet_rescale_ts(a->packet, tb, a->out->time_base);
+    int64_t shift = llround(offset / av_q2d(a->out->time_base));
+    a->packet->pts += shift;
+    a->packet->dts += shift;
     return mux_write(a->mux, a->packet);
 }
 
@@ -266,9 +272,23 @@ static int write_transcode(AudioOut *a, const AVPacket *packet, int64_t start, i
     return ret;
 }
 
-int audio_write(AudioOut *a, const AVPacket *packet, int64_t start, int64_t end)
+int audio_write(AudioOut *a, const AVPacket *packet, AVRational tb, int64_t start, int64_t end,
+                double offset)
 {
-    return a->copy ? write_copy(a, packet, start, end) : write_transcode(a, packet, start, end);
+    if (a->copy)
+        return write_copy(a, packet, tb, start, end, offset);
+    return write_transcode(a, packet, start, end);
+}
+
+int audio_can_continue(const AudioOut *a, const AVStream *in)
+{
+    const AVCodecParameters *x = a->in->codecpar, *y = in->codecpar;
+    if (in == a->in)
+        return 1;
+    return a->copy && x->codec_id == y->codec_id && x->sample_rate == y->sample_rate &&
+           x->ch_layout.nb_channels == y->ch_layout.nb_channels &&
+           x->extradata_size == y->extradata_size &&
+           (!x->extradata_size || !memcmp(x->extradata, y->extradata, x->extradata_size));
 }
 
 int audio_finish(AudioOut *a)

@@ -14,9 +14,14 @@ typedef struct AudioOut AudioOut;
 int audio_open(AudioOut **out, const AVStream *in, Mux *mux, const Logger *log);
 void audio_close(AudioOut **a);
 
-/* Writes the part of a source audio packet that falls in [start, end) (source pts of the
- * audio stream); `start` maps to output time 0. Returns 0 or a negative code. */
-int audio_write(AudioOut *a, const AVPacket *packet, int64_t start, int64_t end);
+/* Writes the part of a source audio packet (time base tb) that falls in [start, end) (pts in
+ * tb); `start` maps to output time `offset` seconds. Returns 0 or a negative code. */
+int audio_write(AudioOut *a, const AVPacket *packet, AVRational tb, int64_t start, int64_t end,
+                double offset);
+
+/* 1 when packets of stream `in` can continue this output by stream copy (same codec and
+ * parameters as the stream the output was opened with). */
+int audio_can_continue(const AudioOut *a, const AVStream *in);
 
 /* Flushes a transcoder. Returns 0 or a negative code. */
 int audio_finish(AudioOut *a);

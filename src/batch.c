@@ -1,1 +1,436 @@
-/* batch.c: placeholder, being written. */
+/* batch.c: decode-once rendering: probe and plan every clip, then walk each source once over
+ * the union of the windows that need it, handing every frame to every clip that covers it. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "src/error.h"
+#include "src/render.h"
+
+#define TIME_EPSILON 1e-6
+#define SEEK_GAP 3.0        /* decode through gaps shorter than this instead of seeking */
+#define MAX_SEEK_RETRIES 6
+#define MAX_OPEN_CLIPS 32   /* bound on clips encoding at once (memory); more take more walks */
+
+typedef struct Batch {
+    EvclipRenderer *r;
+    ClipRun *runs;
+    int nb_runs;
+    WorkerPool *pool;
+} Batch;
+
+/* ---------------------------------------------------------------------------------------- */
+/* Probing and planning                                                                     */
+
+static int probe(EvclipRenderer *r, const char *path, SourceInfo *info)
+{
+    Source *s = NULL;
+    int ret = source_open(&s, path, 1, &r->log);
+    if (ret < 0)
+        return ret;
+    info->duration = s->duration;
+    info->frame_period = s->frame_period;
+    info->width = s->video->codecpar->width;
+    info->height = s->video->codecpar->height;
+    source_close(&s);
+    return 0;
+}
+
+/* Probes each distinct source once and plans every clip; a clip whose source cannot be opened
+ * fails alone. */
+static int plan_all(Batch *b)
+{
+    int total = 0;
+    for (int i = 0; i < b->nb_runs; i++)
+        if (atomic_load(&b->runs[i].status) == 0)
+            total += b->runs[i].clip->nb_sources;
+    const char **paths = calloc((size_t)total + 1, sizeof(*paths));
+    SourceInfo *infos = calloc((size_t)total + 1, sizeof(*infos));
+    int *codes = calloc((size_t)total + 1, sizeof(*codes));
+    char (*errors)[512] = calloc((size_t)total + 1, sizeof(*errors));
+    int nb = 0;
+    if (!paths || !infos || !codes || !errors) {
+        free(paths), free(infos), free(codes), free(errors);
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < b->nb_runs; i++) {
+        ClipRun *c = &b->runs[i];
+        if (atomic_load(&c->status) != 0)
+            continue;
+        SourceInfo *ci = calloc((size_t)c->clip->nb_sources, sizeof(*ci));
+        int failed = 0;
+        for (int k = 0; ci && k < c->clip->nb_sources && !failed; k++) {
+            const char *path = c->clip->sources[k].path;
+            int j = 0;
+            while (j < nb && strcmp(paths[j], path))
+                j++;
+            if (j == nb) {
+                paths[nb] = path;
+                codes[nb] = probe(b->r, path, &infos[nb]);
+                snprintf(errors[nb], sizeof(errors[nb]), "%s", ev_error_message());
+                nb++;
+            }
+            if (codes[j] < 0) {
+                ev_error(codes[j], "%s", errors[j]);
+                clip_run_fail(c, codes[j]);
+                failed = 1;
+            }
+            ci[k] = infos[j];
+        }
+        if (!ci)
+            clip_run_fail(c, ev_error(EVCLIP_ERR_NOMEM, "out of memory"));
+        else if (!failed)
+            clip_run_plan(c, ci);
+        free(ci);
+    }
+    free(paths), free(infos), free(codes), free(errors);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Walking one source                                                                       */
+
+typedef struct Walk {
+    Batch *b;
+    Source *src;
+    ClipRun **runs;      /* runs fed by this walk, sorted by window start */
+    int nb_runs;
+    int *ended;          /* per run: its segment was ended */
+    int group_lo, group_hi; /* runs of the current group: [lo, hi) */
+    double group_start, group_end;
+    AVFrame *pending;
+    double pending_prev;
+    int have_pending;
+    double seek_target;
+    int seek_retries, seek_checked;
+    int64_t seeks;
+} Walk;
+
+static const SegmentPlan *segment_of(const ClipRun *c)
+{
+    return &c->plan.segments[c->segment];
+}
+
+static int by_start(const void *a, const void *b)
+{
+    double x = segment_of(*(ClipRun *const *)a)->start;
+    double y = segment_of(*(ClipRun *const *)b)->start;
+    return (x > y) - (x < y);
+}
+
+/* Selects the next group: runs whose windows overlap or lie within SEEK_GAP of each other. */
+static int next_group(Walk *w)
+{
+    w->group_lo = w->group_hi;
+    if (w->group_lo >= w->nb_runs)
+        return 0;
+    const SegmentPlan *first = segment_of(w->runs[w->group_lo]);
+    w->group_start = first->start;
+    w->group_end = first->end;
+    w->group_hi = w->group_lo + 1;
+    while (w->group_hi < w->nb_runs) {
+        const SegmentPlan *s = segment_of(w->runs[w->group_hi]);
+        if (s->start > w->group_end + SEEK_GAP)
+            break;
+        w->group_end = fmax(w->group_end, s->end);
+        w->group_hi++;
+    }
+    return 1;
+}
+
+static void end_run(Walk *w, int i, int reached_end)
+{
+    if (w->ended[i])
+        return;
+    w->ended[i] = 1;
+    clip_run_end_segment(w->runs[i], w->src, reached_end);
+}
+
+static int seek_to(Walk *w, double t)
+{
+    w->seek_target = t;
+    w->seek_checked = 0;
+    w->have_pending = 0;
+    w->pending_prev = NAN;
+    av_frame_unref(w->pending);
+    if (t <= 0 && w->src->frames_decoded == 0 && w->seeks == 0)
+        return 0; /* already at the start */
+    w->seeks++;
+    for (int i = w->group_lo; i < w->group_hi; i++)
+        clip_run_restart_lead_in(w->runs[i]);
+    return source_seek(w->src, t);
+}
+
+/* After a seek, decoding must start at or before the window; else seek further back. */
+static int check_seek(Walk *w, double t, int *again)
+{
+    *again = 0;
+    if (w->seek_checked)
+        return 0;
+    w->seek_checked = 1;
+    if (t <= w->seek_target + TIME_EPSILON || w->seek_target <= 0)
+        return 0;
+    double target = w->seek_retries++ >= MAX_SEEK_RETRIES
+                        ? 0 : fmax(0, w->group_start - (1 << w->seek_retries));
+    ev_log(&w->b->r->log, EVCLIP_LOG_DEBUG, "seek for %.3f s landed at %.3f s; retrying from "
+           "%.3f s", w->seek_target, t, target);
+    *again = 1;
+    return seek_to(w, target);
+}
+
+/* Hands the pending frame (successor at `next`) to the current group's runs. Returns 1 when
+ * the walk is complete. */
+static int feed_pending(Walk *w, double next)
+{
+    Source *s = w->src;
+    AVFrame *f = w->pending;
+    double t = source_time(s, f->pts), half = s->frame_period / 2;
+    double lo = isnan(w->pending_prev) ? t - half : (w->pending_prev + t) / 2;
+    double hi = isnan(next) ? t + half : (t + next) / 2;
+
+    while (t >= w->group_end - TIME_EPSILON) {
+        for (int i = w->group_lo; i < w->group_hi; i++)
+            end_run(w, i, 1);
+        if (!next_group(w))
+            return 1;
+        if (w->group_start > t + SEEK_GAP) {
+            w->seek_retries = 0;
+            if (seek_to(w, w->group_start) < 0)
+                return -1;
+            return 0;
+        }
+    }
+    for (int i = w->group_lo; i < w->group_hi; i++)
+        if (!w->ended[i] && clip_run_frame(w->runs[i], s, f, t, lo, hi, next))
+            end_run(w, i, 1);
+    w->pending_prev = t;
+    return 0;
+}
+
+static int on_frame(Walk *w)
+{
+    Source *s = w->src;
+    double t = source_time(s, s->frame->pts);
+    int again, ret;
+
+    if ((ret = check_seek(w, t, &again)) < 0 || again)
+        return ret;
+    if (w->have_pending) {
+        if (s->frame->pts <= w->pending->pts)
+            return 0; /* duplicate or out-of-order timestamp: keep the first */
+        if ((ret = feed_pending(w, t)) != 0)
+            return ret;
+        if (!w->have_pending)
+            return 0; /* a seek dropped the frame */
+        av_frame_unref(w->pending);
+    }
+    av_frame_move_ref(w->pending, s->frame);
+    w->have_pending = 1;
+    return 0;
+}
+
+static void on_audio(Walk *w)
+{
+    for (int i = w->group_lo; i < w->group_hi; i++)
+        if (!w->ended[i])
+            clip_run_audio(w->runs[i], w->src, w->src->packet);
+}
+
+static void fail_open_runs(Walk *w, int code)
+{
+    for (int i = 0; i < w->nb_runs; i++)
+        if (!w->ended[i]) {
+            w->ended[i] = 1;
+            clip_run_fail(w->runs[i], code);
+        }
+}
+
+static int walk_loop(Walk *w)
+{
+    int want_audio = w->src->audio != NULL;
+    if (seek_to(w, w->group_start) < 0)
+        return -1;
+    for (;;) {
+        if (renderer_cancelled(w->b->r))
+            return ev_error(EVCLIP_ERR_CANCELED, "render cancelled");
+        int ev = source_next(w->src, want_audio);
+        if (ev < 0)
+            return ev;
+        if (ev == SOURCE_END && !w->seek_checked && w->seek_target > 0) {
+            int again;
+            if (check_seek(w, INFINITY, &again) < 0)
+                return -1;
+            continue;
+        }
+        if (ev == SOURCE_END)
+            break;
+        int ret = ev == SOURCE_FRAME ? on_frame(w) : (on_audio(w), 0);
+        if (ret < 0)
+            return ret;
+        if (ret == 1)
+            return 0;
+    }
+    if (w->have_pending && feed_pending(w, NAN) < 0)
+        return -1;
+    for (int i = 0; i < w->nb_runs; i++)
+        end_run(w, i, 0);
+    return 0;
+}
+
+/* Walks one source for the given runs (whose current segments are all on it). */
+static void walk_source(Batch *b, const char *path, ClipRun **runs, int n)
+{
+    Walk w = { .b = b, .runs = runs, .nb_runs = n, .pending_prev = NAN };
+    int ret = source_open(&w.src, path, b->r->settings.threads, &b->r->log);
+    w.ended = calloc((size_t)n, sizeof(*w.ended));
+    w.pending = av_frame_alloc();
+    if (ret >= 0 && (!w.ended || !w.pending))
+        ret = ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    if (ret >= 0) {
+        renderer_count(b->r, 1, 0, 0, 0);
+        for (int i = 0; i < n; i++)
+            clip_run_begin_segment(runs[i], w.src);
+        qsort(runs, (size_t)n, sizeof(*runs), by_start);
+        next_group(&w);
+        ret = walk_loop(&w);
+    }
+    if (ret < 0) {
+        if (w.ended)
+            fail_open_runs(&w, ret);
+        else
+            for (int i = 0; i < n; i++)
+                clip_run_fail(runs[i], ret);
+    }
+    if (w.src) {
+        renderer_count(b->r, 0, w.src->frames_decoded, w.seeks, 0);
+        for (int i = 0; i < n; i++)
+            runs[i]->res->frames_decoded += w.src->frames_decoded;
+    }
+    av_frame_free(&w.pending);
+    free(w.ended);
+    source_close(&w.src);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Scheduling                                                                               */
+
+static int pending(const ClipRun *c)
+{
+    return atomic_load(&c->status) == 0 && c->segment < c->plan.nb_segments;
+}
+
+/* Picks the source to walk next: one an open clip waits for, else the first pending one. */
+static const char *choose_source(Batch *b)
+{
+    const char *first = NULL;
+    for (int i = 0; i < b->nb_runs; i++) {
+        ClipRun *c = &b->runs[i];
+        if (!pending(c))
+            continue;
+        if (c->out)
+            return segment_of(c)->source->path;
+        if (!first)
+            first = segment_of(c)->source->path;
+    }
+    return first;
+}
+
+static void schedule(Batch *b, ClipRun **selected)
+{
+    const char *path;
+    while ((path = choose_source(b))) {
+        int n = 0, fresh = 0;
+        for (int i = 0; i < b->nb_runs; i++) {
+            ClipRun *c = &b->runs[i];
+            if (!pending(c) || strcmp(segment_of(c)->source->path, path))
+                continue;
+            if (!c->out && fresh >= MAX_OPEN_CLIPS)
+                continue;
+            fresh += !c->out;
+            selected[n++] = c;
+        }
+        walk_source(b, path, selected, n);
+        for (int i = 0; i < n; i++)
+            if (atomic_load(&selected[i]->status) == 0 &&
+                selected[i]->segment == selected[i]->plan.nb_segments)
+                clip_run_finish(selected[i]);
+        if (renderer_cancelled(b->r))
+            break;
+    }
+}
+
+static int run_batch(EvclipRenderer *r, const EvclipClip *clips, int n, EvclipResult *results,
+                     int jobs)
+{
+    Batch b = { .r = r, .nb_runs = n };
+    ClipRun **selected = calloc((size_t)n, sizeof(*selected));
+    b.runs = calloc((size_t)n, sizeof(*b.runs));
+    int ret = selected && b.runs ? 0 : ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    if (ret >= 0 && jobs > 1)
+        ret = worker_pool_open(&b.pool, jobs);
+    if (ret >= 0) {
+        for (int i = 0; i < n; i++) {
+            clip_run_init(&b.runs[i], r, &clips[i], &results[i]);
+            b.runs[i].pool = b.pool;
+        }
+        ret = plan_all(&b);
+    }
+    if (ret >= 0)
+        schedule(&b, selected);
+    int failed = 0;
+    for (int i = 0; b.runs && i < n; i++) {
+        ClipRun *c = &b.runs[i];
+        if (ret >= 0 && atomic_load(&c->status) == 0)
+            clip_run_fail(c, renderer_cancelled(r)
+                                 ? ev_error(EVCLIP_ERR_CANCELED, "render cancelled")
+                                 : ev_error(EVCLIP_ERR_INTERNAL, "clip was never finished"));
+        clip_run_free(c);
+        failed += atomic_load(&c->status) < 0;
+    }
+    worker_pool_close(&b.pool);
+    free(b.runs);
+    free(selected);
+    return ret < 0 ? ret : failed;
+}
+
+static int default_jobs(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)(n > 64 ? 64 : n) : 1;
+}
+
+int evclip_render_batch(EvclipRenderer *r, const EvclipClip *clips, int nb_clips,
+                        EvclipResult *results, int jobs)
+{
+    ev_error_clear();
+    if (!r || nb_clips < 0 || (nb_clips > 0 && (!clips || !results)))
+        return ev_error(EVCLIP_ERR_INVALID, "evclip_render_batch: invalid arguments");
+    if (jobs < 0 || jobs > 256)
+        return ev_error(EVCLIP_ERR_INVALID, "jobs %d is outside 0..256", jobs);
+    ev_log_capture_ffmpeg(&r->log);
+    int ret = run_batch(r, clips, nb_clips, results, jobs ? jobs : default_jobs());
+    ev_log_capture_ffmpeg(NULL);
+    return ret;
+}
+
+int evclip_render(EvclipRenderer *r, const EvclipClip *clip, EvclipResult *result)
+{
+    EvclipResult local;
+    EvclipResult *res = result ? result : &local;
+
+    ev_error_clear();
+    memset(res, 0, sizeof(*res));
+    if (!r)
+        return ev_error(EVCLIP_ERR_INVALID, "renderer is NULL");
+    if (!clip)
+        return ev_error(EVCLIP_ERR_INVALID, "clip is NULL");
+    ev_log_capture_ffmpeg(&r->log);
+    int ret = run_batch(r, clip, 1, res, 1);
+    ev_log_capture_ffmpeg(NULL);
+    if (ret < 0)
+        return ret;
+    if (res->status < 0)
+        ev_error(res->status, "%s", res->error);
+    return res->status;
+}

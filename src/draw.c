@@ -1,4 +1,4 @@
-/* draw.c: clipped rectangles, box outlines, blends and alpha masks painted into YUV 4:2:0 planes. */
+/* draw.c: clipped rectangles, box outlines, blends and alpha masks painted into YUV 4:2:0. */
 #include <string.h>
 
 #include "src/draw.h"

@@ -14,7 +14,8 @@
 #define CAPTION_ALPHA 160
 #define NB_COLORS (sizeof(palette) / sizeof(palette[0]))
 
-/* Saturated, mutually distinct RGB colours that stay visible on typical video. */
+/* Mutually distinct RGB colours that stay readable on typical video, indexed by track id or
+ * label hash. */
 static const uint8_t palette[][3] = {
     { 0xFF, 0x38, 0x38 }, { 0xFF, 0x9D, 0x97 }, { 0xFF, 0x70, 0x1F }, { 0xFF, 0xB2, 0x1D },
     { 0xCF, 0xD2, 0x31 }, { 0x48, 0xF9, 0x0A }, { 0x92, 0xCC, 0x17 }, { 0x3D, 0xDB, 0x86 },
@@ -65,10 +66,10 @@ int overlay_open(Overlay **out, const OverlayParams *p)
     o->height = p->height;
     o->matrix = p->matrix;
     o->full_range = p->full_range ? 1 : 0;
-    o->thickness = p->thickness ? p->thickness : p->height / 400 + (p->height % 400 >= 200);
-    o->thickness = o->thickness < 2 && !p->thickness ? 2 : o->thickness;
-    o->font_size = p->font_size ? p->font_size : p->height / 40;
-    o->font_size = o->font_size < 12 && !p->font_size ? 12 : o->font_size;
+    /* Auto sizes: max(2, round(height / 400)) and max(12, height / 40). */
+    int t = p->height / 400 + (p->height % 400 >= 200), fs = p->height / 40;
+    o->thickness = p->thickness ? p->thickness : t > 2 ? t : 2;
+    o->font_size = p->font_size ? p->font_size : fs > 12 ? fs : 12;
     o->pad_x = o->font_size / 4 > 2 ? o->font_size / 4 : 2;
     o->pad_y = o->font_size / 8 > 1 ? o->font_size / 8 : 1;
     if ((ret = text_font_open(&o->font, p->font, o->font_size)) < 0) {

@@ -9,11 +9,13 @@
 #include "src/mux.h"
 #include "src/overlay.h"
 #include "src/pipeline.h"
+#include "src/sei.h"
 
 #define DURATION_SLOTS 256
 
 struct Pipeline {
     EvclipRenderer *r;
+    const EvclipSettings *s;
     Mux *mux;
     Converter *conv;
     Encoder *enc;
@@ -42,7 +44,7 @@ static int open_converter(Pipeline *p, const PipelineParams *pp)
 
 static int open_overlay(Pipeline *p)
 {
-    const EvclipSettings *s = &p->r->settings;
+    const EvclipSettings *s = p->s;
     OverlayParams op = {
         .width = p->width, .height = p->height, .matrix = converter_matrix(p->conv),
         .full_range = 0, .font = s->font, .thickness = s->thickness, .font_size = s->font_size,
@@ -52,7 +54,7 @@ static int open_overlay(Pipeline *p)
 
 static int open_encoder(Pipeline *p, const PipelineParams *pp)
 {
-    const EvclipSettings *s = &p->r->settings;
+    const EvclipSettings *s = p->s;
     enum AVColorSpace space;
     int w, h;
 
@@ -89,8 +91,9 @@ int pipeline_open(Pipeline **out, EvclipRenderer *r, const PipelineParams *pp)
     if (!p)
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     p->r = r;
+    p->s = pp->settings ? pp->settings : &r->settings;
     p->time_base = pp->time_base;
-    if ((ret = mux_open(&p->mux, pp->output, r->settings.overwrite)) < 0 ||
+    if ((ret = mux_open(&p->mux, pp->output, p->s->overwrite)) < 0 ||
         (ret = open_converter(p, pp)) < 0)
         goto fail;
     converter_output(p->conv, &p->width, &p->height, &space);
@@ -124,6 +127,11 @@ void pipeline_close(Pipeline **pp)
     *pp = NULL;
 }
 
+const EvclipSettings *pipeline_settings(const Pipeline *p)
+{
+    return p->s;
+}
+
 BoxTransform pipeline_transform(const Pipeline *p)
 {
     return converter_transform(p->conv);
@@ -151,9 +159,10 @@ static int write_video_packet(void *opaque, AVPacket *pkt)
 }
 
 int pipeline_video(Pipeline *p, const AVFrame *frame, int64_t pts, int64_t duration,
-                   const DetList *dets, const char *timestamp)
+                   const DetList *dets, const FrameInfo *info)
 {
-    const EvclipSettings *s = &p->r->settings;
+    const EvclipSettings *s = p->s;
+    const char *timestamp = info ? info->timestamp : NULL;
     AVFrame *out = NULL;
     int ret;
 
@@ -167,6 +176,12 @@ int pipeline_video(Pipeline *p, const AVFrame *frame, int64_t pts, int64_t durat
         p->boxes += overlay_draw_detections(p->overlay, &img, dets->items, dets->count, &t);
     if (s->title || timestamp)
         overlay_draw_captions(p->overlay, &img, s->title, timestamp);
+    if (s->embed_detections && dets &&
+        (ret = sei_attach(out, dets->items, dets->count, info ? info->source_time : 0,
+                          info ? info->source_index : 0)) < 0) {
+        av_frame_free(&out);
+        return ret;
+    }
     out->pts = pts;
 #if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(57, 30, 100)
     out->duration = duration;
@@ -186,9 +201,15 @@ int pipeline_video(Pipeline *p, const AVFrame *frame, int64_t pts, int64_t durat
     return 0;
 }
 
-int pipeline_audio(Pipeline *p, const AVPacket *packet, int64_t start, int64_t end)
+int pipeline_audio(Pipeline *p, const AVPacket *packet, AVRational tb, int64_t start,
+                   int64_t end, double offset)
 {
-    return p->audio ? audio_write(p->audio, packet, start, end) : 0;
+    return p->audio ? audio_write(p->audio, packet, tb, start, end, offset) : 0;
+}
+
+int pipeline_audio_accepts(const Pipeline *p, const AVStream *in)
+{
+    return p->audio && in && audio_can_continue(p->audio, in);
 }
 
 int pipeline_finish(Pipeline *p, EvclipResult *res)

@@ -21,7 +21,16 @@ typedef struct PipelineParams {
     AVRational framerate;              /* nominal rate; {0,1} when unknown */
     const AVStream *audio;             /* source audio stream to carry, or NULL */
     int out_width, out_height;         /* 0 = source size (rounded up to even) */
+    const EvclipSettings *settings;    /* encoder/drawing/output settings; NULL = the
+                                          renderer's (must outlive the pipeline) */
 } PipelineParams;
+
+/* Where a frame came from: drawn as the timestamp caption and carried in the SEI. */
+typedef struct FrameInfo {
+    double source_time;     /* seconds on its source's timeline */
+    int source_index;       /* position of its source in the clip */
+    const char *timestamp;  /* caption text, or NULL for none */
+} FrameInfo;
 
 typedef struct Pipeline Pipeline;
 
@@ -32,17 +41,28 @@ int pipeline_open(Pipeline **out, EvclipRenderer *r, const PipelineParams *param
 /* Box transform from source to output pixels (letterboxing). */
 BoxTransform pipeline_transform(const Pipeline *p);
 
-/* Converts, draws dets (source-space boxes) and the captions, encodes. `pts` is the output
- * pts (time base params->time_base, first frame 0), `duration` its display time in the same
- * base. Returns 0 or a negative code (CANCELED when the renderer was cancelled). */
+/* Converts, draws dets (source-space boxes) and the captions, attaches the SEI (when
+ * settings->embed_detections), encodes. `pts` is the output pts (time base
+ * params->time_base, first frame 0), `duration` its display time in the same base. `info`
+ * may be NULL. Returns 0 or a negative code (CANCELED when the renderer was cancelled). */
 int pipeline_video(Pipeline *p, const AVFrame *frame, int64_t pts, int64_t duration,
-                   const DetList *dets, const char *timestamp);
+                   const DetList *dets, const FrameInfo *info);
 
-/* Carries an audio packet's part inside [start, end) (source audio pts; start -> time 0). */
-int pipeline_audio(Pipeline *p, const AVPacket *packet, int64_t start, int64_t end);
+
+
+/* Carries an audio packet's part inside [start, end) (pts in tb; start -> output time
+ * `offset` seconds). Returns 0 or a negative code. */
+int pipeline_audio(Pipeline *p, const AVPacket *packet, AVRational tb, int64_t start,
+                   int64_t end, double offset);
+
+/* 1 when the output has audio and stream `in` can continue it (see audio_can_continue). */
+int pipeline_audio_accepts(const Pipeline *p, const AVStream *in);
 
 /* Flushes, finishes and publishes the file; fills the result counters. */
 int pipeline_finish(Pipeline *p, EvclipResult *result);
+
+/* The settings in effect for this pipeline. */
+const EvclipSettings *pipeline_settings(const Pipeline *p);
 
 /* Frees everything; an unfinished output is removed. */
 void pipeline_close(Pipeline **p);

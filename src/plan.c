@@ -1,1 +1,148 @@
-/* plan.c: placeholder, being written. */
+/* plan.c: clip planning: probe sources, validate windows, apply rolls, speed and duration cap. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/error.h"
+#include "src/plan.h"
+
+static int check_source(const EvclipSource *s, int i)
+{
+    if (!s->path || !*s->path)
+        return ev_error(EVCLIP_ERR_INVALID, "source %d has no path", i + 1);
+    if (!isfinite(s->start) || !isfinite(s->end))
+        return ev_error(EVCLIP_ERR_WINDOW, "source %d ('%s'): window [%g, %g) is not finite",
+                        i + 1, s->path, s->start, s->end);
+    if (s->start < 0)
+        return ev_error(EVCLIP_ERR_WINDOW, "source %d ('%s'): window start %.3f s is negative",
+                        i + 1, s->path, s->start);
+    if (s->start >= s->end)
+        return ev_error(EVCLIP_ERR_WINDOW, "source %d ('%s'): window start %.3f s is not "
+                        "before its end %.3f s", i + 1, s->path, s->start, s->end);
+    return 0;
+}
+
+int plan_check_clip(const EvclipClip *clip)
+{
+    int ret;
+    if (!clip)
+        return ev_error(EVCLIP_ERR_INVALID, "clip is NULL");
+    if (!clip->sources || clip->nb_sources < 1)
+        return ev_error(EVCLIP_ERR_INVALID, "clip has no source");
+    if (!clip->output || !*clip->output)
+        return ev_error(EVCLIP_ERR_INVALID, "clip has no output path");
+    if (!(clip->pre_roll >= 0) || !isfinite(clip->pre_roll) || !(clip->post_roll >= 0) ||
+        !isfinite(clip->post_roll))
+        return ev_error(EVCLIP_ERR_INVALID, "pre-roll and post-roll must be finite and >= 0");
+    if (!(clip->speed >= 0) || !isfinite(clip->speed))
+        return ev_error(EVCLIP_ERR_INVALID, "speed %g must be a positive number", clip->speed);
+    if (!(clip->max_duration >= 0) || !isfinite(clip->max_duration))
+        return ev_error(EVCLIP_ERR_INVALID, "max duration %g must be a positive number of "
+                        "seconds", clip->max_duration);
+    if (clip->cap_strategy != EVCLIP_CAP_TIMELAPSE && clip->cap_strategy != EVCLIP_CAP_FRAMEDROP)
+        return ev_error(EVCLIP_ERR_INVALID, "unknown cap strategy %d (timelapse or framedrop)",
+                        clip->cap_strategy);
+    if (clip->width < 0 || clip->height < 0 || (clip->width == 0) != (clip->height == 0) ||
+        clip->width % 2 || clip->height % 2 || clip->width > 16384 || clip->height > 16384)
+        return ev_error(EVCLIP_ERR_INVALID, "output size %dx%d must be even and both set",
+                        clip->width, clip->height);
+    for (int i = 0; i < clip->nb_sources; i++)
+        if ((ret = check_source(&clip->sources[i], i)) < 0)
+            return ret;
+    return 0;
+}
+
+/* Validates one window against the video's duration; clamps when allowed. */
+static int fit_window(SegmentPlan *seg, const SourceInfo *info, const EvclipSettings *s,
+                      const Logger *log)
+{
+    const EvclipSource *src = seg->source;
+    double d = info->duration;
+    if (d <= 0)
+        return 0; /* unknown duration: the decoder finds the end */
+    if (src->start >= d)
+        return ev_error(EVCLIP_ERR_WINDOW, "window [%.3f, %.3f) s starts after the end of "
+                        "'%s' (the video is %.3f s long)", src->start, src->end, src->path, d);
+    if (seg->end > d + info->frame_period / 2) {
+        if (!s->clamp)
+            return ev_error(EVCLIP_ERR_WINDOW, "window [%.3f, %.3f) s ends after the end of "
+                            "'%s' (the video is %.3f s long; clamp to cut it there)",
+                            src->start, src->end, src->path, d);
+        ev_log(log, EVCLIP_LOG_INFO, "'%s': window end %.3f s clamped to the video end "
+               "%.3f s", src->path, seg->end, d);
+        seg->end = d;
+    }
+    return 0;
+}
+
+static void apply_rolls(ClipPlan *p, const EvclipClip *clip, const SourceInfo *info,
+                        const Logger *log)
+{
+    SegmentPlan *first = &p->segments[0], *last = &p->segments[p->nb_segments - 1];
+    const SourceInfo *last_info = &info[p->nb_segments - 1];
+    first->start -= clip->pre_roll;
+    if (first->start < 0) {
+        if (clip->pre_roll > 0)
+            ev_log(log, EVCLIP_LOG_INFO, "pre-roll clamped at the start of '%s'",
+                   first->source->path);
+        first->start = 0;
+    }
+    last->end += clip->post_roll;
+    if (last_info->duration > 0 && last->end > last_info->duration + last_info->frame_period / 2)
+        last->end = last_info->duration + last_info->frame_period / 2;
+}
+
+/* Speed is a floor; when window / speed exceeds the cap, timelapse raises the speed and
+ * framedrop keeps every Nth frame (N = ceil(window / speed / cap)). */
+static void apply_cap(ClipPlan *p, const EvclipClip *clip, const Logger *log)
+{
+    double speed = clip->speed > 0 ? clip->speed : 1.0;
+    p->speed = speed;
+    p->step = 1;
+    if (clip->max_duration <= 0 || p->total / speed <= clip->max_duration)
+        return;
+    if (clip->cap_strategy == EVCLIP_CAP_TIMELAPSE) {
+        p->speed = p->total / clip->max_duration;
+        ev_log(log, EVCLIP_LOG_INFO, "%.3f s at speed %g exceed the %.3f s cap: timelapse at "
+               "speed %.4f", p->total, speed, clip->max_duration, p->speed);
+    } else {
+        p->step = (int)ceil(p->total / speed / clip->max_duration - 1e-9);
+        ev_log(log, EVCLIP_LOG_INFO, "%.3f s at speed %g exceed the %.3f s cap: keeping every "
+               "%d%s frame", p->total, speed, clip->max_duration, p->step,
+               p->step == 2 ? "nd" : p->step == 3 ? "rd" : "th");
+    }
+}
+
+int plan_clip(ClipPlan *p, const EvclipClip *clip, const SourceInfo *info,
+              const EvclipSettings *s, const Logger *log)
+{
+    int ret;
+    memset(p, 0, sizeof(*p));
+    p->segments = calloc((size_t)clip->nb_sources, sizeof(*p->segments));
+    if (!p->segments)
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    p->nb_segments = clip->nb_sources;
+    for (int i = 0; i < clip->nb_sources; i++) {
+        SegmentPlan *seg = &p->segments[i];
+        seg->source = &clip->sources[i];
+        seg->start = seg->source->start;
+        seg->end = seg->source->end;
+        if ((ret = fit_window(seg, &info[i], s, log)) < 0) {
+            plan_free(p);
+            return ret;
+        }
+    }
+    apply_rolls(p, clip, info, log);
+    for (int i = 0; i < p->nb_segments; i++)
+        p->total += p->segments[i].end - p->segments[i].start;
+    apply_cap(p, clip, log);
+    p->width = clip->width;
+    p->height = clip->height;
+    return 0;
+}
+
+void plan_free(ClipPlan *p)
+{
+    free(p->segments);
+    memset(p, 0, sizeof(*p));
+}

@@ -1,169 +1,196 @@
-/* render.c: offline rendering of one clip: window check, accurate seek, select, draw, encode. */
+/* render.c: one clip being rendered: per-segment detections and hold, timing across joined
+ * sources, speed and frame step, output through a pipeline (optionally on worker threads). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "src/detections.h"
 #include "src/error.h"
+#include "src/manifest.h"
 #include "src/mux.h"
-#include "src/pipeline.h"
 #include "src/render.h"
-#include "src/source.h"
 
 #define TIME_EPSILON 1e-6
-#define MAX_SEEK_RETRIES 6
 #define MAX_PENDING_AUDIO 4096
+#define MULTI_TIME_BASE 90000
 
-typedef struct Render {
-    EvclipRenderer *r;
-    const EvclipClip *clip;
-    const EvclipSource *in;
-    Source *src;
-    EvclipDetections *dets;   /* prepared store (NULL when none) */
-    Pipeline *out;
-    double start, end;        /* effective window in source seconds, rolls included */
-    int use_index;            /* detections keyed by frame_idx: frames need their index */
-    HoldState hold;
-    DetList matched, visible;
-    AVFrame *pending;         /* the frame waiting for its successor (for its interval) */
-    double pending_prev_time; /* time of the frame before it, or NAN */
-    int have_pending;
-    int64_t first_pts;        /* source pts of the first output frame */
-    double first_time, last_time;
-    AVPacket **audio_queue;   /* audio read before the first output frame was known */
-    int audio_queued;
-    int seek_retries;
-    double seek_target;
-    int seeking_checked;
-    int reached_end;          /* a frame at or after the window end was seen */
-} Render;
-
-int render_check_clip(const EvclipClip *clip)
+static int run_failed(ClipRun *c)
 {
-    if (!clip)
-        return ev_error(EVCLIP_ERR_INVALID, "clip is NULL");
-    if (!clip->sources || clip->nb_sources < 1)
-        return ev_error(EVCLIP_ERR_INVALID, "clip has no source");
-    if (clip->nb_sources > 1)
-        return ev_error(EVCLIP_ERR_UNSUPPORTED, "clips with several sources are not "
-                        "supported by this version");
-    if (!clip->output || !*clip->output)
-        return ev_error(EVCLIP_ERR_INVALID, "clip has no output path");
-    if (!(clip->pre_roll >= 0) || !isfinite(clip->pre_roll) || !(clip->post_roll >= 0) ||
-        !isfinite(clip->post_roll))
-        return ev_error(EVCLIP_ERR_INVALID, "pre-roll and post-roll must be finite and >= 0");
-    const EvclipSource *s = &clip->sources[0];
-    if (!s->path || !*s->path)
-        return ev_error(EVCLIP_ERR_INVALID, "source has no path");
-    if (!isfinite(s->start) || !isfinite(s->end))
-        return ev_error(EVCLIP_ERR_WINDOW, "window [%g, %g) is not finite", s->start, s->end);
-    if (s->start < 0)
-        return ev_error(EVCLIP_ERR_WINDOW, "window start %.3f s is negative", s->start);
-    if (s->start >= s->end)
-        return ev_error(EVCLIP_ERR_WINDOW, "window start %.3f s is not before its end %.3f s",
-                        s->start, s->end);
-    return 0;
+    return atomic_load(&c->status) < 0;
 }
 
-/* Validates the window against the video's real duration and applies rolls and clamping. */
-static int resolve_window(Render *rd)
+/* Records the failure (this thread's detail message) unless the run failed already. */
+static void record_failure(ClipRun *c, int code)
 {
-    const EvclipSource *in = rd->in;
-    double duration = rd->src->duration, period = rd->src->frame_period;
-    double start = in->start, end = in->end;
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&c->status, &expected, code))
+        return;
+    c->res->status = code;
+    snprintf(c->res->error, sizeof(c->res->error), "%s", ev_error_message());
+}
 
-    if (duration > 0) {
-        if (start >= duration)
-            return ev_error(EVCLIP_ERR_WINDOW, "window [%.3f, %.3f) s starts after the end of "
-                            "'%s' (the video is %.3f s long)", start, end, in->path, duration);
-        if (end > duration + period / 2) {
-            if (!rd->r->settings.clamp)
-                return ev_error(EVCLIP_ERR_WINDOW, "window [%.3f, %.3f) s ends after the end "
-                                "of '%s' (the video is %.3f s long; clamp to cut it there)",
-                                start, end, in->path, duration);
-            ev_log(&rd->r->log, EVCLIP_LOG_INFO, "window end %.3f s clamped to the video "
-                   "end %.3f s", end, duration);
-            end = duration;
-        }
+void clip_run_init(ClipRun *c, EvclipRenderer *r, const EvclipClip *clip, EvclipResult *res)
+{
+    memset(c, 0, sizeof(*c));
+    memset(res, 0, sizeof(*res));
+    c->r = r;
+    c->clip = clip;
+    c->res = res;
+    c->seg_first = NAN;
+    atomic_init(&c->status, 0);
+    c->s = clip && clip->settings ? clip->settings : &r->settings;
+    int ret = plan_check_clip(clip);
+    if (ret >= 0 && clip->settings && clip->settings->encoder == NULL)
+        ret = ev_error(EVCLIP_ERR_INVALID, "clip settings: encoder name is empty");
+    if (ret >= 0)
+        ret = mux_check(clip->output, c->s->overwrite);
+    if (ret >= 0 && !(c->audio_queue = calloc(MAX_PENDING_AUDIO, sizeof(*c->audio_queue))))
+        ret = ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    if (ret < 0)
+        record_failure(c, ret);
+}
+
+void clip_run_plan(ClipRun *c, const SourceInfo *info)
+{
+    if (run_failed(c))
+        return;
+    int ret = plan_clip(&c->plan, c->clip, info, c->s, &c->r->log);
+    if (ret < 0) {
+        record_failure(c, ret);
+        return;
     }
-    rd->start = fmax(0, start - rd->clip->pre_roll);
-    rd->end = end + rd->clip->post_roll;
-    if (duration > 0 && rd->end > duration + period / 2)
-        rd->end = duration + period / 2; /* post-roll stops at the video end */
-    if (start - rd->clip->pre_roll < 0)
-        ev_log(&rd->r->log, EVCLIP_LOG_INFO, "pre-roll clamped at the video start");
-    return 0;
+    c->audio = c->s->audio && c->plan.speed == 1.0 && c->plan.step == 1;
+    if (c->s->audio && !c->audio)
+        ev_log(&c->r->log, EVCLIP_LOG_INFO, "'%s': audio dropped (playback speed %.4g%s)",
+               c->clip->output, c->plan.speed, c->plan.step > 1 ? ", frames dropped" : "");
 }
 
-static int prepare_detections(Render *rd)
+static void drop_audio_queue(ClipRun *c)
 {
-    EvclipDetectionStats st;
-    int ret;
-
-    rd->dets = (EvclipDetections *)rd->in->detections;
-    if (!rd->dets)
-        return 0;
-    if ((ret = detections_prepare(rd->dets)) < 0)
-        return ret;
-    evclip_detections_get_stats(rd->dets, &st);
-    ev_log(&rd->r->log, EVCLIP_LOG_INFO, "detections: %lld boxes", (long long)st.count);
-    if (st.skipped)
-        ev_log(&rd->r->log, EVCLIP_LOG_WARNING, "detections: skipped %lld nonsense boxes "
-               "(first: %s)", (long long)st.skipped, detections_skip_note(rd->dets));
-    rd->use_index = detections_uses_frame_index(rd->dets);
-    if (rd->use_index)
-        return source_build_index(rd->src, source_pts(rd->src, rd->end + 1.0));
-    return 0;
+    for (int i = 0; i < c->audio_queued; i++)
+        av_packet_free(&c->audio_queue[i]);
+    c->audio_queued = 0;
 }
 
-/* Feeds detections between from and to (before the first decoded frame) into the hold, so a
- * held box is not lost because the keyframe came after its detection. */
-static int prime_hold(Render *rd, double from, double to)
+void clip_run_begin_segment(ClipRun *c, Source *src)
 {
+    const SegmentPlan *seg = &c->plan.segments[c->segment];
     int ret = 0;
-    if (!rd->dets || rd->r->settings.hold <= 0 || to <= from)
-        return 0;
-    detlist_clear(&rd->matched);
-    if ((ret = detections_lookup(rd->dets, 0, 0, from, to, &rd->matched)) < 0)
-        return ret;
-    for (int i = 0; i < rd->matched.count && ret >= 0;) {
-        DetList group = { rd->matched.items + i, 0, 0 };
-        double t = rd->matched.items[i].ts;
-        while (i + group.count < rd->matched.count && rd->matched.items[i + group.count].ts == t)
-            group.count++;
-        ret = hold_update(&rd->hold, t, &group, &rd->visible);
-        i += group.count;
+
+    if (run_failed(c))
+        return;
+    hold_free(&c->hold);
+    hold_init(&c->hold, c->s->hold);
+    drop_audio_queue(c);
+    c->seg_first = NAN;
+    c->counter = 0;
+    c->dets = (EvclipDetections *)seg->source->detections;
+    c->use_index = 0;
+    if (c->dets && (ret = detections_prepare(c->dets)) >= 0) {
+        EvclipDetectionStats st;
+        evclip_detections_get_stats(c->dets, &st);
+        if (st.skipped)
+            ev_log(&c->r->log, EVCLIP_LOG_WARNING, "detections: skipped %lld nonsense boxes "
+                   "(first: %s)", (long long)st.skipped, detections_skip_note(c->dets));
+        c->use_index = detections_uses_frame_index(c->dets);
+        if (c->use_index)
+            ret = source_build_index(src, source_pts(src, seg->end + 1.0));
     }
-    for (int64_t i = 0; ret >= 0 && rd->use_index && i < rd->src->index_count; i++) {
-        double t = source_time(rd->src, source_index_pts(rd->src, i));
-        if (t < from || t >= to)
-            continue;
-        detlist_clear(&rd->matched);
-        if ((ret = detections_lookup(rd->dets, i, i + 1, 0, 0, &rd->matched)) >= 0 &&
-            rd->matched.count)
-            ret = hold_update(&rd->hold, t, &rd->matched, &rd->visible);
-    }
-    return ret < 0 ? ret : 0;
+    if (ret < 0)
+        record_failure(c, ret);
 }
 
-static int open_output(Render *rd, const AVFrame *frame)
+void clip_run_restart_lead_in(ClipRun *c)
 {
-    Source *s = rd->src;
-    AVStream *v = s->video;
-    const AVCodecParameters *par = v->codecpar;
-    PipelineParams pp = {
-        .output = rd->clip->output, .width = frame->width, .height = frame->height,
-        .format = frame->format, .range = frame->color_range,
-        .space = frame->colorspace != AVCOL_SPC_UNSPECIFIED ? frame->colorspace
-                                                             : par->color_space,
-        .primaries = par->color_primaries, .transfer = par->color_trc,
-        .sample_aspect = frame->sample_aspect_ratio, .time_base = v->time_base,
-        .framerate = v->avg_frame_rate.num > 0 ? v->avg_frame_rate : v->r_frame_rate,
-        .audio = rd->r->settings.audio ? s->audio : NULL,
-    };
-    return pipeline_open(&rd->out, rd->r, &pp);
+    if (!isnan(c->seg_first))
+        return;
+    drop_audio_queue(c);
+    hold_free(&c->hold);
+    hold_init(&c->hold, c->s->hold);
+    c->counter = 0;
 }
+
+/* Converts normalised boxes to pixels of the source frame. */
+static void denormalize(DetList *list, int width, int height)
+{
+    for (int i = 0; i < list->count; i++) {
+        EvclipDetection *d = &list->items[i];
+        if (!d->normalized)
+            continue;
+        d->x1 *= width;
+        d->x2 *= width;
+        d->y1 *= height;
+        d->y2 *= height;
+        d->normalized = 0;
+    }
+}
+
+static int match(ClipRun *c, Source *src, AVFrame *f, double t, double lo, double hi)
+{
+    int ret;
+    if (!c->dets)
+        return 0;
+    int64_t idx = c->use_index ? source_frame_index(src, f->pts) : -1;
+    detlist_clear(&c->matched);
+    if ((ret = detections_lookup(c->dets, idx, idx >= 0 ? idx + 1 : idx, lo, hi,
+                                 &c->matched)) < 0)
+        return ret;
+    denormalize(&c->matched, f->width, f->height);
+    return hold_update(&c->hold, t, &c->matched, &c->visible);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Output jobs, run now or on a worker thread.                                              */
+
+enum { JOB_VIDEO, JOB_AUDIO };
+
+struct ClipJob {
+    int type;
+    AVFrame *frame;
+    AVPacket *packet;
+    DetList dets;
+    FrameInfo info;
+    char stamp[32];
+    int64_t pts, duration;   /* video */
+    AVRational tb;           /* audio */
+    int64_t start, end;
+    double offset;
+};
+
+static void job_clear(ClipJob *j)
+{
+    av_frame_free(&j->frame);
+    av_packet_free(&j->packet);
+    detlist_free(&j->dets);
+}
+
+static int job_run(ClipRun *c, ClipJob *j)
+{
+    if (j->type == JOB_AUDIO)
+        return pipeline_audio(c->out, j->packet, j->tb, j->start, j->end, j->offset);
+    if (j->info.timestamp)
+        j->info.timestamp = j->stamp;
+    return pipeline_video(c->out, j->frame, j->pts, j->duration, &j->dets, &j->info);
+}
+
+static void pool_submit(WorkerPool *pool, ClipRun *c, ClipJob *job);
+static void pool_drain(WorkerPool *pool, ClipRun *c);
+
+static void submit(ClipRun *c, ClipJob *job)
+{
+    if (c->pool) {
+        pool_submit(c->pool, c, job);
+        return;
+    }
+    int ret = job_run(c, job);
+    job_clear(job);
+    if (ret < 0)
+        record_failure(c, ret);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Emission                                                                                 */
 
 static void format_time(double t, char *buf, size_t size)
 {
@@ -172,294 +199,423 @@ static void format_time(double t, char *buf, size_t size)
              ms / 1000 % 60, ms % 1000);
 }
 
-static int report_progress(Render *rd)
+static int open_output(ClipRun *c, Source *src, const AVFrame *f)
 {
-    const EvclipSettings *s = &rd->r->settings;
+    AVStream *v = src->video;
+    const AVCodecParameters *par = v->codecpar;
+    AVRational rate = v->avg_frame_rate.num > 0 ? v->avg_frame_rate : v->r_frame_rate;
+    double scale = c->plan.speed / c->plan.step;
+
+    c->exact_timing = c->plan.nb_segments == 1 && scale == 1.0;
+    c->out_tb = c->exact_timing ? v->time_base : (AVRational){ 1, MULTI_TIME_BASE };
+    if (rate.num > 0 && scale != 1.0)
+        rate = av_d2q(av_q2d(rate) * scale, 1 << 20);
+    PipelineParams pp = {
+        .output = c->clip->output, .width = f->width, .height = f->height,
+        .format = f->format, .range = f->color_range,
+        .space = f->colorspace != AVCOL_SPC_UNSPECIFIED ? f->colorspace : par->color_space,
+        .primaries = par->color_primaries, .transfer = par->color_trc,
+        .sample_aspect = f->sample_aspect_ratio, .time_base = c->out_tb, .framerate = rate,
+        .audio = c->audio ? src->audio : NULL, .settings = c->s,
+        .out_width = c->plan.width ? c->plan.width
+                                   : c->plan.nb_segments > 1 ? (f->width + 1) & ~1 : 0,
+        .out_height = c->plan.height ? c->plan.height
+                                     : c->plan.nb_segments > 1 ? (f->height + 1) & ~1 : 0,
+    };
+    int ret = pipeline_open(&c->out, c->r, &pp);
+    if (ret >= 0 && c->audio && src->audio)
+        ev_log(&c->r->log, EVCLIP_LOG_DEBUG, "'%s': audio from '%s'", c->clip->output,
+               src->path);
+    return ret;
+}
+
+static void queue_audio_flush(ClipRun *c, Source *src);
+
+/* Output time (seconds) of a kept frame at source time t of the current segment. */
+static double output_time(const ClipRun *c, double t)
+{
+    return c->out_offset + (t - c->seg_first) / (c->plan.speed * c->plan.step);
+}
+
+static int64_t output_pts(ClipRun *c, const AVFrame *f, double t)
+{
+    int64_t pts = c->exact_timing ? f->pts - c->seg_first_pts
+                                  : llround(output_time(c, t) * MULTI_TIME_BASE);
+    if (c->res->frames > 0 && pts <= c->last_pts)
+        pts = c->last_pts + 1;
+    c->last_pts = pts;
+    return pts;
+}
+
+static int emit(ClipRun *c, Source *src, AVFrame *f, double t, double next)
+{
+    int ret;
+    if (!c->out && (ret = open_output(c, src, f)) < 0)
+        return ret;
+    if (isnan(c->seg_first)) {
+        c->seg_first = t;
+        c->seg_first_pts = f->pts;
+        if (c->res->frames == 0)
+            c->first_time = t;
+        queue_audio_flush(c, src);
+    }
+    double src_dur = isnan(next) ? src->frame_period : next - t;
+    double scale = c->exact_timing ? 1.0 : c->plan.speed;
+    ClipJob job = { .type = JOB_VIDEO };
+    job.pts = output_pts(c, f, t);
+    job.duration = c->exact_timing ? source_pts(src, t + src_dur) - f->pts
+                                   : llround(src_dur / scale * MULTI_TIME_BASE);
+    if (job.duration <= 0)
+        job.duration = 1;
+    c->seg_end_out = output_time(c, t) + src_dur / c->plan.speed;
+    job.info = (FrameInfo){ t, c->segment, c->s->timestamp ? job.stamp : NULL };
+    if (c->s->timestamp)
+        format_time(t, job.stamp, sizeof(job.stamp));
+    if (!(job.frame = av_frame_clone(f)))
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < c->visible.count; i++)
+        if (detlist_push(&job.dets, &c->visible.items[i]) < 0) {
+            job_clear(&job);
+            return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+        }
+    submit(c, &job);
+    c->res->frames++;
+    c->res->boxes_drawn += c->visible.count;
+    c->last_time = t;
+    return 0;
+}
+
+static void report_progress(ClipRun *c, Source *src)
+{
+    const EvclipSettings *s = &c->r->settings;
     if (!s->progress_callback)
-        return 0;
-    double period = rd->src->frame_period;
+        return;
+    double period = src->frame_period * c->plan.step;
     EvclipProgress p = {
-        .frames_done = pipeline_frames(rd->out),
-        .frames_total = (int64_t)llround((rd->end - rd->start) / period),
-        .seconds_done = rd->last_time - rd->first_time + period,
-        .seconds_total = rd->end - rd->start,
+        .frames_done = c->res->frames,
+        .frames_total = (int64_t)llround(c->plan.total / period),
+        .seconds_done = c->seg_end_out,
+        .seconds_total = c->plan.total / c->plan.speed,
     };
     if (s->progress_callback(s->progress_opaque, &p))
-        return ev_error(EVCLIP_ERR_CANCELED, "render cancelled by the progress callback");
-    return 0;
+        evclip_cancel(c->r);
 }
 
-static int flush_audio_queue(Render *rd);
-
-/* Draws and encodes one frame of the window; `next_time` is NAN for the last frame. */
-static int emit(Render *rd, AVFrame *f, double t, double next_time)
+int clip_run_frame(ClipRun *c, Source *src, AVFrame *f, double t, double lo, double hi,
+                   double next)
 {
-    Source *s = rd->src;
-    int ret;
-    char stamp[32];
-
-    if (!rd->out) {
-        if ((ret = open_output(rd, f)) < 0)
-            return ret;
-        rd->first_pts = f->pts;
-        rd->first_time = t;
-        if ((ret = flush_audio_queue(rd)) < 0)
-            return ret;
-    }
-    int64_t duration = isnan(next_time) ? source_pts(s, t + s->frame_period) - f->pts
-                                        : source_pts(s, next_time) - f->pts;
-    if (duration <= 0)
-        duration = 1;
-    if (rd->r->settings.timestamp)
-        format_time(t, stamp, sizeof(stamp));
-    ret = pipeline_video(rd->out, f, f->pts - rd->first_pts, duration, &rd->visible,
-                         rd->r->settings.timestamp ? stamp : NULL);
-    rd->last_time = t;
-    return ret < 0 ? ret : report_progress(rd);
-}
-
-/* Matches detections to the pending frame (its interval ends halfway to next_time), updates
- * the hold and emits it when it lies in the window. Returns 1 once past the window. */
-static int process_pending(Render *rd, double next_time)
-{
-    Source *s = rd->src;
-    AVFrame *f = rd->pending;
-    double t = source_time(s, f->pts), half = s->frame_period / 2;
-    double lo = isnan(rd->pending_prev_time) ? t - half : (rd->pending_prev_time + t) / 2;
-    double hi = isnan(next_time) ? t + half : (t + next_time) / 2;
+    const SegmentPlan *seg = &c->plan.segments[c->segment];
     int ret;
 
-    if (t >= rd->end - TIME_EPSILON)
+    if (run_failed(c))
         return 1;
-    if (rd->dets) {
-        int64_t idx = rd->use_index ? source_frame_index(s, f->pts) : -1;
-        detlist_clear(&rd->matched);
-        if ((ret = detections_lookup(rd->dets, idx, idx >= 0 ? idx + 1 : idx, lo, hi,
-                                     &rd->matched)) < 0)
-            return ret;
-        if ((ret = hold_update(&rd->hold, t, &rd->matched, &rd->visible)) < 0)
-            return ret;
+    if (t >= seg->end - TIME_EPSILON)
+        return 1;
+    if ((ret = match(c, src, f, t, lo, hi)) < 0) {
+        record_failure(c, ret);
+        return 1;
     }
-    if (t < rd->start - TIME_EPSILON)
+    if (t < seg->start - TIME_EPSILON)
         return 0;
-    return emit(rd, f, t, next_time);
-}
-
-/* Seeks further back after a seek that landed past the window start (or on no keyframe at
- * all, as byte-based seeking in MPEG-TS can): 1 s, 2 s, 4 s... earlier, finally the start. */
-static int seek_earlier(Render *rd, double landed)
-{
-    if (rd->seek_retries++ >= MAX_SEEK_RETRIES)
-        rd->seek_target = 0;
-    else
-        rd->seek_target = fmax(0, rd->start - (1 << rd->seek_retries));
-    ev_log(&rd->r->log, EVCLIP_LOG_DEBUG, "seek for %.3f s landed at %.3f s; retrying from "
-           "%.3f s", rd->start, landed, rd->seek_target);
-    rd->seeking_checked = 0;
-    for (int i = 0; i < rd->audio_queued; i++)
-        av_packet_free(&rd->audio_queue[i]);
-    rd->audio_queued = 0;
-    hold_free(&rd->hold);
-    hold_init(&rd->hold, rd->r->settings.hold);
-    return source_seek(rd->src, rd->seek_target);
-}
-
-/* Checks that decoding after a seek starts at or before the window; else seeks earlier. */
-static int check_seek(Render *rd, double t, int *reseeked)
-{
-    *reseeked = 0;
-    if (rd->seeking_checked)
+    if (c->counter++ % c->plan.step != 0)
         return 0;
-    rd->seeking_checked = 1;
-    if (t <= rd->start + TIME_EPSILON || rd->seek_target <= 0)
-        return prime_hold(rd, rd->start - rd->r->settings.hold, t - rd->src->frame_period / 2);
-    *reseeked = 1;
-    return seek_earlier(rd, t);
-}
-
-static int on_frame(Render *rd)
-{
-    Source *s = rd->src;
-    double t = source_time(s, s->frame->pts);
-    int reseeked, ret;
-
-    if (renderer_cancelled(rd->r))
-        return ev_error(EVCLIP_ERR_CANCELED, "render cancelled");
-    if ((ret = check_seek(rd, t, &reseeked)) < 0 || reseeked)
-        return ret;
-    if (rd->have_pending) {
-        if (t <= source_time(s, rd->pending->pts))
-            return 0; /* duplicate or out-of-order timestamp: keep the first */
-        double prev = source_time(s, rd->pending->pts);
-        if ((ret = process_pending(rd, t)) != 0)
-            return ret;
-        rd->pending_prev_time = prev;
-        av_frame_unref(rd->pending);
+    if ((ret = emit(c, src, f, t, next)) < 0) {
+        record_failure(c, ret);
+        return 1;
     }
-    av_frame_move_ref(rd->pending, s->frame);
-    rd->have_pending = 1;
+    report_progress(c, src);
     return 0;
 }
 
-static int audio_bounds(Render *rd, int64_t *start, int64_t *end)
+/* ---------------------------------------------------------------------------------------- */
+/* Audio                                                                                    */
+
+static void audio_bounds(ClipRun *c, Source *src, int64_t *start, int64_t *end)
 {
-    AVRational vtb = rd->src->video->time_base, atb = rd->src->audio->time_base;
-    *start = av_rescale_q(rd->first_pts, vtb, atb);
-    *end = av_rescale_q(source_pts(rd->src, rd->end), vtb, atb);
-    return 0;
+    AVRational vtb = src->video->time_base, atb = src->audio->time_base;
+    *start = av_rescale_q(c->seg_first_pts, vtb, atb);
+    *end = av_rescale_q(source_pts(src, c->plan.segments[c->segment].end), vtb, atb);
 }
 
-static int flush_audio_queue(Render *rd)
+static void send_audio(ClipRun *c, Source *src, const AVPacket *pkt)
 {
-    int64_t start = 0, end = 0;
-    int ret = 0;
-    if (rd->src->audio)
-        audio_bounds(rd, &start, &end);
-    for (int i = 0; i < rd->audio_queued; i++) {
-        if (ret >= 0)
-            ret = pipeline_audio(rd->out, rd->audio_queue[i], start, end);
-        av_packet_free(&rd->audio_queue[i]);
+    ClipJob job = { .type = JOB_AUDIO, .tb = src->audio->time_base, .offset = c->out_offset };
+    audio_bounds(c, src, &job.start, &job.end);
+    int64_t pts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+    if (pts == AV_NOPTS_VALUE || pts < job.start || pts >= job.end)
+        return;
+    if (!(job.packet = av_packet_clone(pkt))) {
+        record_failure(c, ev_error(EVCLIP_ERR_NOMEM, "out of memory"));
+        return;
     }
-    rd->audio_queued = 0;
-    return ret;
+    submit(c, &job);
 }
 
-static int on_audio(Render *rd)
+static void queue_audio_flush(ClipRun *c, Source *src)
 {
-    AVPacket *pkt = rd->src->packet;
-    int64_t start, end;
+    if (c->out && pipeline_audio_accepts(c->out, src->audio)) {
+        for (int i = 0; i < c->audio_queued && !run_failed(c); i++)
+            send_audio(c, src, c->audio_queue[i]);
+    } else if (c->audio && c->segment > 0 && src->audio) {
+        ev_log(&c->r->log, EVCLIP_LOG_INFO, "'%s': audio of '%s' differs from the first "
+               "source's; that part is silent", c->clip->output, src->path);
+    }
+    drop_audio_queue(c);
+}
 
-    if (rd->out) {
-        audio_bounds(rd, &start, &end);
-        return pipeline_audio(rd->out, pkt, start, end);
+void clip_run_audio(ClipRun *c, Source *src, const AVPacket *pkt)
+{
+    if (run_failed(c) || !c->audio || !src->audio)
+        return;
+    if (!isnan(c->seg_first)) {
+        if (pipeline_audio_accepts(c->out, src->audio))
+            send_audio(c, src, pkt);
+        return;
     }
     if (pkt->pts == AV_NOPTS_VALUE)
-        return 0;
-    /* Before the first output frame: keep packets that may fall in the window. */
-    double t = (pkt->pts - av_rescale_q(rd->src->origin, rd->src->video->time_base,
-                                        rd->src->audio->time_base)) *
-               av_q2d(rd->src->audio->time_base);
-    if (t < rd->start - 1.0)
-        return 0;
-    if (rd->audio_queued == MAX_PENDING_AUDIO) {
-        av_packet_free(&rd->audio_queue[0]);
-        memmove(rd->audio_queue, rd->audio_queue + 1,
-                (MAX_PENDING_AUDIO - 1) * sizeof(*rd->audio_queue));
-        rd->audio_queued--;
+        return;
+    /* Before the segment's first frame: keep packets that may fall in the window. */
+    double t = (pkt->pts - av_rescale_q(src->origin, src->video->time_base,
+                                        src->audio->time_base)) *
+               av_q2d(src->audio->time_base);
+    if (t < c->plan.segments[c->segment].start - 1.0)
+        return;
+    if (c->audio_queued == MAX_PENDING_AUDIO) {
+        av_packet_free(&c->audio_queue[0]);
+        memmove(c->audio_queue, c->audio_queue + 1,
+                (MAX_PENDING_AUDIO - 1) * sizeof(*c->audio_queue));
+        c->audio_queued--;
     }
-    if (!(rd->audio_queue[rd->audio_queued] = av_packet_clone(pkt)))
-        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
-    rd->audio_queued++;
-    return 0;
+    if (!(c->audio_queue[c->audio_queued] = av_packet_clone(pkt)))
+        record_failure(c, ev_error(EVCLIP_ERR_NOMEM, "out of memory"));
+    else
+        c->audio_queued++;
 }
 
-static int decode_window(Render *rd)
-{
-    int want_audio = rd->r->settings.audio && rd->src->audio;
-    int ret;
+/* ---------------------------------------------------------------------------------------- */
+/* Segment end, finish, failure                                                             */
 
-    rd->seek_target = rd->start;
-    if (rd->start > 0 && (ret = source_seek(rd->src, rd->start)) < 0)
-        return ret;
+void clip_run_end_segment(ClipRun *c, Source *src, int reached_end)
+{
+    const SegmentPlan *seg = &c->plan.segments[c->segment];
+    if (run_failed(c))
+        return;
+    if (isnan(c->seg_first)) {
+        record_failure(c, ev_error(EVCLIP_ERR_WINDOW, "window [%.3f, %.3f) s of '%s' contains "
+                                   "no video frame", seg->source->start, seg->source->end,
+                                   seg->source->path));
+        return;
+    }
+    double period = src->frame_period * c->plan.step;
+    if (!reached_end && c->last_time + 1.5 * period < seg->end && !c->s->clamp) {
+        record_failure(c, ev_error(EVCLIP_ERR_INPUT, "input '%s' ends at %.3f s, before the "
+                                   "window end %.3f s (truncated file? clamp to accept)",
+                                   src->path, c->last_time + src->frame_period, seg->end));
+        return;
+    }
+    drop_audio_queue(c);
+    c->out_offset = c->seg_end_out;
+    c->segment++;
+}
+
+static int write_manifest(ClipRun *c)
+{
+    ManifestInfo info = {
+        .clip = c->clip, .settings = c->s, .result = c->res, .speed = c->plan.speed,
+        .frame_step = c->plan.step,
+    };
+    return c->s->manifest ? manifest_write(&info, &c->r->log) : 0;
+}
+
+void clip_run_finish(ClipRun *c)
+{
+    if (c->pool)
+        pool_drain(c->pool, c);
+    if (run_failed(c))
+        return;
+    int64_t frames = c->res->frames, boxes = c->res->boxes_drawn;
+    int ret = pipeline_finish(c->out, c->res);
+    c->res->frames = frames;
+    c->res->boxes_drawn = boxes;
+    c->res->first_time = c->first_time;
+    c->res->last_time = c->last_time;
+    if (ret >= 0 && (ret = write_manifest(c)) < 0)
+        unlink(c->clip->output); /* a clip without its promised manifest is not evidence */
+    if (ret < 0) {
+        record_failure(c, ret);
+        return;
+    }
+    atomic_store(&c->status, 1);
+    renderer_count(c->r, 0, 0, 0, 1);
+    ev_log(&c->r->log, EVCLIP_LOG_DEBUG, "wrote '%s': %lld frames, %.3f s, %lld boxes",
+           c->clip->output, (long long)c->res->frames, c->res->duration,
+           (long long)c->res->boxes_drawn);
+}
+
+void clip_run_fail(ClipRun *c, int code)
+{
+    record_failure(c, code);
+}
+
+void clip_run_free(ClipRun *c)
+{
+    if (c->pool)
+        pool_drain(c->pool, c);
+    drop_audio_queue(c);
+    free(c->audio_queue);
+    detlist_free(&c->matched);
+    detlist_free(&c->visible);
+    hold_free(&c->hold);
+    pipeline_close(&c->out);
+    plan_free(&c->plan);
+    free(c->jobs);
+    c->jobs = NULL;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Worker pool                                                                              */
+
+#define JOB_QUEUE 8
+#define MAX_POOL_CLIPS 1024
+
+struct WorkerPool {
+    pthread_mutex_t lock;
+    pthread_cond_t work, done;
+    pthread_t *threads;
+    int nb_threads, stop;
+    ClipRun *clips[MAX_POOL_CLIPS]; /* runs with queued jobs, in arrival order */
+    int nb_clips;
+};
+
+/* Takes the next job of a run that has one and is not running one. Caller holds the lock. */
+static ClipRun *take(WorkerPool *p, ClipJob *job)
+{
+    for (int i = 0; i < p->nb_clips; i++) {
+        ClipRun *c = p->clips[i];
+        if (c->busy || !c->job_count)
+            continue;
+        *job = c->jobs[c->job_head];
+        c->job_head = (c->job_head + 1) % JOB_QUEUE;
+        c->job_count--;
+        c->busy = 1;
+        return c;
+    }
+    return NULL;
+}
+
+static void *worker(void *opaque)
+{
+    WorkerPool *p = opaque;
+    ClipJob job;
+    pthread_mutex_lock(&p->lock);
     for (;;) {
-        ret = source_next(rd->src, want_audio);
-        if (ret < 0)
-            return ret;
-        if (ret == SOURCE_END && !rd->seeking_checked && rd->seek_target > 0) {
-            if ((ret = seek_earlier(rd, INFINITY)) < 0)
-                return ret;
+        ClipRun *c = take(p, &job);
+        if (!c) {
+            if (p->stop)
+                break;
+            pthread_cond_wait(&p->work, &p->lock);
             continue;
         }
-        if (ret == SOURCE_END)
-            break;
-        ret = ret == SOURCE_FRAME ? on_frame(rd) : on_audio(rd);
+        pthread_mutex_unlock(&p->lock);
+        ev_log_capture_ffmpeg(&c->r->log);
+        int ret = run_failed(c) ? 0 : job_run(c, &job);
+        job_clear(&job);
         if (ret < 0)
-            return ret;
-        if (ret == 1) {
-            rd->reached_end = 1;
-            return 0; /* past the window */
+            record_failure(c, ret);
+        pthread_mutex_lock(&p->lock);
+        c->busy = 0;
+        pthread_cond_broadcast(&p->done);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+int worker_pool_open(WorkerPool **out, int threads)
+{
+    *out = NULL;
+    WorkerPool *p = calloc(1, sizeof(*p));
+    if (!p || !(p->threads = calloc((size_t)threads, sizeof(*p->threads)))) {
+        free(p);
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    }
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->done, NULL);
+    for (; p->nb_threads < threads; p->nb_threads++)
+        if (pthread_create(&p->threads[p->nb_threads], NULL, worker, p) != 0)
+            break;
+    if (p->nb_threads == 0) {
+        worker_pool_close(&p);
+        return ev_error(EVCLIP_ERR_NOMEM, "cannot start encoder threads");
+    }
+    *out = p;
+    return 0;
+}
+
+void worker_pool_close(WorkerPool **pp)
+{
+    if (!pp || !*pp)
+        return;
+    WorkerPool *p = *pp;
+    pthread_mutex_lock(&p->lock);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->lock);
+    for (int i = 0; i < p->nb_threads; i++)
+        pthread_join(p->threads[i], NULL);
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->done);
+    free(p->threads);
+    free(p);
+    *pp = NULL;
+}
+
+static int enlist(WorkerPool *p, ClipRun *c)
+{
+    for (int i = 0; i < p->nb_clips; i++)
+        if (p->clips[i] == c)
+            return 0;
+    if (p->nb_clips == MAX_POOL_CLIPS)
+        return -1;
+    p->clips[p->nb_clips++] = c;
+    return 0;
+}
+
+static void pool_submit(WorkerPool *p, ClipRun *c, ClipJob *job)
+{
+    if (!c->jobs && !(c->jobs = calloc(JOB_QUEUE, sizeof(*c->jobs)))) {
+        job_clear(job);
+        record_failure(c, ev_error(EVCLIP_ERR_NOMEM, "out of memory"));
+        return;
+    }
+    pthread_mutex_lock(&p->lock);
+    while (c->job_count == JOB_QUEUE)
+        pthread_cond_wait(&p->done, &p->lock);
+    if (enlist(p, c) < 0) {
+        pthread_mutex_unlock(&p->lock);
+        job_clear(job);
+        record_failure(c, ev_error(EVCLIP_ERR_INTERNAL, "too many clips open at once"));
+        return;
+    }
+    c->jobs[(c->job_head + c->job_count) % JOB_QUEUE] = *job;
+    c->job_count++;
+    pthread_cond_signal(&p->work);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* Waits until c has no queued or running job, then forgets it. */
+static void pool_drain(WorkerPool *p, ClipRun *c)
+{
+    pthread_mutex_lock(&p->lock);
+    while (c->job_count || c->busy)
+        pthread_cond_wait(&p->done, &p->lock);
+    for (int i = 0; i < p->nb_clips; i++) {
+        if (p->clips[i] == c) {
+            memmove(&p->clips[i], &p->clips[i + 1], (p->nb_clips - i - 1) * sizeof(c));
+            p->nb_clips--;
+            break;
         }
     }
-    if (rd->have_pending && (ret = process_pending(rd, NAN)) < 0)
-        return ret;
-    return 0;
-}
-
-static int check_complete(Render *rd)
-{
-    const EvclipSource *in = rd->in;
-    double period = rd->src->frame_period;
-
-    if (!rd->out)
-        return ev_error(EVCLIP_ERR_WINDOW, "window [%.3f, %.3f) s of '%s' contains no video "
-                        "frame (decoded frames end at %.3f s)", in->start, in->end, in->path,
-                        rd->have_pending ? source_time(rd->src, rd->pending->pts) : 0.0);
-    double wanted = fmin(rd->end, in->end + rd->clip->post_roll);
-    if (!rd->reached_end && rd->last_time + 1.5 * period < wanted && !rd->r->settings.clamp)
-        return ev_error(EVCLIP_ERR_INPUT, "input '%s' ends at %.3f s, before the window end "
-                        "%.3f s (truncated file? clamp to accept)", in->path,
-                        rd->last_time + period, wanted);
-    return 0;
-}
-
-static void render_free(Render *rd)
-{
-    for (int i = 0; i < rd->audio_queued; i++)
-        av_packet_free(&rd->audio_queue[i]);
-    free(rd->audio_queue);
-    av_frame_free(&rd->pending);
-    detlist_free(&rd->matched);
-    detlist_free(&rd->visible);
-    hold_free(&rd->hold);
-    pipeline_close(&rd->out);
-    source_close(&rd->src);
-}
-
-static int render_clip(EvclipRenderer *r, const EvclipClip *clip, EvclipResult *res)
-{
-    Render rd = { .r = r, .clip = clip, .in = &clip->sources[0], .pending_prev_time = NAN };
-    int ret;
-
-    hold_init(&rd.hold, r->settings.hold);
-    if ((ret = render_check_clip(clip)) < 0 ||
-        (ret = mux_check(clip->output, r->settings.overwrite)) < 0 ||
-        (ret = source_open(&rd.src, rd.in->path, r->settings.threads, &r->log)) < 0 ||
-        (ret = resolve_window(&rd)) < 0 || (ret = prepare_detections(&rd)) < 0)
-        goto done;
-    rd.pending = av_frame_alloc();
-    rd.audio_queue = calloc(MAX_PENDING_AUDIO, sizeof(*rd.audio_queue));
-    if (!rd.pending || !rd.audio_queue) {
-        ret = ev_error(EVCLIP_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    if ((ret = decode_window(&rd)) < 0 || (ret = check_complete(&rd)) < 0 ||
-        (ret = pipeline_finish(rd.out, res)) < 0)
-        goto done;
-    res->first_time = rd.first_time;
-    res->last_time = rd.last_time;
-    ev_log(&r->log, EVCLIP_LOG_DEBUG, "wrote '%s': %lld frames, %.3f s, %lld boxes",
-           clip->output, (long long)res->frames, res->duration, (long long)res->boxes_drawn);
-done:
-    if (rd.src)
-        res->frames_decoded = rd.src->frames_decoded;
-    render_free(&rd);
-    return ret;
-}
-
-int evclip_render(EvclipRenderer *r, const EvclipClip *clip, EvclipResult *result)
-{
-    EvclipResult local;
-    EvclipResult *res = result ? result : &local;
-
-    ev_error_clear();
-    memset(res, 0, sizeof(*res));
-    if (!r)
-        return ev_error(EVCLIP_ERR_INVALID, "renderer is NULL");
-    ev_log_capture_ffmpeg(&r->log);
-    int ret = render_clip(r, clip, res);
-    ev_log_capture_ffmpeg(NULL);
-    res->status = ret < 0 ? ret : 0;
-    if (ret < 0)
-        snprintf(res->error, sizeof(res->error), "%s", ev_error_message());
-    return ret < 0 ? ret : 0;
+    pthread_mutex_unlock(&p->lock);
 }

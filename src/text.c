@@ -115,18 +115,19 @@ static int family_ok(const FcChar8 *wanted, FcPattern *match)
 }
 
 /* Copies the file and face index of fontconfig's best match for `name` to *path, *index. */
-static int match_file(const char *name, FcPattern *pat, char **path, int *index)
+static int match_file(const char *name, FcConfig *cfg, FcPattern *pat, char **path, int *index)
 {
     FcChar8 *wanted = NULL, *file;
     FcResult res;
     FcPattern *match;
     int ret = 0;
 
-    if (FcPatternGetString(pat, FC_FAMILY, 0, &wanted) == FcResultMatch)
-        wanted = FcStrCopy(wanted);
-    FcConfigSubstitute(NULL, pat, FcMatchPattern);
+    if (FcPatternGetString(pat, FC_FAMILY, 0, &wanted) == FcResultMatch &&
+        !(wanted = FcStrCopy(wanted)))
+        return ev_error(EVCLIP_ERR_NOMEM, "font '%s': out of memory", name);
+    FcConfigSubstitute(cfg, pat, FcMatchPattern);
     FcDefaultSubstitute(pat);
-    match = FcFontMatch(NULL, pat, &res);
+    match = FcFontMatch(cfg, pat, &res);
     if (!match || !family_ok(wanted, match) ||
         FcPatternGetString(match, FC_FILE, 0, &file) != FcResultMatch) {
         ret = ev_error(EVCLIP_ERR_FONT, "font '%s': no such file or installed font family",
@@ -144,9 +145,12 @@ static int match_file(const char *name, FcPattern *pat, char **path, int *index)
     return ret;
 }
 
-/* Resolves `name` (an existing file or a fontconfig pattern) to a font file and face index. */
+/* Resolves `name` (an existing file or a fontconfig pattern) to a font file and face index.
+ * A private fontconfig configuration (a few ms, once per font) leaves the application's global
+ * one alone and is freed completely afterwards. */
 static int find_font(const char *name, char **path, int *index)
 {
+    FcConfig *cfg;
     FcPattern *pat;
     int ret;
 
@@ -159,7 +163,14 @@ static int find_font(const char *name, char **path, int *index)
     if (!pat)
         return ev_error(EVCLIP_ERR_FONT, "font '%s': not a file nor a fontconfig pattern",
                         name);
-    ret = match_file(name, pat, path, index);
+    cfg = FcInitLoadConfigAndFonts();
+    if (cfg) {
+        ret = match_file(name, cfg, pat, path, index);
+        FcConfigDestroy(cfg);
+    } else {
+        ret = ev_error(EVCLIP_ERR_FONT, "font '%s': cannot load the fontconfig configuration",
+                       name);
+    }
     FcPatternDestroy(pat);
     return ret;
 }
@@ -365,7 +376,7 @@ int text_measure(TextFont *f, const char *utf8)
 }
 
 /* Glyphs composed into one coverage mask and blended at once: wide rows vectorize, and chroma
- * samples shared by neighbouring glyphs are blended once. */
+ * samples shared by neighbouring glyphs are blended once. About 17 KB, on text_draw's stack. */
 typedef struct Run {
     int x0, y0, x1, y1; /* clipped box of the glyphs placed so far; empty when n == 0 */
     int n;

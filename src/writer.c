@@ -129,7 +129,9 @@ int evclip_writer_push(EvclipWriter *w, const EvclipFrame *f, const EvclipDetect
     ev_log_capture_ffmpeg(&w->r->log);
     if (!w->have_last)
         w->first_pts = pts;
-    ret = pipeline_video(w->out, w->frame, pts - w->first_pts, period > 0 ? period : 1, &w->dets, NULL);
+    FrameInfo info = { f->time, 0, NULL };
+    ret = pipeline_video(w->out, w->frame, pts - w->first_pts, period > 0 ? period : 1,
+                         &w->dets, &info);
     w->last_pts = pts;
     w->have_last = 1;
     return ret;

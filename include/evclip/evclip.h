@@ -140,6 +140,23 @@ EVCLIP_API int evclip_detections_new(EvclipDetections **out);
 EVCLIP_API int evclip_detections_load(EvclipDetections *dets, const char *path);
 
 /**
+ * Reads a detection log of the given format and appends its detections to the store (errors
+ * and rollback as evclip_detections_load(), which equals format NULL, normalized 0).
+ * - format: NULL or "auto" (guessed from the first non-blank line), "jsonl" (native, one
+ *   detection per line), "grouped" (one frame per line: {"frame_idx", "ts", "detections":
+ *   [...]}), "ultralytics" (summary()/to_json() rows: name, class, confidence, box {x1, y1,
+ *   x2, y2}, optional track_id; one row object or one array of rows per line, with frame_idx
+ *   (or frame) / ts; an array line without them is frame N, N = its 0-based position among
+ *   non-blank lines) or "mot" (MOTChallenge txt: frame,id,left,top,width,height[,conf,...],
+ *   1-based frames, id -1 = untracked; labelled "obj").
+ * - normalized: 1 = coordinates are fractions of the frame size (EvclipDetection.normalized);
+ *   JSON lines may override it with "normalized": true/false. Default 0.
+ * Returns 0, INVALID (NULL argument, unknown format name), DETECTIONS or NOMEM.
+ */
+EVCLIP_API int evclip_detections_load_format(EvclipDetections *dets, const char *path,
+                                             const char *format, int normalized);
+
+/**
  * Adds one detection (validated like a log line; the label is copied). A nonsense box is
  * counted as skipped and returns 0. Returns 0, or INVALID when label is NULL or neither
  * frame_idx nor ts is set.
@@ -364,6 +381,267 @@ EVCLIP_API int evclip_writer_finish(EvclipWriter *w, EvclipResult *result);
 
 /** Frees the writer; an unfinished output is removed. Sets *w to NULL; accepts &NULL. */
 EVCLIP_API void evclip_writer_close(EvclipWriter **w);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Evidence integrity: manifests, Ed25519 signatures, detections embedded in the video.     */
+/*                                                                                          */
+/* Manifest: "OUT.mp4.evidence.json" beside each clip (EvclipSettings.manifest), JSON with  */
+/* the evclip version, creation time (UTC), every source (path, size, SHA-256, window), the  */
+/* detection logs (paths, SHA-256, counts), rolls, speed, cap, encoder settings, boxes drawn */
+/* and the output's size and SHA-256. When EvclipSettings.sign_key is set it holds a         */
+/* "signature" object: {"algorithm": "ed25519", "public_key": base64, "key_id": hex,       */
+/* "value": base64} where value signs the canonical form: the manifest object without its   */
+/* "signature" member, serialised as UTF-8 JSON with keys sorted, no whitespace (","  and   */
+/* ":" separators) and non-integers printed as the shortest round-trip decimal (every real  */
+/* in a manifest is rounded to 6 decimals first), i.e. Python's                             */
+/* json.dumps(m, sort_keys=True, separators=(",", ":"), ensure_ascii=False).                */
+/* key_id is the hex of the first 16 bytes of SHA-256(public key).                          */
+
+/**
+ * Creates an Ed25519 key pair (libsodium): `prefix`.key (secret; created with O_EXCL and
+ * mode 0600, never readable by group or others) and `prefix`.pub (public, mode 0644). Both are
+ * two-line text files: a header line, "evclip-ed25519-secret-key-v1" or
+ * "evclip-ed25519-public-key-v1", then the key in standard base64 (secret: libsodium's 64-byte
+ * seed || public key; public: 32 bytes). Existing files are never overwritten.
+ * Returns 0, EXISTS (either file exists; nothing is written), OUTPUT (cannot write),
+ * INVALID (NULL or empty prefix).
+ */
+EVCLIP_API int evclip_keygen(const char *prefix);
+
+/** Outcome of one check of evclip_verify(). */
+enum EvclipCheck {
+    EVCLIP_CHECK_SKIPPED = 0, /**< not run: not requested or nothing to check */
+    EVCLIP_CHECK_PASSED = 1,  /**< ran and passed */
+    EVCLIP_CHECK_FAILED = 2,  /**< ran and failed (see EvclipVerifyResult.detail) */
+};
+
+/** evclip_verify() flag: also re-hash every source listed in the manifest. */
+#define EVCLIP_VERIFY_SOURCES 1u
+
+/** What evclip_verify() found; each check field holds an enum EvclipCheck. */
+typedef struct EvclipVerifyResult {
+    int ok;              /**< 1 when the manifest was read and no check failed */
+    int manifest;        /**< manifest is valid JSON of a known format version */
+    int output;          /**< clip size and SHA-256 equal the manifest's (FAILED: the clip was
+                              modified, or the manifest's output fields were edited) */
+    int signature;       /**< signature valid over the canonical manifest (FAILED: manifest
+                              edited after signing, or signed by another key than the one
+                              given); SKIPPED when the manifest is unsigned */
+    int key;             /**< signed by the public key passed to evclip_verify (FAILED: another
+                              key, or the manifest is unsigned); SKIPPED when none passed */
+    int sources;         /**< every source exists with its recorded size and SHA-256; SKIPPED
+                              without EVCLIP_VERIFY_SOURCES */
+    int nb_sources;      /**< sources listed in the manifest */
+    int sources_missing; /**< sources not found (EVCLIP_VERIFY_SOURCES) */
+    int sources_changed; /**< sources found with another size or SHA-256 */
+    char key_id[40];     /**< key_id of the manifest's signature; "" when unsigned */
+    char detail[1024];   /**< each failure in words ("output modified: ..."), "; "-separated;
+                              "" when ok */
+} EvclipVerifyResult;
+
+/**
+ * Verifies `clip` against its manifest: recomputes the clip's SHA-256, checks the signature
+ * (with the key in `pubkey_path`, a .pub file from evclip_keygen, when given; else with the key
+ * recorded in the manifest, which proves the manifest unedited but not who signed it) and,
+ * with EVCLIP_VERIFY_SOURCES in `flags`, re-hashes the sources.
+ * `manifest` NULL means clip + ".evidence.json". `res` is required.
+ * Returns 0 when the checks ran (read res->ok), or INPUT (clip or manifest missing or
+ * unreadable), INVALID (NULL argument, unreadable or malformed public key file), NOMEM.
+ */
+EVCLIP_API int evclip_verify(const char *clip, const char *manifest, const char *pubkey_path,
+                             unsigned flags, EvclipVerifyResult *res);
+
+/** The detections embedded in one video frame of a clip (see evclip_inspect()). */
+typedef struct EvclipInspectFrame {
+    int64_t index;         /**< 0-based frame index, presentation order */
+    double time;           /**< presentation time, seconds from the clip's first frame */
+    int has_data;          /**< 1 when the frame carries evclip's SEI message; else the fields
+                                below are 0 / NULL */
+    int source_index;      /**< position of the frame's source in the clip's source list */
+    double source_time;    /**< time of the frame on its source's timeline, seconds */
+    const EvclipDetection *detections; /**< the boxes drawn on the frame (source-space; box
+                                coordinates carried as 32-bit floats; frame_idx EVCLIP_NONE,
+                                ts = source_time); valid during the callback only */
+    int nb_detections;     /**< entries in detections */
+} EvclipInspectFrame;
+
+/** Per-frame callback of evclip_inspect(); return non-zero to stop (CANCELED). */
+typedef int (*EvclipInspectCallback)(void *opaque, const EvclipInspectFrame *frame);
+
+/**
+ * Reads the detections embedded in an evidence clip's H.264 stream (SEI user data
+ * unregistered with evclip's UUID) and calls `cb` once per video frame, in presentation order.
+ * Returns the number of frames that carry evclip data (>= 0), or INPUT (unreadable, no video
+ * stream), UNSUPPORTED (video is not H.264 in a length-prefixed container such as MP4),
+ * DECODE (malformed evclip payload), CANCELED (cb returned non-zero), INVALID, NOMEM.
+ */
+EVCLIP_API int evclip_inspect(const char *clip, EvclipInspectCallback cb, void *opaque);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Live mode                                                                                */
+
+/**
+ * Live mode keeps, per stream, a ring of the last seconds of *encoded* packets (video and
+ * audio; no decoding while idle), and turns a trigger into a clip: from the video keyframe at
+ * or before `now - pre` to `now + post`, decoded, drawn and encoded on a worker thread once
+ * the post-roll has arrived. Each stream has its own reader thread that reconnects with
+ * exponential backoff and jitter; one stream's failure never affects the others.
+ *
+ * Every packet carries a wall-clock time (epoch seconds): from the RTSP server's RTCP sender
+ * reports when it sends them (clock "rtcp"), else from the arrival time of the stream's first
+ * packet advanced by the stream's timestamps (clock "arrival"). Live detections are keyed by
+ * that wall clock (or by stream time) and matched to frames with the offline rules (nearest
+ * frame within half a frame; EvclipSettings.hold applies).
+ */
+
+/** What EvclipLiveSettings.overlap does with a trigger while a clip of the stream records. */
+enum EvclipOverlap {
+    EVCLIP_OVERLAP_MERGE = 0,    /**< extend the recording clip's end to the new trigger's */
+    EVCLIP_OVERLAP_SEPARATE = 1, /**< start a separate clip with its own pre-roll */
+};
+
+/** Kinds of live events. */
+enum EvclipLiveEventType {
+    EVCLIP_LIVE_STREAM_UP = 0,       /**< connected; `clock` says which wall-clock mapping */
+    EVCLIP_LIVE_STREAM_DOWN = 1,     /**< connection lost or stalled; `message` says why */
+    EVCLIP_LIVE_RECONNECTING = 2,    /**< next attempt after `delay` seconds */
+    EVCLIP_LIVE_CLIP_STARTED = 3,    /**< trigger accepted; `start` = first packet's time */
+    EVCLIP_LIVE_CLIP_EXTENDED = 4,   /**< merge mode: `end` moved later */
+    EVCLIP_LIVE_CLIP_FINISHED = 5,   /**< file published at `path` */
+    EVCLIP_LIVE_CLIP_FAILED = 6,     /**< nothing written; `status`, `message` say why */
+    EVCLIP_LIVE_CLOCK = 7,           /**< the wall-clock mapping changed (`clock`) */
+};
+
+/**
+ * One live event. Strings are valid during the callback only. Unused fields are NULL or 0.
+ */
+typedef struct EvclipLiveEvent {
+    int type;               /**< enum EvclipLiveEventType */
+    const char *stream;     /**< stream name */
+    const char *clip_id;    /**< trigger's event id (clip events) */
+    const char *path;       /**< clip output path (clip events) */
+    const char *message;    /**< human-readable detail, or NULL */
+    const char *clock;      /**< "rtcp" or "arrival" (STREAM_UP, CLOCK, clip events) */
+    double start, end;      /**< clip window, wall-clock epoch seconds (clip events) */
+    double duration;        /**< FINISHED: output duration in seconds */
+    int64_t frames;         /**< FINISHED: frames written */
+    double pre_available;   /**< STARTED: seconds of pre-roll the ring really held */
+    int incomplete;         /**< clip events: 1 when an outage or shutdown cut the clip short
+                                 of its requested window (it holds what exists) */
+    int status;             /**< FAILED: negative error code */
+    double delay;           /**< RECONNECTING: seconds until the next attempt */
+    int attempt;            /**< RECONNECTING: consecutive failed attempts so far */
+} EvclipLiveEvent;
+
+/**
+ * Event sink. Called from evclip's reader, worker and supervisor threads, one call at a time
+ * (serialised by the library); must not call back into the EvclipLive handle except
+ * evclip_live_get_stream_stats().
+ */
+typedef void (*EvclipLiveCallback)(void *opaque, const EvclipLiveEvent *event);
+
+/** Pool settings. Fill with evclip_live_default_settings(), then change fields. */
+typedef struct EvclipLiveSettings {
+    EvclipLiveCallback event_callback; /**< default NULL: events are dropped */
+    void *event_opaque;                /**< passed to event_callback; default NULL */
+    double pre_roll_max;    /**< seconds each ring keeps (plus up to one GOP); default 30 */
+    int64_t ring_bytes;     /**< hard bound of each ring in bytes; default 64 MiB */
+    int overlap;            /**< enum EvclipOverlap; default EVCLIP_OVERLAP_MERGE */
+    int workers;            /**< clip encoding threads shared by all streams; default 2 */
+    double stall_timeout;   /**< seconds without a packet before reconnecting; default 5 */
+    double connect_timeout; /**< seconds allowed to open a stream; default 10 */
+    double backoff_min;     /**< first reconnect delay in seconds; default 0.5 */
+    double backoff_max;     /**< reconnect delay cap in seconds (doubles per failure, +-25 %
+                                 jitter); default 30 */
+    double detection_delay; /**< seconds a clip waits after its post-roll for late detections
+                                 before encoding; default 0.5 */
+    double outage_grace;    /**< seconds past a clip's end without packets after which the clip
+                                 is finished with what exists; default 2 */
+} EvclipLiveSettings;
+
+/** Fills *s with the defaults documented above. */
+EVCLIP_API void evclip_live_default_settings(EvclipLiveSettings *s);
+
+/** RTSP transport of a stream. */
+enum EvclipTransport {
+    EVCLIP_TRANSPORT_TCP = 0, /**< RTP interleaved in the RTSP TCP connection (default) */
+    EVCLIP_TRANSPORT_UDP = 1, /**< RTP over UDP */
+};
+
+/** One stream of the pool; borrowed for the call (strings copied). */
+typedef struct EvclipStreamParams {
+    const char *name;   /**< unique name used by triggers and events; required */
+    const char *url;    /**< rtsp://, http(s)://, srt://, udp://, or a file; required */
+    int transport;      /**< enum EvclipTransport (RTSP only); default TCP */
+    int realtime;       /**< 1 = read at native speed (files, for demos and tests); default 0 */
+    int loop;           /**< 1 = with realtime, restart a file at its end; default 0 */
+    double pre, post;   /**< default pre-/post-roll of this stream's triggers, seconds;
+                             0 = 10 / 10 */
+} EvclipStreamParams;
+
+/** A pool of live streams. All functions are thread-safe, except close. */
+typedef struct EvclipLive EvclipLive;
+
+/**
+ * Opens an empty pool. `r` renders the clips (its settings: encoder, drawing, hold, overwrite,
+ * manifest) and must outlive the pool; evclip_cancel(r) makes clips being encoded fail and
+ * leave nothing. Returns 0, INVALID (bad settings) or NOMEM.
+ */
+EVCLIP_API int evclip_live_open(EvclipLive **out, EvclipRenderer *r,
+                                const EvclipLiveSettings *settings);
+
+/** Adds a stream and starts its reader thread (it connects in the background). Returns 0,
+ *  INVALID (missing/duplicate name or url) or NOMEM. */
+EVCLIP_API int evclip_live_add_stream(EvclipLive *live, const EvclipStreamParams *params);
+
+/**
+ * Triggers a clip on `stream`: [keyframe at or before now - pre, now + post]. pre < 0 / post
+ * < 0 use the stream's defaults; pre is capped by pre_roll_max. `output` is the clip path
+ * (required); `event_id` names the trigger in events (may be NULL). During an outage the clip
+ * holds what the ring has, and says so (incomplete = 1). Returns 0 when accepted, 1 when merged
+ * into a recording clip (its output path is kept), INVALID (unknown stream, bad numbers) or
+ * NOMEM. The outcome is reported by events.
+ */
+EVCLIP_API int evclip_live_trigger(EvclipLive *live, const char *stream, double pre,
+                                   double post, const char *output, const char *event_id);
+
+/** What EvclipDetection.ts means for evclip_live_add_detections(). */
+enum EvclipLiveKey {
+    EVCLIP_KEY_WALLCLOCK = 0, /**< epoch seconds at which the detector saw the frame */
+    EVCLIP_KEY_PTS = 1,       /**< seconds of the stream's own timeline (packet pts * time base) */
+};
+
+/**
+ * Adds detections for `stream`, all keyed by `key` at `time` (their ts and frame_idx are
+ * ignored). Detections older than pre_roll_max + hold + 60 s are forgotten. Returns 0,
+ * INVALID (unknown stream, no label; a PTS key before the stream's first connection) or NOMEM.
+ */
+EVCLIP_API int evclip_live_add_detections(EvclipLive *live, const char *stream, int key,
+                                          double time, const EvclipDetection *dets, int nb);
+
+/** State of one stream. */
+typedef struct EvclipStreamStats {
+    int connected;          /**< 1 while the reader has a live connection */
+    int64_t packets;        /**< packets read since the pool opened */
+    int64_t ring_packets;   /**< packets held in the ring now */
+    int64_t ring_bytes;     /**< bytes held in the ring now */
+    double ring_seconds;    /**< wall-clock seconds the ring covers now */
+    int64_t reconnects;     /**< successful reconnections after the first connection */
+    int recording;          /**< clips of this stream waiting for their post-roll */
+    char clock[16];         /**< "rtcp", "arrival" or "" before the first packet */
+} EvclipStreamStats;
+
+/** Fills *stats. Returns 0 or INVALID (unknown stream). */
+EVCLIP_API int evclip_live_get_stream_stats(EvclipLive *live, const char *stream,
+                                            EvclipStreamStats *stats);
+
+/**
+ * Stops the pool: readers stop, clips still recording are cut at the last packet received and
+ * encoded (incomplete = 1), queued clips are encoded, then the workers exit. Call
+ * evclip_cancel() on the renderer first to abandon unfinished clips instead (their temp files
+ * are removed). Sets *live to NULL; accepts NULL and &NULL.
+ */
+EVCLIP_API void evclip_live_close(EvclipLive **live);
 
 #ifdef __cplusplus
 }

@@ -272,6 +272,9 @@ static void test_draw_outside(Overlay *o)
     CHECK(overlay_draw_detections(o, &f.img, &huge, 1, NULL) == 1);
     CHECK(overlay_draw_detections(o, &f.img, &part, 1, NULL) == 1);
     CHECK(luma(&f, 0, 29) != bg.y && luma(&f, 29, 0) != bg.y);
+    part = det("", 100, 100, 150, 150); /* empty label: no chip */
+    CHECK(overlay_draw_detections(o, &f.img, &part, 1, NULL) == 1);
+    CHECK(luma(&f, 100, 100) != bg.y && luma(&f, 100, 99) == bg.y && luma(&f, 101, 90) == bg.y);
     free(copy);
     free(f.buf);
 }

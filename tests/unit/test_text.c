@@ -60,7 +60,9 @@ static void test_ink_box(TextFont *font, const char *s, int size)
 static void test_sizes(void)
 {
     static const int sizes[] = { 12, 16, 27, 40 };
-    static const char *const strings[] = { "Hello", "Stra\xC3\x9F" "e", "caf\xC3\xA9", "car #7 0.64" };
+    static const char *const strings[] = {
+        "Hello", "Stra\xC3\x9F" "e", "caf\xC3\xA9", "car #7 0.64",
+    };
 
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         TextFont *font;
@@ -118,6 +120,30 @@ static void test_draw(TextFont *font)
     CHECK(memchr(f.v, 240, sizeof(f.v)) != NULL);
 }
 
+/* A string draws like its characters drawn one by one at their pen positions (ASCII only).
+ * Pixels where two glyph bitmaps overlap may differ slightly (added vs blended twice). */
+static void test_glyph_by_glyph(TextFont *font, const char *s, int y)
+{
+    static Frame a, b;
+    char prefix[128], one[2] = { 0, 0 };
+    int bad = 0, n = (int)strlen(s);
+
+    frame_init(&a);
+    frame_init(&b);
+    text_draw(font, &a.img, 7, y, s, white);
+    for (int i = 0; i < n && i < 127; i++) {
+        memcpy(prefix, s, (size_t)i + 1);
+        prefix[i + 1] = '\0';
+        one[0] = s[i];
+        /* Pen position of character i: kerning with its predecessor included. */
+        text_draw(font, &b.img, 7 + text_measure(font, prefix) - text_measure(font, one), y, one,
+                  white);
+    }
+    for (int k = 0; k < W * H; k++)
+        bad += abs(a.y[k] - b.y[k]) > 24;
+    CHECK_MSG(bad == 0, "'%s': %d pixels differ from glyph-by-glyph drawing", s, bad);
+}
+
 typedef struct Job {
     TextFont *font;
     Frame frame;
@@ -129,7 +155,8 @@ static void *worker(void *arg)
 
     frame_init(&j->frame);
     for (int i = 0; i < 50; i++)
-        text_draw(j->font, &j->frame.img, 5, 5 + i % 20, "Th\xC3\xA9\xC3\xA2tre \xE2\x82\xAC 42", white);
+        text_draw(j->font, &j->frame.img, 5, 5 + i % 20, "Th\xC3\xA9\xC3\xA2tre \xE2\x82\xAC 42",
+                  white);
     return NULL;
 }
 
@@ -174,6 +201,44 @@ static const char *junk_file(void)
     return path;
 }
 
+/* More glyphs than one composed run holds, and glyphs larger than its mask. */
+static void test_runs(void)
+{
+    TextFont *font;
+    static Frame f;
+    int in, out;
+
+    if (text_font_open(&font, NULL, 8) == 0) {
+        test_glyph_by_glyph(font, "il.,:;|1il.,:;|1il.,:;|1il.,:;|1il.,:;|1il.,:;|1il.,:;|1il.,:;|1"
+                                  "il.,:;|1il.,:;|1", 20);
+        text_font_close(&font);
+    }
+    if (text_font_open(&font, NULL, 400) == 0) {
+        test_glyph_by_glyph(font, "Wj", -200);
+        frame_init(&f);
+        text_draw(font, &f.img, -50, -150, "W", white);
+        count_ink(&f, 0, 0, W, H, &in, &out);
+        CHECK(in > 1000);
+        text_font_close(&font);
+    }
+}
+
+/* Fontconfig patterns, generic families and file paths. */
+static void test_open(void)
+{
+    TextFont *font, *again;
+
+    CHECK(text_font_open(&font, "sans-serif", 12) == 0);
+    text_font_close(&font);
+    if (text_font_open(&font, "DejaVu Sans:bold", 12) == 0) {
+        CHECK(strstr(text_font_path(font), "Bold") != NULL);
+        CHECK(text_font_open(&again, text_font_path(font), 12) == 0);
+        CHECK(again && !strcmp(text_font_path(again), text_font_path(font)));
+        text_font_close(&again);
+        text_font_close(&font);
+    }
+}
+
 static void test_errors(void)
 {
     TextFont *font = (TextFont *)&font;
@@ -204,10 +269,14 @@ int main(void)
     CHECK(strstr(text_font_path(font), "DejaVuSans") != NULL);
     test_measure(font);
     test_draw(font);
+    test_glyph_by_glyph(font, "bicycle 0.65", 9);
+    test_glyph_by_glyph(font, "AVATAR Wolf #12 0.99", 9);
     text_font_close(&font);
     CHECK(font == NULL);
     test_sizes();
     test_threads();
+    test_runs();
+    test_open();
     test_errors();
     return test_summary();
 }
