@@ -12,6 +12,7 @@
 #define SEEK_GAP 3.0        /* decode through gaps shorter than this instead of seeking */
 #define MAX_SEEK_RETRIES 6
 #define MAX_OPEN_CLIPS 32   /* bound on clips encoding at once (memory); more take more walks */
+#define AUDIO_TAIL 1.5      /* read up to this far past a window for its interleaved audio */
 
 typedef struct Batch {
     EvclipRenderer *r;
@@ -97,6 +98,8 @@ typedef struct Walk {
     ClipRun **runs;      /* runs fed by this walk, sorted by window start */
     int nb_runs;
     int *ended;          /* per run: its segment was ended */
+    int *video_done;     /* per run: its last frame was fed (audio may still be due) */
+    int *audio_done;     /* per run: an audio packet past its window was seen */
     int group_lo, group_hi; /* runs of the current group: [lo, hi) */
     double group_start, group_end;
     AVFrame *pending;
@@ -179,6 +182,26 @@ static int check_seek(Walk *w, double t, int *again)
     return seek_to(w, target);
 }
 
+/* Ends the runs of the group whose window lies before t and whose audio is complete (or
+ * overdue). Returns 1 when every run of the group has ended. */
+static int group_finished(Walk *w, double t)
+{
+    int finished = 1;
+    for (int i = w->group_lo; i < w->group_hi; i++) {
+        if (w->ended[i])
+            continue;
+        double end = segment_of(w->runs[i])->end;
+        if (t >= end - TIME_EPSILON)
+            w->video_done[i] = 1;
+        int audio_due = !w->audio_done[i] && clip_run_wants_audio(w->runs[i], w->src);
+        if (w->video_done[i] && (!audio_due || t >= end + AUDIO_TAIL))
+            end_run(w, i, 1);
+        else
+            finished = 0;
+    }
+    return finished;
+}
+
 /* Hands the pending frame (successor at `next`) to the current group's runs. Returns 1 when
  * the walk is complete. */
 static int feed_pending(Walk *w, double next)
@@ -189,9 +212,7 @@ static int feed_pending(Walk *w, double next)
     double lo = isnan(w->pending_prev) ? t - half : (w->pending_prev + t) / 2;
     double hi = isnan(next) ? t + half : (t + next) / 2;
 
-    while (t >= w->group_end - TIME_EPSILON) {
-        for (int i = w->group_lo; i < w->group_hi; i++)
-            end_run(w, i, 1);
+    while (t >= w->group_end - TIME_EPSILON && group_finished(w, t)) {
         if (!next_group(w))
             return 1;
         if (w->group_start > t + SEEK_GAP) {
@@ -202,8 +223,9 @@ static int feed_pending(Walk *w, double next)
         }
     }
     for (int i = w->group_lo; i < w->group_hi; i++)
-        if (!w->ended[i] && clip_run_frame(w->runs[i], s, f, t, lo, hi, next))
-            end_run(w, i, 1);
+        if (!w->ended[i] && !w->video_done[i] &&
+            clip_run_frame(w->runs[i], s, f, t, lo, hi, next))
+            w->video_done[i] = 1;
     w->pending_prev = t;
     return 0;
 }
@@ -232,9 +254,15 @@ static int on_frame(Walk *w)
 
 static void on_audio(Walk *w)
 {
-    for (int i = w->group_lo; i < w->group_hi; i++)
-        if (!w->ended[i])
-            clip_run_audio(w->runs[i], w->src, w->src->packet);
+    for (int i = w->group_lo; i < w->group_hi; i++) {
+        if (w->ended[i] || w->audio_done[i])
+            continue;
+        if (clip_run_audio(w->runs[i], w->src, w->src->packet)) {
+            w->audio_done[i] = 1;
+            if (w->video_done[i])
+                end_run(w, i, 1);
+        }
+    }
 }
 
 static void fail_open_runs(Walk *w, int code)
@@ -284,8 +312,10 @@ static void walk_source(Batch *b, const char *path, ClipRun **runs, int n)
     Walk w = { .b = b, .runs = runs, .nb_runs = n, .pending_prev = NAN };
     int ret = source_open(&w.src, path, b->r->settings.threads, &b->r->log);
     w.ended = calloc((size_t)n, sizeof(*w.ended));
+    w.video_done = calloc((size_t)n, sizeof(*w.video_done));
+    w.audio_done = calloc((size_t)n, sizeof(*w.audio_done));
     w.pending = av_frame_alloc();
-    if (ret >= 0 && (!w.ended || !w.pending))
+    if (ret >= 0 && (!w.ended || !w.video_done || !w.audio_done || !w.pending))
         ret = ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     if (ret >= 0) {
         renderer_count(b->r, 1, 0, 0, 0);
@@ -309,6 +339,8 @@ static void walk_source(Batch *b, const char *path, ClipRun **runs, int n)
     }
     av_frame_free(&w.pending);
     free(w.ended);
+    free(w.video_done);
+    free(w.audio_done);
     source_close(&w.src);
 }
 

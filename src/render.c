@@ -363,23 +363,33 @@ static void queue_audio_flush(ClipRun *c, Source *src)
     drop_audio_queue(c);
 }
 
-void clip_run_audio(ClipRun *c, Source *src, const AVPacket *pkt)
+int clip_run_wants_audio(const ClipRun *c, const Source *src)
+{
+    return atomic_load(&c->status) >= 0 && c->audio && src->audio && c->out &&
+           pipeline_audio_accepts(c->out, src->audio);
+}
+
+int clip_run_audio(ClipRun *c, Source *src, const AVPacket *pkt)
 {
     if (run_failed(c) || !c->audio || !src->audio)
-        return;
+        return 1;
     if (!isnan(c->seg_first)) {
+        int64_t start, end;
+        audio_bounds(c, src, &start, &end);
+        if (pkt->pts != AV_NOPTS_VALUE && pkt->pts >= end)
+            return 1;
         if (pipeline_audio_accepts(c->out, src->audio))
             send_audio(c, src, pkt);
-        return;
+        return 0;
     }
     if (pkt->pts == AV_NOPTS_VALUE)
-        return;
+        return 0;
     /* Before the segment's first frame: keep packets that may fall in the window. */
     double t = (pkt->pts - av_rescale_q(src->origin, src->video->time_base,
                                         src->audio->time_base)) *
                av_q2d(src->audio->time_base);
     if (t < c->plan.segments[c->segment].start - 1.0)
-        return;
+        return 0;
     if (c->audio_queued == MAX_PENDING_AUDIO) {
         av_packet_free(&c->audio_queue[0]);
         memmove(c->audio_queue, c->audio_queue + 1,
@@ -390,6 +400,7 @@ void clip_run_audio(ClipRun *c, Source *src, const AVPacket *pkt)
         record_failure(c, ev_error(EVCLIP_ERR_NOMEM, "out of memory"));
     else
         c->audio_queued++;
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------------------- */

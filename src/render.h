@@ -75,8 +75,12 @@ int clip_run_frame(ClipRun *c, Source *src, AVFrame *frame, double t, double lo,
  * back to an earlier keyframe): queued audio and the hold state. */
 void clip_run_restart_lead_in(ClipRun *c);
 
-/* Feeds an audio packet of the current segment's source. */
-void clip_run_audio(ClipRun *c, Source *src, const AVPacket *packet);
+/* Feeds an audio packet of the current segment's source. Returns 1 when the packet lies past
+ * the segment's window (no more audio is needed for it), else 0. */
+int clip_run_audio(ClipRun *c, Source *src, const AVPacket *packet);
+
+/* 1 when the current segment still wants audio packets from src after its last frame. */
+int clip_run_wants_audio(const ClipRun *c, const Source *src);
 
 /* Ends the current segment (checks it got frames; a truncated source fails the run). */
 void clip_run_end_segment(ClipRun *c, Source *src, int reached_end);

@@ -1,10 +1,293 @@
-/* cli_batch.c: placeholder until batch lands. */
+/* cli_batch.c: `evclip batch`: many clips from a JSON-lines job file, each source decoded
+ * once; a failing clip fails alone and the report says why. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "tools/cli.h"
+#include "tools/cli_spec.h"
+
+static const char usage[] =
+    "Usage: evclip batch JOBS.jsonl [--jobs N] [--report REPORT.jsonl] [options]\n"
+    "\n"
+    "Renders one clip per line of JOBS.jsonl. Each source is demuxed and decoded once over\n"
+    "the union of the windows that need it; frames go to every clip that covers them.\n"
+    "A line is a clip spec (see README.md), e.g.\n"
+    "  {\"output\": \"a.mp4\", \"input\": \"cam.mp4\", \"detections\": \"cam.jsonl\",\n"
+    "   \"start\": 12, \"end\": 20}\n"
+    "  {\"output\": \"b.mp4\", \"sources\": [{\"input\": \"h1.mp4\", \"from\": 3590, \"to\": 3600},\n"
+    "   {\"input\": \"h2.mp4\", \"from\": 0, \"to\": 15}], \"speed\": 2, \"max_duration\": 10}\n"
+    "\n"
+    "  -j, --jobs N          encoder threads for concurrently open clips (default: cores)\n"
+    "  -r, --report PATH     write one JSON line per clip: output, status, error, frames,\n"
+    "                        seconds (default: none)\n"
+    "      --overwrite       replace existing outputs (a clip may also say so)\n"
+    "      --preset NAME     default encoder preset for clips that give none\n"
+    "      --crf N           default crf\n"
+    "      --encoder NAME    default encoder\n"
+    "      --json            print the report lines on stdout too\n"
+    "  -q, --quiet           only errors on stderr\n"
+    "  -h, --help            this help\n"
+    "\n"
+    "Exit codes: 0 all clips ok, 9 some clips failed (see the report), 2 usage, 1 other.\n";
+
+#define EXIT_PARTIAL 9
+
+typedef struct BatchArgs {
+    const char *jobs_path, *report_path;
+    int jobs, json;
+    EvclipSettings settings;
+    CliOptions cli;
+} BatchArgs;
+
+typedef struct Jobs {
+    json_t **objects;   /* parsed lines (NULL for broken ones) */
+    ClipSpec *specs;
+    EvclipResult *results;
+    int *clip_index;    /* line -> index into clips, or -1 */
+    char **line_errors;
+    int count;
+} Jobs;
+
+static int parse_args(BatchArgs *a, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "jobs", required_argument, NULL, 'j' }, { "report", required_argument, NULL, 'r' },
+        { "overwrite", no_argument, NULL, 'w' }, { "preset", required_argument, NULL, 'p' },
+        { "crf", required_argument, NULL, 'c' }, { "encoder", required_argument, NULL, 'e' },
+        { "json", no_argument, NULL, 'J' }, { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+    };
+    long long n;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "j:r:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j':
+            if (cli_integer("--jobs", optarg, 0, 256, &n))
+                return EXIT_USAGE;
+            a->jobs = (int)n;
+            break;
+        case 'r': a->report_path = optarg; break;
+        case 'w': a->settings.overwrite = 1; break;
+        case 'p': a->settings.preset = optarg; break;
+        case 'e': a->settings.encoder = optarg; break;
+        case 'c':
+            if (cli_integer("--crf", optarg, 0, 51, &n))
+                return EXIT_USAGE;
+            a->settings.crf = (int)n;
+            break;
+        case 'J': a->json = 1; break;
+        case 'q': a->cli.quiet = 1; break;
+        case 'h': fputs(usage, stdout); return -1;
+        default: return cli_usage_error("batch", "bad option (see above)");
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage_error("batch", "expected exactly one JOBS.jsonl argument");
+    a->jobs_path = argv[optind];
+    return 0;
+}
+
+static int add_line(Jobs *j, json_t *obj, const char *error)
+{
+    int n = j->count + 1;
+    json_t **o = realloc(j->objects, n * sizeof(*o));
+    if (o)
+        j->objects = o;
+    char **e = realloc(j->line_errors, n * sizeof(*e));
+    if (e)
+        j->line_errors = e;
+    if (!o || !e)
+        return -1;
+    j->objects[j->count] = obj;
+    j->line_errors[j->count] = error ? strdup(error) : NULL;
+    j->count = n;
+    return 0;
+}
+
+/* Reads the job file; each non-blank line becomes a job (broken lines keep their error). */
+static int read_jobs(Jobs *j, const char *path, const BatchArgs *a, LogCache *cache)
+{
+    FILE *f = fopen(path, "r");
+    char *line = NULL, where[512], err[1024];
+    size_t cap = 0;
+    ssize_t len;
+    int lineno = 0;
+    if (!f) {
+        fprintf(stderr, "evclip: error: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        if (strspn(line, " \t\r\n") == (size_t)len)
+            continue;
+        json_error_t jerr;
+        snprintf(where, sizeof(where), "%s:%d", path, lineno);
+        json_t *obj = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!obj)
+            snprintf(err, sizeof(err), "%s: invalid JSON at column %d: %s", where,
+                     jerr.column, jerr.text);
+        if (add_line(j, obj, obj ? NULL : err) < 0)
+            break;
+    }
+    free(line);
+    fclose(f);
+    j->specs = calloc((size_t)j->count + 1, sizeof(*j->specs));
+    j->results = calloc((size_t)j->count + 1, sizeof(*j->results));
+    j->clip_index = calloc((size_t)j->count + 1, sizeof(*j->clip_index));
+    if (!j->specs || !j->results || !j->clip_index)
+        return -1;
+    for (int i = 0; i < j->count; i++) {
+        j->clip_index[i] = -1;
+        if (!j->objects[i])
+            continue;
+        snprintf(where, sizeof(where), "%s: job %d", path, i + 1);
+        if (spec_parse(&j->specs[i], j->objects[i], where, &a->settings, cache, err,
+                       sizeof(err)) != 0) {
+            free(j->line_errors[i]);
+            j->line_errors[i] = strdup(err);
+        }
+    }
+    return 0;
+}
+
+static void jobs_free(Jobs *j)
+{
+    for (int i = 0; i < j->count; i++) {
+        if (j->specs)
+            spec_free(&j->specs[i]);
+        json_decref(j->objects[i]);
+        free(j->line_errors[i]);
+    }
+    free(j->objects);
+    free(j->line_errors);
+    free(j->specs);
+    free(j->results);
+    free(j->clip_index);
+}
+
+static void report_line(FILE *f, const Jobs *j, int i, const EvclipResult *res)
+{
+    const char *output = j->specs[i].clip.output;
+    const char *error = j->line_errors[i] ? j->line_errors[i] : res->error;
+    int ok = !j->line_errors[i] && res->status >= 0;
+    fprintf(f, "{\"job\": %d, \"output\": ", i + 1);
+    if (output)
+        cli_json_string(f, output);
+    else
+        fputs("null", f);
+    fprintf(f, ", \"status\": \"%s\", \"error\": ", ok ? "ok" : "error");
+    if (ok)
+        fputs("null", f);
+    else
+        cli_json_string(f, error);
+    fprintf(f, ", \"frames\": %lld, \"seconds\": %.6f, \"boxes\": %lld, "
+            "\"frames_decoded\": %lld}\n", (long long)res->frames, res->duration,
+            (long long)res->boxes_drawn, (long long)res->frames_decoded);
+}
+
+static int write_report(const BatchArgs *a, const Jobs *j, int *failed)
+{
+    FILE *f = a->report_path ? fopen(a->report_path, "w") : NULL;
+    if (a->report_path && !f) {
+        fprintf(stderr, "evclip: error: report '%s': %s\n", a->report_path,
+                strerror(errno));
+        return -1;
+    }
+    *failed = 0;
+    for (int i = 0; i < j->count; i++) {
+        EvclipResult none = { 0 };
+        const EvclipResult *res = j->clip_index[i] >= 0 ? &j->results[j->clip_index[i]] : &none;
+        int ok = !j->line_errors[i] && res->status >= 0;
+        *failed += !ok;
+        if (f)
+            report_line(f, j, i, res);
+        if (a->json)
+            report_line(stdout, j, i, res);
+        if (!ok && !a->cli.quiet)
+            fprintf(stderr, "evclip: job %d failed: %s\n", i + 1,
+                    j->line_errors[i] ? j->line_errors[i] : res->error);
+    }
+    if (f && fclose(f) != 0) {
+        fprintf(stderr, "evclip: error: report '%s': write failed\n", a->report_path);
+        return -1;
+    }
+    return 0;
+}
+
+/* Renders every valid job as one batch. */
+static int render_jobs(BatchArgs *a, Jobs *j)
+{
+    EvclipClip *clips = calloc((size_t)j->count + 1, sizeof(*clips));
+    EvclipResult *results = calloc((size_t)j->count + 1, sizeof(*results));
+    EvclipRenderer *r = NULL;
+    int n = 0, ret;
+    if (!clips || !results) {
+        free(clips), free(results);
+        return EVCLIP_ERR_NOMEM;
+    }
+    for (int i = 0; i < j->count; i++)
+        if (!j->line_errors[i]) {
+            j->clip_index[i] = n;
+            clips[n++] = j->specs[i].clip;
+        }
+    ret = evclip_open(&r, &a->settings);
+    if (ret >= 0) {
+        cli_handle_signals(r);
+        ret = evclip_render_batch(r, clips, n, results, a->jobs);
+        cli_handle_signals(NULL);
+        cli_progress_end(&a->cli);
+        EvclipStats st;
+        evclip_get_stats(r, &st);
+        if (!a->cli.quiet)
+            fprintf(stderr, "evclip: batch: %d clips, %lld sources opened, %lld frames "
+                    "decoded, %lld seeks\n", n, (long long)st.sources_opened,
+                    (long long)st.frames_decoded, (long long)st.seeks);
+    }
+    evclip_close(&r);
+    memcpy(j->results, results, (size_t)n * sizeof(*results));
+    free(clips);
+    free(results);
+    return ret;
+}
 
 int cli_batch_main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fputs("evclip: error: batch is not built yet\n", stderr);
-    return EXIT_FAILURE_OTHER;
+    BatchArgs a = { 0 };
+    Jobs j = { 0 };
+    LogCache cache = { 0 };
+    int failed = 0;
+
+    evclip_default_settings(&a.settings);
+    int ret = parse_args(&a, argc, argv);
+    if (ret != 0)
+        return ret < 0 ? EXIT_OK : ret;
+    a.cli.progress = !a.cli.quiet && !a.json && isatty(STDERR_FILENO);
+    a.settings.log_callback = cli_log;
+    a.settings.log_opaque = &a.cli;
+    a.settings.progress_callback = cli_progress;
+    a.settings.progress_opaque = &a.cli;
+    if (read_jobs(&j, a.jobs_path, &a, &cache) < 0) {
+        jobs_free(&j);
+        log_cache_free(&cache);
+        return EXIT_USAGE;
+    }
+    ret = render_jobs(&a, &j);
+    int code = EXIT_OK;
+    if (ret < 0) {
+        cli_print_error(ret);
+        code = cli_exit_code(ret);
+    }
+    if (write_report(&a, &j, &failed) < 0 && code == EXIT_OK)
+        code = EXIT_OUTPUT;
+    if (!a.cli.quiet)
+        fprintf(stderr, "evclip: batch: %d ok, %d failed\n", j.count - failed, failed);
+    if (code == EXIT_OK && failed)
+        code = cli_signal_received() ? cli_exit_code(EVCLIP_ERR_CANCELED) : EXIT_PARTIAL;
+    jobs_free(&j);
+    log_cache_free(&cache);
+    return code;
 }

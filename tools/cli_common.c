@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "tools/cli.h"
+#include "tools/cli_spec.h"
 
 static EvclipRenderer *volatile signal_renderer;
 static volatile sig_atomic_t signal_number;
@@ -94,7 +95,7 @@ int cli_exit_code(int code)
 
 void cli_print_error(int code)
 {
-    const char *detail = evclip_last_error();
+    const char *detail = *cli_spec_last_error() ? cli_spec_last_error() : evclip_last_error();
     if (code == EVCLIP_ERR_CANCELED && signal_number)
         fprintf(stderr, "evclip: interrupted by signal %d; no output written\n",
                 (int)signal_number);

@@ -6,26 +6,46 @@
 #include <unistd.h>
 
 #include "tools/cli.h"
+#include "tools/cli_spec.h"
+
+#define MAX_SOURCES 64
 
 static const char usage[] =
     "Usage: evclip render -i INPUT [-d DETECTIONS.jsonl] --start S --end E -o OUTPUT.mp4 "
     "[options]\n"
+    "       evclip render -i A [-d A.jsonl] --from S --to E -i B [-d B.jsonl] --from S --to E"
+    " ... -o OUT.mp4\n"
+    "       evclip render --spec CLIP.json\n"
     "\n"
     "Renders the window [S, E) of INPUT (seconds from its first video frame; also\n"
     "MM:SS.ms or HH:MM:SS.ms) to an H.264 MP4 with the detections burned in.\n"
+    "Several inputs make one continuous clip (an event across recorder segments):\n"
+    "-d, --from/--start and --to/--end apply to the -i they follow.\n"
     "\n"
     "Input and window:\n"
-    "  -i, --input PATH        video file or URL FFmpeg reads (required)\n"
-    "  -d, --detections PATH   detection log, native JSONL (optional)\n"
-    "      --start S           window start (required)\n"
-    "      --end E             window end, exclusive (required)\n"
+    "  -i, --input PATH        video file or URL FFmpeg reads (required; repeatable)\n"
+    "  -d, --detections PATH   detection log of that input (optional); format guessed from\n"
+    "                          its first line\n"
+    "      --format NAME       force the log format: jsonl (native), grouped, ultralytics,\n"
+    "                          mot (MOTChallenge txt) or auto (default)\n"
+    "      --normalized        box coordinates are fractions (0..1) of the frame size\n"
+    "      --start, --from S   window start on that input's timeline (required)\n"
+    "      --end, --to E       window end, exclusive (required)\n"
+    "      --spec FILE         read the whole clip from a JSON clip spec (README.md)\n"
     "      --pre SECONDS       pre-roll added before the start (default 0)\n"
     "      --post SECONDS      post-roll added after the end (default 0)\n"
     "      --clamp             clamp a window that runs past the video end\n"
+    "      --speed X           playback speed (default 1; audio dropped when not 1)\n"
+    "      --max-duration S    cap the output duration (seconds)\n"
+    "      --cap-strategy NAME timelapse (speed up, default) or framedrop (every Nth frame)\n"
+    "      --size WxH          output size (default: the first input's); others letterboxed\n"
     "Output:\n"
     "  -o, --output PATH       output .mp4 (required); written via a temp file + rename\n"
     "      --overwrite         replace an existing output (default: refuse)\n"
     "      --no-audio          drop the audio track\n"
+    "      --no-manifest       do not write OUTPUT.evidence.json (hashes, settings)\n"
+    "      --sign-key FILE     sign the manifest with this Ed25519 secret key (evclip keygen)\n"
+    "      --no-sei            do not embed each frame's detections in the H.264 stream\n"
     "Encoder:\n"
     "      --encoder NAME      FFmpeg encoder, or 'auto' (hardware, else libx264);\n"
     "                          default libx264\n"
@@ -53,20 +73,34 @@ static const char usage[] =
 enum {
     OPT_START = 256, OPT_END, OPT_PRE, OPT_POST, OPT_CLAMP, OPT_OVERWRITE, OPT_NO_AUDIO,
     OPT_ENCODER, OPT_PRESET, OPT_CRF, OPT_BITRATE, OPT_THREADS, OPT_HOLD, OPT_FONT, OPT_TITLE,
-    OPT_TIMESTAMP, OPT_THICKNESS, OPT_FONT_SIZE, OPT_JSON,
+    OPT_TIMESTAMP, OPT_THICKNESS, OPT_FONT_SIZE, OPT_JSON, OPT_NO_MANIFEST, OPT_SIGN_KEY,
+    OPT_NO_SEI, OPT_FORMAT, OPT_NORMALIZED, OPT_SPEED, OPT_MAX_DURATION, OPT_CAP_STRATEGY,
+    OPT_SIZE, OPT_SPEC,
 };
 
 static const struct option long_options[] = {
     { "input", required_argument, NULL, 'i' },
     { "detections", required_argument, NULL, 'd' },
+    { "format", required_argument, NULL, OPT_FORMAT },
+    { "normalized", no_argument, NULL, OPT_NORMALIZED },
     { "output", required_argument, NULL, 'o' },
     { "start", required_argument, NULL, OPT_START },
+    { "from", required_argument, NULL, OPT_START },
     { "end", required_argument, NULL, OPT_END },
+    { "to", required_argument, NULL, OPT_END },
+    { "speed", required_argument, NULL, OPT_SPEED },
+    { "max-duration", required_argument, NULL, OPT_MAX_DURATION },
+    { "cap-strategy", required_argument, NULL, OPT_CAP_STRATEGY },
+    { "size", required_argument, NULL, OPT_SIZE },
+    { "spec", required_argument, NULL, OPT_SPEC },
     { "pre", required_argument, NULL, OPT_PRE },
     { "post", required_argument, NULL, OPT_POST },
     { "clamp", no_argument, NULL, OPT_CLAMP },
     { "overwrite", no_argument, NULL, OPT_OVERWRITE },
     { "no-audio", no_argument, NULL, OPT_NO_AUDIO },
+    { "no-manifest", no_argument, NULL, OPT_NO_MANIFEST },
+    { "sign-key", required_argument, NULL, OPT_SIGN_KEY },
+    { "no-sei", no_argument, NULL, OPT_NO_SEI },
     { "encoder", required_argument, NULL, OPT_ENCODER },
     { "preset", required_argument, NULL, OPT_PRESET },
     { "crf", required_argument, NULL, OPT_CRF },
@@ -86,13 +120,29 @@ static const struct option long_options[] = {
     { NULL, 0, NULL, 0 },
 };
 
-typedef struct RenderArgs {
-    const char *input, *detections, *output;
-    double start, end, pre, post;
+typedef struct SourceArgs {
+    const char *input, *detections;
+    double start, end;
     int have_start, have_end;
+} SourceArgs;
+
+typedef struct RenderArgs {
+    SourceArgs sources[MAX_SOURCES];
+    int nb_sources;      /* -i seen */
+    const char *output, *spec;
+    const char *format;  /* detection log format name, NULL = auto */
+    int normalized;
+    double pre, post, speed, max_duration;
+    int cap_strategy, width, height;
     EvclipSettings settings;
     CliOptions cli;
 } RenderArgs;
+
+/* The source that -d/--from/--to apply to: the last -i, or the first before any -i. */
+static SourceArgs *current(RenderArgs *a)
+{
+    return &a->sources[a->nb_sources > 0 ? a->nb_sources - 1 : 0];
+}
 
 static int parse_time_option(const char *name, const char *value, double *out)
 {
@@ -108,17 +158,64 @@ static int parse_option(RenderArgs *a, int c, const char *arg)
     double v;
     long long n;
 
+    SourceArgs *src = current(a);
     switch (c) {
-    case 'i': a->input = arg; return 0;
-    case 'd': a->detections = arg; return 0;
+    case 'i':
+        if (a->nb_sources == MAX_SOURCES)
+            return cli_usage_error("render", "more than %d inputs", MAX_SOURCES);
+        if (a->nb_sources > 0 || a->sources[0].input)
+            src = &a->sources[a->nb_sources];
+        a->nb_sources = (int)(src - a->sources) + 1;
+        src->input = arg;
+        return 0;
+    case 'd':
+        if (src->detections)
+            return cli_usage_error("render", "two -d for input %d", (int)(src - a->sources) + 1);
+        src->detections = arg;
+        return 0;
+    case OPT_FORMAT:
+        a->format = arg;
+        if (strcmp(arg, "auto") && strcmp(arg, "jsonl") && strcmp(arg, "grouped") &&
+            strcmp(arg, "ultralytics") && strcmp(arg, "mot"))
+            return cli_usage_error("render", "--format: '%s' is not one of auto, jsonl, "
+                                   "grouped, ultralytics, mot", arg);
+        return 0;
+    case OPT_NORMALIZED: a->normalized = 1; return 0;
     case 'o': a->output = arg; return 0;
-    case OPT_START: a->have_start = 1; return parse_time_option("--start", arg, &a->start);
-    case OPT_END: a->have_end = 1; return parse_time_option("--end", arg, &a->end);
+    case OPT_SPEC: a->spec = arg; return 0;
+    case OPT_START:
+        if (src->have_start)
+            return cli_usage_error("render", "two window starts for input %d",
+                                   (int)(src - a->sources) + 1);
+        src->have_start = 1;
+        return parse_time_option("--start/--from", arg, &src->start);
+    case OPT_END:
+        if (src->have_end)
+            return cli_usage_error("render", "two window ends for input %d",
+                                   (int)(src - a->sources) + 1);
+        src->have_end = 1;
+        return parse_time_option("--end/--to", arg, &src->end);
+    case OPT_SPEED:
+        return cli_number("--speed", arg, 1e-3, 1e4, &a->speed) ? EXIT_USAGE : 0;
+    case OPT_MAX_DURATION:
+        return cli_number("--max-duration", arg, 1e-3, 1e7, &a->max_duration) ? EXIT_USAGE : 0;
+    case OPT_CAP_STRATEGY:
+        if ((a->cap_strategy = spec_parse_strategy(arg)) < 0)
+            return cli_usage_error("render", "--cap-strategy: '%s' is not timelapse or "
+                                   "framedrop", arg);
+        return 0;
+    case OPT_SIZE:
+        if (spec_parse_size(arg, &a->width, &a->height) < 0)
+            return cli_usage_error("render", "--size: '%s' is not WxH with even sizes", arg);
+        return 0;
     case OPT_PRE: return cli_number("--pre", arg, 0, 86400, &a->pre) ? EXIT_USAGE : 0;
     case OPT_POST: return cli_number("--post", arg, 0, 86400, &a->post) ? EXIT_USAGE : 0;
     case OPT_CLAMP: s->clamp = 1; return 0;
     case OPT_OVERWRITE: s->overwrite = 1; return 0;
     case OPT_NO_AUDIO: s->audio = 0; return 0;
+    case OPT_NO_MANIFEST: s->manifest = 0; return 0;
+    case OPT_SIGN_KEY: s->sign_key = arg; return 0;
+    case OPT_NO_SEI: s->embed_detections = 0; return 0;
     case OPT_ENCODER: s->encoder = arg; return 0;
     case OPT_PRESET: s->preset = arg; return 0;
     case OPT_FONT: s->font = arg; return 0;
@@ -182,32 +279,76 @@ static int parse_args(RenderArgs *a, int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error("render", "unexpected argument '%s'", argv[optind]);
-    if (!a->input)
+    if (a->spec)
+        return a->nb_sources || a->sources[0].input || a->output
+                   ? cli_usage_error("render", "--spec replaces -i, -d, windows and -o")
+                   : 0;
+    if (!a->sources[0].input)
         return cli_usage_error("render", "missing --input");
     if (!a->output)
         return cli_usage_error("render", "missing --output");
-    if (!a->have_start || !a->have_end)
-        return cli_usage_error("render", "missing --start or --end");
-    if (a->start >= a->end)
-        return cli_usage_error("render", "--start %.3f must be before --end %.3f", a->start,
-                               a->end);
+    for (int i = 0; i < a->nb_sources; i++) {
+        SourceArgs *s = &a->sources[i];
+        if (!s->input)
+            return cli_usage_error("render", "missing --input");
+        if (!s->have_start || !s->have_end)
+            return cli_usage_error("render", "input %d ('%s'): missing --start/--from or "
+                                   "--end/--to", i + 1, s->input);
+        if (s->start >= s->end)
+            return cli_usage_error("render", "input %d: --start %.3f must be before --end %.3f",
+                                   i + 1, s->start, s->end);
+    }
     return 0;
+}
+
+/* Builds the clip from the command line, or from --spec. */
+static int build_clip(RenderArgs *a, LogCache *cache, EvclipSource *srcs, EvclipClip *clip,
+                      ClipSpec *spec, json_t **json)
+{
+    int ret = 0;
+    cache->format = a->format;
+    cache->normalized = a->normalized;
+    if (a->spec) {
+        json_error_t jerr;
+        char err[1024];
+        if (!(*json = json_load_file(a->spec, JSON_REJECT_DUPLICATES, &jerr)))
+            return cli_spec_error(EVCLIP_ERR_INVALID, "%s:%d: %s", a->spec, jerr.line,
+                                  jerr.text);
+        ret = spec_parse(spec, *json, a->spec, &a->settings, cache, err, sizeof(err));
+        if (ret != 0)
+            return cli_spec_error(ret == -1 ? EVCLIP_ERR_INVALID : ret, "%s", err);
+        *clip = spec->clip;
+        a->output = clip->output;
+        return 0;
+    }
+    for (int i = 0; i < a->nb_sources && ret >= 0; i++) {
+        SourceArgs *s = &a->sources[i];
+        srcs[i] = (EvclipSource){ s->input, NULL, s->start, s->end };
+        EvclipDetections *d = NULL;
+        if (s->detections && (ret = log_cache_get(cache, s->detections, &d)) >= 0)
+            srcs[i].detections = d;
+    }
+    *clip = (EvclipClip){
+        .sources = srcs, .nb_sources = a->nb_sources, .output = a->output,
+        .pre_roll = a->pre, .post_roll = a->post, .speed = a->speed,
+        .max_duration = a->max_duration, .cap_strategy = a->cap_strategy,
+        .width = a->width, .height = a->height,
+    };
+    return ret;
 }
 
 static int run(RenderArgs *a, EvclipResult *res)
 {
     EvclipRenderer *r = NULL;
-    EvclipDetections *dets = NULL;
+    LogCache cache = { 0 };
+    EvclipSource srcs[MAX_SOURCES];
+    EvclipClip clip;
+    ClipSpec spec = { 0 };
+    json_t *json = NULL;
     int ret = evclip_open(&r, &a->settings);
-    if (ret < 0)
-        return ret;
-    if (a->detections) {
-        if ((ret = evclip_detections_new(&dets)) >= 0)
-            ret = evclip_detections_load(dets, a->detections);
-    }
+    if (ret >= 0)
+        ret = build_clip(a, &cache, srcs, &clip, &spec, &json);
     if (ret >= 0) {
-        EvclipSource src = { a->input, dets, a->start, a->end };
-        EvclipClip clip = { &src, 1, a->output, a->pre, a->post };
         cli_handle_signals(r);
         ret = evclip_render(r, &clip, res);
         cli_handle_signals(NULL);
@@ -216,14 +357,16 @@ static int run(RenderArgs *a, EvclipResult *res)
         res->status = ret;
         snprintf(res->error, sizeof(res->error), "%s", evclip_last_error());
     }
-    evclip_detections_free(&dets);
+    spec_free(&spec);
+    json_decref(json);
+    log_cache_free(&cache);
     evclip_close(&r);
     return ret;
 }
 
 int cli_render_main(int argc, char **argv)
 {
-    RenderArgs a = { 0 };
+    static RenderArgs a;
     EvclipResult res = { 0 };
 
     evclip_default_settings(&a.settings);

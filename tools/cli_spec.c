@@ -1,0 +1,283 @@
+/* cli_spec.c: JSON clip specs (render --spec, batch job lines) -> EvclipClip. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/cli_spec.h"
+
+int log_cache_get(LogCache *c, const char *path, EvclipDetections **out)
+{
+    for (int i = 0; i < c->count; i++)
+        if (!strcmp(c->paths[i], path)) {
+            *out = c->stores[i];
+            return c->stores[i] ? 0 : EVCLIP_ERR_DETECTIONS;
+        }
+    char **paths = realloc(c->paths, (size_t)(c->count + 1) * sizeof(*paths));
+    if (paths)
+        c->paths = paths;
+    EvclipDetections **stores = realloc(c->stores, (size_t)(c->count + 1) * sizeof(*stores));
+    if (stores)
+        c->stores = stores;
+    if (!paths || !stores || !(c->paths[c->count] = strdup(path)))
+        return EVCLIP_ERR_NOMEM;
+    EvclipDetections *d = NULL;
+    int ret = evclip_detections_new(&d);
+    if (ret >= 0)
+        ret = evclip_detections_load_format(d, path, c->format, c->normalized);
+    if (ret < 0)
+        evclip_detections_free(&d);
+    c->stores[c->count++] = d;
+    *out = d;
+    return ret;
+}
+
+void log_cache_free(LogCache *c)
+{
+    for (int i = 0; i < c->count; i++) {
+        free(c->paths[i]);
+        evclip_detections_free(&c->stores[i]);
+    }
+    free(c->paths);
+    free(c->stores);
+    memset(c, 0, sizeof(*c));
+}
+
+int spec_parse_size(const char *s, int *w, int *h)
+{
+    char tail;
+    if (!s || sscanf(s, "%dx%d%c", w, h, &tail) != 2 || *w <= 0 || *h <= 0 || *w % 2 ||
+        *h % 2 || *w > 16384 || *h > 16384)
+        return -1;
+    return 0;
+}
+
+int spec_parse_strategy(const char *s)
+{
+    if (s && !strcmp(s, "timelapse"))
+        return EVCLIP_CAP_TIMELAPSE;
+    if (s && !strcmp(s, "framedrop"))
+        return EVCLIP_CAP_FRAMEDROP;
+    return -1;
+}
+
+#define FAIL(...) (snprintf(err, errlen, __VA_ARGS__), -1)
+
+static int get_number(json_t *obj, const char *key, double *out, const char *where, char *err,
+                      size_t errlen)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v)
+        return 0;
+    if (!json_is_number(v) || !isfinite(json_number_value(v)))
+        return FAIL("%s: field '%s': expected a number", where, key);
+    *out = json_number_value(v);
+    return 0;
+}
+
+static int get_string(json_t *obj, const char *key, const char **out, const char *where,
+                      char *err, size_t errlen)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v)
+        return 0;
+    if (!json_is_string(v))
+        return FAIL("%s: field '%s': expected a string", where, key);
+    *out = json_string_value(v);
+    return 0;
+}
+
+static int get_bool(json_t *obj, const char *key, int *out, const char *where, char *err,
+                    size_t errlen)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v)
+        return 0;
+    if (!json_is_boolean(v))
+        return FAIL("%s: field '%s': expected true or false", where, key);
+    *out = json_is_true(v);
+    return 0;
+}
+
+static const char *const clip_keys[] = {
+    "output", "sources", "input", "detections", "start", "end", "pre", "post", "speed",
+    "max_duration", "cap_strategy", "size", "encoder", "preset", "crf", "bitrate", "hold",
+    "title", "timestamp", "font", "thickness", "font_size", "audio", "overwrite", "clamp",
+    "manifest", "id", NULL,
+};
+static const char *const source_keys[] = { "input", "detections", "from", "to", NULL };
+
+static int check_keys(json_t *obj, const char *const *known, const char *where, char *err,
+                      size_t errlen)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v) {
+        int ok = 0;
+        for (int i = 0; known[i] && !ok; i++)
+            ok = !strcmp(key, known[i]);
+        if (!ok)
+            return FAIL("%s: unknown field '%s'", where, key);
+    }
+    return 0;
+}
+
+static int parse_source(EvclipSource *src, json_t *obj, const char *where, LogCache *cache,
+                        char *err, size_t errlen, const char *from_key, const char *to_key)
+{
+    const char *dets = NULL;
+    src->start = src->end = NAN;
+    if (get_string(obj, "input", &src->path, where, err, errlen) < 0 ||
+        get_string(obj, "detections", &dets, where, err, errlen) < 0 ||
+        get_number(obj, from_key, &src->start, where, err, errlen) < 0 ||
+        get_number(obj, to_key, &src->end, where, err, errlen) < 0)
+        return -1;
+    if (!src->path)
+        return FAIL("%s: field 'input' is required", where);
+    if (isnan(src->start) || isnan(src->end))
+        return FAIL("%s: fields '%s' and '%s' are required", where, from_key, to_key);
+    if (dets) {
+        EvclipDetections *d = NULL;
+        int ret = log_cache_get(cache, dets, &d);
+        if (ret < 0) {
+            snprintf(err, errlen, "%s", evclip_last_error());
+            return ret;
+        }
+        src->detections = d;
+    }
+    return 0;
+}
+
+static int parse_sources(ClipSpec *spec, json_t *obj, const char *where, LogCache *cache,
+                         char *err, size_t errlen)
+{
+    json_t *list = json_object_get(obj, "sources");
+    char sub[256];
+    int ret;
+    if (!list) {
+        if (!(spec->sources = calloc(1, sizeof(*spec->sources))))
+            return FAIL("out of memory");
+        spec->clip.nb_sources = 1;
+        return parse_source(spec->sources, obj, where, cache, err, errlen, "start", "end");
+    }
+    if (json_object_get(obj, "input") || json_object_get(obj, "start"))
+        return FAIL("%s: give either 'sources' or 'input'/'start'/'end', not both", where);
+    if (!json_is_array(list) || json_array_size(list) == 0)
+        return FAIL("%s: field 'sources': expected a non-empty array", where);
+    size_t n = json_array_size(list);
+    if (!(spec->sources = calloc(n, sizeof(*spec->sources))))
+        return FAIL("out of memory");
+    spec->clip.nb_sources = (int)n;
+    for (size_t i = 0; i < n; i++) {
+        json_t *item = json_array_get(list, i);
+        snprintf(sub, sizeof(sub), "%s: sources[%zu]", where, i);
+        if (!json_is_object(item))
+            return FAIL("%s: expected an object", sub);
+        if ((ret = check_keys(item, source_keys, sub, err, errlen)) < 0 ||
+            (ret = parse_source(&spec->sources[i], item, sub, cache, err, errlen, "from",
+                                "to")) < 0)
+            return ret;
+    }
+    return 0;
+}
+
+static int parse_settings(ClipSpec *spec, json_t *obj, const char *where, char *err,
+                          size_t errlen)
+{
+    EvclipSettings *s = &spec->settings;
+    double crf = s->crf, bitrate = (double)s->bitrate, hold = s->hold * 1000;
+    double thickness = s->thickness, font_size = s->font_size;
+    if (get_string(obj, "encoder", &s->encoder, where, err, errlen) < 0 ||
+        get_string(obj, "preset", &s->preset, where, err, errlen) < 0 ||
+        get_string(obj, "title", &s->title, where, err, errlen) < 0 ||
+        get_string(obj, "font", &s->font, where, err, errlen) < 0 ||
+        get_number(obj, "crf", &crf, where, err, errlen) < 0 ||
+        get_number(obj, "bitrate", &bitrate, where, err, errlen) < 0 ||
+        get_number(obj, "hold", &hold, where, err, errlen) < 0 ||
+        get_number(obj, "thickness", &thickness, where, err, errlen) < 0 ||
+        get_number(obj, "font_size", &font_size, where, err, errlen) < 0 ||
+        get_bool(obj, "timestamp", &s->timestamp, where, err, errlen) < 0 ||
+        get_bool(obj, "audio", &s->audio, where, err, errlen) < 0 ||
+        get_bool(obj, "overwrite", &s->overwrite, where, err, errlen) < 0 ||
+        get_bool(obj, "clamp", &s->clamp, where, err, errlen) < 0 ||
+        get_bool(obj, "manifest", &s->manifest, where, err, errlen) < 0)
+        return -1;
+    if (crf < 0 || crf > 51 || crf != floor(crf))
+        return FAIL("%s: field 'crf': expected an integer in 0..51", where);
+    if (bitrate < 0 || hold < 0 || thickness < 0 || font_size < 0)
+        return FAIL("%s: 'bitrate', 'hold', 'thickness' and 'font_size' must be >= 0", where);
+    s->crf = (int)crf;
+    s->bitrate = (int64_t)bitrate;
+    s->hold = hold / 1000.0;
+    s->thickness = (int)thickness;
+    s->font_size = (int)font_size;
+    return 0;
+}
+
+static int parse_clip_fields(ClipSpec *spec, json_t *obj, const char *where, char *err,
+                             size_t errlen)
+{
+    EvclipClip *c = &spec->clip;
+    const char *strategy = NULL, *size = NULL;
+    if (get_string(obj, "output", &c->output, where, err, errlen) < 0 ||
+        get_number(obj, "pre", &c->pre_roll, where, err, errlen) < 0 ||
+        get_number(obj, "post", &c->post_roll, where, err, errlen) < 0 ||
+        get_number(obj, "speed", &c->speed, where, err, errlen) < 0 ||
+        get_number(obj, "max_duration", &c->max_duration, where, err, errlen) < 0 ||
+        get_string(obj, "cap_strategy", &strategy, where, err, errlen) < 0 ||
+        get_string(obj, "size", &size, where, err, errlen) < 0)
+        return -1;
+    if (!c->output)
+        return FAIL("%s: field 'output' is required", where);
+    if (json_object_get(obj, "speed") && !(c->speed > 0))
+        return FAIL("%s: field 'speed': must be > 0", where);
+    if (json_object_get(obj, "max_duration") && !(c->max_duration > 0))
+        return FAIL("%s: field 'max_duration': must be > 0", where);
+    if (strategy && (c->cap_strategy = spec_parse_strategy(strategy)) < 0)
+        return FAIL("%s: field 'cap_strategy': '%s' is not timelapse or framedrop", where,
+                    strategy);
+    if (size && spec_parse_size(size, &c->width, &c->height) < 0)
+        return FAIL("%s: field 'size': '%s' is not WxH with even sizes", where, size);
+    return 0;
+}
+
+int spec_parse(ClipSpec *spec, json_t *obj, const char *where, const EvclipSettings *defaults,
+               LogCache *cache, char *err, size_t errlen)
+{
+    int ret;
+    memset(spec, 0, sizeof(*spec));
+    spec->settings = *defaults;
+    if (!json_is_object(obj))
+        return FAIL("%s: expected a JSON object", where);
+    if ((ret = check_keys(obj, clip_keys, where, err, errlen)) < 0 ||
+        (ret = parse_clip_fields(spec, obj, where, err, errlen)) < 0 ||
+        (ret = parse_settings(spec, obj, where, err, errlen)) < 0 ||
+        (ret = parse_sources(spec, obj, where, cache, err, errlen)) < 0)
+        return ret;
+    spec->clip.sources = spec->sources;
+    spec->clip.settings = &spec->settings;
+    return 0;
+}
+
+void spec_free(ClipSpec *spec)
+{
+    free(spec->sources);
+    memset(spec, 0, sizeof(*spec));
+}
+
+static _Thread_local char spec_error[1024];
+
+int cli_spec_error(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(spec_error, sizeof(spec_error), fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+const char *cli_spec_last_error(void)
+{
+    return spec_error;
+}
