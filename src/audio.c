@@ -12,7 +12,8 @@
 #include "src/error.h"
 
 struct AudioOut {
-    const AVStream *in;
+    AVCodecParameters *in_par; /* copy: the source may be closed before the output is */
+    AVRational in_tb;
     AVStream *out;
     Mux *mux;
     int copy;
@@ -28,26 +29,26 @@ struct AudioOut {
 
 static int open_copy(AudioOut *a)
 {
-    int ret = avcodec_parameters_copy(a->out->codecpar, a->in->codecpar);
+    int ret = avcodec_parameters_copy(a->out->codecpar, a->in_par);
     if (ret < 0)
         return ev_error_av(ret, EVCLIP_ERR_NOMEM, "audio stream copy");
     a->out->codecpar->codec_tag = 0;
-    a->out->time_base = a->in->time_base;
+    a->out->time_base = a->in_tb;
     a->copy = 1;
     return 0;
 }
 
 static int open_decoder(AudioOut *a)
 {
-    const AVCodec *codec = avcodec_find_decoder(a->in->codecpar->codec_id);
+    const AVCodec *codec = avcodec_find_decoder(a->in_par->codec_id);
     if (!codec)
         return ev_error(EVCLIP_ERR_DECODE, "no decoder for audio codec '%s'",
-                        avcodec_get_name(a->in->codecpar->codec_id));
+                        avcodec_get_name(a->in_par->codec_id));
     a->dec = avcodec_alloc_context3(codec);
     if (!a->dec)
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
-    avcodec_parameters_to_context(a->dec, a->in->codecpar);
-    a->dec->pkt_timebase = a->in->time_base;
+    avcodec_parameters_to_context(a->dec, a->in_par);
+    a->dec->pkt_timebase = a->in_tb;
     int ret = avcodec_open2(a->dec, codec, NULL);
     return ret < 0 ? ev_error_av(ret, EVCLIP_ERR_DECODE, "audio decoder %s", codec->name) : 0;
 }
@@ -108,8 +109,13 @@ int audio_open(AudioOut **out, const AVStream *in, Mux *mux, const Logger *log)
         free(a);
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     }
-    a->in = in;
+    a->in_tb = in->time_base;
     a->mux = mux;
+    if (!(a->in_par = avcodec_parameters_alloc()) ||
+        avcodec_parameters_copy(a->in_par, in->codecpar) < 0) {
+        audio_close(&a);
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    }
     if (!(a->out = mux_add_stream(mux))) {
         audio_close(&a);
         return EVCLIP_ERR_NOMEM;
@@ -146,6 +152,7 @@ void audio_close(AudioOut **pa)
         av_audio_fifo_free(a->fifo);
     av_frame_free(&a->frame);
     av_packet_free(&a->packet);
+    avcodec_parameters_free(&a->in_par);
     free(a);
     *pa = NULL;
 }
@@ -248,7 +255,7 @@ static int decode_packet(AudioOut *a, const AVPacket *packet, int64_t start, int
         int64_t pts = frame->best_effort_timestamp;
         if (pts != AV_NOPTS_VALUE && pts >= start && pts < end) {
             if (!a->started)
-                a->next_pts = av_rescale_q(pts - start, a->in->time_base, a->enc->time_base);
+                a->next_pts = av_rescale_q(pts - start, a->in_tb, a->enc->time_base);
             a->started = 1;
             if ((ret = resample_frame(a, frame)) < 0 || (ret = drain_fifo(a, 0)) < 0) {
                 av_frame_unref(frame);
@@ -282,9 +289,7 @@ int audio_write(AudioOut *a, const AVPacket *packet, AVRational tb, int64_t star
 
 int audio_can_continue(const AudioOut *a, const AVStream *in)
 {
-    const AVCodecParameters *x = a->in->codecpar, *y = in->codecpar;
-    if (in == a->in)
-        return 1;
+    const AVCodecParameters *x = a->in_par, *y = in->codecpar;
     return a->copy && x->codec_id == y->codec_id && x->sample_rate == y->sample_rate &&
            x->ch_layout.nb_channels == y->ch_layout.nb_channels &&
            x->extradata_size == y->extradata_size &&

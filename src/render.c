@@ -330,6 +330,14 @@ int clip_run_frame(ClipRun *c, Source *src, AVFrame *f, double t, double lo, dou
 /* ---------------------------------------------------------------------------------------- */
 /* Audio                                                                                    */
 
+/* The output's audio comes from the first segment's source; later segments continue it when
+ * their audio can be stream-copied into the same track. */
+static int audio_accepted(const ClipRun *c, const Source *src)
+{
+    return c->out && c->audio && src->audio &&
+           (c->segment == 0 || pipeline_audio_accepts(c->out, src->audio));
+}
+
 static void audio_bounds(ClipRun *c, Source *src, int64_t *start, int64_t *end)
 {
     AVRational vtb = src->video->time_base, atb = src->audio->time_base;
@@ -353,7 +361,7 @@ static void send_audio(ClipRun *c, Source *src, const AVPacket *pkt)
 
 static void queue_audio_flush(ClipRun *c, Source *src)
 {
-    if (c->out && pipeline_audio_accepts(c->out, src->audio)) {
+    if (audio_accepted(c, src)) {
         for (int i = 0; i < c->audio_queued && !run_failed(c); i++)
             send_audio(c, src, c->audio_queue[i]);
     } else if (c->audio && c->segment > 0 && src->audio) {
@@ -365,8 +373,7 @@ static void queue_audio_flush(ClipRun *c, Source *src)
 
 int clip_run_wants_audio(const ClipRun *c, const Source *src)
 {
-    return atomic_load(&c->status) >= 0 && c->audio && src->audio && c->out &&
-           pipeline_audio_accepts(c->out, src->audio);
+    return atomic_load(&c->status) >= 0 && audio_accepted(c, src);
 }
 
 int clip_run_audio(ClipRun *c, Source *src, const AVPacket *pkt)
@@ -378,7 +385,7 @@ int clip_run_audio(ClipRun *c, Source *src, const AVPacket *pkt)
         audio_bounds(c, src, &start, &end);
         if (pkt->pts != AV_NOPTS_VALUE && pkt->pts >= end)
             return 1;
-        if (pipeline_audio_accepts(c->out, src->audio))
+        if (audio_accepted(c, src))
             send_audio(c, src, pkt);
         return 0;
     }

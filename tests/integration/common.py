@@ -87,8 +87,9 @@ def decode_frames(path, width, height, select=None, pix_fmt="yuv420p"):
     """Decodes video frames to raw planes; returns a list of bytes objects (one per frame)."""
     args = ["ffmpeg", "-v", "error", "-nostdin", "-i", path]
     if select:
-        args += ["-vf", f"select='{select}'", "-vsync", "0"]
-    args += ["-f", "rawvideo", "-pix_fmt", pix_fmt, "-"]
+        args += ["-vf", f"select='{select}'"]
+    # passthrough: one raw frame per decoded frame, whatever the (variable) frame rate
+    args += ["-vsync", "passthrough", "-f", "rawvideo", "-pix_fmt", pix_fmt, "-"]
     raw = subprocess.run(args, capture_output=True, check=True).stdout
     size = width * height * 3 // 2 if pix_fmt == "yuv420p" else width * height
     return [raw[i:i + size] for i in range(0, len(raw) - size + 1, size)]
