@@ -408,6 +408,14 @@ static int run_batch(EvclipRenderer *r, const EvclipClip *clips, int n, EvclipRe
         }
         ret = plan_all(&b);
     }
+    r->progress_done = r->progress_total = 0;
+    r->progress_seconds = r->progress_seconds_total = 0;
+    for (int i = 0; ret >= 0 && i < n; i++) {
+        if (atomic_load(&b.runs[i].status) != 0)
+            continue;
+        r->progress_total += llround(b.runs[i].plan.frames);
+        r->progress_seconds_total += b.runs[i].plan.total / b.runs[i].plan.speed;
+    }
     if (ret >= 0)
         schedule(&b, selected);
     int failed = 0;

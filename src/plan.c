@@ -133,9 +133,14 @@ int plan_clip(ClipPlan *p, const EvclipClip *clip, const SourceInfo *info,
         }
     }
     apply_rolls(p, clip, info, log);
-    for (int i = 0; i < p->nb_segments; i++)
-        p->total += p->segments[i].end - p->segments[i].start;
+    double frames = 0;
+    for (int i = 0; i < p->nb_segments; i++) {
+        double len = p->segments[i].end - p->segments[i].start;
+        p->total += len;
+        frames += len / (info[i].frame_period > 0 ? info[i].frame_period : 1.0 / 25);
+    }
     apply_cap(p, clip, log);
+    p->frames = frames / p->step;
     p->width = clip->width;
     p->height = clip->height;
     return 0;

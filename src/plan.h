@@ -25,6 +25,7 @@ typedef struct ClipPlan {
     double speed;        /* effective playback speed (>= the clip's speed) */
     int step;            /* keep every step-th frame (framedrop), else 1 */
     int width, height;   /* output size (0 = the first source's) */
+    double frames;       /* expected output frames */
 } ClipPlan;
 
 /* Checks a clip's arguments before any I/O (paths, windows, rolls, speed, cap).

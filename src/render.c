@@ -285,20 +285,24 @@ static int emit(ClipRun *c, Source *src, AVFrame *f, double t, double next)
     return 0;
 }
 
-static void report_progress(ClipRun *c, Source *src)
+/* Reports the progress of the whole batch (one clip for evclip_render). */
+static void report_progress(ClipRun *c, double out_seconds)
 {
-    const EvclipSettings *s = &c->r->settings;
+    EvclipRenderer *r = c->r;
+    const EvclipSettings *s = &r->settings;
+    r->progress_done++;
+    r->progress_seconds += out_seconds;
     if (!s->progress_callback)
         return;
-    double period = src->frame_period * c->plan.step;
     EvclipProgress p = {
-        .frames_done = c->res->frames,
-        .frames_total = (int64_t)llround(c->plan.total / period),
-        .seconds_done = c->seg_end_out,
-        .seconds_total = c->plan.total / c->plan.speed,
+        .frames_done = r->progress_done,
+        .frames_total = r->progress_total > r->progress_done ? r->progress_total
+                                                             : r->progress_done,
+        .seconds_done = r->progress_seconds,
+        .seconds_total = r->progress_seconds_total,
     };
     if (s->progress_callback(s->progress_opaque, &p))
-        evclip_cancel(c->r);
+        evclip_cancel(r);
 }
 
 int clip_run_frame(ClipRun *c, Source *src, AVFrame *f, double t, double lo, double hi,
@@ -319,11 +323,12 @@ int clip_run_frame(ClipRun *c, Source *src, AVFrame *f, double t, double lo, dou
         return 0;
     if (c->counter++ % c->plan.step != 0)
         return 0;
+    double before = c->seg_end_out;
     if ((ret = emit(c, src, f, t, next)) < 0) {
         record_failure(c, ret);
         return 1;
     }
-    report_progress(c, src);
+    report_progress(c, c->seg_end_out - before);
     return 0;
 }
 
