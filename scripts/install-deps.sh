@@ -10,4 +10,4 @@ $SUDO apt-get install -y --no-install-recommends \
     libfreetype-dev libfontconfig-dev fonts-dejavu-core libjansson-dev \
     libsodium-dev \
     clang \
-    python3 python3-numpy python3-pytest
+    python3 python3-numpy python3-pytest python3-setuptools python3-pip

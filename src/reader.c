@@ -1,5 +1,8 @@
-/* reader.c: native JSONL detection log reader with file:line:field errors and rollback. */
+/* reader.c: detection log readers (native and grouped JSONL, Ultralytics rows, MOTChallenge)
+ * with format detection, file:line:field errors and rollback. */
 #include <errno.h>
+#include <inttypes.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,10 +27,23 @@ typedef struct Scratch {
 typedef struct Line {
     const char *name;
     size_t number;
-    int rewrote;  /* NaN/Infinity tokens were replaced by null */
+    int64_t ordinal;  /* 0-based position among non-blank lines */
+    int rewrote;      /* NaN/Infinity tokens were replaced by null */
+    int format;       /* enum ReaderFormat, never READER_AUTO */
+    int normalized;   /* default of the "normalized" flag */
+    char ctx[48];     /* "detections[3]: " while reading an item of an array, else "" */
 } Line;
 
 #define MAX_EXACT_INT 9007199254740992.0 /* 2^53: larger reals are not exact integers */
+
+static int is_blank(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+            return 0;
+    }
+    return 1;
+}
 
 static int is_ident(char c)
 {
@@ -125,8 +141,13 @@ static int original_column(const Scratch *s, const json_error_t *err)
 
 static int field_error(const Line *ln, const char *field, const char *why)
 {
-    return ev_error(EVCLIP_ERR_DETECTIONS, "%s:%zu: field '%s': %s", ln->name, ln->number,
-                    field, why);
+    return ev_error(EVCLIP_ERR_DETECTIONS, "%s:%zu: %sfield '%s': %s", ln->name, ln->number,
+                    ln->ctx, field, why);
+}
+
+static int line_error(const Line *ln, const char *why)
+{
+    return ev_error(EVCLIP_ERR_DETECTIONS, "%s:%zu: %s%s", ln->name, ln->number, ln->ctx, why);
 }
 
 /* 1 when v is an integer, or a real holding an exact integer; stores it in *out. */
@@ -145,26 +166,56 @@ static int integral(const json_t *v, int64_t *out)
     return 1;
 }
 
+/* One coordinate: a number, or null (a NaN/Infinity written by Python: *nonsense = 1). */
+static int coordinate(const json_t *e, double *out, int *nonsense)
+{
+    if (json_is_null(e)) {
+        *nonsense = 1;
+        *out = NAN;
+        return 1;
+    }
+    if (!json_is_number(e))
+        return 0;
+    *out = json_number_value(e);
+    return 1;
+}
+
 /* Reads bbox; *nonsense = 1 when it holds null (a NaN/Infinity written by Python). */
 static int read_bbox(const Line *ln, const json_t *obj, EvclipDetection *det, int *nonsense)
 {
+    static const char *const why = "expected [x1, y1, x2, y2] (4 numbers)";
     const json_t *bbox = json_object_get(obj, "bbox");
     if (!bbox)
         return field_error(ln, "bbox", "missing");
     if (!json_is_array(bbox) || json_array_size(bbox) != 4)
-        return field_error(ln, "bbox", "expected [x1, y1, x2, y2] (4 numbers)");
+        return field_error(ln, "bbox", why);
     double v[4];
-    *nonsense = 0;
     for (size_t i = 0; i < 4; i++) {
-        const json_t *e = json_array_get(bbox, i);
-        if (json_is_null(e)) {
-            *nonsense = 1;
-            v[i] = NAN;
-        } else if (json_is_number(e)) {
-            v[i] = json_number_value(e);
-        } else {
-            return field_error(ln, "bbox", "expected [x1, y1, x2, y2] (4 numbers)");
-        }
+        if (!coordinate(json_array_get(bbox, i), &v[i], nonsense))
+            return field_error(ln, "bbox", why);
+    }
+    det->x1 = v[0];
+    det->y1 = v[1];
+    det->x2 = v[2];
+    det->y2 = v[3];
+    return 0;
+}
+
+/* Ultralytics' "box": {"x1": .., "y1": .., "x2": .., "y2": ..}. */
+static int read_box(const Line *ln, const json_t *obj, EvclipDetection *det, int *nonsense)
+{
+    static const char *const why = "expected {\"x1\", \"y1\", \"x2\", \"y2\"} (4 numbers)";
+    static const char *const keys[4] = { "x1", "y1", "x2", "y2" };
+    const json_t *box = json_object_get(obj, "box");
+    if (!box)
+        return field_error(ln, "box", "missing");
+    if (!json_is_object(box))
+        return field_error(ln, "box", why);
+    double v[4];
+    for (size_t i = 0; i < 4; i++) {
+        const json_t *e = json_object_get(box, keys[i]);
+        if (!e || !coordinate(e, &v[i], nonsense))
+            return field_error(ln, "box", why);
     }
     det->x1 = v[0];
     det->y1 = v[1];
@@ -184,28 +235,32 @@ static int read_label(const Line *ln, const json_t *obj, EvclipDetection *det)
     return 0;
 }
 
-/* frame_idx and ts: each optional (null = absent), at least one required. */
-static int read_keys(const Line *ln, const json_t *obj, EvclipDetection *det)
+/* frame_idx (alias "frame" for Ultralytics rows) and ts: each optional (null = absent).
+ * With `required`, at least one must be set. */
+static int read_keys(const Line *ln, const json_t *obj, EvclipDetection *det, int required)
 {
-    const json_t *idx = json_object_get(obj, "frame_idx");
+    const char *idx_name = "frame_idx";
+    const json_t *idx = json_object_get(obj, idx_name);
     const json_t *ts = json_object_get(obj, "ts");
+    if (!idx && ln->format == READER_ULTRALYTICS && json_object_get(obj, "frame"))
+        idx = json_object_get(obj, idx_name = "frame");
     det->frame_idx = EVCLIP_NONE;
     det->ts = EVCLIP_NONE;
     if (idx && !json_is_null(idx)) {
         if (!integral(idx, &det->frame_idx) || det->frame_idx < 0)
-            return field_error(ln, "frame_idx", "expected an integer >= 0");
+            return field_error(ln, idx_name, "expected an integer >= 0");
     }
     if (ts && !json_is_null(ts)) {
         det->ts = json_is_number(ts) ? json_number_value(ts) : -1.0;
         if (!(det->ts >= 0) || !isfinite(det->ts))
             return field_error(ln, "ts", "expected a finite number of seconds >= 0");
     }
-    if (det->frame_idx >= 0 || det->ts >= 0)
+    if (det->frame_idx >= 0 || det->ts >= 0 || !required)
         return 0;
     if (ts && ln->rewrote)
         return field_error(ln, "ts", "NaN or infinite, and no 'frame_idx' given");
-    return ev_error(EVCLIP_ERR_DETECTIONS, "%s:%zu: fields 'frame_idx' and 'ts': "
-                    "neither is set (need at least one)", ln->name, ln->number);
+    return ev_error(EVCLIP_ERR_DETECTIONS, "%s:%zu: %sfields 'frame_idx' and 'ts': "
+                    "neither is set (need at least one)", ln->name, ln->number, ln->ctx);
 }
 
 static int read_color(const Line *ln, const json_t *color, EvclipDetection *det)
@@ -225,15 +280,17 @@ static int read_color(const Line *ln, const json_t *color, EvclipDetection *det)
     return 0;
 }
 
-static int read_optional(const Line *ln, const json_t *obj, EvclipDetection *det)
+/* score (Ultralytics: confidence) and track_id. */
+static int read_score_track(const Line *ln, const json_t *obj, const char *score_name,
+                            EvclipDetection *det)
 {
-    const json_t *score = json_object_get(obj, "score");
+    const json_t *score = json_object_get(obj, score_name);
     const json_t *track = json_object_get(obj, "track_id");
     det->score = EVCLIP_NONE;
     det->track_id = EVCLIP_NONE;
     if (score && !json_is_null(score)) {
         if (!json_is_number(score))
-            return field_error(ln, "score", "expected a number");
+            return field_error(ln, score_name, "expected a number");
         det->score = json_number_value(score);
     }
     if (track && !json_is_null(track)) {
@@ -242,45 +299,233 @@ static int read_optional(const Line *ln, const json_t *obj, EvclipDetection *det
         if (det->track_id < 0)
             det->track_id = EVCLIP_NONE;
     }
-    return read_color(ln, json_object_get(obj, "color"), det);
+    return 0;
 }
 
-/* ---- Lines -------------------------------------------------------------------------- */
-
-static int read_object(EvclipDetections *d, const Line *ln, const json_t *obj)
+/* Optional per-line "normalized": true/false; absent or null keeps *normalized. */
+static int read_normalized(const Line *ln, const json_t *obj, int *normalized)
 {
-    EvclipDetection det = { 0 };
-    int nonsense = 0;
-    if (!json_is_object(obj))
-        return ev_error(EVCLIP_ERR_DETECTIONS, "%s:%zu: line is not a JSON object",
-                        ln->name, ln->number);
-    int ret = read_bbox(ln, obj, &det, &nonsense);
-    if (ret >= 0)
-        ret = read_label(ln, obj, &det);
-    if (ret >= 0)
-        ret = read_keys(ln, obj, &det);
-    if (ret >= 0)
-        ret = read_optional(ln, obj, &det);
-    if (ret < 0)
-        return ret;
+    const json_t *v = json_object_get(obj, "normalized");
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_boolean(v))
+        return field_error(ln, "normalized", "expected true or false");
+    *normalized = json_is_true(v);
+    return 0;
+}
+
+/* ---- Objects ------------------------------------------------------------------------ */
+
+/* Stores det, or counts it as skipped when its box held NaN/Infinity. */
+static int store(EvclipDetections *d, const Line *ln, const EvclipDetection *det, int nonsense)
+{
     char where[768];
     snprintf(where, sizeof(where), "%s:%zu", ln->name, ln->number);
+    if (ln->ctx[0])
+        snprintf(where + strlen(where), sizeof(where) - strlen(where), ": %.*s",
+                 (int)strlen(ln->ctx) - 2, ln->ctx);
     if (nonsense) {
         detections_note_skip(d, where, "field 'bbox': NaN or infinite coordinate, box skipped");
         return 0;
     }
-    ret = detections_add_checked(d, &det, where);
+    int ret = detections_add_checked(d, det, where);
     return ret == EVCLIP_ERR_NOMEM ? ret : ret < 0 ? EVCLIP_ERR_DETECTIONS : 0;
 }
 
-static int is_blank(const char *s, size_t len)
+/* Native fields other than the frame keys (bbox, label, score, track_id, color). */
+static int read_native_fields(const Line *ln, const json_t *obj, EvclipDetection *det,
+                              int *nonsense)
 {
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
-            return 0;
-    }
-    return 1;
+    int ret = read_bbox(ln, obj, det, nonsense);
+    if (ret >= 0)
+        ret = read_label(ln, obj, det);
+    if (ret >= 0)
+        ret = read_score_track(ln, obj, "score", det);
+    if (ret >= 0)
+        ret = read_color(ln, json_object_get(obj, "color"), det);
+    return ret;
 }
+
+/* Ultralytics summary() row: name (else class), confidence, box, optional track_id. */
+static int read_row_fields(const Line *ln, const json_t *obj, EvclipDetection *det,
+                           char *label, size_t size, int *nonsense)
+{
+    int ret = read_box(ln, obj, det, nonsense);
+    if (ret < 0)
+        return ret;
+    const json_t *name = json_object_get(obj, "name");
+    const json_t *cls = json_object_get(obj, "class");
+    int64_t id;
+    if (name && !json_is_null(name)) {
+        if (!json_is_string(name))
+            return field_error(ln, "name", "expected a string");
+        det->label = json_string_value(name);
+    } else if (cls && !json_is_null(cls)) {
+        if (!integral(cls, &id))
+            return field_error(ln, "class", "expected an integer");
+        snprintf(label, size, "class_%" PRId64, id);
+        det->label = label;
+    } else {
+        return field_error(ln, "name", "missing (and no 'class')");
+    }
+    ret = read_score_track(ln, obj, "confidence", det);
+    if (ret >= 0)
+        ret = read_color(ln, json_object_get(obj, "color"), det);
+    return ret;
+}
+
+/* One detection object. `frame` holds the keys of its frame (grouped and array lines) or NULL
+ * when the object carries its own. `row`: Ultralytics shape, else native. */
+static int read_item(EvclipDetections *d, const Line *ln, const json_t *obj,
+                     const EvclipDetection *frame, int row, int normalized)
+{
+    EvclipDetection det = { 0 };
+    char label[32];
+    int nonsense = 0, ret;
+    if (!json_is_object(obj))
+        return line_error(ln, frame ? "expected a JSON object" : "line is not a JSON object");
+    if (row)
+        ret = read_row_fields(ln, obj, &det, label, sizeof(label), &nonsense);
+    else
+        ret = read_native_fields(ln, obj, &det, &nonsense);
+    if (ret >= 0)
+        ret = read_keys(ln, obj, &det, !frame);
+    if (ret >= 0 && frame && det.frame_idx < 0 && det.ts < 0) {
+        det.frame_idx = frame->frame_idx;
+        det.ts = frame->ts;
+    }
+    if (ret >= 0)
+        ret = read_normalized(ln, obj, &normalized);
+    if (ret < 0)
+        return ret;
+    det.normalized = normalized;
+    return store(d, ln, &det, nonsense);
+}
+
+/* Items of an array (a grouped line's "detections", or an Ultralytics array line), each with
+ * "name[i]: " in its messages. Items are Ultralytics rows in an Ultralytics log, and in a
+ * grouped log when they have "box"; else native. */
+static int read_items(EvclipDetections *d, Line *ln, const json_t *arr, const char *name,
+                      const EvclipDetection *frame, int normalized)
+{
+    int ret = 0;
+    for (size_t i = 0; i < json_array_size(arr) && ret >= 0; i++) {
+        const json_t *item = json_array_get(arr, i);
+        snprintf(ln->ctx, sizeof(ln->ctx), "%s[%zu]: ", name, i);
+        int row = ln->format == READER_ULTRALYTICS || json_object_get(item, "box") != NULL;
+        ret = read_item(d, ln, item, frame, row, normalized);
+    }
+    ln->ctx[0] = '\0';
+    return ret;
+}
+
+/* {"frame_idx": n, "ts": t, "normalized": b, "detections": [...]} */
+static int read_group(EvclipDetections *d, Line *ln, const json_t *obj)
+{
+    EvclipDetection frame = { 0 };
+    int normalized = ln->normalized;
+    if (!json_is_object(obj))
+        return line_error(ln, "line is not a JSON object");
+    const json_t *items = json_object_get(obj, "detections");
+    if (!items)
+        return field_error(ln, "detections", "missing");
+    if (!json_is_array(items))
+        return field_error(ln, "detections", "expected an array of detection objects");
+    int ret = read_keys(ln, obj, &frame, 1);
+    if (ret >= 0)
+        ret = read_normalized(ln, obj, &normalized);
+    if (ret >= 0)
+        ret = read_items(d, ln, items, "detections", &frame, normalized);
+    return ret;
+}
+
+/* An Ultralytics line: one row object, or an array of rows. Rows without frame keys in an
+ * array line belong to frame N, N = the line's 0-based position among non-blank lines. */
+static int read_ultralytics(EvclipDetections *d, Line *ln, const json_t *v)
+{
+    if (json_is_object(v))
+        return read_item(d, ln, v, NULL, 1, ln->normalized);
+    if (!json_is_array(v))
+        return line_error(ln, "line is not a JSON array or object");
+    EvclipDetection frame = { .frame_idx = ln->ordinal, .ts = EVCLIP_NONE };
+    return read_items(d, ln, v, "", &frame, ln->normalized);
+}
+
+static int read_json(EvclipDetections *d, Line *ln, const json_t *v)
+{
+    switch (ln->format) {
+    case READER_GROUPED:
+        return read_group(d, ln, v);
+    case READER_ULTRALYTICS:
+        return read_ultralytics(d, ln, v);
+    default:
+        return read_item(d, ln, v, NULL, 0, ln->normalized);
+    }
+}
+
+/* ---- MOTChallenge ------------------------------------------------------------------- */
+
+/* strtod() reading '.' as the decimal point whatever LC_NUMERIC the host program set (the
+ * same approach as jansson's number parser). `s` is a writable copy of the field. */
+static double c_strtod(char *s, char **stop)
+{
+    const char *point = localeconv()->decimal_point;
+    if (point && point[0] && point[0] != '.' && !point[1]) {
+        char *dot = strchr(s, '.');
+        if (dot)
+            *dot = point[0];
+    }
+    return strtod(s, stop);
+}
+
+/* frame,id,left,top,width,height[,conf[,x,y,z | class,visibility]]: 1-based frames, id -1 =
+ * untracked, conf -1 = none. Every box is labelled "obj" (MOT logs carry no class names). */
+static int read_mot(EvclipDetections *d, Line *ln, const char *text, size_t len)
+{
+    static const char *const names[7] = { "frame", "id", "left", "top", "width", "height",
+                                          "conf" };
+    double v[7];
+    size_t n = 0, pos = 0;
+    char field[64];
+    while (pos <= len && n < 7) {
+        const char *comma = memchr(text + pos, ',', len - pos);
+        size_t end = comma ? (size_t)(comma - text) : len;
+        size_t flen = end - pos;
+        char *stop;
+        if (n >= 6 && is_blank(text + pos, flen))
+            break;
+        if (flen >= sizeof(field))
+            return field_error(ln, names[n], "expected a number");
+        memcpy(field, text + pos, flen);
+        field[flen] = '\0';
+        v[n] = c_strtod(field, &stop);
+        while (*stop == ' ' || *stop == '\t' || *stop == '\r')
+            stop++;
+        if (stop == field || *stop)
+            return field_error(ln, names[n], "expected a number");
+        n++;
+        pos = end + 1;
+        if (!comma)
+            break;
+    }
+    if (n < 6)
+        return line_error(ln, "expected at least 6 comma-separated fields "
+                          "(frame,id,left,top,width,height)");
+    if (!(v[0] >= 1 && v[0] <= MAX_EXACT_INT) || v[0] != floor(v[0]))
+        return field_error(ln, "frame", "expected an integer >= 1 (MOT frames are 1-based)");
+    if (!(fabs(v[1]) <= MAX_EXACT_INT) || v[1] != floor(v[1]))
+        return field_error(ln, "id", "expected an integer (-1 = none)");
+    EvclipDetection det = {
+        .frame_idx = (int64_t)v[0] - 1, .ts = EVCLIP_NONE, .label = "obj",
+        .x1 = v[2], .y1 = v[3], .x2 = v[2] + v[4], .y2 = v[3] + v[5],
+        .score = n > 6 && v[6] >= 0 ? v[6] : EVCLIP_NONE,
+        .track_id = v[1] >= 0 ? (int64_t)v[1] : EVCLIP_NONE,
+        .normalized = ln->normalized,
+    };
+    return store(d, ln, &det, 0);
+}
+
+/* ---- Lines -------------------------------------------------------------------------- */
 
 static int json_failure(const Scratch *s, const Line *ln, const json_error_t *err)
 {
@@ -292,38 +537,96 @@ static int json_failure(const Scratch *s, const Line *ln, const json_error_t *er
                     ln->number, original_column(s, err), err->text);
 }
 
+/* Parses one JSON line (after the NaN rewrite). Returns the value or NULL with *ret set. */
+static json_t *parse_json(Scratch *s, Line *ln, const char *text, size_t len, int *ret)
+{
+    long long n = rewrite_line(s, text, len, &ln->rewrote);
+    if (n < 0) {
+        *ret = (int)n;
+        return NULL;
+    }
+    json_error_t err;
+    json_t *v = json_loadb(s->buf, (size_t)n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
+    if (!v)
+        *ret = json_failure(s, ln, &err);
+    return v;
+}
+
 static int read_line(EvclipDetections *d, Scratch *s, Line *ln, const char *text, size_t len)
 {
     if (is_blank(text, len))
         return 0;
-    long long n = rewrite_line(s, text, len, &ln->rewrote);
-    if (n < 0)
-        return (int)n;
-    json_error_t err;
-    json_t *obj = json_loadb(s->buf, (size_t)n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
-    if (!obj)
-        return json_failure(s, ln, &err);
-    int ret = read_object(d, ln, obj);
-    json_decref(obj);
+    if (ln->format == READER_MOT)
+        return read_mot(d, ln, text, len);
+    int ret = 0;
+    json_t *v = parse_json(s, ln, text, len, &ret);
+    if (!v)
+        return ret;
+    ret = read_json(d, ln, v);
+    json_decref(v);
     return ret;
 }
 
-int reader_parse_jsonl(EvclipDetections *d, const char *name, const char *buf, size_t len)
+/* Format of a JSON first line: grouped when it has "detections", Ultralytics when it is an
+ * array or has "box", else native. */
+static int json_format(const json_t *v)
+{
+    if (json_is_array(v))
+        return READER_ULTRALYTICS;
+    if (json_is_object(v) && json_object_get(v, "detections"))
+        return READER_GROUPED;
+    if (json_is_object(v) && json_object_get(v, "box"))
+        return READER_ULTRALYTICS;
+    return READER_NATIVE;
+}
+
+/* Guesses the format from the first non-blank line: JSON ('{' or '[') by its shape, a line
+ * starting with a digit as MOTChallenge, anything else native (which then reports why). */
+static int detect_format(Scratch *s, const char *buf, size_t pos, size_t len)
+{
+    while (pos < len) {
+        const char *nl = memchr(buf + pos, '\n', len - pos);
+        size_t end = nl ? (size_t)(nl - buf) : len;
+        size_t i = pos;
+        while (i < end && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r'))
+            i++;
+        if (i < end) {
+            if (buf[i] >= '0' && buf[i] <= '9')
+                return READER_MOT;
+            if (buf[i] != '{' && buf[i] != '[')
+                return READER_NATIVE;
+            Line probe = { .name = "", .format = READER_NATIVE };
+            int ret = 0, format = READER_NATIVE;
+            json_t *v = parse_json(s, &probe, buf + pos, end - pos, &ret);
+            if (v)
+                format = json_format(v);
+            json_decref(v);
+            return format;
+        }
+        pos = end + 1;
+    }
+    return READER_NATIVE;
+}
+
+int reader_parse(EvclipDetections *d, const char *name, const char *buf, size_t len,
+                 int format, int normalized)
 {
     size_t count = detections_count(d);
     EvclipDetectionStats stats;
     evclip_detections_get_stats(d, &stats);
     Scratch s = { 0 };
-    Line ln = { .name = name ? name : "detections", .number = 0 };
+    Line ln = { .name = name ? name : "detections", .normalized = !!normalized };
     int ret = 0;
     size_t pos = 0;
     if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
         pos = 3;
+    ln.format = format == READER_AUTO ? detect_format(&s, buf, pos, len) : format;
     while (pos < len && ret >= 0) {
         const char *nl = memchr(buf + pos, '\n', len - pos);
         size_t end = nl ? (size_t)(nl - buf) : len;
         ln.number++;
         ret = read_line(d, &s, &ln, buf + pos, end - pos);
+        ln.ordinal += !is_blank(buf + pos, end - pos);
         pos = end + 1;
     }
     free(s.buf);
@@ -331,6 +634,28 @@ int reader_parse_jsonl(EvclipDetections *d, const char *name, const char *buf, s
     if (ret < 0)
         detections_truncate(d, count, stats.skipped);
     return ret < 0 ? ret : 0;
+}
+
+int reader_parse_jsonl(EvclipDetections *d, const char *name, const char *buf, size_t len)
+{
+    return reader_parse(d, name, buf, len, READER_AUTO, 0);
+}
+
+int reader_format_from_name(const char *name)
+{
+    static const struct { const char *name; int format; } names[] = {
+        { "auto", READER_AUTO }, { "jsonl", READER_NATIVE }, { "native", READER_NATIVE },
+        { "grouped", READER_GROUPED }, { "ultralytics", READER_ULTRALYTICS },
+        { "mot", READER_MOT },
+    };
+    if (!name)
+        return READER_AUTO;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (!strcmp(name, names[i].name))
+            return names[i].format;
+    }
+    return ev_error(EVCLIP_ERR_INVALID, "unknown detection log format '%s' (expected auto, "
+                    "jsonl, grouped, ultralytics or mot)", name);
 }
 
 /* ---- Files -------------------------------------------------------------------------- */
@@ -381,7 +706,7 @@ static int read_all(FILE *f, const char *path, char **out, size_t *len)
     return 0;
 }
 
-int reader_load_jsonl(EvclipDetections *d, const char *path)
+int reader_load(EvclipDetections *d, const char *path, int format, int normalized)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -392,7 +717,23 @@ int reader_load_jsonl(EvclipDetections *d, const char *path)
     fclose(f);
     if (ret < 0)
         return ret;
-    ret = reader_parse_jsonl(d, path, buf, len);
+    ret = reader_parse(d, path, buf, len, format, normalized);
     free(buf);
     return ret;
+}
+
+int reader_load_jsonl(EvclipDetections *d, const char *path)
+{
+    return reader_load(d, path, READER_AUTO, 0);
+}
+
+EVCLIP_API int evclip_detections_load_format(EvclipDetections *dets, const char *path,
+                                             const char *format, int normalized)
+{
+    if (!dets || !path)
+        return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_load_format: NULL argument");
+    int f = reader_format_from_name(format);
+    if (f < 0)
+        return f;
+    return reader_load(dets, path, f, normalized);
 }

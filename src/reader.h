@@ -1,4 +1,5 @@
-/* reader.h: detection log readers (native JSONL) with file:line:field errors. */
+/* reader.h: detection log readers (native and grouped JSONL, Ultralytics rows, MOTChallenge)
+ * with format detection and file:line:field errors. */
 #ifndef EVCLIP_SRC_READER_H
 #define EVCLIP_SRC_READER_H
 
@@ -6,17 +7,41 @@
 
 #include "evclip/evclip.h"
 
+/* Detection log formats (README "Detection log formats"). */
+enum ReaderFormat {
+    READER_AUTO = 0,     /* guessed from the first non-blank line */
+    READER_NATIVE,       /* one detection object per line (DESIGN.md schema) */
+    READER_GROUPED,      /* {"frame_idx", "ts", "detections": [native or Ultralytics items]} */
+    READER_ULTRALYTICS,  /* summary()/to_json() rows: one row object, or an array of rows */
+    READER_MOT,          /* MOTChallenge txt: frame,id,left,top,width,height,conf,... */
+};
+
 /*
- * Parses native JSONL (one detection object per line; DESIGN.md schema) from memory and adds
- * the detections to d. `name` is used in messages ("name:line: field 'bbox': ...").
+ * Parses a detection log from memory and adds the detections to d. `name` is used in messages
+ * ("name:line: field 'bbox': ..."; items of an array line add "detections[i]: ").
+ * READER_AUTO picks the format from the first non-blank line: a JSON array, or an object with
+ * "box": Ultralytics; an object with "detections": grouped; a line starting with a digit: MOT;
+ * anything else: native. `normalized` (0/1) is the default of every detection's normalized
+ * flag; JSON lines and items may override it with "normalized": true/false.
  * Tolerates a UTF-8 BOM, CRLF line ends, blank lines and Python's NaN/Infinity tokens (a box
  * holding them is skipped as nonsense; a NaN score counts as absent).
  * Returns 0 or EVCLIP_ERR_DETECTIONS / NOMEM; on error d is left as before the call.
  */
+int reader_parse(EvclipDetections *d, const char *name, const char *buf, size_t len,
+                 int format, int normalized);
+
+/* reader_parse(d, name, buf, len, READER_AUTO, 0). */
 int reader_parse_jsonl(EvclipDetections *d, const char *name, const char *buf, size_t len);
 
-/* Reads the file at path and parses it as above. Missing or unreadable file:
+/* Reads the file at path and parses it as reader_parse(). Missing or unreadable file:
  * EVCLIP_ERR_DETECTIONS with "path: why". */
+int reader_load(EvclipDetections *d, const char *path, int format, int normalized);
+
+/* reader_load(d, path, READER_AUTO, 0): what evclip_detections_load() does. */
 int reader_load_jsonl(EvclipDetections *d, const char *path);
+
+/* enum ReaderFormat of "auto" (or NULL), "jsonl" (alias "native"), "grouped", "ultralytics",
+ * "mot"; EVCLIP_ERR_INVALID with a message for any other name. */
+int reader_format_from_name(const char *name);
 
 #endif /* EVCLIP_SRC_READER_H */

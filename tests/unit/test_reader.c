@@ -1,4 +1,6 @@
-/* test_reader.c: native JSONL reader: valid logs, every malformed case, NaN tokens, rollback. */
+/* test_reader.c: detection log readers: native JSONL (valid logs, every malformed case, NaN
+ * tokens, rollback), grouped JSONL, Ultralytics rows, MOTChallenge, normalised flags, format
+ * detection. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -307,6 +309,259 @@ static void test_files(void)
     evclip_detections_free(&d);
 }
 
+static int parse_as(EvclipDetections *d, const char *text, int format, int normalized)
+{
+    return reader_parse(d, "t.log", text, strlen(text), format, normalized);
+}
+
+/* `text` must fail in `format` with a message starting "t.log:LINE: " and containing
+ * `expect`, leaving an empty store. */
+static void expect_format_error(int format, const char *text, int line, const char *expect)
+{
+    EvclipDetections *d = NULL;
+    char prefix[32];
+    snprintf(prefix, sizeof(prefix), "t.log:%d: ", line);
+    CHECK(evclip_detections_new(&d) == 0);
+    int ret = parse_as(d, text, format, 0);
+    const char *msg = evclip_last_error();
+    CHECK_MSG(ret == EVCLIP_ERR_DETECTIONS, "%s -> %d", text, ret);
+    CHECK_MSG(!strncmp(msg, prefix, strlen(prefix)) && strstr(msg, expect),
+              "%s -> '%s' (want '%s%s')", text, msg, prefix, expect);
+    CHECK(count_of(d) == 0 && skipped_of(d) == 0);
+    evclip_detections_free(&d);
+}
+
+static void test_grouped(void)
+{
+    EvclipDetections *d = NULL;
+    DetList list = { 0 };
+    const char *text =
+        "{\"frame_idx\": 3, \"ts\": 0.12, \"detections\": [{\"bbox\": [1, 2, 3, 4], "
+        "\"label\": \"car\", \"score\": 0.5, \"track_id\": 2}, {\"bbox\": [5, 6, 7, 8], "
+        "\"label\": \"bus\", \"color\": [1, 2, 3]}]}\n"
+        "{\"frame_idx\": 4, \"detections\": []}\n"
+        "{\"ts\": 0.5, \"normalized\": true, \"detections\": [{\"bbox\": [0.1, 0.2, 0.3, 0.4], "
+        "\"label\": \"p\"}, {\"name\": \"dog\", \"class\": 16, \"confidence\": 0.9, \"box\": "
+        "{\"x1\": 0.5, \"y1\": 0.5, \"x2\": 0.6, \"y2\": 0.7}, \"normalized\": false}]}\n"
+        "{\"frame_idx\": 9, \"detections\": [{\"bbox\": [NaN, 2, 3, 4], \"label\": \"n\"}, "
+        "{\"frame_idx\": 8, \"bbox\": [1, 1, 2, 2], \"label\": \"own key\"}]}\n";
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK_MSG(reader_parse(d, "t.log", text, strlen(text), READER_AUTO, 0) == 0, "%s",
+              evclip_last_error());
+    CHECK(count_of(d) == 5 && skipped_of(d) == 1);
+    CHECK_MSG(!strcmp(detections_skip_note(d), "t.log:4: detections[0]: field 'bbox': NaN or "
+                      "infinite coordinate, box skipped"), "%s", detections_skip_note(d));
+    CHECK(all_of(d, &list) == 5);
+    EvclipDetection *a = list.items;
+    CHECK(a[0].frame_idx == 3 && a[0].ts == 0.12 && !strcmp(a[0].label, "car"));
+    CHECK(a[0].score == 0.5 && a[0].track_id == 2 && !a[0].normalized);
+    CHECK(a[1].frame_idx == 3 && !strcmp(a[1].label, "bus") && a[1].has_color);
+    CHECK(a[1].color[2] == 3 && a[1].x2 == 7);
+    CHECK(a[2].frame_idx == 8 && !strcmp(a[2].label, "own key"));
+    CHECK(a[3].frame_idx == EVCLIP_NONE && a[3].ts == 0.5 && a[3].normalized);
+    CHECK(a[3].x1 == 0.1 && !strcmp(a[3].label, "p"));
+    CHECK(a[4].ts == 0.5 && !strcmp(a[4].label, "dog") && a[4].score == 0.9);
+    CHECK(!a[4].normalized && a[4].y2 == 0.7);
+    detlist_free(&list);
+    evclip_detections_free(&d);
+
+    const char *g = "{\"frame_idx\": 1, \"detections\": []}\n";
+    char text2[512];
+#define GROUPED_ERROR(line, expect) \
+    do { \
+        snprintf(text2, sizeof(text2), "%s%s\n", g, line); \
+        expect_format_error(READER_GROUPED, text2, 2, expect); \
+    } while (0)
+    GROUPED_ERROR("{\"frame_idx\": 1}", "field 'detections': missing");
+    GROUPED_ERROR("{\"frame_idx\": 1, \"detections\": {}}",
+                  "field 'detections': expected an array");
+    GROUPED_ERROR("{\"detections\": []}", "fields 'frame_idx' and 'ts': neither is set");
+    GROUPED_ERROR("{\"frame_idx\": -2, \"detections\": []}", "field 'frame_idx'");
+    GROUPED_ERROR("{\"frame_idx\": 1, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": "
+                  "\"a\"}, {\"bbox\": [1, 2], \"label\": \"a\"}]}",
+                  "detections[1]: field 'bbox': expected [x1, y1, x2, y2]");
+    GROUPED_ERROR("{\"frame_idx\": 1, \"detections\": [7]}", "detections[0]: expected a JSON "
+                  "object");
+    GROUPED_ERROR("{\"frame_idx\": 1, \"detections\": [{\"bbox\": [1, 2, 3, 4]}]}",
+                  "detections[0]: field 'label': missing");
+    GROUPED_ERROR("{\"frame_idx\": 1, \"normalized\": 1, \"detections\": []}",
+                  "field 'normalized': expected true or false");
+    GROUPED_ERROR("[]", "line is not a JSON object");
+    GROUPED_ERROR("{\"frame_idx\": 1, \"detections\": [], }", "invalid JSON at column");
+#undef GROUPED_ERROR
+}
+
+static void test_ultralytics(void)
+{
+    EvclipDetections *d = NULL;
+    DetList list = { 0 };
+    const char *text =
+        "[{\"name\": \"person\", \"class\": 0, \"confidence\": 0.91, \"box\": {\"x1\": 10, "
+        "\"y1\": 20, \"x2\": 30.5, \"y2\": 40}}]\n"
+        "\n"
+        "[]\n"
+        "[{\"name\": \"car\", \"class\": 2, \"confidence\": 0.5, \"box\": {\"x1\": 1, \"y1\": 2, "
+        "\"x2\": 3, \"y2\": 4}, \"track_id\": 7}, {\"class\": 5, \"box\": {\"x1\": 1, \"y1\": 2, "
+        "\"x2\": 3, \"y2\": 4}, \"frame_idx\": 40}]\n"
+        "{\"frame\": 12, \"name\": \"dog\", \"class\": 16, \"confidence\": 0.3, \"box\": "
+        "{\"x1\": 0.1, \"y1\": 0.1, \"x2\": 0.2, \"y2\": 0.2}, \"normalized\": true}\n"
+        "{\"ts\": 2.5, \"name\": \"cat\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}\n";
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK_MSG(parse_as(d, text, READER_AUTO, 0) == 0, "%s", evclip_last_error());
+    CHECK(count_of(d) == 5 && skipped_of(d) == 0);
+    CHECK(all_of(d, &list) == 5);
+    EvclipDetection *a = list.items;
+    /* Array lines without keys: frame = position among non-blank lines (0, [] is 1, 2). */
+    CHECK(a[0].frame_idx == 0 && !strcmp(a[0].label, "person") && a[0].score == 0.91);
+    CHECK(a[0].x2 == 30.5 && a[0].track_id == EVCLIP_NONE);
+    CHECK(a[1].frame_idx == 2 && !strcmp(a[1].label, "car") && a[1].track_id == 7);
+    CHECK(a[2].frame_idx == 12 && !strcmp(a[2].label, "dog") && a[2].normalized);
+    CHECK(a[3].frame_idx == 40 && !strcmp(a[3].label, "class_5"));
+    CHECK(a[3].score == EVCLIP_NONE);
+    CHECK(a[4].frame_idx == EVCLIP_NONE && a[4].ts == 2.5 && !strcmp(a[4].label, "cat"));
+    detlist_free(&list);
+    evclip_detections_free(&d);
+
+    /* The normalized option applies to every row; a row's flag overrides it. */
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK(parse_as(d, "[{\"name\": \"a\", \"box\": {\"x1\": 0, \"y1\": 0, \"x2\": 1, \"y2\": 1}},"
+                   " {\"name\": \"b\", \"box\": {\"x1\": 0, \"y1\": 0, \"x2\": 1, \"y2\": 1}, "
+                   "\"normalized\": false}]", READER_ULTRALYTICS, 1) == 0);
+    CHECK(all_of(d, &list) == 2 && list.items[0].normalized && !list.items[1].normalized);
+    detlist_free(&list);
+    evclip_detections_free(&d);
+
+    const char *box = "\"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}";
+    char line[512];
+    snprintf(line, sizeof(line), "[]\n[{\"name\": \"a\", %s}, {\"class\": \"x\", %s}]", box, box);
+    expect_format_error(READER_ULTRALYTICS, line, 2, "[1]: field 'class': expected an integer");
+    snprintf(line, sizeof(line), "[{\"confidence\": 1, %s}]", box);
+    expect_format_error(READER_ULTRALYTICS, line, 1, "[0]: field 'name': missing");
+    snprintf(line, sizeof(line), "[{\"name\": 3, %s}]", box);
+    expect_format_error(READER_ULTRALYTICS, line, 1, "[0]: field 'name': expected a string");
+    snprintf(line, sizeof(line), "[{\"name\": \"a\", \"confidence\": \"hi\", %s}]", box);
+    expect_format_error(READER_ULTRALYTICS, line, 1, "field 'confidence': expected a number");
+    expect_format_error(READER_ULTRALYTICS, "[{\"name\": \"a\"}]", 1,
+                        "[0]: field 'box': missing");
+    expect_format_error(READER_ULTRALYTICS, "[{\"name\": \"a\", \"box\": [1, 2, 3, 4]}]", 1,
+                        "field 'box': expected {\"x1\", \"y1\", \"x2\", \"y2\"}");
+    expect_format_error(READER_ULTRALYTICS, "[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2,"
+                        " \"x2\": 3}}]", 1, "field 'box'");
+    snprintf(line, sizeof(line), "{\"name\": \"a\", %s}", box);
+    expect_format_error(READER_ULTRALYTICS, line, 1, "fields 'frame_idx' and 'ts'");
+    snprintf(line, sizeof(line), "{\"frame\": -1, \"name\": \"a\", %s}", box);
+    expect_format_error(READER_ULTRALYTICS, line, 1, "field 'frame': expected an integer >= 0");
+    expect_format_error(READER_ULTRALYTICS, "[]\n\"row\"", 2, "not a JSON array or object");
+    expect_format_error(READER_ULTRALYTICS, "[]\n[1]", 2, "[0]: expected a JSON object");
+}
+
+static void test_mot(void)
+{
+    EvclipDetections *d = NULL;
+    DetList list = { 0 };
+    const char *text =
+        "1,-1,794.2,47.5,71.2,174.8,67.5,-1,-1,-1\n"
+        "1,3,10,20,30,40,1,1,0.8\r\n"
+        "\n"
+        "2, 3, 11, 21, 30, 40\n"
+        "3,4,5,5,-2,5,0.5\n"   /* negative width: skipped */
+        "4,5,5,5,nan,5,0.5,\n"; /* NaN: skipped; trailing comma tolerated */
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK_MSG(parse_as(d, text, READER_AUTO, 0) == 0, "%s", evclip_last_error());
+    CHECK(count_of(d) == 3 && skipped_of(d) == 2);
+    CHECK(strstr(detections_skip_note(d), "t.log:5: "));
+    CHECK(all_of(d, &list) == 3);
+    EvclipDetection *a = list.items;
+    CHECK(a[0].frame_idx == 0 && a[0].track_id == EVCLIP_NONE && a[0].score == 67.5);
+    CHECK(a[0].x1 == 794.2 && a[0].y1 == 47.5 && fabs(a[0].x2 - 865.4) < 1e-9);
+    CHECK(!strcmp(a[0].label, "obj") && !a[0].normalized && a[0].ts == EVCLIP_NONE);
+    CHECK(a[1].frame_idx == 0 && a[1].track_id == 3 && a[1].score == 1 && a[1].y2 == 60);
+    CHECK(a[2].frame_idx == 1 && a[2].x1 == 11 && a[2].score == EVCLIP_NONE);
+    detlist_free(&list);
+    evclip_detections_free(&d);
+
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK(parse_as(d, "1,1,0.1,0.1,0.5,0.5,-1", READER_MOT, 1) == 0);
+    CHECK(all_of(d, &list) == 1 && list.items[0].normalized && list.items[0].x2 == 0.6);
+    CHECK(list.items[0].score == EVCLIP_NONE);
+    detlist_free(&list);
+    evclip_detections_free(&d);
+
+    expect_format_error(READER_MOT, "1,1,1,1,1,1\n0,1,1,1,1,1", 2,
+                        "field 'frame': expected an integer >= 1 (MOT frames are 1-based)");
+    expect_format_error(READER_MOT, "1.5,1,1,1,1,1", 1, "field 'frame'");
+    expect_format_error(READER_MOT, "1,x,1,1,1,1", 1, "field 'id': expected a number");
+    expect_format_error(READER_MOT, "1,2.5,1,1,1,1", 1, "field 'id': expected an integer");
+    expect_format_error(READER_MOT, "1,1,1,1,1", 1, "expected at least 6 comma-separated");
+    expect_format_error(READER_MOT, "1,1,1,1,,1", 1, "field 'width': expected a number");
+    expect_format_error(READER_MOT, "1,1,1,1,1,1,high", 1, "field 'conf': expected a number");
+    expect_format_error(READER_MOT, "1,1,1,1,1,1e999999999999999999999999999999999999999999999"
+                        "9999999999999999999999", 1, "field 'height': expected a number");
+    expect_format_error(READER_MOT, "{\"frame_idx\": 1}", 1, "field 'frame'");
+}
+
+static void test_detection(void)
+{
+    EvclipDetections *d = NULL;
+    DetList list = { 0 };
+    CHECK(evclip_detections_new(&d) == 0);
+    /* Native lines may carry the normalized flag too; the option sets the default. */
+    CHECK(parse_as(d, "\n  \n{\"ts\": 1, \"bbox\": [0, 0, 0.5, 0.5], \"label\": \"a\", "
+                   "\"normalized\": true}\n", READER_AUTO, 0) == 0);
+    CHECK(parse_as(d, GOOD, READER_AUTO, 1) == 0);
+    CHECK(parse_as(d, GOOD, READER_NATIVE, 0) == 0);
+    CHECK(all_of(d, &list) == 3);
+    /* Lookup order: frame-keyed (GOOD twice) first, then the ts-keyed line. */
+    CHECK(list.items[0].normalized && !list.items[1].normalized && list.items[2].normalized);
+    CHECK(list.items[2].ts == 1);
+    detlist_free(&list);
+    evclip_detections_free(&d);
+    expect_format_error(READER_NATIVE, GOOD "{\"ts\": 1, \"bbox\": [1, 2, 3, 4], \"label\": "
+                        "\"a\", \"normalized\": \"yes\"}", 2, "field 'normalized'");
+    /* A forced format reports the line in its own terms. */
+    expect_format_error(READER_NATIVE, "[]", 1, "line is not a JSON object");
+    expect_format_error(READER_GROUPED, GOOD, 1, "field 'detections': missing");
+    expect_format_error(READER_ULTRALYTICS, GOOD, 1, "field 'box': missing");
+    /* Auto: an unparsable first line falls back to native, which reports it. */
+    expect_format_error(READER_AUTO, "{\"x\": }", 1, "invalid JSON at column");
+    expect_format_error(READER_AUTO, "frame,id,left", 1, "invalid JSON at column");
+
+    CHECK(reader_format_from_name(NULL) == READER_AUTO);
+    CHECK(reader_format_from_name("auto") == READER_AUTO);
+    CHECK(reader_format_from_name("jsonl") == READER_NATIVE);
+    CHECK(reader_format_from_name("grouped") == READER_GROUPED);
+    CHECK(reader_format_from_name("ultralytics") == READER_ULTRALYTICS);
+    CHECK(reader_format_from_name("mot") == READER_MOT);
+    CHECK(reader_format_from_name("csv") == EVCLIP_ERR_INVALID);
+    CHECK(strstr(evclip_last_error(), "unknown detection log format 'csv'"));
+}
+
+static void test_load_format(void)
+{
+    EvclipDetections *d = NULL;
+    char dir[] = "/tmp/evclip_reader_XXXXXX", path[128], msg[256];
+    CHECK(mkdtemp(dir) != NULL);
+    CHECK(evclip_detections_new(&d) == 0);
+    snprintf(path, sizeof(path), "%s/gt.txt", dir);
+    write_file(path, "1,1,0.1,0.2,0.3,0.4,1\n2,1,0.1,0.2,0.3,0.4,1\n3,1,x\n");
+    CHECK(evclip_detections_load_format(d, path, "mot", 1) == EVCLIP_ERR_DETECTIONS);
+    snprintf(msg, sizeof(msg), "%s:3: field 'left': expected a number", path);
+    CHECK_MSG(!strcmp(evclip_last_error(), msg), "%s", evclip_last_error());
+    CHECK(count_of(d) == 0);
+    write_file(path, "1,1,0.1,0.2,0.3,0.4,1\n2,1,0.1,0.2,0.3,0.4,1\n");
+    CHECK(evclip_detections_load_format(d, path, NULL, 1) == 0 && count_of(d) == 2);
+    CHECK(evclip_detections_load(d, path) == 0 && count_of(d) == 4);
+    CHECK(evclip_detections_load_format(d, path, "jsonl", 0) == EVCLIP_ERR_DETECTIONS);
+    CHECK(strstr(evclip_last_error(), ":1: invalid JSON"));
+    CHECK(evclip_detections_load_format(d, path, "yolo", 0) == EVCLIP_ERR_INVALID);
+    CHECK(evclip_detections_load_format(d, NULL, "mot", 0) == EVCLIP_ERR_INVALID);
+    CHECK(evclip_detections_load_format(NULL, path, "mot", 0) == EVCLIP_ERR_INVALID);
+    CHECK(count_of(d) == 4);
+    remove(path);
+    rmdir(dir);
+    evclip_detections_free(&d);
+}
+
 /* Many lines, unsorted, to exercise buffers and the index (no timing here). */
 static void test_large(void)
 {
@@ -347,5 +602,10 @@ int main(void)
     test_rollback();
     test_files();
     test_large();
+    test_grouped();
+    test_ultralytics();
+    test_mot();
+    test_detection();
+    test_load_format();
     return test_summary();
 }

@@ -1,0 +1,49 @@
+"""evclip: evidence clips (trimmed H.264 MP4 with burned-in detections) from Python.
+
+A pure-Python ctypes binding of libevclip whose API mirrors cv-evidence-renderer, so its users
+switch with one import:
+
+    from evclip import render_from_jsonl, render_clip, render_clips, ClipSource, Clip
+    from evclip import from_supervision, from_yolo_results, from_jsonl
+
+libevclip.so is found through $EVCLIP_LIBRARY, the installed library path, or the build tree.
+"""
+
+from evclip.adapters import from_jsonl, from_supervision, from_yolo_results
+from evclip.render import (DetectionsError, EvclipError, InputError, OutputError, WindowError,
+                           palette_color, render_clip, render_clips, render_from_jsonl)
+from evclip.types import (Clip, ClipSource, Detection, Encoder, FrameDetections,
+                          RenderResult)
+
+__version__ = "0.2.0"
+
+
+def library_version() -> str:
+    """Version of the loaded libevclip (loads it)."""
+    from evclip import _lib
+
+    return _lib.text(_lib.load().evclip_version())
+
+
+__all__ = [
+    "Clip",
+    "ClipSource",
+    "Detection",
+    "DetectionsError",
+    "Encoder",
+    "EvclipError",
+    "FrameDetections",
+    "InputError",
+    "OutputError",
+    "RenderResult",
+    "WindowError",
+    "__version__",
+    "from_jsonl",
+    "from_supervision",
+    "from_yolo_results",
+    "library_version",
+    "palette_color",
+    "render_clip",
+    "render_clips",
+    "render_from_jsonl",
+]

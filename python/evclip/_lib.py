@@ -1,0 +1,273 @@
+"""ctypes mirror of include/evclip/evclip.h and the loader of libevclip.so.
+
+The structures below mirror the C header field by field (tests/python/test_abi.py checks the
+names and order against the header). The library is loaded lazily, on the first render, so the
+pure-Python parts (types, adapters) work without it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+import os
+import threading
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_double, c_int,
+                    c_int64, c_uint8, c_void_p)
+from pathlib import Path
+
+EVCLIP_NONE = -1
+
+# enum EvclipError
+OK = 0
+ERR_INVALID = -1
+ERR_NOMEM = -2
+ERR_INPUT = -3
+ERR_NO_VIDEO = -4
+ERR_DETECTIONS = -5
+ERR_WINDOW = -6
+ERR_OUTPUT = -7
+ERR_EXISTS = -8
+ERR_ENCODER = -9
+ERR_DECODE = -10
+ERR_FONT = -11
+ERR_CANCELED = -12
+ERR_UNSUPPORTED = -13
+ERR_INTERNAL = -14
+
+# enum EvclipLogLevel
+LOG_ERROR, LOG_WARNING, LOG_INFO, LOG_DEBUG = 0, 1, 2, 3
+
+# enum EvclipCapStrategy
+CAP_TIMELAPSE = 0
+CAP_FRAMEDROP = 1
+
+LogCallback = CFUNCTYPE(None, c_void_p, c_int, c_char_p)
+
+
+class EvclipProgress(Structure):
+    _fields_ = [
+        ("frames_done", c_int64),
+        ("frames_total", c_int64),
+        ("seconds_done", c_double),
+        ("seconds_total", c_double),
+    ]
+
+
+ProgressCallback = CFUNCTYPE(c_int, c_void_p, POINTER(EvclipProgress))
+
+
+class EvclipDetection(Structure):
+    _fields_ = [
+        ("frame_idx", c_int64),
+        ("ts", c_double),
+        ("x1", c_double),
+        ("y1", c_double),
+        ("x2", c_double),
+        ("y2", c_double),
+        ("label", c_char_p),
+        ("score", c_double),
+        ("track_id", c_int64),
+        ("has_color", c_int),
+        ("color", c_uint8 * 3),
+        ("normalized", c_int),
+    ]
+
+
+class EvclipDetectionStats(Structure):
+    _fields_ = [("count", c_int64), ("skipped", c_int64)]
+
+
+class EvclipSettings(Structure):
+    _fields_ = [
+        ("log_callback", LogCallback),
+        ("log_opaque", c_void_p),
+        ("log_level", c_int),
+        ("progress_callback", ProgressCallback),
+        ("progress_opaque", c_void_p),
+        ("encoder", c_char_p),
+        ("preset", c_char_p),
+        ("crf", c_int),
+        ("bitrate", c_int64),
+        ("threads", c_int),
+        ("audio", c_int),
+        ("font", c_char_p),
+        ("hold", c_double),
+        ("title", c_char_p),
+        ("timestamp", c_int),
+        ("thickness", c_int),
+        ("font_size", c_int),
+        ("overwrite", c_int),
+        ("clamp", c_int),
+        ("manifest", c_int),
+        ("sign_key", c_char_p),
+        ("embed_detections", c_int),
+    ]
+
+
+class EvclipSource(Structure):
+    _fields_ = [
+        ("path", c_char_p),
+        ("detections", c_void_p),
+        ("start", c_double),
+        ("end", c_double),
+    ]
+
+
+class EvclipClip(Structure):
+    _fields_ = [
+        ("sources", POINTER(EvclipSource)),
+        ("nb_sources", c_int),
+        ("output", c_char_p),
+        ("pre_roll", c_double),
+        ("post_roll", c_double),
+        ("speed", c_double),
+        ("max_duration", c_double),
+        ("cap_strategy", c_int),
+        ("width", c_int),
+        ("height", c_int),
+        ("settings", POINTER(EvclipSettings)),
+    ]
+
+
+class EvclipResult(Structure):
+    _fields_ = [
+        ("status", c_int),
+        ("error", c_char * 512),
+        ("frames", c_int64),
+        ("duration", c_double),
+        ("first_time", c_double),
+        ("last_time", c_double),
+        ("boxes_drawn", c_int64),
+        ("frames_decoded", c_int64),
+        ("has_audio", c_int),
+        ("encoder", c_char * 64),
+        ("width", c_int),
+        ("height", c_int),
+    ]
+
+
+_PROTOTYPES = {
+    "evclip_strerror": (c_char_p, [c_int]),
+    "evclip_last_error": (c_char_p, []),
+    "evclip_version": (c_char_p, []),
+    "evclip_detections_new": (c_int, [POINTER(c_void_p)]),
+    "evclip_detections_load": (c_int, [c_void_p, c_char_p]),
+    "evclip_detections_add": (c_int, [c_void_p, POINTER(EvclipDetection)]),
+    "evclip_detections_get_stats": (None, [c_void_p, POINTER(EvclipDetectionStats)]),
+    "evclip_detections_free": (None, [POINTER(c_void_p)]),
+    "evclip_default_settings": (None, [POINTER(EvclipSettings)]),
+    "evclip_open": (c_int, [POINTER(c_void_p), POINTER(EvclipSettings)]),
+    "evclip_close": (None, [POINTER(c_void_p)]),
+    "evclip_cancel": (None, [c_void_p]),
+    "evclip_render": (c_int, [c_void_p, POINTER(EvclipClip), POINTER(EvclipResult)]),
+    "evclip_render_batch": (c_int, [c_void_p, POINTER(EvclipClip), c_int,
+                                    POINTER(EvclipResult), c_int]),
+}
+# Newer entry points: used when present.
+_OPTIONAL = {
+    "evclip_detections_load_format": (c_int, [c_void_p, c_char_p, c_char_p, c_int]),
+}
+
+_lock = threading.Lock()
+_lib = None
+
+
+def _candidates():
+    env = os.environ.get("EVCLIP_LIBRARY")
+    if env:
+        yield env, "$EVCLIP_LIBRARY"
+        return
+    found = ctypes.util.find_library("evclip")
+    if found:
+        yield found, "the installed library path"
+    for prefix in ("/usr/local/lib", "/usr/lib"):
+        for sub in ("", "x86_64-linux-gnu", "aarch64-linux-gnu"):
+            path = os.path.join(prefix, sub, "libevclip.so")
+            if os.path.exists(path):
+                yield path, "the installed library path"
+    # Build tree: python/evclip/_lib.py -> the repository root, then build*/libevclip.so.
+    root = Path(__file__).resolve().parent.parent.parent
+    if (root / "meson.build").exists():
+        for build in sorted(root.glob("build*/libevclip.so")):
+            yield str(build), "the build tree"
+
+
+def load():
+    """Returns the loaded library (loading it on first use). Raises OSError naming where it
+    looked when libevclip.so cannot be found or loaded."""
+    global _lib
+    with _lock:
+        if _lib is not None:
+            return _lib
+        tried = []
+        for path, where in _candidates():
+            try:
+                lib = ctypes.CDLL(path)
+            except OSError as exc:
+                tried.append(f"{path} ({where}): {exc}")
+                continue
+            _declare(lib)
+            _lib = lib
+            return lib
+        detail = "; ".join(tried) if tried else "nothing found"
+        raise OSError("evclip: cannot load libevclip.so (set EVCLIP_LIBRARY to its path, "
+                      "install it with 'meson install', or build it in the source tree): "
+                      + detail)
+
+
+def _declare(lib):
+    for name, (restype, argtypes) in _PROTOTYPES.items():
+        fn = getattr(lib, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+    for name, (restype, argtypes) in _OPTIONAL.items():
+        fn = getattr(lib, name, None)
+        if fn is not None:
+            fn.restype = restype
+            fn.argtypes = argtypes
+
+
+def has(name):
+    return getattr(load(), name, None) is not None
+
+
+def text(raw):
+    """Decodes a C string (bytes or None) for messages."""
+    if raw is None:
+        return ""
+    if isinstance(raw, bytes):
+        return raw.decode("utf-8", errors="replace")
+    return str(raw)
+
+
+def last_error():
+    return text(load().evclip_last_error())
+
+
+def strerror(code):
+    return text(load().evclip_strerror(int(code)))
+
+
+_logger = logging.getLogger("evclip")
+_LEVELS = {LOG_ERROR: logging.ERROR, LOG_WARNING: logging.WARNING, LOG_INFO: logging.INFO,
+           LOG_DEBUG: logging.DEBUG}
+
+
+def _log(opaque, level, message):
+    try:
+        _logger.log(_LEVELS.get(level, logging.DEBUG), "%s", text(message))
+    except Exception:  # never let an exception cross back into C
+        pass
+
+
+def log_level():
+    """The most verbose evclip level the "evclip" Python logger would show."""
+    for level in (LOG_DEBUG, LOG_INFO, LOG_WARNING):
+        if _logger.isEnabledFor(_LEVELS[level]):
+            return level
+    return LOG_ERROR
+
+
+# One callback object for the whole process: it must outlive every renderer using it.
+LOG_CALLBACK = LogCallback(_log)

@@ -1,0 +1,234 @@
+"""Adapters from detector outputs and logs to FrameDetections (duck typed: supervision,
+ultralytics and torch are never imported).
+
+- from_supervision: supervision.Detections (0.18+ shape: xyxy N x 4, confidence, class_id,
+  tracker_id each N-array or None, data dict with optional "class_name").
+- from_yolo_results: ultralytics Results (8.x shape: boxes.xyxy, boxes.conf, boxes.cls,
+  boxes.id (None when not tracking), names dict id -> name), or a list of them.
+- from_jsonl: the native JSONL log (one detection per line) and per-frame grouped JSONL.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterator, List, Optional, Sequence, Union
+
+from evclip.types import Detection, FrameDetections, to_list
+
+
+def _keys_required(name: str, frame_idx: Any, timestamp: Any) -> None:
+    if frame_idx is None and timestamp is None:
+        raise ValueError(f"{name} needs either frame_idx or timestamp")
+
+
+def _column(values: Any, n: int, what: str) -> Optional[list]:
+    out = to_list(values)
+    if out is None:
+        return None
+    if len(out) != n:
+        raise ValueError(f"{what} has {len(out)} entries, expected {n} (one per box)")
+    return out
+
+
+def _boxes(xyxy: Any, what: str) -> list:
+    rows = to_list(xyxy)
+    if rows is None:
+        return []
+    for row in rows:
+        if not isinstance(row, (list, tuple)) or len(row) != 4:
+            raise ValueError(f"{what} must be N x 4 (x1, y1, x2, y2), got a row {row!r}")
+    return [tuple(float(v) for v in row) for row in rows]
+
+
+def from_supervision(detections: Any, frame_idx: Optional[int] = None,
+                     timestamp: Optional[float] = None) -> FrameDetections:
+    """Converts a supervision.Detections to FrameDetections.
+
+    Label: data["class_name"][i], else f"class_{class_id[i]}", else "obj". confidence and
+    tracker_id are copied when present.
+    """
+    _keys_required("from_supervision", frame_idx, timestamp)
+    boxes = _boxes(getattr(detections, "xyxy", None), "detections.xyxy")
+    n = len(boxes)
+    data = getattr(detections, "data", None) or {}
+    names = _column(data.get("class_name") if hasattr(data, "get") else None, n,
+                    'detections.data["class_name"]')
+    class_id = _column(getattr(detections, "class_id", None), n, "detections.class_id")
+    conf = _column(getattr(detections, "confidence", None), n, "detections.confidence")
+    tracker = _column(getattr(detections, "tracker_id", None), n, "detections.tracker_id")
+    parsed = []
+    for i, bbox in enumerate(boxes):
+        if names is not None:
+            label = str(names[i])
+        elif class_id is not None:
+            label = f"class_{int(class_id[i])}"
+        else:
+            label = "obj"
+        parsed.append(Detection(
+            bbox=bbox,
+            label=label,
+            score=float(conf[i]) if conf is not None else None,
+            track_id=int(tracker[i]) if tracker is not None else None,
+        ))
+    return FrameDetections(detections=parsed, frame_idx=frame_idx, timestamp=timestamp)
+
+
+def _one_result(result: Any, frame_idx: Optional[int],
+                timestamp: Optional[float]) -> FrameDetections:
+    boxes = getattr(result, "boxes", None)
+    names = getattr(result, "names", None) or {}
+    parsed: List[Detection] = []
+    if boxes is not None:
+        xyxy = _boxes(getattr(boxes, "xyxy", None), "results.boxes.xyxy")
+        n = len(xyxy)
+        conf = _column(getattr(boxes, "conf", None), n, "results.boxes.conf")
+        cls = _column(getattr(boxes, "cls", None), n, "results.boxes.cls")
+        ids = _column(getattr(boxes, "id", None), n, "results.boxes.id")
+        for i, bbox in enumerate(xyxy):
+            if cls is not None:
+                c = int(cls[i])
+                try:
+                    label = str(names[c])
+                except (KeyError, IndexError, TypeError):
+                    label = f"class_{c}"
+            else:
+                label = "obj"
+            parsed.append(Detection(
+                bbox=bbox,
+                label=label,
+                score=float(conf[i]) if conf is not None else None,
+                track_id=int(ids[i]) if ids is not None else None,
+            ))
+    return FrameDetections(detections=parsed, frame_idx=frame_idx, timestamp=timestamp)
+
+
+def from_yolo_results(results: Any, frame_idx: Optional[int] = None,
+                      timestamp: Any = None) -> Union[FrameDetections, List[FrameDetections]]:
+    """Converts an Ultralytics Results (one frame) to FrameDetections.
+
+    A list/tuple of Results (one per consecutive frame, as `model(frames)` returns) gives a
+    list of FrameDetections: frame i gets frame_idx + i, and timestamp (if given) must then be
+    a sequence with one timestamp per Results.
+    """
+    _keys_required("from_yolo_results", frame_idx, timestamp)
+    if not isinstance(results, (list, tuple)):
+        return _one_result(results, frame_idx, timestamp)
+    if timestamp is not None and not isinstance(timestamp, (list, tuple)):
+        if len(results) != 1:
+            raise ValueError("from_yolo_results: a list of Results needs frame_idx (of the "
+                             "first) or a list of timestamps (one per Results)")
+        timestamp = [timestamp]
+    if timestamp is not None and len(timestamp) != len(results):
+        raise ValueError(f"from_yolo_results: {len(timestamp)} timestamps for "
+                         f"{len(results)} Results")
+    return [_one_result(r, None if frame_idx is None else frame_idx + i,
+                        None if timestamp is None else timestamp[i])
+            for i, r in enumerate(results)]
+
+
+# ---- JSONL ---------------------------------------------------------------------------------
+
+def _parse_detection(obj: Any, where: str) -> Detection:
+    if not isinstance(obj, dict):
+        raise ValueError(f"{where} expected a JSON object, got {type(obj).__name__}")
+    bbox = obj.get("bbox")
+    if not isinstance(bbox, list) or len(bbox) != 4:
+        raise ValueError(f"{where} 'bbox' must be a list of 4 numbers")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bbox):
+        raise ValueError(f"{where} 'bbox' values must be numeric")
+    label = obj.get("label")
+    if not isinstance(label, str) or not label:
+        raise ValueError(f"{where} 'label' must be a non-empty string")
+    color_raw = obj.get("color")
+    color = None
+    if color_raw is not None:
+        if not isinstance(color_raw, list) or len(color_raw) != 3:
+            raise ValueError(f"{where} 'color' must be a 3-element list")
+        color = (int(color_raw[0]), int(color_raw[1]), int(color_raw[2]))
+    return Detection(
+        bbox=(float(bbox[0]), float(bbox[1]), float(bbox[2]), float(bbox[3])),
+        label=label,
+        score=obj.get("score"),
+        track_id=obj.get("track_id"),
+        color=color,
+        extra=obj.get("extra", {}),
+    )
+
+
+def _parse_keys(obj: dict, where: str) -> tuple:
+    frame_idx = obj.get("frame_idx")
+    timestamp = obj.get("ts")
+    if frame_idx is None and timestamp is None:
+        raise ValueError(f"{where} needs 'frame_idx' or 'ts'")
+    if frame_idx is not None and (not isinstance(frame_idx, int) or isinstance(frame_idx, bool)):
+        raise ValueError(f"{where} 'frame_idx' must be int")
+    if timestamp is not None and (not isinstance(timestamp, (int, float))
+                                  or isinstance(timestamp, bool)):
+        raise ValueError(f"{where} 'ts' must be numeric")
+    return frame_idx, float(timestamp) if timestamp is not None else None
+
+
+def from_jsonl(path: Union[str, Path]) -> Iterator[FrameDetections]:
+    """Streams a detection log, one FrameDetections per frame.
+
+    Native lines (one detection each) with the same key on consecutive lines are grouped into
+    one FrameDetections, as cv-evidence-renderer does; a grouped line
+    ({"frame_idx", "ts", "detections": [...]}) is one FrameDetections. Blank lines are skipped.
+    Raises ValueError naming "path:line" for malformed lines.
+    """
+    path = Path(path)
+    current_key = None
+    current: List[Detection] = []
+    with path.open(encoding="utf-8-sig") as fh:
+        for line_no, raw in enumerate(fh, start=1):
+            line = raw.strip()
+            if not line:
+                continue
+            where = f"{path}:{line_no}"
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{where} invalid JSON: {exc.msg}") from exc
+            if not isinstance(obj, dict):
+                raise ValueError(f"{where} expected a JSON object, got {type(obj).__name__}")
+            if "detections" in obj:
+                items = obj["detections"]
+                if not isinstance(items, list):
+                    raise ValueError(f"{where} 'detections' must be a list")
+                key = _parse_keys(obj, where)
+                dets = [_parse_detection(o, f"{where} detections[{i}]")
+                        for i, o in enumerate(items)]
+                if current_key is not None:
+                    yield FrameDetections(current, *current_key)
+                    current_key, current = None, []
+                yield FrameDetections(dets, *key)
+                continue
+            det = _parse_detection(obj, where)
+            key = _parse_keys(obj, where)
+            if current_key is None or key == current_key:
+                current_key = key
+                current.append(det)
+            else:
+                yield FrameDetections(current, *current_key)
+                current_key, current = key, [det]
+    if current_key is not None:
+        yield FrameDetections(current, *current_key)
+
+
+def as_frames(value: Any) -> List[FrameDetections]:
+    """Validates an in-memory detections argument: FrameDetections or an iterable of them."""
+    if isinstance(value, FrameDetections):
+        return [value]
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
+        raise TypeError("detections must be a path, FrameDetections, an iterable of "
+                        f"FrameDetections or None, got {type(value).__name__}")
+    frames = list(value)
+    for i, fd in enumerate(frames):
+        if not isinstance(fd, FrameDetections):
+            raise TypeError(f"detections[{i}] must be FrameDetections, got "
+                            f"{type(fd).__name__} (use from_supervision / from_yolo_results)")
+    return frames
+
+
+__all__: Sequence[str] = ["from_jsonl", "from_supervision", "from_yolo_results"]

@@ -1,0 +1,641 @@
+"""render_from_jsonl / render_clip / render_clips over libevclip (cv-evidence-renderer API).
+
+Every argument is validated in Python before any ctypes call, so a wrong type raises
+TypeError / ValueError instead of reaching C. Errors from C raise EvclipError (or a subclass)
+carrying evclip's message (evclip_last_error() / EvclipResult.error).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import os
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from evclip import _lib
+from evclip.adapters import as_frames, from_jsonl
+from evclip.types import (Clip, ClipSource, Detection, Encoder, FrameDetections, RenderResult,
+                          finite, is_number)
+
+_DURATION_STRATEGIES = ("timelapse", "framedrop")
+_FORMATS = ("auto", "jsonl", "grouped", "ultralytics", "mot")
+# cv-evidence-renderer's Encoder names -> FFmpeg encoder names.
+_ENCODER_NAMES = {"nvenc_h264": "h264_nvenc", "nvenc_h265": "hevc_nvenc"}
+# "Decode to the end": a window end far past any video, clamped by the library.
+_TO_END = 1e12
+
+
+class EvclipError(RuntimeError):
+    """A failure reported by libevclip. `code` is the negative EVCLIP_ERR_* value, `message`
+    evclip's detailed text; `results` holds every clip's RenderResult for render_clips."""
+
+    def __init__(self, code: int, message: str, results: Optional[List[RenderResult]] = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.results = results
+
+
+class DetectionsError(EvclipError, ValueError):
+    """Detection log missing or malformed ("file:line: field 'x': why")."""
+
+
+class WindowError(EvclipError, ValueError):
+    """Window empty or outside the video (the message names the real duration)."""
+
+
+class InputError(EvclipError):
+    """Video missing, unreadable, not a video, or without a video stream."""
+
+
+class OutputError(EvclipError):
+    """Output directory missing, output exists (overwrite=False) or not writable."""
+
+
+_ERRORS = {
+    _lib.ERR_DETECTIONS: DetectionsError,
+    _lib.ERR_WINDOW: WindowError,
+    _lib.ERR_INPUT: InputError,
+    _lib.ERR_NO_VIDEO: InputError,
+    _lib.ERR_OUTPUT: OutputError,
+    _lib.ERR_EXISTS: OutputError,
+}
+
+
+def _error(code: int, message: str = "", results=None) -> EvclipError:
+    if not message:
+        message = _lib.strerror(code)
+    return _ERRORS.get(code, EvclipError)(code, message, results)
+
+
+def _check(code: int) -> int:
+    if code < 0:
+        raise _error(code, _lib.last_error())
+    return code
+
+
+# ---- Argument validation -------------------------------------------------------------------
+
+def _path(value: Any, name: str) -> bytes:
+    if isinstance(value, bytes):
+        value = os.fsdecode(value)
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a str or os.PathLike path, got {type(value).__name__}")
+    text = os.fspath(value)
+    if not isinstance(text, str) or not text:
+        raise ValueError(f"{name} must be a non-empty path")
+    if "\0" in text:
+        raise ValueError(f"{name} contains a NUL character")
+    return os.fsencode(text)
+
+
+def _number(value: Any, name: str, minimum: Optional[float] = None,
+            above: Optional[float] = None) -> float:
+    if not is_number(value):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    v = float(value)
+    if math.isnan(v):
+        raise ValueError(f"{name} must not be NaN")
+    if minimum is not None and not v >= minimum:
+        raise ValueError(f"{name} must be >= {minimum:g}, got {value}")
+    if above is not None and not v > above:
+        raise ValueError(f"{name} must be > {above:g}, got {value}")
+    return v
+
+
+def _optional_int(value: Any, name: str, lo: int, hi: int) -> Optional[int]:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be in {lo}..{hi}, got {value}")
+    return value
+
+
+def _optional_text(value: Any, name: str) -> Optional[bytes]:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+    if "\0" in value:
+        raise ValueError(f"{name} contains a NUL character")
+    return value.encode("utf-8")
+
+
+def _validate_knobs(playback_speed, max_duration_seconds, duration_strategy):
+    """cv-evidence-renderer's checks and messages."""
+    if not is_number(playback_speed):
+        raise TypeError(f"playback_speed must be a number, got {type(playback_speed).__name__}")
+    if not playback_speed > 0 or not math.isfinite(playback_speed):
+        raise ValueError(f"playback_speed must be > 0, got {playback_speed}")
+    if max_duration_seconds is not None:
+        if not is_number(max_duration_seconds):
+            raise TypeError("max_duration_seconds must be a number or None, got "
+                            f"{type(max_duration_seconds).__name__}")
+        if not max_duration_seconds > 0:
+            raise ValueError(f"max_duration_seconds must be > 0, got {max_duration_seconds}")
+    if duration_strategy not in _DURATION_STRATEGIES:
+        raise ValueError(
+            f"duration_strategy must be one of {_DURATION_STRATEGIES}, got {duration_strategy!r}"
+        )
+
+
+def _encoder_name(encoder: Any) -> bytes:
+    if isinstance(encoder, Encoder):
+        encoder = encoder.value
+    if not isinstance(encoder, str) or not encoder:
+        raise TypeError(f"encoder must be an Encoder or an FFmpeg encoder name, got {encoder!r}")
+    return _ENCODER_NAMES.get(encoder, encoder).encode("utf-8")
+
+
+def _check_source(src: Any, i: int) -> ClipSource:
+    if not isinstance(src, ClipSource):
+        raise TypeError(f"sources[{i}] must be a ClipSource, got {type(src).__name__}")
+    _path(src.video, f"sources[{i}].video")
+    _number(src.from_seconds, f"sources[{i}].from_seconds", minimum=0)
+    if src.to_seconds is not None:
+        _number(src.to_seconds, f"sources[{i}].to_seconds", above=float(src.from_seconds))
+    d = src.detections
+    if d is not None and not isinstance(d, (str, bytes, os.PathLike, FrameDetections)) and \
+            (isinstance(d, dict) or not hasattr(d, "__iter__")):
+        raise TypeError(f"sources[{i}].detections must be a path, FrameDetections, an iterable "
+                        f"of FrameDetections or None, got {type(d).__name__}")
+    return src
+
+
+def _check_sources(sources: Any, who: str) -> List[ClipSource]:
+    if isinstance(sources, ClipSource):
+        sources = [sources]
+    if isinstance(sources, (str, bytes)) or not hasattr(sources, "__iter__"):
+        raise TypeError(f"sources must be a list of ClipSource, got {type(sources).__name__}")
+    sources = list(sources)
+    if not sources:
+        raise ValueError(f"{who} needs at least one ClipSource")
+    return [_check_source(s, i) for i, s in enumerate(sources)]
+
+
+# ---- Settings ------------------------------------------------------------------------------
+
+_SETTING_NAMES = ("pre_roll", "post_roll", "preset", "crf", "bitrate", "hold", "title",
+                  "timestamp", "audio", "overwrite", "clamp", "font", "thickness", "font_size",
+                  "threads", "manifest", "sign_key", "embed_detections", "width", "height",
+                  "detections_format", "normalized")
+
+
+class _Options:
+    """evclip's keyword extras, validated once."""
+
+    def __init__(self, encoder="libx264", pre_roll=0.0, post_roll=0.0, preset=None, crf=None,
+                 bitrate=None, hold=0.0, title=None, timestamp=False, audio=True,
+                 overwrite=True, clamp=False, font=None, thickness=None, font_size=None,
+                 threads=0, manifest=True, sign_key=None, embed_detections=True, width=None,
+                 height=None, detections_format=None, normalized=False):
+        self.encoder = _encoder_name(encoder)
+        self.pre_roll = _number(pre_roll, "pre_roll", minimum=0)
+        self.post_roll = _number(post_roll, "post_roll", minimum=0)
+        self.preset = _optional_text(preset, "preset")
+        self.crf = _optional_int(crf, "crf", 0, 51)
+        self.bitrate = _optional_int(bitrate, "bitrate", 1, 2**62)
+        self.hold = _number(hold, "hold", minimum=0)
+        self.title = _optional_text(title, "title")
+        self.font = _optional_text(font, "font")
+        self.sign_key = None if sign_key is None else _path(sign_key, "sign_key")
+        self.thickness = _optional_int(thickness, "thickness", 1, 1000)
+        self.font_size = _optional_int(font_size, "font_size", 1, 1000)
+        self.threads = _optional_int(threads, "threads", 0, 1024) or 0
+        self.width = _optional_int(width, "width", 2, 16384) or 0
+        self.height = _optional_int(height, "height", 2, 16384) or 0
+        self.flags = {}
+        for name, value in (("timestamp", timestamp), ("audio", audio),
+                            ("overwrite", overwrite), ("clamp", clamp), ("manifest", manifest),
+                            ("embed_detections", embed_detections),
+                            ("normalized", normalized)):
+            if not isinstance(value, (bool, int)):
+                raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+            self.flags[name] = int(bool(value))
+        if detections_format is not None and detections_format not in _FORMATS:
+            raise ValueError(f"detections_format must be one of {_FORMATS}, got "
+                             f"{detections_format!r}")
+        self.detections_format = detections_format
+
+    def fill(self, s: _lib.EvclipSettings, title: Optional[bytes] = None, clamp: bool = False):
+        s.encoder = self.encoder
+        if self.preset is not None:
+            s.preset = self.preset
+        if self.crf is not None:
+            s.crf = self.crf
+        if self.bitrate is not None:
+            s.bitrate = self.bitrate
+        s.threads = self.threads
+        s.audio = self.flags["audio"]
+        s.font = self.font
+        s.hold = self.hold
+        s.title = title if title is not None else self.title
+        s.timestamp = self.flags["timestamp"]
+        s.thickness = self.thickness or 0
+        s.font_size = self.font_size or 0
+        s.overwrite = self.flags["overwrite"]
+        s.clamp = int(self.flags["clamp"] or clamp)
+        s.manifest = self.flags["manifest"]
+        s.sign_key = self.sign_key
+        s.embed_detections = self.flags["embed_detections"]
+
+
+def _options(kwargs: Dict[str, Any], encoder) -> _Options:
+    unknown = sorted(set(kwargs) - set(_SETTING_NAMES))
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s): {', '.join(unknown)}")
+    return _Options(encoder=encoder, **kwargs)
+
+
+# ---- Detections ----------------------------------------------------------------------------
+
+# The C overlay's palette (src/overlay.c), as RGB: used to keep a stable colour per track or
+# class when label_formatter replaces the label text (the C side would hash the new text).
+_PALETTE = (
+    (0xFF, 0x38, 0x38), (0xFF, 0x9D, 0x97), (0xFF, 0x70, 0x1F), (0xFF, 0xB2, 0x1D),
+    (0xCF, 0xD2, 0x31), (0x48, 0xF9, 0x0A), (0x92, 0xCC, 0x17), (0x3D, 0xDB, 0x86),
+    (0x1A, 0x93, 0x34), (0x00, 0xD4, 0xBB), (0x2C, 0x99, 0xA8), (0x00, 0xC2, 0xFF),
+    (0x34, 0x45, 0x93), (0x64, 0x73, 0xFF), (0x00, 0x18, 0xEC), (0x84, 0x38, 0xFF),
+    (0x52, 0x00, 0x85), (0xCB, 0x38, 0xFF), (0xFF, 0x95, 0xC8), (0xFF, 0x37, 0xC7),
+)
+
+
+def _fnv1a(label: str) -> int:
+    h = 2166136261
+    for b in label.encode("utf-8"):
+        if b == 0:
+            break
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def palette_color(label: str, track_id: Optional[int] = None) -> Tuple[int, int, int]:
+    """The (B, G, R) colour evclip draws a box with when it has no explicit colour."""
+    if track_id is not None and track_id >= 0:
+        r, g, b = _PALETTE[track_id % len(_PALETTE)]
+    else:
+        r, g, b = _PALETTE[_fnv1a(label) % len(_PALETTE)]
+    return (b, g, r)
+
+
+class _Store:
+    """An EvclipDetections handle, freed on close()."""
+
+    def __init__(self):
+        self.lib = _lib.load()
+        self.handle = ctypes.c_void_p()
+        _check(self.lib.evclip_detections_new(ctypes.byref(self.handle)))
+
+    def close(self):
+        if self.handle:
+            self.lib.evclip_detections_free(ctypes.byref(self.handle))
+
+    def load(self, path: bytes, fmt: Optional[str], normalized: int):
+        if fmt in (None, "auto") and not normalized:
+            _check(self.lib.evclip_detections_load(self.handle, path))
+        elif _lib.has("evclip_detections_load_format"):
+            _check(self.lib.evclip_detections_load_format(
+                self.handle, path, None if fmt is None else fmt.encode(), normalized))
+        else:
+            raise EvclipError(_lib.ERR_UNSUPPORTED, "this libevclip has no "
+                              "evclip_detections_load_format (formats, normalized)")
+
+    def add(self, dets: List[_lib.EvclipDetection]):
+        for det in dets:
+            _check(self.lib.evclip_detections_add(self.handle, ctypes.byref(det)))
+
+
+def _prepare(frames: Iterable[FrameDetections], formatter,
+             normalized: int) -> List[_lib.EvclipDetection]:
+    """Validates in-memory detections and converts them to C structures (no library needed,
+    so every argument error is raised before anything is loaded or opened)."""
+    out = []
+    for fd in frames:
+        keys = _lib.EvclipDetection()
+        _frame_keys(fd, keys)
+        key = fd.frame_idx if fd.frame_idx is not None else fd.timestamp
+        for i, d in enumerate(fd.detections):
+            det = _lib.EvclipDetection(frame_idx=keys.frame_idx, ts=keys.ts)
+            _fill_detection(d, det, formatter, normalized, f"frame {key} detection {i}")
+            out.append(det)
+    return out
+
+
+def _frame_keys(fd: Any, det: _lib.EvclipDetection):
+    if not isinstance(fd, FrameDetections):
+        raise TypeError(f"expected FrameDetections, got {type(fd).__name__}")
+    if fd.frame_idx is None and fd.timestamp is None:
+        raise ValueError("FrameDetections needs either frame_idx or timestamp")
+    if fd.frame_idx is not None:
+        if isinstance(fd.frame_idx, bool) or not isinstance(fd.frame_idx, int) and \
+                not (is_number(fd.frame_idx) and float(fd.frame_idx).is_integer()):
+            raise TypeError(f"frame_idx must be an int, got {fd.frame_idx!r}")
+        if not 0 <= int(fd.frame_idx) < 2**62:
+            raise ValueError(f"frame_idx must be >= 0, got {fd.frame_idx}")
+    if fd.timestamp is not None and not (finite(fd.timestamp) and fd.timestamp >= 0):
+        raise ValueError(f"timestamp must be a finite number >= 0, got {fd.timestamp!r}")
+    if not isinstance(fd.detections, (list, tuple)):
+        raise TypeError(f"FrameDetections.detections must be a list, got "
+                        f"{type(fd.detections).__name__}")
+    det.frame_idx = int(fd.frame_idx) if fd.frame_idx is not None else _lib.EVCLIP_NONE
+    det.ts = float(fd.timestamp) if fd.timestamp is not None else _lib.EVCLIP_NONE
+
+
+def _fill_detection(d: Any, det: _lib.EvclipDetection, formatter, normalized: int, where: str):
+    if not isinstance(d, Detection):
+        raise TypeError(f"{where}: expected a Detection, got {type(d).__name__}")
+    bbox = d.bbox
+    if isinstance(bbox, (str, bytes)) or not hasattr(bbox, "__len__") or len(bbox) != 4 or \
+            not all(is_number(v) for v in bbox):
+        raise ValueError(f"{where}: bbox must be 4 numbers (x1, y1, x2, y2), got {bbox!r}")
+    det.x1, det.y1, det.x2, det.y2 = (float(v) for v in bbox)
+    if not isinstance(d.label, str):
+        raise TypeError(f"{where}: label must be a str, got {type(d.label).__name__}")
+    score = d.score
+    if score is not None and not is_number(score):
+        raise TypeError(f"{where}: score must be a number or None, got {score!r}")
+    track = d.track_id
+    if track is not None and (isinstance(track, bool) or not is_number(track)
+                              or not float(track).is_integer() or abs(track) >= 2**62):
+        raise TypeError(f"{where}: track_id must be an int or None, got {track!r}")
+    color = d.color
+    if color is not None:
+        if isinstance(color, (str, bytes)) or not hasattr(color, "__len__") or \
+                len(color) != 3 or not all(is_number(c) and 0 <= c <= 255 for c in color):
+            raise ValueError(f"{where}: color must be (B, G, R) with values 0..255, "
+                             f"got {color!r}")
+        color = tuple(int(c) for c in color)
+    label = d.label
+    if formatter is not None:
+        # The formatter's text is the whole chip: score and track are not appended again, and
+        # the colour stays the one the track or class would get.
+        if color is None:
+            color = palette_color(d.label, int(track) if track is not None else None)
+        label = formatter(d)
+        if not isinstance(label, str):
+            raise TypeError(f"label_formatter must return a str, got {type(label).__name__}")
+        score = track = None
+    det.label = label.replace("\0", "").encode("utf-8", errors="replace")
+    det.score = float(score) if score is not None else _lib.EVCLIP_NONE
+    det.track_id = int(track) if track is not None else _lib.EVCLIP_NONE
+    det.has_color = int(color is not None)
+    det.color[:] = color if color is not None else (0, 0, 0)
+    extra = d.extra if isinstance(d.extra, dict) else {}
+    det.normalized = int(bool(extra.get("normalized", normalized)))
+
+
+class _Stores:
+    """Detection stores of one call, shared between sources with the same input. prepare()
+    validates every source's detections first; get() then creates the C stores."""
+
+    def __init__(self, opts: _Options):
+        self.opts = opts
+        self.stores: List[_Store] = []
+        self.pending: Dict[Any, Tuple[str, Any]] = {}
+        self.by_key: Dict[Any, _Store] = {}
+
+    @staticmethod
+    def _key(detections: Any, formatter: Optional[Callable]) -> Tuple[Any, int]:
+        is_path = isinstance(detections, (str, bytes, os.PathLike))
+        return (os.fspath(detections) if is_path else id(detections), id(formatter))
+
+    def prepare(self, detections: Any, formatter: Optional[Callable]) -> None:
+        if detections is None:
+            return
+        if formatter is not None and not callable(formatter):
+            raise TypeError(f"label_formatter must be callable, got {type(formatter).__name__}")
+        key = self._key(detections, formatter)
+        if key in self.pending:
+            return
+        normalized = self.opts.flags["normalized"]
+        is_path = isinstance(detections, (str, bytes, os.PathLike))
+        if is_path and formatter is None:
+            self.pending[key] = ("path", _path(detections, "detections"))
+            return
+        if is_path:
+            if self.opts.detections_format not in (None, "auto", "jsonl", "grouped"):
+                raise ValueError("label_formatter needs detections as native or grouped "
+                                 "JSONL or in memory, not detections_format="
+                                 f"{self.opts.detections_format!r}")
+            _path(detections, "detections")
+            try:
+                frames = list(from_jsonl(os.fsdecode(detections)))
+            except OSError as exc:
+                raise DetectionsError(_lib.ERR_DETECTIONS, f"{os.fsdecode(detections)}: "
+                                      f"{exc.strerror or exc}") from exc
+        else:
+            frames = as_frames(detections)
+        self.pending[key] = ("dets", _prepare(frames, formatter, normalized))
+
+    def get(self, detections: Any, formatter: Optional[Callable]) -> Optional[_Store]:
+        if detections is None:
+            return None
+        key = self._key(detections, formatter)
+        if key in self.by_key:
+            return self.by_key[key]
+        self.prepare(detections, formatter)
+        kind, value = self.pending[key]
+        store = _Store()
+        self.stores.append(store)
+        if kind == "path":
+            store.load(value, self.opts.detections_format, self.opts.flags["normalized"])
+        else:
+            store.add(value)
+        self.by_key[key] = store
+        return store
+
+    def close(self):
+        for s in self.stores:
+            s.close()
+
+
+# ---- Rendering -----------------------------------------------------------------------------
+
+class _Renderer:
+    def __init__(self, opts: _Options, clamp: bool):
+        self.lib = _lib.load()
+        self.settings = _lib.EvclipSettings()
+        self.lib.evclip_default_settings(ctypes.byref(self.settings))
+        self.settings.log_callback = _lib.LOG_CALLBACK
+        self.settings.log_level = _lib.log_level()
+        opts.fill(self.settings, clamp=clamp)
+        self.handle = ctypes.c_void_p()
+        _check(self.lib.evclip_open(ctypes.byref(self.handle), ctypes.byref(self.settings)))
+
+    def close(self):
+        if self.handle:
+            self.lib.evclip_close(ctypes.byref(self.handle))
+
+
+class _ClipSpec:
+    """A clip converted to C structures (kept alive while rendering)."""
+
+    def __init__(self, sources: List[ClipSource], output: Any, speed: float,
+                 max_duration: Optional[float], strategy: str, formatter, stores: _Stores,
+                 opts: _Options, pre_roll: float, post_roll: float, settings=None):
+        self.output = Path(os.fsdecode(output)) if isinstance(output, bytes) else Path(output)
+        self.c_sources = (_lib.EvclipSource * len(sources))()
+        for i, src in enumerate(sources):
+            store = stores.get(src.detections, formatter)
+            self.c_sources[i].path = _path(src.video, f"sources[{i}].video")
+            self.c_sources[i].detections = store.handle if store else None
+            self.c_sources[i].start = float(src.from_seconds)
+            self.c_sources[i].end = float(src.to_seconds) if src.to_seconds is not None \
+                else _TO_END
+        self.settings = settings
+        self.clip = _lib.EvclipClip(
+            sources=self.c_sources, nb_sources=len(sources),
+            output=_path(output, "output"), pre_roll=pre_roll, post_roll=post_roll,
+            speed=speed, max_duration=max_duration or 0.0,
+            cap_strategy=_lib.CAP_FRAMEDROP if strategy == "framedrop" else _lib.CAP_TIMELAPSE,
+            width=opts.width, height=opts.height,
+            settings=ctypes.pointer(settings) if settings is not None else None)
+
+
+def _result(output: Path, r: _lib.EvclipResult, status: int) -> RenderResult:
+    return RenderResult(
+        output=output, status=status, error=_lib.text(r.error),
+        frames=r.frames, duration=r.duration, first_time=r.first_time,
+        last_time=r.last_time, boxes_drawn=r.boxes_drawn, frames_decoded=r.frames_decoded,
+        has_audio=bool(r.has_audio), encoder=_lib.text(r.encoder), width=r.width,
+        height=r.height)
+
+
+def render_clip(sources: List[ClipSource], output, encoder=Encoder.LIBX264,
+                playback_speed: float = 1.0, label_formatter=None,
+                max_duration_seconds: Optional[float] = None,
+                duration_strategy: str = "timelapse", *, return_result: bool = False,
+                **options):
+    """Renders one evidence clip from one or more ClipSource segments joined in order.
+
+    Returns the output Path (a RenderResult with return_result=True). evclip extras as
+    keyword arguments: pre_roll, post_roll (seconds), preset, crf, bitrate, hold (seconds),
+    title, timestamp, audio, overwrite (default True, as cv-evidence-renderer), clamp, font,
+    thickness, font_size, threads, manifest, sign_key, embed_detections, width, height,
+    detections_format ("auto", "jsonl", "grouped", "ultralytics", "mot"), normalized.
+    Raises ValueError / TypeError for bad arguments and EvclipError for failures in C.
+    """
+    sources = _check_sources(sources, "render_clip")
+    _validate_knobs(playback_speed, max_duration_seconds, duration_strategy)
+    opts = _options(options, encoder)
+    _path(output, "output")
+    if label_formatter is not None and not callable(label_formatter):
+        raise TypeError("label_formatter must be callable or None")
+    open_end = any(s.to_seconds is None for s in sources)
+    stores = _Stores(opts)
+    for src in sources:
+        stores.prepare(src.detections, label_formatter)
+    renderer = None
+    try:
+        renderer = _Renderer(opts, clamp=open_end)
+        spec = _ClipSpec(sources, output, float(playback_speed), max_duration_seconds,
+                         duration_strategy, label_formatter, stores, opts, opts.pre_roll,
+                         opts.post_roll)
+        res = _lib.EvclipResult()
+        code = renderer.lib.evclip_render(renderer.handle, ctypes.byref(spec.clip),
+                                          ctypes.byref(res))
+        if code < 0:
+            raise _error(code, _lib.text(res.error) or _lib.last_error())
+        result = _result(spec.output, res, code)
+    finally:
+        if renderer is not None:
+            renderer.close()
+        stores.close()
+    return result if return_result else result.output
+
+
+def render_from_jsonl(video, detections_jsonl, event_start: float, event_end: float, output,
+                      encoder=Encoder.LIBX264, playback_speed: float = 1.0,
+                      label_formatter=None, max_duration_seconds: Optional[float] = None,
+                      duration_strategy: str = "timelapse", **options):
+    """Renders [event_start, event_end) of one video with one detection log (or in-memory
+    FrameDetections). Same extras and return value as render_clip()."""
+    if not is_number(event_start) or not is_number(event_end):
+        raise TypeError("event_start and event_end must be numbers")
+    if not event_start >= 0:
+        raise ValueError(f"event_start must be >= 0, got {event_start}")
+    if not event_end > event_start:
+        raise ValueError(
+            f"event_end must be > event_start; got start={event_start}, end={event_end}"
+        )
+    return render_clip(
+        sources=[ClipSource(video=video, detections=detections_jsonl,
+                            from_seconds=event_start, to_seconds=event_end)],
+        output=output, encoder=encoder, playback_speed=playback_speed,
+        label_formatter=label_formatter, max_duration_seconds=max_duration_seconds,
+        duration_strategy=duration_strategy, **options)
+
+
+def render_clips(clips: List[Clip], encoder=Encoder.LIBX264, *, jobs: int = 0,
+                 return_results: bool = False, **options):
+    """Renders many clips in one batch: sources shared by several clips are decoded once.
+
+    Returns the output Paths in the order of `clips` (RenderResults with return_results=True).
+    A failing clip does not stop the others; after the batch, any failure raises EvclipError
+    whose `results` lists every clip's outcome. Extras as render_clip(); a Clip's own
+    pre_roll / post_roll / title apply to it.
+    """
+    if isinstance(clips, (str, bytes)) or not hasattr(clips, "__iter__"):
+        raise TypeError(f"clips must be a list of Clip, got {type(clips).__name__}")
+    clips = list(clips)
+    if not clips:
+        raise ValueError("render_clips needs at least one Clip")
+    jobs = _optional_int(jobs, "jobs", 0, 1024) or 0
+    opts = _options(options, encoder)
+    checked = []
+    for i, clip in enumerate(clips):
+        if not isinstance(clip, Clip):
+            raise TypeError(f"clips[{i}] must be a Clip, got {type(clip).__name__}")
+        sources = _check_sources(clip.sources, "render_clip")
+        _validate_knobs(clip.playback_speed, clip.max_duration_seconds, clip.duration_strategy)
+        _path(clip.output, f"clips[{i}].output")
+        if clip.label_formatter is not None and not callable(clip.label_formatter):
+            raise TypeError(f"clips[{i}].label_formatter must be callable or None")
+        pre = _number(clip.pre_roll, f"clips[{i}].pre_roll", minimum=0) + opts.pre_roll
+        post = _number(clip.post_roll, f"clips[{i}].post_roll", minimum=0) + opts.post_roll
+        title = _optional_text(clip.title, f"clips[{i}].title")
+        checked.append((clip, sources, pre, post, title))
+    open_end = any(s.to_seconds is None for _, srcs, _, _, _ in checked for s in srcs)
+    stores = _Stores(opts)
+    for clip, sources, _, _, _ in checked:
+        for src in sources:
+            stores.prepare(src.detections, clip.label_formatter)
+    renderer = None
+    try:
+        renderer = _Renderer(opts, clamp=open_end)
+        specs = []
+        for clip, sources, pre, post, title in checked:
+            settings = None
+            if title is not None:
+                settings = _lib.EvclipSettings()
+                ctypes.pointer(settings)[0] = renderer.settings
+                opts.fill(settings, title=title, clamp=open_end)
+            specs.append(_ClipSpec(sources, clip.output, float(clip.playback_speed),
+                                   clip.max_duration_seconds, clip.duration_strategy,
+                                   clip.label_formatter, stores, opts, pre, post, settings))
+        c_clips = (_lib.EvclipClip * len(specs))(*[s.clip for s in specs])
+        c_results = (_lib.EvclipResult * len(specs))()
+        code = renderer.lib.evclip_render_batch(renderer.handle, c_clips, len(specs),
+                                                c_results, jobs)
+        if code < 0:
+            raise _error(code, _lib.last_error())
+        results = [_result(s.output, c_results[i], c_results[i].status)
+                   for i, s in enumerate(specs)]
+    finally:
+        if renderer is not None:
+            renderer.close()
+        stores.close()
+    failed = [r for r in results if not r.ok]
+    if failed:
+        first = failed[0]
+        raise _error(first.status, f"{len(failed)} of {len(results)} clips failed; first: "
+                     f"{first.output}: {first.error or _lib.strerror(first.status)}", results)
+    return results if return_results else [r.output for r in results]
+
+
+__all__: Sequence[str] = ["render_clip", "render_clips", "render_from_jsonl", "EvclipError",
+                          "DetectionsError", "WindowError", "InputError", "OutputError",
+                          "palette_color"]
