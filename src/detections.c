@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "src/detections.h"
 #include "src/error.h"
@@ -35,6 +36,9 @@ struct EvclipDetections {
     TsKey *by_ts;
     size_t nb_idx, nb_ts;
     int dirty;
+
+    DetectionsFile *files;   /* logs loaded by evclip_detections_load */
+    int nb_files;
 };
 
 /* ---- DetList ------------------------------------------------------------------------ */
@@ -474,11 +478,49 @@ EVCLIP_API int evclip_detections_new(EvclipDetections **out)
     return 0;
 }
 
+int detections_note_file(EvclipDetections *d, const char *path)
+{
+    struct stat st;
+    int ok = stat(path, &st) == 0;
+    DetectionsFile f = {
+        .size = ok ? (int64_t)st.st_size : -1,
+        .mtime_ns = ok ? (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec : -1,
+    };
+    for (int i = 0; i < d->nb_files; i++)
+        if (!strcmp(d->files[i].path, path) && d->files[i].size == f.size &&
+            d->files[i].mtime_ns == f.mtime_ns)
+            return 0; /* loaded twice, or noted by both the reader and the public call */
+    DetectionsFile *files = realloc(d->files, (size_t)(d->nb_files + 1) * sizeof(*files));
+    if (files)
+        d->files = files;
+    if (!files || !(f.path = strdup(path)))
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    files[d->nb_files++] = f;
+    return 0;
+}
+
 EVCLIP_API int evclip_detections_load(EvclipDetections *dets, const char *path)
 {
     if (!dets || !path)
         return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_load: NULL argument");
-    return reader_load_jsonl(dets, path);
+    size_t count = dets->count;
+    int64_t skipped = dets->skipped;
+    int ret = reader_load_jsonl(dets, path);
+    if (ret >= 0 && (ret = detections_note_file(dets, path)) < 0)
+        detections_truncate(dets, count, skipped);
+    return ret;
+}
+
+const DetectionsFile *detections_files(const EvclipDetections *d, int *count)
+{
+    *count = d->nb_files;
+    return d->files;
+}
+
+const EvclipDetection *detections_items(const EvclipDetections *d, size_t *count)
+{
+    *count = d->count;
+    return d->items;
 }
 
 EVCLIP_API int evclip_detections_add(EvclipDetections *dets, const EvclipDetection *det)
@@ -508,6 +550,9 @@ EVCLIP_API void evclip_detections_free(EvclipDetections **dets)
     free(d->items);
     free(d->by_idx);
     free(d->by_ts);
+    for (int i = 0; i < d->nb_files; i++)
+        free(d->files[i].path);
+    free(d->files);
     free(d);
     *dets = NULL;
 }

@@ -41,6 +41,24 @@ size_t detections_count(const EvclipDetections *d);
  * caller passing the old skipped value). */
 void detections_truncate(EvclipDetections *d, size_t count, int64_t skipped);
 
+/* A detection log loaded by evclip_detections_load(), as it was when loaded (evidence
+ * manifests hash the file and check that size and mtime did not change since). */
+typedef struct DetectionsFile {
+    char *path;
+    int64_t size;
+    int64_t mtime_ns;
+} DetectionsFile;
+
+/* Records `path` (with its current size and mtime) as loaded into the store; called after a
+ * successful load (the same unchanged file is recorded once). Returns 0 or NOMEM. */
+int detections_note_file(EvclipDetections *d, const char *path);
+
+/* Files loaded into the store, in load order; *count set. */
+const DetectionsFile *detections_files(const EvclipDetections *d, int *count);
+
+/* The stored detections in insertion order (labels interned); valid until the next add. */
+const EvclipDetection *detections_items(const EvclipDetections *d, size_t *count);
+
 /* Builds the sorted lookup index if detections were added since the last call.
  * Call before lookups; not thread-safe with adds. Returns 0 or EVCLIP_ERR_NOMEM. */
 int detections_prepare(EvclipDetections *d);

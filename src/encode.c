@@ -68,6 +68,9 @@ static void apply_rate_control(Encoder *e, const EncoderConfig *cfg, const Logge
         av_opt_set(ctx->priv_data, "preset", cfg->preset, 0) < 0)
         ev_log(log, EVCLIP_LOG_WARNING, "encoder %s: unknown preset '%s', using its default",
                name, cfg->preset);
+    /* Write the frames' SEI user-data side data (evclip's per-frame detections, sei.c). */
+    if (has_option(ctx, "udu_sei"))
+        av_opt_set_int(ctx->priv_data, "udu_sei", 1, 0);
     if (cfg->bitrate > 0) {
         ctx->bit_rate = cfg->bitrate;
         return;

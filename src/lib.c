@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "src/error.h"
+#include "src/manifest.h"
 #include "src/renderer.h"
 
 const char *evclip_version(void)
@@ -55,6 +56,8 @@ static int validate(const EvclipSettings *s)
     if (s->threads < 0 || s->threads > 256)
         return ev_error(EVCLIP_ERR_INVALID, "settings: threads %d is outside 0..256",
                         s->threads);
+    if (s->manifest && s->sign_key)
+        return manifest_check_key(s->sign_key);
     return 0;
 }
 

@@ -2,8 +2,38 @@
 #ifndef EVCLIP_SRC_MANIFEST_H
 #define EVCLIP_SRC_MANIFEST_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "evclip/evclip.h"
 #include "src/log.h"
+
+/*
+ * Manifest format (format "evclip-evidence-manifest", format_version 1), JSON object:
+ *   format, format_version, evclip_version, created_utc ("YYYY-MM-DDTHH:MM:SSZ"),
+ *   output:   {file (base name), size, sha256, frames, duration, width, height, has_audio,
+ *              first_source_time, last_source_time}
+ *   sources:  [{index, path (as given), absolute_path, size, sha256 (null for non-files such
+ *              as URLs), window: {start, end}, detections: {count, sha256_canonical, logs:
+ *              [{path, absolute_path, size, sha256}]}}]; a log edited between loading and
+ *              the manifest has sha256 null and "changed_after_load": true
+ *   boxes_drawn, detections_embedded (SEI on/off)
+ *   timing:   {pre_roll, post_roll, speed_requested, speed, max_duration, cap_strategy
+ *              ("timelapse" | "framedrop" | null when no cap), frame_step}
+ *   encoder:  {name (used), requested, preset, crf, bitrate, threads}
+ *   signature (optional): {algorithm "ed25519", public_key (base64), key_id (hex of the first
+ *              16 bytes of SHA-256(public key)), value (base64 of the detached signature of
+ *              the canonical form)}
+ * Hashes are lowercase hex SHA-256. Reals are rounded to 6 decimals, and |x| < 1e-4 written
+ * as 0, so that the canonical form (keys sorted, "," and ":" separators, UTF-8, reals as
+ * shortest round-trip decimals, no "signature" member) equals Python's
+ * json.dumps(m, sort_keys=True, separators=(",", ":"), ensure_ascii=False).
+ *
+ * detections.sha256_canonical covers every detection of the store (file-loaded or added
+ * through the API), in insertion order, each as: frame_idx i64, ts f64, x1 y1 x2 y2 f64,
+ * score f64, track_id i64 (all big-endian), has_color u8, color 3 bytes (0 when unset),
+ * normalized u8, label length u32 big-endian, label bytes.
+ */
 
 /* What a finished clip's manifest records. */
 typedef struct ManifestInfo {
@@ -17,8 +47,19 @@ typedef struct ManifestInfo {
 
 /* Writes "<output>.evidence.json" atomically (temp + rename) after the clip was published,
  * signing it when settings->sign_key is set. Returns 0 or a negative code (OUTPUT, INVALID
- * for a bad key file, NOMEM). The caller removes nothing: a failed manifest fails the clip,
- * and the caller then deletes the clip too. */
+ * for a bad key file, INPUT when a source cannot be read for hashing, NOMEM). The caller
+ * removes nothing: a failed manifest fails the clip, and the caller then deletes the clip. */
 int manifest_write(const ManifestInfo *info, const Logger *log);
+
+/* Checks that `path` is a usable secret key (format, and not accessible by group or others),
+ * so a render can refuse a bad --sign-key before encoding. Returns 0 or INVALID. */
+int manifest_check_key(const char *path);
+
+/* SHA-256 of a file read in 1 MiB chunks: lowercase hex into hex[65], size into *size.
+ * Returns 0 or INPUT (cannot open or read; detail names the file), NOMEM. */
+int manifest_hash_file(const char *path, char hex[65], int64_t *size);
+
+/* Canonical SHA-256 (see above) of a detection store, lowercase hex into hex[65]. */
+void manifest_hash_detections(const EvclipDetections *d, char hex[65]);
 
 #endif /* EVCLIP_SRC_MANIFEST_H */

@@ -719,6 +719,8 @@ int reader_load(EvclipDetections *d, const char *path, int format, int normalize
         return ret;
     ret = reader_parse(d, path, buf, len, format, normalized);
     free(buf);
+    if (ret >= 0)
+        ret = detections_note_file(d, path); /* the manifest lists and hashes it */
     return ret;
 }
 

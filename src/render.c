@@ -43,6 +43,8 @@ void clip_run_init(ClipRun *c, EvclipRenderer *r, const EvclipClip *clip, Evclip
     int ret = plan_check_clip(clip);
     if (ret >= 0 && clip->settings && clip->settings->encoder == NULL)
         ret = ev_error(EVCLIP_ERR_INVALID, "clip settings: encoder name is empty");
+    if (ret >= 0 && clip->settings && clip->settings->manifest && clip->settings->sign_key)
+        ret = manifest_check_key(clip->settings->sign_key);
     if (ret >= 0)
         ret = mux_check(clip->output, c->s->overwrite);
     if (ret >= 0 && !(c->audio_queue = calloc(MAX_PENDING_AUDIO, sizeof(*c->audio_queue))))
@@ -447,7 +449,14 @@ static int write_manifest(ClipRun *c)
         .clip = c->clip, .settings = c->s, .result = c->res, .speed = c->plan.speed,
         .frame_step = c->plan.step,
     };
-    return c->s->manifest ? manifest_write(&info, &c->r->log) : 0;
+    if (c->s->manifest)
+        return manifest_write(&info, &c->r->log);
+    /* A replaced clip's manifest would describe another file: remove it. */
+    char path[4096];
+    snprintf(path, sizeof(path), "%s.evidence.json", c->clip->output);
+    if (c->s->overwrite)
+        unlink(path);
+    return 0;
 }
 
 void clip_run_finish(ClipRun *c)

@@ -2,13 +2,68 @@
 #ifndef EVCLIP_SRC_SEI_H
 #define EVCLIP_SRC_SEI_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <libavutil/frame.h>
 
 #include "evclip/evclip.h"
 
+/*
+ * Payload of an evclip SEI message (H.264 SEI payload type 5, user data unregistered).
+ * All integers and floats are big-endian; floats are IEEE 754.
+ *
+ *   uuid            16 bytes  SEI_UUID below (identifies evclip's messages)
+ *   version          u8       1
+ *   flags            u8       0 (reserved)
+ *   source_index     u16      position of the frame's source in the clip's source list
+ *   source_time      f64      seconds of the frame on its source's timeline
+ *   count            u16      number of detections that follow (at most SEI_MAX_DETECTIONS)
+ *   count times:
+ *     flags          u8       bit 0: coordinates normalised (0..1); bit 1: colour follows;
+ *                             bit 2: score present; bit 3: track id present
+ *     x1, y1, x2, y2 f32 x 4  box as drawn, source frame pixels (or fractions, bit 0)
+ *     score          f32      only with bit 2
+ *     track_id       i64      only with bit 3
+ *     color          u8 x 3   B, G, R, only with bit 1
+ *     label_len      u8       bytes of label (UTF-8, cut to 255 bytes at a character edge)
+ *     label          label_len bytes, no terminator
+ *
+ * Readers ignore trailing bytes (room for later fields) and reject versions they do not know.
+ */
+#define SEI_VERSION 1
+#define SEI_MAX_DETECTIONS 4096
+extern const uint8_t SEI_UUID[16];
+
+/* One decoded SEI message. Labels point into `strings`, owned with `dets`. */
+typedef struct SeiFrame {
+    int source_index;
+    double source_time;
+    EvclipDetection *dets;
+    int count;
+    char *strings;
+} SeiFrame;
+
+void sei_frame_free(SeiFrame *f);
+
+/* Serialises a payload (uuid included) into a malloc'ed buffer. Returns 0, INVALID (too many
+ * detections) or NOMEM. */
+int sei_encode(const EvclipDetection *dets, int n, double source_time, int source_index,
+               uint8_t **out, size_t *size);
+
+/* Parses a payload (uuid included). Returns 1 and fills *f (free with sei_frame_free), 0 when
+ * it is not an evclip message, or INVALID when it is evclip's but malformed. */
+int sei_decode(const uint8_t *data, size_t size, SeiFrame *f);
+
+/* Scans one H.264 access unit in AVCC form (NAL units prefixed by `length_size`-byte big-endian
+ * lengths, 1..4) for the first evclip SEI message. Returns 1 (found, *f filled), 0 (none) or
+ * INVALID (malformed evclip payload). Truncated NAL units are skipped, never read past. */
+int sei_find_avcc(const uint8_t *data, size_t size, int length_size, SeiFrame *f);
+
 /* Attaches the detections drawn on `frame` (source-space boxes, as drawn) and the frame's
  * source time and source index (position in the clip's source list) as
- * AV_FRAME_DATA_SEI_UNREGISTERED side data with evclip's UUID. Returns 0 or NOMEM. */
+ * AV_FRAME_DATA_SEI_UNREGISTERED side data with evclip's UUID, replacing any such side data
+ * the frame carried (e.g. copied from the source). Returns 0 or NOMEM. */
 int sei_attach(AVFrame *frame, const EvclipDetection *dets, int n, double source_time,
                int source_index);
 

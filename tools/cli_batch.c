@@ -28,6 +28,9 @@ static const char usage[] =
     "      --preset NAME     default encoder preset for clips that give none\n"
     "      --crf N           default crf\n"
     "      --encoder NAME    default encoder\n"
+    "      --no-manifest     do not write OUTPUT.evidence.json beside each clip\n"
+    "      --sign-key FILE   sign every manifest with this Ed25519 secret key\n"
+    "      --no-sei          do not embed per-frame detections in the H.264 stream\n"
     "      --json            print the report lines on stdout too\n"
     "  -q, --quiet           only errors on stderr\n"
     "  -h, --help            this help\n"
@@ -59,6 +62,8 @@ static int parse_args(BatchArgs *a, int argc, char **argv)
         { "overwrite", no_argument, NULL, 'w' }, { "preset", required_argument, NULL, 'p' },
         { "crf", required_argument, NULL, 'c' }, { "encoder", required_argument, NULL, 'e' },
         { "json", no_argument, NULL, 'J' }, { "quiet", no_argument, NULL, 'q' },
+        { "no-manifest", no_argument, NULL, 'M' }, { "sign-key", required_argument, NULL, 'k' },
+        { "no-sei", no_argument, NULL, 'S' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     long long n;
@@ -81,6 +86,9 @@ static int parse_args(BatchArgs *a, int argc, char **argv)
             a->settings.crf = (int)n;
             break;
         case 'J': a->json = 1; break;
+        case 'M': a->settings.manifest = 0; break;
+        case 'k': a->settings.sign_key = optarg; break;
+        case 'S': a->settings.embed_detections = 0; break;
         case 'q': a->cli.quiet = 1; break;
         case 'h': fputs(usage, stdout); return -1;
         default: return cli_usage_error("batch", "bad option (see above)");

@@ -1,4 +1,4 @@
-/* evclip.h: public API of libevclip, evidence clips (trimmed H.264 MP4 with burned-in detections). */
+/* evclip.h: public API of libevclip: evidence clips (trimmed H.264 MP4, burned-in boxes). */
 #ifndef EVCLIP_EVCLIP_H
 #define EVCLIP_EVCLIP_H
 
@@ -17,7 +17,9 @@
  * API changelog:
  * - 0.1.0: renderer, detection store, single-source render, frame writer.
  * - 0.2.0: multi-source clips, speed and duration cap, per-clip settings, batch rendering,
- *          renderer statistics, normalised detection coordinates.
+ *          renderer statistics, normalised detection coordinates, detection log formats
+ *          (evclip_detections_load_format), evidence manifests and signatures
+ *          (evclip_keygen, evclip_verify), SEI detections (evclip_inspect), live mode.
  */
 
 #include <stddef.h>
@@ -488,10 +490,17 @@ EVCLIP_API int evclip_inspect(const char *clip, EvclipInspectCallback cb, void *
  * exponential backoff and jitter; one stream's failure never affects the others.
  *
  * Every packet carries a wall-clock time (epoch seconds): from the RTSP server's RTCP sender
- * reports when it sends them (clock "rtcp"), else from the arrival time of the stream's first
- * packet advanced by the stream's timestamps (clock "arrival"). Live detections are keyed by
- * that wall clock (or by stream time) and matched to frames with the offline rules (nearest
- * frame within half a frame; EvclipSettings.hold applies).
+ * reports when it sends them and they agree with arrival within 2 s (clock "rtcp"), else from
+ * arrival: the stream's timestamps anchored at the earliest arrival seen (clock "arrival").
+ * A mapping that goes stale (packets over 2 s late on it for over a second, e.g. after the
+ * server paused) is dropped for arrival; each change is told by an EVCLIP_LIVE_CLOCK event.
+ * Live detections are keyed by that wall clock (or by stream time) and matched to frames with
+ * the offline rules (nearest frame within half a frame; EvclipSettings.hold applies).
+ *
+ * Threads: one reader per stream (FFmpeg's demuxers block; the interrupt callback bounds every
+ * read by stall_timeout), `workers` encoder threads shared by all streams, one supervisor that
+ * hands finished recordings to the workers. A reader only demuxes and copies packet references,
+ * so encoding never slows a reader down.
  */
 
 /** What EvclipLiveSettings.overlap does with a trigger while a clip of the stream records. */
@@ -510,7 +519,10 @@ enum EvclipLiveEventType {
     EVCLIP_LIVE_CLIP_FINISHED = 5,   /**< file published at `path` */
     EVCLIP_LIVE_CLIP_FAILED = 6,     /**< nothing written; `status`, `message` say why */
     EVCLIP_LIVE_CLOCK = 7,           /**< the wall-clock mapping changed (`clock`) */
+    EVCLIP_LIVE_STATS = 8,           /**< answer to a "stats" control line (`stats`) */
 };
+
+typedef struct EvclipStreamStats EvclipStreamStats;
 
 /**
  * One live event. Strings are valid during the callback only. Unused fields are NULL or 0.
@@ -531,6 +543,7 @@ typedef struct EvclipLiveEvent {
     int status;             /**< FAILED: negative error code */
     double delay;           /**< RECONNECTING: seconds until the next attempt */
     int attempt;            /**< RECONNECTING: consecutive failed attempts so far */
+    const EvclipStreamStats *stats; /**< STATS: the stream's state */
 } EvclipLiveEvent;
 
 /**
@@ -557,6 +570,9 @@ typedef struct EvclipLiveSettings {
                                  before encoding; default 0.5 */
     double outage_grace;    /**< seconds past a clip's end without packets after which the clip
                                  is finished with what exists; default 2 */
+    const char *output_dir; /**< directory of clips triggered without an output path (named
+                                 STREAM-ID.mp4, or STREAM-YYYYMMDDTHHMMSSZ.mp4 without id);
+                                 copied; default NULL = "." */
 } EvclipLiveSettings;
 
 /** Fills *s with the defaults documented above. */
@@ -599,8 +615,10 @@ EVCLIP_API int evclip_live_add_stream(EvclipLive *live, const EvclipStreamParams
  * < 0 use the stream's defaults; pre is capped by pre_roll_max. `output` is the clip path
  * (required); `event_id` names the trigger in events (may be NULL). During an outage the clip
  * holds what the ring has, and says so (incomplete = 1). Returns 0 when accepted, 1 when merged
- * into a recording clip (its output path is kept), INVALID (unknown stream, bad numbers) or
- * NOMEM. The outcome is reported by events.
+ * into a recording clip (its output path is kept), INVALID (unknown stream, bad numbers),
+ * EXISTS (output exists and the renderer's overwrite is off), INPUT (the stream never
+ * delivered a packet) or NOMEM. The outcome is reported by events (CLIP_STARTED is always
+ * delivered before the clip's FINISHED or FAILED).
  */
 EVCLIP_API int evclip_live_trigger(EvclipLive *live, const char *stream, double pre,
                                    double post, const char *output, const char *event_id);
@@ -620,7 +638,7 @@ EVCLIP_API int evclip_live_add_detections(EvclipLive *live, const char *stream, 
                                           double time, const EvclipDetection *dets, int nb);
 
 /** State of one stream. */
-typedef struct EvclipStreamStats {
+struct EvclipStreamStats {
     int connected;          /**< 1 while the reader has a live connection */
     int64_t packets;        /**< packets read since the pool opened */
     int64_t ring_packets;   /**< packets held in the ring now */
@@ -629,11 +647,35 @@ typedef struct EvclipStreamStats {
     int64_t reconnects;     /**< successful reconnections after the first connection */
     int recording;          /**< clips of this stream waiting for their post-roll */
     char clock[16];         /**< "rtcp", "arrival" or "" before the first packet */
-} EvclipStreamStats;
+};
 
 /** Fills *stats. Returns 0 or INVALID (unknown stream). */
 EVCLIP_API int evclip_live_get_stream_stats(EvclipLive *live, const char *stream,
                                             EvclipStreamStats *stats);
+
+/** evclip_live_control() return value of a {"type":"quit"} line. */
+#define EVCLIP_LIVE_QUIT 2
+
+/**
+ * Executes one control line (JSON object, as `evclip live` reads on stdin):
+ * - {"type":"trigger","stream":S,"pre":P,"post":Q,"id":ID,"output":PATH}: pre, post, id and
+ *   output optional (defaults: the stream's rolls, settings.output_dir);
+ * - {"type":"detections","stream":S,"wallclock":T | "pts":T,"detections":[...]}: items as in
+ *   the grouped JSONL log (bbox, label, score, track_id, color, normalized);
+ * - {"type":"stats"} (optionally "stream"): one STATS event per stream;
+ * - {"type":"quit"}: returns EVCLIP_LIVE_QUIT (the caller then closes the pool).
+ * Returns 0 (1 for a merged trigger), EVCLIP_LIVE_QUIT, or a negative code (INVALID for a
+ * malformed line, with the field in evclip_last_error(); EXISTS; NOMEM).
+ */
+EVCLIP_API int evclip_live_control(EvclipLive *live, const char *line);
+
+/**
+ * Adds the streams of a camera config file: a JSON array (or {"streams": [...]}) of objects
+ * {"name", "url", "pre", "post", "transport": "tcp"|"udp", "realtime", "loop"} as in
+ * EvclipStreamParams. Returns 0 or INVALID ("path:line:column: why" or "path: streams[i]:
+ * why"); streams before a bad entry stay added.
+ */
+EVCLIP_API int evclip_live_add_config(EvclipLive *live, const char *path);
 
 /**
  * Stops the pool: readers stop, clips still recording are cut at the last packet received and

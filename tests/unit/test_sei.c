@@ -1,1 +1,166 @@
-int main(void) { return 77; }
+/* test_sei.c: evclip SEI payloads: round trip, malformed input, NAL scanning, frame side data. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/sei.h"
+#include "tests/unit/check.h"
+
+static EvclipDetection det(const char *label, double x1, double y1, double x2, double y2)
+{
+    EvclipDetection d = { EVCLIP_NONE, EVCLIP_NONE, x1, y1, x2, y2, label, EVCLIP_NONE,
+                          EVCLIP_NONE, 0, { 0, 0, 0 }, 0 };
+    return d;
+}
+
+static void test_round_trip(void)
+{
+    EvclipDetection in[3] = {
+        det("car", 347, 416, 452, 432),
+        det("person \xc3\xa9t\xc3\xa9", 10.25, 20.5, 30.75, 40.125),
+        det("", 0.1, 0.2, 0.3, 0.4),
+    };
+    in[0].score = 0.639;
+    in[0].track_id = 7;
+    in[1].has_color = 1;
+    in[1].color[0] = 1, in[1].color[1] = 2, in[1].color[2] = 255;
+    in[1].track_id = (int64_t)1 << 40;
+    in[2].normalized = 1;
+    uint8_t *buf;
+    size_t size;
+    SeiFrame f;
+    CHECK(sei_encode(in, 3, 12.345678901, 2, &buf, &size) == 0);
+    CHECK(size > 16 && memcmp(buf, SEI_UUID, 16) == 0);
+    CHECK(sei_decode(buf, size, &f) == 1);
+    CHECK(f.count == 3 && f.source_index == 2 && f.source_time == 12.345678901);
+    for (int i = 0; i < 3 && f.count == 3; i++) {
+        const EvclipDetection *a = &in[i], *b = &f.dets[i];
+        CHECK_MSG(!strcmp(a->label, b->label), "label %d '%s'", i, b->label);
+        CHECK(fabs(a->x1 - b->x1) < 1e-4 && fabs(a->y2 - b->y2) < 1e-4);
+        CHECK(b->track_id == a->track_id && b->has_color == a->has_color);
+        CHECK(b->normalized == a->normalized && b->frame_idx == EVCLIP_NONE);
+        CHECK(b->ts == 12.345678901);
+        CHECK(a->score < 0 ? b->score == EVCLIP_NONE : fabs(a->score - b->score) < 1e-6);
+    }
+    CHECK(f.dets[1].color[2] == 255 && f.dets[1].color[0] == 1);
+    sei_frame_free(&f);
+
+    /* Every truncation is rejected (or not recognised), never read past. */
+    for (size_t n = 0; n < size; n++) {
+        uint8_t *cut = malloc(n ? n : 1);
+        memcpy(cut, buf, n);
+        int ret = sei_decode(cut, n, &f);
+        CHECK_MSG(ret <= 0, "truncated at %zu decoded", n);
+        if (ret > 0)
+            sei_frame_free(&f);
+        free(cut);
+    }
+    /* Another UUID is not ours; an unknown version is an error. */
+    buf[0] ^= 1;
+    CHECK(sei_decode(buf, size, &f) == 0);
+    buf[0] ^= 1;
+    buf[16] = 99;
+    CHECK(sei_decode(buf, size, &f) == EVCLIP_ERR_INVALID);
+    free(buf);
+
+    /* Empty frames and long labels. */
+    char label[400];
+    memset(label, 'a', sizeof(label) - 3);
+    memcpy(label + 254, "\xc3\xa9", 2); /* a 2-byte character straddling the 255 limit */
+    label[sizeof(label) - 1] = 0;
+    EvclipDetection longd = det(label, 1, 2, 3, 4);
+    CHECK(sei_encode(&longd, 1, 0, 0, &buf, &size) == 0);
+    CHECK(sei_decode(buf, size, &f) == 1 && strlen(f.dets[0].label) == 254);
+    sei_frame_free(&f);
+    free(buf);
+    CHECK(sei_encode(NULL, 0, 1.5, 0, &buf, &size) == 0);
+    CHECK(sei_decode(buf, size, &f) == 1 && f.count == 0 && f.source_time == 1.5);
+    sei_frame_free(&f);
+    free(buf);
+    CHECK(sei_encode(&longd, SEI_MAX_DETECTIONS + 1, 0, 0, &buf, &size) == EVCLIP_ERR_INVALID);
+}
+
+/* Builds an AVCC access unit: an SPS-like NAL, then one SEI NAL with the payload escaped. */
+static size_t build_au(const uint8_t *payload, size_t size, uint8_t *out)
+{
+    uint8_t nal[4096];
+    size_t n = 0;
+    nal[n++] = 0x06; /* SEI */
+    nal[n++] = 5;    /* user data unregistered */
+    size_t s = size;
+    while (s >= 255) {
+        nal[n++] = 0xFF;
+        s -= 255;
+    }
+    nal[n++] = (uint8_t)s;
+    int zeros = 0;
+    for (size_t i = 0; i < size; i++) {
+        if (zeros >= 2 && payload[i] <= 3) {
+            nal[n++] = 3; /* emulation prevention */
+            zeros = 0;
+        }
+        nal[n++] = payload[i];
+        zeros = payload[i] == 0 ? zeros + 1 : 0;
+    }
+    nal[n++] = 0x80;
+    size_t o = 0;
+    const uint8_t other[] = { 0, 0, 0, 3, 0x67, 0x64, 0x00 };
+    memcpy(out, other, sizeof(other));
+    o += sizeof(other);
+    out[o++] = (uint8_t)(n >> 24), out[o++] = (uint8_t)(n >> 16);
+    out[o++] = (uint8_t)(n >> 8), out[o++] = (uint8_t)n;
+    memcpy(out + o, nal, n);
+    return o + n;
+}
+
+static void test_nal_scan(void)
+{
+    /* Zero coordinates produce 00 00 00 runs that need emulation prevention. */
+    EvclipDetection in[2] = { det("car", 0, 0, 1, 1), det("truck", 0, 0, 0.5, 0.5) };
+    uint8_t *buf, au[8192];
+    size_t size;
+    SeiFrame f;
+    CHECK(sei_encode(in, 2, 0, 0, &buf, &size) == 0);
+    size_t n = build_au(buf, size, au);
+    CHECK(sei_find_avcc(au, n, 4, &f) == 1);
+    CHECK(f.count == 2 && !strcmp(f.dets[1].label, "truck") && f.dets[1].x2 == 0.5);
+    sei_frame_free(&f);
+    for (size_t cut = 0; cut < n; cut++) { /* truncated access units never crash */
+        int ret = sei_find_avcc(au, cut, 4, &f);
+        if (ret > 0)
+            sei_frame_free(&f);
+    }
+    CHECK(sei_find_avcc(au, 7, 4, &f) == 0); /* only the non-SEI NAL */
+    CHECK(sei_find_avcc(au, n, 5, &f) == EVCLIP_ERR_INVALID);
+    free(buf);
+}
+
+static void test_attach(void)
+{
+    AVFrame *frame = av_frame_alloc();
+    EvclipDetection d = det("car", 1, 2, 3, 4);
+    SeiFrame f;
+    CHECK(frame != NULL);
+    /* A side data copied from the source (e.g. x264's banner) is replaced, not kept. */
+    AVFrameSideData *old = av_frame_new_side_data(frame, AV_FRAME_DATA_SEI_UNREGISTERED, 20);
+    CHECK(old != NULL);
+    memset(old->data, 0x42, 20);
+    CHECK(sei_attach(frame, &d, 1, 3.25, 1) == 0);
+    int count = 0;
+    for (int i = 0; i < frame->nb_side_data; i++)
+        count += frame->side_data[i]->type == AV_FRAME_DATA_SEI_UNREGISTERED;
+    CHECK(count == 1);
+    AVFrameSideData *sd = av_frame_get_side_data(frame, AV_FRAME_DATA_SEI_UNREGISTERED);
+    CHECK(sd && sei_decode(sd->data, sd->size, &f) == 1);
+    CHECK(f.count == 1 && f.source_index == 1 && f.source_time == 3.25);
+    sei_frame_free(&f);
+    av_frame_free(&frame);
+}
+
+int main(void)
+{
+    test_round_trip();
+    test_nal_scan();
+    test_attach();
+    return test_summary();
+}
