@@ -12,7 +12,13 @@ GOP 60) it renders a 5 s window that does not start on a keyframe, alternating
 
 for --reps repetitions (A B A B ...), and reports the median fps (output frames / wall
 seconds) of both and the ratio evclip/ffmpeg. --sweep additionally measures, at 720p, evclip
-fps, output size and SSIM against the source window for each x264 preset.
+fps, output size and SSIM against the source window for each x264 preset; --variants times
+evclip with features switched off (detections, manifest, SEI) next to ffmpeg decode-only and
+full runs, to see where evclip's time goes.
+
+The evclip binary (and the libevclip.so* next to it, found through its $ORIGIN/.. runpath) is
+copied into the work directory first, so a concurrent rebuild of build/ cannot change the
+binary in the middle of a run.
 
 See bench/README.md for results and the exact command lines.
 """
@@ -59,6 +65,48 @@ def run(cmd, capture=True):
     return wall, cpu, proc
 
 
+def evclip_provenance(path):
+    """Version, binary mtime and the git commit of the tree it was (probably) built from."""
+    info = {}
+    try:
+        out = subprocess.run([path, "--version"], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True).stdout.strip()
+        info["version"] = out.splitlines()[0] if out else "?"
+    except OSError:
+        info["version"] = "?"
+    info["mtime"] = time.strftime("%Y-%m-%d %H:%M:%S UTC",
+                                  time.gmtime(os.path.getmtime(path)))
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(path)))
+    try:  # read-only git queries
+        head = subprocess.run(["git", "-C", repo, "rev-parse", "--short", "HEAD"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", repo, "status", "--porcelain",
+                                "--untracked-files=no"], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True).stdout.strip()
+        info["git"] = (head + (" + uncommitted changes" if dirty else "")) if head else "?"
+    except OSError:
+        info["git"] = "?"
+    return info
+
+
+def snapshot_evclip(path, work):
+    """Copies evclip and ../libevclip.so* into work/snap (same layout); returns the copy."""
+    libdir = os.path.dirname(os.path.dirname(path))
+    libs = [f for f in os.listdir(libdir) if f.startswith("libevclip.so")]
+    if not libs:
+        return path  # statically linked or unusual layout: use it in place
+    snap = os.path.join(work, "snap")
+    os.makedirs(os.path.join(snap, "tools"), exist_ok=True)
+    for f in libs:
+        src = os.path.join(libdir, f)
+        if os.path.isfile(src):
+            shutil.copy2(src, os.path.join(snap, f))  # follows symlinks
+    copy = os.path.join(snap, "tools", os.path.basename(path))
+    shutil.copy2(path, copy)
+    return copy
+
+
 def ffmpeg_version():
     out = subprocess.run(["ffmpeg", "-version"], stdout=subprocess.PIPE, text=True).stdout
     return out.splitlines()[0] if out else "unknown"
@@ -102,13 +150,13 @@ def make_detections(path, w, h):
                                     "score": round(score, 3), "track_id": tid}) + "\n")
 
 
-def evclip_cmd(args, src, dets, out, preset):
+def evclip_cmd(args, src, dets, out, preset, extra=()):
     cmd = [args.evclip, "render", "-i", src]
     if dets:
         cmd += ["-d", dets]
     cmd += ["--start", str(args.start), "--end", str(args.end), "-o", out,
             "--preset", preset, "--crf", str(args.crf), "--overwrite", "--json", "-q"]
-    return cmd
+    return cmd + list(extra)
 
 
 def ffmpeg_cmd(args, src, out, preset):
@@ -117,8 +165,8 @@ def ffmpeg_cmd(args, src, out, preset):
             "-pix_fmt", "yuv420p", out]
 
 
-def run_evclip(args, src, dets, out, preset):
-    wall, cpu, p = run(evclip_cmd(args, src, dets, out, preset))
+def run_evclip(args, src, dets, out, preset, extra=()):
+    wall, cpu, p = run(evclip_cmd(args, src, dets, out, preset, extra))
     try:
         summary = json.loads(p.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
@@ -128,10 +176,12 @@ def run_evclip(args, src, dets, out, preset):
     return wall, cpu, summary
 
 
-def ssim(args, clip, src):
-    """SSIM (All) of clip against the source window decoded the same way as the ffmpeg run."""
-    _, _, p = run(["ffmpeg", "-v", "info", "-nostats", "-i", clip,
-                   "-ss", str(args.start), "-to", str(args.end), "-i", src,
+def ssim(args, clip, src, lavfi=False):
+    """SSIM (All) of clip against the source window decoded the same way as the ffmpeg run
+    (src is a file), or against the window of a lavfi graph (lavfi=True)."""
+    ref = (["-f", "lavfi"] if lavfi else []) + ["-ss", str(args.start), "-to", str(args.end),
+                                                "-i", src]
+    _, _, p = run(["ffmpeg", "-v", "info", "-nostats", "-i", clip] + ref + [
                    "-lavfi", "[0:v]setpts=PTS-STARTPTS[a];[1:v]setpts=PTS-STARTPTS[b];"
                    "[a][b]ssim", "-f", "null", "-"])
     m = re.findall(r"SSIM .*All:([0-9.]+)", p.stderr)
@@ -202,23 +252,73 @@ def sweep(args, work):
         out = os.path.join(work, "sweep_%s.mp4" % preset)
         clean = os.path.join(work, "sweep_%s_nodets.mp4" % preset)
         ref = os.path.join(work, "sweep_%s_ffmpeg.mp4" % preset)
-        walls = []
+        walls, cpus = [], []
         for _ in range(args.sweep_reps):
-            wall, _, summary = run_evclip(args, src, dets, out, preset)
+            wall, cpu, summary = run_evclip(args, src, dets, out, preset)
             walls.append(wall)
+            cpus.append(cpu)
         frames = count_frames(out)
         run_evclip(args, src, empty, clean, preset)
         run(ffmpeg_cmd(args, src, ref, preset))
         row = {
             "preset": preset, "fps": frames / statistics.median(walls),
+            "cpu": statistics.median(cpus),
             "kb": os.path.getsize(out) / 1024, "kb_clean": os.path.getsize(clean) / 1024,
             "ssim": ssim(args, clean, src), "kb_ffmpeg": os.path.getsize(ref) / 1024,
             "ssim_ffmpeg": ssim(args, ref, src),
+            "ssim_clean": ssim(args, clean, "testsrc2=size=%dx%d:rate=%d" %
+                               (SIZES[key] + (FPS,)), lavfi=True),
         }
         log("  sweep %s: %.1f fps, %.0f KB, SSIM %.5f" %
             (preset, row["fps"], row["kb"], row["ssim"]))
         rows.append(row)
     return rows
+
+
+def variants(args, work, key):
+    """Interleaved timings of evclip with features switched off, and of ffmpeg."""
+    src, dets = prepare(args, work, key)
+    out = os.path.join(work, "variant.mp4")
+    ff_out = os.path.join(work, "variant_ffmpeg.mp4")
+    p = args.preset
+    cases = [
+        ("evclip (default: boxes, SEI, manifest)", lambda: run_evclip(args, src, dets, out, p)),
+        ("evclip --no-manifest", lambda: run_evclip(args, src, dets, out, p,
+                                                    ["--no-manifest"])),
+        ("evclip --no-sei", lambda: run_evclip(args, src, dets, out, p, ["--no-sei"])),
+        ("evclip --no-manifest --no-sei",
+         lambda: run_evclip(args, src, dets, out, p, ["--no-manifest", "--no-sei"])),
+        ("evclip without -d, --no-manifest",
+         lambda: run_evclip(args, src, None, out, p, ["--no-manifest"])),
+        ("ffmpeg re-encode", lambda: run(ffmpeg_cmd(args, src, ff_out, p))),
+        ("ffmpeg decode only (-f null)",
+         lambda: run(["ffmpeg", "-v", "error", "-ss", str(args.start), "-to", str(args.end),
+                      "-i", src, "-an", "-f", "null", "-"])),
+        ("sha256 of the source (hashlib)", lambda: hash_time(src)),
+    ]
+    times = {name: [] for name, _ in cases}
+    for rep in range(args.reps):
+        for name, fn in cases:
+            try:
+                wall, cpu, _ = fn()
+            except RuntimeError as e:  # e.g. an older evclip without the option
+                log("  %s: %s" % (name, str(e).splitlines()[0]))
+                wall = cpu = float("nan")
+            times[name].append((wall, cpu))
+        log("  variants %sp rep %d/%d done" % (key, rep + 1, args.reps))
+    return [(name, statistics.median(t[0] for t in times[name]),
+             statistics.median(t[1] for t in times[name])) for name, _ in cases]
+
+
+def hash_time(path):
+    """SHA-256 of a file in this process (OpenSSL through hashlib), for scale."""
+    import hashlib
+    t0, c0 = time.perf_counter(), time.process_time()
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return time.perf_counter() - t0, time.process_time() - c0, None
 
 
 def main():
@@ -229,13 +329,18 @@ def main():
     ap.add_argument("--reps", type=int, default=5, help="interleaved repetitions (5)")
     ap.add_argument("--evclip", default=os.path.join(here, "..", "build", "tools", "evclip"),
                     help="evclip binary (../build/tools/evclip)")
-    ap.add_argument("--sizes", default="480,720,1080", help="comma list of 480,720,1080")
+    ap.add_argument("--sizes", default="480,720,1080", help="comma list of 480,720,1080; empty to run only --sweep/--variants")
     ap.add_argument("--start", type=float, default=10.3, help="window start (10.3)")
     ap.add_argument("--end", type=float, default=15.3, help="window end (15.3)")
     ap.add_argument("--sweep", action="store_true",
                     help="also sweep x264 presets at 720p (fps, size, SSIM)")
     ap.add_argument("--sweep-reps", type=int, default=1,
                     help="timed evclip runs per preset in the sweep (1)")
+    ap.add_argument("--variants", metavar="SIZE",
+                    help="also time evclip with features off (and ffmpeg decode-only) at "
+                    "this size, e.g. 1080")
+    ap.add_argument("--no-snapshot", action="store_true",
+                    help="run evclip in place instead of copying it into the work dir")
     ap.add_argument("--workdir", help="keep sources and outputs here and reuse existing "
                     "sources (default: a temporary directory, removed at the end)")
     args = ap.parse_args()
@@ -247,7 +352,12 @@ def main():
         if not shutil.which(tool):
             sys.exit("%s not found on PATH" % tool)
     keys = [k.strip().rstrip("p") for k in args.sizes.split(",") if k.strip()]
-    for k in keys:
+    if args.variants:
+        args.variants = args.variants.rstrip("p")
+        keys_check = keys + [args.variants]
+    else:
+        keys_check = keys
+    for k in keys_check:
         if k not in SIZES:
             sys.exit("unknown size %r (choose from %s)" % (k, ",".join(SIZES)))
     if args.reps < 1:
@@ -261,7 +371,11 @@ def main():
         work = cleanup.name
 
     t_start = time.perf_counter()
-    print("evclip: %s" % args.evclip)
+    prov = evclip_provenance(args.evclip)
+    print("evclip: %s (%s, built %s, tree at %s)" %
+          (args.evclip, prov["version"], prov["mtime"], prov["git"]))
+    if not args.no_snapshot:
+        args.evclip = snapshot_evclip(args.evclip, work)
     print("%s; %d CPUs; load average at start %.2f %.2f %.2f" %
           ((ffmpeg_version(), os.cpu_count()) + os.getloadavg()))
     print("window [%g, %g) s, preset %s, crf %d, %d interleaved reps (median)" %
@@ -272,6 +386,10 @@ def main():
             log("benchmarking %sp..." % k)
             results.append(bench_size(args, work, k))
         sweep_rows = sweep(args, work) if args.sweep else None
+        variant_rows = None
+        if args.variants:
+            log("variants at %sp..." % args.variants)
+            variant_rows = variants(args, work, args.variants)
     finally:
         if cleanup:
             cleanup.cleanup()
@@ -298,12 +416,21 @@ def main():
         print()
         print("preset sweep at 720p (evclip with boxes: fps, KB; SSIM of an evclip render "
               "without detections vs the source window; ffmpeg same preset for reference)")
-        headers = ["preset", "evclip fps", "evclip KB", "KB no boxes", "SSIM", "ffmpeg KB",
-                   "ffmpeg SSIM"]
-        rows = [[r["preset"], "%.1f" % r["fps"], "%.0f" % r["kb"], "%.0f" % r["kb_clean"],
-                 "%.5f" % r["ssim"], "%.0f" % r["kb_ffmpeg"], "%.5f" % r["ssim_ffmpeg"]]
+        headers = ["preset", "evclip fps", "evclip cpu s", "evclip KB", "KB no boxes", "SSIM",
+                   "SSIM vs clean", "ffmpeg KB", "ffmpeg SSIM"]
+        rows = [[r["preset"], "%.1f" % r["fps"], "%.2f" % r["cpu"], "%.0f" % r["kb"],
+                 "%.0f" % r["kb_clean"], "%.5f" % r["ssim"], "%.5f" % r["ssim_clean"],
+                 "%.0f" % r["kb_ffmpeg"], "%.5f" % r["ssim_ffmpeg"]]
                 for r in sweep_rows]
         print(fmt_table(headers, rows))
+        print("(SSIM: vs the source window, noise included; SSIM vs clean: vs the noise-free "
+              "testsrc2 pattern)")
+    if variant_rows:
+        print()
+        print("where the time goes at %sp (median of %d interleaved reps)" %
+              (args.variants, args.reps))
+        rows = [[name, "%.2f" % wall, "%.2f" % cpu] for name, wall, cpu in variant_rows]
+        print(fmt_table(["variant", "wall s", "cpu s"], rows))
     print()
     for r in results:
         print("%sp: evclip %.1f fps, ffmpeg %.1f fps, ratio %.2f" %

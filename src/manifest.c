@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include "src/detections.h"
@@ -73,14 +74,16 @@ static void cache_add(const struct stat *st, const char hex[65])
     pthread_mutex_unlock(&hash_cache_lock);
 }
 
-/* Hashes an open descriptor to its end. Returns 0 or -errno. */
+/* Hashes an open descriptor to its end with OpenSSL's SHA-256 (it uses the CPU's SHA
+ * instructions: several times faster than libsodium's portable code on multi-GB sources).
+ * Returns 0 or -errno. */
 static int hash_fd(int fd, char hex[65], int64_t *size)
 {
-    unsigned char *buf = malloc(CHUNK), digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_state st;
+    unsigned char *buf = malloc(CHUNK), digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_len = 0;
+    EVP_MD_CTX *st = EVP_MD_CTX_new();
     int64_t total = 0;
-    int err = buf ? 0 : -ENOMEM;
-    crypto_hash_sha256_init(&st);
+    int err = buf && st && EVP_DigestInit_ex(st, EVP_sha256(), NULL) == 1 ? 0 : -ENOMEM;
     while (!err) {
         ssize_t n = read(fd, buf, CHUNK);
         if (n < 0 && errno == EINTR)
@@ -89,12 +92,16 @@ static int hash_fd(int fd, char hex[65], int64_t *size)
             err = -errno;
         if (n <= 0)
             break;
-        crypto_hash_sha256_update(&st, buf, (unsigned long long)n);
+        if (EVP_DigestUpdate(st, buf, (size_t)n) != 1)
+            err = -EIO;
         total += n;
     }
     free(buf);
-    crypto_hash_sha256_final(&st, digest);
-    sodium_bin2hex(hex, 65, digest, sizeof(digest));
+    if (!err && EVP_DigestFinal_ex(st, digest, &digest_len) != 1)
+        err = -EIO;
+    EVP_MD_CTX_free(st);
+    if (!err)
+        sodium_bin2hex(hex, 65, digest, digest_len);
     *size = total;
     return err;
 }

@@ -1,0 +1,178 @@
+#!/usr/bin/python3
+"""bench_live.py: cost of `evclip live` holding N RTSP streams with a 30 s pre-roll.
+
+For each N: starts the GStreamer RTSP test server (tests/integration/rtsp_server.py) serving a
+pre-encoded H.264 MP4 (default: 1080p30, 4 Mbit/s, 1 s GOP, made once with ffmpeg) to each
+client at native speed, starts `evclip live` on N streams, waits for the rings to fill, then
+measures while idle: CPU % of one core (utime + stime from /proc), RSS, the sum of ring bytes;
+then triggers one stream (pre 5 s, post 2 s) and reports the trigger-to-file latency after the
+post-roll ended, and the packet rate of the other streams during the encode (a reader must not
+slow down). Prints a Markdown table.
+
+Usage: bench/bench_live.py [--evclip build/tools/evclip] [--streams 1,8,16,32]
+       [--size 1920x1080] [--fill 32] [--measure 10]
+"""
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SERVER = os.path.join(ROOT, "tests", "integration", "rtsp_server.py")
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def make_source(path, size, seconds):
+    if os.path.exists(path):
+        return
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+                    f"testsrc2=size={size}:rate=30", "-t", str(seconds), "-c:v", "libx264",
+                    "-preset", "ultrafast", "-tune", "zerolatency", "-g", "30", "-b:v", "4M",
+                    "-maxrate", "4M", "-bufsize", "4M", "-pix_fmt", "yuv420p", path], check=True)
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK
+
+
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0
+
+
+class Live:
+    def __init__(self, evclip, config, out):
+        self.events = []
+        self.cond = threading.Condition()
+        self.proc = subprocess.Popen([evclip, "live", "-q", "--config", config, "--output-dir", out,
+                                      "--pre-roll-max", "30", "--ring-mb", "64"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            with self.cond:
+                self.events.append(json.loads(line))
+                self.cond.notify_all()
+
+    def send(self, obj):
+        self.proc.stdin.write(json.dumps(obj) + "\n")
+        self.proc.stdin.flush()
+
+    def wait(self, pred, timeout):
+        deadline = time.time() + timeout
+        with self.cond:
+            while time.time() < deadline:
+                for e in self.events:
+                    if pred(e):
+                        return e
+                self.cond.wait(0.2)
+        return None
+
+    def stats(self, n):
+        start = len(self.events)
+        self.send({"type": "stats"})
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            with self.cond:
+                got = [e for e in self.events[start:] if e["event"] == "stats"]
+            if len(got) >= n:
+                return got
+            time.sleep(0.05)
+        return got
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def run(args, n, source, work):
+    port = free_port()
+    server = subprocess.Popen(["/usr/bin/python3", SERVER, str(port), str(n), args.size, "30",
+                               str(args.fill + args.measure + 120), source],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    server.stdout.readline()
+    out = tempfile.mkdtemp(dir=work)
+    cfg = os.path.join(out, "cameras.json")
+    with open(cfg, "w") as f:
+        json.dump([{"name": f"c{i}", "url": f"rtsp://127.0.0.1:{port}/cam{i}"}
+                   for i in range(n)], f)
+    live = Live(args.evclip, cfg, out)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and sum(e["event"] == "stream_up" for e in live.events) < n:
+            time.sleep(0.2)
+        up = sum(e["event"] == "stream_up" for e in live.events)
+        time.sleep(args.fill)
+        c0, t0 = cpu_seconds(live.proc.pid), time.time()
+        time.sleep(args.measure)
+        c1, t1 = cpu_seconds(live.proc.pid), time.time()
+        cpu = 100 * (c1 - c0) / (t1 - t0)
+        rss = rss_mib(live.proc.pid)
+        stats = live.stats(n)
+        ring_mib = sum(s["ring_bytes"] for s in stats) / 1048576
+        ring_s = min((s["ring_seconds"] for s in stats), default=0)
+        before = {s["stream"]: s["packets"] for s in stats}
+        tb = time.time()
+        live.send({"type": "trigger", "stream": "c0", "pre": 5, "post": 2, "id": "bench"})
+        done = live.wait(lambda e: e["event"] in ("clip_finished", "clip_failed"), 240)
+        ta = time.time()
+        after = {s["stream"]: s["packets"] for s in live.stats(n)}
+        others = [(after.get(k, 0) - v) / (ta - tb) for k, v in before.items() if k != "c0"]
+        latency = done["time"] - done["end"] if done and done["event"] == "clip_finished" else None
+        return {"n": n, "up": up, "cpu": cpu, "rss": rss, "ring_mib": ring_mib, "ring_s": ring_s,
+                "latency": latency, "other_rate": min(others) if others else None}
+    finally:
+        live.stop()
+        server.kill()
+        server.wait()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--evclip", default=os.path.join(ROOT, "build", "tools", "evclip"))
+    ap.add_argument("--streams", default="1,8,16,32")
+    ap.add_argument("--size", default="1920x1080")
+    ap.add_argument("--fill", type=float, default=32, help="seconds to fill the rings")
+    ap.add_argument("--measure", type=float, default=10, help="idle measurement seconds")
+    ap.add_argument("--work", default=tempfile.gettempdir())
+    args = ap.parse_args()
+    source = os.path.join(args.work, f"evclip-bench-live-{args.size}.mp4")
+    make_source(source, args.size, int(args.fill + args.measure + 60))
+    print(f"{os.cpu_count()} cores; source {args.size} 30 fps 4 Mbit/s GOP 1 s; pre-roll max 30 s")
+    print("| streams | up | idle CPU (% of a core) | RSS (MiB) | rings (MiB) | min ring (s) "
+          "| trigger-to-file (s, pre 5 + post 2) | slowest other reader during encode (pkt/s) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n in [int(x) for x in args.streams.split(",")]:
+        r = run(args, n, source, args.work)
+        lat = f"{r['latency']:.2f}" if r["latency"] is not None else "failed"
+        other = f"{r['other_rate']:.1f}" if r["other_rate"] is not None else "-"
+        print(f"| {n} | {r['up']} | {r['cpu']:.1f} | {r['rss']:.0f} | {r['ring_mib']:.0f} | "
+              f"{r['ring_s']:.1f} | {lat} | {other} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
