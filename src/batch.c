@@ -144,10 +144,17 @@ static int next_group(Walk *w)
 
 static void end_run(Walk *w, int i, int reached_end)
 {
+    ClipRun *c = w->runs[i];
     if (w->ended[i])
         return;
     w->ended[i] = 1;
-    clip_run_end_segment(w->runs[i], w->src, reached_end);
+    clip_run_end_segment(c, w->src, reached_end);
+    /* Finish a clip as soon as its last window ends: its encoder's memory is released
+     * while the walk goes on for the other clips. */
+    if (atomic_load(&c->status) == 0 && c->segment == c->plan.nb_segments)
+        clip_run_finish(c);
+    else if (atomic_load(&c->status) < 0)
+        clip_run_release(c);
 }
 
 static int seek_to(Walk *w, double t)
@@ -182,23 +189,28 @@ static int check_seek(Walk *w, double t, int *again)
     return seek_to(w, target);
 }
 
-/* Ends the runs of the group whose window lies before t and whose audio is complete (or
- * overdue). Returns 1 when every run of the group has ended. */
+/* Ends run i once its window lies before t and its audio is complete (or overdue).
+ * Returns 1 when it has ended. */
+static int maybe_end(Walk *w, int i, double t)
+{
+    if (w->ended[i])
+        return 1;
+    double end = segment_of(w->runs[i])->end;
+    if (t >= end - TIME_EPSILON)
+        w->video_done[i] = 1;
+    int audio_due = !w->audio_done[i] && clip_run_wants_audio(w->runs[i], w->src);
+    if (!w->video_done[i] || (audio_due && t < end + AUDIO_TAIL))
+        return 0;
+    end_run(w, i, 1);
+    return 1;
+}
+
+/* Returns 1 when every run of the group has ended (ending those that can). */
 static int group_finished(Walk *w, double t)
 {
     int finished = 1;
-    for (int i = w->group_lo; i < w->group_hi; i++) {
-        if (w->ended[i])
-            continue;
-        double end = segment_of(w->runs[i])->end;
-        if (t >= end - TIME_EPSILON)
-            w->video_done[i] = 1;
-        int audio_due = !w->audio_done[i] && clip_run_wants_audio(w->runs[i], w->src);
-        if (w->video_done[i] && (!audio_due || t >= end + AUDIO_TAIL))
-            end_run(w, i, 1);
-        else
-            finished = 0;
-    }
+    for (int i = w->group_lo; i < w->group_hi; i++)
+        finished &= maybe_end(w, i, t);
     return finished;
 }
 
@@ -215,17 +227,22 @@ static int feed_pending(Walk *w, double next)
     while (t >= w->group_end - TIME_EPSILON && group_finished(w, t)) {
         if (!next_group(w))
             return 1;
-        if (w->group_start > t + SEEK_GAP) {
+        /* Seek only when it skips work: not when the keyframe before the next window is
+         * already behind us (a seek would decode those frames again). */
+        double key = source_keyframe_before(s, w->group_start);
+        if (w->group_start > t + SEEK_GAP && !(key <= t)) {
             w->seek_retries = 0;
             if (seek_to(w, w->group_start) < 0)
                 return -1;
             return 0;
         }
     }
-    for (int i = w->group_lo; i < w->group_hi; i++)
+    for (int i = w->group_lo; i < w->group_hi; i++) {
         if (!w->ended[i] && !w->video_done[i] &&
             clip_run_frame(w->runs[i], s, f, t, lo, hi, next))
             w->video_done[i] = 1;
+        maybe_end(w, i, t); /* a clip done early releases its encoder now */
+    }
     w->pending_prev = t;
     return 0;
 }

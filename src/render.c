@@ -478,6 +478,7 @@ void clip_run_finish(ClipRun *c)
         return;
     }
     atomic_store(&c->status, 1);
+    pipeline_close(&c->out); /* release the encoder now, not at the end of the batch */
     renderer_count(c->r, 0, 0, 0, 1);
     ev_log(&c->r->log, EVCLIP_LOG_DEBUG, "wrote '%s': %lld frames, %.3f s, %lld boxes",
            c->clip->output, (long long)c->res->frames, c->res->duration,
@@ -487,6 +488,13 @@ void clip_run_finish(ClipRun *c)
 void clip_run_fail(ClipRun *c, int code)
 {
     record_failure(c, code);
+}
+
+void clip_run_release(ClipRun *c)
+{
+    if (c->pool)
+        pool_drain(c->pool, c);
+    pipeline_close(&c->out);
 }
 
 void clip_run_free(ClipRun *c)

@@ -91,6 +91,9 @@ void clip_run_finish(ClipRun *c);
 /* Fails the run with `code` (detail from ev_error_message()); removes its output. */
 void clip_run_fail(ClipRun *c, int code);
 
+/* Releases a failed run's output early (waits for its queued jobs; removes its temp file). */
+void clip_run_release(ClipRun *c);
+
 void clip_run_free(ClipRun *c);
 
 

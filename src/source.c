@@ -1,4 +1,5 @@
 /* source.c: open and probe a video source, its timeline, accurate seeking and decoding. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -323,4 +324,11 @@ int64_t source_index_pts(const Source *s, int64_t i)
     if (!s->index_pts || i < 0 || i >= s->index_count)
         return AV_NOPTS_VALUE;
     return s->index_pts[i];
+}
+
+double source_keyframe_before(const Source *s, double seconds)
+{
+    const AVIndexEntry *e = avformat_index_get_entry_from_timestamp(
+        s->video, source_pts(s, seconds), AVSEEK_FLAG_BACKWARD);
+    return e ? source_time(s, e->timestamp) : NAN;
 }

@@ -58,6 +58,10 @@ int source_next(Source *s, int want_audio);
  * decoding) the video packets from the start of the file on a second handle. */
 int source_build_index(Source *s, int64_t until_pts);
 
+/* Source time of the last keyframe at or before `seconds` according to the container's index
+ * (MP4, MKV cues...), or NAN when the container has no index. */
+double source_keyframe_before(const Source *s, double seconds);
+
 /* 0-based presentation index of the frame with this pts (valid after source_build_index
  * covering it), or -1. */
 int64_t source_frame_index(const Source *s, int64_t pts);
