@@ -1,1 +1,145 @@
-/* ring.c: placeholder, being written. */
+/* ring.c: a live stream's ring of encoded packets, bounded in seconds and bytes, GOP aligned. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/error.h"
+#include "src/ring.h"
+
+void ring_init(Ring *r, double max_seconds, size_t max_bytes)
+{
+    memset(r, 0, sizeof(*r));
+    r->max_seconds = max_seconds;
+    r->max_bytes = max_bytes;
+    r->need_key = 1;
+}
+
+static RingEntry *at(const Ring *r, int i)
+{
+    return &r->items[(r->head + i) % r->capacity];
+}
+
+const RingEntry *ring_get(const Ring *r, int i)
+{
+    return at(r, i);
+}
+
+static int grow(Ring *r)
+{
+    int cap = r->capacity ? r->capacity * 2 : 256;
+    RingEntry *items = malloc(sizeof(*items) * cap);
+    if (!items)
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < r->count; i++)
+        items[i] = *at(r, i);
+    free(r->items);
+    r->items = items;
+    r->capacity = cap;
+    r->head = 0;
+    return 0;
+}
+
+static void drop_front(Ring *r, int n)
+{
+    for (int i = 0; i < n; i++) {
+        RingEntry *e = at(r, 0);
+        r->bytes -= e->pkt->size;
+        av_packet_free(&e->pkt);
+        r->head = (r->head + 1) % r->capacity;
+        r->count--;
+        r->evicted++;
+    }
+}
+
+/* Index of the second video keyframe (the start of the second GOP), or -1. */
+static int second_key(const Ring *r)
+{
+    for (int i = 1; i < r->count; i++) {
+        const RingEntry *e = at(r, i);
+        if (e->video && e->key)
+            return i;
+    }
+    return -1;
+}
+
+static void evict(Ring *r)
+{
+    while (r->count) {
+        double newest = at(r, r->count - 1)->wallclock;
+        int k = second_key(r);
+        if (r->bytes > r->max_bytes) {
+            if (k < 0) {
+                /* One GOP over the byte bound: nothing decodable can be kept. */
+                drop_front(r, r->count);
+                r->need_key = 1;
+                return;
+            }
+            drop_front(r, k);
+        } else if (k >= 0 && newest - at(r, k)->wallclock >= r->max_seconds) {
+            drop_front(r, k);
+        } else {
+            return;
+        }
+    }
+}
+
+int ring_push(Ring *r, AVPacket *pkt, const RingEntry *info)
+{
+    if (r->need_key && !(info->video && info->key)) {
+        av_packet_unref(pkt);
+        r->evicted++;
+        return 0;
+    }
+    r->need_key = 0;
+    if (r->count == r->capacity && grow(r) < 0)
+        return EVCLIP_ERR_NOMEM;
+    AVPacket *own = av_packet_alloc();
+    if (!own)
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    av_packet_move_ref(own, pkt);
+    RingEntry *e = at(r, r->count);
+    *e = *info;
+    e->pkt = own;
+    e->seq = r->next_seq++;
+    r->count++;
+    r->bytes += own->size;
+    evict(r);
+    return 1;
+}
+
+int ring_find_start(const Ring *r, double t)
+{
+    int found = r->count ? 0 : -1;
+    for (int i = 0; i < r->count; i++) {
+        const RingEntry *e = at(r, i);
+        if (e->wallclock > t)
+            break;
+        if (e->video && e->key)
+            found = i;
+    }
+    return found;
+}
+
+RingEntry *ring_entry(Ring *r, int i)
+{
+    return at(r, i);
+}
+
+double ring_span(const Ring *r)
+{
+    return r->count ? at(r, r->count - 1)->wallclock - at(r, 0)->wallclock : 0;
+}
+
+void ring_clear(Ring *r)
+{
+    if (r->count)
+        drop_front(r, r->count);
+    r->need_key = 1;
+}
+
+void ring_free(Ring *r)
+{
+    ring_clear(r);
+    free(r->items);
+    r->items = NULL;
+    r->capacity = 0;
+}

@@ -1,10 +1,462 @@
-/* cli_live.c: placeholder until live mode lands. */
+/* cli_live.c: `evclip live`: hold rings of live streams, clip them on triggers read as JSON. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "tools/cli.h"
+
+static const char usage[] =
+    "Usage: evclip live (--config CAMERAS.json | --url URL [--name NAME]) [options]\n"
+    "\n"
+    "Keeps the last seconds of each stream as encoded packets (no decoding while idle) and\n"
+    "writes an evidence clip for each trigger: from the keyframe at or before now - pre to\n"
+    "now + post, with the detections pushed so far burned in.\n"
+    "\n"
+    "Control: JSON lines on stdin (and on the Unix socket of --control):\n"
+    "  {\"type\":\"trigger\",\"stream\":S,\"pre\":5,\"post\":5,\"id\":\"e1\",\n"
+    "   \"output\":\"x.mp4\"}\n"
+    "  {\"type\":\"detections\",\"stream\":S,\"wallclock\":EPOCH_S | \"pts\":SECONDS,\n"
+    "   \"detections\":[{\"bbox\":[x1,y1,x2,y2],\"label\":\"car\",\"score\":0.9,\"track_id\":3}]}\n"
+    "  {\"type\":\"stats\"}   {\"type\":\"quit\"}\n"
+    "Events: JSON lines on stdout: stream_up, stream_down, reconnecting, clock, clip_started,\n"
+    "clip_extended, clip_finished, clip_failed, stats, error.\n"
+    "\n"
+    "Streams:\n"
+    "      --config PATH       JSON array (or {\"streams\": [...]}) of {\"name\", \"url\",\n"
+    "                          \"pre\", \"post\", \"transport\": \"tcp\"|\"udp\", \"realtime\",\n"
+    "                          \"loop\"}\n"
+    "      --url URL           one stream: rtsp://, http(s)://, srt://, udp://, or a file\n"
+    "      --name NAME         its name (default cam)\n"
+    "      --transport T       RTSP transport tcp (default) or udp\n"
+    "      --realtime          read files at native speed (demos, tests)\n"
+    "      --loop              with --realtime, restart a file at its end\n"
+    "      --pre SECONDS       default pre-roll of triggers (default 10)\n"
+    "      --post SECONDS      default post-roll of triggers (default 10)\n"
+    "Pool:\n"
+    "      --pre-roll-max S    seconds each ring keeps (default 30)\n"
+    "      --ring-mb MB        hard bound of each ring in MiB (default 64)\n"
+    "      --overlap MODE      trigger while a clip records: merge (extend it, default) or\n"
+    "                          separate (a new clip)\n"
+    "      --workers N         clip encoding threads (default 2)\n"
+    "      --stall-timeout S   reconnect after S seconds without packets (default 5)\n"
+    "      --backoff-max S     longest reconnect delay (default 30; from 0.5 s, doubling)\n"
+    "      --detection-delay S wait for late detections after a post-roll (default 0.5)\n"
+    "      --control PATH      also accept control lines on a Unix socket at PATH\n"
+    "Output and drawing:\n"
+    "      --output-dir DIR    clips triggered without \"output\" (default .)\n"
+    "      --overwrite         replace existing outputs\n"
+    "      --no-audio          drop audio\n"
+    "      --preset NAME       x264 preset (default veryfast)   --crf N (default 23)\n"
+    "      --hold MS           keep a box up to MS ms after its last detection\n"
+    "      --timestamp         draw the wall-clock time (UTC) on each frame\n"
+    "      --title TEXT        caption in the top-left corner\n"
+    "  -q, --quiet             only errors on stderr\n"
+    "  -v, --verbose           debug messages\n"
+    "  -h, --help              this help\n"
+    "\n"
+    "SIGINT/SIGTERM (or {\"type\":\"quit\"}): stop reading; clips still recording are cut at the\n"
+    "last packet and written (incomplete), queued clips are finished; a second signal abandons\n"
+    "them (their temp files are removed). Nothing partial is ever left at an output path.\n"
+    "Exit codes: 0 clean stop, 1 failure, 2 usage, 3 a stream URL/config is invalid,\n"
+    "130/143 when a second signal abandoned clips.\n";
+
+enum {
+    OPT_CONFIG = 256, OPT_URL, OPT_NAME, OPT_TRANSPORT, OPT_REALTIME, OPT_LOOP, OPT_PRE,
+    OPT_POST, OPT_PRE_MAX, OPT_RING_MB, OPT_OVERLAP, OPT_WORKERS, OPT_STALL, OPT_BACKOFF,
+    OPT_DET_DELAY, OPT_CONTROL, OPT_OUTPUT_DIR, OPT_OVERWRITE, OPT_NO_AUDIO, OPT_PRESET,
+    OPT_CRF, OPT_HOLD, OPT_TIMESTAMP, OPT_TITLE,
+};
+
+static const struct option long_options[] = {
+    { "config", required_argument, NULL, OPT_CONFIG },
+    { "url", required_argument, NULL, OPT_URL },
+    { "name", required_argument, NULL, OPT_NAME },
+    { "transport", required_argument, NULL, OPT_TRANSPORT },
+    { "realtime", no_argument, NULL, OPT_REALTIME },
+    { "loop", no_argument, NULL, OPT_LOOP },
+    { "pre", required_argument, NULL, OPT_PRE },
+    { "post", required_argument, NULL, OPT_POST },
+    { "pre-roll-max", required_argument, NULL, OPT_PRE_MAX },
+    { "ring-mb", required_argument, NULL, OPT_RING_MB },
+    { "overlap", required_argument, NULL, OPT_OVERLAP },
+    { "workers", required_argument, NULL, OPT_WORKERS },
+    { "stall-timeout", required_argument, NULL, OPT_STALL },
+    { "backoff-max", required_argument, NULL, OPT_BACKOFF },
+    { "detection-delay", required_argument, NULL, OPT_DET_DELAY },
+    { "control", required_argument, NULL, OPT_CONTROL },
+    { "output-dir", required_argument, NULL, OPT_OUTPUT_DIR },
+    { "overwrite", no_argument, NULL, OPT_OVERWRITE },
+    { "no-audio", no_argument, NULL, OPT_NO_AUDIO },
+    { "preset", required_argument, NULL, OPT_PRESET },
+    { "crf", required_argument, NULL, OPT_CRF },
+    { "hold", required_argument, NULL, OPT_HOLD },
+    { "timestamp", no_argument, NULL, OPT_TIMESTAMP },
+    { "title", required_argument, NULL, OPT_TITLE },
+    { "quiet", no_argument, NULL, 'q' },
+    { "verbose", no_argument, NULL, 'v' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+typedef struct LiveOptions {
+    CliOptions cli;
+    EvclipSettings settings;
+    EvclipLiveSettings live;
+    EvclipStreamParams stream;
+    const char *config, *control;
+} LiveOptions;
+
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+static int signal_pipe[2] = { -1, -1 };
+static volatile sig_atomic_t signals_seen, last_signal;
+static EvclipRenderer *volatile signal_renderer;
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    last_signal = sig;
+    if (++signals_seen > 1 && signal_renderer)
+        evclip_cancel(signal_renderer); /* second signal: abandon unfinished clips */
+    if (signal_pipe[1] >= 0 && write(signal_pipe[1], "x", 1) < 0) {
+        /* the main loop is woken by the pipe; nothing else to do */
+    }
+    errno = saved;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static const char *const event_names[] = {
+    "stream_up", "stream_down", "reconnecting", "clip_started", "clip_extended",
+    "clip_finished", "clip_failed", "clock", "stats",
+};
+
+static void field_string(FILE *f, const char *key, const char *value)
+{
+    if (!value)
+        return;
+    fprintf(f, ",\"%s\":", key);
+    cli_json_string(f, value);
+}
+
+static void print_stats(FILE *f, const EvclipStreamStats *s)
+{
+    fprintf(f, ",\"connected\":%s,\"packets\":%lld,\"ring_packets\":%lld,\"ring_bytes\":%lld,"
+            "\"ring_seconds\":%.3f,\"reconnects\":%lld,\"recording\":%d",
+            s->connected ? "true" : "false", (long long)s->packets, (long long)s->ring_packets,
+            (long long)s->ring_bytes, s->ring_seconds, (long long)s->reconnects, s->recording);
+}
+
+/* Prints one event as a JSON line on stdout. */
+static void on_event(void *opaque, const EvclipLiveEvent *ev)
+{
+    FILE *f = stdout;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    pthread_mutex_lock(&out_lock);
+    fprintf(f, "{\"event\":\"%s\",\"time\":%.3f", event_names[ev->type],
+            now.tv_sec + now.tv_nsec / 1e9);
+    field_string(f, "stream", ev->stream);
+    field_string(f, "id", ev->clip_id);
+    field_string(f, "path", ev->path);
+    field_string(f, "clock", ev->clock);
+    field_string(f, "message", ev->message);
+    if (ev->type >= EVCLIP_LIVE_CLIP_STARTED && ev->type <= EVCLIP_LIVE_CLIP_FAILED)
+        fprintf(f, ",\"start\":%.6f,\"end\":%.6f,\"incomplete\":%s", ev->start, ev->end,
+                ev->incomplete ? "true" : "false");
+    if (ev->type == EVCLIP_LIVE_CLIP_STARTED)
+        fprintf(f, ",\"pre_available\":%.3f", ev->pre_available);
+    if (ev->type == EVCLIP_LIVE_CLIP_FINISHED)
+        fprintf(f, ",\"duration\":%.6f,\"frames\":%lld", ev->duration, (long long)ev->frames);
+    if (ev->type == EVCLIP_LIVE_CLIP_FAILED)
+        field_string(f, "error", evclip_strerror(ev->status));
+    if (ev->type == EVCLIP_LIVE_RECONNECTING)
+        fprintf(f, ",\"delay\":%.3f,\"attempt\":%d", ev->delay, ev->attempt);
+    if (ev->type == EVCLIP_LIVE_STATS && ev->stats)
+        print_stats(f, ev->stats);
+    fputs("}\n", f);
+    fflush(f);
+    pthread_mutex_unlock(&out_lock);
+}
+
+static void print_error_event(const char *message)
+{
+    pthread_mutex_lock(&out_lock);
+    fputs("{\"event\":\"error\"", stdout);
+    field_string(stdout, "message", message);
+    fputs("}\n", stdout);
+    fflush(stdout);
+    pthread_mutex_unlock(&out_lock);
+}
+
+static int parse_option(LiveOptions *o, int c, const char *arg)
+{
+    double v;
+    EvclipLiveSettings *l = &o->live;
+    switch (c) {
+    case OPT_CONFIG: o->config = arg; return 0;
+    case OPT_URL: o->stream.url = arg; return 0;
+    case OPT_NAME: o->stream.name = arg; return 0;
+    case OPT_REALTIME: o->stream.realtime = 1; return 0;
+    case OPT_LOOP: o->stream.loop = 1; return 0;
+    case OPT_CONTROL: o->control = arg; return 0;
+    case OPT_OUTPUT_DIR: l->output_dir = arg; return 0;
+    case OPT_OVERWRITE: o->settings.overwrite = 1; return 0;
+    case OPT_NO_AUDIO: o->settings.audio = 0; return 0;
+    case OPT_PRESET: o->settings.preset = arg; return 0;
+    case OPT_TIMESTAMP: o->settings.timestamp = 1; return 0;
+    case OPT_TITLE: o->settings.title = arg; return 0;
+    case 'q': o->cli.quiet = 1; return 0;
+    case 'v': o->cli.verbose = 1; return 0;
+    case OPT_TRANSPORT:
+        if (strcmp(arg, "tcp") && strcmp(arg, "udp"))
+            return cli_usage_error("live", "--transport: 'tcp' or 'udp'");
+        o->stream.transport = !strcmp(arg, "udp") ? EVCLIP_TRANSPORT_UDP : EVCLIP_TRANSPORT_TCP;
+        return 0;
+    case OPT_OVERLAP:
+        if (strcmp(arg, "merge") && strcmp(arg, "separate"))
+            return cli_usage_error("live", "--overlap: 'merge' or 'separate'");
+        l->overlap = !strcmp(arg, "separate") ? EVCLIP_OVERLAP_SEPARATE : EVCLIP_OVERLAP_MERGE;
+        return 0;
+    }
+    static const struct { int opt; const char *name; double min, max; } ranges[] = {
+        { OPT_PRE, "--pre", 0, 3600 }, { OPT_POST, "--post", 0, 3600 },
+        { OPT_PRE_MAX, "--pre-roll-max", 0.1, 3600 }, { OPT_RING_MB, "--ring-mb", 1, 65536 },
+        { OPT_WORKERS, "--workers", 1, 64 }, { OPT_STALL, "--stall-timeout", 0.1, 3600 },
+        { OPT_BACKOFF, "--backoff-max", 0.5, 3600 },
+        { OPT_DET_DELAY, "--detection-delay", 0, 60 }, { OPT_CRF, "--crf", 0, 51 },
+        { OPT_HOLD, "--hold", 0, 3600000 },
+    };
+    for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+        if (ranges[i].opt != c)
+            continue;
+        if (cli_number(ranges[i].name, arg, ranges[i].min, ranges[i].max, &v) < 0)
+            return EXIT_USAGE;
+        switch (c) {
+        case OPT_PRE: o->stream.pre = v; break;
+        case OPT_POST: o->stream.post = v; break;
+        case OPT_PRE_MAX: l->pre_roll_max = v; break;
+        case OPT_RING_MB: l->ring_bytes = (int64_t)(v * 1048576); break;
+        case OPT_WORKERS: l->workers = (int)v; break;
+        case OPT_STALL: l->stall_timeout = v; break;
+        case OPT_BACKOFF: l->backoff_max = v; break;
+        case OPT_DET_DELAY: l->detection_delay = v; break;
+        case OPT_CRF: o->settings.crf = (int)v; break;
+        case OPT_HOLD: o->settings.hold = v / 1000; break;
+        }
+        return 0;
+    }
+    fputs(usage, c == 'h' ? stdout : stderr);
+    return c == 'h' ? -1 : EXIT_USAGE;
+}
+
+static int parse_args(LiveOptions *o, int argc, char **argv)
+{
+    int c, ret;
+    evclip_default_settings(&o->settings);
+    evclip_live_default_settings(&o->live);
+    o->stream.name = "cam";
+    while ((c = getopt_long(argc, argv, "qvh", long_options, NULL)) != -1)
+        if ((ret = parse_option(o, c, optarg)) != 0)
+            return ret;
+    if (optind < argc)
+        return cli_usage_error("live", "unexpected argument '%s'", argv[optind]);
+    if (!o->config == !o->stream.url)
+        return cli_usage_error("live", "give either --config or --url");
+    if (o->live.backoff_max < o->live.backoff_min)
+        o->live.backoff_min = o->live.backoff_max;
+    return 0;
+}
+
+/* Accumulates bytes of one input (stdin or a socket client) and runs each complete line. */
+typedef struct LineBuffer {
+    int fd;
+    char buf[65536];
+    size_t len;
+} LineBuffer;
+
+static int run_line(EvclipLive *live, char *line)
+{
+    while (*line == ' ' || *line == '\t')
+        line++;
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\r' || line[n - 1] == ' '))
+        line[--n] = '\0';
+    if (!n)
+        return 0;
+    int ret = evclip_live_control(live, line);
+    if (ret < 0)
+        print_error_event(*evclip_last_error() ? evclip_last_error() : evclip_strerror(ret));
+    return ret == EVCLIP_LIVE_QUIT;
+}
+
+/* Reads what is available; returns 1 on quit, -1 on end of input, else 0. */
+static int feed(EvclipLive *live, LineBuffer *b)
+{
+    ssize_t got = read(b->fd, b->buf + b->len, sizeof(b->buf) - 1 - b->len);
+    if (got <= 0)
+        return got < 0 && (errno == EINTR || errno == EAGAIN) ? 0 : -1;
+    b->len += (size_t)got;
+    b->buf[b->len] = '\0';
+    char *start = b->buf, *nl;
+    int quit = 0;
+    while (!quit && (nl = strchr(start, '\n'))) {
+        *nl = '\0';
+        quit = run_line(live, start);
+        start = nl + 1;
+    }
+    b->len -= (size_t)(start - b->buf);
+    memmove(b->buf, start, b->len);
+    if (b->len == sizeof(b->buf) - 1) {
+        print_error_event("control line longer than 64 KiB dropped");
+        b->len = 0;
+    }
+    return quit;
+}
+
+static int open_control(const char *path)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof(addr.sun_path))
+        return -1;
+    strcpy(addr.sun_path, path);
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(path); /* a stale socket of an earlier run; never another kind of file */
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 8) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+#define MAX_CLIENTS 8
+
+/* Serves stdin, the control socket and its clients until quit or a signal. */
+static void serve(EvclipLive *live, int listen_fd)
+{
+    LineBuffer in = { .fd = STDIN_FILENO };
+    LineBuffer *clients[MAX_CLIENTS] = { 0 };
+    int stdin_open = 1;
+
+    while (!signals_seen) {
+        struct pollfd fds[3 + MAX_CLIENTS];
+        int n = 0, quit = 0;
+        fds[n++] = (struct pollfd){ signal_pipe[0], POLLIN, 0 };
+        fds[n++] = (struct pollfd){ stdin_open ? STDIN_FILENO : -1, POLLIN, 0 };
+        fds[n++] = (struct pollfd){ listen_fd, POLLIN, 0 };
+        for (int i = 0; i < MAX_CLIENTS; i++)
+            fds[n++] = (struct pollfd){ clients[i] ? clients[i]->fd : -1, POLLIN, 0 };
+        if (poll(fds, n, -1) < 0)
+            continue;
+        if (fds[1].revents && (quit = feed(live, &in)) < 0)
+            stdin_open = quit = 0; /* stdin closed: keep serving until a signal */
+        if (fds[2].revents & POLLIN) {
+            int fd = accept(listen_fd, NULL, NULL);
+            int slot = 0;
+            while (slot < MAX_CLIENTS && clients[slot])
+                slot++;
+            if (fd >= 0 && (slot == MAX_CLIENTS ||
+                            !(clients[slot] = calloc(1, sizeof(LineBuffer)))))
+                close(fd);
+            else if (fd >= 0)
+                clients[slot]->fd = fd;
+        }
+        for (int i = 0; i < MAX_CLIENTS && quit <= 0; i++) {
+            if (!clients[i] || !fds[3 + i].revents)
+                continue;
+            if ((quit = feed(live, clients[i])) < 0) {
+                close(clients[i]->fd);
+                free(clients[i]);
+                clients[i] = NULL;
+                quit = 0;
+            }
+        }
+        if (quit > 0)
+            break;
+    }
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        if (clients[i]) {
+            close(clients[i]->fd);
+            free(clients[i]);
+        }
+}
+
+static int add_streams(EvclipLive *live, const LiveOptions *o)
+{
+    int ret = o->config ? evclip_live_add_config(live, o->config)
+                        : evclip_live_add_stream(live, &o->stream);
+    if (ret < 0) {
+        cli_print_error(ret);
+        return EXIT_INPUT;
+    }
+    return 0;
+}
 
 int cli_live_main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fputs("evclip: error: live mode is not built yet\n", stderr);
-    return EXIT_FAILURE_OTHER;
+    LiveOptions o = { 0 };
+    EvclipRenderer *r = NULL;
+    EvclipLive *live = NULL;
+    int ret, listen_fd = -1;
+
+    if ((ret = parse_args(&o, argc, argv)) != 0)
+        return ret < 0 ? EXIT_OK : ret;
+    o.settings.log_callback = cli_log;
+    o.settings.log_opaque = &o.cli;
+    o.settings.log_level = o.cli.quiet ? EVCLIP_LOG_ERROR
+                                       : o.cli.verbose ? EVCLIP_LOG_DEBUG : EVCLIP_LOG_WARNING;
+    o.live.event_callback = on_event;
+    if (pipe(signal_pipe) < 0)
+        return EXIT_FAILURE_OTHER;
+    fcntl(signal_pipe[1], F_SETFL, O_NONBLOCK);
+    if ((ret = evclip_open(&r, &o.settings)) < 0) {
+        cli_print_error(ret);
+        return cli_exit_code(ret);
+    }
+    signal_renderer = r;
+    install_signals();
+    if (o.control && (listen_fd = open_control(o.control)) < 0) {
+        fprintf(stderr, "evclip: error: cannot listen on '%s': %s\n", o.control,
+                strerror(errno));
+        evclip_close(&r);
+        return EXIT_USAGE;
+    }
+    if ((ret = evclip_live_open(&live, r, &o.live)) < 0) {
+        cli_print_error(ret);
+        ret = EXIT_USAGE;
+    } else if ((ret = add_streams(live, &o)) == 0) {
+        serve(live, listen_fd);
+    }
+    evclip_live_close(&live); /* finishes (or, after a second signal, removes) clips */
+    signal_renderer = NULL;
+    evclip_close(&r);
+    if (listen_fd >= 0) {
+        close(listen_fd);
+        unlink(o.control);
+    }
+    if (ret == 0 && signals_seen > 1)
+        ret = last_signal == SIGTERM ? 143 : EXIT_INTERRUPTED;
+    return ret;
 }
