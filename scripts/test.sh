@@ -54,7 +54,7 @@ if command -v clang >/dev/null; then
             -Db_lundef=false -Dtests=true -Dbuildtype=debugoptimized; then
         echo "=== fuzz (libFuzzer, ${FUZZ_SECONDS:-30} s per target)"
         for target in build-fuzz/tests/fuzz/fuzz_*; do
-            [ -x "$target" ] || continue
+            [ -f "$target" ] && [ -x "$target" ] || continue
             name=$(basename "$target" | sed 's/^fuzz_//')
             corpus=$(mktemp -d)
             cp tests/fuzz/corpus/"$name"/* "$corpus"/
