@@ -1,0 +1,374 @@
+/* live_clip.c: live clips: packet copies, hand-over to workers, decode-draw-encode. */
+#include "src/live_internal.h"
+
+/* ---------------------------------------------------------------------------------------- */
+/* Clip jobs                                                                                */
+
+void live_job_free(ClipJob **pj)
+{
+    ClipJob *j = *pj;
+    if (!j)
+        return;
+    for (int i = 0; i < j->count; i++)
+        av_packet_free(&j->pkts[i].pkt);
+    free(j->pkts);
+    avcodec_parameters_free(&j->vpar);
+    avcodec_parameters_free(&j->apar);
+    evclip_detections_free(&j->dets);
+    free(j->output);
+    free(j->id);
+    free(j);
+    *pj = NULL;
+}
+
+int live_job_append(ClipJob *j, const RingEntry *e)
+{
+    if (j->count == j->capacity) {
+        int cap = j->capacity ? j->capacity * 2 : 512;
+        RingEntry *p = realloc(j->pkts, sizeof(*p) * cap);
+        if (!p)
+            return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+        j->pkts = p;
+        j->capacity = cap;
+    }
+    RingEntry *c = &j->pkts[j->count];
+    *c = *e;
+    if (!(c->pkt = av_packet_clone(e->pkt)))
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    j->count++;
+    return 0;
+}
+
+/* Copies the detections of the clip's window (plus the hold before it) into its own store. */
+static int job_take_detections(ClipJob *j, double hold)
+{
+    Stream *st = j->st;
+    int ret = evclip_detections_new(&j->dets);
+    double lo = j->start - hold - 1, hi = j->end + 1;
+    pthread_mutex_lock(&st->lock);
+    for (int i = 0; ret >= 0 && i < st->ndets; i++) {
+        const EvclipDetection *d = &st->dets[i].d;
+        if (d->ts >= lo && d->ts < hi)
+            ret = evclip_detections_add(j->dets, d);
+    }
+    pthread_mutex_unlock(&st->lock);
+    return ret < 0 ? ret : detections_prepare(j->dets);
+}
+
+typedef struct Render {
+    ClipJob *j;
+    EvclipRenderer *r;
+    AVCodecContext *dec;
+    AVFormatContext *afmt;     /* holds the audio stream description for the pipeline */
+    Pipeline *out;
+    AVFrame *frame, *pending;
+    int have_pending;
+    double prev_time, last_time, period;
+    int64_t first_pts, a_start, a_end;
+    HoldState hold;
+    DetList matched, visible;
+    int first_audio;           /* index of the first audio packet not yet written */
+    int64_t corrupt;           /* damaged packets skipped */
+} Render;
+
+static double frame_wall(const Render *rd, int64_t pts)
+{
+    return rd->j->base + pts * av_q2d(rd->j->vtb);
+}
+
+static int open_decoder(Render *rd)
+{
+    ClipJob *j = rd->j;
+    const AVCodec *codec = avcodec_find_decoder(j->vpar->codec_id);
+    if (!codec)
+        return ev_error(EVCLIP_ERR_DECODE, "no decoder for %s",
+                        avcodec_get_name(j->vpar->codec_id));
+    if (!(rd->dec = avcodec_alloc_context3(codec)) ||
+        avcodec_parameters_to_context(rd->dec, j->vpar) < 0)
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    rd->dec->pkt_timebase = j->vtb;
+    rd->dec->thread_count = rd->r->settings.threads;
+    int ret = avcodec_open2(rd->dec, codec, NULL);
+    if (ret < 0)
+        return ev_error_av(ret, EVCLIP_ERR_DECODE, "opening the %s decoder", codec->name);
+    if (j->apar && rd->r->settings.audio) {
+        AVStream *as;
+        if (!(rd->afmt = avformat_alloc_context()) ||
+            !(as = avformat_new_stream(rd->afmt, NULL)) ||
+            avcodec_parameters_copy(as->codecpar, j->apar) < 0)
+            return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+        as->time_base = j->atb;
+    }
+    return 0;
+}
+
+static int write_audio(Render *rd, int upto)
+{
+    ClipJob *j = rd->j;
+    int ret = 0;
+    for (; rd->first_audio < upto && ret >= 0; rd->first_audio++) {
+        const RingEntry *e = &j->pkts[rd->first_audio];
+        if (!e->video)
+            ret = pipeline_audio(rd->out, e->pkt, j->atb, rd->a_start, rd->a_end, 0);
+    }
+    return ret;
+}
+
+static int open_output(Render *rd, const AVFrame *f)
+{
+    ClipJob *j = rd->j;
+    PipelineParams pp = {
+        .output = j->output, .width = f->width, .height = f->height, .format = f->format,
+        .range = f->color_range, .space = f->colorspace != AVCOL_SPC_UNSPECIFIED
+                                              ? f->colorspace : j->vpar->color_space,
+        .primaries = j->vpar->color_primaries, .transfer = j->vpar->color_trc,
+        .sample_aspect = f->sample_aspect_ratio, .time_base = j->vtb,
+        .framerate = j->vrate.num > 0 ? j->vrate : (AVRational){ 0, 1 },
+        .audio = rd->afmt ? rd->afmt->streams[0] : NULL,
+    };
+    int ret = pipeline_open(&rd->out, rd->r, &pp);
+    if (ret < 0)
+        return ret;
+    rd->first_pts = f->pts;
+    if (rd->afmt) {
+        rd->a_start = av_rescale_q(f->pts, j->vtb, j->atb);
+        rd->a_end = av_rescale_q((int64_t)llround((j->end - j->base) / av_q2d(j->vtb)),
+                                 j->vtb, j->atb);
+    }
+    return 0;
+}
+
+static void format_wall(double t, char *buf, size_t size)
+{
+    time_t sec = (time_t)floor(t);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    size_t n = strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(buf + n, size - n, ".%03d UTC", (int)((t - floor(t)) * 1000) % 1000);
+}
+
+/* Matches detections to the pending frame, then draws and encodes it when in the window. */
+static int process_pending(Render *rd, double next)
+{
+    ClipJob *j = rd->j;
+    AVFrame *f = rd->pending;
+    double t = frame_wall(rd, f->pts), lo, hi;
+    char stamp[48];
+    int ret;
+
+    rd->have_pending = 0;
+    if (t >= j->end)
+        return 0;
+    detections_frame_span(rd->prev_time, t, next, rd->period, &lo, &hi);
+    rd->prev_time = t;
+    detlist_clear(&rd->matched);
+    if ((ret = detections_lookup(j->dets, -1, -1, lo, hi, &rd->matched)) < 0 ||
+        (ret = hold_update(&rd->hold, t, &rd->matched, &rd->visible)) < 0)
+        return ret;
+    if (t < j->start - rd->period / 2) /* leading frames of an open GOP */
+        return 0;
+    if (!rd->out && (ret = open_output(rd, f)) < 0)
+        return ret;
+    double dur_s = isnan(next) || next >= j->end ? fmin(rd->period, j->end - t) : next - t;
+    int64_t duration = llround(dur_s / av_q2d(j->vtb));
+    if (duration <= 0)
+        duration = 1;
+    if (rd->r->settings.timestamp)
+        format_wall(t, stamp, sizeof(stamp));
+    FrameInfo info = { t - j->base, 0, rd->r->settings.timestamp ? stamp : NULL };
+    return pipeline_video(rd->out, f, f->pts - rd->first_pts, duration, &rd->visible, &info);
+}
+
+static int on_frame(Render *rd)
+{
+    AVFrame *f = rd->frame;
+    f->pts = f->best_effort_timestamp;
+    if (f->pts == AV_NOPTS_VALUE)
+        return 0;
+    double t = frame_wall(rd, f->pts);
+    int ret = 0;
+    if (!isnan(rd->last_time) && t <= rd->last_time) {
+        av_frame_unref(f); /* timeline stepped back (clock re-anchored): drop */
+        return 0;
+    }
+    rd->last_time = t;
+    if (rd->have_pending && (ret = process_pending(rd, t)) < 0)
+        return ret;
+    av_frame_unref(rd->pending);
+    av_frame_move_ref(rd->pending, f);
+    rd->have_pending = 1;
+    return 0;
+}
+
+static int drain(Render *rd)
+{
+    int ret;
+    while ((ret = avcodec_receive_frame(rd->dec, rd->frame)) >= 0)
+        if ((ret = on_frame(rd)) < 0)
+            return ret;
+    if (ret == AVERROR_INVALIDDATA) {
+        /* A damaged packet (RTP loss, a connection cut mid-frame): skipped, as offline. */
+        rd->corrupt++;
+        return 0;
+    }
+    return ret == AVERROR(EAGAIN) || ret == AVERROR_EOF ? 0
+                                                        : ev_error_av(ret, EVCLIP_ERR_DECODE,
+                                                                      "decoding");
+}
+
+static int decode_packets(Render *rd)
+{
+    ClipJob *j = rd->j;
+    int ret;
+    for (int i = 0; i < j->count; i++) {
+        const RingEntry *e = &j->pkts[i];
+        if (renderer_cancelled(rd->r))
+            return ev_error(EVCLIP_ERR_CANCELED, "clip cancelled");
+        if (!e->video)
+            continue;
+        ret = avcodec_send_packet(rd->dec, e->pkt);
+        if (ret == AVERROR_INVALIDDATA)
+            rd->corrupt++;
+        else if (ret < 0 && ret != AVERROR(EAGAIN))
+            return ev_error_av(ret, EVCLIP_ERR_DECODE, "decoding");
+        if ((ret = drain(rd)) < 0)
+            return ret;
+        if (rd->out && (ret = write_audio(rd, i)) < 0)
+            return ret;
+    }
+    avcodec_send_packet(rd->dec, NULL);
+    if ((ret = drain(rd)) < 0)
+        return ret;
+    if (rd->have_pending && (ret = process_pending(rd, NAN)) < 0)
+        return ret;
+    if (rd->corrupt)
+        ev_log(&rd->r->log, EVCLIP_LOG_WARNING, "clip '%s': %lld damaged packets skipped",
+               j->output, (long long)rd->corrupt);
+    if (!rd->out)
+        return ev_error(EVCLIP_ERR_WINDOW, "no decodable video frame in the window");
+    return write_audio(rd, j->count);
+}
+
+static int render_job(EvclipLive *l, ClipJob *j, EvclipResult *res)
+{
+    Render rd = { .j = j, .r = l->r, .prev_time = NAN, .last_time = NAN };
+    int ret;
+
+    hold_init(&rd.hold, l->r->settings.hold);
+    rd.period = j->vrate.num > 0 ? 1 / av_q2d(j->vrate) : 1 / 30.0;
+    if (!(rd.frame = av_frame_alloc()) || !(rd.pending = av_frame_alloc()))
+        ret = ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    else if ((ret = job_take_detections(j, l->r->settings.hold)) >= 0 &&
+             (ret = open_decoder(&rd)) >= 0 && (ret = decode_packets(&rd)) >= 0)
+        ret = pipeline_finish(rd.out, res);
+    pipeline_close(&rd.out);
+    av_frame_free(&rd.frame);
+    av_frame_free(&rd.pending);
+    avcodec_free_context(&rd.dec);
+    avformat_free_context(rd.afmt);
+    hold_free(&rd.hold);
+    detlist_free(&rd.matched);
+    detlist_free(&rd.visible);
+    return ret;
+}
+
+void *live_worker_main(void *arg)
+{
+    EvclipLive *l = arg;
+    ev_log_capture_ffmpeg(&l->r->log);
+    pthread_mutex_lock(&l->lock);
+    for (;;) {
+        while (!l->queue && !l->workers_stop)
+            pthread_cond_wait(&l->cond, &l->lock);
+        ClipJob *j = l->queue;
+        if (!j)
+            break;
+        l->queue = j->next;
+        if (!l->queue)
+            l->queue_tail = NULL;
+        l->busy++;
+        pthread_mutex_unlock(&l->lock);
+
+        EvclipResult res = { 0 };
+        ev_error_clear();
+        int ret = render_job(l, j, &res);
+        if (ret < 0)
+            live_emit_clip(j, EVCLIP_LIVE_CLIP_FAILED, NULL, ret, ev_error_message());
+        else
+            live_emit_clip(j, EVCLIP_LIVE_CLIP_FINISHED, &res, 0, j->note);
+        live_job_free(&j);
+
+        pthread_mutex_lock(&l->lock);
+        l->busy--;
+        pthread_cond_broadcast(&l->cond);
+    }
+    pthread_mutex_unlock(&l->lock);
+    ev_log_capture_ffmpeg(NULL);
+    return NULL;
+}
+
+static void enqueue(EvclipLive *l, ClipJob *j)
+{
+    j->next = NULL;
+    pthread_mutex_lock(&l->lock);
+    if (l->queue_tail)
+        l->queue_tail->next = j;
+    else
+        l->queue = j;
+    l->queue_tail = j;
+    pthread_cond_broadcast(&l->cond);
+    pthread_mutex_unlock(&l->lock);
+}
+
+/* Removes the clips of st that are ready (or must be cut: `force`) from its recording list
+ * and queues them. Call without st->lock. */
+void live_hand_over(Stream *st, int force, const char *why)
+{
+    EvclipLive *l = st->live;
+    ClipJob *ready = NULL, **tail = &ready, **pp;
+    double mono = live_mono_now(), wall = live_wall_now();
+
+    pthread_mutex_lock(&st->lock);
+    for (pp = &st->recording; *pp;) {
+        ClipJob *j = *pp;
+        int late = wall >= j->end + l->s.outage_grace + l->s.detection_delay;
+        if (j->announced && (force || late || (j->reached && mono >= j->ready_at))) {
+            if (!j->reached) {
+                j->incomplete = 1;
+                snprintf(j->note, sizeof(j->note), "%s: recorded up to %.2f s of %.2f s",
+                         force ? why : "no packets from the stream",
+                         fmax(0, fmin(st->last_wall, j->end) - j->start), j->end - j->start);
+            }
+            *pp = j->next; /* moved, in order, to the ready list */
+            j->next = NULL;
+            *tail = j;
+            tail = &j->next;
+        } else {
+            pp = &j->next;
+        }
+    }
+    pthread_mutex_unlock(&st->lock);
+    while (ready) {
+        ClipJob *j = ready;
+        ready = j->next;
+        enqueue(l, j);
+    }
+}
+
+void *live_supervisor_main(void *arg)
+{
+    EvclipLive *l = arg;
+    while (!atomic_load(&l->stop)) {
+        av_usleep((unsigned)(TICK_SECONDS * 1e6));
+        pthread_mutex_lock(&l->lock);
+        int n = l->nstreams;
+        pthread_mutex_unlock(&l->lock);
+        for (int i = 0; i < n; i++) {
+            pthread_mutex_lock(&l->lock);
+            Stream *st = l->streams[i]; /* the array may be reallocated by add_stream */
+            pthread_mutex_unlock(&l->lock);
+            live_hand_over(st, 0, NULL);
+        }
+    }
+    return NULL;
+}

@@ -1,0 +1,175 @@
+/* live_control.c: JSON control lines and camera config files for live mode. */
+#include "src/live_internal.h"
+
+/* ---------------------------------------------------------------------------------------- */
+/* JSON control lines and camera configs                                                    */
+
+static int get_number(const json_t *obj, const char *key, double *out)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_number(v))
+        return ev_error(EVCLIP_ERR_INVALID, "field '%s': expected a number", key);
+    *out = json_number_value(v);
+    return 1;
+}
+
+static const char *get_string(const json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key));
+}
+
+/* {"type":"detections","stream":S,"wallclock"|"pts":T,"detections":[...]} */
+static int control_detections(EvclipLive *l, const json_t *msg, const char *stream)
+{
+    double t = NAN;
+    int key = EVCLIP_KEY_WALLCLOCK, ret;
+    const json_t *items = json_object_get(msg, "detections");
+    if ((ret = get_number(msg, "wallclock", &t)) < 0)
+        return ret;
+    if (!ret) {
+        key = EVCLIP_KEY_PTS;
+        if ((ret = get_number(msg, "pts", &t)) <= 0)
+            return ret < 0 ? ret : ev_error(EVCLIP_ERR_INVALID, "detections: 'wallclock' or "
+                                            "'pts' is required");
+    }
+    if (!json_is_array(items))
+        return ev_error(EVCLIP_ERR_INVALID, "field 'detections': expected an array");
+    /* Reuse the grouped-JSONL reader for the items (same fields, same errors). */
+    json_t *line = json_pack("{s:f, s:O}", "ts", 0.0, "detections", items);
+    char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
+    EvclipDetections *tmp = NULL;
+    DetList list = { 0 };
+    json_decref(line);
+    if (!text || (ret = evclip_detections_new(&tmp)) < 0)
+        ret = ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    else if ((ret = reader_parse(tmp, "control", text, strlen(text), READER_GROUPED, 0)) < 0 ||
+             (ret = detections_prepare(tmp)) < 0 ||
+             (ret = detections_lookup(tmp, -1, -1, -1, 1, &list)) < 0)
+        ret = ret == EVCLIP_ERR_DETECTIONS ? EVCLIP_ERR_INVALID : ret;
+    else
+        ret = evclip_live_add_detections(l, stream, key, t, list.items, list.count);
+    detlist_free(&list);
+    evclip_detections_free(&tmp);
+    free(text);
+    return ret;
+}
+
+static int control_trigger(EvclipLive *l, const json_t *msg, const char *stream)
+{
+    double pre = -1, post = -1;
+    int ret;
+    char name[4096], id_buf[64];
+    const char *id = get_string(msg, "id"), *output = get_string(msg, "output");
+    const json_t *idv = json_object_get(msg, "id");
+    if ((ret = get_number(msg, "pre", &pre)) < 0 || (ret = get_number(msg, "post", &post)) < 0)
+        return ret;
+    if (pre < -1 || post < -1)
+        return ev_error(EVCLIP_ERR_INVALID, "trigger: negative pre/post");
+    if (!id && json_is_integer(idv)) {
+        snprintf(id_buf, sizeof(id_buf), "%lld", (long long)json_integer_value(idv));
+        id = id_buf;
+    }
+    if (!output) {
+        char stamp[32], safe[64];
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+        /* The id comes from the control line: keep it to one harmless file name part. */
+        snprintf(safe, sizeof(safe), "%s", id ? id : stamp);
+        for (char *c = safe; *c; c++)
+            if (!(isalnum((unsigned char)*c) || *c == '-' || *c == '_' || *c == '.'))
+                *c = '_';
+        snprintf(name, sizeof(name), "%s/%s-%s.mp4", l->output_dir, stream, safe);
+        output = name;
+    }
+    return evclip_live_trigger(l, stream, pre, post, output, id);
+}
+
+static void emit_stats(EvclipLive *l, const char *only)
+{
+    pthread_mutex_lock(&l->lock);
+    int n = l->nstreams;
+    pthread_mutex_unlock(&l->lock);
+    for (int i = 0; i < n; i++) {
+        pthread_mutex_lock(&l->lock);
+        Stream *st = l->streams[i];
+        pthread_mutex_unlock(&l->lock);
+        EvclipStreamStats s;
+        if (only && strcmp(only, st->name))
+            continue;
+        evclip_live_get_stream_stats(l, st->name, &s);
+        EvclipLiveEvent ev = { .type = EVCLIP_LIVE_STATS, .stream = st->name, .stats = &s,
+                               .clock = *s.clock ? s.clock : NULL };
+        live_emit(l, &ev);
+    }
+}
+
+int evclip_live_control(EvclipLive *l, const char *text)
+{
+    json_error_t err;
+    json_t *msg = json_loads(text, JSON_REJECT_DUPLICATES, &err);
+    int ret = 0;
+    if (!msg)
+        return ev_error(EVCLIP_ERR_INVALID, "control line, column %d: %s", err.column,
+                        err.text);
+    const char *type = get_string(msg, "type"), *stream = get_string(msg, "stream");
+    if (!json_is_object(msg) || !type)
+        ret = ev_error(EVCLIP_ERR_INVALID, "control line: an object with a 'type' is needed");
+    else if (!strcmp(type, "stats"))
+        emit_stats(l, stream);
+    else if (!strcmp(type, "quit"))
+        ret = EVCLIP_LIVE_QUIT;
+    else if (!stream)
+        ret = ev_error(EVCLIP_ERR_INVALID, "control line: field 'stream' is required");
+    else if (!strcmp(type, "detections"))
+        ret = control_detections(l, msg, stream);
+    else if (!strcmp(type, "trigger"))
+        ret = control_trigger(l, msg, stream);
+    else
+        ret = ev_error(EVCLIP_ERR_INVALID, "control line: unknown type '%s'", type);
+    json_decref(msg);
+    return ret;
+}
+
+static int config_stream(EvclipLive *l, const json_t *cam, int index, const char *path)
+{
+    EvclipStreamParams p = { .name = get_string(cam, "name"), .url = get_string(cam, "url") };
+    const char *transport = get_string(cam, "transport");
+    int ret;
+    if (!json_is_object(cam))
+        return ev_error(EVCLIP_ERR_INVALID, "%s: streams[%d]: expected an object", path, index);
+    if ((ret = get_number(cam, "pre", &p.pre)) < 0 || (ret = get_number(cam, "post", &p.post)) < 0)
+        return ev_error(EVCLIP_ERR_INVALID, "%s: streams[%d]: %s", path, index,
+                        ev_error_message());
+    if (transport && strcmp(transport, "tcp") && strcmp(transport, "udp"))
+        return ev_error(EVCLIP_ERR_INVALID, "%s: streams[%d]: field 'transport': 'tcp' or "
+                        "'udp'", path, index);
+    p.transport = transport && !strcmp(transport, "udp") ? EVCLIP_TRANSPORT_UDP
+                                                          : EVCLIP_TRANSPORT_TCP;
+    p.realtime = json_is_true(json_object_get(cam, "realtime"));
+    p.loop = json_is_true(json_object_get(cam, "loop"));
+    if ((ret = evclip_live_add_stream(l, &p)) < 0)
+        return ev_error(ret, "%s: streams[%d]: %s", path, index, ev_error_message());
+    return 0;
+}
+
+int evclip_live_add_config(EvclipLive *l, const char *path)
+{
+    json_error_t err;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+    int ret = 0;
+    if (!root)
+        return ev_error(EVCLIP_ERR_INVALID, "%s:%d:%d: %s", path, err.line, err.column,
+                        err.text);
+    const json_t *cams = json_is_array(root) ? root : json_object_get(root, "streams");
+    if (!json_is_array(cams) || !json_array_size(cams))
+        ret = ev_error(EVCLIP_ERR_INVALID, "%s: expected a non-empty array of streams (or "
+                       "{\"streams\": [...]})", path);
+    for (size_t i = 0; ret >= 0 && i < json_array_size(cams); i++)
+        ret = config_stream(l, json_array_get(cams, i), (int)i, path);
+    json_decref(root);
+    return ret;
+}

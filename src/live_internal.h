@@ -1,0 +1,117 @@
+/* live_internal.h: shared state of live mode's modules (pool, clip rendering, readers,
+ * control). Not installed. */
+#ifndef EVCLIP_SRC_LIVE_INTERNAL_H
+#define EVCLIP_SRC_LIVE_INTERNAL_H
+
+#include <ctype.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/time.h>
+#include <jansson.h>
+
+#include "src/detections.h"
+#include "src/error.h"
+#include "src/live.h"
+#include "src/pipeline.h"
+#include "src/reader.h"
+#include "src/renderer.h"
+#include "src/ring.h"
+
+#define TICK_SECONDS 0.05
+#define DRIFT_TOLERANCE 1.0
+#define RTCP_MAX_SKEW 2.0
+#define DEFAULT_ROLL 10.0
+#define DETECTION_KEEP_EXTRA 60.0
+
+typedef struct DetEntry {
+    EvclipDetection d; /* ts = wall clock; label owned */
+} DetEntry;
+
+typedef struct ClipJob {
+    struct ClipJob *next;
+    struct Stream *st;
+    char *output, *id;
+    double start, end;         /* wall clock */
+    double pre_available;
+    int incomplete;
+    char note[160];
+    int reached;               /* a video packet at or past `end` arrived */
+    int announced;             /* CLIP_STARTED was delivered: the clip may be handed over */
+    double ready_at;           /* monotonic time to hand over to a worker */
+    RingEntry *pkts;           /* copies (packet references) */
+    int count, capacity;
+    AVCodecParameters *vpar, *apar;
+    AVRational vtb, atb, vrate;
+    double base;               /* wall clock of timeline 0 */
+    const char *clock;
+    EvclipDetections *dets;    /* built at hand-over */
+} ClipJob;
+
+typedef struct Stream {
+    struct EvclipLive *live;
+    char *name, *url;
+    EvclipStreamParams p;
+    pthread_t thread;
+    int started;
+    pthread_mutex_t lock;      /* everything below */
+    Ring ring;
+    ClipJob *recording;
+    AVCodecParameters *vpar, *apar;
+    AVRational vtb, atb, vrate;
+    LiveClock clock;
+    int have_clock;
+    DetEntry *dets;
+    int ndets, capdets;
+    int connected, was_up;
+    int conn;                  /* connection number */
+    int rtcp_rejected;         /* connection whose RTCP mapping disagreed with arrival */
+    double late_since;         /* epoch since which packets are late on the RTCP mapping */
+    int64_t packets, reconnects;
+    double last_wall;          /* wall clock of the newest packet */
+    double deadline;           /* monotonic; the interrupt callback fires past it */
+} Stream;
+
+struct EvclipLive {
+    EvclipRenderer *r;
+    EvclipLiveSettings s;
+    char *output_dir;
+    pthread_mutex_t lock;      /* streams, queue, stop */
+    pthread_cond_t cond;
+    pthread_mutex_t event_lock;
+    Stream **streams;
+    int nstreams;
+    ClipJob *queue, *queue_tail;
+    int busy;
+    pthread_t *workers;
+    int nworkers;
+    pthread_t supervisor;
+    int have_supervisor;
+    atomic_int stop;
+    int workers_stop;
+};
+
+/* Shared between the live modules. */
+double live_mono_now(void);
+double live_wall_now(void);
+void live_emit(EvclipLive *l, EvclipLiveEvent *ev);
+void live_emit_stream(Stream *st, int type, const char *message, const char *clock);
+void live_emit_clip(ClipJob *j, int type, const EvclipResult *res, int status,
+                    const char *message);
+void live_job_free(ClipJob **pj);
+int live_job_append(ClipJob *j, const RingEntry *e);
+void live_hand_over(Stream *st, int force, const char *why);
+/* Thread bodies: clip workers and the hand-over supervisor (live_clip.c), stream readers
+ * (live_reader.c). */
+void *live_worker_main(void *arg);
+void *live_supervisor_main(void *arg);
+void *live_reader_main(void *arg);
+
+#endif /* EVCLIP_SRC_LIVE_INTERNAL_H */
