@@ -220,9 +220,8 @@ static int feed_pending(Walk *w, double next)
 {
     Source *s = w->src;
     AVFrame *f = w->pending;
-    double t = source_time(s, f->pts), half = s->frame_period / 2;
-    double lo = isnan(w->pending_prev) ? t - half : (w->pending_prev + t) / 2;
-    double hi = isnan(next) ? t + half : (t + next) / 2;
+    double t = source_time(s, f->pts), lo, hi;
+    detections_frame_span(w->pending_prev, t, next, s->frame_period, &lo, &hi);
 
     while (t >= w->group_end - TIME_EPSILON && group_finished(w, t)) {
         if (!next_group(w))

@@ -43,22 +43,31 @@ struct EvclipDetections {
 
 /* ---- DetList ------------------------------------------------------------------------ */
 
-static int detlist_reserve(DetList *list, int need)
+/* Grows *items (elements of `size` bytes) to hold at least `need`, doubling from `initial`.
+ * Returns 0 or EVCLIP_ERR_NOMEM naming `what`. */
+static int grow(void **items, int *capacity, int need, size_t size, int initial,
+                const char *what)
 {
-    if (need <= list->capacity)
+    if (need <= *capacity)
         return 0;
-    int cap = list->capacity ? list->capacity : 16;
+    int cap = *capacity > initial ? *capacity : initial;
     while (cap < need) {
         if (cap > INT_MAX / 2)
-            return ev_error(EVCLIP_ERR_NOMEM, "out of memory (detection list)");
+            return ev_error(EVCLIP_ERR_NOMEM, "out of memory (%s)", what);
         cap *= 2;
     }
-    EvclipDetection *items = realloc(list->items, (size_t)cap * sizeof(*items));
-    if (!items)
-        return ev_error(EVCLIP_ERR_NOMEM, "out of memory (detection list)");
-    list->items = items;
-    list->capacity = cap;
+    void *p = realloc(*items, (size_t)cap * size);
+    if (!p)
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory (%s)", what);
+    *items = p;
+    *capacity = cap;
     return 0;
+}
+
+static int detlist_reserve(DetList *list, int need)
+{
+    return grow((void **)&list->items, &list->capacity, need, sizeof(*list->items), 16,
+                "detection list");
 }
 
 int detlist_push(DetList *list, const EvclipDetection *d)
@@ -430,20 +439,7 @@ static void hold_prune(HoldState *h, double time, const DetList *matched)
 
 static int reserve_seen(HoldState *h, int need)
 {
-    if (need <= h->seen_capacity)
-        return 0;
-    int cap = h->seen_capacity > 8 ? h->seen_capacity : 8;
-    while (cap < need) {
-        if (cap > INT_MAX / 2)
-            return ev_error(EVCLIP_ERR_NOMEM, "out of memory (hold)");
-        cap *= 2;
-    }
-    double *seen = realloc(h->seen, (size_t)cap * sizeof(*seen));
-    if (!seen)
-        return ev_error(EVCLIP_ERR_NOMEM, "out of memory (hold)");
-    h->seen = seen;
-    h->seen_capacity = cap;
-    return 0;
+    return grow((void **)&h->seen, &h->seen_capacity, need, sizeof(*h->seen), 8, "hold");
 }
 
 int hold_update(HoldState *h, double time, const DetList *matched, DetList *visible)
