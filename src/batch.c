@@ -38,54 +38,63 @@ static int probe(EvclipRenderer *r, const char *path, SourceInfo *info)
     return 0;
 }
 
+/* The probe of one distinct source path, shared by every clip that names it. */
+typedef struct Probe {
+    const char *path;
+    SourceInfo info;
+    int code;           /* 0, or the error opening it gave */
+    char error[512];    /* that error's detail */
+} Probe;
+
+/* Returns the probe of `path`, probing it on first use (probes has room for it). */
+static const Probe *probe_once(Batch *b, Probe *probes, int *nb, const char *path)
+{
+    for (int j = 0; j < *nb; j++)
+        if (!strcmp(probes[j].path, path))
+            return &probes[j];
+    Probe *p = &probes[(*nb)++];
+    p->path = path;
+    p->code = probe(b->r, path, &p->info);
+    snprintf(p->error, sizeof(p->error), "%s", ev_error_message());
+    return p;
+}
+
+/* Probes the sources of one clip and plans it; a source that cannot be opened fails it. */
+static void plan_run(Batch *b, ClipRun *c, Probe *probes, int *nb)
+{
+    SourceInfo *info = calloc((size_t)c->clip->nb_sources, sizeof(*info));
+    if (!info) {
+        clip_run_fail(c, ev_error(EVCLIP_ERR_NOMEM, "out of memory"));
+        return;
+    }
+    for (int k = 0; k < c->clip->nb_sources; k++) {
+        const Probe *p = probe_once(b, probes, nb, c->clip->sources[k].path);
+        if (p->code < 0) {
+            clip_run_fail(c, ev_error(p->code, "%s", p->error));
+            free(info);
+            return;
+        }
+        info[k] = p->info;
+    }
+    clip_run_plan(c, info);
+    free(info);
+}
+
 /* Probes each distinct source once and plans every clip; a clip whose source cannot be opened
  * fails alone. */
 static int plan_all(Batch *b)
 {
-    int total = 0;
+    int total = 0, nb = 0;
     for (int i = 0; i < b->nb_runs; i++)
         if (atomic_load(&b->runs[i].status) == 0)
             total += b->runs[i].clip->nb_sources;
-    const char **paths = calloc((size_t)total + 1, sizeof(*paths));
-    SourceInfo *infos = calloc((size_t)total + 1, sizeof(*infos));
-    int *codes = calloc((size_t)total + 1, sizeof(*codes));
-    char (*errors)[512] = calloc((size_t)total + 1, sizeof(*errors));
-    int nb = 0;
-    if (!paths || !infos || !codes || !errors) {
-        free(paths), free(infos), free(codes), free(errors);
+    Probe *probes = calloc((size_t)total + 1, sizeof(*probes));
+    if (!probes)
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
-    }
-    for (int i = 0; i < b->nb_runs; i++) {
-        ClipRun *c = &b->runs[i];
-        if (atomic_load(&c->status) != 0)
-            continue;
-        SourceInfo *ci = calloc((size_t)c->clip->nb_sources, sizeof(*ci));
-        int failed = 0;
-        for (int k = 0; ci && k < c->clip->nb_sources && !failed; k++) {
-            const char *path = c->clip->sources[k].path;
-            int j = 0;
-            while (j < nb && strcmp(paths[j], path))
-                j++;
-            if (j == nb) {
-                paths[nb] = path;
-                codes[nb] = probe(b->r, path, &infos[nb]);
-                snprintf(errors[nb], sizeof(errors[nb]), "%s", ev_error_message());
-                nb++;
-            }
-            if (codes[j] < 0) {
-                ev_error(codes[j], "%s", errors[j]);
-                clip_run_fail(c, codes[j]);
-                failed = 1;
-            }
-            ci[k] = infos[j];
-        }
-        if (!ci)
-            clip_run_fail(c, ev_error(EVCLIP_ERR_NOMEM, "out of memory"));
-        else if (!failed)
-            clip_run_plan(c, ci);
-        free(ci);
-    }
-    free(paths), free(infos), free(codes), free(errors);
+    for (int i = 0; i < b->nb_runs; i++)
+        if (atomic_load(&b->runs[i].status) == 0)
+            plan_run(b, &b->runs[i], probes, &nb);
+    free(probes);
     return 0;
 }
 
