@@ -39,6 +39,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import ffmpeg_version, fmt_table, make_detections, snapshot_evclip  # noqa: E402
+
 W, H, FPS = 1280, 720, 30
 GOP = 250
 EVENT_SECONDS = 10.0
@@ -88,56 +91,12 @@ def run(cmd, work, env=None):
     return res
 
 
-def ffmpeg_version():
-    out = subprocess.run(["ffmpeg", "-version"], stdout=subprocess.PIPE, text=True).stdout
-    return out.splitlines()[0] if out else "unknown"
-
-
-def snapshot_evclip(evclip, work):
-    """Copies evclip and its non-system shared libraries to WORK/snap (RUNPATH $ORIGIN/..)."""
-    snap = os.path.join(work, "snap")
-    os.makedirs(os.path.join(snap, "tools"))
-    dst = os.path.join(snap, "tools", "evclip")
-    shutil.copy2(evclip, dst)
-    ldd = subprocess.run(["ldd", evclip], stdout=subprocess.PIPE, text=True).stdout
-    for m in re.finditer(r"^\s*(\S+) => (\S+)", ldd, re.M):
-        name, path = m.group(1), m.group(2)
-        if "evclip" in name:
-            shutil.copy2(os.path.realpath(path), os.path.join(snap, name))
-    env = dict(os.environ)
-    env["LD_LIBRARY_PATH"] = snap + (":" + env["LD_LIBRARY_PATH"]
-                                     if env.get("LD_LIBRARY_PATH") else "")
-    return dst, env
-
-
 def make_source(path, seconds, work):
     run(["ffmpeg", "-y", "-v", "error", "-f", "lavfi",
          "-i", "testsrc2=size=%dx%d:rate=%d,noise=alls=3:allf=t" % (W, H, FPS),
          "-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28",
          "-g", str(GOP), "-keyint_min", str(GOP), "-sc_threshold", "0",
          "-pix_fmt", "yuv420p", "-movflags", "+faststart", path], work)
-
-
-def make_detections(path, nframes):
-    """Two labelled, moving boxes per frame with track ids and varying scores."""
-    bw, bh = W // 6, H // 5
-    with open(path, "w") as f:
-        for i in range(nframes):
-            ts = round(i / FPS, 6)
-            u = (i % 240) / 240.0
-            x = (W - bw - 2) * (2 * u if u < 0.5 else 2 - 2 * u)
-            y = H * 0.55 + H * 0.1 * math.sin(i / 25.0)
-            box1 = [round(x, 1), round(y, 1), round(x + bw, 1), round(y + bh, 1)]
-            a = i / 40.0
-            cx, cy = W / 2 + W * 0.25 * math.cos(a), H / 2 + H * 0.25 * math.sin(a)
-            pw, ph = bw * 0.5, bh * 1.4
-            box2 = [round(cx - pw / 2, 1), round(cy - ph / 2, 1),
-                    round(cx + pw / 2, 1), round(cy + ph / 2, 1)]
-            for bbox, label, score, tid in (
-                    (box1, "car", 0.60 + 0.35 * abs(math.sin(i / 17.0)), 7),
-                    (box2, "person", 0.50 + 0.45 * abs(math.cos(i / 23.0)), 12)):
-                f.write(json.dumps({"frame_idx": i, "ts": ts, "bbox": bbox, "label": label,
-                                    "score": round(score, 3), "track_id": tid}) + "\n")
 
 
 def probe_frames(path, work):
@@ -187,13 +146,6 @@ def union_len(intervals):
     return total
 
 
-def fmt_table(headers, rows):
-    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(headers)]
-    line = lambda cells: "| " + " | ".join(str(c).rjust(w) for c, w in zip(cells, widths)) + " |"
-    sep = "|" + "|".join("-" * (w + 1) + ":" for w in widths) + "|"
-    return "\n".join([line(headers), sep] + [line(r) for r in rows])
-
-
 def events_for(seconds):
     scale = seconds / 600.0
     ev = []
@@ -230,7 +182,7 @@ def main():
     work = tempfile.mkdtemp(prefix="evclip-bench-batch-")
     t_start = time.perf_counter()
     try:
-        evclip, env = snapshot_evclip(args.evclip, work)
+        evclip, env = snapshot_evclip(args.evclip, work), None
         print("evclip: %s (snapshot in %s)" % (args.evclip, work))
         print("%s; %d CPUs; load average at start %.2f %.2f %.2f" %
               ((ffmpeg_version(), os.cpu_count()) + os.getloadavg()))
@@ -241,7 +193,7 @@ def main():
         t0 = time.perf_counter()
         make_source(src, seconds, work)
         nframes, keys = probe_frames(src, work)
-        make_detections(dets, nframes)
+        make_detections(dets, nframes, W, H, FPS)
         log("  done in %.1f s" % (time.perf_counter() - t0))
         print("source: %dx%d %d fps, %d s, %d frames, %d keyframes (GOP %d), %.1f MB, "
               "%d detections (2 per frame)" %

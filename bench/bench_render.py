@@ -36,6 +36,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import ffmpeg_version, fmt_table, make_detections, snapshot_evclip  # noqa: E402
+
 SIZES = {
     "480": (854, 480),
     "720": (1280, 720),
@@ -90,28 +93,6 @@ def evclip_provenance(path):
     return info
 
 
-def snapshot_evclip(path, work):
-    """Copies evclip and ../libevclip.so* into work/snap (same layout); returns the copy."""
-    libdir = os.path.dirname(os.path.dirname(path))
-    libs = [f for f in os.listdir(libdir) if f.startswith("libevclip.so")]
-    if not libs:
-        return path  # statically linked or unusual layout: use it in place
-    snap = os.path.join(work, "snap")
-    os.makedirs(os.path.join(snap, "tools"), exist_ok=True)
-    for f in libs:
-        src = os.path.join(libdir, f)
-        if os.path.isfile(src):
-            shutil.copy2(src, os.path.join(snap, f))  # follows symlinks
-    copy = os.path.join(snap, "tools", os.path.basename(path))
-    shutil.copy2(path, copy)
-    return copy
-
-
-def ffmpeg_version():
-    out = subprocess.run(["ffmpeg", "-version"], stdout=subprocess.PIPE, text=True).stdout
-    return out.splitlines()[0] if out else "unknown"
-
-
 def count_frames(path):
     _, _, p = run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_packets",
                    "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", path])
@@ -123,31 +104,6 @@ def make_source(path, w, h):
          "-i", "testsrc2=size=%dx%d:rate=%d,noise=alls=8:allf=t" % (w, h, FPS),
          "-t", str(SOURCE_SECONDS), "-c:v", "libx264", "-preset", "veryfast", "-crf", "18",
          "-g", "60", "-pix_fmt", "yuv420p", path])
-
-
-def make_detections(path, w, h):
-    """Two labelled, moving boxes per frame with track ids and varying scores."""
-    n = SOURCE_SECONDS * FPS
-    bw, bh = w // 6, h // 5
-    with open(path, "w") as f:
-        for i in range(n):
-            ts = round(i / FPS, 6)
-            # track 7: a "car" sweeping left to right and back
-            u = (i % 240) / 240.0
-            x = (w - bw - 2) * (2 * u if u < 0.5 else 2 - 2 * u)
-            y = h * 0.55 + h * 0.1 * math.sin(i / 25.0)
-            box1 = [round(x, 1), round(y, 1), round(x + bw, 1), round(y + bh, 1)]
-            # track 12: a "person" circling around the centre
-            a = i / 40.0
-            cx, cy = w / 2 + w * 0.25 * math.cos(a), h / 2 + h * 0.25 * math.sin(a)
-            pw, ph = bw * 0.5, bh * 1.4
-            box2 = [round(cx - pw / 2, 1), round(cy - ph / 2, 1),
-                    round(cx + pw / 2, 1), round(cy + ph / 2, 1)]
-            for bbox, label, score, tid in (
-                    (box1, "car", 0.60 + 0.35 * abs(math.sin(i / 17.0)), 7),
-                    (box2, "person", 0.50 + 0.45 * abs(math.cos(i / 23.0)), 12)):
-                f.write(json.dumps({"frame_idx": i, "ts": ts, "bbox": bbox, "label": label,
-                                    "score": round(score, 3), "track_id": tid}) + "\n")
 
 
 def evclip_cmd(args, src, dets, out, preset, extra=()):
@@ -190,13 +146,6 @@ def ssim(args, clip, src, lavfi=False):
     return float(m[-1])
 
 
-def fmt_table(headers, rows):
-    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(headers)]
-    line = lambda cells: "| " + " | ".join(str(c).rjust(w) for c, w in zip(cells, widths)) + " |"
-    sep = "|" + "|".join("-" * (w + 1) + ":" for w in widths) + "|"
-    return "\n".join([line(headers), sep] + [line(r) for r in rows])
-
-
 def prepare(args, work, key):
     w, h = SIZES[key]
     src = os.path.join(work, "src_%sp.mp4" % key)
@@ -208,7 +157,7 @@ def prepare(args, work, key):
         os.replace(src + ".tmp.mp4", src)
         log("  done in %.1f s" % (time.perf_counter() - t0))
     if not os.path.exists(dets):
-        make_detections(dets, w, h)
+        make_detections(dets, SOURCE_SECONDS * FPS, w, h, FPS)
     return src, dets
 
 

@@ -1,0 +1,61 @@
+"""benchlib.py: pieces shared by the benchmark scripts (synthetic detections, a stable copy of
+the evclip binary, markdown tables, the ffmpeg version line)."""
+import json
+import math
+import os
+import shutil
+import subprocess
+
+
+def ffmpeg_version():
+    out = subprocess.run(["ffmpeg", "-version"], stdout=subprocess.PIPE, text=True).stdout
+    return out.splitlines()[0] if out else "unknown"
+
+
+def fmt_table(headers, rows):
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(headers)]
+    line = lambda cells: "| " + " | ".join(str(c).rjust(w) for c, w in zip(cells, widths)) + " |"
+    sep = "|" + "|".join("-" * (w + 1) + ":" for w in widths) + "|"
+    return "\n".join([line(headers), sep] + [line(r) for r in rows])
+
+
+def snapshot_evclip(path, work):
+    """Copies evclip and ../libevclip.so* into work/snap (same layout, so the binary's
+    RUNPATH still finds the library); returns the copy. A rebuild of build/ during a long
+    benchmark then cannot swap the binary under it."""
+    libdir = os.path.dirname(os.path.dirname(path))
+    libs = [f for f in os.listdir(libdir) if f.startswith("libevclip.so")]
+    if not libs:
+        return path  # statically linked or unusual layout: use it in place
+    snap = os.path.join(work, "snap")
+    os.makedirs(os.path.join(snap, "tools"), exist_ok=True)
+    for f in libs:
+        src = os.path.join(libdir, f)
+        if os.path.isfile(src):
+            shutil.copy2(src, os.path.join(snap, f))  # follows symlinks
+    copy = os.path.join(snap, "tools", os.path.basename(path))
+    shutil.copy2(path, copy)
+    return copy
+
+
+def make_detections(path, nframes, w, h, fps):
+    """Writes two labelled, moving boxes per frame with track ids and varying scores:
+    track 7, a "car" sweeping left to right and back; track 12, a "person" circling."""
+    bw, bh = w // 6, h // 5
+    with open(path, "w") as f:
+        for i in range(nframes):
+            ts = round(i / fps, 6)
+            u = (i % 240) / 240.0
+            x = (w - bw - 2) * (2 * u if u < 0.5 else 2 - 2 * u)
+            y = h * 0.55 + h * 0.1 * math.sin(i / 25.0)
+            box1 = [round(x, 1), round(y, 1), round(x + bw, 1), round(y + bh, 1)]
+            a = i / 40.0
+            cx, cy = w / 2 + w * 0.25 * math.cos(a), h / 2 + h * 0.25 * math.sin(a)
+            pw, ph = bw * 0.5, bh * 1.4
+            box2 = [round(cx - pw / 2, 1), round(cy - ph / 2, 1),
+                    round(cx + pw / 2, 1), round(cy + ph / 2, 1)]
+            for bbox, label, score, tid in (
+                    (box1, "car", 0.60 + 0.35 * abs(math.sin(i / 17.0)), 7),
+                    (box2, "person", 0.50 + 0.45 * abs(math.cos(i / 23.0)), 12)):
+                f.write(json.dumps({"frame_idx": i, "ts": ts, "bbox": bbox, "label": label,
+                                    "score": round(score, 3), "track_id": tid}) + "\n")
