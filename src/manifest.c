@@ -74,7 +74,7 @@ static void cache_add(const struct stat *st, const char hex[65])
     pthread_mutex_unlock(&hash_cache_lock);
 }
 
-/* Hashes an open descriptor to its end with OpenSSL's SHA-256 (it uses the CPU's SHA
+/* Hashes an open descriptor from offset 0 to its end with OpenSSL's SHA-256 (it uses the CPU's SHA
  * instructions: several times faster than libsodium's portable code on multi-GB sources).
  * Returns 0 or -errno. */
 static int hash_fd(int fd, char hex[65], int64_t *size)
@@ -85,7 +85,8 @@ static int hash_fd(int fd, char hex[65], int64_t *size)
     int64_t total = 0;
     int err = buf && st && EVP_DigestInit_ex(st, EVP_sha256(), NULL) == 1 ? 0 : -ENOMEM;
     while (!err) {
-        ssize_t n = read(fd, buf, CHUNK);
+        /* pread from 0: the descriptor may be shared with a decoder (source_file.c) */
+        ssize_t n = pread(fd, buf, CHUNK, (off_t)total);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -136,6 +137,26 @@ static int hash_file(const char *path, char hex[65], int64_t *size, int use_cach
 int manifest_hash_file(const char *path, char hex[65], int64_t *size)
 {
     return hash_file(path, hex, size, 0);
+}
+
+int manifest_hash_fd(int fd, const char *path, char hex[65], int64_t *size)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return ev_error(EVCLIP_ERR_INPUT, "cannot hash '%s': %s", path, strerror(errno));
+    if (cache_find(&st, hex)) {
+        *size = (int64_t)st.st_size;
+        return 0;
+    }
+    int err = hash_fd(fd, hex, size);
+    if (err == -ENOMEM)
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory (hashing '%s')", path);
+    if (err < 0)
+        return ev_error(EVCLIP_ERR_INPUT, "cannot read '%s' for hashing: %s", path,
+                        strerror(-err));
+    if (*size == (int64_t)st.st_size)
+        cache_add(&st, hex);
+    return 0;
 }
 
 static void put_be(unsigned char *p, uint64_t v, int n)
@@ -328,19 +349,25 @@ static json_t *abs_path(const char *path)
     return j;
 }
 
-/* {path, absolute_path, size, sha256} of a file; size and sha256 null for non-files (URLs). */
-static int file_json(const char *path, json_t **out)
+/* {path, absolute_path, size, sha256} of a file; size and sha256 null for non-files (URLs).
+ * `digest`: the hash taken while rendering (NULL or not hashed: hash the file by path). */
+static int file_json(const char *path, const SourceDigest *digest, json_t **out)
 {
     struct stat st;
     char hex[65];
     int64_t size = 0;
     *out = NULL;
-    int regular = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+    int given = digest && digest->hashed;
+    int regular = given || (stat(path, &st) == 0 && S_ISREG(st.st_mode));
     if (!regular && strstr(path, "://") == NULL)
         return ev_error(EVCLIP_ERR_INPUT, "cannot hash '%s': not a readable file", path);
-    int ret = regular ? hash_file(path, hex, &size, 1) : 0;
+    int ret = regular && !given ? hash_file(path, hex, &size, 1) : 0;
     if (ret < 0)
         return ret;
+    if (given) {
+        memcpy(hex, digest->sha256, sizeof(hex));
+        size = digest->size;
+    }
     *out = json_pack("{s:s, s:o, s:o, s:o}", "path", path, "absolute_path",
                      regular ? abs_path(path) : json_null(),
                      "size", regular ? json_integer(size) : json_null(),
@@ -368,7 +395,7 @@ static int logs_json(const EvclipDetections *d, json_t *logs, const Logger *log)
                           "changed_after_load", 1);
             ret = f ? 0 : ev_error(EVCLIP_ERR_NOMEM, "out of memory (manifest)");
         } else {
-            ret = file_json(files[i].path, &f);
+            ret = file_json(files[i].path, NULL, &f);
         }
         if (ret < 0)
             return ret;
@@ -377,13 +404,14 @@ static int logs_json(const EvclipDetections *d, json_t *logs, const Logger *log)
     return 0;
 }
 
-static int source_json(const EvclipSource *src, int index, json_t **out,
-                       const Logger *log)
+static int source_json(const EvclipSource *src, int index, const SourceDigest *digest,
+                       json_t **out, const Logger *log)
 {
     json_t *s = NULL, *logs = json_array();
     char hex[65];
     EvclipDetectionStats stats = { 0, 0 };
-    int ret = logs ? file_json(src->path, &s) : ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    int ret = logs ? file_json(src->path, digest, &s)
+                   : ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     if (ret == 0)
         ret = logs_json(src->detections, logs, log);
     if (ret < 0) {
@@ -447,7 +475,8 @@ static int build(const ManifestInfo *info, json_t **out, const Logger *log)
     json_t *sources = json_array();
     for (int i = 0; sources && i < info->clip->nb_sources && ret == 0; i++) {
         json_t *s;
-        if ((ret = source_json(&info->clip->sources[i], i, &s, log)) == 0)
+        const SourceDigest *digest = info->digests ? &info->digests[i] : NULL;
+        if ((ret = source_json(&info->clip->sources[i], i, digest, &s, log)) == 0)
             json_array_append_new(sources, s);
     }
     if (ret < 0) {

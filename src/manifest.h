@@ -35,6 +35,13 @@
  * normalized u8, label length u32 big-endian, label bytes.
  */
 
+/* The hash of a source file taken through the descriptor it was decoded from. */
+typedef struct SourceDigest {
+    int hashed;          /* 0: not a local file (a URL) or not hashed */
+    int64_t size;
+    char sha256[65];
+} SourceDigest;
+
 /* What a finished clip's manifest records. */
 typedef struct ManifestInfo {
     const EvclipClip *clip;          /* sources (paths, windows, detection stores), rolls,
@@ -43,6 +50,8 @@ typedef struct ManifestInfo {
     const EvclipResult *result;      /* frames, duration, boxes drawn, encoder used, size */
     double speed;                    /* effective playback speed */
     int frame_step;                  /* 1, or N when framedrop kept every Nth frame */
+    const SourceDigest *digests;     /* per clip source: its hash as decoded; NULL entries
+                                        (hashed 0) are hashed by path (live ring clips) */
 } ManifestInfo;
 
 /* Writes "<output>.evidence.json" atomically (temp + rename) after the clip was published,
@@ -58,6 +67,11 @@ int manifest_check_key(const char *path);
 /* SHA-256 of a file read in 1 MiB chunks: lowercase hex into hex[65], size into *size.
  * Returns 0 or INPUT (cannot open or read; detail names the file), NOMEM. */
 int manifest_hash_file(const char *path, char hex[65], int64_t *size);
+
+/* SHA-256 of an open regular file read from offset 0 with pread (the descriptor's offset is
+ * left alone), remembered by identity, size and mtime; `path` names it in errors.
+ * Returns 0 or INPUT, NOMEM. */
+int manifest_hash_fd(int fd, const char *path, char hex[65], int64_t *size);
 
 /* Canonical SHA-256 (see above) of a detection store, lowercase hex into hex[65]. */
 void manifest_hash_detections(const EvclipDetections *d, char hex[65]);

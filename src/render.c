@@ -47,7 +47,8 @@ void clip_run_init(ClipRun *c, EvclipRenderer *r, const EvclipClip *clip, Evclip
         ret = manifest_check_key(clip->settings->sign_key);
     if (ret >= 0)
         ret = mux_check(clip->output, c->s->overwrite);
-    if (ret >= 0 && !(c->audio_queue = calloc(MAX_PENDING_AUDIO, sizeof(*c->audio_queue))))
+    if (ret >= 0 && (!(c->audio_queue = calloc(MAX_PENDING_AUDIO, sizeof(*c->audio_queue))) ||
+                     !(c->digests = calloc((size_t)clip->nb_sources, sizeof(*c->digests)))))
         ret = ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     if (ret < 0)
         record_failure(c, ret);
@@ -420,6 +421,24 @@ int clip_run_audio(ClipRun *c, Source *src, const AVPacket *pkt)
 /* ---------------------------------------------------------------------------------------- */
 /* Segment end, finish, failure                                                             */
 
+/* Hashes the segment's source through the descriptor it was decoded from (when a manifest
+ * is due), then fails the run if the file was modified or replaced since it was opened: the
+ * manifest must certify the bytes that were rendered. */
+static int seal_source(ClipRun *c, const SegmentPlan *seg, Source *src)
+{
+    int ret, k = (int)(seg->source - c->clip->sources);
+    if (c->s->manifest && (ret = source_file_hash(src->file)) < 0)
+        return ret;
+    if ((ret = source_file_check(src->file)) < 0)
+        return ret;
+    if (c->s->manifest && k >= 0 && k < c->clip->nb_sources) {
+        c->digests[k].hashed = 1;
+        c->digests[k].size = src->file->size;
+        memcpy(c->digests[k].sha256, src->file->sha256, sizeof(c->digests[k].sha256));
+    }
+    return 0;
+}
+
 void clip_run_end_segment(ClipRun *c, Source *src, int reached_end)
 {
     const SegmentPlan *seg = &c->plan.segments[c->segment];
@@ -438,6 +457,13 @@ void clip_run_end_segment(ClipRun *c, Source *src, int reached_end)
                                    src->path, c->last_time + src->frame_period, seg->end));
         return;
     }
+    if (src->file && !run_failed(c)) {
+        int ret = seal_source(c, seg, src);
+        if (ret < 0) {
+            record_failure(c, ret);
+            return;
+        }
+    }
     drop_audio_queue(c);
     c->out_offset = c->seg_end_out;
     c->segment++;
@@ -447,7 +473,7 @@ static int write_manifest(ClipRun *c)
 {
     ManifestInfo info = {
         .clip = c->clip, .settings = c->s, .result = c->res, .speed = c->plan.speed,
-        .frame_step = c->plan.step,
+        .frame_step = c->plan.step, .digests = c->digests,
     };
     if (c->s->manifest)
         return manifest_write(&info, &c->r->log);
@@ -503,6 +529,8 @@ void clip_run_free(ClipRun *c)
         pool_drain(c->pool, c);
     drop_audio_queue(c);
     free(c->audio_queue);
+    free(c->digests);
+    c->digests = NULL;
     detlist_free(&c->matched);
     detlist_free(&c->visible);
     hold_free(&c->hold);

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 
 #include "src/detections.h"
+#include "src/manifest.h"
 #include "src/pipeline.h"
 #include "src/plan.h"
 #include "src/renderer.h"
@@ -43,6 +44,8 @@ typedef struct ClipRun {
     /* audio read before the segment's first frame was known */
     AVPacket **audio_queue;
     int audio_queued;
+    /* per source of the clip: hash of the bytes decoded (for the manifest) */
+    SourceDigest *digests;
     /* worker thread queue (batch with jobs > 1); guarded by the pool's lock */
     WorkerPool *pool;
     ClipJob *jobs;

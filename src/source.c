@@ -8,15 +8,39 @@
 #include "src/error.h"
 #include "src/source.h"
 
-static int open_input(AVFormatContext **fmt, const char *path)
+static void close_input(AVFormatContext **fmt, AVIOContext **pb)
 {
-    int ret = avformat_open_input(fmt, path, NULL, NULL);
-    if (ret < 0)
-        return ev_error_av(ret, EVCLIP_ERR_INPUT, "input '%s'", path);
+    avformat_close_input(fmt);
+    source_file_avio_free(pb);
+}
+
+/* Opens the input by name, or through s->file's descriptor when it is a local file (so that
+ * every byte decoded comes from the file that is hashed and checked: see source_file.h). */
+static int open_input(Source *s, AVFormatContext **fmt, AVIOContext **pb)
+{
+    int ret;
+    *pb = NULL;
+    if (s->file) {
+        if (!(*fmt = avformat_alloc_context()))
+            return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+        if ((ret = source_file_avio(s->file, pb)) < 0) {
+            avformat_free_context(*fmt);
+            *fmt = NULL;
+            return ret;
+        }
+        (*fmt)->pb = *pb;
+        (*fmt)->flags |= AVFMT_FLAG_CUSTOM_IO;
+    }
+    ret = avformat_open_input(fmt, s->path, NULL, NULL);
+    if (ret < 0) {
+        source_file_avio_free(pb);
+        return ev_error_av(ret, EVCLIP_ERR_INPUT, "input '%s'", s->path);
+    }
     ret = avformat_find_stream_info(*fmt, NULL);
     if (ret < 0) {
-        avformat_close_input(fmt);
-        return ev_error_av(ret, EVCLIP_ERR_INPUT, "input '%s': cannot read stream info", path);
+        close_input(fmt, pb);
+        return ev_error_av(ret, EVCLIP_ERR_INPUT, "input '%s': cannot read stream info",
+                           s->path);
     }
     return 0;
 }
@@ -96,7 +120,8 @@ int source_open(Source **out, const char *path, int threads, const Logger *log)
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     }
     s->log = log;
-    if ((ret = open_input(&s->fmt, path)) < 0)
+    if ((ret = source_file_open(&s->file, path)) < 0 ||
+        (ret = open_input(s, &s->fmt, &s->pb)) < 0)
         goto fail;
     s->video = pick_stream(s->fmt, AVMEDIA_TYPE_VIDEO, -1);
     if (!s->video) {
@@ -125,7 +150,8 @@ void source_close(Source **ps)
         return;
     Source *s = *ps;
     avcodec_free_context(&s->dec);
-    avformat_close_input(&s->fmt);
+    close_input(&s->fmt, &s->pb);
+    source_file_close(&s->file);
     av_packet_free(&s->packet);
     av_frame_free(&s->frame);
     free(s->index_pts);
@@ -278,21 +304,22 @@ static int scan_packets(Source *s, AVFormatContext *fmt, int64_t until_pts)
 int source_build_index(Source *s, int64_t until_pts)
 {
     AVFormatContext *fmt = NULL;
+    AVIOContext *pb = NULL;
     int ret;
 
     if (s->index_pts && s->index_until >= until_pts)
         return 0;
-    if ((ret = open_input(&fmt, s->path)) < 0)
+    if ((ret = open_input(s, &fmt, &pb)) < 0)
         return ret;
     if ((unsigned)s->video->index >= fmt->nb_streams) {
-        avformat_close_input(&fmt);
+        close_input(&fmt, &pb);
         return ev_error(EVCLIP_ERR_INPUT, "input '%s' changed while indexing", s->path);
     }
     for (unsigned i = 0; i < fmt->nb_streams; i++)
         if ((int)i != s->video->index)
             fmt->streams[i]->discard = AVDISCARD_ALL;
     ret = scan_packets(s, fmt, until_pts);
-    avformat_close_input(&fmt);
+    close_input(&fmt, &pb);
     if (ret < 0)
         return ret;
     qsort(s->index_pts, (size_t)s->index_count, sizeof(*s->index_pts), cmp_i64);

@@ -8,9 +8,12 @@
 #include <libavformat/avformat.h>
 
 #include "src/log.h"
+#include "src/source_file.h"
 
 typedef struct Source {
     char *path;
+    SourceFile *file;    /* a local file: read through one descriptor; NULL for URLs */
+    AVIOContext *pb;     /* fmt's custom I/O on `file`, or NULL */
     AVFormatContext *fmt;
     AVCodecContext *dec;
     AVStream *video;     /* the decoded video stream */

@@ -1,0 +1,134 @@
+"""test_evidence_chain.py: the manifest certifies what was rendered: sources and logs changed
+mid-render, outputs that would replace inputs, clip + manifest published together."""
+import hashlib
+import json
+import os
+import pty
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from common import EVCLIP, Checks, cleanup, ffmpeg, leftovers, run, tempdir, write_jsonl
+
+C = Checks()
+TMP = tempdir()
+
+
+def path(name):
+    return os.path.join(TMP, name)
+
+
+def sha256(p):
+    with open(p, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def make_video(name, pattern, seconds=8):
+    out = path(name)
+    ffmpeg("-f", "lavfi", "-i", f"{pattern}=size=320x240:rate=25:duration={seconds}",
+           "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p", out)
+    return out
+
+
+def make_log(name, frames=200):
+    rows = [{"frame_idx": i, "bbox": [10 + i % 50, 20, 90 + i % 50, 100], "label": "car",
+             "score": 0.9, "track_id": 1} for i in range(frames)]
+    p = path(name)
+    write_jsonl(p, rows)
+    return p
+
+
+def run_interrupted(args, action, timeout=120):
+    """Runs evclip with stderr on a terminal (so it draws its per-frame progress bar). On the
+    first progress output the process is stopped (SIGSTOP), `action()` runs, and the process
+    is resumed: the action happens while the render is deterministically in progress (checked:
+    the last progress seen before resuming is below the total). Returns (exit code, stderr
+    text, frames done when stopped, frames total)."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen([EVCLIP] + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=slave)
+    os.close(slave)
+    text, stopped, done, total = b"", False, -1, -1
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            text += chunk
+        if not stopped and b" frames" in text:
+            p.send_signal(signal.SIGSTOP)
+            stopped = True
+            time.sleep(0.2)  # let the terminal deliver what was written before the stop
+            while select.select([master], [], [], 0.1)[0]:
+                text += os.read(master, 65536)
+            last = text.decode(errors="replace").rsplit("%", 1)[-1].split(" frames")[0]
+            done, total = (int(x) for x in last.strip().split("/"))
+            action()
+            p.send_signal(signal.SIGCONT)
+        if p.poll() is not None and not ready:
+            break
+    p.wait(timeout=timeout)
+    os.close(master)
+    return p.returncode, text.decode(errors="replace"), done, total
+
+
+def test_source_hash_is_what_was_read():
+    src, other = make_video("src.mp4", "testsrc2"), make_video("other.mp4", "testsrc")
+    log = make_log("src.jsonl")
+    clip = path("ok.mp4")
+    r = run(["render", "-i", src, "-d", log, "--start", "1", "--end", "3", "-o", clip, "-q"])
+    C.check(r.returncode == 0, "plain render", r.stderr)
+    m = json.load(open(clip + ".evidence.json"))
+    C.check(m["sources"][0]["sha256"] == sha256(src) and
+            m["sources"][0]["size"] == os.path.getsize(src), "manifest hashes the source")
+
+    # Replaced by mv while rendering: the render fails, nothing is published.
+    saved = path("src.orig.mp4")
+    shutil.copy(src, saved)
+    clip = path("swapped.mp4")
+    code, err, done, total = run_interrupted(
+        ["render", "-i", src, "-d", log, "--start", "0", "--end", "8", "-o", clip],
+        lambda: os.rename(other, src))
+    C.check(0 < done < total, "source swapped mid-render", f"{done}/{total}")
+    C.check(code == 3 and "replaced by another file while rendering" in err,
+            "source replaced mid-render fails with exit 3", f"{code} {err[-300:]}")
+    C.check(not os.path.exists(clip) and not os.path.exists(clip + ".evidence.json"),
+            "no clip or manifest after a replaced source")
+    C.check(not [n for n in os.listdir(TMP) if n.endswith(".evclip-tmp")],
+            "no temp file left after a replaced source")
+
+    # Modified in place (appended) while rendering.
+    shutil.copy(saved, src)
+    clip = path("appended.mp4")
+
+    def append():
+        with open(src, "ab") as f:
+            f.write(b"\0" * 100)
+
+    code, err, done, total = run_interrupted(
+        ["render", "-i", src, "-d", log, "--start", "0", "--end", "8", "-o", clip], append)
+    C.check(0 < done < total, "source appended mid-render", f"{done}/{total}")
+    C.check(code == 3 and "was modified while rendering" in err,
+            "source modified mid-render fails with exit 3", f"{code} {err[-300:]}")
+    C.check(not os.path.exists(clip), "no clip after a modified source")
+    shutil.copy(saved, src)
+
+
+def main():
+    try:
+        test_source_hash_is_what_was_read()
+    finally:
+        cleanup(TMP)
+    C.close()
+
+
+main()
