@@ -130,6 +130,7 @@ typedef struct RenderArgs {
     SourceArgs sources[MAX_SOURCES];
     int nb_sources;      /* -i seen */
     const char *output, *spec;
+    char *spec_output;   /* --spec: a copy of the spec's output (the JSON tree is freed) */
     const char *format;  /* detection log format name, NULL = auto */
     int normalized;
     double pre, post, speed, max_duration;
@@ -318,7 +319,11 @@ static int build_clip(RenderArgs *a, LogCache *cache, EvclipSource *srcs, Evclip
         if (ret != 0)
             return cli_spec_error(ret == -1 ? EVCLIP_ERR_INVALID : ret, "%s", err);
         *clip = spec->clip;
-        a->output = clip->output;
+        /* The spec's strings live in the JSON tree, freed when run() returns: keep a copy of
+         * the output path for the final message and the --json result. */
+        if (!(a->spec_output = strdup(clip->output)))
+            return cli_spec_error(EVCLIP_ERR_NOMEM, "out of memory");
+        a->output = a->spec_output;
         return 0;
     }
     for (int i = 0; i < a->nb_sources && ret >= 0; i++) {
@@ -388,5 +393,7 @@ int cli_render_main(int argc, char **argv)
                 (long long)res.frames, res.duration, (long long)res.boxes_drawn);
     if (a.cli.json)
         cli_json_result(a.output, &res, code);
+    free(a.spec_output);
+    a.spec_output = NULL;
     return code;
 }

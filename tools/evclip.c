@@ -23,7 +23,8 @@ static const char usage[] =
     "  -V, --version   print the version\n"
     "\n"
     "Exit codes: 0 ok, 1 other failure, 2 usage, 3 input, 4 detections, 5 window,\n"
-    "6 output, 7 encoder/font, 130/143 interrupted by SIGINT/SIGTERM.\n";
+    "6 output, 7 encoder/font, 9 batch: some clips failed (or conflicting outputs),\n"
+    "130/143 interrupted by SIGINT/SIGTERM.\n";
 
 int main(int argc, char **argv)
 {
