@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "src/error.h"
@@ -30,6 +31,46 @@ static void record_failure(ClipRun *c, int code)
     snprintf(c->res->error, sizeof(c->res->error), "%s", ev_error_message());
 }
 
+static int same_file(const struct stat *a, const char *path)
+{
+    struct stat b;
+    return stat(path, &b) == 0 && a->st_dev == b.st_dev && a->st_ino == b.st_ino;
+}
+
+/* An output (clip or manifest) never replaces an input, whatever `overwrite` says: the same
+ * file (links resolved: stat follows them; hard links share the inode) as a source video or a
+ * detection log is refused. */
+static int check_not_input(const EvclipClip *clip, const char *out, const char *what)
+{
+    struct stat st;
+    if (stat(out, &st) < 0)
+        return 0; /* does not exist yet: cannot be an input */
+    for (int k = 0; k < clip->nb_sources; k++) {
+        const EvclipSource *src = &clip->sources[k];
+        int n = 0;
+        const DetectionsFile *files = src->detections ? detections_files(src->detections, &n)
+                                                      : NULL;
+        if (same_file(&st, src->path))
+            return ev_error(EVCLIP_ERR_OUTPUT, "%s '%s' is the input video '%s': an output "
+                            "never replaces an input (even with overwrite)", what, out,
+                            src->path);
+        for (int i = 0; i < n; i++)
+            if (same_file(&st, files[i].path))
+                return ev_error(EVCLIP_ERR_OUTPUT, "%s '%s' is the detection log '%s': an "
+                                "output never replaces an input (even with overwrite)", what,
+                                out, files[i].path);
+    }
+    return 0;
+}
+
+static int check_outputs(const EvclipClip *clip)
+{
+    char manifest[4096];
+    int ret = check_not_input(clip, clip->output, "output");
+    snprintf(manifest, sizeof(manifest), "%s.evidence.json", clip->output);
+    return ret < 0 ? ret : check_not_input(clip, manifest, "manifest");
+}
+
 void clip_run_init(ClipRun *c, EvclipRenderer *r, const EvclipClip *clip, EvclipResult *res)
 {
     memset(c, 0, sizeof(*c));
@@ -47,6 +88,8 @@ void clip_run_init(ClipRun *c, EvclipRenderer *r, const EvclipClip *clip, Evclip
         ret = manifest_check_key(clip->settings->sign_key);
     if (ret >= 0)
         ret = mux_check(clip->output, c->s->overwrite);
+    if (ret >= 0)
+        ret = check_outputs(clip);
     if (ret >= 0 && (!(c->audio_queue = calloc(MAX_PENDING_AUDIO, sizeof(*c->audio_queue))) ||
                      !(c->digests = calloc((size_t)clip->nb_sources, sizeof(*c->digests)))))
         ret = ev_error(EVCLIP_ERR_NOMEM, "out of memory");

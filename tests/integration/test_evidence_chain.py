@@ -123,9 +123,59 @@ def test_source_hash_is_what_was_read():
     shutil.copy(saved, src)
 
 
+def test_output_never_replaces_input():
+    src = path("src.mp4")
+    log = path("src.jsonl")
+    before, log_before = sha256(src), sha256(log)
+    os.symlink(src, path("link.mp4"))
+    os.link(log, path("hardlog.jsonl"))
+    cases = [("output = input", src), ("output = symlink to the input", path("link.mp4")),
+             ("output = the detection log", log),
+             ("output = hard link of the log", path("hardlog.jsonl"))]
+    for what, out in cases:
+        r = run(["render", "-i", src, "-d", log, "--start", "1", "--end", "2", "-o", out,
+                 "--overwrite", "-q"])
+        C.check(r.returncode == 6 and "never replaces an input" in r.stderr,
+                f"{what} refused with --overwrite (exit 6)", f"{r.returncode} {r.stderr}")
+    # the manifest path may not be an input either
+    shutil.copy(log, path("m.mp4.evidence.json"))
+    r = run(["render", "-i", src, "-d", path("m.mp4.evidence.json"), "--start", "1", "--end",
+             "2", "-o", path("m.mp4"), "--overwrite", "-q"])
+    C.check(r.returncode == 6 and "manifest" in r.stderr and "never replaces" in r.stderr,
+            "manifest path = detection log refused", f"{r.returncode} {r.stderr}")
+    C.check(sha256(src) == before and sha256(log) == log_before, "inputs untouched")
+    C.check(not [n for n in os.listdir(TMP) if n.endswith(".evclip-tmp")],
+            "no temp file left by refused renders")
+
+
+def test_spec_output_path():
+    """render --spec used to print the output path from the freed JSON tree."""
+    spec = path("spec.json")
+    out = path("from-spec-with-a-long-name-to-fill-the-freed-memory.mp4")
+    with open(spec, "w") as f:
+        json.dump({"output": out, "input": path("src.mp4"), "detections": path("src.jsonl"),
+                   "start": 1, "end": 2}, f)
+    r = run(["render", "--spec", spec])
+    C.check(r.returncode == 0 and f"evclip: wrote {out} (" in r.stderr,
+            "render --spec names its output", r.stderr)
+    r = run(["render", "--spec", spec, "--json", "--overwrite"])
+    res = json.loads(r.stdout.strip().splitlines()[-1]) if r.stdout.strip() else {}
+    C.check(r.returncode == 0 and res.get("output") == out, "render --spec --json output",
+            r.stdout + r.stderr)
+
+
+def test_help_exit_codes():
+    r = run(["--help"])
+    C.check(r.returncode == 0 and "9 batch" in r.stdout, "top-level help lists exit 9",
+            r.stdout)
+
+
 def main():
     try:
         test_source_hash_is_what_was_read()
+        test_output_never_replaces_input()
+        test_spec_output_path()
+        test_help_exit_codes()
     finally:
         cleanup(TMP)
     C.close()
