@@ -481,6 +481,7 @@ int detections_note_file(EvclipDetections *d, const char *path)
     DetectionsFile f = {
         .size = ok ? (int64_t)st.st_size : -1,
         .mtime_ns = ok ? (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec : -1,
+        .dev = ok ? (int64_t)st.st_dev : -1, .ino = ok ? (int64_t)st.st_ino : -1,
     };
     for (int i = 0; i < d->nb_files; i++)
         if (!strcmp(d->files[i].path, path) && d->files[i].size == f.size &&

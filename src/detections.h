@@ -47,6 +47,7 @@ typedef struct DetectionsFile {
     char *path;
     int64_t size;
     int64_t mtime_ns;
+    int64_t dev, ino;    /* identity at load: a log replaced (mv) since is caught */
 } DetectionsFile;
 
 /* Records `path` (with its current size and mtime) as loaded into the store; called after a

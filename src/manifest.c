@@ -375,28 +375,23 @@ static int file_json(const char *path, const SourceDigest *digest, json_t **out)
     return *out ? 0 : ev_error(EVCLIP_ERR_NOMEM, "out of memory (manifest)");
 }
 
-/* A log edited since it was loaded (e.g. a detector still appending to it) cannot be hashed as
- * it was read: it is listed with "sha256": null and "changed_after_load": true, never with the
- * hash of bytes that were not drawn. */
-static int logs_json(const EvclipDetections *d, json_t *logs, const Logger *log)
+/* A log edited or replaced since it was loaded (e.g. a detector still appending to it)
+ * cannot be hashed as it was read: the render fails (DETECTIONS) rather than certify a hash
+ * of bytes that were not drawn, or no hash at all. */
+static int logs_json(const EvclipDetections *d, json_t *logs)
 {
     int n = 0;
     const DetectionsFile *files = d ? detections_files(d, &n) : NULL;
     for (int i = 0; i < n; i++) {
         struct stat st;
         json_t *f;
-        int ret = 0;
         if (stat(files[i].path, &st) < 0 || (int64_t)st.st_size != files[i].size ||
-            mtime_ns(&st) != files[i].mtime_ns) {
-            ev_log(log, EVCLIP_LOG_WARNING, "detection log '%s' changed since it was loaded: "
-                   "the manifest lists it without a hash", files[i].path);
-            f = json_pack("{s:s, s:o, s:I, s:n, s:b}", "path", files[i].path, "absolute_path",
-                          abs_path(files[i].path), "size", (json_int_t)files[i].size, "sha256",
-                          "changed_after_load", 1);
-            ret = f ? 0 : ev_error(EVCLIP_ERR_NOMEM, "out of memory (manifest)");
-        } else {
-            ret = file_json(files[i].path, NULL, &f);
-        }
+            mtime_ns(&st) != files[i].mtime_ns || (int64_t)st.st_dev != files[i].dev ||
+            (int64_t)st.st_ino != files[i].ino)
+            return ev_error(EVCLIP_ERR_DETECTIONS, "detection log '%s' changed (modified, "
+                            "replaced or removed) after it was loaded: its hash would not "
+                            "certify the boxes drawn; no clip is written", files[i].path);
+        int ret = file_json(files[i].path, NULL, &f);
         if (ret < 0)
             return ret;
         json_array_append_new(logs, f);
@@ -413,7 +408,7 @@ static int source_json(const EvclipSource *src, int index, const SourceDigest *d
     int ret = logs ? file_json(src->path, digest, &s)
                    : ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     if (ret == 0)
-        ret = logs_json(src->detections, logs, log);
+        ret = logs_json(src->detections, logs);
     if (ret < 0) {
         json_decref(s);
         json_decref(logs);
@@ -696,14 +691,22 @@ static void check_signature(const json_t *m, const unsigned char *given,
 /* Re-hashes one {path, absolute_path, size, sha256} entry (a source or a detection log). */
 static int check_file(const json_t *f, const char *what, EvclipVerifyResult *res)
 {
+    int is_video = !strcmp(what, "video");
     const char *path = jstr(f, "absolute_path"), *want = jstr(f, "sha256");
     const json_t *want_size = json_object_get(f, "size");
     char hex[65];
     int64_t size = 0;
     if (!path || access(path, F_OK) != 0)
         path = jstr(f, "path");
-    if (!want || !path)
+    if (!want && is_video && path && strstr(path, "://"))
         return 0; /* a URL source: nothing to re-hash */
+    if (!want || !path) {
+        /* A file recorded without a hash certifies nothing: anything could replace it. */
+        res->sources_changed++;
+        add_detail(res, "no hash recorded: %s '%s' has no sha256 in the manifest", what,
+                   path ? path : "(no path)");
+        return 0;
+    }
     if (access(path, F_OK) != 0) {
         res->sources_missing++;
         add_detail(res, "source missing: %s '%s'", what, path);

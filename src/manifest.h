@@ -15,8 +15,9 @@
  *              first_source_time, last_source_time}
  *   sources:  [{index, path (as given), absolute_path, size, sha256 (null for non-files such
  *              as URLs), window: {start, end}, detections: {count, sha256_canonical, logs:
- *              [{path, absolute_path, size, sha256}]}}]; a log edited between loading and
- *              the manifest has sha256 null and "changed_after_load": true
+ *              [{path, absolute_path, size, sha256}]}}]; a log modified or replaced
+ *              between loading and the manifest fails the render (DETECTIONS), and verify
+ *              fails any file entry without sha256 (only a URL source may have none)
  *   boxes_drawn, detections_embedded (SEI on/off)
  *   timing:   {pre_roll, post_roll, speed_requested, speed, max_duration, cap_strategy
  *              ("timelapse" | "framedrop" | null when no cap), frame_step}
@@ -56,7 +57,8 @@ typedef struct ManifestInfo {
 
 /* Writes "<output>.evidence.json" atomically (temp + rename) after the clip was published,
  * signing it when settings->sign_key is set. Returns 0 or a negative code (OUTPUT, INVALID
- * for a bad key file, INPUT when a source cannot be read for hashing, NOMEM). The caller
+ * for a bad key file, INPUT when a source cannot be read for hashing, DETECTIONS when a
+ * detection log changed since it was loaded, NOMEM). The caller
  * removes nothing: a failed manifest fails the clip, and the caller then deletes the clip. */
 int manifest_write(const ManifestInfo *info, const Logger *log);
 

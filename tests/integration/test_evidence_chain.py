@@ -123,6 +123,49 @@ def test_source_hash_is_what_was_read():
     shutil.copy(saved, src)
 
 
+def test_log_hash_never_null():
+    src, log = path("src.mp4"), path("src.jsonl")
+    saved = path("src.orig.jsonl")
+    shutil.copy(log, saved)
+    clip = path("logchanged.mp4")
+
+    def append():
+        with open(log, "a") as f:
+            f.write(json.dumps({"frame_idx": 5, "bbox": [1, 2, 30, 40], "label": "x"}) + "\n")
+
+    code, err, done, total = run_interrupted(
+        ["render", "-i", src, "-d", log, "--start", "0", "--end", "8", "-o", clip], append)
+    C.check(0 < done < total, "log appended mid-render", f"{done}/{total}")
+    C.check(code == 4 and "detection log" in err and "changed" in err,
+            "log changed mid-render fails with exit 4", f"{code} {err[-300:]}")
+    C.check(not os.path.exists(clip) and not os.path.exists(clip + ".evidence.json"),
+            "no clip or manifest after a changed log")
+    shutil.copy(saved, log)
+
+    # A manifest entry without a hash (as older versions wrote for a changed log) fails.
+    clip = path("nullhash.mp4")
+    r = run(["render", "-i", src, "-d", log, "--start", "1", "--end", "2", "-o", clip, "-q"])
+    C.check(r.returncode == 0, "render for the null-hash check", r.stderr)
+    mpath = clip + ".evidence.json"
+    m = json.load(open(mpath))
+    m["sources"][0]["detections"]["logs"][0]["sha256"] = None
+    m["sources"][0]["detections"]["logs"][0]["changed_after_load"] = True
+    json.dump(m, open(mpath, "w"))
+    r = run(["verify", clip, "--sources"])
+    C.check(r.returncode == 13 and "no hash recorded" in r.stderr,
+            "verify --sources fails a log with sha256 null", f"{r.returncode} {r.stderr}")
+    os.unlink(log)
+    r = run(["verify", clip, "--sources"])
+    C.check(r.returncode == 13, "... also once that log is deleted", f"{r.returncode}")
+    shutil.copy(saved, log)
+    m["sources"][0]["detections"]["logs"][0]["sha256"] = sha256(log)
+    m["sources"][0]["sha256"] = None
+    json.dump(m, open(mpath, "w"))
+    r = run(["verify", clip, "--sources"])
+    C.check(r.returncode == 13 and "no hash recorded: video" in r.stderr,
+            "verify --sources fails a local video with sha256 null", f"{r.returncode}")
+
+
 def test_output_never_replaces_input():
     src = path("src.mp4")
     log = path("src.jsonl")
@@ -173,6 +216,7 @@ def test_help_exit_codes():
 def main():
     try:
         test_source_hash_is_what_was_read()
+        test_log_hash_never_null()
         test_output_never_replaces_input()
         test_spec_output_path()
         test_help_exit_codes()
