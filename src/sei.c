@@ -369,7 +369,10 @@ static int read_entries(AVFormatContext *fmt, int stream, int length_size, Entry
             ret = ev_error_av(r, EVCLIP_ERR_INPUT, "cannot read '%s'", fmt->url);
             break;
         }
-        if (pkt->stream_index == stream) {
+        if (pkt->stream_index == stream && (pkt->flags & AV_PKT_FLAG_CORRUPT)) {
+            ret = ev_error(EVCLIP_ERR_INPUT, "'%s' is truncated or corrupt (frame at pts %lld "
+                           "is incomplete)", fmt->url, (long long)pkt->pts);
+        } else if (pkt->stream_index == stream) {
             if (n == cap) {
                 Entry *grown = realloc(list, (cap = cap ? cap * 2 : 256) * sizeof(*list));
                 if (!grown) {
@@ -392,6 +395,11 @@ static int read_entries(AVFormatContext *fmt, int stream, int length_size, Entry
         av_packet_unref(pkt);
     }
     av_packet_free(&pkt);
+    /* The MP4 index lists every frame: fewer read means the file was cut. */
+    int64_t want = fmt->streams[stream]->nb_frames;
+    if (ret >= 0 && want > 0 && (int64_t)n < want)
+        ret = ev_error(EVCLIP_ERR_INPUT, "'%s' is truncated: %zu of its %lld frames could be "
+                       "read", fmt->url, n, (long long)want);
     *out = list;
     *count = n;
     return ret;

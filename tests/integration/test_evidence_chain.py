@@ -207,6 +207,27 @@ def test_spec_output_path():
             r.stdout + r.stderr)
 
 
+def test_truncated_exit_codes():
+    full = path("ok.mp4")  # a 2 s clip rendered (with SEI) by the first test
+    data = open(full, "rb").read()
+    cut = path("cut.mp4")
+    with open(cut, "wb") as f:
+        f.write(data[:len(data) // 2])
+    r = run(["inspect", cut])
+    C.check(r.returncode == 3 and "truncated" in r.stderr,
+            "inspect of a truncated clip exits 3", f"{r.returncode} {r.stderr[-200:]}")
+    # A faststart source cut at 40 %: a window past the cut is an input error (3).
+    src = path("fs.mp4")
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=8", "-c:v", "libx264",
+           "-preset", "ultrafast", "-g", "25", "-movflags", "+faststart", src)
+    data = open(src, "rb").read()
+    with open(src, "wb") as f:
+        f.write(data[:len(data) * 4 // 10])
+    r = run(["render", "-i", src, "--start", "6", "--end", "7", "-o", path("past.mp4"), "-q"])
+    C.check(r.returncode == 3, "window past the cut of a truncated input exits 3",
+            f"{r.returncode} {r.stderr[-200:]}")
+
+
 def test_help_exit_codes():
     r = run(["--help"])
     C.check(r.returncode == 0 and "9 batch" in r.stdout, "top-level help lists exit 9",
@@ -219,6 +240,7 @@ def main():
         test_log_hash_never_null()
         test_output_never_replaces_input()
         test_spec_output_path()
+        test_truncated_exit_codes()
         test_help_exit_codes()
     finally:
         cleanup(TMP)
