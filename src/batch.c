@@ -1,6 +1,7 @@
 /* batch.c: decode-once rendering: probe and plan every clip, then walk each source once over
  * the union of the windows that need it, handing every frame to every clip that covers it. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -78,6 +79,44 @@ static void plan_run(Batch *b, ClipRun *c, Probe *probes, int *nb)
     }
     clip_run_plan(c, info);
     free(info);
+}
+
+/* The output path with its directory resolved (links, "..", "./"): two spellings of one file
+ * compare equal. NULL when the directory does not exist (the run failed already). */
+static char *canonical_output(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, (size_t)(slash - path + (slash == path))) : strdup(".");
+    char *real = dir ? realpath(dir, NULL) : NULL, *out = NULL;
+    const char *base = slash ? slash + 1 : path;
+    if (real && (out = malloc(strlen(real) + strlen(base) + 2)))
+        sprintf(out, "%s/%s", real, base);
+    free(dir);
+    free(real);
+    return out;
+}
+
+/* Two clips writing one file would silently replace each other: both are refused before any
+ * work, each naming the other. */
+static int refuse_shared_outputs(Batch *b)
+{
+    char **names = calloc((size_t)b->nb_runs + 1, sizeof(*names));
+    if (!names)
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < b->nb_runs; i++)
+        if (atomic_load(&b->runs[i].status) == 0)
+            names[i] = canonical_output(b->runs[i].clip->output);
+    for (int i = 0; i < b->nb_runs; i++)
+        for (int k = 0; names[i] && k < b->nb_runs; k++)
+            if (k != i && names[k] && !strcmp(names[i], names[k]))
+                clip_run_fail(&b->runs[i], ev_error(EVCLIP_ERR_OUTPUT, "clips %d and %d of "
+                              "the batch both write '%s' ('%s' and '%s'): both refused", i + 1,
+                              k + 1, names[i], b->runs[i].clip->output,
+                              b->runs[k].clip->output));
+    for (int i = 0; i < b->nb_runs; i++)
+        free(names[i]);
+    free(names);
+    return 0;
 }
 
 /* Probes each distinct source once and plans every clip; a clip whose source cannot be opened
@@ -431,7 +470,9 @@ static int run_batch(EvclipRenderer *r, const EvclipClip *clips, int n, EvclipRe
             clip_run_init(&b.runs[i], r, &clips[i], &results[i]);
             b.runs[i].pool = b.pool;
         }
-        ret = plan_all(&b);
+        ret = refuse_shared_outputs(&b);
+        if (ret >= 0)
+            ret = plan_all(&b);
     }
     r->progress_done = r->progress_total = 0;
     r->progress_seconds = r->progress_seconds_total = 0;

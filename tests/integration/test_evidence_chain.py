@@ -228,6 +228,27 @@ def test_truncated_exit_codes():
             f"{r.returncode} {r.stderr[-200:]}")
 
 
+def test_batch_shared_output():
+    os.makedirs(path("sub"), exist_ok=True)
+    out = path("same.mp4")
+    other = os.path.join(TMP, "sub", "..", "same.mp4")
+    jobs = path("dup.jsonl")
+    base = {"input": path("src.mp4"), "detections": path("src.jsonl")}
+    write_jsonl(jobs, [dict(base, output=out, start=1, end=2),
+                       dict(base, output=path("fine.mp4"), start=2, end=3),
+                       dict(base, output=other, start=3, end=4)])
+    report = path("dup.report.jsonl")
+    r = run(["batch", jobs, "--report", report, "-q"])
+    rows = [json.loads(x) for x in open(report)] if os.path.exists(report) else []
+    C.check(r.returncode == 9, "batch with a shared output exits 9", f"{r.returncode}")
+    C.check(len(rows) == 3 and [x["status"] for x in rows] == ["error", "ok", "error"],
+            "both clips writing one file refused, the other rendered", str(rows))
+    C.check(all("clips 1 and 3" in (rows[i]["error"] or "") or
+                "clips 3 and 1" in (rows[i]["error"] or "") for i in (0, 2)),
+            "each refusal names both clips", str(rows))
+    C.check(not os.path.exists(out), "no file at the shared output")
+
+
 def test_help_exit_codes():
     r = run(["--help"])
     C.check(r.returncode == 0 and "9 batch" in r.stdout, "top-level help lists exit 9",
@@ -241,6 +262,7 @@ def main():
         test_output_never_replaces_input()
         test_spec_output_path()
         test_truncated_exit_codes()
+        test_batch_shared_output()
         test_help_exit_codes()
     finally:
         cleanup(TMP)
