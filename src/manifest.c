@@ -522,14 +522,15 @@ static int sign(json_t *m, const char *key_path)
 /* Writes text to "<dir>/.<name>.<random>.evclip-tmp", then renames it over path. */
 static int write_atomic(const char *path, const char *text)
 {
-    size_t dir_len = (size_t)(base_name(path) - path), size = strlen(path) + 32;
+    size_t dir_len = (size_t)(base_name(path) - path), size = strlen(path) + 48;
     char *tmp = malloc(size);
     if (!tmp)
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     int fd = -1;
     for (int attempt = 0; fd < 0 && attempt < 100; attempt++) {
-        snprintf(tmp, size, "%.*s.%s.%08x.evclip-tmp", (int)dir_len, path, base_name(path),
-                 (unsigned)randombytes_random());
+        /* the pid lets a later run remove it if this one is killed (mux_clean_stale) */
+        snprintf(tmp, size, "%.*s.%s.%ld-%08x.evclip-tmp", (int)dir_len, path, base_name(path),
+                 (long)getpid(), (unsigned)randombytes_random());
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd < 0 && errno != EEXIST)
             break;

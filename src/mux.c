@@ -1,10 +1,13 @@
 /* mux.c: MP4 writing (faststart) into a temp file beside the output, published atomically. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,7 +39,49 @@ int mux_check(const char *path, int overwrite)
     return 0;
 }
 
-/* Creates "<dir>/.<name>.<random>.evclip-tmp" exclusively (mode 0666 & ~umask). */
+/* 1 when a temp file named ".<name>.<pid>-<tag>.evclip-tmp" was left by a dead run: its
+ * process is gone and nobody holds its lock (a live writer holds an flock on it, so a reused
+ * pid or another host's writer on a shared directory is never mistaken for a dead one). */
+static int stale_temp(int dirfd, const char *name)
+{
+    size_t n = strlen(name), suffix = strlen(".evclip-tmp");
+    if (name[0] != '.' || n <= suffix || strcmp(name + n - suffix, ".evclip-tmp"))
+        return 0;
+    const char *dot = name + n - suffix;
+    const char *field = dot;
+    while (field > name && field[-1] != '.')
+        field--;
+    long pid = 0;
+    unsigned tag;
+    char end;
+    if (sscanf(field, "%ld-%x%c", &pid, &tag, &end) != 3 || end != '.' || pid <= 0)
+        return 0; /* not ours, or written by an older version: leave it */
+    if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+        return 0;
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return 0;
+    int free_lock = flock(fd, LOCK_EX | LOCK_NB) == 0;
+    close(fd);
+    return free_lock;
+}
+
+void mux_clean_stale(const char *dir_path, const Logger *log)
+{
+    DIR *dir = opendir(dir_path);
+    struct dirent *e;
+    if (!dir)
+        return;
+    while ((e = readdir(dir))) {
+        if (stale_temp(dirfd(dir), e->d_name) && unlinkat(dirfd(dir), e->d_name, 0) == 0)
+            ev_log(log, EVCLIP_LOG_INFO, "removed '%s/%s', left by a run that was killed",
+                   dir_path, e->d_name);
+    }
+    closedir(dir);
+}
+
+/* Creates "<dir>/.<name>.<pid>-<random>.evclip-tmp" exclusively (mode 0666 & ~umask) and
+ * keeps it locked (flock) until the Mux is closed: see stale_temp(). */
 static int create_temp(Mux *m)
 {
     char *copy = strdup(m->path), *copy2 = strdup(m->path);
@@ -47,10 +92,12 @@ static int create_temp(Mux *m)
         unsigned tag = (unsigned)getpid() * 2654435761u ^ (unsigned)clock() ^
                        (unsigned)time(NULL) ^ (unsigned)attempt * 40503u ^
                        (unsigned)(uintptr_t)m;
-        snprintf(m->temp, size, "%s/.%s.%08x.evclip-tmp", dirname(copy), basename(copy2), tag);
+        snprintf(m->temp, size, "%s/.%s.%ld-%08x.evclip-tmp", dirname(copy), basename(copy2),
+                 (long)getpid(), tag);
         int fd = open(m->temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd >= 0) {
-            close(fd);
+            flock(fd, LOCK_EX);
+            m->lock_fd = fd;
             break;
         }
         if (errno != EEXIST)
@@ -84,6 +131,7 @@ int mux_open(Mux **out, const char *path, int overwrite)
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     }
     m->overwrite = overwrite;
+    m->lock_fd = -1;
     if ((ret = create_temp(m)) < 0) {
         mux_close(&m);
         return ret;
@@ -195,6 +243,8 @@ void mux_close(Mux **pm)
     }
     if (m->temp && !m->committed)
         unlink(m->temp);
+    if (m->lock_fd >= 0)
+        close(m->lock_fd);
     free(m->temp);
     free(m->path);
     free(m);

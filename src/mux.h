@@ -4,12 +4,15 @@
 
 #include <libavformat/avformat.h>
 
+#include "src/log.h"
+
 typedef struct Mux {
     char *path;            /* final output path */
     char *temp;            /* temp file in the same directory */
     AVFormatContext *fmt;
     int overwrite;
     int started, committed;
+    int lock_fd;           /* the temp file, flock'ed while this Mux lives; -1 when none */
 } Mux;
 
 /* Checks an output path without creating anything: directory exists, path is not a
@@ -32,6 +35,10 @@ int mux_write(Mux *m, AVPacket *packet);
 /* Finishes the file (moov moved first), syncs it and moves it to the output path.
  * Returns 0, OUTPUT or EXISTS (output appeared meanwhile and overwrite is off). */
 int mux_commit(Mux *m);
+
+/* Removes the ".evclip-tmp" files of dir_path left by runs that were killed (their process
+ * is gone and their lock is free); logs each at INFO. Best effort. */
+void mux_clean_stale(const char *dir_path, const Logger *log);
 
 /* Frees; an uncommitted temp file is removed. Sets *m to NULL; accepts &NULL. */
 void mux_close(Mux **m);

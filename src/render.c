@@ -71,6 +71,16 @@ static int check_outputs(const EvclipClip *clip)
     return ret < 0 ? ret : check_not_input(clip, manifest, "manifest");
 }
 
+/* Removes temp files that killed runs left beside the output (see mux_clean_stale). */
+static void clean_stale(const char *output, const Logger *log)
+{
+    const char *slash = strrchr(output, '/');
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - output + (slash == output)) : 1,
+             slash ? output : ".");
+    mux_clean_stale(dir, log);
+}
+
 void clip_run_init(ClipRun *c, EvclipRenderer *r, const EvclipClip *clip, EvclipResult *res)
 {
     memset(c, 0, sizeof(*c));
@@ -90,6 +100,8 @@ void clip_run_init(ClipRun *c, EvclipRenderer *r, const EvclipClip *clip, Evclip
         ret = mux_check(clip->output, c->s->overwrite);
     if (ret >= 0)
         ret = check_outputs(clip);
+    if (ret >= 0)
+        clean_stale(clip->output, &r->log);
     if (ret >= 0 && (!(c->audio_queue = calloc(MAX_PENDING_AUDIO, sizeof(*c->audio_queue))) ||
                      !(c->digests = calloc((size_t)clip->nb_sources, sizeof(*c->digests)))))
         ret = ev_error(EVCLIP_ERR_NOMEM, "out of memory");

@@ -249,6 +249,37 @@ def test_batch_shared_output():
     C.check(not os.path.exists(out), "no file at the shared output")
 
 
+def test_stale_temp_cleanup():
+    d = path("killed")
+    os.makedirs(d)
+    jobs = path("kill.jsonl")
+    base = {"input": path("src.mp4"), "detections": path("src.jsonl")}
+    write_jsonl(jobs, [dict(base, output=os.path.join(d, f"k{i}.mp4"), start=0, end=8)
+                       for i in range(2)])
+    master, slave = pty.openpty()
+    p = subprocess.Popen([EVCLIP, "batch", jobs, "--jobs", "1"], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    text = b""
+    while b" frames" not in text and select.select([master], [], [], 60)[0]:
+        text += os.read(master, 65536)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    os.close(master)
+    left = [n for n in os.listdir(d) if n.endswith(".evclip-tmp")]
+    C.check(len(left) >= 1, "a killed batch leaves temp files", str(os.listdir(d)))
+    # A temp file of a live process (this one) is never removed.
+    live = os.path.join(d, f".x.mp4.{os.getpid()}-0badcafe.evclip-tmp")
+    open(live, "w").close()
+    r = run(["render", "-i", path("src.mp4"), "--start", "1", "--end", "2", "-o",
+             os.path.join(d, "next.mp4"), "-q"])
+    C.check(r.returncode == 0, "next render into the directory", r.stderr)
+    C.check(sorted(os.listdir(d)) == sorted(["next.mp4", "next.mp4.evidence.json",
+                                             os.path.basename(live)]),
+            "the next render removed the killed run's temp files, not a live one",
+            str(os.listdir(d)))
+
+
 def test_help_exit_codes():
     r = run(["--help"])
     C.check(r.returncode == 0 and "9 batch" in r.stdout, "top-level help lists exit 9",
@@ -263,6 +294,7 @@ def main():
         test_spec_output_path()
         test_truncated_exit_codes()
         test_batch_shared_output()
+        test_stale_temp_cleanup()
         test_help_exit_codes()
     finally:
         cleanup(TMP)
