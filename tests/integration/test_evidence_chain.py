@@ -214,8 +214,9 @@ def test_truncated_exit_codes():
     with open(cut, "wb") as f:
         f.write(data[:len(data) // 2])
     r = run(["inspect", cut])
-    C.check(r.returncode == 3 and "truncated" in r.stderr,
-            "inspect of a truncated clip exits 3", f"{r.returncode} {r.stderr[-200:]}")
+    C.check(r.returncode == 3 and "truncated" in r.stderr and r.stdout == "",
+            "inspect of a truncated clip exits 3, prints no frame",
+            f"{r.returncode} {r.stderr[-200:]}")
     # A faststart source cut at 40 %: a window past the cut is an input error (3).
     src = path("fs.mp4")
     ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=8", "-c:v", "libx264",
