@@ -463,7 +463,8 @@ static int build(const ManifestInfo *info, json_t **out, const Logger *log)
     time_t now = time(NULL);
     struct tm tm;
     *out = NULL;
-    int ret = manifest_hash_file(info->clip->output, hex, &size);
+    int ret = manifest_hash_file(info->output_file ? info->output_file : info->clip->output,
+                                 hex, &size);
     if (ret < 0)
         return ret;
     strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
@@ -519,8 +520,9 @@ static int sign(json_t *m, const char *key_path)
     return 0;
 }
 
-/* Writes text to "<dir>/.<name>.<random>.evclip-tmp", then renames it over path. */
-static int write_atomic(const char *path, const char *text)
+/* Writes text to "<dir>/.<name>.<pid>-<random>.evclip-tmp", then renames it over path, or
+ * (keep non-NULL) leaves it there and returns its name in *keep. */
+static int write_atomic(const char *path, const char *text, char **keep)
 {
     size_t dir_len = (size_t)(base_name(path) - path), size = strlen(path) + 48;
     char *tmp = malloc(size);
@@ -545,6 +547,10 @@ static int write_atomic(const char *path, const char *text)
     int ok = write(fd, text, n) == (ssize_t)n && fsync(fd) == 0;
     ok = close(fd) == 0 && ok;
     int err = errno;
+    if (ok && keep) {
+        *keep = tmp;
+        return 0;
+    }
     if (ok && rename(tmp, path) == 0) {
         free(tmp);
         return 0;
@@ -555,7 +561,20 @@ static int write_atomic(const char *path, const char *text)
     return ev_error(EVCLIP_ERR_OUTPUT, "cannot write manifest '%s': %s", path, strerror(err));
 }
 
+static int write_manifest(const ManifestInfo *info, char **keep, const Logger *log);
+
 int manifest_write(const ManifestInfo *info, const Logger *log)
+{
+    return write_manifest(info, NULL, log);
+}
+
+int manifest_write_temp(ManifestInfo *info, const Logger *log)
+{
+    info->manifest_temp = NULL;
+    return write_manifest(info, &info->manifest_temp, log);
+}
+
+static int write_manifest(const ManifestInfo *info, char **keep, const Logger *log)
 {
     const EvclipSettings *s = info->settings;
     json_t *m = NULL;
@@ -580,9 +599,9 @@ int manifest_write(const ManifestInfo *info, const Logger *log)
             text = with_nl;
             memcpy(text + len, "\n", 2);
         }
-        ret = write_atomic(path, text);
+        ret = write_atomic(path, text, keep);
     }
-    if (ret == 0)
+    if (ret == 0 && !keep)
         ev_log(log, EVCLIP_LOG_INFO, "%s: manifest written%s", path,
                s->sign_key ? " and signed" : "");
     json_decref(m);

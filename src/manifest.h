@@ -51,16 +51,23 @@ typedef struct ManifestInfo {
     const EvclipResult *result;      /* frames, duration, boxes drawn, encoder used, size */
     double speed;                    /* effective playback speed */
     int frame_step;                  /* 1, or N when framedrop kept every Nth frame */
+    const char *output_file;         /* file to hash as the output (the clip's complete temp
+                                        file before publishing); NULL: clip->output */
+    char *manifest_temp;             /* out: set by manifest_write_temp (caller frees) */
     const SourceDigest *digests;     /* per clip source: its hash as decoded; NULL entries
                                         (hashed 0) are hashed by path (live ring clips) */
 } ManifestInfo;
 
-/* Writes "<output>.evidence.json" atomically (temp + rename) after the clip was published,
+/* Writes "<output>.evidence.json" atomically (temp + rename),
  * signing it when settings->sign_key is set. Returns 0 or a negative code (OUTPUT, INVALID
  * for a bad key file, INPUT when a source cannot be read for hashing, DETECTIONS when a
  * detection log changed since it was loaded, NOMEM). The caller
  * removes nothing: a failed manifest fails the clip, and the caller then deletes the clip. */
 int manifest_write(const ManifestInfo *info, const Logger *log);
+
+/* As manifest_write, but leaves the complete, synced manifest in a temp file beside it
+ * (info->manifest_temp, to be renamed over "<output>.evidence.json" by the caller). */
+int manifest_write_temp(ManifestInfo *info, const Logger *log);
 
 /* Checks that `path` is a usable secret key (format, and not accessible by group or others),
  * so a render can refuse a bad --sign-key before encoding. Returns 0 or INVALID. */

@@ -210,8 +210,10 @@ static int publish(Mux *m)
     return 0;
 }
 
-int mux_commit(Mux *m)
+int mux_complete(Mux *m)
 {
+    if (m->completed)
+        return 0;
     int ret = av_write_trailer(m->fmt);
     if (ret < 0)
         return ev_error_av(ret, EVCLIP_ERR_OUTPUT, "output '%s': finishing file", m->path);
@@ -221,6 +223,13 @@ int mux_commit(Mux *m)
     if (sync_path(m->temp, 0) != 0)
         return ev_error(EVCLIP_ERR_OUTPUT, "output '%s': sync failed: %s", m->path,
                         strerror(errno));
+    m->completed = 1;
+    return 0;
+}
+
+int mux_publish(Mux *m)
+{
+    int ret;
     if ((ret = publish(m)) < 0)
         return ret;
     m->committed = 1;
@@ -229,6 +238,12 @@ int mux_commit(Mux *m)
         sync_path(dirname(copy), 1);
     free(copy);
     return 0;
+}
+
+int mux_commit(Mux *m)
+{
+    int ret = mux_complete(m);
+    return ret < 0 ? ret : mux_publish(m);
 }
 
 void mux_close(Mux **pm)

@@ -11,7 +11,7 @@ typedef struct Mux {
     char *temp;            /* temp file in the same directory */
     AVFormatContext *fmt;
     int overwrite;
-    int started, committed;
+    int started, completed, committed;
     int lock_fd;           /* the temp file, flock'ed while this Mux lives; -1 when none */
 } Mux;
 
@@ -35,6 +35,11 @@ int mux_write(Mux *m, AVPacket *packet);
 /* Finishes the file (moov moved first), syncs it and moves it to the output path.
  * Returns 0, OUTPUT or EXISTS (output appeared meanwhile and overwrite is off). */
 int mux_commit(Mux *m);
+
+/* mux_commit in two steps: mux_complete finishes and syncs the temp file (m->temp, complete
+ * afterwards, so it can be hashed); mux_publish moves it to the output path. */
+int mux_complete(Mux *m);
+int mux_publish(Mux *m);
 
 /* Removes the ".evclip-tmp" files of dir_path left by runs that were killed (their process
  * is gone and their lock is free); logs each at INFO. Best effort. */

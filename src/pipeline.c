@@ -17,6 +17,7 @@ struct Pipeline {
     EvclipRenderer *r;
     const EvclipSettings *s;
     Mux *mux;
+    int defer_publish;   /* pipeline_finish leaves the complete file in its temp */
     Converter *conv;
     Encoder *enc;
     Overlay *overlay;
@@ -212,6 +213,21 @@ int pipeline_audio_accepts(const Pipeline *p, const AVStream *in)
     return p->audio && in && audio_can_continue(p->audio, in);
 }
 
+void pipeline_defer_publish(Pipeline *p)
+{
+    p->defer_publish = 1;
+}
+
+const char *pipeline_temp_path(const Pipeline *p)
+{
+    return p->mux->temp;
+}
+
+int pipeline_publish(Pipeline *p)
+{
+    return mux_publish(p->mux);
+}
+
 int pipeline_finish(Pipeline *p, EvclipResult *res)
 {
     int ret;
@@ -222,7 +238,7 @@ int pipeline_finish(Pipeline *p, EvclipResult *res)
         return ret;
     if (p->audio && (ret = audio_finish(p->audio)) < 0)
         return ret;
-    if ((ret = mux_commit(p->mux)) < 0)
+    if ((ret = p->defer_publish ? mux_complete(p->mux) : mux_commit(p->mux)) < 0)
         return ret;
     if (res) {
         res->frames = p->frames;

@@ -58,8 +58,15 @@ int pipeline_audio(Pipeline *p, const AVPacket *packet, AVRational tb, int64_t s
 /* 1 when the output has audio and stream `in` can continue it (see audio_can_continue). */
 int pipeline_audio_accepts(const Pipeline *p, const AVStream *in);
 
-/* Flushes, finishes and publishes the file; fills the result counters. */
+/* Flushes, finishes and publishes the file (only completes it in its temp file after
+ * pipeline_defer_publish); fills the result counters. */
 int pipeline_finish(Pipeline *p, EvclipResult *result);
+
+/* Makes pipeline_finish leave the complete file at pipeline_temp_path() until
+ * pipeline_publish() (so a manifest can be completed first and both published together). */
+void pipeline_defer_publish(Pipeline *p);
+const char *pipeline_temp_path(const Pipeline *p);
+int pipeline_publish(Pipeline *p);
 
 /* The settings in effect for this pipeline. */
 const EvclipSettings *pipeline_settings(const Pipeline *p);

@@ -1,5 +1,6 @@
 /* render.c: one clip being rendered: per-segment detections and hold, timing across joined
  * sources, speed and frame step, output through a pipeline (optionally on worker threads). */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,6 +282,8 @@ static int open_output(ClipRun *c, Source *src, const AVFrame *f)
                                      : c->plan.nb_segments > 1 ? (f->height + 1) & ~1 : 0,
     };
     int ret = pipeline_open(&c->out, c->r, &pp);
+    if (ret >= 0)
+        pipeline_defer_publish(c->out); /* published with its manifest: publish_pair() */
     if (ret >= 0 && c->audio && src->audio)
         ev_log(&c->r->log, EVCLIP_LOG_DEBUG, "'%s': audio from '%s'", c->clip->output,
                src->path);
@@ -524,20 +527,46 @@ void clip_run_end_segment(ClipRun *c, Source *src, int reached_end)
     c->segment++;
 }
 
-static int write_manifest(ClipRun *c)
+/* Publishes the clip (complete in its temp file) and its manifest together. The manifest is
+ * completed first in its own temp file, hashing the clip's temp file; nothing is published
+ * before both are complete, so a failure until then leaves the previous pair intact. With
+ * overwrite the manifest is renamed first and the clip last; without, the clip is linked
+ * first (refused if one appeared meanwhile) and removed again if the manifest cannot follow. */
+static int publish_pair(ClipRun *c)
 {
+    char path[4096];
+    snprintf(path, sizeof(path), "%s.evidence.json", c->clip->output);
+    if (!c->s->manifest) {
+        int ret = pipeline_publish(c->out);
+        if (ret >= 0 && c->s->overwrite)
+            unlink(path); /* a replaced clip's manifest would describe another file */
+        return ret;
+    }
     ManifestInfo info = {
         .clip = c->clip, .settings = c->s, .result = c->res, .speed = c->plan.speed,
         .frame_step = c->plan.step, .digests = c->digests,
+        .output_file = pipeline_temp_path(c->out),
     };
-    if (c->s->manifest)
-        return manifest_write(&info, &c->r->log);
-    /* A replaced clip's manifest would describe another file: remove it. */
-    char path[4096];
-    snprintf(path, sizeof(path), "%s.evidence.json", c->clip->output);
-    if (c->s->overwrite)
-        unlink(path);
-    return 0;
+    int ret = manifest_write_temp(&info, &c->r->log);
+    if (ret < 0)
+        return ret;
+    if (c->s->overwrite) {
+        if (rename(info.manifest_temp, path) != 0)
+            ret = ev_error(EVCLIP_ERR_OUTPUT, "cannot write manifest '%s': %s", path,
+                           strerror(errno));
+        else
+            ret = pipeline_publish(c->out);
+    } else if ((ret = pipeline_publish(c->out)) >= 0 && rename(info.manifest_temp, path)) {
+        ret = ev_error(EVCLIP_ERR_OUTPUT, "cannot write manifest '%s': %s", path,
+                       strerror(errno));
+        unlink(c->clip->output); /* ours: without overwrite no earlier clip was there */
+    }
+    unlink(info.manifest_temp); /* gone after a rename; removed after a failure */
+    free(info.manifest_temp);
+    if (ret >= 0)
+        ev_log(&c->r->log, EVCLIP_LOG_INFO, "%s: manifest written%s", path,
+               c->s->sign_key ? " and signed" : "");
+    return ret;
 }
 
 void clip_run_finish(ClipRun *c)
@@ -552,8 +581,8 @@ void clip_run_finish(ClipRun *c)
     c->res->boxes_drawn = boxes;
     c->res->first_time = c->first_time;
     c->res->last_time = c->last_time;
-    if (ret >= 0 && (ret = write_manifest(c)) < 0)
-        unlink(c->clip->output); /* a clip without its promised manifest is not evidence */
+    if (ret >= 0)
+        ret = publish_pair(c);
     if (ret < 0) {
         record_failure(c, ret);
         return;

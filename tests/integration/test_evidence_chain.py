@@ -166,6 +166,34 @@ def test_log_hash_never_null():
             "verify --sources fails a local video with sha256 null", f"{r.returncode}")
 
 
+def test_pair_published_together():
+    src, log = path("src.mp4"), path("src.jsonl")
+    saved = path("pair.orig.jsonl")
+    shutil.copy(log, saved)
+    clip = path("pair.mp4")
+    r = run(["render", "-i", src, "-d", log, "--start", "1", "--end", "2", "-o", clip, "-q"])
+    C.check(r.returncode == 0, "first pair", r.stderr)
+    old_clip, old_manifest = sha256(clip), sha256(clip + ".evidence.json")
+
+    def append():
+        with open(log, "a") as f:
+            f.write(json.dumps({"frame_idx": 3, "bbox": [1, 2, 30, 40], "label": "y"}) + "\n")
+
+    # The new clip is fully encoded, then its manifest fails: the old pair must survive.
+    code, err, done, total = run_interrupted(
+        ["render", "-i", src, "-d", log, "--start", "0", "--end", "8", "-o", clip,
+         "--overwrite"], append)
+    C.check(0 < done < total and code == 4, "manifest failure after encoding", f"{code}")
+    C.check(os.path.exists(clip) and sha256(clip) == old_clip and
+            sha256(clip + ".evidence.json") == old_manifest,
+            "a failed manifest leaves the previous clip and manifest intact")
+    shutil.copy(saved, log)
+    r = run(["verify", clip, "--sources"])
+    C.check(r.returncode == 0, "the previous pair still verifies", r.stderr)
+    C.check(not [n for n in os.listdir(TMP) if n.endswith(".evclip-tmp")],
+            "no temp file left after a failed manifest")
+
+
 def test_output_never_replaces_input():
     src = path("src.mp4")
     log = path("src.jsonl")
@@ -291,6 +319,7 @@ def main():
     try:
         test_source_hash_is_what_was_read()
         test_log_hash_never_null()
+        test_pair_published_together()
         test_output_never_replaces_input()
         test_spec_output_path()
         test_truncated_exit_codes()
