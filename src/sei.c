@@ -149,6 +149,9 @@ void sei_frame_free(SeiFrame *f)
 {
     free(f->dets);
     free(f->strings);
+    for (int i = 0; i < f->nb_more; i++)
+        free(f->more_strings[i]);
+    free(f->more_strings);
     memset(f, 0, sizeof(*f));
 }
 
@@ -242,10 +245,38 @@ static size_t unescape(const uint8_t *src, size_t n, uint8_t *out)
     return o;
 }
 
-/* Walks the SEI messages of one SEI RBSP (after the NAL header byte). */
+/* Appends a decoded continuation message's boxes to f (f takes t's storage). */
+static int merge(SeiFrame *f, SeiFrame *t)
+{
+    if (!f->dets) {
+        *f = *t;
+        memset(t, 0, sizeof(*t));
+        return 0;
+    }
+    EvclipDetection *d = realloc(f->dets, (size_t)(f->count + t->count + 1) * sizeof(*d));
+    if (d)
+        f->dets = d;
+    char **m = realloc(f->more_strings, (size_t)(f->nb_more + 1) * sizeof(*m));
+    if (m)
+        f->more_strings = m;
+    if (!d || !m) {
+        sei_frame_free(t);
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory (SEI)");
+    }
+    memcpy(f->dets + f->count, t->dets, (size_t)t->count * sizeof(*d));
+    f->count += t->count;
+    f->more_strings[f->nb_more++] = t->strings;
+    free(t->dets);
+    memset(t, 0, sizeof(*t));
+    return 0;
+}
+
+/* Walks the SEI messages of one SEI RBSP (after the NAL header byte); every evclip message
+ * is appended to f. Returns 1 when one was found, 0, or a negative code. */
 static int scan_sei(const uint8_t *p, size_t n, SeiFrame *f)
 {
     size_t i = 0;
+    int found = 0;
     while (i < n && !(n - i == 1 && p[i] == 0x80)) { /* stop at rbsp trailing bits */
         size_t type = 0, size = 0;
         while (i < n && p[i] == 0xFF)
@@ -261,13 +292,17 @@ static int scan_sei(const uint8_t *p, size_t n, SeiFrame *f)
         if (size > n - i)
             return 0;
         if (type == 5) {
-            int ret = sei_decode(p + i, size, f);
-            if (ret != 0)
+            SeiFrame t;
+            int ret = sei_decode(p + i, size, &t);
+            if (ret < 0)
                 return ret;
+            if (ret > 0 && (ret = merge(f, &t)) < 0)
+                return ret;
+            found |= ret == 0 && f->dets;
         }
         i += size;
     }
-    return 0;
+    return found;
 }
 
 int sei_find_avcc(const uint8_t *data, size_t size, int length_size, SeiFrame *f)
@@ -276,6 +311,7 @@ int sei_find_avcc(const uint8_t *data, size_t size, int length_size, SeiFrame *f
     if (length_size < 1 || length_size > 4)
         return ev_error(EVCLIP_ERR_INVALID, "NAL length size %d", length_size);
     size_t i = 0;
+    int found = 0;
     while (size - i > (size_t)length_size) {
         size_t n = (size_t)get_be(data + i, length_size);
         i += (size_t)length_size;
@@ -288,12 +324,15 @@ int sei_find_avcc(const uint8_t *data, size_t size, int length_size, SeiFrame *f
             size_t m = unescape(data + i + 1, n - 1, rbsp);
             int ret = scan_sei(rbsp, m, f);
             free(rbsp);
-            if (ret != 0)
+            if (ret < 0) {
+                sei_frame_free(f);
                 return ret;
+            }
+            found |= ret;
         }
         i += n;
     }
-    return 0;
+    return found;
 }
 
 /* ---- encoder side ---------------------------------------------------------------------- */
@@ -301,22 +340,28 @@ int sei_find_avcc(const uint8_t *data, size_t size, int length_size, SeiFrame *f
 int sei_attach(AVFrame *frame, const EvclipDetection *dets, int n, double source_time,
                int source_index)
 {
-    uint8_t *buf;
-    size_t size;
-    if (n > SEI_MAX_DETECTIONS)
-        n = SEI_MAX_DETECTIONS; /* the boxes are burned in anyway; keep the rest of the clip */
-    int ret = sei_encode(dets, n, source_time, source_index, &buf, &size);
-    if (ret < 0)
-        return ret;
     /* A decoded source frame may carry SEI side data (an x264 banner, or an older evclip
-     * clip's boxes): only this frame's message must reach the encoder. */
+     * clip's boxes): only this frame's messages must reach the encoder. */
     av_frame_remove_side_data(frame, AV_FRAME_DATA_SEI_UNREGISTERED);
-    AVFrameSideData *sd = av_frame_new_side_data(frame, AV_FRAME_DATA_SEI_UNREGISTERED,
-                                                 size);
-    if (sd)
-        memcpy(sd->data, buf, size);
-    free(buf);
-    return sd ? 0 : ev_error(EVCLIP_ERR_NOMEM, "out of memory (SEI side data)");
+    int first = 1;
+    /* Every drawn box is recorded: more than SEI_MAX_DETECTIONS take several messages. */
+    for (int done = 0; done < n || first; first = 0) {
+        int k = n - done > SEI_MAX_DETECTIONS ? SEI_MAX_DETECTIONS : n - done;
+        uint8_t *buf;
+        size_t size;
+        int ret = sei_encode(dets + done, k, source_time, source_index, &buf, &size);
+        if (ret < 0)
+            return ret;
+        AVFrameSideData *sd = av_frame_new_side_data(frame, AV_FRAME_DATA_SEI_UNREGISTERED,
+                                                     size);
+        if (sd)
+            memcpy(sd->data, buf, size);
+        free(buf);
+        if (!sd)
+            return ev_error(EVCLIP_ERR_NOMEM, "out of memory (SEI side data)");
+        done += k;
+    }
+    return 0;
 }
 
 /* ---- inspect ---------------------------------------------------------------------------- */

@@ -33,6 +33,9 @@
  */
 #define SEI_VERSION 1
 #define SEI_MAX_DETECTIONS 4096
+/* A frame with more boxes carries several messages of at most SEI_MAX_DETECTIONS each, in
+ * order, with the same source index and time; readers concatenate them (the frame's boxes are
+ * all of its messages' boxes). */
 extern const uint8_t SEI_UUID[16];
 
 /* One decoded SEI message. Labels point into `strings`, owned with `dets`. */
@@ -42,6 +45,8 @@ typedef struct SeiFrame {
     EvclipDetection *dets;
     int count;
     char *strings;
+    char **more_strings;  /* label storage of continuation messages (see sei_find_avcc) */
+    int nb_more;
 } SeiFrame;
 
 void sei_frame_free(SeiFrame *f);

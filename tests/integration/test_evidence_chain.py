@@ -309,6 +309,25 @@ def test_stale_temp_cleanup():
             str(os.listdir(d)))
 
 
+def test_sei_records_every_box():
+    rows = [{"frame_idx": 0, "bbox": [i % 300, (i // 300) % 220, i % 300 + 4, (i // 300) % 220
+             + 4], "label": f"b{i}", "score": 0.5, "track_id": i} for i in range(5000)]
+    log = path("many.jsonl")
+    write_jsonl(log, rows)
+    clip = path("many.mp4")
+    r = run(["render", "-i", path("src.mp4"), "-d", log, "--start", "0", "--end", "0.12",
+             "-o", clip, "-q", "--json"])
+    res = json.loads(r.stdout.strip().splitlines()[-1]) if r.stdout.strip() else {}
+    C.check(r.returncode == 0 and res.get("boxes_drawn") == 5000, "5000 boxes drawn on one frame",
+            r.stdout + r.stderr[-300:])
+    r = run(["inspect", clip])
+    frames = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+    dets = frames[0].get("detections", []) if frames else []
+    C.check(r.returncode == 0 and len(dets) == 5000 and
+            sorted(d["track_id"] for d in dets) == list(range(5000)),
+            "inspect gives all 5000 boxes of the frame", f"{r.returncode} {len(dets)}")
+
+
 def test_help_exit_codes():
     r = run(["--help"])
     C.check(r.returncode == 0 and "9 batch" in r.stdout, "top-level help lists exit 9",
@@ -325,6 +344,7 @@ def main():
         test_truncated_exit_codes()
         test_batch_shared_output()
         test_stale_temp_cleanup()
+        test_sei_records_every_box()
         test_help_exit_codes()
     finally:
         cleanup(TMP)
