@@ -249,12 +249,24 @@ def test_truncated_exit_codes():
     src = path("fs.mp4")
     ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=8", "-c:v", "libx264",
            "-preset", "ultrafast", "-g", "25", "-movflags", "+faststart", src)
-    data = open(src, "rb").read()
+    full = data = open(src, "rb").read()
+    shutil.copy(src, path("fs-full.mp4"))
     with open(src, "wb") as f:
         f.write(data[:len(data) * 4 // 10])
     r = run(["render", "-i", src, "--start", "6", "--end", "7", "-o", path("past.mp4"), "-q"])
     C.check(r.returncode == 3, "window past the cut of a truncated input exits 3",
             f"{r.returncode} {r.stderr[-200:]}")
+    # Cut exactly at a packet boundary (no decode error): still 3, not 5 (window).
+    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries",
+                          "packet=pos,pts_time", "-of", "csv=p=0", path("fs-full.mp4")],
+                         capture_output=True, text=True, check=True).stdout
+    pos = next(int(p) for t, p in (x.split(",")[:2] for x in out.split()) if float(t) >= 4)
+    with open(src, "wb") as f:
+        f.write(full[:pos])
+    r = run(["render", "-i", src, "--start", "7", "--end", "7.5", "-o", path("past.mp4"),
+             "-q"])
+    C.check(r.returncode == 3 and "truncated" in r.stderr,
+            "window past a clean cut exits 3", f"{r.returncode} {r.stderr[-200:]}")
 
 
 def test_batch_shared_output():
