@@ -8,7 +8,7 @@
 #include "src/error.h"
 #include "src/source.h"
 
-static int open_input(AVFormatContext **fmt, const char *path)
+int source_open_format(AVFormatContext **fmt, const char *path)
 {
     int ret = avformat_open_input(fmt, path, NULL, NULL);
     if (ret < 0)
@@ -34,21 +34,21 @@ static AVStream *pick_stream(AVFormatContext *fmt, enum AVMediaType type, int re
     return NULL;
 }
 
-static int open_decoder(Source *s, int threads)
+int source_open_decoder(const Source *s, AVCodecContext **out, int threads)
 {
     const AVCodec *codec = avcodec_find_decoder(s->video->codecpar->codec_id);
     if (!codec)
         return ev_error(EVCLIP_ERR_DECODE, "input '%s': no decoder for video codec '%s'",
                         s->path, avcodec_get_name(s->video->codecpar->codec_id));
-    s->dec = avcodec_alloc_context3(codec);
-    if (!s->dec)
+    AVCodecContext *dec = *out = avcodec_alloc_context3(codec);
+    if (!dec)
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
-    int ret = avcodec_parameters_to_context(s->dec, s->video->codecpar);
+    int ret = avcodec_parameters_to_context(dec, s->video->codecpar);
     if (ret < 0)
         return ev_error_av(ret, EVCLIP_ERR_DECODE, "input '%s': decoder setup", s->path);
-    s->dec->pkt_timebase = s->video->time_base;
-    s->dec->thread_count = threads;
-    ret = avcodec_open2(s->dec, codec, NULL);
+    dec->pkt_timebase = s->video->time_base;
+    dec->thread_count = threads;
+    ret = avcodec_open2(dec, codec, NULL);
     if (ret < 0)
         return ev_error_av(ret, EVCLIP_ERR_DECODE, "input '%s': cannot open %s decoder",
                            s->path, codec->name);
@@ -96,7 +96,7 @@ int source_open(Source **out, const char *path, int threads, const Logger *log)
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     }
     s->log = log;
-    if ((ret = open_input(&s->fmt, path)) < 0)
+    if ((ret = source_open_format(&s->fmt, path)) < 0)
         goto fail;
     s->video = pick_stream(s->fmt, AVMEDIA_TYPE_VIDEO, -1);
     if (!s->video) {
@@ -104,7 +104,8 @@ int source_open(Source **out, const char *path, int threads, const Logger *log)
         goto fail;
     }
     s->audio = pick_stream(s->fmt, AVMEDIA_TYPE_AUDIO, s->video->index);
-    if ((ret = open_decoder(s, threads)) < 0)
+    s->threads = threads;
+    if ((ret = source_open_decoder(s, &s->dec, threads)) < 0)
         goto fail;
     probe_timeline(s);
     discard_other_streams(s);
@@ -222,108 +223,6 @@ int source_next(Source *s, int want_audio)
             av_packet_unref(s->packet);
         }
     }
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static int push_pts(Source *s, int64_t pts, int64_t *capacity)
-{
-    if (s->index_count == *capacity) {
-        int64_t n = *capacity ? *capacity * 2 : 4096;
-        int64_t *p = realloc(s->index_pts, (size_t)n * sizeof(*p));
-        if (!p)
-            return ev_error(EVCLIP_ERR_NOMEM, "out of memory indexing '%s'", s->path);
-        s->index_pts = p;
-        *capacity = n;
-    }
-    s->index_pts[s->index_count++] = pts;
-    return 0;
-}
-
-static int scan_packets(Source *s, AVFormatContext *fmt, int64_t until_pts)
-{
-    AVPacket *pkt = av_packet_alloc();
-    int64_t capacity = 0, slack = source_pts(s, 2.0) - s->origin;
-    int ret = pkt ? 0 : ev_error(EVCLIP_ERR_NOMEM, "out of memory");
-
-    s->index_count = 0;
-    while (ret == 0) {
-        int r = av_read_frame(fmt, pkt);
-        if (r == AVERROR_EOF)
-            break;
-        if (r < 0) {
-            ret = ev_error_av(r, EVCLIP_ERR_INPUT, "input '%s': indexing", s->path);
-            break;
-        }
-        if (pkt->stream_index == s->video->index) {
-            int64_t pts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
-            int64_t order = pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pts - slack;
-            if (pts != AV_NOPTS_VALUE && !(pkt->flags & AV_PKT_FLAG_DISCARD))
-                ret = push_pts(s, pts, &capacity);
-            if (order != AV_NOPTS_VALUE && order > until_pts) {
-                av_packet_unref(pkt);
-                break; /* every later packet has pts >= dts > until_pts */
-            }
-        }
-        av_packet_unref(pkt);
-    }
-    av_packet_free(&pkt);
-    return ret;
-}
-
-int source_build_index(Source *s, int64_t until_pts)
-{
-    AVFormatContext *fmt = NULL;
-    int ret;
-
-    if (s->index_pts && s->index_until >= until_pts)
-        return 0;
-    if ((ret = open_input(&fmt, s->path)) < 0)
-        return ret;
-    if ((unsigned)s->video->index >= fmt->nb_streams) {
-        avformat_close_input(&fmt);
-        return ev_error(EVCLIP_ERR_INPUT, "input '%s' changed while indexing", s->path);
-    }
-    for (unsigned i = 0; i < fmt->nb_streams; i++)
-        if ((int)i != s->video->index)
-            fmt->streams[i]->discard = AVDISCARD_ALL;
-    ret = scan_packets(s, fmt, until_pts);
-    avformat_close_input(&fmt);
-    if (ret < 0)
-        return ret;
-    qsort(s->index_pts, (size_t)s->index_count, sizeof(*s->index_pts), cmp_i64);
-    s->index_until = until_pts;
-    return 0;
-}
-
-int64_t source_frame_index(const Source *s, int64_t pts)
-{
-    int64_t lo = 0, hi = s->index_count;
-
-    if (!s->index_pts || pts > s->index_until)
-        return -1;
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (s->index_pts[mid] < pts)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    /* An exact match is the norm; otherwise take the nearest indexed frame. */
-    if (lo > 0 && (lo == s->index_count || pts - s->index_pts[lo - 1] < s->index_pts[lo] - pts))
-        lo--;
-    return lo < s->index_count ? lo : -1;
-}
-
-int64_t source_index_pts(const Source *s, int64_t i)
-{
-    if (!s->index_pts || i < 0 || i >= s->index_count)
-        return AV_NOPTS_VALUE;
-    return s->index_pts[i];
 }
 
 double source_keyframe_before(const Source *s, double seconds)
