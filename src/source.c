@@ -21,17 +21,39 @@ int source_open_format(AVFormatContext **fmt, const char *path)
     return 0;
 }
 
-static AVStream *pick_stream(AVFormatContext *fmt, enum AVMediaType type, int related)
+static int is_cover_art(const AVStream *st)
 {
-    int i = av_find_best_stream(fmt, type, -1, related, NULL, 0);
-    if (i >= 0 && !(fmt->streams[i]->disposition & AV_DISPOSITION_ATTACHED_PIC))
-        return fmt->streams[i];
-    for (unsigned j = 0; j < fmt->nb_streams; j++) {
-        AVStream *st = fmt->streams[j];
-        if (st->codecpar->codec_type == type && !(st->disposition & AV_DISPOSITION_ATTACHED_PIC))
-            return st;
+    return !!(st->disposition & AV_DISPOSITION_ATTACHED_PIC);
+}
+
+static AVStream *pick_audio(AVFormatContext *fmt, int related)
+{
+    int i = av_find_best_stream(fmt, AVMEDIA_TYPE_AUDIO, -1, related, NULL, 0);
+    return i >= 0 ? fmt->streams[i] : NULL;
+}
+
+/* The video stream OpenCV and PyAV read: the first that is not cover art, or the one asked
+ * for (`wanted` > 0: the input's video stream wanted - 1, counting every video stream). */
+static int pick_video(Source *s, int wanted)
+{
+    int nb_video = 0;
+    s->video = NULL;
+    s->video_streams = 0;
+    for (unsigned j = 0; j < s->fmt->nb_streams; j++) {
+        AVStream *st = s->fmt->streams[j];
+        if (st->codecpar->codec_type != AVMEDIA_TYPE_VIDEO)
+            continue;
+        if (wanted > 0 ? nb_video == wanted - 1 : !s->video && !is_cover_art(st))
+            s->video = st;
+        s->video_streams += !is_cover_art(st);
+        nb_video++;
     }
-    return NULL;
+    if (s->video)
+        return 0;
+    if (wanted > 0)
+        return ev_error(EVCLIP_ERR_NO_VIDEO, "input '%s': no video stream %d (it has %d, "
+                        "numbered from 0)", s->path, wanted - 1, nb_video);
+    return ev_error(EVCLIP_ERR_NO_VIDEO, "input '%s' has no video stream", s->path);
 }
 
 int source_open_decoder(const Source *s, AVCodecContext **out, int threads)
@@ -61,7 +83,16 @@ static void probe_timeline(Source *s)
     AVRational rate = v->avg_frame_rate.num > 0 ? v->avg_frame_rate : v->r_frame_rate;
 
     s->frame_period = rate.num > 0 && rate.den > 0 ? av_q2d(av_inv_q(rate)) : 1.0 / 25;
-    s->origin = v->start_time != AV_NOPTS_VALUE ? v->start_time : 0;
+    if (s->synth_ts) {
+        /* Raw streams carry no timestamps: frame n is at n frame periods. */
+        if (s->fps > 0)
+            s->frame_period = 1 / s->fps;
+        s->synth_step = llround(s->frame_period / av_q2d(v->time_base));
+        if (s->synth_step < 1)
+            s->synth_step = 1;
+        s->frame_period = s->synth_step * av_q2d(v->time_base);
+    }
+    s->origin = v->start_time != AV_NOPTS_VALUE && !s->synth_ts ? v->start_time : 0;
     s->duration = -1;
     if (v->duration != AV_NOPTS_VALUE && v->duration > 0) {
         s->duration = v->duration * av_q2d(v->time_base);
@@ -82,8 +113,9 @@ static void discard_other_streams(Source *s)
     }
 }
 
-int source_open(Source **out, const char *path, int threads, const Logger *log)
+int source_open(Source **out, const EvclipSource *in, int threads, const Logger *log)
 {
+    const char *path = in->path;
     int ret;
 
     *out = NULL;
@@ -96,14 +128,14 @@ int source_open(Source **out, const char *path, int threads, const Logger *log)
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     }
     s->log = log;
-    if ((ret = source_open_format(&s->fmt, path)) < 0)
+    s->fps = in->fps;
+    if ((ret = source_open_format(&s->fmt, path)) < 0 || (ret = pick_video(s, in->stream)) < 0)
         goto fail;
-    s->video = pick_stream(s->fmt, AVMEDIA_TYPE_VIDEO, -1);
-    if (!s->video) {
-        ret = ev_error(EVCLIP_ERR_NO_VIDEO, "input '%s' has no video stream", path);
-        goto fail;
-    }
-    s->audio = pick_stream(s->fmt, AVMEDIA_TYPE_AUDIO, s->video->index);
+    /* Raw Annex-B H.264/HEVC (and other raw streams): no packet has a timestamp, so probing
+     * found no start time. */
+    s->synth_ts = (s->fmt->iformat->flags & AVFMT_NOTIMESTAMPS) ||
+                  s->video->start_time == AV_NOPTS_VALUE;
+    s->audio = pick_audio(s->fmt, s->video->index);
     s->threads = threads;
     if ((ret = source_open_decoder(s, &s->dec, threads)) < 0)
         goto fail;
@@ -146,8 +178,34 @@ int64_t source_pts(const Source *s, double seconds)
     return s->origin + (int64_t)llround(seconds * tb.den / tb.num);
 }
 
+/* Inputs without timestamps cannot seek: decoding goes on forward, or restarts from the
+ * beginning of the file for a target behind it. */
+static int restart(Source *s, double seconds)
+{
+    if (seconds >= s->synth_next * s->frame_period)
+        return 0;
+    avformat_close_input(&s->fmt);
+    int ret = source_open_format(&s->fmt, s->path);
+    if (ret < 0)
+        return ret;
+    if ((unsigned)s->video->index >= s->fmt->nb_streams)
+        return ev_error(EVCLIP_ERR_INPUT, "input '%s' changed while reading", s->path);
+    AVStream *video = s->fmt->streams[s->video->index];
+    for (unsigned i = 0; i < s->fmt->nb_streams; i++)
+        if (s->fmt->streams[i] != video)
+            s->fmt->streams[i]->discard = AVDISCARD_ALL;
+    s->video = video;
+    s->audio = NULL;
+    s->synth_next = 0;
+    avcodec_flush_buffers(s->dec);
+    s->demux_eof = s->decode_eof = 0;
+    return 0;
+}
+
 int source_seek(Source *s, double seconds)
 {
+    if (s->synth_ts)
+        return restart(s, seconds);
     int64_t target = seconds <= 0 ? s->origin : source_pts(s, seconds);
     /* As ffmpeg does: seek on the default stream in AV_TIME_BASE units to the last keyframe
      * at or before the target; the caller verifies where decoding really starts. */
@@ -174,7 +232,8 @@ static int receive_frame(Source *s)
     }
     if (ret < 0)
         return ev_error_av(ret, EVCLIP_ERR_DECODE, "input '%s': decoding", s->path);
-    s->frame->pts = s->frame->best_effort_timestamp;
+    s->frame->pts = s->synth_ts ? s->synth_next++ * s->synth_step
+                                : s->frame->best_effort_timestamp;
     s->frames_decoded++;
     return SOURCE_FRAME;
 }

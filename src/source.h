@@ -7,6 +7,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 
+#include "evclip/evclip.h"
 #include "src/log.h"
 
 typedef struct Source {
@@ -14,6 +15,7 @@ typedef struct Source {
     AVFormatContext *fmt;
     AVCodecContext *dec;
     AVStream *video;     /* the decoded video stream */
+    int video_streams;   /* video streams of the input that are not cover art */
     AVStream *audio;     /* best audio stream, or NULL */
     int64_t origin;      /* video pts (stream time base) that is time 0 of this source */
     double duration;     /* seconds of video from the origin; < 0 when unknown */
@@ -24,6 +26,9 @@ typedef struct Source {
     int64_t frames_decoded;
     int64_t corrupt_packets;
     int threads;         /* decoder threads asked for (the index decodes the same way) */
+    double fps;          /* EvclipSource.fps: rate of an input without timestamps, 0 = its own */
+    int synth_ts;        /* 1: the input has no timestamps; frame n gets pts n * synth_step */
+    int64_t synth_step, synth_next;
     int64_t *index_pts;  /* sorted pts of every frame the decoder outputs from the file start */
     int64_t index_count;
     int64_t index_until; /* pts up to which index_pts is complete */
@@ -32,9 +37,11 @@ typedef struct Source {
     const Logger *log;
 } Source;
 
-/* Opens and probes `path` (decoder ready, `threads` 0 = auto). Errors: INPUT (missing,
- * unreadable, not media, truncated header), NO_VIDEO, DECODE (no decoder), NOMEM. */
-int source_open(Source **out, const char *path, int threads, const Logger *log);
+/* Opens and probes in->path (its video stream chosen by in->stream, timed by in->fps when it
+ * has no timestamps; decoder ready, `threads` 0 = auto). Errors: INPUT (missing, unreadable,
+ * not media, truncated header), NO_VIDEO (none, or no stream in->stream), DECODE (no
+ * decoder), NOMEM. */
+int source_open(Source **out, const EvclipSource *in, int threads, const Logger *log);
 void source_close(Source **s);
 
 /* Opens `path` and reads its stream info (errors: INPUT). */

@@ -191,10 +191,28 @@ static int scan(Source *s, int64_t until, int full)
     return ret;
 }
 
+/* Inputs without timestamps: the walker numbers the frames it decodes (pts n * synth_step),
+ * so frame n is index n. */
+static int synthesize(Source *s, int64_t until)
+{
+    int64_t n = until / s->synth_step + 1;
+    int64_t *v = realloc(s->index_pts, (size_t)n * sizeof(*v));
+    if (!v)
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory indexing '%s'", s->path);
+    for (int64_t i = 0; i < n; i++)
+        v[i] = i * s->synth_step;
+    s->index_pts = v;
+    s->index_count = n;
+    s->index_until = until;
+    return 0;
+}
+
 int source_build_index(Source *s, int64_t until_pts)
 {
     if (s->index_pts && s->index_until >= until_pts)
         return 0;
+    if (s->synth_ts)
+        return synthesize(s, until_pts);
     int ret = s->index_decoded ? 0 : scan(s, until_pts, 0);
     if (ret == 0) {
         s->index_decoded = 1;
