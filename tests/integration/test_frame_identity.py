@@ -11,7 +11,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import Checks, cleanup, probe, run, tempdir, video_stream  # noqa: E402
+from common import EVCLIP, Checks, cleanup, probe, run, tempdir, video_stream  # noqa: E402
 
 C = Checks()
 TMP = tempdir()
@@ -310,13 +310,37 @@ def case_two_streams():
     C.check("no video stream 2 (it has 2" in r.stderr, "--stream 2: named error", r.stderr)
 
 
+def case_python_kwargs():
+    """The binding's ts_origin / stream / fps kwargs reach the C sources."""
+    root = os.environ.get("EVCLIP_SOURCE_ROOT")
+    # the library sits one directory above tools/evclip in the build tree
+    lib = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(EVCLIP))),
+                       "libevclip.so")
+    if not root or not os.path.exists(lib):
+        return
+    os.environ.setdefault("EVCLIP_LIBRARY", lib)
+    sys.path.insert(0, os.path.join(root, "python"))
+    import evclip
+    ts = os.path.join(TMP, "offset.ts")
+    _, av_pts, _ = pyav_logs(ts, "py-offset")
+    out = os.path.join(TMP, "py-offset.mp4")
+    evclip.render_from_jsonl(ts, av_pts, 0.5, 2.5, out, ts_origin="pts", thickness=2,
+                             font_size=8, manifest=False)
+    check_boxes(out, "python ts_origin='pts'")
+    try:
+        evclip.render_from_jsonl(ts, av_pts, 0.5, 2.5, out, ts_origin="dts")
+        C.check(False, "python ts_origin='dts' raises")
+    except ValueError as e:
+        C.check("ts_origin must be 'start' or 'pts'" in str(e), "python bad ts_origin", e)
+
+
 def main():
     if cv2 is None or av is None:
         print("SKIP: python3-opencv and python3-av are needed (scripts/install-deps.sh)")
         sys.exit(77)
     t0 = time.monotonic()
     for case in (case_ts_cut_mid_gop, case_avi_bframes, case_ts_start_offset,
-                 case_raw_annexb, case_two_streams):
+                 case_raw_annexb, case_two_streams, case_python_kwargs):
         case()
     print(f"{time.monotonic() - t0:.1f} s")
     cleanup(TMP)
