@@ -318,6 +318,9 @@ def case_python_kwargs():
                        "libevclip.so")
     if not root or not os.path.exists(lib):
         return
+    deps = subprocess.run(["ldd", lib], capture_output=True, text=True).stdout
+    if "libasan" in deps:
+        return  # a sanitized library cannot load into the plain interpreter (tests/python)
     os.environ.setdefault("EVCLIP_LIBRARY", lib)
     sys.path.insert(0, os.path.join(root, "python"))
     import evclip
