@@ -19,9 +19,6 @@ static int check_source(const EvclipSource *s, int i)
     if (s->ts_origin != EVCLIP_TS_START && s->ts_origin != EVCLIP_TS_PTS)
         return ev_error(EVCLIP_ERR_INVALID, "source %d: unknown ts origin %d (start or pts)",
                         i + 1, s->ts_origin);
-    if (s->box_space != EVCLIP_BOX_DISPLAY && s->box_space != EVCLIP_BOX_STORED)
-        return ev_error(EVCLIP_ERR_INVALID, "source %d: unknown box space %d (display or "
-                        "stored)", i + 1, s->box_space);
     if (s->stream < 0)
         return ev_error(EVCLIP_ERR_INVALID, "source %d: stream %d is negative", i + 1,
                         s->stream);

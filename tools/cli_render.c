@@ -20,8 +20,8 @@ static const char usage[] =
     "Renders the window [S, E) of INPUT (seconds from its video stream's start time; also\n"
     "MM:SS.ms or HH:MM:SS.ms) to an H.264 MP4 with the detections burned in.\n"
     "Several inputs make one continuous clip (an event across recorder segments):\n"
-    "-d, --from/--start, --to/--end, --ts-origin, --box-space, --stream and --fps apply to\n"
-    "the -i they follow.\n"
+    "-d, --from/--start, --to/--end, --ts-origin, --stream and --fps apply to the -i they\n"
+    "follow.\n"
     "\n"
     "Input and window:\n"
     "  -i, --input PATH        video file or URL FFmpeg reads (required; repeatable)\n"
@@ -33,8 +33,6 @@ static const char usage[] =
     "      --ts-origin WHAT    what that input's detection ts count from: start (default:\n"
     "                          0 = the video stream's start time, as OpenCV's\n"
     "                          CAP_PROP_POS_MSEC) or pts (frame.pts * time_base, as PyAV)\n"
-    "      --box-space WHAT    boxes of a rotated video are in display (default: the upright\n"
-    "                          picture players show) or stored (before rotation) pixels\n"
     "      --stream N          use that input's video stream N (0-based among its video\n"
     "                          streams; default: the first that is not cover art)\n"
     "      --fps RATE          frame rate of an input without timestamps (raw .h264/.hevc;\n"
@@ -85,7 +83,7 @@ enum {
     OPT_ENCODER, OPT_PRESET, OPT_CRF, OPT_BITRATE, OPT_THREADS, OPT_HOLD, OPT_FONT, OPT_TITLE,
     OPT_TIMESTAMP, OPT_THICKNESS, OPT_FONT_SIZE, OPT_JSON, OPT_NO_MANIFEST, OPT_SIGN_KEY,
     OPT_NO_SEI, OPT_FORMAT, OPT_NORMALIZED, OPT_SPEED, OPT_MAX_DURATION, OPT_CAP_STRATEGY,
-    OPT_SIZE, OPT_SPEC, OPT_TS_ORIGIN, OPT_BOX_SPACE, OPT_STREAM, OPT_FPS,
+    OPT_SIZE, OPT_SPEC, OPT_TS_ORIGIN, OPT_STREAM, OPT_FPS,
 };
 
 static const struct option long_options[] = {
@@ -94,7 +92,6 @@ static const struct option long_options[] = {
     { "format", required_argument, NULL, OPT_FORMAT },
     { "normalized", no_argument, NULL, OPT_NORMALIZED },
     { "ts-origin", required_argument, NULL, OPT_TS_ORIGIN },
-    { "box-space", required_argument, NULL, OPT_BOX_SPACE },
     { "stream", required_argument, NULL, OPT_STREAM },
     { "fps", required_argument, NULL, OPT_FPS },
     { "output", required_argument, NULL, 'o' },
@@ -138,7 +135,7 @@ typedef struct SourceArgs {
     const char *input, *detections;
     double start, end;
     int have_start, have_end;
-    int ts_origin, box_space, stream; /* EvclipSource fields */
+    int ts_origin, stream; /* EvclipSource fields */
     double fps;
 } SourceArgs;
 
@@ -200,11 +197,6 @@ static int parse_option(RenderArgs *a, int c, const char *arg)
     case OPT_TS_ORIGIN:
         if ((src->ts_origin = spec_parse_ts_origin(arg)) < 0)
             return cli_usage_error("render", "--ts-origin: '%s' is not start or pts", arg);
-        return 0;
-    case OPT_BOX_SPACE:
-        if ((src->box_space = spec_parse_box_space(arg)) < 0)
-            return cli_usage_error("render", "--box-space: '%s' is not display or stored",
-                                   arg);
         return 0;
     case OPT_STREAM:
         if (cli_integer("--stream", arg, 0, 1000, &n))
@@ -356,8 +348,7 @@ static int build_clip(RenderArgs *a, LogCache *cache, EvclipSource *srcs, Evclip
     for (int i = 0; i < a->nb_sources && ret >= 0; i++) {
         SourceArgs *s = &a->sources[i];
         srcs[i] = (EvclipSource){ s->input, NULL, s->start, s->end, .ts_origin = s->ts_origin,
-                                  .stream = s->stream, .fps = s->fps,
-                                  .box_space = s->box_space };
+                                  .stream = s->stream, .fps = s->fps };
         EvclipDetections *d = NULL;
         if (s->detections && (ret = log_cache_get(cache, s->detections, &d)) >= 0)
             srcs[i].detections = d;

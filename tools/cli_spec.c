@@ -71,15 +71,6 @@ int spec_parse_ts_origin(const char *s)
     return -1;
 }
 
-int spec_parse_box_space(const char *s)
-{
-    if (s && !strcmp(s, "display"))
-        return EVCLIP_BOX_DISPLAY;
-    if (s && !strcmp(s, "stored"))
-        return EVCLIP_BOX_STORED;
-    return -1;
-}
-
 #define FAIL(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
 static int get_number(json_t *obj, const char *key, double *out, const char *where, char *err,
@@ -122,10 +113,10 @@ static const char *const clip_keys[] = {
     "output", "sources", "input", "detections", "start", "end", "pre", "post", "speed",
     "max_duration", "cap_strategy", "size", "encoder", "preset", "crf", "bitrate", "hold",
     "title", "timestamp", "font", "thickness", "font_size", "audio", "overwrite", "clamp",
-    "manifest", "id", "ts_origin", "stream", "fps", "box_space", NULL,
+    "manifest", "id", "ts_origin", "stream", "fps", NULL,
 };
 static const char *const source_keys[] = {
-    "input", "detections", "from", "to", "ts_origin", "stream", "fps", "box_space", NULL,
+    "input", "detections", "from", "to", "ts_origin", "stream", "fps", NULL,
 };
 
 static int check_keys(json_t *obj, const char *const *known, const char *where, char *err,
@@ -143,21 +134,18 @@ static int check_keys(json_t *obj, const char *const *known, const char *where, 
     return 0;
 }
 
-/* ts_origin, stream, fps and box_space of one input. */
+/* ts_origin, stream and fps of one input. */
 static int parse_input_options(EvclipSource *src, json_t *obj, const char *where, char *err,
                                size_t errlen)
 {
-    const char *origin = NULL, *space = NULL;
+    const char *origin = NULL;
     double stream = -1, fps = 0;
     if (get_string(obj, "ts_origin", &origin, where, err, errlen) < 0 ||
-        get_string(obj, "box_space", &space, where, err, errlen) < 0 ||
         get_number(obj, "stream", &stream, where, err, errlen) < 0 ||
         get_number(obj, "fps", &fps, where, err, errlen) < 0)
         return -1;
     if (origin && (src->ts_origin = spec_parse_ts_origin(origin)) < 0)
         return FAIL("%s: field 'ts_origin': '%s' is not start or pts", where, origin);
-    if (space && (src->box_space = spec_parse_box_space(space)) < 0)
-        return FAIL("%s: field 'box_space': '%s' is not display or stored", where, space);
     if (json_object_get(obj, "stream") && (stream != floor(stream) || stream < 0 ||
                                            stream > 1000))
         return FAIL("%s: field 'stream': expected a video stream number 0..1000", where);

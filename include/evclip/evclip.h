@@ -260,12 +260,6 @@ enum EvclipTsOrigin {
                               included, as PyAV's frame.pts * frame.time_base (frame.time) */
 };
 
-/** Frame the box coordinates refer to when the video has a rotation (display matrix). */
-enum EvclipBoxSpace {
-    EVCLIP_BOX_DISPLAY = 0, /**< the upright picture players show (default) */
-    EVCLIP_BOX_STORED = 1,  /**< the picture as stored, before the rotation */
-};
-
 /** One input of a clip: a video, its own detection log and a window on its own timeline.
  * Zero-initialised fields after `end` take their defaults. */
 typedef struct EvclipSource {
@@ -279,7 +273,6 @@ typedef struct EvclipSource {
                         container.streams.video[N-1]) */
     double fps;    /**< frame rate to time a stream that has no timestamps (raw H.264/HEVC);
                         default 0 = the rate the stream declares, else 25 */
-    int box_space; /**< enum EvclipBoxSpace; default EVCLIP_BOX_DISPLAY */
 } EvclipSource;
 
 /** How a clip longer than max_duration is made to fit. */

@@ -114,7 +114,6 @@ class EvclipSource(Structure):
         ("ts_origin", c_int),
         ("stream", c_int),
         ("fps", c_double),
-        ("box_space", c_int),
     ]
 
 

@@ -181,10 +181,8 @@ def _check_sources(sources: Any, who: str) -> List[ClipSource]:
 _SETTING_NAMES = ("pre_roll", "post_roll", "preset", "crf", "bitrate", "hold", "title",
                   "timestamp", "audio", "overwrite", "clamp", "font", "thickness", "font_size",
                   "threads", "manifest", "sign_key", "embed_detections", "width", "height",
-                  "detections_format", "normalized", "ts_origin", "box_space", "stream",
-                  "fps")
+                  "detections_format", "normalized", "ts_origin", "stream", "fps")
 _TS_ORIGINS = {"start": 0, "pts": 1}   # enum EvclipTsOrigin
-_BOX_SPACES = {"display": 0, "stored": 1}  # enum EvclipBoxSpace
 
 
 class _Options:
@@ -195,7 +193,7 @@ class _Options:
                  overwrite=True, clamp=False, font=None, thickness=None, font_size=None,
                  threads=0, manifest=True, sign_key=None, embed_detections=True, width=None,
                  height=None, detections_format=None, normalized=False, ts_origin="start",
-                 box_space="display", stream=None, fps=None):
+                 stream=None, fps=None):
         self.encoder = _encoder_name(encoder)
         self.pre_roll = _number(pre_roll, "pre_roll", minimum=0)
         self.post_roll = _number(post_roll, "post_roll", minimum=0)
@@ -225,10 +223,7 @@ class _Options:
         self.detections_format = detections_format
         if ts_origin not in _TS_ORIGINS:
             raise ValueError(f"ts_origin must be 'start' or 'pts', got {ts_origin!r}")
-        if box_space not in _BOX_SPACES:
-            raise ValueError(f"box_space must be 'display' or 'stored', got {box_space!r}")
         self.ts_origin = _TS_ORIGINS[ts_origin]
-        self.box_space = _BOX_SPACES[box_space]
         stream = _optional_int(stream, "stream", 0, 1000)
         self.stream = 0 if stream is None else stream + 1
         self.fps = 0.0 if fps is None else _number(fps, "fps", minimum=0.01)
@@ -236,7 +231,6 @@ class _Options:
     def fill_source(self, src: _lib.EvclipSource):
         """Per-input options (the same for every source of the clip)."""
         src.ts_origin = self.ts_origin
-        src.box_space = self.box_space
         src.stream = self.stream
         src.fps = self.fps
 
@@ -538,7 +532,7 @@ def render_clip(sources: List[ClipSource], output, encoder=Encoder.LIBX264,
     thickness, font_size, threads, manifest, sign_key, embed_detections, width, height,
     detections_format ("auto", "jsonl", "grouped", "ultralytics", "mot"), normalized,
     ts_origin ("start": ts from the stream's start time as OpenCV's CAP_PROP_POS_MSEC, default;
-    "pts": frame.pts * time_base as PyAV), box_space ("display", default, or "stored"), stream
+    "pts": frame.pts * time_base as PyAV), stream
     (0-based video stream; default the first that is not cover art), fps (rate of an input
     without timestamps, raw .h264/.hevc). They apply to every source of the clip.
     Raises ValueError / TypeError for bad arguments and EvclipError for failures in C.
