@@ -25,12 +25,22 @@ typedef struct Batch {
 /* ---------------------------------------------------------------------------------------- */
 /* Probing and planning                                                                     */
 
-static int probe(EvclipRenderer *r, const char *path, SourceInfo *info)
+/* 1 when two sources name the same decoded stream (same file, stream and timing). */
+static int same_input(const EvclipSource *a, const EvclipSource *b)
+{
+    return !strcmp(a->path, b->path) && a->stream == b->stream && a->fps == b->fps;
+}
+
+static int probe(EvclipRenderer *r, const EvclipSource *in, SourceInfo *info)
 {
     Source *s = NULL;
-    int ret = source_open(&s, path, 1, &r->log);
+    int ret = source_open(&s, in, 1, &r->log);
     if (ret < 0)
         return ret;
+    if (s->video_streams > 1 && in->stream == 0)
+        ev_log(&r->log, EVCLIP_LOG_WARNING, "input '%s' has %d video streams; using the first "
+               "(stream %d of the file; --stream N picks the N-th video stream)", in->path,
+               s->video_streams, s->video->index);
     info->duration = s->duration;
     info->frame_period = s->frame_period;
     info->width = s->video->codecpar->width;
@@ -41,21 +51,21 @@ static int probe(EvclipRenderer *r, const char *path, SourceInfo *info)
 
 /* The probe of one distinct source path, shared by every clip that names it. */
 typedef struct Probe {
-    const char *path;
+    const EvclipSource *input;
     SourceInfo info;
     int code;           /* 0, or the error opening it gave */
     char error[512];    /* that error's detail */
 } Probe;
 
-/* Returns the probe of `path`, probing it on first use (probes has room for it). */
-static const Probe *probe_once(Batch *b, Probe *probes, int *nb, const char *path)
+/* Returns the probe of `in`, probing it on first use (probes has room for it). */
+static const Probe *probe_once(Batch *b, Probe *probes, int *nb, const EvclipSource *in)
 {
     for (int j = 0; j < *nb; j++)
-        if (!strcmp(probes[j].path, path))
+        if (same_input(probes[j].input, in))
             return &probes[j];
     Probe *p = &probes[(*nb)++];
-    p->path = path;
-    p->code = probe(b->r, path, &p->info);
+    p->input = in;
+    p->code = probe(b->r, in, &p->info);
     snprintf(p->error, sizeof(p->error), "%s", ev_error_message());
     return p;
 }
@@ -69,7 +79,7 @@ static void plan_run(Batch *b, ClipRun *c, Probe *probes, int *nb)
         return;
     }
     for (int k = 0; k < c->clip->nb_sources; k++) {
-        const Probe *p = probe_once(b, probes, nb, c->clip->sources[k].path);
+        const Probe *p = probe_once(b, probes, nb, &c->clip->sources[k]);
         if (p->code < 0) {
             clip_run_fail(c, ev_error(p->code, "%s", p->error));
             free(info);
@@ -371,10 +381,10 @@ static int walk_loop(Walk *w)
 }
 
 /* Walks one source for the given runs (whose current segments are all on it). */
-static void walk_source(Batch *b, const char *path, ClipRun **runs, int n)
+static void walk_source(Batch *b, const EvclipSource *in, ClipRun **runs, int n)
 {
     Walk w = { .b = b, .runs = runs, .nb_runs = n, .pending_prev = NAN };
-    int ret = source_open(&w.src, path, b->r->settings.threads, &b->r->log);
+    int ret = source_open(&w.src, in, b->r->settings.threads, &b->r->log);
     w.ended = calloc((size_t)n, sizeof(*w.ended));
     w.video_done = calloc((size_t)n, sizeof(*w.video_done));
     w.audio_done = calloc((size_t)n, sizeof(*w.audio_done));
@@ -417,36 +427,36 @@ static int pending(const ClipRun *c)
 }
 
 /* Picks the source to walk next: one an open clip waits for, else the first pending one. */
-static const char *choose_source(Batch *b)
+static const EvclipSource *choose_source(Batch *b)
 {
-    const char *first = NULL;
+    const EvclipSource *first = NULL;
     for (int i = 0; i < b->nb_runs; i++) {
         ClipRun *c = &b->runs[i];
         if (!pending(c))
             continue;
         if (c->out)
-            return segment_of(c)->source->path;
+            return segment_of(c)->source;
         if (!first)
-            first = segment_of(c)->source->path;
+            first = segment_of(c)->source;
     }
     return first;
 }
 
 static void schedule(Batch *b, ClipRun **selected)
 {
-    const char *path;
-    while ((path = choose_source(b))) {
+    const EvclipSource *in;
+    while ((in = choose_source(b))) {
         int n = 0, fresh = 0;
         for (int i = 0; i < b->nb_runs; i++) {
             ClipRun *c = &b->runs[i];
-            if (!pending(c) || strcmp(segment_of(c)->source->path, path))
+            if (!pending(c) || !same_input(segment_of(c)->source, in))
                 continue;
             if (!c->out && fresh >= MAX_OPEN_CLIPS)
                 continue;
             fresh += !c->out;
             selected[n++] = c;
         }
-        walk_source(b, path, selected, n);
+        walk_source(b, in, selected, n);
         for (int i = 0; i < n; i++)
             if (atomic_load(&selected[i]->status) == 0 &&
                 selected[i]->segment == selected[i]->plan.nb_segments)

@@ -341,6 +341,15 @@ static size_t lower_ts(const TsKey *a, size_t n, double key)
     return lo;
 }
 
+int detections_ts_range(const EvclipDetections *d, double *lo, double *hi)
+{
+    if (d->dirty || d->nb_ts == 0)
+        return 0;
+    *lo = d->by_ts[0].key;
+    *hi = d->by_ts[d->nb_ts - 1].key;
+    return 1;
+}
+
 int detections_lookup(const EvclipDetections *d, int64_t index_lo, int64_t index_hi,
                       double t_lo, double t_hi, DetList *out)
 {

@@ -68,6 +68,10 @@ int detections_prepare(EvclipDetections *d);
  * presentation index of each frame). */
 int detections_uses_frame_index(const EvclipDetections *d);
 
+/* Smallest and largest ts of the detections keyed by ts alone (after detections_prepare()).
+ * Returns 0 when there are none. */
+int detections_ts_range(const EvclipDetections *d, double *lo, double *hi);
+
 /*
  * Appends to `out` every detection keyed by frame_idx in [index_lo, index_hi) and every
  * detection keyed by ts (frame_idx absent) with ts in [t_lo, t_hi). Order: by key, then by

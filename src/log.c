@@ -47,10 +47,23 @@ static int map_level(int av_level)
     return EVCLIP_LOG_DEBUG + 1;
 }
 
+/* 1 when avcl is a decoder: its complaints (references missing after a seek, the cut start
+ * of a recording) are expected while seeking; damage is counted by source.c instead. */
+static int from_decoder(void *avcl)
+{
+    const AVClass *cls = avcl ? *(const AVClass **)avcl : NULL;
+    if (!cls)
+        return 0;
+    AVClassCategory cat = cls->get_category ? cls->get_category(avcl) : cls->category;
+    return cat == AV_CLASS_CATEGORY_DECODER;
+}
+
 static void ffmpeg_callback(void *avcl, int av_level, const char *fmt, va_list vl)
 {
     const Logger *log = thread_logger ? thread_logger : atomic_load(&last_logger);
     int level = map_level(av_level);
+    if (level < EVCLIP_LOG_DEBUG && av_level > AV_LOG_FATAL && from_decoder(avcl))
+        level = EVCLIP_LOG_DEBUG;
     char line[1024];
     int print_prefix = 1;
 

@@ -16,6 +16,14 @@ static int check_source(const EvclipSource *s, int i)
     if (s->start < 0)
         return ev_error(EVCLIP_ERR_WINDOW, "source %d ('%s'): window start %.3f s is negative",
                         i + 1, s->path, s->start);
+    if (s->ts_origin != EVCLIP_TS_START && s->ts_origin != EVCLIP_TS_PTS)
+        return ev_error(EVCLIP_ERR_INVALID, "source %d: unknown ts origin %d (start or pts)",
+                        i + 1, s->ts_origin);
+    if (s->stream < 0)
+        return ev_error(EVCLIP_ERR_INVALID, "source %d: stream %d is negative", i + 1,
+                        s->stream);
+    if (!(s->fps >= 0) || !isfinite(s->fps))
+        return ev_error(EVCLIP_ERR_INVALID, "source %d: fps %g must be >= 0", i + 1, s->fps);
     if (s->start >= s->end)
         return ev_error(EVCLIP_ERR_WINDOW, "source %d ('%s'): window start %.3f s is not "
                         "before its end %.3f s", i + 1, s->path, s->start, s->end);

@@ -132,6 +132,27 @@ static void drop_audio_queue(ClipRun *c)
     c->audio_queued = 0;
 }
 
+/* Warns when the ts keys fit the other origin (EvclipTsOrigin) but not the one chosen: a log
+ * written from PyAV's frame.pts * time_base has every ts shifted by the stream's start time. */
+static void check_ts_origin(ClipRun *c, const Source *src, const EvclipSource *in)
+{
+    double lo, hi, start = -source_time(src, 0), half = src->frame_period / 2;
+    if (!detections_ts_range(c->dets, &lo, &hi) || !(start >= src->frame_period) ||
+        src->duration <= 0)
+        return;
+    int fits_start = lo >= -half && hi <= src->duration + half;
+    int fits_pts = lo >= start - half && hi <= start + src->duration + half;
+    if (in->ts_origin == EVCLIP_TS_START && !fits_start && fits_pts)
+        ev_log(&c->r->log, EVCLIP_LOG_WARNING, "input '%s': detection ts run from %.3f to "
+               "%.3f s, past the video's %.3f s but within its pts (start time %.3f s): a log "
+               "of frame.pts * time_base needs --ts-origin pts", in->path, lo, hi,
+               src->duration, start);
+    else if (in->ts_origin == EVCLIP_TS_PTS && !fits_pts && fits_start)
+        ev_log(&c->r->log, EVCLIP_LOG_WARNING, "input '%s': detection ts run from %.3f to "
+               "%.3f s, before the video's start time %.3f s: they look like seconds from the "
+               "start (--ts-origin start)", in->path, lo, hi, start);
+}
+
 void clip_run_begin_segment(ClipRun *c, Source *src)
 {
     const SegmentPlan *seg = &c->plan.segments[c->segment];
@@ -152,6 +173,8 @@ void clip_run_begin_segment(ClipRun *c, Source *src)
         if (st.skipped)
             ev_log(&c->r->log, EVCLIP_LOG_WARNING, "detections: skipped %lld nonsense boxes "
                    "(first: %s)", (long long)st.skipped, detections_skip_note(c->dets));
+        c->ts_shift = seg->source->ts_origin == EVCLIP_TS_PTS ? -source_time(src, 0) : 0;
+        check_ts_origin(c, src, seg->source);
         c->use_index = detections_uses_frame_index(c->dets);
         if (c->use_index)
             ret = source_build_index(src, source_pts(src, seg->end + 1.0));
@@ -192,8 +215,8 @@ static int match(ClipRun *c, Source *src, AVFrame *f, double t, double lo, doubl
         return 0;
     int64_t idx = c->use_index ? source_frame_index(src, f->pts) : -1;
     detlist_clear(&c->matched);
-    if ((ret = detections_lookup(c->dets, idx, idx >= 0 ? idx + 1 : idx, lo, hi,
-                                 &c->matched)) < 0)
+    if ((ret = detections_lookup(c->dets, idx, idx >= 0 ? idx + 1 : idx, lo + c->ts_shift,
+                                 hi + c->ts_shift, &c->matched)) < 0)
         return ret;
     denormalize(&c->matched, f->width, f->height);
     return hold_update(&c->hold, t, &c->matched, &c->visible);

@@ -39,6 +39,7 @@ typedef struct ClipRun {
     /* detections of the current segment */
     EvclipDetections *dets;
     int use_index;
+    double ts_shift;          /* added to source times to match ts keys (EVCLIP_TS_PTS) */
     HoldState hold;
     DetList matched, visible;
     /* audio read before the segment's first frame was known */

@@ -8,7 +8,7 @@
 #include "src/error.h"
 #include "src/source.h"
 
-static void close_input(AVFormatContext **fmt, AVIOContext **pb)
+void source_close_format(AVFormatContext **fmt, AVIOContext **pb)
 {
     avformat_close_input(fmt);
     source_file_avio_free(pb);
@@ -16,7 +16,7 @@ static void close_input(AVFormatContext **fmt, AVIOContext **pb)
 
 /* Opens the input by name, or through s->file's descriptor when it is a local file (so that
  * every byte decoded comes from the file that is hashed and checked: see source_file.h). */
-static int open_input(Source *s, AVFormatContext **fmt, AVIOContext **pb)
+int source_open_format(const Source *s, AVFormatContext **fmt, AVIOContext **pb)
 {
     int ret;
     *pb = NULL;
@@ -38,41 +38,63 @@ static int open_input(Source *s, AVFormatContext **fmt, AVIOContext **pb)
     }
     ret = avformat_find_stream_info(*fmt, NULL);
     if (ret < 0) {
-        close_input(fmt, pb);
+        source_close_format(fmt, pb);
         return ev_error_av(ret, EVCLIP_ERR_INPUT, "input '%s': cannot read stream info",
                            s->path);
     }
     return 0;
 }
 
-static AVStream *pick_stream(AVFormatContext *fmt, enum AVMediaType type, int related)
+static int is_cover_art(const AVStream *st)
 {
-    int i = av_find_best_stream(fmt, type, -1, related, NULL, 0);
-    if (i >= 0 && !(fmt->streams[i]->disposition & AV_DISPOSITION_ATTACHED_PIC))
-        return fmt->streams[i];
-    for (unsigned j = 0; j < fmt->nb_streams; j++) {
-        AVStream *st = fmt->streams[j];
-        if (st->codecpar->codec_type == type && !(st->disposition & AV_DISPOSITION_ATTACHED_PIC))
-            return st;
-    }
-    return NULL;
+    return !!(st->disposition & AV_DISPOSITION_ATTACHED_PIC);
 }
 
-static int open_decoder(Source *s, int threads)
+static AVStream *pick_audio(AVFormatContext *fmt, int related)
+{
+    int i = av_find_best_stream(fmt, AVMEDIA_TYPE_AUDIO, -1, related, NULL, 0);
+    return i >= 0 ? fmt->streams[i] : NULL;
+}
+
+/* The video stream OpenCV and PyAV read: the first that is not cover art, or the one asked
+ * for (`wanted` > 0: the input's video stream wanted - 1, counting every video stream). */
+static int pick_video(Source *s, int wanted)
+{
+    int nb_video = 0;
+    s->video = NULL;
+    s->video_streams = 0;
+    for (unsigned j = 0; j < s->fmt->nb_streams; j++) {
+        AVStream *st = s->fmt->streams[j];
+        if (st->codecpar->codec_type != AVMEDIA_TYPE_VIDEO)
+            continue;
+        if (wanted > 0 ? nb_video == wanted - 1 : !s->video && !is_cover_art(st))
+            s->video = st;
+        s->video_streams += !is_cover_art(st);
+        nb_video++;
+    }
+    if (s->video)
+        return 0;
+    if (wanted > 0)
+        return ev_error(EVCLIP_ERR_NO_VIDEO, "input '%s': no video stream %d (it has %d, "
+                        "numbered from 0)", s->path, wanted - 1, nb_video);
+    return ev_error(EVCLIP_ERR_NO_VIDEO, "input '%s' has no video stream", s->path);
+}
+
+int source_open_decoder(const Source *s, AVCodecContext **out, int threads)
 {
     const AVCodec *codec = avcodec_find_decoder(s->video->codecpar->codec_id);
     if (!codec)
         return ev_error(EVCLIP_ERR_DECODE, "input '%s': no decoder for video codec '%s'",
                         s->path, avcodec_get_name(s->video->codecpar->codec_id));
-    s->dec = avcodec_alloc_context3(codec);
-    if (!s->dec)
+    AVCodecContext *dec = *out = avcodec_alloc_context3(codec);
+    if (!dec)
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
-    int ret = avcodec_parameters_to_context(s->dec, s->video->codecpar);
+    int ret = avcodec_parameters_to_context(dec, s->video->codecpar);
     if (ret < 0)
         return ev_error_av(ret, EVCLIP_ERR_DECODE, "input '%s': decoder setup", s->path);
-    s->dec->pkt_timebase = s->video->time_base;
-    s->dec->thread_count = threads;
-    ret = avcodec_open2(s->dec, codec, NULL);
+    dec->pkt_timebase = s->video->time_base;
+    dec->thread_count = threads;
+    ret = avcodec_open2(dec, codec, NULL);
     if (ret < 0)
         return ev_error_av(ret, EVCLIP_ERR_DECODE, "input '%s': cannot open %s decoder",
                            s->path, codec->name);
@@ -85,7 +107,16 @@ static void probe_timeline(Source *s)
     AVRational rate = v->avg_frame_rate.num > 0 ? v->avg_frame_rate : v->r_frame_rate;
 
     s->frame_period = rate.num > 0 && rate.den > 0 ? av_q2d(av_inv_q(rate)) : 1.0 / 25;
-    s->origin = v->start_time != AV_NOPTS_VALUE ? v->start_time : 0;
+    if (s->synth_ts) {
+        /* Raw streams carry no timestamps: frame n is at n frame periods. */
+        if (s->fps > 0)
+            s->frame_period = 1 / s->fps;
+        s->synth_step = llround(s->frame_period / av_q2d(v->time_base));
+        if (s->synth_step < 1)
+            s->synth_step = 1;
+        s->frame_period = s->synth_step * av_q2d(v->time_base);
+    }
+    s->origin = v->start_time != AV_NOPTS_VALUE && !s->synth_ts ? v->start_time : 0;
     s->duration = -1;
     if (v->duration != AV_NOPTS_VALUE && v->duration > 0) {
         s->duration = v->duration * av_q2d(v->time_base);
@@ -106,8 +137,9 @@ static void discard_other_streams(Source *s)
     }
 }
 
-int source_open(Source **out, const char *path, int threads, const Logger *log)
+int source_open(Source **out, const EvclipSource *in, int threads, const Logger *log)
 {
+    const char *path = in->path;
     int ret;
 
     *out = NULL;
@@ -120,16 +152,18 @@ int source_open(Source **out, const char *path, int threads, const Logger *log)
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     }
     s->log = log;
+    s->fps = in->fps;
     if ((ret = source_file_open(&s->file, path)) < 0 ||
-        (ret = open_input(s, &s->fmt, &s->pb)) < 0)
+        (ret = source_open_format(s, &s->fmt, &s->pb)) < 0 ||
+        (ret = pick_video(s, in->stream)) < 0)
         goto fail;
-    s->video = pick_stream(s->fmt, AVMEDIA_TYPE_VIDEO, -1);
-    if (!s->video) {
-        ret = ev_error(EVCLIP_ERR_NO_VIDEO, "input '%s' has no video stream", path);
-        goto fail;
-    }
-    s->audio = pick_stream(s->fmt, AVMEDIA_TYPE_AUDIO, s->video->index);
-    if ((ret = open_decoder(s, threads)) < 0)
+    /* Raw Annex-B H.264/HEVC (and other raw streams): no packet has a timestamp, so probing
+     * found no start time. */
+    s->synth_ts = (s->fmt->iformat->flags & AVFMT_NOTIMESTAMPS) ||
+                  s->video->start_time == AV_NOPTS_VALUE;
+    s->audio = pick_audio(s->fmt, s->video->index);
+    s->threads = threads;
+    if ((ret = source_open_decoder(s, &s->dec, threads)) < 0)
         goto fail;
     probe_timeline(s);
     discard_other_streams(s);
@@ -150,7 +184,7 @@ void source_close(Source **ps)
         return;
     Source *s = *ps;
     avcodec_free_context(&s->dec);
-    close_input(&s->fmt, &s->pb);
+    source_close_format(&s->fmt, &s->pb);
     source_file_close(&s->file);
     av_packet_free(&s->packet);
     av_frame_free(&s->frame);
@@ -171,8 +205,34 @@ int64_t source_pts(const Source *s, double seconds)
     return s->origin + (int64_t)llround(seconds * tb.den / tb.num);
 }
 
+/* Inputs without timestamps cannot seek: decoding goes on forward, or restarts from the
+ * beginning of the file for a target behind it. */
+static int restart(Source *s, double seconds)
+{
+    if (seconds >= s->synth_next * s->frame_period)
+        return 0;
+    source_close_format(&s->fmt, &s->pb);
+    int ret = source_open_format(s, &s->fmt, &s->pb);
+    if (ret < 0)
+        return ret;
+    if ((unsigned)s->video->index >= s->fmt->nb_streams)
+        return ev_error(EVCLIP_ERR_INPUT, "input '%s' changed while reading", s->path);
+    AVStream *video = s->fmt->streams[s->video->index];
+    for (unsigned i = 0; i < s->fmt->nb_streams; i++)
+        if (s->fmt->streams[i] != video)
+            s->fmt->streams[i]->discard = AVDISCARD_ALL;
+    s->video = video;
+    s->audio = NULL;
+    s->synth_next = 0;
+    avcodec_flush_buffers(s->dec);
+    s->demux_eof = s->decode_eof = 0;
+    return 0;
+}
+
 int source_seek(Source *s, double seconds)
 {
+    if (s->synth_ts)
+        return restart(s, seconds);
     int64_t target = seconds <= 0 ? s->origin : source_pts(s, seconds);
     /* As ffmpeg does: seek on the default stream in AV_TIME_BASE units to the last keyframe
      * at or before the target; the caller verifies where decoding really starts. */
@@ -199,7 +259,8 @@ static int receive_frame(Source *s)
     }
     if (ret < 0)
         return ev_error_av(ret, EVCLIP_ERR_DECODE, "input '%s': decoding", s->path);
-    s->frame->pts = s->frame->best_effort_timestamp;
+    s->frame->pts = s->synth_ts ? s->synth_next++ * s->synth_step
+                                : s->frame->best_effort_timestamp;
     s->frames_decoded++;
     return SOURCE_FRAME;
 }
@@ -248,109 +309,6 @@ int source_next(Source *s, int want_audio)
             av_packet_unref(s->packet);
         }
     }
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static int push_pts(Source *s, int64_t pts, int64_t *capacity)
-{
-    if (s->index_count == *capacity) {
-        int64_t n = *capacity ? *capacity * 2 : 4096;
-        int64_t *p = realloc(s->index_pts, (size_t)n * sizeof(*p));
-        if (!p)
-            return ev_error(EVCLIP_ERR_NOMEM, "out of memory indexing '%s'", s->path);
-        s->index_pts = p;
-        *capacity = n;
-    }
-    s->index_pts[s->index_count++] = pts;
-    return 0;
-}
-
-static int scan_packets(Source *s, AVFormatContext *fmt, int64_t until_pts)
-{
-    AVPacket *pkt = av_packet_alloc();
-    int64_t capacity = 0, slack = source_pts(s, 2.0) - s->origin;
-    int ret = pkt ? 0 : ev_error(EVCLIP_ERR_NOMEM, "out of memory");
-
-    s->index_count = 0;
-    while (ret == 0) {
-        int r = av_read_frame(fmt, pkt);
-        if (r == AVERROR_EOF)
-            break;
-        if (r < 0) {
-            ret = ev_error_av(r, EVCLIP_ERR_INPUT, "input '%s': indexing", s->path);
-            break;
-        }
-        if (pkt->stream_index == s->video->index) {
-            int64_t pts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
-            int64_t order = pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pts - slack;
-            if (pts != AV_NOPTS_VALUE && !(pkt->flags & AV_PKT_FLAG_DISCARD))
-                ret = push_pts(s, pts, &capacity);
-            if (order != AV_NOPTS_VALUE && order > until_pts) {
-                av_packet_unref(pkt);
-                break; /* every later packet has pts >= dts > until_pts */
-            }
-        }
-        av_packet_unref(pkt);
-    }
-    av_packet_free(&pkt);
-    return ret;
-}
-
-int source_build_index(Source *s, int64_t until_pts)
-{
-    AVFormatContext *fmt = NULL;
-    AVIOContext *pb = NULL;
-    int ret;
-
-    if (s->index_pts && s->index_until >= until_pts)
-        return 0;
-    if ((ret = open_input(s, &fmt, &pb)) < 0)
-        return ret;
-    if ((unsigned)s->video->index >= fmt->nb_streams) {
-        close_input(&fmt, &pb);
-        return ev_error(EVCLIP_ERR_INPUT, "input '%s' changed while indexing", s->path);
-    }
-    for (unsigned i = 0; i < fmt->nb_streams; i++)
-        if ((int)i != s->video->index)
-            fmt->streams[i]->discard = AVDISCARD_ALL;
-    ret = scan_packets(s, fmt, until_pts);
-    close_input(&fmt, &pb);
-    if (ret < 0)
-        return ret;
-    qsort(s->index_pts, (size_t)s->index_count, sizeof(*s->index_pts), cmp_i64);
-    s->index_until = until_pts;
-    return 0;
-}
-
-int64_t source_frame_index(const Source *s, int64_t pts)
-{
-    int64_t lo = 0, hi = s->index_count;
-
-    if (!s->index_pts || pts > s->index_until)
-        return -1;
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (s->index_pts[mid] < pts)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    /* An exact match is the norm; otherwise take the nearest indexed frame. */
-    if (lo > 0 && (lo == s->index_count || pts - s->index_pts[lo - 1] < s->index_pts[lo] - pts))
-        lo--;
-    return lo < s->index_count ? lo : -1;
-}
-
-int64_t source_index_pts(const Source *s, int64_t i)
-{
-    if (!s->index_pts || i < 0 || i >= s->index_count)
-        return AV_NOPTS_VALUE;
-    return s->index_pts[i];
 }
 
 double source_keyframe_before(const Source *s, double seconds)

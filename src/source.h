@@ -7,6 +7,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 
+#include "evclip/evclip.h"
 #include "src/log.h"
 #include "src/source_file.h"
 
@@ -17,6 +18,7 @@ typedef struct Source {
     AVFormatContext *fmt;
     AVCodecContext *dec;
     AVStream *video;     /* the decoded video stream */
+    int video_streams;   /* video streams of the input that are not cover art */
     AVStream *audio;     /* best audio stream, or NULL */
     int64_t origin;      /* video pts (stream time base) that is time 0 of this source */
     double duration;     /* seconds of video from the origin; < 0 when unknown */
@@ -26,16 +28,32 @@ typedef struct Source {
     int demux_eof, decode_eof;
     int64_t frames_decoded;
     int64_t corrupt_packets;
-    int64_t *index_pts;  /* sorted pts of every video packet from the file start (see below) */
+    int threads;         /* decoder threads asked for (the index decodes the same way) */
+    double fps;          /* EvclipSource.fps: rate of an input without timestamps, 0 = its own */
+    int synth_ts;        /* 1: the input has no timestamps; frame n gets pts n * synth_step */
+    int64_t synth_step, synth_next;
+    int64_t *index_pts;  /* sorted pts of every frame the decoder outputs from the file start */
     int64_t index_count;
     int64_t index_until; /* pts up to which index_pts is complete */
+    int index_decoded;   /* 1 when the index had to be built by decoding (see source_index.c) */
+    int64_t index_skipped; /* leading packets the decoder outputs no frame for */
     const Logger *log;
 } Source;
 
-/* Opens and probes `path` (decoder ready, `threads` 0 = auto). Errors: INPUT (missing,
- * unreadable, not media, truncated header), NO_VIDEO, DECODE (no decoder), NOMEM. */
-int source_open(Source **out, const char *path, int threads, const Logger *log);
+/* Opens and probes in->path (its video stream chosen by in->stream, timed by in->fps when it
+ * has no timestamps; decoder ready, `threads` 0 = auto). Errors: INPUT (missing, unreadable,
+ * not media, truncated header), NO_VIDEO (none, or no stream in->stream), DECODE (no
+ * decoder), NOMEM. */
+int source_open(Source **out, const EvclipSource *in, int threads, const Logger *log);
 void source_close(Source **s);
+
+/* Opens s->path (through s->file's descriptor when local) and reads its stream info
+ * (errors: INPUT). */
+int source_open_format(const Source *s, AVFormatContext **fmt, AVIOContext **pb);
+/* Closes what source_open_format() opened. */
+void source_close_format(AVFormatContext **fmt, AVIOContext **pb);
+/* Opens a decoder of s's video stream in *out (freed by the caller even on error). */
+int source_open_decoder(const Source *s, AVCodecContext **out, int threads);
 
 /* Seconds of source time of a video pts, and back. */
 double source_time(const Source *s, int64_t pts);
@@ -57,8 +75,12 @@ enum SourceEvent {
  * DECODE). */
 int source_next(Source *s, int want_audio);
 
-/* Makes the presentation index of every frame with pts <= until_pts known by demuxing (not
- * decoding) the video packets from the start of the file on a second handle. */
+/* Makes the presentation index of every frame with pts <= until_pts known, on a second handle
+ * from the start of the file. Frame i is the i-th frame the decoder outputs (what OpenCV's
+ * read() and PyAV's decode() enumerate): leading frames that cannot be decoded and edit-list
+ * discards have no index. Demuxing alone gives it when the container has a pts for every
+ * packet and the decoded head of the stream matches the packets; else the frames are decoded
+ * (skipping the costly parts of decoding). Returns 0, INPUT, DECODE or NOMEM. */
 int source_build_index(Source *s, int64_t until_pts);
 
 /* Source time of the last keyframe at or before `seconds` according to the container's index

@@ -17,10 +17,11 @@ static const char usage[] =
     " ... -o OUT.mp4\n"
     "       evclip render --spec CLIP.json\n"
     "\n"
-    "Renders the window [S, E) of INPUT (seconds from its first video frame; also\n"
+    "Renders the window [S, E) of INPUT (seconds from its video stream's start time; also\n"
     "MM:SS.ms or HH:MM:SS.ms) to an H.264 MP4 with the detections burned in.\n"
     "Several inputs make one continuous clip (an event across recorder segments):\n"
-    "-d, --from/--start and --to/--end apply to the -i they follow.\n"
+    "-d, --from/--start, --to/--end, --ts-origin, --stream and --fps apply to the -i they\n"
+    "follow.\n"
     "\n"
     "Input and window:\n"
     "  -i, --input PATH        video file or URL FFmpeg reads (required; repeatable)\n"
@@ -29,6 +30,13 @@ static const char usage[] =
     "      --format NAME       force the log format: jsonl (native), grouped, ultralytics,\n"
     "                          mot (MOTChallenge txt) or auto (default)\n"
     "      --normalized        box coordinates are fractions (0..1) of the frame size\n"
+    "      --ts-origin WHAT    what that input's detection ts count from: start (default:\n"
+    "                          0 = the video stream's start time, as OpenCV's\n"
+    "                          CAP_PROP_POS_MSEC) or pts (frame.pts * time_base, as PyAV)\n"
+    "      --stream N          use that input's video stream N (0-based among its video\n"
+    "                          streams; default: the first that is not cover art)\n"
+    "      --fps RATE          frame rate of an input without timestamps (raw .h264/.hevc;\n"
+    "                          default: the rate it declares, else 25)\n"
     "      --start, --from S   window start on that input's timeline (required)\n"
     "      --end, --to E       window end, exclusive (required)\n"
     "      --spec FILE         read the whole clip from a JSON clip spec (README.md)\n"
@@ -75,7 +83,7 @@ enum {
     OPT_ENCODER, OPT_PRESET, OPT_CRF, OPT_BITRATE, OPT_THREADS, OPT_HOLD, OPT_FONT, OPT_TITLE,
     OPT_TIMESTAMP, OPT_THICKNESS, OPT_FONT_SIZE, OPT_JSON, OPT_NO_MANIFEST, OPT_SIGN_KEY,
     OPT_NO_SEI, OPT_FORMAT, OPT_NORMALIZED, OPT_SPEED, OPT_MAX_DURATION, OPT_CAP_STRATEGY,
-    OPT_SIZE, OPT_SPEC,
+    OPT_SIZE, OPT_SPEC, OPT_TS_ORIGIN, OPT_STREAM, OPT_FPS,
 };
 
 static const struct option long_options[] = {
@@ -83,6 +91,9 @@ static const struct option long_options[] = {
     { "detections", required_argument, NULL, 'd' },
     { "format", required_argument, NULL, OPT_FORMAT },
     { "normalized", no_argument, NULL, OPT_NORMALIZED },
+    { "ts-origin", required_argument, NULL, OPT_TS_ORIGIN },
+    { "stream", required_argument, NULL, OPT_STREAM },
+    { "fps", required_argument, NULL, OPT_FPS },
     { "output", required_argument, NULL, 'o' },
     { "start", required_argument, NULL, OPT_START },
     { "from", required_argument, NULL, OPT_START },
@@ -124,6 +135,8 @@ typedef struct SourceArgs {
     const char *input, *detections;
     double start, end;
     int have_start, have_end;
+    int ts_origin, stream; /* EvclipSource fields */
+    double fps;
 } SourceArgs;
 
 typedef struct RenderArgs {
@@ -182,6 +195,17 @@ static int parse_option(RenderArgs *a, int c, const char *arg)
                                    "grouped, ultralytics, mot", arg);
         return 0;
     case OPT_NORMALIZED: a->normalized = 1; return 0;
+    case OPT_TS_ORIGIN:
+        if ((src->ts_origin = spec_parse_ts_origin(arg)) < 0)
+            return cli_usage_error("render", "--ts-origin: '%s' is not start or pts", arg);
+        return 0;
+    case OPT_STREAM:
+        if (cli_integer("--stream", arg, 0, 1000, &n))
+            return EXIT_USAGE;
+        src->stream = (int)n + 1;
+        return 0;
+    case OPT_FPS:
+        return cli_number("--fps", arg, 0.01, 1000, &src->fps) ? EXIT_USAGE : 0;
     case 'o': a->output = arg; return 0;
     case OPT_SPEC: a->spec = arg; return 0;
     case OPT_START:
@@ -328,7 +352,8 @@ static int build_clip(RenderArgs *a, LogCache *cache, EvclipSource *srcs, Evclip
     }
     for (int i = 0; i < a->nb_sources && ret >= 0; i++) {
         SourceArgs *s = &a->sources[i];
-        srcs[i] = (EvclipSource){ s->input, NULL, s->start, s->end };
+        srcs[i] = (EvclipSource){ s->input, NULL, s->start, s->end, .ts_origin = s->ts_origin,
+                                  .stream = s->stream, .fps = s->fps };
         EvclipDetections *d = NULL;
         if (s->detections && (ret = log_cache_get(cache, s->detections, &d)) >= 0)
             srcs[i].detections = d;

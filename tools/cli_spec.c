@@ -62,6 +62,15 @@ int spec_parse_strategy(const char *s)
     return -1;
 }
 
+int spec_parse_ts_origin(const char *s)
+{
+    if (s && !strcmp(s, "start"))
+        return EVCLIP_TS_START;
+    if (s && !strcmp(s, "pts"))
+        return EVCLIP_TS_PTS;
+    return -1;
+}
+
 #define FAIL(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
 static int get_number(json_t *obj, const char *key, double *out, const char *where, char *err,
@@ -104,9 +113,11 @@ static const char *const clip_keys[] = {
     "output", "sources", "input", "detections", "start", "end", "pre", "post", "speed",
     "max_duration", "cap_strategy", "size", "encoder", "preset", "crf", "bitrate", "hold",
     "title", "timestamp", "font", "thickness", "font_size", "audio", "overwrite", "clamp",
-    "manifest", "id", NULL,
+    "manifest", "id", "ts_origin", "stream", "fps", NULL,
 };
-static const char *const source_keys[] = { "input", "detections", "from", "to", NULL };
+static const char *const source_keys[] = {
+    "input", "detections", "from", "to", "ts_origin", "stream", "fps", NULL,
+};
 
 static int check_keys(json_t *obj, const char *const *known, const char *where, char *err,
                       size_t errlen)
@@ -123,6 +134,28 @@ static int check_keys(json_t *obj, const char *const *known, const char *where, 
     return 0;
 }
 
+/* ts_origin, stream and fps of one input. */
+static int parse_input_options(EvclipSource *src, json_t *obj, const char *where, char *err,
+                               size_t errlen)
+{
+    const char *origin = NULL;
+    double stream = -1, fps = 0;
+    if (get_string(obj, "ts_origin", &origin, where, err, errlen) < 0 ||
+        get_number(obj, "stream", &stream, where, err, errlen) < 0 ||
+        get_number(obj, "fps", &fps, where, err, errlen) < 0)
+        return -1;
+    if (origin && (src->ts_origin = spec_parse_ts_origin(origin)) < 0)
+        return FAIL("%s: field 'ts_origin': '%s' is not start or pts", where, origin);
+    if (json_object_get(obj, "stream") && (stream != floor(stream) || stream < 0 ||
+                                           stream > 1000))
+        return FAIL("%s: field 'stream': expected a video stream number 0..1000", where);
+    src->stream = stream >= 0 ? (int)stream + 1 : 0;
+    if (json_object_get(obj, "fps") && !(fps >= 0.01 && fps <= 1000))
+        return FAIL("%s: field 'fps': expected a frame rate in 0.01..1000", where);
+    src->fps = fps;
+    return 0;
+}
+
 static int parse_source(EvclipSource *src, json_t *obj, const char *where, LogCache *cache,
                         char *err, size_t errlen, const char *from_key, const char *to_key)
 {
@@ -132,6 +165,8 @@ static int parse_source(EvclipSource *src, json_t *obj, const char *where, LogCa
         get_string(obj, "detections", &dets, where, err, errlen) < 0 ||
         get_number(obj, from_key, &src->start, where, err, errlen) < 0 ||
         get_number(obj, to_key, &src->end, where, err, errlen) < 0)
+        return -1;
+    if (parse_input_options(src, obj, where, err, errlen) < 0)
         return -1;
     if (!src->path)
         return FAIL("%s: field 'input' is required", where);

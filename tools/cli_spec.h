@@ -47,4 +47,7 @@ int spec_parse_size(const char *s, int *w, int *h);
 /* Parses "timelapse" / "framedrop". Returns the enum or -1. */
 int spec_parse_strategy(const char *s);
 
+/* Parses "start" / "pts" (EvclipTsOrigin). Returns the enum or -1. */
+int spec_parse_ts_origin(const char *s);
+
 #endif /* EVCLIP_TOOLS_CLI_SPEC_H */

@@ -252,12 +252,27 @@ EVCLIP_API void evclip_cancel(EvclipRenderer *r);
 /** Clears a cancellation request. */
 EVCLIP_API void evclip_reset_cancel(EvclipRenderer *r);
 
-/** One input of a clip: a video, its own detection log and a window on its own timeline. */
+/** What a detection's ts counts from (EvclipSource.ts_origin). */
+enum EvclipTsOrigin {
+    EVCLIP_TS_START = 0, /**< seconds from the video stream's start time: 0 is the stream's
+                              start_time, as OpenCV's CAP_PROP_POS_MSEC / 1000 after read() */
+    EVCLIP_TS_PTS = 1,   /**< the stream's own timestamps, pts * time_base, start offset
+                              included, as PyAV's frame.pts * frame.time_base (frame.time) */
+};
+
+/** One input of a clip: a video, its own detection log and a window on its own timeline.
+ * Zero-initialised fields after `end` take their defaults. */
 typedef struct EvclipSource {
     const char *path;                    /**< any input FFmpeg reads (file path or URL) */
     const EvclipDetections *detections;  /**< boxes to draw; NULL = none */
-    double start;  /**< window start, seconds from the source's first video frame (>= 0) */
+    double start;  /**< window start, seconds from the video stream's start time (>= 0) */
     double end;    /**< window end (exclusive), seconds; must be > start */
+    int ts_origin; /**< enum EvclipTsOrigin of the detections' ts; default EVCLIP_TS_START */
+    int stream;    /**< video stream: 0 = the first that is not cover art (default); N > 0 =
+                        the input's video stream N - 1 (as ffmpeg -map 0:v:N-1 and PyAV's
+                        container.streams.video[N-1]) */
+    double fps;    /**< frame rate to time a stream that has no timestamps (raw H.264/HEVC);
+                        default 0 = the rate the stream declares, else 25 */
 } EvclipSource;
 
 /** How a clip longer than max_duration is made to fit. */

@@ -111,6 +111,9 @@ class EvclipSource(Structure):
         ("detections", c_void_p),
         ("start", c_double),
         ("end", c_double),
+        ("ts_origin", c_int),
+        ("stream", c_int),
+        ("fps", c_double),
     ]
 
 

@@ -181,7 +181,8 @@ def _check_sources(sources: Any, who: str) -> List[ClipSource]:
 _SETTING_NAMES = ("pre_roll", "post_roll", "preset", "crf", "bitrate", "hold", "title",
                   "timestamp", "audio", "overwrite", "clamp", "font", "thickness", "font_size",
                   "threads", "manifest", "sign_key", "embed_detections", "width", "height",
-                  "detections_format", "normalized")
+                  "detections_format", "normalized", "ts_origin", "stream", "fps")
+_TS_ORIGINS = {"start": 0, "pts": 1}   # enum EvclipTsOrigin
 
 
 class _Options:
@@ -191,7 +192,8 @@ class _Options:
                  bitrate=None, hold=0.0, title=None, timestamp=False, audio=True,
                  overwrite=True, clamp=False, font=None, thickness=None, font_size=None,
                  threads=0, manifest=True, sign_key=None, embed_detections=True, width=None,
-                 height=None, detections_format=None, normalized=False):
+                 height=None, detections_format=None, normalized=False, ts_origin="start",
+                 stream=None, fps=None):
         self.encoder = _encoder_name(encoder)
         self.pre_roll = _number(pre_roll, "pre_roll", minimum=0)
         self.post_roll = _number(post_roll, "post_roll", minimum=0)
@@ -219,6 +221,18 @@ class _Options:
             raise ValueError(f"detections_format must be one of {_FORMATS}, got "
                              f"{detections_format!r}")
         self.detections_format = detections_format
+        if ts_origin not in _TS_ORIGINS:
+            raise ValueError(f"ts_origin must be 'start' or 'pts', got {ts_origin!r}")
+        self.ts_origin = _TS_ORIGINS[ts_origin]
+        stream = _optional_int(stream, "stream", 0, 1000)
+        self.stream = 0 if stream is None else stream + 1
+        self.fps = 0.0 if fps is None else _number(fps, "fps", minimum=0.01)
+
+    def fill_source(self, src: _lib.EvclipSource):
+        """Per-input options (the same for every source of the clip)."""
+        src.ts_origin = self.ts_origin
+        src.stream = self.stream
+        src.fps = self.fps
 
     def fill(self, s: _lib.EvclipSettings, title: Optional[bytes] = None, clamp: bool = False):
         s.encoder = self.encoder
@@ -485,6 +499,7 @@ class _ClipSpec:
             self.c_sources[i].start = float(src.from_seconds)
             self.c_sources[i].end = float(src.to_seconds) if src.to_seconds is not None \
                 else _TO_END
+            opts.fill_source(self.c_sources[i])
         self.settings = settings
         self.clip = _lib.EvclipClip(
             sources=self.c_sources, nb_sources=len(sources),
@@ -515,7 +530,11 @@ def render_clip(sources: List[ClipSource], output, encoder=Encoder.LIBX264,
     keyword arguments: pre_roll, post_roll (seconds), preset, crf, bitrate, hold (seconds),
     title, timestamp, audio, overwrite (default True, as cv-evidence-renderer), clamp, font,
     thickness, font_size, threads, manifest, sign_key, embed_detections, width, height,
-    detections_format ("auto", "jsonl", "grouped", "ultralytics", "mot"), normalized.
+    detections_format ("auto", "jsonl", "grouped", "ultralytics", "mot"), normalized,
+    ts_origin ("start": ts from the stream's start time as OpenCV's CAP_PROP_POS_MSEC, default;
+    "pts": frame.pts * time_base as PyAV), stream
+    (0-based video stream; default the first that is not cover art), fps (rate of an input
+    without timestamps, raw .h264/.hevc). They apply to every source of the clip.
     Raises ValueError / TypeError for bad arguments and EvclipError for failures in C.
     """
     sources = _check_sources(sources, "render_clip")
