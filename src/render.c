@@ -89,12 +89,9 @@ void clip_run_begin_segment(ClipRun *c, Source *src)
     c->counter = 0;
     c->dets = (EvclipDetections *)seg->source->detections;
     c->use_index = 0;
+    window_check_reset(&c->check);
     if (c->dets && (ret = detections_prepare(c->dets)) >= 0) {
-        EvclipDetectionStats st;
-        evclip_detections_get_stats(c->dets, &st);
-        if (st.skipped)
-            ev_log(&c->r->log, EVCLIP_LOG_WARNING, "detections: skipped %lld nonsense boxes "
-                   "(first: %s)", (long long)st.skipped, detections_skip_note(c->dets));
+        warnings_from_store(c->dets, c->res, &c->r->log, c->clip->output);
         c->use_index = detections_uses_frame_index(c->dets);
         if (c->use_index)
             ret = source_build_index(src, source_pts(src, seg->end + 1.0));
@@ -323,6 +320,9 @@ int clip_run_frame(ClipRun *c, Source *src, AVFrame *f, double t, double lo, dou
     }
     if (t < seg->start - TIME_EPSILON)
         return 0;
+    window_check_frame(&c->check, &c->matched, t,
+                       c->use_index ? source_frame_index(src, f->pts) : -1, f->width,
+                       f->height);
     if (c->counter++ % c->plan.step != 0)
         return 0;
     double before = c->seg_end_out;
@@ -438,6 +438,8 @@ void clip_run_end_segment(ClipRun *c, Source *src, int reached_end)
                                    src->path, c->last_time + src->frame_period, seg->end));
         return;
     }
+    window_check_finish(&c->check, seg->source, c->dets, seg->start, seg->end, c->s->hold,
+                        c->res, &c->r->log, c->clip->output);
     drop_audio_queue(c);
     c->out_offset = c->seg_end_out;
     c->segment++;
@@ -447,10 +449,15 @@ static int write_manifest(ClipRun *c)
 {
     ManifestInfo info = {
         .clip = c->clip, .settings = c->s, .result = c->res, .speed = c->plan.speed,
-        .frame_step = c->plan.step,
+        .frame_step = c->plan.step, .sha256_out = c->res->output_sha256,
     };
+    pipeline_drawing(c->out, &info.thickness, &info.font_size);
     if (c->s->manifest)
         return manifest_write(&info, &c->r->log);
+    int64_t size;
+    int ret = manifest_hash_file(c->clip->output, c->res->output_sha256, &size);
+    if (ret < 0)
+        return ret;
     /* A replaced clip's manifest would describe another file: remove it. */
     char path[4096];
     snprintf(path, sizeof(path), "%s.evidence.json", c->clip->output);

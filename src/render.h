@@ -11,6 +11,7 @@
 #include "src/plan.h"
 #include "src/renderer.h"
 #include "src/source.h"
+#include "src/warnings.h"
 
 typedef struct ClipJob ClipJob;
 typedef struct WorkerPool WorkerPool;
@@ -40,6 +41,7 @@ typedef struct ClipRun {
     int use_index;
     HoldState hold;
     DetList matched, visible;
+    WindowCheck check;        /* what the segment's window frames matched (warnings) */
     /* audio read before the segment's first frame was known */
     AVPacket **audio_queue;
     int audio_queued;

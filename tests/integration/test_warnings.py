@@ -1,0 +1,44 @@
+"""test_warnings.py: a clip that rendered but may be wrong says so (stderr, --json, manifest),
+--strict exits 8; a missing --end runs to the end of the input; window errors name the fix."""
+import json
+import os
+
+from common import Checks, cleanup, media, run, tempdir
+
+C = Checks()
+T = tempdir()
+VIDEO = media("walk.mkv")  # 640x480, 2.966 s
+try:
+    epoch = os.path.join(T, "epoch.jsonl")
+    with open(epoch, "w") as f:
+        for i in range(10):
+            f.write(json.dumps({"ts": 1700000000.0 + i * 0.1, "bbox": [10, 10, 50, 50],
+                                "label": "car"}) + "\n")
+    out = os.path.join(T, "epoch.mp4")
+    r = run(["render", "-i", VIDEO, "-d", epoch, "--start", "1", "-o", out, "--json",
+             "--strict"])
+    want = "no detection of '%s' falls in the window [1.000, 2.966) s" % epoch
+    C.check(r.returncode == 8, "--strict with a warning exits 8", r.stderr)
+    C.check(want in r.stderr and "epoch seconds?" in r.stderr, "warning on stderr", r.stderr)
+    s = json.loads(r.stdout)
+    C.check(any(want in w for w in s["warnings"]), "warning in --json", r.stdout)
+    C.check(s["to_end"] is True and abs(s["last_time"] - 2.933) < 0.01, "no --end: to the end",
+            r.stdout)
+    C.check(s["manifest"] == out + ".evidence.json" and len(s["sha256"]) == 64 and
+            s["elapsed"] > 0, "--json: manifest path, sha256, elapsed", r.stdout)
+    m = json.load(open(out + ".evidence.json"))
+    C.check(any(want in w for w in m["warnings"]), "warning in the manifest", str(m))
+    C.check(m["output"]["sha256"] == s["sha256"], "--json sha256 = manifest's")
+    C.check(m["drawing"]["hold"] == 0 and m["drawing"]["thickness"] >= 1 and
+            m["drawing"]["title"] is None, "manifest records drawing settings", str(m))
+    r = run(["render", "-i", VIDEO, "-d", epoch, "--start", "1", "-o",
+             os.path.join(T, "b.mp4")])
+    C.check(r.returncode == 0 and "to the end of the input" in r.stderr and
+            "1 warning" in r.stderr, "without --strict: exit 0, summary", r.stderr)
+    r = run(["render", "-i", VIDEO, "--start", "1", "--end", "4", "-o",
+             os.path.join(T, "c.mp4")])
+    C.check(r.returncode == 5 and "use --clamp to cut at 2.966 s" in r.stderr,
+            "window error names the fix", r.stderr)
+finally:
+    cleanup(T)
+C.close()
