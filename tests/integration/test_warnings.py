@@ -39,6 +39,30 @@ try:
              os.path.join(T, "c.mp4")])
     C.check(r.returncode == 5 and "use --clamp to cut at 2.966 s" in r.stderr,
             "window error names the fix", r.stderr)
+
+    def log(name, step, box):
+        path = os.path.join(T, name)
+        with open(path, "w") as f:
+            for i in range(0, 89, step):
+                f.write(json.dumps({"frame_idx": i, "bbox": box, "label": "car"}) + "\n")
+        return path
+
+    cases = [
+        ("norm.jsonl", 1, [0.1, 0.1, 0.5, 0.5], "has coordinates <= 1 (89 boxes): if they are "
+         "fractions of the frame size, use --normalized"),
+        ("big.jsonl", 1, [1200, 600, 1800, 1000], "89 of 89 boxes of"),
+        ("big.jsonl", 1, [1200, 600, 1800, 1000], "past the 640x480 frame"),
+        ("sparse.jsonl", 6, [10, 10, 100, 100], "boxes blink; --hold MS keeps each box"),
+    ]
+    for name, step, box, text in cases:
+        path = log(name, step, box)
+        o = os.path.join(T, name + ".mp4")
+        r = run(["render", "-i", VIDEO, "-d", path, "--start", "0", "-o", o, "--json",
+                 "--strict", "--overwrite"])
+        s = json.loads(r.stdout)
+        m = json.load(open(o + ".evidence.json"))
+        C.check(r.returncode == 8 and text in r.stderr and any(text in w for w in s["warnings"])
+                and any(text in w for w in m["warnings"]), "warning: " + text, r.stderr)
 finally:
     cleanup(T)
 C.close()
