@@ -63,6 +63,15 @@ try:
         m = json.load(open(o + ".evidence.json"))
         C.check(r.returncode == 8 and text in r.stderr and any(text in w for w in s["warnings"])
                 and any(text in w for w in m["warnings"]), "warning: " + text, r.stderr)
+    r = run(["render", "-i", VIDEO, "-d", VIDEO, "--start", "0", "-o",
+             os.path.join(T, "v.mp4")])
+    C.check(r.returncode == 4 and "this is a video (Matroska/WebM container), not a detection "
+            "log: give videos with -i and logs with -d" in r.stderr, "video given as -d",
+            r.stderr)
+    r = run(["render", "-i", VIDEO, "-d", media("car-detection.mp4"), "--start", "0", "-o",
+             os.path.join(T, "v.mp4")])
+    C.check(r.returncode == 4 and "(MP4/MOV container)" in r.stderr, "MP4 given as -d",
+            r.stderr)
 finally:
     cleanup(T)
 C.close()
