@@ -72,6 +72,15 @@ try:
              os.path.join(T, "v.mp4")])
     C.check(r.returncode == 4 and "(MP4/MOV container)" in r.stderr, "MP4 given as -d",
             r.stderr)
+    jobs = os.path.join(T, "jobs.jsonl")
+    with open(jobs, "w") as f:
+        f.write(json.dumps({"input": VIDEO, "detections": epoch, "start": 1, "end": 2,
+                            "output": os.path.join(T, "j.mp4")}) + "\n")
+    rep = os.path.join(T, "report.jsonl")
+    r = run(["batch", jobs, "--report", rep])
+    line = json.loads(open(rep).readline())
+    C.check(r.returncode == 0 and any(want[:40] in w for w in line["warnings"]) and
+            want[:40] in r.stderr, "batch report and stderr carry the warning", r.stderr)
 finally:
     cleanup(T)
 C.close()
