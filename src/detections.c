@@ -1,6 +1,7 @@
 /* detections.c: detection store with interned labels, sorted lookup index and box hold. */
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,9 @@ struct EvclipDetections {
 
     DetectionsFile *files;   /* logs loaded by evclip_detections_load */
     int nb_files;
+
+    char *warnings[DETECTIONS_MAX_WARNINGS]; /* reader warnings (detections_warn) */
+    int nb_warnings;
 };
 
 /* ---- DetList ------------------------------------------------------------------------ */
@@ -559,6 +563,38 @@ EVCLIP_API void evclip_detections_free(EvclipDetections **dets)
     for (int i = 0; i < d->nb_files; i++)
         free(d->files[i].path);
     free(d->files);
+    detections_warnings_truncate(d, 0);
     free(d);
     *dets = NULL;
+}
+
+/* ---- Reader warnings ---------------------------------------------------------------- */
+
+void detections_warn(EvclipDetections *d, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    for (int i = 0; i < d->nb_warnings; i++)
+        if (!strcmp(d->warnings[i], text))
+            return;
+    if (d->nb_warnings == DETECTIONS_MAX_WARNINGS)
+        return;
+    char *copy = strdup(text);
+    if (copy) /* out of memory loses a warning, never the load */
+        d->warnings[d->nb_warnings++] = copy;
+}
+
+const char *const *detections_warnings(const EvclipDetections *d, int *count)
+{
+    *count = d->nb_warnings;
+    return (const char *const *)d->warnings;
+}
+
+void detections_warnings_truncate(EvclipDetections *d, int count)
+{
+    while (d->nb_warnings > count)
+        free(d->warnings[--d->nb_warnings]);
 }

@@ -57,6 +57,16 @@ int detections_note_file(EvclipDetections *d, const char *path);
 /* Files loaded into the store, in load order; *count set. */
 const DetectionsFile *detections_files(const EvclipDetections *d, int *count);
 
+/* Warnings of the log readers (unknown keys...), kept with the store and copied into the
+ * result of every clip that draws it. Identical texts are kept once; at most
+ * DETECTIONS_MAX_WARNINGS. */
+#define DETECTIONS_MAX_WARNINGS 16
+void detections_warn(EvclipDetections *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+const char *const *detections_warnings(const EvclipDetections *d, int *count);
+/* Drops the warnings after the first `count` (a failed load rolls back its warnings). */
+void detections_warnings_truncate(EvclipDetections *d, int count);
+
 /* The stored detections in insertion order (labels interned); valid until the next add. */
 const EvclipDetection *detections_items(const EvclipDetections *d, size_t *count);
 

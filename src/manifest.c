@@ -449,6 +449,30 @@ static json_t *encoder_json(const ManifestInfo *info)
                      "bitrate", (json_int_t)s->bitrate, "threads", s->threads);
 }
 
+static json_t *drawing_json(const ManifestInfo *info)
+{
+    const EvclipSettings *s = info->settings;
+    return json_pack("{s:o, s:o, s:b, s:o, s:i, s:i, s:i, s:i}",
+                     "hold", real(s->hold), "title", str_or_null(s->title),
+                     "timestamp", s->timestamp != 0, "font", str_or_null(s->font),
+                     "thickness", info->thickness, "font_size", info->font_size,
+                     "thickness_requested", s->thickness,
+                     "font_size_requested", s->font_size);
+}
+
+/* The result's warning lines as a JSON array of strings. */
+static json_t *warnings_json(const EvclipResult *r)
+{
+    json_t *a = json_array();
+    for (const char *p = r->warnings; a && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        json_array_append_new(a, json_stringn(p, n));
+        p += n + (nl != NULL);
+    }
+    return a;
+}
+
 static const char *base_name(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -467,6 +491,8 @@ static int build(const ManifestInfo *info, json_t **out, const Logger *log)
                                  hex, &size);
     if (ret < 0)
         return ret;
+    if (info->sha256_out)
+        memcpy(info->sha256_out, hex, sizeof(hex));
     strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
     json_t *sources = json_array();
     for (int i = 0; sources && i < info->clip->nb_sources && ret == 0; i++) {
@@ -490,6 +516,11 @@ static int build(const ManifestInfo *info, json_t **out, const Logger *log)
         "sources", sources, "boxes_drawn", (json_int_t)r->boxes_drawn,
         "detections_embedded", info->settings->embed_detections != 0,
         "timing", timing_json(info), "encoder", encoder_json(info));
+    if (*out && (json_object_set_new(*out, "drawing", drawing_json(info)) < 0 ||
+                 json_object_set_new(*out, "warnings", warnings_json(r)) < 0)) {
+        json_decref(*out);
+        *out = NULL;
+    }
     return *out ? 0 : ev_error(EVCLIP_ERR_NOMEM, "out of memory (manifest)");
 }
 

@@ -22,6 +22,9 @@
  *   timing:   {pre_roll, post_roll, speed_requested, speed, max_duration, cap_strategy
  *              ("timelapse" | "framedrop" | null when no cap), frame_step}
  *   encoder:  {name (used), requested, preset, crf, bitrate, threads}
+ *   drawing:  {hold (seconds), title, timestamp (bool), font (requested or null), thickness,
+ *              font_size (pixels used), thickness_requested, font_size_requested (0 = auto)}
+ *   warnings: [text, ...] (EvclipResult.warnings: the clip may be wrong; [] when none)
  *   signature (optional): {algorithm "ed25519", public_key (base64), key_id (hex of the first
  *              16 bytes of SHA-256(public key)), value (base64 of the detached signature of
  *              the canonical form)}
@@ -56,6 +59,8 @@ typedef struct ManifestInfo {
     char *manifest_temp;             /* out: set by manifest_write_temp (caller frees) */
     const SourceDigest *digests;     /* per clip source: its hash as decoded; NULL entries
                                         (hashed 0) are hashed by path (live ring clips) */
+    int thickness, font_size;        /* resolved box line width and label size, pixels */
+    char *sha256_out;                /* optional, 65 bytes: receives the output's SHA-256 */
 } ManifestInfo;
 
 /* Writes "<output>.evidence.json" atomically (temp + rename),

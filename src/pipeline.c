@@ -251,3 +251,9 @@ int pipeline_finish(Pipeline *p, EvclipResult *res)
     }
     return 0;
 }
+
+void pipeline_drawing(const Pipeline *p, int *thickness, int *font_size)
+{
+    *thickness = p && p->overlay ? overlay_thickness(p->overlay) : 0;
+    *font_size = p && p->overlay ? overlay_font_size(p->overlay) : 0;
+}

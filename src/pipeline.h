@@ -71,6 +71,9 @@ int pipeline_publish(Pipeline *p);
 /* The settings in effect for this pipeline. */
 const EvclipSettings *pipeline_settings(const Pipeline *p);
 
+/* Box line width and label font size in pixels, as resolved for the output's frame size. */
+void pipeline_drawing(const Pipeline *p, int *thickness, int *font_size);
+
 /* Frees everything; an unfinished output is removed. */
 void pipeline_close(Pipeline **p);
 

@@ -10,7 +10,7 @@ static int check_source(const EvclipSource *s, int i)
 {
     if (!s->path || !*s->path)
         return ev_error(EVCLIP_ERR_INVALID, "source %d has no path", i + 1);
-    if (!isfinite(s->start) || !isfinite(s->end))
+    if (!isfinite(s->start) || !(isfinite(s->end) || s->end == INFINITY))
         return ev_error(EVCLIP_ERR_WINDOW, "source %d ('%s'): window [%g, %g) is not finite",
                         i + 1, s->path, s->start, s->end);
     if (s->start < 0)
@@ -66,16 +66,24 @@ static int fit_window(SegmentPlan *seg, const SourceInfo *info, const EvclipSett
 {
     const EvclipSource *src = seg->source;
     double d = info->duration;
+    if (d <= 0 && isinf(src->end))
+        return ev_error(EVCLIP_ERR_WINDOW, "'%s' has no known duration: give the window end",
+                        src->path);
     if (d <= 0)
         return 0; /* unknown duration: the decoder finds the end */
     if (src->start >= d)
         return ev_error(EVCLIP_ERR_WINDOW, "window [%.3f, %.3f) s starts after the end of "
-                        "'%s' (the video is %.3f s long)", src->start, src->end, src->path, d);
+                        "'%s' (the video is %.3f s long): start before %.3f s", src->start,
+                        src->end, src->path, d, d);
+    if (isinf(seg->end)) {
+        seg->end = d; /* to the end of the video */
+        return 0;
+    }
     if (seg->end > d + info->frame_period / 2) {
         if (!s->clamp)
             return ev_error(EVCLIP_ERR_WINDOW, "window [%.3f, %.3f) s ends after the end of "
-                            "'%s' (the video is %.3f s long; clamp to cut it there)",
-                            src->start, src->end, src->path, d);
+                            "'%s' (the video is %.3f s long): use --clamp to cut at %.3f s",
+                            src->start, src->end, src->path, d, d);
         ev_log(log, EVCLIP_LOG_INFO, "'%s': window end %.3f s clamped to the video end "
                "%.3f s", src->path, seg->end, d);
         seg->end = d;

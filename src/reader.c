@@ -706,6 +706,21 @@ static int read_all(FILE *f, const char *path, char **out, size_t *len)
     return 0;
 }
 
+/* Name of the video container whose magic starts buf, or NULL. */
+static const char *container_magic(const char *buf, size_t len)
+{
+    const unsigned char *b = (const unsigned char *)buf;
+    if (len >= 8 && !memcmp(b + 4, "ftyp", 4))
+        return "MP4/MOV";
+    if (len >= 4 && !memcmp(b, "\x1A\x45\xDF\xA3", 4))
+        return "Matroska/WebM";
+    if (len >= 12 && !memcmp(b, "RIFF", 4) && !memcmp(b + 8, "AVI ", 4))
+        return "AVI";
+    if (len >= 377 && b[0] == 0x47 && b[188] == 0x47 && b[376] == 0x47)
+        return "MPEG-TS";
+    return NULL;
+}
+
 int reader_load(EvclipDetections *d, const char *path, int format, int normalized)
 {
     FILE *f = fopen(path, "rb");
@@ -717,6 +732,12 @@ int reader_load(EvclipDetections *d, const char *path, int format, int normalize
     fclose(f);
     if (ret < 0)
         return ret;
+    const char *video = container_magic(buf, len);
+    if (video) {
+        free(buf);
+        return ev_error(EVCLIP_ERR_DETECTIONS, "%s: this is a video (%s container), not a "
+                        "detection log: give videos with -i and logs with -d", path, video);
+    }
     ret = reader_parse(d, path, buf, len, format, normalized);
     free(buf);
     if (ret >= 0)

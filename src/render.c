@@ -167,13 +167,10 @@ void clip_run_begin_segment(ClipRun *c, Source *src)
     c->counter = 0;
     c->dets = (EvclipDetections *)seg->source->detections;
     c->use_index = 0;
+    window_check_reset(&c->check);
     if (c->dets && (ret = detections_prepare(c->dets)) >= 0) {
-        EvclipDetectionStats st;
-        evclip_detections_get_stats(c->dets, &st);
-        if (st.skipped)
-            ev_log(&c->r->log, EVCLIP_LOG_WARNING, "detections: skipped %lld nonsense boxes "
-                   "(first: %s)", (long long)st.skipped, detections_skip_note(c->dets));
         c->ts_shift = seg->source->ts_origin == EVCLIP_TS_PTS ? -source_time(src, 0) : 0;
+        warnings_from_store(c->dets, c->res, &c->r->log, c->clip->output);
         check_ts_origin(c, src, seg->source);
         c->use_index = detections_uses_frame_index(c->dets);
         if (c->use_index)
@@ -405,6 +402,9 @@ int clip_run_frame(ClipRun *c, Source *src, AVFrame *f, double t, double lo, dou
     }
     if (t < seg->start - TIME_EPSILON)
         return 0;
+    window_check_frame(&c->check, &c->matched, t,
+                       c->use_index ? source_frame_index(src, f->pts) : -1, f->width,
+                       f->height);
     if (c->counter++ % c->plan.step != 0)
         return 0;
     double before = c->seg_end_out;
@@ -554,6 +554,8 @@ void clip_run_end_segment(ClipRun *c, Source *src, int reached_end)
             return;
         }
     }
+    window_check_finish(&c->check, seg->source, c->dets, seg->start, seg->end, c->s->hold,
+                        c->res, &c->r->log, c->clip->output);
     drop_audio_queue(c);
     c->out_offset = c->seg_end_out;
     c->segment++;
@@ -569,7 +571,10 @@ static int publish_pair(ClipRun *c)
     char path[4096];
     snprintf(path, sizeof(path), "%s.evidence.json", c->clip->output);
     if (!c->s->manifest) {
-        int ret = pipeline_publish(c->out);
+        int64_t size;
+        int ret = manifest_hash_file(pipeline_temp_path(c->out), c->res->output_sha256, &size);
+        if (ret >= 0)
+            ret = pipeline_publish(c->out);
         if (ret >= 0 && c->s->overwrite)
             unlink(path); /* a replaced clip's manifest would describe another file */
         return ret;
@@ -577,8 +582,9 @@ static int publish_pair(ClipRun *c)
     ManifestInfo info = {
         .clip = c->clip, .settings = c->s, .result = c->res, .speed = c->plan.speed,
         .frame_step = c->plan.step, .digests = c->digests,
-        .output_file = pipeline_temp_path(c->out),
+        .output_file = pipeline_temp_path(c->out), .sha256_out = c->res->output_sha256,
     };
+    pipeline_drawing(c->out, &info.thickness, &info.font_size);
     int ret = manifest_write_temp(&info, &c->r->log);
     if (ret < 0)
         return ret;

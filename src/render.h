@@ -12,6 +12,7 @@
 #include "src/plan.h"
 #include "src/renderer.h"
 #include "src/source.h"
+#include "src/warnings.h"
 
 typedef struct ClipJob ClipJob;
 typedef struct WorkerPool WorkerPool;
@@ -42,6 +43,7 @@ typedef struct ClipRun {
     double ts_shift;          /* added to source times to match ts keys (EVCLIP_TS_PTS) */
     HoldState hold;
     DetList matched, visible;
+    WindowCheck check;        /* what the segment's window frames matched (warnings) */
     /* audio read before the segment's first frame was known */
     AVPacket **audio_queue;
     int audio_queued;

@@ -16,6 +16,7 @@ enum CliExit {
     EXIT_WINDOW = 5,        /* window empty or outside the video */
     EXIT_OUTPUT = 6,        /* output directory missing, output exists, write failure */
     EXIT_ENCODER = 7,       /* encoder or font unavailable */
+    EXIT_WARNINGS = 8,      /* --strict: the clip rendered with warnings (may be wrong) */
     EXIT_INTERRUPTED = 130, /* SIGINT (143 for SIGTERM) */
 };
 
@@ -54,6 +55,23 @@ int cli_integer(const char *option, const char *s, long long min, long long max,
 void cli_json_string(FILE *f, const char *s);
 /* Writes the JSON summary of a render on stdout. */
 void cli_json_result(const char *output, const EvclipResult *res, int exit_code);
+
+/* cli_summary.c: extra facts of the --json summary. */
+typedef struct CliSummary {
+    double elapsed;  /* wall-clock seconds of the command */
+    int manifest;    /* 1 when OUTPUT.evidence.json was written */
+    int to_end;      /* 1 when the window ran to the end of the input (no --end) */
+} CliSummary;
+/* Monotonic clock in seconds. */
+double cli_now(void);
+/* Writes the result's warnings as a JSON array of strings. */
+void cli_json_warnings(FILE *f, const EvclipResult *res);
+/* Writes the JSON summary of a render on stdout: status, output, exit_code, elapsed,
+ * warnings, then manifest, sha256, frames... (or code and error on failure). */
+void cli_json_summary(const char *output, const EvclipResult *res, int exit_code,
+                      const CliSummary *x);
+/* With strict, an ok exit with warnings becomes EXIT_WARNINGS (and says so unless quiet). */
+int cli_strict_exit(int strict, int code, int nb_warnings, int quiet);
 
 /* Prints a usage error and returns EXIT_USAGE. */
 int cli_usage_error(const char *command, const char *fmt, ...)

@@ -194,8 +194,10 @@ static void report_line(FILE *f, const Jobs *j, int i, const EvclipResult *res)
     else
         cli_json_string(f, error);
     fprintf(f, ", \"frames\": %lld, \"seconds\": %.6f, \"boxes\": %lld, "
-            "\"frames_decoded\": %lld}\n", (long long)res->frames, res->duration,
+            "\"frames_decoded\": %lld, \"warnings\": ", (long long)res->frames, res->duration,
             (long long)res->boxes_drawn, (long long)res->frames_decoded);
+    cli_json_warnings(f, res);
+    fputs("}\n", f);
 }
 
 static int write_report(const BatchArgs *a, const Jobs *j, int *failed)

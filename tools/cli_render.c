@@ -38,11 +38,11 @@ static const char usage[] =
     "      --fps RATE          frame rate of an input without timestamps (raw .h264/.hevc;\n"
     "                          default: the rate it declares, else 25)\n"
     "      --start, --from S   window start on that input's timeline (required)\n"
-    "      --end, --to E       window end, exclusive (required)\n"
+    "      --end, --to E       window end, exclusive (default: the end of the input)\n"
     "      --spec FILE         read the whole clip from a JSON clip spec (README.md)\n"
     "      --pre SECONDS       pre-roll added before the start (default 0)\n"
     "      --post SECONDS      post-roll added after the end (default 0)\n"
-    "      --clamp             clamp a window that runs past the video end\n"
+    "      --clamp             cut a window that runs past the video end there\n"
     "      --speed X           playback speed (default 1; audio dropped when not 1)\n"
     "      --max-duration S    cap the output duration (seconds)\n"
     "      --cap-strategy NAME timelapse (speed up, default) or framedrop (every Nth frame)\n"
@@ -63,6 +63,7 @@ static const char usage[] =
     "      --threads N         codec threads (default 0 = auto)\n"
     "Drawing:\n"
     "      --hold MS           keep a box up to MS milliseconds after its last detection\n"
+    "                          (default 0 = off; for logs sparser than the video)\n"
     "      --font FONT         font file or fontconfig pattern (default DejaVu Sans)\n"
     "      --title TEXT        caption in the top-left corner\n"
     "      --timestamp         draw the source time in the bottom-left corner\n"
@@ -72,18 +73,21 @@ static const char usage[] =
     "  -q, --quiet             only errors on stderr\n"
     "  -v, --verbose           debug messages\n"
     "      --json              machine-readable summary on stdout\n"
+    "      --strict            exit 8 when the clip rendered with warnings (no detection\n"
+    "                          in the window, boxes outside the frame, ...)\n"
     "  -h, --help              this help\n"
     "  -V, --version           print the version\n"
     "\n"
     "Exit codes: 0 ok, 1 other failure, 2 usage, 3 input, 4 detections, 5 window,\n"
-    "6 output, 7 encoder/font, 130/143 interrupted by SIGINT/SIGTERM.\n";
+    "6 output, 7 encoder/font, 8 warnings with --strict, 130/143 interrupted by\n"
+    "SIGINT/SIGTERM.\n";
 
 enum {
     OPT_START = 256, OPT_END, OPT_PRE, OPT_POST, OPT_CLAMP, OPT_OVERWRITE, OPT_NO_AUDIO,
     OPT_ENCODER, OPT_PRESET, OPT_CRF, OPT_BITRATE, OPT_THREADS, OPT_HOLD, OPT_FONT, OPT_TITLE,
     OPT_TIMESTAMP, OPT_THICKNESS, OPT_FONT_SIZE, OPT_JSON, OPT_NO_MANIFEST, OPT_SIGN_KEY,
     OPT_NO_SEI, OPT_FORMAT, OPT_NORMALIZED, OPT_SPEED, OPT_MAX_DURATION, OPT_CAP_STRATEGY,
-    OPT_SIZE, OPT_SPEC, OPT_TS_ORIGIN, OPT_STREAM, OPT_FPS,
+    OPT_SIZE, OPT_SPEC, OPT_TS_ORIGIN, OPT_STREAM, OPT_FPS, OPT_STRICT,
 };
 
 static const struct option long_options[] = {
@@ -126,6 +130,7 @@ static const struct option long_options[] = {
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
     { "json", no_argument, NULL, OPT_JSON },
+    { "strict", no_argument, NULL, OPT_STRICT },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
@@ -148,6 +153,7 @@ typedef struct RenderArgs {
     int normalized;
     double pre, post, speed, max_duration;
     int cap_strategy, width, height;
+    int strict, to_end;  /* --strict; some input has no window end (to the end of it) */
     EvclipSettings settings;
     CliOptions cli;
 } RenderArgs;
@@ -247,6 +253,7 @@ static int parse_option(RenderArgs *a, int c, const char *arg)
     case OPT_TITLE: s->title = arg; return 0;
     case OPT_TIMESTAMP: s->timestamp = 1; return 0;
     case OPT_JSON: a->cli.json = 1; return 0;
+    case OPT_STRICT: a->strict = 1; return 0;
     case 'q': a->cli.quiet = 1; return 0;
     case 'v': a->cli.verbose = 1; return 0;
     case OPT_HOLD:
@@ -316,9 +323,13 @@ static int parse_args(RenderArgs *a, int argc, char **argv)
         SourceArgs *s = &a->sources[i];
         if (!s->input)
             return cli_usage_error("render", "missing --input");
-        if (!s->have_start || !s->have_end)
-            return cli_usage_error("render", "input %d ('%s'): missing --start/--from or "
-                                   "--end/--to", i + 1, s->input);
+        if (!s->have_start)
+            return cli_usage_error("render", "input %d ('%s'): missing --start/--from", i + 1,
+                                   s->input);
+        if (!s->have_end) {
+            s->end = INFINITY; /* to the end of the input */
+            a->to_end = 1;
+        }
         if (s->start >= s->end)
             return cli_usage_error("render", "input %d: --start %.3f must be before --end %.3f",
                                    i + 1, s->start, s->end);
@@ -394,10 +405,22 @@ static int run(RenderArgs *a, EvclipResult *res)
     return ret;
 }
 
+/* "evclip: wrote OUT (N frames, ...; source A-B s[, to the end of the input])". */
+static void print_summary(const RenderArgs *a, const EvclipResult *res)
+{
+    fprintf(stderr, "evclip: wrote %s (%lld frames, %.2f s, %lld boxes; source %.3f-%.3f s%s",
+            a->output, (long long)res->frames, res->duration, (long long)res->boxes_drawn,
+            res->first_time, res->last_time, a->to_end ? ", to the end of the input" : "");
+    if (res->nb_warnings)
+        fprintf(stderr, "; %d warning%s", res->nb_warnings, res->nb_warnings > 1 ? "s" : "");
+    fputs(")\n", stderr);
+}
+
 int cli_render_main(int argc, char **argv)
 {
     static RenderArgs a;
     EvclipResult res = { 0 };
+    double began = cli_now();
 
     evclip_default_settings(&a.settings);
     int ret = parse_args(&a, argc, argv);
@@ -410,14 +433,15 @@ int cli_render_main(int argc, char **argv)
     a.settings.progress_callback = cli_progress;
     a.settings.progress_opaque = &a.cli;
     ret = run(&a, &res);
-    int code = cli_exit_code(ret);
+    int code = cli_strict_exit(a.strict, cli_exit_code(ret), res.nb_warnings, a.cli.quiet);
     if (ret < 0)
         cli_print_error(ret);
     else if (!a.cli.quiet && !a.cli.json)
-        fprintf(stderr, "evclip: wrote %s (%lld frames, %.2f s, %lld boxes)\n", a.output,
-                (long long)res.frames, res.duration, (long long)res.boxes_drawn);
-    if (a.cli.json)
-        cli_json_result(a.output, &res, code);
+        print_summary(&a, &res);
+    if (a.cli.json) {
+        CliSummary x = { cli_now() - began, a.settings.manifest, a.to_end };
+        cli_json_summary(a.output, &res, code, &x);
+    }
     free(a.spec_output);
     a.spec_output = NULL;
     return code;

@@ -19,7 +19,8 @@
  * - 0.2.0: multi-source clips, speed and duration cap, per-clip settings, batch rendering,
  *          renderer statistics, normalised detection coordinates, detection log formats
  *          (evclip_detections_load_format), evidence manifests and signatures
- *          (evclip_keygen, evclip_verify), SEI detections (evclip_inspect), live mode.
+ *          (evclip_keygen, evclip_verify), SEI detections (evclip_inspect), live mode,
+ *          EvclipResult warnings and output_sha256, EvclipSource.end INFINITY.
  */
 
 #include <stddef.h>
@@ -266,7 +267,8 @@ typedef struct EvclipSource {
     const char *path;                    /**< any input FFmpeg reads (file path or URL) */
     const EvclipDetections *detections;  /**< boxes to draw; NULL = none */
     double start;  /**< window start, seconds from the video stream's start time (>= 0) */
-    double end;    /**< window end (exclusive), seconds; must be > start */
+    double end;    /**< window end (exclusive), seconds; must be > start; INFINITY = to the
+                        end of the video (needs a known duration) */
     int ts_origin; /**< enum EvclipTsOrigin of the detections' ts; default EVCLIP_TS_START */
     int stream;    /**< video stream: 0 = the first that is not cover art (default); N > 0 =
                         the input's video stream N - 1 (as ffmpeg -map 0:v:N-1 and PyAV's
@@ -309,6 +311,9 @@ typedef struct EvclipClip {
                             default NULL = the renderer's settings */
 } EvclipClip;
 
+/** Size of EvclipResult.warnings in bytes. */
+#define EVCLIP_WARNINGS_SIZE 4096
+
 /** Outcome of one render. */
 typedef struct EvclipResult {
     int status;              /**< 0 or the negative code the render returned */
@@ -322,6 +327,20 @@ typedef struct EvclipResult {
     int has_audio;           /**< 1 when the output has an audio track */
     char encoder[64];        /**< name of the encoder actually used */
     int width, height;       /**< output frame size */
+    char output_sha256[65];  /**< lowercase hex SHA-256 of the published output; "" on
+                                  failure */
+    int nb_warnings;         /**< warnings found for this clip (0 = none); may exceed the lines
+                                  kept in `warnings` */
+    char warnings[EVCLIP_WARNINGS_SIZE]; /**< the clip rendered but may be wrong: one warning
+                                  per line, each ending in '\n', in the order found ("" when
+                                  none). Found once, by the library, for offline, batch and
+                                  Python renders alike: no detection in the window (with the
+                                  log's ts/frame range), every coordinate <= 1 without
+                                  normalized, boxes outside the frame (count, first one), a
+                                  log for another frame size, sparse detections (suggests
+                                  hold), skipped nonsense boxes and the log reader's warnings
+                                  (unknown keys, with a suggestion). Lines past the buffer
+                                  are dropped (counted in nb_warnings) */
 } EvclipResult;
 
 /**

@@ -147,6 +147,9 @@ class EvclipResult(Structure):
         ("encoder", c_char * 64),
         ("width", c_int),
         ("height", c_int),
+        ("output_sha256", c_char * 65),
+        ("nb_warnings", c_int),
+        ("warnings", c_char * 4096),  # EVCLIP_WARNINGS_SIZE
     ]
 
 

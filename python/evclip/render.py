@@ -516,7 +516,8 @@ def _result(output: Path, r: _lib.EvclipResult, status: int) -> RenderResult:
         frames=r.frames, duration=r.duration, first_time=r.first_time,
         last_time=r.last_time, boxes_drawn=r.boxes_drawn, frames_decoded=r.frames_decoded,
         has_audio=bool(r.has_audio), encoder=_lib.text(r.encoder), width=r.width,
-        height=r.height)
+        height=r.height, sha256=_lib.text(r.output_sha256),
+        warnings=[w for w in _lib.text(r.warnings).split("\n") if w])
 
 
 def render_clip(sources: List[ClipSource], output, encoder=Encoder.LIBX264,

@@ -112,6 +112,8 @@ class RenderResult:
     encoder: str = ""
     width: int = 0
     height: int = 0
+    sha256: str = ""          # of the output file
+    warnings: list = field(default_factory=list)  # the clip may be wrong (README "Warnings")
 
     @property
     def ok(self) -> bool:

@@ -354,3 +354,13 @@ def test_segments_of_other_sizes(lib, media, car, car_log, tmp_path):
     assert proc.returncode == 0, proc.stderr
     width, height, boxes = (int(v) for v in proc.stdout.split())
     assert (width, height) == (768, 432) and boxes > 0 and is_mp4(out)
+
+
+def test_result_carries_warnings_and_sha256(lib, car, tmp_path):
+    log = tmp_path / "epoch.jsonl"
+    log.write_text("".join(json.dumps({"ts": 1700000000 + i, "bbox": [1, 1, 9, 9],
+                                       "label": "car"}) + "\n" for i in range(5)))
+    r = render_from_jsonl(car, str(log), 4, 5, tmp_path / "w.mp4", return_result=True, **FAST)
+    assert len(r.sha256) == 64
+    assert any("falls in the window [4.000, 5.000) s" in w and "epoch seconds?" in w
+               for w in r.warnings), r.warnings
