@@ -2,6 +2,7 @@
 #ifndef EVCLIP_TOOLS_CLI_H
 #define EVCLIP_TOOLS_CLI_H
 
+#include <getopt.h>
 #include <stdio.h>
 
 #include "evclip/evclip.h"
@@ -58,6 +59,15 @@ void cli_json_result(const char *output, const EvclipResult *res, int exit_code)
 /* Prints a usage error and returns EXIT_USAGE. */
 int cli_usage_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Checks a subcommand's arguments before getopt_long sees them: long options must be spelled
+ * exactly (getopt's silent unique-prefix matching is refused), values must be present, and an
+ * unknown option gets "did you mean '--start'?". Returns 0, or EXIT_USAGE after the error. */
+int cli_check_options(const char *command, int argc, char **argv, const char *shortopts,
+                      const struct option *longopts);
+/* The candidate closest to word[0..len) (edit distance <= 2, or word a prefix of it), or NULL
+ * when none is close enough to be a plausible typo. */
+const char *cli_suggest(const char *word, size_t len, const char *const *candidates, size_t n);
 
 /* Subcommands. */
 int cli_render_main(int argc, char **argv);

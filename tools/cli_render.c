@@ -181,7 +181,12 @@ static int parse_option(RenderArgs *a, int c, const char *arg)
                                    "grouped, ultralytics, mot", arg);
         return 0;
     case OPT_NORMALIZED: a->normalized = 1; return 0;
-    case 'o': a->output = arg; return 0;
+    case 'o':
+        if (a->output)
+            return cli_usage_error("render", "two -o/--output ('%s' and '%s'): one clip has "
+                                   "one output", a->output, arg);
+        a->output = arg;
+        return 0;
     case OPT_SPEC: a->spec = arg; return 0;
     case OPT_START:
         if (src->have_start)
@@ -263,6 +268,8 @@ static int parse_args(RenderArgs *a, int argc, char **argv)
 {
     int c, ret;
     optind = 1;
+    if (cli_check_options("render", argc, argv, "i:d:o:qvhV", long_options))
+        return EXIT_USAGE;
     while ((c = getopt_long(argc, argv, "i:d:o:qvhV", long_options, NULL)) != -1) {
         if (c == 'h') {
             fputs(usage, stdout);
