@@ -137,8 +137,9 @@ def test_outputs():
            f"two -o/--output ('{a}' and '{b}'): one clip has one output")
     C.check(leftovers(d) == [], "two -o: nothing written", leftovers(d))
     # MP4-family names are accepted: .m4v and .mov are the same ISO BMFF file.
-    r = run(["render", "-i", CAR, "-o", os.path.join(d, "c.m4v"), "-q"] + WINDOW)
-    C.check(r.returncode == 0, "-o c.m4v accepted", r.stderr)
+    for name in ("c.m4v", "c.mov", "c.clip"):
+        r = run(["render", "-i", CAR, "-o", os.path.join(d, name), "-q"] + WINDOW)
+        C.check(r.returncode == 0, f"-o {name} accepted", r.stderr)
 
 
 for test in (test_did_you_mean, test_exact_names, test_help, test_presets_and_encoders,
