@@ -164,6 +164,31 @@ void overlay_detection_rgb(const EvclipDetection *d, uint8_t rgb[3])
     memcpy(rgb, c, 3);
 }
 
+/* WCAG 2 relative luminance of an sRGB colour (0 black .. 1 white). */
+static double luminance(const uint8_t rgb[3])
+{
+    static const double weight[3] = { 0.2126, 0.7152, 0.0722 };
+    double l = 0;
+    for (int i = 0; i < 3; i++) {
+        double c = rgb[i] / 255.0;
+        c = c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4);
+        l += weight[i] * c;
+    }
+    return l;
+}
+
+double overlay_contrast(const uint8_t a[3], const uint8_t b[3])
+{
+    double la = luminance(a), lb = luminance(b);
+    return la > lb ? (la + 0.05) / (lb + 0.05) : (lb + 0.05) / (la + 0.05);
+}
+
+int overlay_chip_text_black(const uint8_t chip_rgb[3])
+{
+    static const uint8_t black[3] = { 0, 0, 0 }, white[3] = { 255, 255, 255 };
+    return overlay_contrast(chip_rgb, black) >= overlay_contrast(chip_rgb, white);
+}
+
 /* Width of a chip or caption band around text (saturates instead of overflowing). */
 static int band_width(Overlay *o, const char *text)
 {
@@ -226,7 +251,7 @@ static void draw_chip(Overlay *o, DrawImage *img, const EvclipDetection *d, cons
     overlay_chip_rect(o, text, b[0], b[1], r);
     draw_fill_rect(img, r[0], r[1], r[2], r[3], c);
     text_draw(o->font, img, r[0] + o->pad_x, r[1] + o->pad_y, text,
-              draw_rgb_luma(rgb[0], rgb[1], rgb[2]) >= 128 ? o->black : o->white);
+              overlay_chip_text_black(rgb) ? o->black : o->white);
 }
 
 int overlay_draw_detections(Overlay *o, DrawImage *img, const EvclipDetection *dets, int n,

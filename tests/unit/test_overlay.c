@@ -227,7 +227,7 @@ static void test_draw_box(Overlay *o)
     free(f.buf);
 }
 
-/* Chip inside the box at the top edge, shifted left at the right edge, white text on red. */
+/* Chip inside the box at the top edge, shifted left at the right edge, black text on red. */
 static void test_draw_edges(Overlay *o)
 {
     EvclipDetection d[2] = { colored(50, 0, 150, 100, 0, 0, 255),
@@ -243,7 +243,8 @@ static void test_draw_edges(Overlay *o)
     CHECK(r[1] == 0 && luma(&f, r[0] + r[2] - 1, r[3] - 1) == red.y);
     CHECK(luma(&f, r[0] + r[2] / 2, r[3] + 1) == bg.y);  /* inside the box, below the chip */
     chip_range(&f, r, &lo, &hi);
-    CHECK_MSG(lo == red.y && hi > 200, "red chip luma %d..%d", lo, hi); /* white text */
+    /* black text: white on pure red would be 4.0:1, below WCAG's 4.5 */
+    CHECK_MSG(lo < 40 && hi == red.y, "red chip luma %d..%d", lo, hi);
     overlay_chip_rect(o, "car #7 0.64", 600, 200, r);
     CHECK(r[0] + r[2] == 640 && r[0] < 600 && r[1] + r[3] == 200);
     CHECK(luma(&f, 639, r[1]) == red.y && luma(&f, r[0], r[1]) == red.y);
@@ -343,9 +344,40 @@ static int font_missing(void)
     return 0;
 }
 
+/* Chip text keeps WCAG contrast >= 4.5 on every palette colour (track ids 0..19 cover the 20
+ * entries, labels hash into the same table) and on a grid over the RGB cube (explicit colours). */
+static void test_contrast(void)
+{
+    static const uint8_t black[3] = { 0, 0, 0 }, white[3] = { 255, 255, 255 };
+    double worst = 21;
+    CHECK(fabs(overlay_contrast(black, white) - 21.0) < 1e-9);
+    for (int track = 0; track < 40; track++) {
+        EvclipDetection d = { 0 };
+        uint8_t rgb[3];
+        d.track_id = track;
+        d.label = "x";
+        overlay_detection_rgb(&d, rgb);
+        double c = overlay_contrast(rgb, overlay_chip_text_black(rgb) ? black : white);
+        CHECK_MSG(c >= 4.5, "palette %d (#%02x%02x%02x): contrast %.2f", track, rgb[0], rgb[1],
+                  rgb[2], c);
+    }
+    for (int r = 0; r < 256; r += 5)
+        for (int g = 0; g < 256; g += 5)
+            for (int b = 0; b < 256; b += 5) {
+                uint8_t rgb[3] = { (uint8_t)r, (uint8_t)g, (uint8_t)b };
+                double c = overlay_contrast(rgb, overlay_chip_text_black(rgb) ? black : white);
+                worst = c < worst ? c : worst;
+            }
+    CHECK_MSG(worst >= 4.5, "worst contrast over the RGB grid %.3f", worst);
+    /* The old luma >= 128 rule put white on pure red (#ff0000, 4.0:1); black reads 5.25:1. */
+    CHECK(overlay_chip_text_black((const uint8_t[3]){ 255, 0, 0 }));
+}
+
 int main(void)
 {
     Overlay *o;
+
+    test_contrast();
 
     test_format();
     test_colors();
