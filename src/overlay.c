@@ -259,16 +259,23 @@ int overlay_draw_detections(Overlay *o, DrawImage *img, const EvclipDetection *d
 {
     int drawn = 0;
 
-    for (int i = 0; i < n; i++) {
-        uint8_t rgb[3];
-        int b[4];
-        if (!map_box(o, &dets[i], t ? t : &identity, b))
-            continue;
-        overlay_detection_rgb(&dets[i], rgb);
-        DrawColor c = draw_color_from_rgb(rgb[0], rgb[1], rgb[2], o->matrix, o->full_range);
-        draw_box_outline(img, b[0], b[1], b[2], b[3], o->thickness, c);
-        draw_chip(o, img, &dets[i], b, rgb, c);
-        drawn++;
+    /* Two passes: every outline first, then every chip, so no box line crosses a label. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < n; i++) {
+            uint8_t rgb[3];
+            int b[4];
+            if (!map_box(o, &dets[i], t ? t : &identity, b))
+                continue;
+            overlay_detection_rgb(&dets[i], rgb);
+            DrawColor c = draw_color_from_rgb(rgb[0], rgb[1], rgb[2], o->matrix,
+                                              o->full_range);
+            if (pass == 0) {
+                draw_box_outline(img, b[0], b[1], b[2], b[3], o->thickness, c);
+                drawn++;
+            } else {
+                draw_chip(o, img, &dets[i], b, rgb, c);
+            }
+        }
     }
     return drawn;
 }

@@ -373,6 +373,30 @@ static void test_contrast(void)
     CHECK(overlay_chip_text_black((const uint8_t[3]){ 255, 0, 0 }));
 }
 
+/* A later box's outline running through an earlier box's chip stays under the chip: chips are
+ * drawn after all outlines. */
+static void test_chips_over_outlines(Overlay *o)
+{
+    int r[4];
+    Frame f;
+    DrawColor red = draw_color_from_rgb(255, 0, 0, DRAW_BT601, 0);
+    DrawColor blue = draw_color_from_rgb(0, 0, 255, DRAW_BT601, 0);
+
+    if (frame_new(&f, 640, 360) < 0)
+        return;
+    overlay_chip_rect(o, "car #7 0.64", 100, 100, r);
+    int x = r[0] + r[2] / 2; /* the blue box's left edge crosses the red chip vertically */
+    EvclipDetection d[2] = { colored(100, 100, 300, 200, 0, 0, 255),
+                             colored(x, r[1] - 30, x + 150, 300, 255, 0, 0) };
+    CHECK(overlay_draw_detections(o, &f.img, d, 2, NULL) == 2);
+    CHECK_MSG(luma(&f, x, r[1]) == red.y, "chip top row at the line: %d (red %d, blue %d)",
+              luma(&f, x, r[1]), red.y, blue.y);
+    CHECK(luma(&f, x, r[1] + r[3] - 1) == red.y);          /* chip bottom row too */
+    CHECK(luma(&f, x, r[1] - 5) == blue.y);                /* the line above the chip */
+    CHECK(luma(&f, x, r[1] + r[3] + 10) == blue.y);        /* and below it */
+    free(f.buf);
+}
+
 int main(void)
 {
     Overlay *o;
@@ -391,6 +415,7 @@ int main(void)
         test_chip_rect(o);
         test_draw_box(o);
         test_draw_edges(o);
+        test_chips_over_outlines(o);
         test_draw_outside(o);
         test_transform(o);
         test_captions(o);
