@@ -20,10 +20,21 @@ enum CliExit {
     EXIT_INTERRUPTED = 130, /* SIGINT (143 for SIGTERM) */
 };
 
+enum CliProgress {
+    CLI_PROGRESS_OFF = 0,
+    CLI_PROGRESS_BAR = 1,   /* one line redrawn in place, fitted to the terminal width */
+    CLI_PROGRESS_LINES = 2, /* stderr is not a TTY: a line at every 10% */
+};
+
 typedef struct CliOptions {
     int quiet, verbose, json;
-    int progress;       /* draw a progress bar (stderr is a TTY and not quiet/json) */
+    int progress;       /* enum CliProgress (BAR when stderr is a TTY and not quiet/json) */
+    double started;     /* monotonic seconds at the first progress report (0 = none yet) */
+    int last_tenth;     /* LINES: last 10% step printed */
 } CliOptions;
+
+/* The progress display for stderr: OFF when quiet or json, BAR on a TTY, else LINES. */
+int cli_progress_mode(const CliOptions *o);
 
 /* Log callback printing "evclip: level: message" on stderr. opaque: CliOptions*. */
 void cli_log(void *opaque, int level, const char *message);

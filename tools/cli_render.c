@@ -380,7 +380,7 @@ int cli_render_main(int argc, char **argv)
     int ret = parse_args(&a, argc, argv);
     if (ret != 0)
         return ret < 0 ? EXIT_OK : ret;
-    a.cli.progress = !a.cli.quiet && !a.cli.json && isatty(STDERR_FILENO);
+    a.cli.progress = cli_progress_mode(&a.cli);
     a.settings.log_callback = cli_log;
     a.settings.log_opaque = &a.cli;
     a.settings.log_level = a.cli.verbose ? EVCLIP_LOG_DEBUG : EVCLIP_LOG_INFO;

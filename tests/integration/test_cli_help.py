@@ -142,7 +142,56 @@ def test_outputs():
         C.check(r.returncode == 0, f"-o {name} accepted", r.stderr)
 
 
-for test in (test_did_you_mean, test_exact_names, test_help, test_presets_and_encoders,
+def test_progress_lines():
+    """stderr not a TTY: periodic 'evclip: progress:' lines, never a carriage return."""
+    d = outdir("lines")
+    r = run(["render", "-i", CAR, "--start", "1", "--end", "4", "-o", os.path.join(d, "p.mp4")])
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("evclip: progress: ")]
+    C.check(r.returncode == 0 and 5 <= len(lines) <= 10, "pipe: a line per 10%", r.stderr)
+    C.check("\r" not in r.stderr and "\033" not in r.stderr, "pipe: no bar redraws",
+            repr(r.stderr[:200]))
+    C.check(all(re.search(r"\d+% \d+/\d+ frames [\d.]+ fps ETA \d+:\d\d$", ln)
+                for ln in lines), "pipe: lines show fps and ETA", lines)
+    r = run(["render", "-i", CAR, "--start", "1", "--end", "4", "-q", "--overwrite", "-o",
+             os.path.join(d, "p.mp4")])
+    C.check("progress" not in r.stderr, "-q: no progress", r.stderr)
+
+
+def test_progress_tmux():
+    """A 40-column terminal: the bar is one line, at most 39 columns, redrawn in place."""
+    if not shutil.which("tmux"):
+        C.check(False, "tmux installed (scripts/install-deps.sh)")
+        return
+    d = outdir("tmux")
+    session = f"evclip-test-{os.getpid()}"
+    cmd = (f"{EVCLIP} render -i {media('bottle-detection.mp4')} --start 0 --end 12 "
+           f"--preset slower -o {os.path.join(d, 't.mp4')}; sleep 5")
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "40", "-y", "12", cmd],
+                   check=True)
+    seen = []
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            pane = subprocess.run(["tmux", "capture-pane", "-p", "-t", session],
+                                  capture_output=True, text=True).stdout
+            bar = [ln for ln in pane.splitlines() if "fps" in ln]
+            if bar:
+                seen.append((pane, bar))
+            if len(seen) >= 3 or "wrote" in pane:
+                break
+            time.sleep(0.2)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    C.check(bool(seen), "tmux: progress bar seen", seen)
+    for pane, bar in seen:
+        C.check(len(bar) == 1, "tmux: exactly one progress line (redrawn, not scrolled)", pane)
+        C.check(all(len(ln.rstrip()) <= 39 for ln in pane.splitlines()),
+                "tmux: every line fits 40 columns", pane)
+        C.check(re.match(r"^\[[#.]{5,}\] +\d+% \d+/\d+ \d+ fps ETA \d+:\d\d",
+                         bar[0]), "tmux: bar with percent, frames, fps and ETA", bar[0])
+
+
+for test in (test_progress_lines, test_progress_tmux, test_did_you_mean, test_exact_names, test_help, test_presets_and_encoders,
              test_outputs):
     print(f"== {test.__name__}", flush=True)
     try:
