@@ -189,6 +189,36 @@ int overlay_chip_text_black(const uint8_t chip_rgb[3])
     return overlay_contrast(chip_rgb, black) >= overlay_contrast(chip_rgb, white);
 }
 
+static int same_label(const char *a, const char *b)
+{
+    return !strcmp(a ? a : "", b ? b : "");
+}
+
+static int by_palette_label(const EvclipDetection *d)
+{
+    return !d->has_color && d->track_id < 0;
+}
+
+/* Colour of dets[i] within its frame: as overlay_detection_rgb, except that untracked boxes
+ * sharing a label (whose chips would read the same) get successive palette entries, in
+ * left-to-right (then top-to-bottom) order; the leftmost keeps the label's colour. */
+static void frame_rgb(const EvclipDetection *dets, int n, int i, uint8_t rgb[3])
+{
+    const EvclipDetection *d = &dets[i];
+    int k = 0;
+    overlay_detection_rgb(d, rgb);
+    if (!by_palette_label(d))
+        return;
+    for (int j = 0; j < n; j++) {
+        const EvclipDetection *e = &dets[j];
+        if (j == i || !by_palette_label(e) || !same_label(d->label, e->label))
+            continue;
+        if (e->x1 < d->x1 || (e->x1 == d->x1 && (e->y1 < d->y1 || (e->y1 == d->y1 && j < i))))
+            k++;
+    }
+    memcpy(rgb, palette[(hash_label(d->label) % NB_COLORS + (uint32_t)k) % NB_COLORS], 3);
+}
+
 /* Width of a chip or caption band around text (saturates instead of overflowing). */
 static int band_width(Overlay *o, const char *text)
 {
@@ -266,7 +296,7 @@ int overlay_draw_detections(Overlay *o, DrawImage *img, const EvclipDetection *d
             int b[4];
             if (!map_box(o, &dets[i], t ? t : &identity, b))
                 continue;
-            overlay_detection_rgb(&dets[i], rgb);
+            frame_rgb(dets, n, i, rgb);
             DrawColor c = draw_color_from_rgb(rgb[0], rgb[1], rgb[2], o->matrix,
                                               o->full_range);
             if (pass == 0) {

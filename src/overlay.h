@@ -52,8 +52,10 @@ int overlay_chip_text_black(const uint8_t chip_rgb[3]);
  * there is no room above, shifted left to stay inside the frame. */
 void overlay_chip_rect(Overlay *o, const char *text, int x1, int y1, int rect[4]);
 
-/* Draws every box outline first, then every chip (so no outline crosses a label). Each
- * detection: box outline (transformed, rounded to pixels, clipped) and a filled chip
+/* Draws every box outline first, then every chip (so no outline crosses a label). Colours as
+ * overlay_detection_rgb, except that untracked boxes of the same label without a colour get
+ * distinct palette entries within the frame (left to right; the leftmost keeps the label's).
+ * Each detection: box outline (transformed, rounded to pixels, clipped) and a filled chip
  * in the box colour holding its label text (black or white, whichever has the higher WCAG
  * contrast, overlay_chip_text_black), placed
  * above the box's top-left corner, or just inside the box top when there is no room above;

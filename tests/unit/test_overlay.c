@@ -397,6 +397,36 @@ static void test_chips_over_outlines(Overlay *o)
     free(f.buf);
 }
 
+/* Untracked boxes of one label in one frame get distinct colours (their chips would read the
+ * same); the leftmost keeps the label colour; a lone box of another label keeps its own. */
+static void test_ambiguous_colors(Overlay *o)
+{
+    Frame f;
+    if (frame_new(&f, 640, 360) < 0)
+        return;
+    EvclipDetection d[4] = { det("person", 400, 100, 450, 200), det("person", 50, 100, 100, 200),
+                             det("person", 250, 100, 300, 200), det("car", 500, 250, 600, 300) };
+    uint8_t rgb[3];
+    CHECK(overlay_draw_detections(o, &f.img, d, 4, NULL) == 4);
+    overlay_detection_rgb(&d[1], rgb);
+    DrawColor label = draw_color_from_rgb(rgb[0], rgb[1], rgb[2], DRAW_BT601, 0);
+    overlay_detection_rgb(&d[3], rgb);
+    DrawColor car = draw_color_from_rgb(rgb[0], rgb[1], rgb[2], DRAW_BT601, 0);
+    int left = luma(&f, 50, 150), mid = luma(&f, 250, 150), right = luma(&f, 400, 150);
+    CHECK_MSG(left == label.y, "leftmost keeps the label colour: %d vs %d", left, label.y);
+    CHECK_MSG(left != mid && mid != right && left != right, "distinct: %d %d %d", left, mid,
+              right);
+    CHECK(luma(&f, 500, 275) == car.y);
+    free(f.buf);
+    /* The same boxes tracked keep their track colours, however many share the label. */
+    if (frame_new(&f, 640, 360) < 0)
+        return;
+    d[0].track_id = d[1].track_id = 3;
+    overlay_draw_detections(o, &f.img, d, 2, NULL);
+    CHECK(luma(&f, 400, 150) == luma(&f, 50, 150));
+    free(f.buf);
+}
+
 int main(void)
 {
     Overlay *o;
@@ -416,6 +446,7 @@ int main(void)
         test_draw_box(o);
         test_draw_edges(o);
         test_chips_over_outlines(o);
+        test_ambiguous_colors(o);
         test_draw_outside(o);
         test_transform(o);
         test_captions(o);
