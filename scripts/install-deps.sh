@@ -9,7 +9,7 @@ $SUDO apt-get install -y --no-install-recommends \
     ffmpeg libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev \
     libfreetype-dev libfontconfig-dev fonts-dejavu-core libjansson-dev \
     libsodium-dev libssl-dev \
-    clang \
+    clang tmux \
     python3 python3-numpy python3-pytest python3-setuptools python3-pip \
     python3-opencv python3-av \
     python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp \

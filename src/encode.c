@@ -9,6 +9,7 @@
 
 #include "src/encode.h"
 #include "src/error.h"
+#include "src/preset.h"
 
 struct Encoder {
     AVCodecContext *ctx;
@@ -59,15 +60,16 @@ static enum AVPixelFormat choose_sw_format(const AVCodec *codec, enum AVPixelFor
     return AV_PIX_FMT_NV12;
 }
 
-static void apply_rate_control(Encoder *e, const EncoderConfig *cfg, const Logger *log)
+/* preset: already resolved for this encoder (preset_resolve), NULL = its default. */
+static void apply_rate_control(Encoder *e, const EncoderConfig *cfg, const char *preset,
+                               const Logger *log)
 {
     AVCodecContext *ctx = e->ctx;
     const char *name = ctx->codec->name;
 
-    if (cfg->preset && has_option(ctx, "preset") &&
-        av_opt_set(ctx->priv_data, "preset", cfg->preset, 0) < 0)
-        ev_log(log, EVCLIP_LOG_WARNING, "encoder %s: unknown preset '%s', using its default",
-               name, cfg->preset);
+    if (preset && av_opt_set(ctx->priv_data, "preset", preset, 0) < 0)
+        ev_log(log, EVCLIP_LOG_WARNING, "encoder %s: cannot set preset '%s', using its default",
+               name, preset);
     /* Write the frames' SEI user-data side data (evclip's per-frame detections, sei.c). */
     if (has_option(ctx, "udu_sei"))
         av_opt_set_int(ctx->priv_data, "udu_sei", 1, 0);
@@ -128,9 +130,10 @@ static void describe(AVCodecContext *ctx, const EncoderConfig *cfg)
         ctx->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
 }
 
-/* Tries to open one named encoder; on failure returns an AVERROR with *e cleaned. */
+/* Tries to open one named encoder with a resolved preset; on failure returns an AVERROR
+ * with *e cleaned. */
 static int try_open(Encoder *e, const AVCodec *codec, const EncoderConfig *cfg,
-                    const Logger *log)
+                    const char *preset, const Logger *log)
 {
     enum AVPixelFormat hw;
     int ret;
@@ -146,7 +149,7 @@ static int try_open(Encoder *e, const AVCodec *codec, const EncoderConfig *cfg,
             goto fail;
         e->ctx->pix_fmt = hw;
     }
-    apply_rate_control(e, cfg, log);
+    apply_rate_control(e, cfg, preset, log);
     if ((ret = avcodec_open2(e->ctx, codec, NULL)) < 0)
         goto fail;
     return 0;
@@ -156,28 +159,50 @@ fail:
     return ret;
 }
 
+/* Tries one hardware candidate of "auto" with its FFmpeg messages demoted to debug (failing
+ * is expected); why receives the reason it did not open. */
+static int try_candidate(Encoder *e, const char *name, const EncoderConfig *cfg,
+                         char *why, size_t size)
+{
+    const AVCodec *codec = avcodec_find_encoder_by_name(name);
+    const char *preset;
+    if (!codec) {
+        snprintf(why, size, "not in this FFmpeg build");
+        return -1;
+    }
+    if (preset_resolve(codec, cfg->preset, &preset) < 0) {
+        snprintf(why, size, "%s", ev_error_message());
+        return -1;
+    }
+    ev_log_demote_ffmpeg(1);
+    int ret = try_open(e, codec, cfg, preset, NULL);
+    ev_log_demote_ffmpeg(0);
+    if (ret < 0)
+        av_strerror(ret, why, size);
+    return ret < 0 ? -1 : 0;
+}
+
 static int open_auto(Encoder *e, const EncoderConfig *cfg, const Logger *log)
 {
-    char tried[512] = "";
     for (size_t i = 0; i < sizeof(auto_candidates) / sizeof(auto_candidates[0]); i++) {
-        const AVCodec *codec = avcodec_find_encoder_by_name(auto_candidates[i]);
-        char why[AV_ERROR_MAX_STRING_SIZE] = "not in this FFmpeg build";
-        if (codec) {
-            int ret = try_open(e, codec, cfg, NULL);
-            if (ret >= 0)
-                return 0;
-            av_strerror(ret, why, sizeof(why));
+        char why[512];
+        if (try_candidate(e, auto_candidates[i], cfg, why, sizeof(why)) == 0) {
+            ev_log(log, EVCLIP_LOG_DEBUG, "encoder auto: using %s", auto_candidates[i]);
+            return 0;
         }
-        size_t n = strlen(tried);
-        snprintf(tried + n, sizeof(tried) - n, "%s%s: %s", n ? "; " : "", auto_candidates[i],
-                 why);
+        ev_log(log, EVCLIP_LOG_DEBUG, "encoder auto: %s: %s", auto_candidates[i], why);
     }
     const AVCodec *x264 = avcodec_find_encoder_by_name("libx264");
-    ev_log(log, EVCLIP_LOG_INFO, "encoder auto: no hardware H.264 encoder opened (%s); "
-           "using libx264", tried);
     if (!x264)
-        return ev_error(EVCLIP_ERR_ENCODER, "encoder auto: libx264 is not in this FFmpeg");
-    int ret = try_open(e, x264, cfg, log);
+        return ev_error(EVCLIP_ERR_ENCODER, "encoder auto: no hardware H.264 encoder opened "
+                        "and libx264 is not in this FFmpeg");
+    const char *preset;
+    int ret = preset_resolve(x264, cfg->preset, &preset);
+    if (ret < 0)
+        return ret;
+    ev_log(log, EVCLIP_LOG_INFO, "encoder auto: no hardware H.264 encoder available; using "
+           "libx264");
+    ret = try_open(e, x264, cfg, preset, log);
     return ret < 0 ? ev_error_av(ret, EVCLIP_ERR_ENCODER, "encoder libx264") : 0;
 }
 
@@ -189,7 +214,14 @@ static int open_named(Encoder *e, const EncoderConfig *cfg, const Logger *log)
                         "(see `ffmpeg -encoders`)", cfg->name);
     if (codec->type != AVMEDIA_TYPE_VIDEO)
         return ev_error(EVCLIP_ERR_ENCODER, "encoder '%s' is not a video encoder", cfg->name);
-    int ret = try_open(e, codec, cfg, log);
+    const char *preset;
+    int ret = preset_resolve(codec, cfg->preset, &preset);
+    if (ret < 0)
+        return ret;
+    if (preset && strcmp(preset, cfg->preset))
+        ev_log(log, EVCLIP_LOG_DEBUG, "encoder %s: preset '%s' is its '%s'", cfg->name,
+               cfg->preset, preset);
+    ret = try_open(e, codec, cfg, preset, log);
     if (ret < 0)
         return ev_error_av(ret, EVCLIP_ERR_ENCODER, "encoder '%s' failed to open", cfg->name);
     return 0;

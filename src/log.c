@@ -35,6 +35,7 @@ void ev_log(const Logger *log, int level, const char *fmt, ...)
 static _Thread_local const Logger *thread_logger;
 static _Atomic(const Logger *) last_logger;
 static atomic_flag installed = ATOMIC_FLAG_INIT;
+static _Thread_local int thread_demoted;
 
 static int map_level(int av_level)
 {
@@ -65,6 +66,9 @@ static void ffmpeg_callback(void *avcl, int av_level, const char *fmt, va_list v
     if (level < EVCLIP_LOG_DEBUG && av_level > AV_LOG_FATAL && from_decoder(avcl))
         level = EVCLIP_LOG_DEBUG;
     char line[1024];
+
+    if (thread_demoted && level < EVCLIP_LOG_DEBUG)
+        level = EVCLIP_LOG_DEBUG;
     int print_prefix = 1;
 
     if (!log || !log->callback || level > log->level)
@@ -82,6 +86,11 @@ void ev_log_capture_ffmpeg(const Logger *log)
         atomic_store(&last_logger, log);
     if (!atomic_flag_test_and_set(&installed))
         av_log_set_callback(ffmpeg_callback);
+}
+
+void ev_log_demote_ffmpeg(int on)
+{
+    thread_demoted = on;
 }
 
 void ev_log_release(const Logger *log)

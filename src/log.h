@@ -18,6 +18,10 @@ void ev_log(const Logger *log, int level, const char *fmt, ...) EV_PRINTF(3, 4);
  * Installed once per process; FFmpeg messages of other threads go to the last logger set. */
 void ev_log_capture_ffmpeg(const Logger *log);
 
+/* While on (non-zero), FFmpeg messages of the calling thread are delivered at debug level:
+ * for probing that is expected to fail (encoder auto trying hardware encoders). */
+void ev_log_demote_ffmpeg(int on);
+
 /* Forgets `log` (call before freeing it) so FFmpeg messages no longer reach it. */
 void ev_log_release(const Logger *log);
 

@@ -15,11 +15,28 @@
 #include "src/error.h"
 #include "src/mux.h"
 
+/* Refuses a name whose extension FFmpeg knows as another container: evclip always writes MP4,
+ * so "clip.mkv" would be an MP4 file that lies about its format. Unknown extensions pass. */
+static int check_container(const char *path)
+{
+    const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+    if (!dot || (slash && dot < slash))
+        return 0;
+    const AVOutputFormat *f = av_guess_format(NULL, path, NULL);
+    if (!f || !strcmp(f->name, "mp4") || !strcmp(f->name, "ipod") || !strcmp(f->name, "mov"))
+        return 0;
+    return ev_error(EVCLIP_ERR_INVALID, "output '%s': '%s' is the %s container, but evclip "
+                    "writes MP4 only: name the output .mp4", path, dot, f->name);
+}
+
 int mux_check(const char *path, int overwrite)
 {
     struct stat st;
     if (!path || !*path)
         return ev_error(EVCLIP_ERR_INVALID, "output path is empty");
+    int bad = check_container(path);
+    if (bad < 0)
+        return bad;
     char *copy = strdup(path);
     if (!copy)
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");

@@ -15,8 +15,9 @@ typedef struct Mux {
     int lock_fd;           /* the temp file, flock'ed while this Mux lives; -1 when none */
 } Mux;
 
-/* Checks an output path without creating anything: directory exists, path is not a
- * directory, and EXISTS when it exists and overwrite is off. */
+/* Checks an output path without creating anything: its extension is not another container's
+ * (INVALID for "clip.mkv"; .mp4, .m4v, .mov and unknown extensions pass), directory exists,
+ * path is not a directory, and EXISTS when it exists and overwrite is off. */
 int mux_check(const char *path, int overwrite);
 
 /* Checks the output (directory exists, not a directory itself, EXISTS unless overwrite) and

@@ -164,6 +164,61 @@ void overlay_detection_rgb(const EvclipDetection *d, uint8_t rgb[3])
     memcpy(rgb, c, 3);
 }
 
+/* WCAG 2 relative luminance of an sRGB colour (0 black .. 1 white). */
+static double luminance(const uint8_t rgb[3])
+{
+    static const double weight[3] = { 0.2126, 0.7152, 0.0722 };
+    double l = 0;
+    for (int i = 0; i < 3; i++) {
+        double c = rgb[i] / 255.0;
+        c = c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4);
+        l += weight[i] * c;
+    }
+    return l;
+}
+
+double overlay_contrast(const uint8_t a[3], const uint8_t b[3])
+{
+    double la = luminance(a), lb = luminance(b);
+    return la > lb ? (la + 0.05) / (lb + 0.05) : (lb + 0.05) / (la + 0.05);
+}
+
+int overlay_chip_text_black(const uint8_t chip_rgb[3])
+{
+    static const uint8_t black[3] = { 0, 0, 0 }, white[3] = { 255, 255, 255 };
+    return overlay_contrast(chip_rgb, black) >= overlay_contrast(chip_rgb, white);
+}
+
+static int same_label(const char *a, const char *b)
+{
+    return !strcmp(a ? a : "", b ? b : "");
+}
+
+static int by_palette_label(const EvclipDetection *d)
+{
+    return !d->has_color && d->track_id < 0;
+}
+
+/* Colour of dets[i] within its frame: as overlay_detection_rgb, except that untracked boxes
+ * sharing a label (whose chips would read the same) get successive palette entries, in
+ * left-to-right (then top-to-bottom) order; the leftmost keeps the label's colour. */
+static void frame_rgb(const EvclipDetection *dets, int n, int i, uint8_t rgb[3])
+{
+    const EvclipDetection *d = &dets[i];
+    int k = 0;
+    overlay_detection_rgb(d, rgb);
+    if (!by_palette_label(d))
+        return;
+    for (int j = 0; j < n; j++) {
+        const EvclipDetection *e = &dets[j];
+        if (j == i || !by_palette_label(e) || !same_label(d->label, e->label))
+            continue;
+        if (e->x1 < d->x1 || (e->x1 == d->x1 && (e->y1 < d->y1 || (e->y1 == d->y1 && j < i))))
+            k++;
+    }
+    memcpy(rgb, palette[(hash_label(d->label) % NB_COLORS + (uint32_t)k) % NB_COLORS], 3);
+}
+
 /* Width of a chip or caption band around text (saturates instead of overflowing). */
 static int band_width(Overlay *o, const char *text)
 {
@@ -226,7 +281,7 @@ static void draw_chip(Overlay *o, DrawImage *img, const EvclipDetection *d, cons
     overlay_chip_rect(o, text, b[0], b[1], r);
     draw_fill_rect(img, r[0], r[1], r[2], r[3], c);
     text_draw(o->font, img, r[0] + o->pad_x, r[1] + o->pad_y, text,
-              draw_rgb_luma(rgb[0], rgb[1], rgb[2]) >= 128 ? o->black : o->white);
+              overlay_chip_text_black(rgb) ? o->black : o->white);
 }
 
 int overlay_draw_detections(Overlay *o, DrawImage *img, const EvclipDetection *dets, int n,
@@ -234,16 +289,23 @@ int overlay_draw_detections(Overlay *o, DrawImage *img, const EvclipDetection *d
 {
     int drawn = 0;
 
-    for (int i = 0; i < n; i++) {
-        uint8_t rgb[3];
-        int b[4];
-        if (!map_box(o, &dets[i], t ? t : &identity, b))
-            continue;
-        overlay_detection_rgb(&dets[i], rgb);
-        DrawColor c = draw_color_from_rgb(rgb[0], rgb[1], rgb[2], o->matrix, o->full_range);
-        draw_box_outline(img, b[0], b[1], b[2], b[3], o->thickness, c);
-        draw_chip(o, img, &dets[i], b, rgb, c);
-        drawn++;
+    /* Two passes: every outline first, then every chip, so no box line crosses a label. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < n; i++) {
+            uint8_t rgb[3];
+            int b[4];
+            if (!map_box(o, &dets[i], t ? t : &identity, b))
+                continue;
+            frame_rgb(dets, n, i, rgb);
+            DrawColor c = draw_color_from_rgb(rgb[0], rgb[1], rgb[2], o->matrix,
+                                              o->full_range);
+            if (pass == 0) {
+                draw_box_outline(img, b[0], b[1], b[2], b[3], o->thickness, c);
+                drawn++;
+            } else {
+                draw_chip(o, img, &dets[i], b, rgb, c);
+            }
+        }
     }
     return drawn;
 }

@@ -40,13 +40,24 @@ int overlay_format_label(const EvclipDetection *d, char *buf, size_t size);
  * palette[hash(label)]. The palette is fixed and readable on video. */
 void overlay_detection_rgb(const EvclipDetection *d, uint8_t rgb[3]);
 
+/* WCAG 2 contrast ratio (1..21) of two sRGB colours. */
+double overlay_contrast(const uint8_t a[3], const uint8_t b[3]);
+
+/* 1 when chip text on a chip of this colour is black, 0 when white: whichever has the higher
+ * WCAG contrast, which is >= 4.58 for every colour. */
+int overlay_chip_text_black(const uint8_t chip_rgb[3]);
+
 /* Chip rectangle rect = {x, y, w, h} that overlay_draw_detections uses for label `text` on a box
  * whose rounded, transformed top-left corner is (x1, y1): above the box, or inside its top when
  * there is no room above, shifted left to stay inside the frame. */
 void overlay_chip_rect(Overlay *o, const char *text, int x1, int y1, int rect[4]);
 
-/* Draws each detection: box outline (transformed, rounded to pixels, clipped) and a filled chip
- * in the box colour holding its label text (black or white, whichever reads better), placed
+/* Draws every box outline first, then every chip (so no outline crosses a label). Colours as
+ * overlay_detection_rgb, except that untracked boxes of the same label without a colour get
+ * distinct palette entries within the frame (left to right; the leftmost keeps the label's).
+ * Each detection: box outline (transformed, rounded to pixels, clipped) and a filled chip
+ * in the box colour holding its label text (black or white, whichever has the higher WCAG
+ * contrast, overlay_chip_text_black), placed
  * above the box's top-left corner, or just inside the box top when there is no room above;
  * the chip is shifted left to stay inside the frame. Returns the number of boxes drawn (boxes
  * wholly outside the frame are not counted). */

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "src/color.h"
 #include "src/detections.h"
 #include "src/error.h"
 #include "src/reader.h"
@@ -266,14 +267,22 @@ static int read_keys(const Line *ln, const json_t *obj, EvclipDetection *det, in
 static int read_color(const Line *ln, const json_t *color, EvclipDetection *det)
 {
     det->has_color = 0;
+    static const char expected[] = "expected [B, G, R] (3 integers 0..255), \"#rrggbb\" or a "
+                                   "CSS colour name";
     if (!color || json_is_null(color))
         return 0;
+    if (json_is_string(color)) {
+        if (color_parse(json_string_value(color), det->color) < 0)
+            return field_error(ln, "color", expected);
+        det->has_color = 1;
+        return 0;
+    }
     if (!json_is_array(color) || json_array_size(color) != 3)
-        return field_error(ln, "color", "expected [B, G, R] (3 integers 0..255)");
+        return field_error(ln, "color", expected);
     for (size_t i = 0; i < 3; i++) {
         int64_t c;
         if (!integral(json_array_get(color, i), &c) || c < 0 || c > 255)
-            return field_error(ln, "color", "expected [B, G, R] (3 integers 0..255)");
+            return field_error(ln, "color", expected);
         det->color[i] = (uint8_t)c;
     }
     det->has_color = 1;

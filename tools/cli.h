@@ -2,6 +2,7 @@
 #ifndef EVCLIP_TOOLS_CLI_H
 #define EVCLIP_TOOLS_CLI_H
 
+#include <getopt.h>
 #include <stdio.h>
 
 #include "evclip/evclip.h"
@@ -20,10 +21,21 @@ enum CliExit {
     EXIT_INTERRUPTED = 130, /* SIGINT (143 for SIGTERM) */
 };
 
+enum CliProgress {
+    CLI_PROGRESS_OFF = 0,
+    CLI_PROGRESS_BAR = 1,   /* one line redrawn in place, fitted to the terminal width */
+    CLI_PROGRESS_LINES = 2, /* stderr is not a TTY: a line at every 10% */
+};
+
 typedef struct CliOptions {
     int quiet, verbose, json;
-    int progress;       /* draw a progress bar (stderr is a TTY and not quiet/json) */
+    int progress;       /* enum CliProgress (BAR when stderr is a TTY and not quiet/json) */
+    double started;     /* monotonic seconds at the first progress report (0 = none yet) */
+    int last_tenth;     /* LINES: last 10% step printed */
 } CliOptions;
+
+/* The progress display for stderr: OFF when quiet or json, BAR on a TTY, else LINES. */
+int cli_progress_mode(const CliOptions *o);
 
 /* Log callback printing "evclip: level: message" on stderr. opaque: CliOptions*. */
 void cli_log(void *opaque, int level, const char *message);
@@ -76,6 +88,15 @@ int cli_strict_exit(int strict, int code, int nb_warnings, int quiet);
 /* Prints a usage error and returns EXIT_USAGE. */
 int cli_usage_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Checks a subcommand's arguments before getopt_long sees them: long options must be spelled
+ * exactly (getopt's silent unique-prefix matching is refused), values must be present, and an
+ * unknown option gets "did you mean '--start'?". Returns 0, or EXIT_USAGE after the error. */
+int cli_check_options(const char *command, int argc, char **argv, const char *shortopts,
+                      const struct option *longopts);
+/* The candidate closest to word[0..len) (edit distance <= 2, or word a prefix of it), or NULL
+ * when none is close enough to be a plausible typo. */
+const char *cli_suggest(const char *word, size_t len, const char *const *candidates, size_t n);
 
 /* Subcommands. */
 int cli_render_main(int argc, char **argv);

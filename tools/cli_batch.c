@@ -69,6 +69,8 @@ static int parse_args(BatchArgs *a, int argc, char **argv)
     long long n;
     int c;
     optind = 1;
+    if (cli_check_options("batch", argc, argv, "j:r:qh", opts))
+        return EXIT_USAGE;
     while ((c = getopt_long(argc, argv, "j:r:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'j':

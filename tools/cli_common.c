@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tools/cli.h"
@@ -21,32 +23,97 @@ void cli_log(void *opaque, int level, const char *message)
         return;
     if (!o->verbose && level >= EVCLIP_LOG_DEBUG)
         return;
-    if (o->progress)
+    if (o->progress == CLI_PROGRESS_BAR)
         fputs("\r\033[K", stderr);
     fprintf(stderr, "evclip: %s: %s\n", names[level < 0 ? 0 : level > 3 ? 3 : level], message);
 }
 
+int cli_progress_mode(const CliOptions *o)
+{
+    if (o->quiet || o->json)
+        return CLI_PROGRESS_OFF;
+    return isatty(STDERR_FILENO) ? CLI_PROGRESS_BAR : CLI_PROGRESS_LINES;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int terminal_columns(void)
+{
+    struct winsize ws;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return 80;
+}
+
+/* "42% 123/456 frames 57.3 fps ETA 0:06" (ETA once the rate is known); compact for the bar:
+ * "42% 123/456 57 fps ETA 0:06", so a bar still fits 40 columns. */
+static void progress_text(const EvclipProgress *p, double elapsed, int compact, char *buf,
+                          size_t size)
+{
+    double frac = p->frames_total > 0 ? (double)p->frames_done / p->frames_total : 0;
+    double fps = elapsed > 0 ? p->frames_done / elapsed : 0;
+    int n = snprintf(buf, size, "%3d%% %lld/%lld%s", (int)(fmin(frac, 1) * 100),
+                     (long long)p->frames_done, (long long)p->frames_total,
+                     compact ? "" : " frames");
+    if (fps > 0 && n > 0 && (size_t)n < size) {
+        long long eta = (long long)fmax(0, (p->frames_total - p->frames_done) / fps + 0.5);
+        snprintf(buf + n, size - (size_t)n, " %.*f fps ETA %lld:%02lld", compact ? 0 : 1, fps,
+                 eta / 60, eta % 60);
+    }
+}
+
+/* One line, shorter than the terminal (a full-width line would wrap): the bar takes what the
+ * text leaves, and is dropped below 5 cells; the text is cut on very narrow terminals. */
+static void draw_bar(const EvclipProgress *p, const char *text)
+{
+    int cols = terminal_columns() - 1, len = (int)strlen(text);
+    int width = cols - len - 3;
+    double frac = p->frames_total > 0 ? (double)p->frames_done / p->frames_total : 0;
+    char bar[512];
+    if (width > (int)sizeof(bar) - 1)
+        width = (int)sizeof(bar) - 1;
+    if (width >= 5) {
+        int filled = (int)(fmin(frac, 1) * width);
+        for (int i = 0; i < width; i++)
+            bar[i] = i < filled ? '#' : '.';
+        bar[width] = '\0';
+        fprintf(stderr, "\r[%s] %s\033[K", bar, text);
+    } else {
+        fprintf(stderr, "\r%.*s\033[K", cols > 0 ? cols : 0, text);
+    }
+    fflush(stderr);
+}
+
 int cli_progress(void *opaque, const EvclipProgress *p)
 {
-    const CliOptions *o = opaque;
+    CliOptions *o = opaque;
+    char text[160];
     if (!o->progress)
         return 0;
-    double frac = p->frames_total > 0 ? (double)p->frames_done / p->frames_total : 0;
-    if (frac > 1)
-        frac = 1;
-    int width = 30, filled = (int)(frac * width);
-    char bar[64];
-    for (int i = 0; i < width; i++)
-        bar[i] = i < filled ? '#' : '.';
-    bar[width] = '\0';
-    fprintf(stderr, "\r[%s] %3d%% %lld/%lld frames", bar, (int)(frac * 100),
-            (long long)p->frames_done, (long long)p->frames_total);
+    double t = now();
+    if (o->started == 0)
+        o->started = t;
+    progress_text(p, t - o->started, o->progress == CLI_PROGRESS_BAR, text, sizeof(text));
+    if (o->progress == CLI_PROGRESS_BAR) {
+        draw_bar(p, text);
+        return 0;
+    }
+    int tenth = p->frames_total > 0 ? (int)(10 * p->frames_done / p->frames_total) : 0;
+    if (tenth > o->last_tenth && tenth <= 10) {
+        o->last_tenth = tenth;
+        fprintf(stderr, "evclip: progress: %s\n", text);
+    }
     return 0;
 }
 
 void cli_progress_end(const CliOptions *o)
 {
-    if (o->progress)
+    if (o->progress == CLI_PROGRESS_BAR)
         fputs("\r\033[K", stderr);
 }
 

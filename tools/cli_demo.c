@@ -140,6 +140,8 @@ int cli_demo_main(int argc, char **argv)
 
     evclip_default_settings(&s);
     optind = 1;
+    if (cli_check_options("demo", argc, argv, "o:qh", opts))
+        return EXIT_USAGE;
     while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'o': output = optarg; break;

@@ -17,6 +17,9 @@ enum {
 static int next_option(int argc, char **argv, const char *command, const char *usage,
                        const struct option *options, int *c)
 {
+    /* optind is 1 only before the first option is read. */
+    if (optind == 1 && cli_check_options(command, argc, argv, "o:qhV", options))
+        return EXIT_USAGE;
     *c = getopt_long(argc, argv, "o:qhV", options, NULL);
     if (*c == 'h') {
         fputs(usage, stdout);

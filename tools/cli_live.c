@@ -275,6 +275,8 @@ static int parse_args(LiveOptions *o, int argc, char **argv)
     evclip_default_settings(&o->settings);
     evclip_live_default_settings(&o->live);
     o->stream.name = "cam";
+    if (cli_check_options("live", argc, argv, "qvh", long_options))
+        return EXIT_USAGE;
     while ((c = getopt_long(argc, argv, "qvh", long_options, NULL)) != -1)
         if ((ret = parse_option(o, c, optarg)) != 0)
             return ret;

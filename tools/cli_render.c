@@ -212,7 +212,12 @@ static int parse_option(RenderArgs *a, int c, const char *arg)
         return 0;
     case OPT_FPS:
         return cli_number("--fps", arg, 0.01, 1000, &src->fps) ? EXIT_USAGE : 0;
-    case 'o': a->output = arg; return 0;
+    case 'o':
+        if (a->output)
+            return cli_usage_error("render", "two -o/--output ('%s' and '%s'): one clip has "
+                                   "one output", a->output, arg);
+        a->output = arg;
+        return 0;
     case OPT_SPEC: a->spec = arg; return 0;
     case OPT_START:
         if (src->have_start)
@@ -295,6 +300,8 @@ static int parse_args(RenderArgs *a, int argc, char **argv)
 {
     int c, ret;
     optind = 1;
+    if (cli_check_options("render", argc, argv, "i:d:o:qvhV", long_options))
+        return EXIT_USAGE;
     while ((c = getopt_long(argc, argv, "i:d:o:qvhV", long_options, NULL)) != -1) {
         if (c == 'h') {
             fputs(usage, stdout);
@@ -426,7 +433,7 @@ int cli_render_main(int argc, char **argv)
     int ret = parse_args(&a, argc, argv);
     if (ret != 0)
         return ret < 0 ? EXIT_OK : ret;
-    a.cli.progress = !a.cli.quiet && !a.cli.json && isatty(STDERR_FILENO);
+    a.cli.progress = cli_progress_mode(&a.cli);
     a.settings.log_callback = cli_log;
     a.settings.log_opaque = &a.cli;
     a.settings.log_level = a.cli.verbose ? EVCLIP_LOG_DEBUG : EVCLIP_LOG_INFO;

@@ -227,7 +227,7 @@ static void test_draw_box(Overlay *o)
     free(f.buf);
 }
 
-/* Chip inside the box at the top edge, shifted left at the right edge, white text on red. */
+/* Chip inside the box at the top edge, shifted left at the right edge, black text on red. */
 static void test_draw_edges(Overlay *o)
 {
     EvclipDetection d[2] = { colored(50, 0, 150, 100, 0, 0, 255),
@@ -243,7 +243,8 @@ static void test_draw_edges(Overlay *o)
     CHECK(r[1] == 0 && luma(&f, r[0] + r[2] - 1, r[3] - 1) == red.y);
     CHECK(luma(&f, r[0] + r[2] / 2, r[3] + 1) == bg.y);  /* inside the box, below the chip */
     chip_range(&f, r, &lo, &hi);
-    CHECK_MSG(lo == red.y && hi > 200, "red chip luma %d..%d", lo, hi); /* white text */
+    /* black text: white on pure red would be 4.0:1, below WCAG's 4.5 */
+    CHECK_MSG(lo < 40 && hi == red.y, "red chip luma %d..%d", lo, hi);
     overlay_chip_rect(o, "car #7 0.64", 600, 200, r);
     CHECK(r[0] + r[2] == 640 && r[0] < 600 && r[1] + r[3] == 200);
     CHECK(luma(&f, 639, r[1]) == red.y && luma(&f, r[0], r[1]) == red.y);
@@ -343,9 +344,94 @@ static int font_missing(void)
     return 0;
 }
 
+/* Chip text keeps WCAG contrast >= 4.5 on every palette colour (track ids 0..19 cover the 20
+ * entries, labels hash into the same table) and on a grid over the RGB cube (explicit colours). */
+static void test_contrast(void)
+{
+    static const uint8_t black[3] = { 0, 0, 0 }, white[3] = { 255, 255, 255 };
+    double worst = 21;
+    CHECK(fabs(overlay_contrast(black, white) - 21.0) < 1e-9);
+    for (int track = 0; track < 40; track++) {
+        EvclipDetection d = { 0 };
+        uint8_t rgb[3];
+        d.track_id = track;
+        d.label = "x";
+        overlay_detection_rgb(&d, rgb);
+        double c = overlay_contrast(rgb, overlay_chip_text_black(rgb) ? black : white);
+        CHECK_MSG(c >= 4.5, "palette %d (#%02x%02x%02x): contrast %.2f", track, rgb[0], rgb[1],
+                  rgb[2], c);
+    }
+    for (int r = 0; r < 256; r += 5)
+        for (int g = 0; g < 256; g += 5)
+            for (int b = 0; b < 256; b += 5) {
+                uint8_t rgb[3] = { (uint8_t)r, (uint8_t)g, (uint8_t)b };
+                double c = overlay_contrast(rgb, overlay_chip_text_black(rgb) ? black : white);
+                worst = c < worst ? c : worst;
+            }
+    CHECK_MSG(worst >= 4.5, "worst contrast over the RGB grid %.3f", worst);
+    /* The old luma >= 128 rule put white on pure red (#ff0000, 4.0:1); black reads 5.25:1. */
+    CHECK(overlay_chip_text_black((const uint8_t[3]){ 255, 0, 0 }));
+}
+
+/* A later box's outline running through an earlier box's chip stays under the chip: chips are
+ * drawn after all outlines. */
+static void test_chips_over_outlines(Overlay *o)
+{
+    int r[4];
+    Frame f;
+    DrawColor red = draw_color_from_rgb(255, 0, 0, DRAW_BT601, 0);
+    DrawColor blue = draw_color_from_rgb(0, 0, 255, DRAW_BT601, 0);
+
+    if (frame_new(&f, 640, 360) < 0)
+        return;
+    overlay_chip_rect(o, "car #7 0.64", 100, 100, r);
+    int x = r[0] + r[2] / 2; /* the blue box's left edge crosses the red chip vertically */
+    EvclipDetection d[2] = { colored(100, 100, 300, 200, 0, 0, 255),
+                             colored(x, r[1] - 30, x + 150, 300, 255, 0, 0) };
+    CHECK(overlay_draw_detections(o, &f.img, d, 2, NULL) == 2);
+    CHECK_MSG(luma(&f, x, r[1]) == red.y, "chip top row at the line: %d (red %d, blue %d)",
+              luma(&f, x, r[1]), red.y, blue.y);
+    CHECK(luma(&f, x, r[1] + r[3] - 1) == red.y);          /* chip bottom row too */
+    CHECK(luma(&f, x, r[1] - 5) == blue.y);                /* the line above the chip */
+    CHECK(luma(&f, x, r[1] + r[3] + 10) == blue.y);        /* and below it */
+    free(f.buf);
+}
+
+/* Untracked boxes of one label in one frame get distinct colours (their chips would read the
+ * same); the leftmost keeps the label colour; a lone box of another label keeps its own. */
+static void test_ambiguous_colors(Overlay *o)
+{
+    Frame f;
+    if (frame_new(&f, 640, 360) < 0)
+        return;
+    EvclipDetection d[4] = { det("person", 400, 100, 450, 200), det("person", 50, 100, 100, 200),
+                             det("person", 250, 100, 300, 200), det("car", 500, 250, 600, 300) };
+    uint8_t rgb[3];
+    CHECK(overlay_draw_detections(o, &f.img, d, 4, NULL) == 4);
+    overlay_detection_rgb(&d[1], rgb);
+    DrawColor label = draw_color_from_rgb(rgb[0], rgb[1], rgb[2], DRAW_BT601, 0);
+    overlay_detection_rgb(&d[3], rgb);
+    DrawColor car = draw_color_from_rgb(rgb[0], rgb[1], rgb[2], DRAW_BT601, 0);
+    int left = luma(&f, 50, 150), mid = luma(&f, 250, 150), right = luma(&f, 400, 150);
+    CHECK_MSG(left == label.y, "leftmost keeps the label colour: %d vs %d", left, label.y);
+    CHECK_MSG(left != mid && mid != right && left != right, "distinct: %d %d %d", left, mid,
+              right);
+    CHECK(luma(&f, 500, 275) == car.y);
+    free(f.buf);
+    /* The same boxes tracked keep their track colours, however many share the label. */
+    if (frame_new(&f, 640, 360) < 0)
+        return;
+    d[0].track_id = d[1].track_id = 3;
+    overlay_draw_detections(o, &f.img, d, 2, NULL);
+    CHECK(luma(&f, 400, 150) == luma(&f, 50, 150));
+    free(f.buf);
+}
+
 int main(void)
 {
     Overlay *o;
+
+    test_contrast();
 
     test_format();
     test_colors();
@@ -359,6 +445,8 @@ int main(void)
         test_chip_rect(o);
         test_draw_box(o);
         test_draw_edges(o);
+        test_chips_over_outlines(o);
+        test_ambiguous_colors(o);
         test_draw_outside(o);
         test_transform(o);
         test_captions(o);
