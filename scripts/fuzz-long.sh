@@ -2,7 +2,8 @@
 # Runs each libFuzzer target of build-fuzz/ for SECONDS (niced, JOBS at a time, default 2) on a
 # copy of its seed corpus and prints one Markdown table row per target: executions, coverage
 # (edges "cov" and features "ft"), corpus size, crashes. Crashing inputs are kept in
-# $FUZZ_OUT/<target>/ (default fuzz-out/).
+# $FUZZ_OUT/<target>/ (default fuzz-out/). FUZZ_BIN: directory of the fuzz_* binaries
+# (default build-fuzz/tests/fuzz).
 # Usage: scripts/fuzz-long.sh SECONDS [TARGET...]   (TARGET: jsonl, sei, ...; default all)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -10,17 +11,19 @@ seconds=${1:?usage: scripts/fuzz-long.sh SECONDS [TARGET...]}
 shift
 jobs=${JOBS:-2}
 out=${FUZZ_OUT:-fuzz-out}
+bin=${FUZZ_BIN:-build-fuzz/tests/fuzz}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 if [ $# -eq 0 ]; then
-    set -- $(ls build-fuzz/tests/fuzz/ | sed -n 's/^fuzz_\([a-z_]*\)$/\1/p')
+    set -- $(ls "$bin" | sed -n 's/^fuzz_\([a-z_]*\)$/\1/p')
 fi
-[ $# -gt 0 ] || { echo "no fuzz targets in build-fuzz/tests/fuzz (see tests/fuzz/README.md)"; exit 2; }
+[ $# -gt 0 ] || { echo "no fuzz targets in $bin (see tests/fuzz/README.md)"; exit 2; }
 
 run_one() {
     local name=$1 dir=$out/$1
     rm -rf "$dir"
     mkdir -p "$dir/corpus"
     cp tests/fuzz/corpus/"$name"/* "$dir/corpus/"
-    nice -n 19 build-fuzz/tests/fuzz/fuzz_"$name" -max_total_time="$seconds" \
+    nice -n 19 "$bin/fuzz_$name" -max_total_time="$seconds" \
         -print_final_stats=1 -artifact_prefix="$dir/" "$dir/corpus" >"$dir/log" 2>&1
     echo $? >"$dir/status"
 }
