@@ -48,6 +48,21 @@ int ev_error(int code, const char *fmt, ...)
     return code;
 }
 
+int ev_error_wrap(int code, const char *fmt, ...)
+{
+    char cause[sizeof(detail)], prefix[512];
+    va_list ap;
+    memcpy(cause, detail, sizeof(cause));
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof(prefix), fmt, ap);
+    va_end(ap);
+    if (*cause)
+        snprintf(detail, sizeof(detail), "%s: %s", prefix, cause);
+    else
+        snprintf(detail, sizeof(detail), "%s", prefix);
+    return code;
+}
+
 void ev_error_clear(void)
 {
     detail[0] = '\0';

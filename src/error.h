@@ -13,6 +13,10 @@
 /* Records the detail message for `code` in this thread and returns `code`. */
 int ev_error(int code, const char *fmt, ...) EV_PRINTF(2, 3);
 
+/* Records "<formatted prefix>: <this thread's current detail>" as the detail for `code` (the
+ * current detail is copied first, never formatted into itself). Returns `code`. */
+int ev_error_wrap(int code, const char *fmt, ...) EV_PRINTF(2, 3);
+
 /* Clears this thread's detail message. */
 void ev_error_clear(void);
 

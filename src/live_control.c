@@ -1,4 +1,7 @@
 /* live_control.c: JSON control lines and camera config files for live mode. */
+#include <errno.h>
+#include <stdio.h>
+
 #include "src/live_internal.h"
 
 /* ---------------------------------------------------------------------------------------- */
@@ -134,7 +137,8 @@ int evclip_live_control(EvclipLive *l, const char *text)
     return ret;
 }
 
-static int config_stream(EvclipLive *l, const json_t *cam, int index, const char *path)
+static int config_stream(const json_t *cam, int index, const char *path,
+                         LiveConfigAdd add, void *opaque)
 {
     EvclipStreamParams p = { .name = get_string(cam, "name"), .url = get_string(cam, "url") };
     const char *transport = get_string(cam, "transport");
@@ -142,8 +146,7 @@ static int config_stream(EvclipLive *l, const json_t *cam, int index, const char
     if (!json_is_object(cam))
         return ev_error(EVCLIP_ERR_INVALID, "%s: streams[%d]: expected an object", path, index);
     if ((ret = get_number(cam, "pre", &p.pre)) < 0 || (ret = get_number(cam, "post", &p.post)) < 0)
-        return ev_error(EVCLIP_ERR_INVALID, "%s: streams[%d]: %s", path, index,
-                        ev_error_message());
+        return ev_error_wrap(EVCLIP_ERR_INVALID, "%s: streams[%d]", path, index);
     if (transport && strcmp(transport, "tcp") && strcmp(transport, "udp"))
         return ev_error(EVCLIP_ERR_INVALID, "%s: streams[%d]: field 'transport': 'tcp' or "
                         "'udp'", path, index);
@@ -151,15 +154,16 @@ static int config_stream(EvclipLive *l, const json_t *cam, int index, const char
                                                           : EVCLIP_TRANSPORT_TCP;
     p.realtime = json_is_true(json_object_get(cam, "realtime"));
     p.loop = json_is_true(json_object_get(cam, "loop"));
-    if ((ret = evclip_live_add_stream(l, &p)) < 0)
-        return ev_error(ret, "%s: streams[%d]: %s", path, index, ev_error_message());
+    if ((ret = add(opaque, &p)) < 0)
+        return ev_error_wrap(ret, "%s: streams[%d]", path, index);
     return 0;
 }
 
-int evclip_live_add_config(EvclipLive *l, const char *path)
+int live_config_parse(const char *text, size_t len, const char *path, LiveConfigAdd add,
+                      void *opaque)
 {
     json_error_t err;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
     int ret = 0;
     if (!root)
         return ev_error(EVCLIP_ERR_INVALID, "%s:%d:%d: %s", path, err.line, err.column,
@@ -169,7 +173,31 @@ int evclip_live_add_config(EvclipLive *l, const char *path)
         ret = ev_error(EVCLIP_ERR_INVALID, "%s: expected a non-empty array of streams (or "
                        "{\"streams\": [...]})", path);
     for (size_t i = 0; ret >= 0 && i < json_array_size(cams); i++)
-        ret = config_stream(l, json_array_get(cams, i), (int)i, path);
+        ret = config_stream(json_array_get(cams, i), (int)i, path, add, opaque);
     json_decref(root);
+    return ret;
+}
+
+static int add_to_pool(void *opaque, const EvclipStreamParams *params)
+{
+    return evclip_live_add_stream(opaque, params);
+}
+
+int evclip_live_add_config(EvclipLive *l, const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    ev_error_clear();
+    if (!l || !path)
+        return ev_error(EVCLIP_ERR_INVALID, "evclip_live_add_config: NULL argument");
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ev_error(EVCLIP_ERR_INVALID, "%s: %s", path, strerror(errno));
+    int ret = reader_read_all(f, path, &text, &len);
+    fclose(f);
+    if (ret < 0)
+        return EVCLIP_ERR_INVALID;
+    ret = live_config_parse(text, len, path, add_to_pool, l);
+    free(text);
     return ret;
 }

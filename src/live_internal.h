@@ -114,4 +114,12 @@ void *live_worker_main(void *arg);
 void *live_supervisor_main(void *arg);
 void *live_reader_main(void *arg);
 
+/* Called by live_config_parse() for each stream of a camera config (params borrowed). */
+typedef int (*LiveConfigAdd)(void *opaque, const EvclipStreamParams *params);
+
+/* Parses a camera config (see evclip_live_add_config) held in memory, calling `add` for each
+ * stream in order; `path` names it in errors. Returns 0, INVALID or add's code. */
+int live_config_parse(const char *text, size_t len, const char *path, LiveConfigAdd add,
+                      void *opaque);
+
 #endif /* EVCLIP_SRC_LIVE_INTERNAL_H */

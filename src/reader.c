@@ -686,8 +686,7 @@ static int file_error(const char *path, int err)
     return ev_error(EVCLIP_ERR_DETECTIONS, "%s: %s", path, errno_text(err, why, sizeof(why)));
 }
 
-/* Reads the whole stream (files, pipes) into *out (*len bytes). */
-static int read_all(FILE *f, const char *path, char **out, size_t *len)
+int reader_read_all(FILE *f, const char *path, char **out, size_t *len)
 {
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap);
@@ -737,7 +736,7 @@ int reader_load(EvclipDetections *d, const char *path, int format, int normalize
         return file_error(path, errno);
     char *buf = NULL;
     size_t len = 0;
-    int ret = read_all(f, path, &buf, &len);
+    int ret = reader_read_all(f, path, &buf, &len);
     fclose(f);
     if (ret < 0)
         return ret;

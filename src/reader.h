@@ -4,6 +4,7 @@
 #define EVCLIP_SRC_READER_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "evclip/evclip.h"
 
@@ -36,6 +37,10 @@ int reader_parse_jsonl(EvclipDetections *d, const char *name, const char *buf, s
 /* Reads the file at path and parses it as reader_parse(). Missing or unreadable file:
  * EVCLIP_ERR_DETECTIONS with "path: why". */
 int reader_load(EvclipDetections *d, const char *path, int format, int normalized);
+
+/* Reads the whole stream (files, pipes) into a malloc'ed *out of *len bytes. Returns 0,
+ * DETECTIONS ("path: why") or NOMEM. */
+int reader_read_all(FILE *f, const char *path, char **out, size_t *len);
 
 /* reader_load(d, path, READER_AUTO, 0): what evclip_detections_load() does. */
 int reader_load_jsonl(EvclipDetections *d, const char *path);

@@ -433,8 +433,8 @@ static int read_entries(AVFormatContext *fmt, int stream, int length_size, Entry
             e->has = r > 0;
             if (r < 0) {
                 n--;
-                ret = ev_error(EVCLIP_ERR_DECODE, "'%s': frame at pts %lld: %s", fmt->url,
-                               (long long)e->pts, ev_error_message());
+                ret = ev_error_wrap(EVCLIP_ERR_DECODE, "'%s': frame at pts %lld", fmt->url,
+                                    (long long)e->pts);
             }
         }
         av_packet_unref(pkt);

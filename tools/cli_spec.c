@@ -1,4 +1,5 @@
 /* cli_spec.c: JSON clip specs (render --spec, batch job lines) -> EvclipClip. */
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -242,6 +243,11 @@ static int parse_settings(ClipSpec *spec, json_t *obj, const char *where, char *
         return FAIL("%s: field 'crf': expected an integer in 0..51", where);
     if (bitrate < 0 || hold < 0 || thickness < 0 || font_size < 0)
         return FAIL("%s: 'bitrate', 'hold', 'thickness' and 'font_size' must be >= 0", where);
+    /* Range before the integer conversions (a huge double is undefined behaviour there); the
+     * library checks the exact ranges when the clip renders. */
+    if (!(bitrate <= 1e15) || !(thickness <= INT_MAX) || !(font_size <= INT_MAX) ||
+        !(hold <= 3600000))
+        return FAIL("%s: 'bitrate', 'hold', 'thickness' or 'font_size' is out of range", where);
     s->crf = (int)crf;
     s->bitrate = (int64_t)bitrate;
     s->hold = hold / 1000.0;
