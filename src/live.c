@@ -88,7 +88,8 @@ void live_emit_clip(ClipJob *j, int type, const EvclipResult *res, int status,
         .type = type, .stream = j->st->name, .clip_id = j->id, .path = j->output,
         .message = message && *message ? message : NULL, .clock = j->clock,
         .start = j->start, .end = j->end, .pre_available = j->pre_available,
-        .incomplete = j->incomplete, .status = status,
+        .incomplete = j->incomplete, .status = status, .pre_requested = j->pre_asked,
+        .gaps = j->ngaps ? &j->gaps[0][0] : NULL, .ngaps = j->ngaps,
     };
     if (res) {
         ev.duration = res->duration;
@@ -234,6 +235,22 @@ static ClipJob *merge_into(Stream *st, double end)
     return last;
 }
 
+/* Says what the clip lacks at its start: pre-roll cut by pre_roll_max or not buffered. */
+static void pre_roll_note(ClipJob *j, double pre, double asked, double max)
+{
+    if (!j->st->connected) {
+        j->incomplete = 1;
+        snprintf(j->note, sizeof(j->note), "stream down at the trigger: the clip holds what "
+                 "the ring had");
+    } else if (asked > max && j->pre_available < asked - 1.0 / 8) {
+        snprintf(j->note, sizeof(j->note), "only %.2f of %.2f s pre-roll: --pre-roll-max is "
+                 "%.2f s", j->pre_available, asked, max);
+    } else if (j->pre_available < pre - 1.0 / 8) {
+        snprintf(j->note, sizeof(j->note), "only %.2f of %.2f s pre-roll: the ring held no "
+                 "more", j->pre_available, asked);
+    }
+}
+
 static int new_clip(Stream *st, double now, double pre, double end, const char *output,
                     const char *id, ClipJob **out)
 {
@@ -263,20 +280,28 @@ static int new_clip(Stream *st, double now, double pre, double end, const char *
         live_job_free(&j);
         return ret;
     }
-    if (!st->connected) {
-        j->incomplete = 1;
-        snprintf(j->note, sizeof(j->note), "stream down at the trigger: the clip holds what "
-                 "the ring had");
-    } else if (j->pre_available < pre - 1.0 / 8) {
-        snprintf(j->note, sizeof(j->note), "only %.2f s of the %.2f s pre-roll were buffered",
-                 j->pre_available, pre);
-    }
     ClipJob **pp = &st->recording;
     while (*pp)
         pp = &(*pp)->next;
     *pp = j;
     *out = j;
     return 0;
+}
+
+/* 1 when a clip of st with this id is recording, queued or being encoded. st->lock held
+ * (taken before l->lock: nothing takes them the other way round). */
+static int id_in_flight(Stream *st, const char *id)
+{
+    int found = 0;
+    for (ClipJob *j = st->recording; j && !found; j = j->next)
+        found = j->id && !strcmp(j->id, id);
+    pthread_mutex_lock(&st->live->lock);
+    for (ClipJob *j = st->live->queue; j && !found; j = j->next)
+        found = j->st == st && j->id && !strcmp(j->id, id);
+    for (ClipJob *j = st->live->running; j && !found; j = j->next)
+        found = j->st == st && j->id && !strcmp(j->id, id);
+    pthread_mutex_unlock(&st->live->lock);
+    return found;
 }
 
 int evclip_live_trigger(EvclipLive *l, const char *stream, double pre, double post,
@@ -290,7 +315,8 @@ int evclip_live_trigger(EvclipLive *l, const char *stream, double pre, double po
                         "pre/post are required", stream);
     if (!l->r->settings.overwrite && access(output, F_OK) == 0)
         return ev_error(EVCLIP_ERR_EXISTS, "'%s' exists (overwrite is off)", output);
-    pre = fmin(pre < 0 ? st->p.pre : pre, l->s.pre_roll_max);
+    double asked = pre < 0 ? st->p.pre : pre;
+    pre = fmin(asked, l->s.pre_roll_max);
     post = post < 0 ? st->p.post : post;
     double now = live_wall_now();
     ClipJob *j = NULL;
@@ -304,8 +330,12 @@ int evclip_live_trigger(EvclipLive *l, const char *stream, double pre, double po
     } else if (!st->vpar) {
         ret = ev_error(EVCLIP_ERR_INPUT, "stream '%s' has not delivered any packet yet",
                        stream);
-    } else {
-        ret = new_clip(st, now, pre, now + post, output, event_id, &j);
+    } else if (l->s.overlap == EVCLIP_OVERLAP_SEPARATE && event_id && id_in_flight(st, event_id)) {
+        ret = ev_error(EVCLIP_ERR_INVALID, "trigger on '%s': id '%s' is already recording or "
+                       "encoding (ids must be unique in separate mode)", stream, event_id);
+    } else if ((ret = new_clip(st, now, pre, now + post, output, event_id, &j)) >= 0) {
+        j->pre_asked = asked;
+        pre_roll_note(j, pre, asked, l->s.pre_roll_max);
     }
     if (j) {
         /* Copies: the callback runs without st->lock (it may ask for stats). */
@@ -317,6 +347,7 @@ int evclip_live_trigger(EvclipLive *l, const char *stream, double pre, double po
             .stream = st->name, .clip_id = j->id ? id : NULL, .path = path, .clock = j->clock,
             .start = j->start, .end = j->end, .pre_available = j->pre_available,
             .incomplete = j->incomplete, .message = *note ? note : NULL,
+            .pre_requested = merged ? asked : j->pre_asked,
         };
     }
     pthread_mutex_unlock(&st->lock);

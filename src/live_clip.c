@@ -17,8 +17,52 @@ void live_job_free(ClipJob **pj)
     evclip_detections_free(&j->dets);
     free(j->output);
     free(j->id);
+    free(j->gaps);
+    free(j->gap_at);
     free(j);
     *pj = NULL;
+}
+
+/* Records an outage between the clip's newest video packet and e (a new connection, or a
+ * silence of GAP_MIN seconds or more): the clip keeps the hole in its timestamps and says so.
+ * e was just appended as pkts[j->count - 1]. */
+static int note_gap(ClipJob *j, const RingEntry *e)
+{
+    if (!e->video)
+        return 0;
+    double from = j->last_video;
+    int gap = from > 0 && e->wallclock > from &&
+              (e->conn != j->last_conn || e->wallclock - from >= GAP_MIN);
+    int before = j->last_index;
+    j->last_video = e->wallclock;
+    j->last_conn = e->conn;
+    j->last_index = j->count - 1;
+    if (!gap)
+        return 0;
+    if (j->ngaps == j->capgaps) {
+        int cap = j->capgaps ? j->capgaps * 2 : 4;
+        int (*p)[2] = realloc(j->gap_at, sizeof(*p) * cap);
+        double (*q)[2] = p ? realloc(j->gaps, sizeof(*q) * cap) : NULL;
+        if (p)
+            j->gap_at = p;
+        if (!q)
+            return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+        j->gaps = q;
+        j->capgaps = cap;
+    }
+    j->gap_at[j->ngaps][0] = before;
+    j->gap_at[j->ngaps][1] = j->count - 1;
+    j->ngaps++;
+    j->incomplete = 1;
+    return 0;
+}
+
+void live_job_gaps(ClipJob *j)
+{
+    for (int i = 0; i < j->ngaps; i++) {
+        j->gaps[i][0] = j->pkts[j->gap_at[i][0]].wallclock;
+        j->gaps[i][1] = j->pkts[j->gap_at[i][1]].wallclock;
+    }
 }
 
 int live_job_append(ClipJob *j, const RingEntry *e)
@@ -36,7 +80,7 @@ int live_job_append(ClipJob *j, const RingEntry *e)
     if (!(c->pkt = av_packet_clone(e->pkt)))
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     j->count++;
-    return 0;
+    return note_gap(j, c);
 }
 
 /* Copies the detections of the clip's window (plus the hold before it) into its own store. */
@@ -286,6 +330,8 @@ void *live_worker_main(void *arg)
         l->queue = j->next;
         if (!l->queue)
             l->queue_tail = NULL;
+        j->next = l->running;
+        l->running = j;
         l->busy++;
         pthread_mutex_unlock(&l->lock);
 
@@ -296,9 +342,13 @@ void *live_worker_main(void *arg)
             live_emit_clip(j, EVCLIP_LIVE_CLIP_FAILED, NULL, ret, ev_error_message());
         else
             live_emit_clip(j, EVCLIP_LIVE_CLIP_FINISHED, &res, 0, j->note);
-        live_job_free(&j);
-
         pthread_mutex_lock(&l->lock);
+        for (ClipJob **pp = &l->running; *pp; pp = &(*pp)->next)
+            if (*pp == j) {
+                *pp = j->next;
+                break;
+            }
+        live_job_free(&j);
         l->busy--;
         pthread_cond_broadcast(&l->cond);
     }
@@ -325,7 +375,7 @@ static void enqueue(EvclipLive *l, ClipJob *j)
 void live_hand_over(Stream *st, int force, const char *why)
 {
     EvclipLive *l = st->live;
-    ClipJob *ready = NULL, **tail = &ready, **pp;
+    ClipJob **pp;
     double mono = live_mono_now(), wall = live_wall_now();
 
     pthread_mutex_lock(&st->lock);
@@ -339,20 +389,14 @@ void live_hand_over(Stream *st, int force, const char *why)
                          force ? why : "no packets from the stream",
                          fmax(0, fmin(st->last_wall, j->end) - j->start), j->end - j->start);
             }
-            *pp = j->next; /* moved, in order, to the ready list */
-            j->next = NULL;
-            *tail = j;
-            tail = &j->next;
+            *pp = j->next;
+            live_job_gaps(j);
+            enqueue(l, j); /* under st->lock: a clip is always in one list (id_in_flight) */
         } else {
             pp = &j->next;
         }
     }
     pthread_mutex_unlock(&st->lock);
-    while (ready) {
-        ClipJob *j = ready;
-        ready = j->next;
-        enqueue(l, j);
-    }
 }
 
 void *live_supervisor_main(void *arg)

@@ -59,6 +59,19 @@ static int control_detections(EvclipLive *l, const json_t *msg, const char *stre
     return ret;
 }
 
+/* Keeps a stream name or an event id to one harmless file-name part (both come from users
+ * and control lines): letters, digits, '-', '_' and '.' stay, anything else (a '/' above all)
+ * becomes '_', a leading '.' too (no hidden files, no "..") and it is cut to size - 1 bytes. */
+static void safe_part(const char *in, char *out, size_t size)
+{
+    size_t n = 0;
+    for (; in[n] && n + 1 < size; n++) {
+        unsigned char c = (unsigned char)in[n];
+        out[n] = isalnum(c) || c == '-' || c == '_' || (c == '.' && n) ? (char)c : '_';
+    }
+    out[n] = '\0';
+}
+
 static int control_trigger(EvclipLive *l, const json_t *msg, const char *stream)
 {
     double pre = -1, post = -1;
@@ -70,22 +83,23 @@ static int control_trigger(EvclipLive *l, const json_t *msg, const char *stream)
         return ret;
     if (pre < -1 || post < -1)
         return ev_error(EVCLIP_ERR_INVALID, "trigger: negative pre/post");
+    if (idv && !json_is_string(idv) && !json_is_integer(idv))
+        return ev_error(EVCLIP_ERR_INVALID, "trigger: field 'id': expected a string or an "
+                        "integer");
     if (!id && json_is_integer(idv)) {
         snprintf(id_buf, sizeof(id_buf), "%lld", (long long)json_integer_value(idv));
         id = id_buf;
     }
     if (!output) {
-        char stamp[32], safe[64];
+        char stamp[32], safe_id[64], safe_stream[64];
         time_t now = time(NULL);
         struct tm tm;
         gmtime_r(&now, &tm);
         strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-        /* The id comes from the control line: keep it to one harmless file name part. */
-        snprintf(safe, sizeof(safe), "%s", id ? id : stamp);
-        for (char *c = safe; *c; c++)
-            if (!(isalnum((unsigned char)*c) || *c == '-' || *c == '_' || *c == '.'))
-                *c = '_';
-        snprintf(name, sizeof(name), "%s/%s-%s.mp4", l->output_dir, stream, safe);
+        /* Both parts come from users: neither may leave --output-dir. */
+        safe_part(id ? id : stamp, safe_id, sizeof(safe_id));
+        safe_part(stream, safe_stream, sizeof(safe_stream));
+        snprintf(name, sizeof(name), "%s/%s-%s.mp4", l->output_dir, safe_stream, safe_id);
         output = name;
     }
     return evclip_live_trigger(l, stream, pre, post, output, id);

@@ -30,6 +30,8 @@
 #define RTCP_MAX_SKEW 2.0
 #define DEFAULT_ROLL 10.0
 #define DETECTION_KEEP_EXTRA 60.0
+#define GAP_MIN 1.0                /* seconds between two video packets of one connection
+                                      that make a gap (a reconnect always does) */
 
 typedef struct DetEntry {
     EvclipDetection d; /* ts = wall clock; label owned */
@@ -43,6 +45,14 @@ typedef struct ClipJob {
     double pre_available;
     int incomplete;
     char note[160];
+    double pre_asked;          /* pre-roll the trigger asked for (before --pre-roll-max) */
+    int (*gap_at)[2];          /* outages inside the window: indexes in pkts of the last video
+                                  packet before and the first after */
+    double (*gaps)[2];         /* their wall clocks, set at hand-over (re-stamps are over) */
+    int ngaps, capgaps;
+    double last_video;         /* wall clock of the newest video packet held, 0 = none */
+    int last_conn;             /* its connection number */
+    int last_index;            /* its index in pkts */
     int reached;               /* a video packet at or past `end` arrived */
     int announced;             /* CLIP_STARTED was delivered: the clip may be handed over */
     double ready_at;           /* monotonic time to hand over to a worker */
@@ -89,6 +99,7 @@ struct EvclipLive {
     Stream **streams;
     int nstreams;
     ClipJob *queue, *queue_tail;
+    ClipJob *running;          /* clips the workers are encoding */
     int busy;
     pthread_t *workers;
     int nworkers;
@@ -107,6 +118,8 @@ void live_emit_clip(ClipJob *j, int type, const EvclipResult *res, int status,
                     const char *message);
 void live_job_free(ClipJob **pj);
 int live_job_append(ClipJob *j, const RingEntry *e);
+/* Sets j->gaps from the packets' final wall clocks. st->lock held, or j handed over. */
+void live_job_gaps(ClipJob *j);
 void live_hand_over(Stream *st, int force, const char *why);
 /* Thread bodies: clip workers and the hand-over supervisor (live_clip.c), stream readers
  * (live_reader.c). */

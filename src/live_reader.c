@@ -220,6 +220,60 @@ static int ingest(Stream *st, AVFormatContext *fmt, AVPacket *pkt, int video, do
     return ret < 0 ? ret : 0;
 }
 
+#define HELD_MAX 16
+
+/* Video packets without any timestamp, waiting for the next one that has one. FFmpeg 5.1's
+ * RTSP demuxer gives the first IDR of a connection pts = dts = N/A: dropping it would lose
+ * the whole first GOP (seconds with long-GOP cameras). */
+typedef struct Held {
+    AVPacket *pkts[HELD_MAX];
+    int count;
+} Held;
+
+static void held_clear(Held *h)
+{
+    for (int i = 0; i < h->count; i++)
+        av_packet_free(&h->pkts[i]);
+    h->count = 0;
+}
+
+/* Keeps a timestamp-less video packet (moves its reference). Returns 0, or NOMEM. */
+static int held_push(Held *h, AVPacket *pkt)
+{
+    if (h->count == HELD_MAX) {
+        av_packet_unref(pkt); /* no timestamp in sight: the decoder could not place these */
+        return 0;
+    }
+    if (!(h->pkts[h->count] = av_packet_alloc()))
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    av_packet_move_ref(h->pkts[h->count++], pkt);
+    return 0;
+}
+
+/* Gives the held packets the timestamps before `next` (the next video packet's dts, or pts),
+ * one packet duration apart (their own duration, else the stream's frame period), and
+ * ingests them in order. */
+static int held_flush(Stream *st, AVFormatContext *fmt, Held *h, int64_t next)
+{
+    int ret = 0;
+    double t;
+    if (!h->count || next == AV_NOPTS_VALUE)
+        return 0;
+    AVStream *v = fmt->streams[h->pkts[0]->stream_index];
+    AVRational rate = v->avg_frame_rate.num > 0 ? v->avg_frame_rate : v->r_frame_rate;
+    int64_t period = rate.num > 0 ? av_rescale_q(1, av_inv_q(rate), v->time_base)
+                                  : av_rescale_q(1, (AVRational){ 1, 30 }, v->time_base);
+    int64_t ts = next;
+    for (int i = h->count - 1; i >= 0; i--) {
+        ts -= h->pkts[i]->duration > 0 ? h->pkts[i]->duration : (period > 0 ? period : 1);
+        h->pkts[i]->pts = h->pkts[i]->dts = ts;
+    }
+    for (int i = 0; i < h->count && ret >= 0; i++)
+        ret = ingest(st, fmt, h->pkts[i], 1, &t);
+    held_clear(h);
+    return ret;
+}
+
 /* Reads until the connection fails or stalls; returns the reason (negative code). */
 static int read_loop(Stream *st, AVFormatContext *fmt, int vidx, int aidx, char *why,
                      size_t size)
@@ -227,6 +281,7 @@ static int read_loop(Stream *st, AVFormatContext *fmt, int vidx, int aidx, char 
     EvclipLive *l = st->live;
     AVPacket *pkt = av_packet_alloc();
     double first_t = NAN, first_mono = 0, t = NAN;
+    Held held = { 0 };
     int ret;
 
     if (!pkt)
@@ -249,7 +304,16 @@ static int read_loop(Stream *st, AVFormatContext *fmt, int vidx, int aidx, char 
             av_packet_unref(pkt);
             continue;
         }
-        if ((ret = ingest(st, fmt, pkt, video, &t)) < 0) {
+        if (video && pkt->pts == AV_NOPTS_VALUE && pkt->dts == AV_NOPTS_VALUE) {
+            if ((ret = held_push(&held, pkt)) < 0) {
+                snprintf(why, size, "out of memory");
+                break;
+            }
+            continue;
+        }
+        if ((video && (ret = held_flush(st, fmt, &held,
+                                        pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts)) < 0) ||
+            (ret = ingest(st, fmt, pkt, video, &t)) < 0) {
             snprintf(why, size, "out of memory");
             break;
         }
@@ -265,6 +329,7 @@ static int read_loop(Stream *st, AVFormatContext *fmt, int vidx, int aidx, char 
             }
         }
     }
+    held_clear(&held);
     av_packet_free(&pkt);
     return ret;
 }

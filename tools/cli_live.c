@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "tools/cli.h"
 
 static const char usage[] =
@@ -52,7 +54,12 @@ static const char usage[] =
     "      --stall-timeout S   reconnect after S seconds without packets (default 5)\n"
     "      --backoff-max S     longest reconnect delay (default 30; from 0.5 s, doubling)\n"
     "      --detection-delay S wait for late detections after a post-roll (default 0.5)\n"
-    "      --control PATH      also accept control lines on a Unix socket at PATH\n"
+    "      --control PATH      also accept control lines on a Unix socket at PATH (at most\n"
+    "                          8 clients; each command gets one JSON reply line there:\n"
+    "                          {\"reply\":\"ok\"|\"error\",\"type\",\"id\",\"message\"})\n"
+    "      --max-line BYTES    longest control line (default 1048576); a longer one is\n"
+    "                          refused whole, up to its newline\n"
+    "      --client-timeout S  close socket clients idle for S seconds (default 60)\n"
     "Output and drawing:\n"
     "      --output-dir DIR    clips triggered without \"output\" (default .)\n"
     "      --overwrite         replace existing outputs\n"
@@ -75,7 +82,7 @@ enum {
     OPT_CONFIG = 256, OPT_URL, OPT_NAME, OPT_TRANSPORT, OPT_REALTIME, OPT_LOOP, OPT_PRE,
     OPT_POST, OPT_PRE_MAX, OPT_RING_MB, OPT_OVERLAP, OPT_WORKERS, OPT_STALL, OPT_BACKOFF,
     OPT_DET_DELAY, OPT_CONTROL, OPT_OUTPUT_DIR, OPT_OVERWRITE, OPT_NO_AUDIO, OPT_PRESET,
-    OPT_CRF, OPT_HOLD, OPT_TIMESTAMP, OPT_TITLE,
+    OPT_CRF, OPT_HOLD, OPT_TIMESTAMP, OPT_TITLE, OPT_MAX_LINE, OPT_CLIENT_TIMEOUT,
 };
 
 static const struct option long_options[] = {
@@ -103,6 +110,8 @@ static const struct option long_options[] = {
     { "hold", required_argument, NULL, OPT_HOLD },
     { "timestamp", no_argument, NULL, OPT_TIMESTAMP },
     { "title", required_argument, NULL, OPT_TITLE },
+    { "max-line", required_argument, NULL, OPT_MAX_LINE },
+    { "client-timeout", required_argument, NULL, OPT_CLIENT_TIMEOUT },
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
@@ -118,6 +127,8 @@ typedef struct LiveOptions {
 } LiveOptions;
 
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+static size_t max_line = 1 << 20;  /* --max-line */
+static double client_timeout = 60; /* --client-timeout */
 static int signal_pipe[2] = { -1, -1 };
 static volatile sig_atomic_t signals_seen, last_signal;
 static EvclipRenderer *volatile signal_renderer;
@@ -183,6 +194,12 @@ static void on_event(void *opaque, const EvclipLiveEvent *ev)
     if (ev->type >= EVCLIP_LIVE_CLIP_STARTED && ev->type <= EVCLIP_LIVE_CLIP_FAILED)
         fprintf(f, ",\"start\":%.6f,\"end\":%.6f,\"incomplete\":%s", ev->start, ev->end,
                 ev->incomplete ? "true" : "false");
+    if (ev->type >= EVCLIP_LIVE_CLIP_STARTED && ev->type <= EVCLIP_LIVE_CLIP_FAILED) {
+        fprintf(f, ",\"pre_requested\":%.3f,\"gaps\":[", ev->pre_requested);
+        for (int i = 0; i < ev->ngaps; i++)
+            fprintf(f, "%s[%.6f,%.6f]", i ? "," : "", ev->gaps[2 * i], ev->gaps[2 * i + 1]);
+        fputc(']', f);
+    }
     if (ev->type == EVCLIP_LIVE_CLIP_STARTED)
         fprintf(f, ",\"pre_available\":%.3f", ev->pre_available);
     if (ev->type == EVCLIP_LIVE_CLIP_FINISHED)
@@ -244,7 +261,8 @@ static int parse_option(LiveOptions *o, int c, const char *arg)
         { OPT_WORKERS, "--workers", 1, 64 }, { OPT_STALL, "--stall-timeout", 0.1, 3600 },
         { OPT_BACKOFF, "--backoff-max", 0.5, 3600 },
         { OPT_DET_DELAY, "--detection-delay", 0, 60 }, { OPT_CRF, "--crf", 0, 51 },
-        { OPT_HOLD, "--hold", 0, 3600000 },
+        { OPT_HOLD, "--hold", 0, 3600000 }, { OPT_MAX_LINE, "--max-line", 64, 1 << 30 },
+        { OPT_CLIENT_TIMEOUT, "--client-timeout", 0.1, 86400 },
     };
     for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
         if (ranges[i].opt != c)
@@ -262,6 +280,8 @@ static int parse_option(LiveOptions *o, int c, const char *arg)
         case OPT_DET_DELAY: l->detection_delay = v; break;
         case OPT_CRF: o->settings.crf = (int)v; break;
         case OPT_HOLD: o->settings.hold = v / 1000; break;
+        case OPT_MAX_LINE: max_line = (size_t)v; break;
+        case OPT_CLIENT_TIMEOUT: client_timeout = v; break;
         }
         return 0;
     }
@@ -289,50 +309,159 @@ static int parse_args(LiveOptions *o, int argc, char **argv)
     return 0;
 }
 
-/* Accumulates bytes of one input (stdin or a socket client) and runs each complete line. */
+/* One control input (stdin or a socket client): the bytes of its unfinished line. */
 typedef struct LineBuffer {
     int fd;
-    char buf[65536];
-    size_t len;
+    int reply;          /* socket client: one JSON reply per command on fd */
+    char *buf;          /* the line so far (at most max_line bytes) */
+    size_t len, cap;
+    int discarding;     /* the current line went over max_line: dropped up to its newline */
+    double last_active; /* monotonic seconds of the last byte received */
+    int broken;         /* a reply could not be sent: close after this read */
 } LineBuffer;
 
-static int run_line(EvclipLive *live, char *line)
+static double mono_now(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Sends one reply line to a socket client; a client that does not read its replies (its
+ * buffer full) gets nothing more: returns -1 and the caller closes it. */
+static int send_reply(int fd, const char *status, const char *type, const char *id,
+                      const char *message)
+{
+    json_t *o = json_pack("{s:s}", "reply", status);
+    if (!o)
+        return -1;
+    if (type)
+        json_object_set_new(o, "type", json_string(type));
+    if (id)
+        json_object_set_new(o, "id", json_loads(id, JSON_DECODE_ANY, NULL));
+    if (message)
+        json_object_set_new(o, "message", json_string(message));
+    char *text = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(o);
+    if (!text)
+        return -1;
+    size_t n = strlen(text);
+    text[n] = '\n'; /* json_dumps' terminator becomes the newline */
+    ssize_t sent = send(fd, text, n + 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+    free(text);
+    return sent == (ssize_t)(n + 1) ? 0 : -1;
+}
+
+/* The "type" and "id" (JSON text) of a command, for its reply; NULL when absent. */
+static void command_names(const char *line, char *type, size_t tsize, char **id)
+{
+    json_t *msg = json_loads(line, 0, NULL);
+    const json_t *idv = json_object_get(msg, "id");
+    snprintf(type, tsize, "%s", json_string_value(json_object_get(msg, "type")) ?
+             json_string_value(json_object_get(msg, "type")) : "");
+    *id = json_is_string(idv) || json_is_integer(idv) ? json_dumps(idv, JSON_ENCODE_ANY)
+                                                      : NULL;
+    json_decref(msg);
+}
+
+/* Reports a failure on stdout (an error event) and, for a socket client, in its reply. */
+static int reject(LineBuffer *b, const char *type, const char *id, const char *message)
+{
+    print_error_event(message);
+    if (b->reply && send_reply(b->fd, "error", type, id, message) < 0)
+        b->broken = 1;
+    return 0;
+}
+
+/* Runs one complete line. Returns 1 on quit, -1 when a socket client must be closed. */
+static int run_line(EvclipLive *live, LineBuffer *b, char *line, size_t n)
+{
+    if (memchr(line, '\0', n))
+        return reject(b, NULL, NULL, "control line contains a NUL byte: ignored");
     while (*line == ' ' || *line == '\t')
         line++;
-    size_t n = strlen(line);
+    n = strlen(line);
     while (n && (line[n - 1] == '\r' || line[n - 1] == ' '))
         line[--n] = '\0';
     if (!n)
         return 0;
-    int ret = evclip_live_control(live, line);
+    char type[64], *id = NULL;
+    int ret = evclip_live_control(live, line), sent = 0;
+    if (b->reply || ret < 0)
+        command_names(line, type, sizeof(type), &id);
     if (ret < 0)
-        print_error_event(*evclip_last_error() ? evclip_last_error() : evclip_strerror(ret));
+        reject(b, *type ? type : NULL, id,
+                      *evclip_last_error() ? evclip_last_error() : evclip_strerror(ret));
+    else if (b->reply)
+        sent = send_reply(b->fd, "ok", *type ? type : NULL, id, NULL);
+    free(id);
+    if (sent < 0)
+        b->broken = 1; /* the lines already received still run; then the client is closed */
     return ret == EVCLIP_LIVE_QUIT;
 }
 
-/* Reads what is available; returns 1 on quit, -1 on end of input, else 0. */
+static int append(LineBuffer *b, const char *p, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *nb = realloc(b->buf, cap);
+        if (!nb)
+            return -1;
+        b->buf = nb;
+        b->cap = cap;
+    }
+    memcpy(b->buf + b->len, p, n);
+    b->len += n;
+    b->buf[b->len] = '\0';
+    return 0;
+}
+
+/* Reads what is available and runs each complete line; a line over max_line is refused
+ * whole (nothing of it runs) and dropped up to its newline. Returns 1 on quit, -1 on end of
+ * input (or a socket client to close), else 0. */
 static int feed(EvclipLive *live, LineBuffer *b)
 {
-    ssize_t got = read(b->fd, b->buf + b->len, sizeof(b->buf) - 1 - b->len);
+    char chunk[65536], msg[160];
+    ssize_t got = read(b->fd, chunk, sizeof(chunk));
     if (got <= 0)
         return got < 0 && (errno == EINTR || errno == EAGAIN) ? 0 : -1;
-    b->len += (size_t)got;
-    b->buf[b->len] = '\0';
-    char *start = b->buf, *nl;
-    int quit = 0;
-    while (!quit && (nl = strchr(start, '\n'))) {
-        *nl = '\0';
-        quit = run_line(live, start);
-        start = nl + 1;
+    b->last_active = mono_now();
+    const char *p = chunk, *end = chunk + got;
+    int ret = 0;
+    while (p < end && ret == 0) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = (size_t)((nl ? nl : end) - p);
+        if (b->discarding) {
+            b->discarding = !nl;
+        } else if (b->len + n > max_line) {
+            snprintf(msg, sizeof(msg), "control line longer than %zu bytes (--max-line): "
+                     "refused whole", max_line);
+            reject(b, NULL, NULL, msg);
+            b->len = 0;
+            b->discarding = !nl;
+        } else if (append(b, p, n) < 0) {
+            reject(b, NULL, NULL, "out of memory: control line dropped");
+            b->len = 0;
+            b->discarding = !nl;
+        } else if (nl) {
+            ret = run_line(live, b, b->buf, b->len);
+            b->len = 0;
+        }
+        p = nl ? nl + 1 : end;
     }
-    b->len -= (size_t)(start - b->buf);
-    memmove(b->buf, start, b->len);
-    if (b->len == sizeof(b->buf) - 1) {
-        print_error_event("control line longer than 64 KiB dropped");
-        b->len = 0;
-    }
-    return quit;
+    return ret > 0 ? ret : b->broken ? -1 : 0;
+}
+
+static void client_close(LineBuffer **pb)
+{
+    if (!*pb)
+        return;
+    close((*pb)->fd);
+    free((*pb)->buf);
+    free(*pb);
+    *pb = NULL;
 }
 
 static int open_control(const char *path)
@@ -355,6 +484,47 @@ static int open_control(const char *path)
 
 #define MAX_CLIENTS 8
 
+/* Accepts a socket client, or refuses it with an error line when all slots are taken. */
+static void accept_client(int listen_fd, LineBuffer **clients)
+{
+    int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC), slot = 0;
+    if (fd < 0)
+        return;
+    while (slot < MAX_CLIENTS && clients[slot])
+        slot++;
+    if (slot == MAX_CLIENTS || !(clients[slot] = calloc(1, sizeof(LineBuffer)))) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "too many control clients (%d): connection refused",
+                 MAX_CLIENTS);
+        send_reply(fd, "error", NULL, NULL, msg);
+        close(fd);
+        return;
+    }
+    *clients[slot] = (LineBuffer){ .fd = fd, .reply = 1, .last_active = mono_now() };
+}
+
+/* Closes clients idle for client_timeout seconds (after telling them); returns the poll
+ * timeout in ms until the next one may expire (-1: none). */
+static int expire_clients(LineBuffer **clients)
+{
+    double now = mono_now(), next = INFINITY;
+    char msg[96];
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        if (!clients[i])
+            continue;
+        double left = clients[i]->last_active + client_timeout - now;
+        if (left <= 0) {
+            snprintf(msg, sizeof(msg), "idle for %g s (--client-timeout): connection closed",
+                     client_timeout);
+            send_reply(clients[i]->fd, "error", NULL, NULL, msg);
+            client_close(&clients[i]);
+        } else if (left < next) {
+            next = left;
+        }
+    }
+    return isinf(next) ? -1 : (int)ceil(next * 1000);
+}
+
 /* Serves stdin, the control socket and its clients until quit or a signal. */
 static void serve(EvclipLive *live, int listen_fd)
 {
@@ -364,34 +534,23 @@ static void serve(EvclipLive *live, int listen_fd)
 
     while (!signals_seen) {
         struct pollfd fds[3 + MAX_CLIENTS];
-        int n = 0, quit = 0;
+        int n = 0, quit = 0, timeout = expire_clients(clients);
         fds[n++] = (struct pollfd){ signal_pipe[0], POLLIN, 0 };
         fds[n++] = (struct pollfd){ stdin_open ? STDIN_FILENO : -1, POLLIN, 0 };
         fds[n++] = (struct pollfd){ listen_fd, POLLIN, 0 };
         for (int i = 0; i < MAX_CLIENTS; i++)
             fds[n++] = (struct pollfd){ clients[i] ? clients[i]->fd : -1, POLLIN, 0 };
-        if (poll(fds, n, -1) < 0)
+        if (poll(fds, n, timeout) <= 0)
             continue;
         if (fds[1].revents && (quit = feed(live, &in)) < 0)
             stdin_open = quit = 0; /* stdin closed: keep serving until a signal */
-        if (fds[2].revents & POLLIN) {
-            int fd = accept(listen_fd, NULL, NULL);
-            int slot = 0;
-            while (slot < MAX_CLIENTS && clients[slot])
-                slot++;
-            if (fd >= 0 && (slot == MAX_CLIENTS ||
-                            !(clients[slot] = calloc(1, sizeof(LineBuffer)))))
-                close(fd);
-            else if (fd >= 0)
-                clients[slot]->fd = fd;
-        }
+        if (fds[2].revents & POLLIN)
+            accept_client(listen_fd, clients);
         for (int i = 0; i < MAX_CLIENTS && quit <= 0; i++) {
             if (!clients[i] || !fds[3 + i].revents)
                 continue;
             if ((quit = feed(live, clients[i])) < 0) {
-                close(clients[i]->fd);
-                free(clients[i]);
-                clients[i] = NULL;
+                client_close(&clients[i]);
                 quit = 0;
             }
         }
@@ -399,10 +558,8 @@ static void serve(EvclipLive *live, int listen_fd)
             break;
     }
     for (int i = 0; i < MAX_CLIENTS; i++)
-        if (clients[i]) {
-            close(clients[i]->fd);
-            free(clients[i]);
-        }
+        client_close(&clients[i]);
+    free(in.buf);
 }
 
 static int add_streams(EvclipLive *live, const LiveOptions *o)

@@ -578,6 +578,14 @@ typedef struct EvclipLiveEvent {
     double delay;           /**< RECONNECTING: seconds until the next attempt */
     int attempt;            /**< RECONNECTING: consecutive failed attempts so far */
     const EvclipStreamStats *stats; /**< STATS: the stream's state */
+    double pre_requested;   /**< clip events: pre-roll the trigger asked for, in seconds (before
+                                 pre_roll_max); pre_available < pre_requested says how much
+                                 is missing */
+    const double *gaps;     /**< FINISHED, FAILED: `ngaps` pairs (from, to) of wall-clock epoch
+                                 seconds: outages inside the clip's window (from = last video
+                                 packet before, to = first after). The clip keeps the hole in
+                                 its timestamps and is `incomplete` */
+    int ngaps;              /**< number of pairs in `gaps` */
 } EvclipLiveEvent;
 
 /**

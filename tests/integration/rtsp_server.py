@@ -4,7 +4,8 @@ Usage: /usr/bin/python3 rtsp_server.py PORT [MOUNTS] [SIZE] [FPS] [SECONDS] [FIL
 Serves rtsp://127.0.0.1:PORT/cam0 .. /cam{MOUNTS-1}, each client its own encoder (or, with
 FILE.mp4, its own reading of that H.264 MP4 at native speed: no encoding, for benchmarks);
 prints "ready" once listening and exits after SECONDS (a bound, so a leaked server never
-outlives its test)."""
+outlives its test). RTSP_GOP=N in the environment sets the GOP in frames (default FPS)."""
+import os
 import sys
 
 import gi
@@ -20,6 +21,8 @@ def main():
     width, height = (sys.argv[3] if len(sys.argv) > 3 else "320x240").split("x")
     fps = int(sys.argv[4]) if len(sys.argv) > 4 else 30
     seconds = float(sys.argv[5]) if len(sys.argv) > 5 else 120
+    # GOP (frames between keyframes) from the environment: long-GOP cameras in tests.
+    gop = int(os.environ.get("RTSP_GOP", fps))
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
@@ -27,7 +30,7 @@ def main():
     overlay = "timeoverlay ! " if Gst.ElementFactory.find("timeoverlay") else ""
     launch = (f"( videotestsrc is-live=true pattern=smpte ! video/x-raw,width={width},"
               f"height={height},framerate={fps}/1 ! {overlay}"
-              f"x264enc tune=zerolatency speed-preset=ultrafast key-int-max={fps} ! "
+              f"x264enc tune=zerolatency speed-preset=ultrafast key-int-max={gop} ! "
               "rtph264pay name=pay0 pt=96 config-interval=1 )")
     if len(sys.argv) > 6:
         launch = (f"( filesrc location={sys.argv[6]} ! qtdemux ! h264parse ! "

@@ -53,10 +53,11 @@ def gst_available():
 class Server:
     """The GStreamer RTSP server in a child process, bounded in time."""
 
-    def __init__(self, mounts=1, port=None, seconds=100):
+    def __init__(self, mounts=1, port=None, seconds=100, gop=None):
         self.port = port or free_port()
+        env = dict(os.environ, RTSP_GOP=str(gop or FPS))
         self.proc = subprocess.Popen(["/usr/bin/python3", SERVER, str(self.port), str(mounts),
-                                      f"{W}x{H}", str(FPS), str(seconds)],
+                                      f"{W}x{H}", str(FPS), str(seconds)], env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()
         if "ready" not in line:
