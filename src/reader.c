@@ -383,6 +383,66 @@ static int read_row_fields(const Line *ln, const json_t *obj, EvclipDetection *d
     return ret;
 }
 
+/* Edit distance of two short keys (capped at 3: only "close" matters). */
+static int key_distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    int row[32];
+    if (n > 30 || m > 30)
+        return 3;
+    for (size_t j = 0; j <= m; j++)
+        row[j] = (int)j;
+    for (size_t i = 1; i <= n; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= m; j++) {
+            int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[m] < 3 ? row[m] : 3;
+}
+
+/* A native detection's keys that evclip does not know are ignored, and said once per key and
+ * file (a misspelt "colour" would otherwise silently lose the colour). */
+static void warn_unknown_keys(EvclipDetections *d, const Line *ln, const json_t *obj)
+{
+    static const char *const known[] = { "frame_idx", "ts", "bbox", "label", "score",
+                                         "track_id", "color", "extra", "normalized" };
+    const char *key;
+    const json_t *value;
+    json_object_foreach((json_t *)obj, key, value) {
+        const char *hint = NULL;
+        int best = 3, count;
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+            int dist = key_distance(key, known[i]);
+            if (!strcmp(key, known[i]))
+                break;
+            if (dist < best) {
+                best = dist;
+                hint = known[i];
+            }
+            if (i + 1 == sizeof(known) / sizeof(known[0])) {
+                char head[300];
+                snprintf(head, sizeof(head), "%s: unknown key '%.200s'", ln->name, key);
+                const char *const *all = detections_warnings(d, &count);
+                int seen = 0;
+                for (int w = 0; w < count && !seen; w++)
+                    seen = !strncmp(all[w], head, strlen(head));
+                if (!seen)
+                    detections_warn(d, "%s%s%s%s ignored (first at line %zu)", head,
+                                    hint ? " (did you mean '" : "", hint ? hint : "",
+                                    hint ? "'?)" : "", ln->number);
+            }
+        }
+    }
+}
+
 /* One detection object. `frame` holds the keys of its frame (grouped and array lines) or NULL
  * when the object carries its own. `row`: Ultralytics shape, else native. */
 static int read_item(EvclipDetections *d, const Line *ln, const json_t *obj,
@@ -397,6 +457,8 @@ static int read_item(EvclipDetections *d, const Line *ln, const json_t *obj,
         ret = read_row_fields(ln, obj, &det, label, sizeof(label), &nonsense);
     else
         ret = read_native_fields(ln, obj, &det, &nonsense);
+    if (ret >= 0 && !row)
+        warn_unknown_keys(d, ln, obj);
     if (ret >= 0)
         ret = read_keys(ln, obj, &det, !frame);
     if (ret >= 0 && frame && det.frame_idx < 0 && det.ts < 0) {

@@ -311,7 +311,6 @@ int sei_find_avcc(const uint8_t *data, size_t size, int length_size, SeiFrame *f
     if (length_size < 1 || length_size > 4)
         return ev_error(EVCLIP_ERR_INVALID, "NAL length size %d", length_size);
     size_t i = 0;
-    int found = 0;
     while (size - i > (size_t)length_size) {
         size_t n = (size_t)get_be(data + i, length_size);
         i += (size_t)length_size;
@@ -328,11 +327,13 @@ int sei_find_avcc(const uint8_t *data, size_t size, int length_size, SeiFrame *f
                 sei_frame_free(f);
                 return ret;
             }
-            found |= ret;
+            (void)ret; /* 0 also after a malformed tail that followed an evclip message */
         }
         i += n;
     }
-    return found;
+    /* What was merged is owned by f whatever scan_sei returned: report it so the caller
+     * frees it. */
+    return f->dets != NULL;
 }
 
 /* ---- encoder side ---------------------------------------------------------------------- */

@@ -63,6 +63,17 @@ try:
         m = json.load(open(o + ".evidence.json"))
         C.check(r.returncode == 8 and text in r.stderr and any(text in w for w in s["warnings"])
                 and any(text in w for w in m["warnings"]), "warning: " + text, r.stderr)
+    colour = os.path.join(T, "colour.jsonl")
+    with open(colour, "w") as f:
+        f.write(json.dumps({"frame_idx": 3, "bbox": [10, 10, 90, 90], "label": "car",
+                            "colour": [0, 0, 255]}) + "\n")
+    o = os.path.join(T, "colour.mp4")
+    r = run(["render", "-i", VIDEO, "-d", colour, "--start", "0", "--end", "1", "-o", o,
+             "--json", "--strict"])
+    text = "unknown key 'colour' (did you mean 'color'?) ignored (first at line 1)"
+    s = json.loads(r.stdout) if r.stdout.strip() else {"warnings": []}
+    C.check(r.returncode == 8 and text in r.stderr and any(text in w for w in s["warnings"]),
+            "unknown key warning names the key and suggests the right one", r.stderr)
     r = run(["render", "-i", VIDEO, "-d", VIDEO, "--start", "0", "-o",
              os.path.join(T, "v.mp4")])
     C.check(r.returncode == 4 and "this is a video (Matroska/WebM container), not a detection "
