@@ -43,8 +43,8 @@ static int probe(EvclipRenderer *r, const EvclipSource *in, SourceInfo *info)
                s->video_streams, s->video->index);
     info->duration = s->duration;
     info->frame_period = s->frame_period;
-    info->width = s->video->codecpar->width;
-    info->height = s->video->codecpar->height;
+    orient_size(s->orient, s->video->codecpar->width, s->video->codecpar->height,
+                &info->width, &info->height); /* as displayed */
     source_close(&s);
     return 0;
 }

@@ -17,6 +17,8 @@ struct Converter {
     int place_w, place_h;      /* its size */
     enum AVColorSpace space;   /* output matrix (input's, or guessed from size) */
     struct SwsContext *sws;    /* NULL when a plain copy suffices */
+    uint8_t *tmp[4];           /* oriented input: the scaled picture before it is turned */
+    int tmp_linesize[4];
     AVBufferPool *pool;
     int linesize[3];
     size_t plane_offset[3];
@@ -52,14 +54,21 @@ static int sws_space(enum AVColorSpace space)
     }
 }
 
+/* The input's size as displayed (turned by its orientation). */
+static void display_size(const Converter *c, int *w, int *h)
+{
+    orient_size(c->in.orient, c->in.in_width, c->in.in_height, w, h);
+}
+
 /* Fits the input into the output preserving aspect ratio (even offsets and sizes). */
 static void place(Converter *c)
 {
-    int w = c->out_w, h = c->out_h;
-    if ((int64_t)c->in.in_width * c->out_h > (int64_t)c->in.in_height * c->out_w)
-        h = (int)((int64_t)c->in.in_height * c->out_w / c->in.in_width);
-    else if ((int64_t)c->in.in_width * c->out_h < (int64_t)c->in.in_height * c->out_w)
-        w = (int)((int64_t)c->in.in_width * c->out_h / c->in.in_height);
+    int w = c->out_w, h = c->out_h, iw, ih;
+    display_size(c, &iw, &ih);
+    if ((int64_t)iw * c->out_h > (int64_t)ih * c->out_w)
+        h = (int)((int64_t)ih * c->out_w / iw);
+    else if ((int64_t)iw * c->out_h < (int64_t)ih * c->out_w)
+        w = (int)((int64_t)iw * c->out_h / ih);
     if (w >= c->out_w - 1)
         w = c->out_w;
     if (h >= c->out_h - 1)
@@ -70,22 +79,35 @@ static void place(Converter *c)
     c->place_y = ((c->out_h - h) / 2) & ~1;
 }
 
+/* Size of the scaled picture before it is turned (the placement in stored orientation). */
+static void scaled_size(const Converter *c, int *w, int *h)
+{
+    orient_size(c->in.orient, c->place_w, c->place_h, w, h);
+}
+
 static int setup_sws(Converter *c)
 {
     int full = c->in.in_range == AVCOL_RANGE_JPEG;
     enum AVPixelFormat f = plain_format(c->in.in_format, &full);
-    int same_size = c->place_w == c->in.in_width && c->place_h == c->in.in_height;
+    int sw, sh;
+    scaled_size(c, &sw, &sh);
+    int same_size = sw == c->in.in_width && sh == c->in.in_height;
 
     sws_freeContext(c->sws);
     c->sws = NULL;
-    if (f == AV_PIX_FMT_YUV420P && !full && same_size && c->place_x == 0 && c->place_y == 0)
-        return 0; /* plain copy */
-    c->sws = sws_getContext(c->in.in_width, c->in.in_height, f, c->place_w, c->place_h,
+    av_freep(&c->tmp[0]);
+    if (f == AV_PIX_FMT_YUV420P && !full && same_size &&
+        (c->in.orient || (c->place_x == 0 && c->place_y == 0)))
+        return 0; /* plain copy (turned straight from the decoded planes) */
+    c->sws = sws_getContext(c->in.in_width, c->in.in_height, f, sw, sh,
                             AV_PIX_FMT_YUV420P, SWS_BICUBIC | SWS_ACCURATE_RND, NULL, NULL,
                             NULL);
     if (!c->sws)
         return ev_error(EVCLIP_ERR_INVALID, "cannot convert %dx%d %s frames to yuv420p",
                         c->in.in_width, c->in.in_height, av_get_pix_fmt_name(f));
+    if (c->in.orient && av_image_alloc(c->tmp, c->tmp_linesize, (sw + 1) & ~1, (sh + 1) & ~1,
+                                       AV_PIX_FMT_YUV420P, 64) < 0)
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     const int *in_table = sws_getCoefficients(sws_space(c->space));
     sws_setColorspaceDetails(c->sws, in_table, is_rgb(f) ? 1 : full, in_table, 0, 0, 1 << 16,
                              1 << 16);
@@ -123,16 +145,18 @@ int converter_open(Converter **out, const ConvertParams *p)
     if (!c)
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     c->in = *p;
-    c->out_w = p->out_width ? p->out_width : p->in_width;
-    c->out_h = p->out_height ? p->out_height : p->in_height;
+    int dw, dh;
+    display_size(c, &dw, &dh);
+    c->out_w = p->out_width ? p->out_width : dw;
+    c->out_h = p->out_height ? p->out_height : dh;
     c->out_w = (c->out_w + 1) & ~1;
     c->out_h = (c->out_h + 1) & ~1;
     c->space = guess_space(p);
     if (p->out_width || p->out_height) {
         place(c);
     } else {
-        c->place_w = p->in_width;
-        c->place_h = p->in_height;
+        c->place_w = dw;
+        c->place_h = dh;
     }
     int ret = setup_pool(c);
     if (ret >= 0)
@@ -150,6 +174,7 @@ void converter_close(Converter **pc)
     if (!pc || !*pc)
         return;
     sws_freeContext((*pc)->sws);
+    av_freep(&(*pc)->tmp[0]);
     av_buffer_pool_uninit(&(*pc)->pool);
     free(*pc);
     *pc = NULL;
@@ -169,9 +194,11 @@ enum DrawMatrix converter_matrix(const Converter *c)
 
 BoxTransform converter_transform(const Converter *c)
 {
+    int dw, dh;
+    display_size(c, &dw, &dh);
     return (BoxTransform){
-        .scale_x = (double)c->place_w / c->in.in_width,
-        .scale_y = (double)c->place_h / c->in.in_height,
+        .scale_x = (double)c->place_w / dw,
+        .scale_y = (double)c->place_h / dh,
         .offset_x = c->place_x,
         .offset_y = c->place_y,
     };
@@ -227,12 +254,13 @@ static void fill_margins(Converter *c, AVFrame *f)
     }
 }
 
-static int reconfigure(Converter *c, const AVFrame *in)
+static int reconfigure(Converter *c, const AVFrame *in, int orient)
 {
     c->in.in_width = in->width;
     c->in.in_height = in->height;
     c->in.in_format = in->format;
     c->in.in_range = in->color_range;
+    c->in.orient = orient;
     if (c->in.out_width || c->in.out_height) {
         place(c);
     } else {
@@ -244,18 +272,43 @@ static int reconfigure(Converter *c, const AVFrame *in)
     return setup_sws(c);
 }
 
-int converter_run(Converter *c, const AVFrame *in, AVFrame **out)
+/* Scales (when needed) and turns `in` into its place in f. */
+static void run_turned(Converter *c, const AVFrame *in, AVFrame *f)
+{
+    const uint8_t *src[3] = { in->data[0], in->data[1], in->data[2] };
+    int src_linesize[3] = { in->linesize[0], in->linesize[1], in->linesize[2] };
+    if (c->sws) {
+        sws_scale(c->sws, (const uint8_t *const *)in->data, in->linesize, 0, in->height,
+                  c->tmp, c->tmp_linesize);
+        for (int i = 0; i < 3; i++) {
+            src[i] = c->tmp[i];
+            src_linesize[i] = c->tmp_linesize[i];
+        }
+    }
+    for (int p = 0; p < 3; p++) {
+        int sub = p ? 1 : 0;
+        uint8_t *dst = f->data[p] + (ptrdiff_t)(c->place_y >> sub) * f->linesize[p] +
+                       (c->place_x >> sub);
+        orient_plane(c->in.orient, dst, f->linesize[p], (c->place_w + sub) >> sub,
+                     (c->place_h + sub) >> sub, src[p], src_linesize[p]);
+    }
+}
+
+int converter_run(Converter *c, const AVFrame *in, int orient, AVFrame **out)
 {
     int ret;
 
     if ((in->width != c->in.in_width || in->height != c->in.in_height ||
-         in->format != c->in.in_format || in->color_range != c->in.in_range) &&
-        (ret = reconfigure(c, in)) < 0)
+         in->format != c->in.in_format || in->color_range != c->in.in_range ||
+         orient != c->in.orient) &&
+        (ret = reconfigure(c, in, orient)) < 0)
         return ret;
     if ((ret = new_frame(c, out)) < 0)
         return ret;
     AVFrame *f = *out;
-    if (c->sws) {
+    if (c->in.orient) {
+        run_turned(c, in, f);
+    } else if (c->sws) {
         uint8_t *dst[4] = { f->data[0] + (ptrdiff_t)c->place_y * f->linesize[0] + c->place_x,
                             f->data[1] + (ptrdiff_t)c->place_y / 2 * f->linesize[1] +
                                 c->place_x / 2,

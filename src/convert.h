@@ -5,6 +5,7 @@
 #include <libavutil/frame.h>
 
 #include "src/draw.h"
+#include "src/orient.h"
 #include "src/overlay.h"
 
 typedef struct ConvertParams {
@@ -12,7 +13,9 @@ typedef struct ConvertParams {
     enum AVPixelFormat in_format;
     enum AVColorRange in_range;
     enum AVColorSpace in_space;
-    int out_width, out_height; /* 0 = input size rounded up to even */
+    int out_width, out_height; /* 0 = input's display size rounded up to even */
+    int orient;                /* display orientation of the input (ORIENT_* bits): the
+                                  output shows it turned as players do; 0 = as stored */
 } ConvertParams;
 
 typedef struct Converter Converter;
@@ -22,15 +25,15 @@ int converter_open(Converter **out, const ConvertParams *p);
 void converter_close(Converter **c);
 
 /* Output size (always even), YUV matrix of the output, and where source pixels land
- * (the transform to apply to source-space boxes). */
+ * (the transform to apply to boxes in the input's display space). */
 void converter_output(const Converter *c, int *width, int *height, enum AVColorSpace *space);
 enum DrawMatrix converter_matrix(const Converter *c);
 BoxTransform converter_transform(const Converter *c);
 
-/* Converts `in` (any size/format; the converter adapts when it changes mid-stream) into a new
- * writable frame *out owned by the caller (pooled buffers). Copies pts. Returns 0 or NOMEM /
- * INVALID. */
-int converter_run(Converter *c, const AVFrame *in, AVFrame **out);
+/* Converts `in` (any size/format/orientation `orient`; the converter adapts when it changes
+ * mid-stream) into a new writable frame *out owned by the caller (pooled buffers), turned to
+ * its display orientation. Copies pts. Returns 0 or NOMEM / INVALID. */
+int converter_run(Converter *c, const AVFrame *in, int orient, AVFrame **out);
 
 /* Wraps an AVFrame's planes as a DrawImage (yuv420p only). */
 DrawImage converter_draw_image(AVFrame *frame);

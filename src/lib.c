@@ -56,6 +56,9 @@ static int validate(const EvclipSettings *s)
     if (s->threads < 0 || s->threads > 256)
         return ev_error(EVCLIP_ERR_INVALID, "settings: threads %d is outside 0..256",
                         s->threads);
+    if (s->box_space != EVCLIP_BOX_DISPLAY && s->box_space != EVCLIP_BOX_STORED)
+        return ev_error(EVCLIP_ERR_INVALID, "settings: box_space %d is not EVCLIP_BOX_DISPLAY "
+                        "(0) or EVCLIP_BOX_STORED (1)", s->box_space);
     if (s->manifest && s->sign_key)
         return manifest_check_key(s->sign_key);
     return 0;

@@ -18,6 +18,7 @@
 #include "src/detections.h"
 #include "src/error.h"
 #include "src/manifest.h"
+#include "src/orient.h"
 
 #define CHUNK (1 << 20)
 #define FORMAT_NAME "evclip-evidence-manifest"
@@ -421,6 +422,13 @@ static int source_json(const EvclipSource *src, int index, const SourceDigest *d
                                                "end", real(src->end)));
     json_object_set_new(s, "detections", json_pack("{s:I, s:s, s:o}", "count",
                         (json_int_t)stats.count, "sha256_canonical", hex, "logs", logs));
+    int rotation = 0, mirror = 0;
+    if (digest)
+        orient_describe(digest->orient, &rotation, &mirror);
+    json_object_set_new(s, "display", json_pack("{s:b, s:i, s:b}", "matrix",
+                        digest && digest->display_matrix, "rotation", rotation, "mirror",
+                        mirror));
+    json_object_set_new(s, "damaged_packets", json_integer(digest ? digest->damaged : 0));
     *out = s;
     return 0;
 }
@@ -452,12 +460,13 @@ static json_t *encoder_json(const ManifestInfo *info)
 static json_t *drawing_json(const ManifestInfo *info)
 {
     const EvclipSettings *s = info->settings;
-    return json_pack("{s:o, s:o, s:b, s:o, s:i, s:i, s:i, s:i}",
+    return json_pack("{s:o, s:o, s:b, s:o, s:i, s:i, s:i, s:i, s:s}",
                      "hold", real(s->hold), "title", str_or_null(s->title),
                      "timestamp", s->timestamp != 0, "font", str_or_null(s->font),
                      "thickness", info->thickness, "font_size", info->font_size,
                      "thickness_requested", s->thickness,
-                     "font_size_requested", s->font_size);
+                     "font_size_requested", s->font_size,
+                     "box_space", s->box_space == EVCLIP_BOX_STORED ? "stored" : "display");
 }
 
 /* The result's warning lines as a JSON array of strings. */

@@ -15,7 +15,10 @@
  *              first_source_time, last_source_time}
  *   sources:  [{index, path (as given), absolute_path, size, sha256 (null for non-files such
  *              as URLs), window: {start, end}, detections: {count, sha256_canonical, logs:
- *              [{path, absolute_path, size, sha256}]}}]; a log modified or replaced
+ *              [{path, absolute_path, size, sha256}]}, display: {matrix (bool: the
+ *              source has a display matrix), rotation (clockwise degrees 0/90/180/270 the
+ *              pixels were turned), mirror (bool: then mirrored left-right)},
+ *              damaged_packets}]; a log modified or replaced
  *              between loading and the manifest fails the render (DETECTIONS), and verify
  *              fails any file entry without sha256 (only a URL source may have none)
  *   boxes_drawn, detections_embedded (SEI on/off)
@@ -23,7 +26,8 @@
  *              ("timelapse" | "framedrop" | null when no cap), frame_step}
  *   encoder:  {name (used), requested, preset, crf, bitrate, threads}
  *   drawing:  {hold (seconds), title, timestamp (bool), font (requested or null), thickness,
- *              font_size (pixels used), thickness_requested, font_size_requested (0 = auto)}
+ *              font_size (pixels used), thickness_requested, font_size_requested (0 = auto),
+ *              box_space ("display" | "stored": the space of the boxes of turned sources)}
  *   warnings: [text, ...] (EvclipResult.warnings: the clip may be wrong; [] when none)
  *   signature (optional): {algorithm "ed25519", public_key (base64), key_id (hex of the first
  *              16 bytes of SHA-256(public key)), value (base64 of the detached signature of
@@ -39,11 +43,15 @@
  * normalized u8, label length u32 big-endian, label bytes.
  */
 
-/* The hash of a source file taken through the descriptor it was decoded from. */
+/* The hash of a source file taken through the descriptor it was decoded from, and what
+ * decoding it found. */
 typedef struct SourceDigest {
     int hashed;          /* 0: not a local file (a URL) or not hashed */
     int64_t size;
     char sha256[65];
+    int display_matrix;  /* 1: the source asks players to turn it */
+    int orient;          /* how it was turned (ORIENT_* bits, src/orient.h) */
+    int64_t damaged;     /* damaged video packets met decoding its windows */
 } SourceDigest;
 
 /* What a finished clip's manifest records. */

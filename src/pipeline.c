@@ -38,7 +38,7 @@ static int open_converter(Pipeline *p, const PipelineParams *pp)
     ConvertParams cp = {
         .in_width = pp->width, .in_height = pp->height, .in_format = pp->format,
         .in_range = pp->range, .in_space = pp->space,
-        .out_width = pp->out_width, .out_height = pp->out_height,
+        .out_width = pp->out_width, .out_height = pp->out_height, .orient = pp->orient,
     };
     return converter_open(&p->conv, &cp);
 }
@@ -169,7 +169,7 @@ int pipeline_video(Pipeline *p, const AVFrame *frame, int64_t pts, int64_t durat
 
     if (renderer_cancelled(p->r))
         return ev_error(EVCLIP_ERR_CANCELED, "render cancelled");
-    if ((ret = converter_run(p->conv, frame, &out)) < 0)
+    if ((ret = converter_run(p->conv, frame, info ? info->orient : 0, &out)) < 0)
         return ret;
     DrawImage img = converter_draw_image(out);
     BoxTransform t = converter_transform(p->conv);

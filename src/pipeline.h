@@ -20,7 +20,9 @@ typedef struct PipelineParams {
     AVRational time_base;              /* of the pts given to pipeline_video */
     AVRational framerate;              /* nominal rate; {0,1} when unknown */
     const AVStream *audio;             /* source audio stream to carry, or NULL */
-    int out_width, out_height;         /* 0 = source size (rounded up to even) */
+    int out_width, out_height;         /* 0 = source display size (rounded up to even) */
+    int orient;                        /* display orientation of the first frames (ORIENT_*
+                                          bits; FrameInfo.orient may change it later) */
     const EvclipSettings *settings;    /* encoder/drawing/output settings; NULL = the
                                           renderer's (must outlive the pipeline) */
 } PipelineParams;
@@ -30,6 +32,8 @@ typedef struct FrameInfo {
     double source_time;     /* seconds on its source's timeline */
     int source_index;       /* position of its source in the clip */
     const char *timestamp;  /* caption text, or NULL for none */
+    int orient;             /* display orientation of the frame (ORIENT_* bits): the output
+                               shows it turned; 0 = as stored */
 } FrameInfo;
 
 typedef struct Pipeline Pipeline;
@@ -38,10 +42,11 @@ typedef struct Pipeline Pipeline;
  * (OUTPUT, EXISTS, ENCODER, FONT, INVALID, NOMEM); nothing is left on disk on failure. */
 int pipeline_open(Pipeline **out, EvclipRenderer *r, const PipelineParams *params);
 
-/* Box transform from source to output pixels (letterboxing). */
+/* Box transform from source display space to output pixels (letterboxing). */
 BoxTransform pipeline_transform(const Pipeline *p);
 
-/* Converts, draws dets (source-space boxes) and the captions, attaches the SEI (when
+/* Converts (turning the frame to its display orientation), draws dets (boxes in the source's
+ * display space) and the captions, attaches the SEI (when
  * settings->embed_detections), encodes. `pts` is the output pts (time base
  * params->time_base, first frame 0), `duration` its display time in the same base. `info`
  * may be NULL. Returns 0 or a negative code (CANCELED when the renderer was cancelled). */

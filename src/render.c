@@ -95,6 +95,10 @@ void clip_run_init(ClipRun *c, EvclipRenderer *r, const EvclipClip *clip, Evclip
     int ret = plan_check_clip(clip);
     if (ret >= 0 && clip->settings && clip->settings->encoder == NULL)
         ret = ev_error(EVCLIP_ERR_INVALID, "clip settings: encoder name is empty");
+    if (ret >= 0 && clip->settings && clip->settings->box_space != EVCLIP_BOX_DISPLAY &&
+        clip->settings->box_space != EVCLIP_BOX_STORED)
+        ret = ev_error(EVCLIP_ERR_INVALID, "clip settings: box_space %d is not display (0) or "
+                       "stored (1)", clip->settings->box_space);
     if (ret >= 0 && clip->settings && clip->settings->manifest && clip->settings->sign_key)
         ret = manifest_check_key(clip->settings->sign_key);
     if (ret >= 0)
@@ -167,7 +171,12 @@ void clip_run_begin_segment(ClipRun *c, Source *src)
     c->counter = 0;
     c->dets = (EvclipDetections *)seg->source->detections;
     c->use_index = 0;
+    c->damage_mark = -1;
+    c->seg_damaged = 0;
     window_check_reset(&c->check);
+    window_check_orient(&c->check, src->orient, src->video->codecpar->width,
+                        src->video->codecpar->height, c->s->box_space, src->rotation,
+                        src->rotation_odd);
     if (c->dets && (ret = detections_prepare(c->dets)) >= 0) {
         c->ts_shift = seg->source->ts_origin == EVCLIP_TS_PTS ? -source_time(src, 0) : 0;
         warnings_from_store(c->dets, c->res, &c->r->log, c->clip->output);
@@ -184,6 +193,8 @@ void clip_run_restart_lead_in(ClipRun *c)
 {
     if (!isnan(c->seg_first))
         return;
+    c->damage_mark = -1; /* damage before the new seek point is not this window's */
+    c->seg_damaged = 0;
     drop_audio_queue(c);
     hold_free(&c->hold);
     hold_init(&c->hold, c->s->hold);
@@ -205,6 +216,23 @@ static void denormalize(DetList *list, int width, int height)
     }
 }
 
+/* Makes the matched boxes pixels of the frame as displayed (src->orient): boxes in stored
+ * space are turned with the picture. */
+static void to_display(ClipRun *c, const Source *src, const AVFrame *f)
+{
+    int dw, dh;
+    orient_size(src->orient, f->width, f->height, &dw, &dh);
+    if (!src->orient || c->s->box_space != EVCLIP_BOX_STORED) {
+        denormalize(&c->matched, dw, dh);
+        return;
+    }
+    denormalize(&c->matched, f->width, f->height);
+    for (int i = 0; i < c->matched.count; i++) {
+        EvclipDetection *d = &c->matched.items[i];
+        orient_box(src->orient, f->width, f->height, &d->x1, &d->y1, &d->x2, &d->y2);
+    }
+}
+
 static int match(ClipRun *c, Source *src, AVFrame *f, double t, double lo, double hi)
 {
     int ret;
@@ -215,7 +243,7 @@ static int match(ClipRun *c, Source *src, AVFrame *f, double t, double lo, doubl
     if ((ret = detections_lookup(c->dets, idx, idx >= 0 ? idx + 1 : idx, lo + c->ts_shift,
                                  hi + c->ts_shift, &c->matched)) < 0)
         return ret;
-    denormalize(&c->matched, f->width, f->height);
+    to_display(c, src, f);
     return hold_update(&c->hold, t, &c->matched, &c->visible);
 }
 
@@ -289,17 +317,20 @@ static int open_output(ClipRun *c, Source *src, const AVFrame *f)
     c->out_tb = c->exact_timing ? v->time_base : (AVRational){ 1, MULTI_TIME_BASE };
     if (rate.num > 0 && scale != 1.0)
         rate = av_d2q(av_q2d(rate) * scale, 1 << 20);
+    int dw, dh;
+    orient_size(src->orient, f->width, f->height, &dw, &dh);
     PipelineParams pp = {
         .output = c->clip->output, .width = f->width, .height = f->height,
+        .orient = src->orient,
         .format = f->format, .range = f->color_range,
         .space = f->colorspace != AVCOL_SPC_UNSPECIFIED ? f->colorspace : par->color_space,
         .primaries = par->color_primaries, .transfer = par->color_trc,
         .sample_aspect = f->sample_aspect_ratio, .time_base = c->out_tb, .framerate = rate,
         .audio = c->audio ? src->audio : NULL, .settings = c->s,
         .out_width = c->plan.width ? c->plan.width
-                                   : c->plan.nb_segments > 1 ? (f->width + 1) & ~1 : 0,
+                                   : c->plan.nb_segments > 1 ? (dw + 1) & ~1 : 0,
         .out_height = c->plan.height ? c->plan.height
-                                     : c->plan.nb_segments > 1 ? (f->height + 1) & ~1 : 0,
+                                     : c->plan.nb_segments > 1 ? (dh + 1) & ~1 : 0,
     };
     int ret = pipeline_open(&c->out, c->r, &pp);
     if (ret >= 0)
@@ -349,7 +380,7 @@ static int emit(ClipRun *c, Source *src, AVFrame *f, double t, double next)
     if (job.duration <= 0)
         job.duration = 1;
     c->seg_end_out = output_time(c, t) + src_dur / c->plan.speed;
-    job.info = (FrameInfo){ t, c->segment, c->s->timestamp ? job.stamp : NULL };
+    job.info = (FrameInfo){ t, c->segment, c->s->timestamp ? job.stamp : NULL, src->orient };
     if (c->s->timestamp)
         format_time(t, job.stamp, sizeof(job.stamp));
     if (!(job.frame = av_frame_clone(f)))
@@ -400,11 +431,15 @@ int clip_run_frame(ClipRun *c, Source *src, AVFrame *f, double t, double lo, dou
         record_failure(c, ret);
         return 1;
     }
+    if (c->damage_mark >= 0)
+        c->seg_damaged += src->damaged - c->damage_mark;
+    c->damage_mark = src->damaged;
     if (t < seg->start - TIME_EPSILON)
         return 0;
+    int dw, dh;
+    orient_size(src->orient, f->width, f->height, &dw, &dh);
     window_check_frame(&c->check, &c->matched, t,
-                       c->use_index ? source_frame_index(src, f->pts) : -1, f->width,
-                       f->height);
+                       c->use_index ? source_frame_index(src, f->pts) : -1, dw, dh);
     if (c->counter++ % c->plan.step != 0)
         return 0;
     double before = c->seg_end_out;
@@ -520,6 +555,24 @@ static int seal_source(ClipRun *c, const SegmentPlan *seg, Source *src)
     return 0;
 }
 
+/* Records what the manifest says of the segment's source (orientation, damage) and warns of
+ * damaged packets. */
+static void note_source(ClipRun *c, const SegmentPlan *seg, const Source *src)
+{
+    int k = (int)(seg->source - c->clip->sources);
+    c->res->damaged_packets += c->seg_damaged;
+    if (k >= 0 && k < c->clip->nb_sources) {
+        c->digests[k].orient = src->orient;
+        c->digests[k].display_matrix = !isnan(src->rotation);
+        c->digests[k].damaged += c->seg_damaged;
+    }
+    if (c->seg_damaged > 0)
+        warnings_add(c->res, &c->r->log, c->clip->output, "%lld damaged video packets were "
+                     "skipped or concealed in '%s' while decoding the window [%.3f, %.3f) s: "
+                     "frames near them may show artefacts", (long long)c->seg_damaged,
+                     src->path, seg->start, seg->end);
+}
+
 void clip_run_end_segment(ClipRun *c, Source *src, int reached_end)
 {
     const SegmentPlan *seg = &c->plan.segments[c->segment];
@@ -556,6 +609,7 @@ void clip_run_end_segment(ClipRun *c, Source *src, int reached_end)
     }
     window_check_finish(&c->check, seg->source, c->dets, seg->start, seg->end, c->s->hold,
                         c->res, &c->r->log, c->clip->output);
+    note_source(c, seg, src);
     drop_audio_queue(c);
     c->out_offset = c->seg_end_out;
     c->segment++;

@@ -44,6 +44,8 @@ typedef struct ClipRun {
     HoldState hold;
     DetList matched, visible;
     WindowCheck check;        /* what the segment's window frames matched (warnings) */
+    int64_t damage_mark;      /* source's damaged count when it last fed a frame; -1 = none */
+    int64_t seg_damaged;      /* damaged packets met while feeding the segment */
     /* audio read before the segment's first frame was known */
     AVPacket **audio_queue;
     int audio_queued;

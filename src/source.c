@@ -128,6 +128,20 @@ static void probe_timeline(Source *s)
     }
 }
 
+static const int32_t *display_matrix(const AVStream *st)
+{
+#if LIBAVCODEC_VERSION_INT >= AV_VERSION_INT(60, 29, 100)
+    const AVPacketSideData *sd = av_packet_side_data_get(st->codecpar->coded_side_data,
+                                                         st->codecpar->nb_coded_side_data,
+                                                         AV_PKT_DATA_DISPLAYMATRIX);
+    return sd && sd->size >= 9 * sizeof(int32_t) ? (const int32_t *)sd->data : NULL;
+#else
+    size_t size = 0;
+    const uint8_t *data = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &size);
+    return data && size >= 9 * sizeof(int32_t) ? (const int32_t *)data : NULL;
+#endif
+}
+
 static void discard_other_streams(Source *s)
 {
     for (unsigned i = 0; i < s->fmt->nb_streams; i++) {
@@ -166,11 +180,13 @@ int source_open(Source **out, const EvclipSource *in, int threads, const Logger 
     if ((ret = source_open_decoder(s, &s->dec, threads)) < 0)
         goto fail;
     probe_timeline(s);
+    s->orient = orient_from_matrix(display_matrix(s->video), &s->rotation, &s->rotation_odd);
     discard_other_streams(s);
-    ev_log(log, EVCLIP_LOG_DEBUG, "input '%s': %s %dx%d, %.3f s, %.3f fps%s", path,
-           avcodec_get_name(s->video->codecpar->codec_id), s->video->codecpar->width,
-           s->video->codecpar->height, s->duration, 1.0 / s->frame_period,
-           s->audio ? ", with audio" : "");
+    ev_log(log, EVCLIP_LOG_DEBUG, "input '%s': %s %dx%d, %.3f s, %.3f fps%s, display "
+           "rotation %.0f", path, avcodec_get_name(s->video->codecpar->codec_id),
+           s->video->codecpar->width, s->video->codecpar->height, s->duration,
+           1.0 / s->frame_period, s->audio ? ", with audio" : "",
+           isnan(s->rotation) ? 0 : s->rotation);
     *out = s;
     return 0;
 fail:
@@ -226,6 +242,7 @@ static int restart(Source *s, double seconds)
     s->synth_next = 0;
     avcodec_flush_buffers(s->dec);
     s->demux_eof = s->decode_eof = 0;
+    s->flagged_pending = 0;
     return 0;
 }
 
@@ -245,6 +262,7 @@ int source_seek(Source *s, double seconds)
                            s->path, seconds);
     avcodec_flush_buffers(s->dec);
     s->demux_eof = s->decode_eof = 0;
+    s->flagged_pending = 0;
     return 0;
 }
 
@@ -262,19 +280,29 @@ static int receive_frame(Source *s)
     s->frame->pts = s->synth_ts ? s->synth_next++ * s->synth_step
                                 : s->frame->best_effort_timestamp;
     s->frames_decoded++;
+    if (s->frame->decode_error_flags || (s->frame->flags & AV_FRAME_FLAG_CORRUPT)) {
+        /* Decoded with errors concealed: counted once with the flagged packet it came from. */
+        if (s->flagged_pending > 0)
+            s->flagged_pending--;
+        else
+            s->damaged++;
+    }
     return SOURCE_FRAME;
 }
 
 static int send_video(Source *s)
 {
+    int flagged = !!(s->packet->flags & AV_PKT_FLAG_CORRUPT);
     int ret = avcodec_send_packet(s->dec, s->packet);
     av_packet_unref(s->packet);
     if (ret == AVERROR_INVALIDDATA || ret == AVERROR(EINVAL)) {
-        if (s->corrupt_packets++ == 0)
-            ev_log(s->log, EVCLIP_LOG_WARNING, "input '%s': skipping corrupt video data",
-                   s->path);
+        s->corrupt_packets++;
+        s->damaged++;
+        ev_log(s->log, EVCLIP_LOG_DEBUG, "input '%s': skipping corrupt video data", s->path);
         return 0;
     }
+    s->damaged += flagged; /* the demuxer saw it damaged (e.g. MPEG-TS continuity error) */
+    s->flagged_pending += flagged;
     if (ret < 0 && ret != AVERROR_EOF)
         return ev_error_av(ret, EVCLIP_ERR_DECODE, "input '%s': decoding", s->path);
     return 0;

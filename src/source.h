@@ -9,6 +9,7 @@
 
 #include "evclip/evclip.h"
 #include "src/log.h"
+#include "src/orient.h"
 #include "src/source_file.h"
 
 typedef struct Source {
@@ -27,7 +28,13 @@ typedef struct Source {
     AVFrame *frame;
     int demux_eof, decode_eof;
     int64_t frames_decoded;
-    int64_t corrupt_packets;
+    int64_t corrupt_packets; /* video packets the decoder rejected */
+    int64_t damaged;     /* video packets damaged: flagged corrupt by the demuxer, rejected
+                            by the decoder, or decoded with concealed errors */
+    int64_t flagged_pending; /* flagged packets sent whose damaged frame is still due */
+    int orient;          /* display orientation (ORIENT_* bits, src/orient.h); 0 = as stored */
+    double rotation;     /* clockwise degrees the display matrix asks for; NAN = no matrix */
+    int rotation_odd;    /* 1: the matrix's angle is not a multiple of 90 (snapped) */
     int threads;         /* decoder threads asked for (the index decodes the same way) */
     double fps;          /* EvclipSource.fps: rate of an input without timestamps, 0 = its own */
     int synth_ts;        /* 1: the input has no timestamps; frame n gets pts n * synth_step */

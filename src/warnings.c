@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "src/orient.h"
 #include "src/warnings.h"
 
 #define EPOCH_SECONDS 1e8      /* ts above this (over 3 years) looks like wall-clock time */
@@ -38,6 +39,17 @@ void window_check_reset(WindowCheck *w)
 {
     memset(w, 0, sizeof(*w));
     w->first_hit = w->last_hit = w->idx_lo = w->idx_hi = -1;
+}
+
+void window_check_orient(WindowCheck *w, int orient, int stored_width, int stored_height,
+                         int box_space, double rotation, int rotation_odd)
+{
+    w->orient = orient;
+    w->stored_width = stored_width;
+    w->stored_height = stored_height;
+    w->box_space = box_space;
+    w->rotation = rotation;
+    w->rotation_odd = rotation_odd;
 }
 
 static int outside(const EvclipDetection *d, int width, int height)
@@ -145,12 +157,48 @@ static void no_detection(const WindowCheck *w, const EvclipSource *src, const ch
                  "video's first frame)" : "");
 }
 
+static int fits(const StoreSummary *s, int width, int height)
+{
+    return s->max_x <= width + FIT_TOLERANCE && s->max_y <= height + FIT_TOLERANCE;
+}
+
+/* Warns when the log's pixel boxes fit the frame of the other box space but not the frame of
+ * the space they are read in (a turned source: stored W x H, displayed H x W). Returns 1 when
+ * it warned. */
+static int wrong_space(const WindowCheck *w, const EvclipSource *src, const char *name,
+                       const StoreSummary *s, EvclipResult *res, const Logger *log,
+                       const char *output)
+{
+    int rotation, mirror, display = w->box_space != EVCLIP_BOX_STORED;
+    if (!(w->orient & ORIENT_TRANSPOSE) || s->pixel_boxes == 0 || w->width <= 0)
+        return 0;
+    int fits_display = fits(s, w->width, w->height);
+    int fits_stored = fits(s, w->stored_width, w->stored_height);
+    if (display ? fits_display || !fits_stored : fits_stored || !fits_display)
+        return 0;
+    orient_describe(w->orient, &rotation, &mirror);
+    warnings_add(res, log, output, "boxes of %s reach x %.0f, y %.0f: past the %dx%d frame "
+                 "'%s' is displayed as (turned %d degrees%s by its display matrix), but within "
+                 "its %dx%d stored frame; boxes are read in %s space: %s", name, s->max_x,
+                 s->max_y, w->width, w->height, src->path, rotation,
+                 mirror ? " and mirrored" : "", w->stored_width, w->stored_height,
+                 display ? "display" : "stored",
+                 display ? "a log of unturned frames (PyAV, OpenCV with "
+                           "CAP_PROP_ORIENTATION_AUTO off) needs --box-space stored"
+                         : "a log of upright frames needs --box-space display");
+    return 1;
+}
+
 void window_check_finish(const WindowCheck *w, const EvclipSource *src,
                          const EvclipDetections *d, double start, double end, double hold,
                          EvclipResult *res, const Logger *log, const char *output)
 {
     char name[600];
     StoreSummary s;
+    if (w->rotation_odd)
+        warnings_add(res, log, output, "the display matrix of '%s' turns it %.0f degrees, not "
+                     "a multiple of 90: it is shown turned by the nearest multiple of 90",
+                     src->path, w->rotation);
     if (!d)
         return;
     store_name(d, name, sizeof(name));
@@ -177,6 +225,8 @@ void window_check_finish(const WindowCheck *w, const EvclipSource *src,
                      w->height, src->path, b->label, b->x1, b->y1, b->x2, b->y2,
                      w->first_out_time);
     }
+    if (wrong_space(w, src, name, &s, res, log, output))
+        return;
     if (s.pixel_boxes > 0 && w->width > 0 &&
         (s.max_x > w->width * OTHER_SIZE_RATIO || s.max_y > w->height * OTHER_SIZE_RATIO))
         warnings_add(res, log, output, "boxes of %s reach x %.0f, y %.0f, past the %dx%d "

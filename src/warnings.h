@@ -20,7 +20,12 @@ typedef struct WindowCheck {
     EvclipDetection first_out; /* the first such box, in pixels (label owned by the store) */
     double first_out_time;     /* source time of its frame */
     int64_t idx_lo, idx_hi;    /* presentation indexes of the first / last window frame, or -1 */
-    int width, height;         /* source frame size */
+    int width, height;         /* source frame size as displayed (boxes are in this space) */
+    int orient;                /* display orientation of the source (ORIENT_* bits) */
+    int stored_width, stored_height; /* source frame size as stored */
+    int box_space;             /* enum EvclipBoxSpace the log's boxes were read in */
+    double rotation;           /* clockwise degrees of the display matrix; NAN = none */
+    int rotation_odd;          /* 1: not a multiple of 90 (snapped to the nearest) */
 } WindowCheck;
 
 /* Appends one warning line to res (kept once; counted in nb_warnings even when the buffer
@@ -33,6 +38,11 @@ void warnings_from_store(const EvclipDetections *d, EvclipResult *res, const Log
                          const char *output);
 
 void window_check_reset(WindowCheck *w);
+
+/* Notes the source's display orientation, stored size and the clip's box space (after reset):
+ * the finished check warns when the boxes fit the frame of the other box space only. */
+void window_check_orient(WindowCheck *w, int orient, int stored_width, int stored_height,
+                         int box_space, double rotation, int rotation_odd);
 
 /* Notes one window frame at source time t (presentation index idx or -1) with the detections
  * matched to it, in pixels of its width x height frame. */

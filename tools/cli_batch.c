@@ -31,6 +31,8 @@ static const char usage[] =
     "      --no-manifest     do not write OUTPUT.evidence.json beside each clip\n"
     "      --sign-key FILE   sign every manifest with this Ed25519 secret key\n"
     "      --no-sei          do not embed per-frame detections in the H.264 stream\n"
+    "      --box-space WHAT  default space of the boxes of rotated inputs: display\n"
+    "                        (default) or stored (a clip's box_space overrides it)\n"
     "      --json            print the report lines on stdout too\n"
     "  -q, --quiet           only errors on stderr\n"
     "  -h, --help            this help\n"
@@ -63,7 +65,7 @@ static int parse_args(BatchArgs *a, int argc, char **argv)
         { "crf", required_argument, NULL, 'c' }, { "encoder", required_argument, NULL, 'e' },
         { "json", no_argument, NULL, 'J' }, { "quiet", no_argument, NULL, 'q' },
         { "no-manifest", no_argument, NULL, 'M' }, { "sign-key", required_argument, NULL, 'k' },
-        { "no-sei", no_argument, NULL, 'S' },
+        { "no-sei", no_argument, NULL, 'S' }, { "box-space", required_argument, NULL, 'B' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     long long n;
@@ -91,6 +93,11 @@ static int parse_args(BatchArgs *a, int argc, char **argv)
         case 'M': a->settings.manifest = 0; break;
         case 'k': a->settings.sign_key = optarg; break;
         case 'S': a->settings.embed_detections = 0; break;
+        case 'B':
+            if ((a->settings.box_space = spec_parse_box_space(optarg)) < 0)
+                return cli_usage_error("batch", "--box-space: '%s' is not display or stored",
+                                       optarg);
+            break;
         case 'q': a->cli.quiet = 1; break;
         case 'h': fputs(usage, stdout); return -1;
         default: return cli_usage_error("batch", "bad option (see above)");
@@ -196,8 +203,9 @@ static void report_line(FILE *f, const Jobs *j, int i, const EvclipResult *res)
     else
         cli_json_string(f, error);
     fprintf(f, ", \"frames\": %lld, \"seconds\": %.6f, \"boxes\": %lld, "
-            "\"frames_decoded\": %lld, \"warnings\": ", (long long)res->frames, res->duration,
-            (long long)res->boxes_drawn, (long long)res->frames_decoded);
+            "\"frames_decoded\": %lld, \"damaged_packets\": %lld, \"warnings\": ",
+            (long long)res->frames, res->duration, (long long)res->boxes_drawn,
+            (long long)res->frames_decoded, (long long)res->damaged_packets);
     cli_json_warnings(f, res);
     fputs("}\n", f);
 }

@@ -262,7 +262,8 @@ void cli_json_result(const char *output, const EvclipResult *res, int exit_code)
            (long long)res->boxes_drawn, (long long)res->frames_decoded,
            res->has_audio ? "true" : "false");
     cli_json_string(stdout, res->encoder);
-    printf(", \"width\": %d, \"height\": %d}\n", res->width, res->height);
+    printf(", \"width\": %d, \"height\": %d, \"damaged_packets\": %lld}\n", res->width,
+           res->height, (long long)res->damaged_packets);
 }
 
 int cli_usage_error(const char *command, const char *fmt, ...)

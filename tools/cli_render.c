@@ -37,6 +37,10 @@ static const char usage[] =
     "                          streams; default: the first that is not cover art)\n"
     "      --fps RATE          frame rate of an input without timestamps (raw .h264/.hevc;\n"
     "                          default: the rate it declares, else 25)\n"
+    "      --box-space WHAT    boxes of a rotated input (phone video, display matrix) are\n"
+    "                          pixels of the frame as players show it: display (default;\n"
+    "                          ffmpeg, browsers) or as stored: stored (PyAV); the clip\n"
+    "                          always shows the input upright\n"
     "      --start, --from S   window start on that input's timeline (required)\n"
     "      --end, --to E       window end, exclusive (default: the end of the input)\n"
     "      --spec FILE         read the whole clip from a JSON clip spec (README.md)\n"
@@ -87,7 +91,7 @@ enum {
     OPT_ENCODER, OPT_PRESET, OPT_CRF, OPT_BITRATE, OPT_THREADS, OPT_HOLD, OPT_FONT, OPT_TITLE,
     OPT_TIMESTAMP, OPT_THICKNESS, OPT_FONT_SIZE, OPT_JSON, OPT_NO_MANIFEST, OPT_SIGN_KEY,
     OPT_NO_SEI, OPT_FORMAT, OPT_NORMALIZED, OPT_SPEED, OPT_MAX_DURATION, OPT_CAP_STRATEGY,
-    OPT_SIZE, OPT_SPEC, OPT_TS_ORIGIN, OPT_STREAM, OPT_FPS, OPT_STRICT,
+    OPT_SIZE, OPT_SPEC, OPT_TS_ORIGIN, OPT_STREAM, OPT_FPS, OPT_STRICT, OPT_BOX_SPACE,
 };
 
 static const struct option long_options[] = {
@@ -98,6 +102,7 @@ static const struct option long_options[] = {
     { "ts-origin", required_argument, NULL, OPT_TS_ORIGIN },
     { "stream", required_argument, NULL, OPT_STREAM },
     { "fps", required_argument, NULL, OPT_FPS },
+    { "box-space", required_argument, NULL, OPT_BOX_SPACE },
     { "output", required_argument, NULL, 'o' },
     { "start", required_argument, NULL, OPT_START },
     { "from", required_argument, NULL, OPT_START },
@@ -252,6 +257,10 @@ static int parse_option(RenderArgs *a, int c, const char *arg)
     case OPT_NO_MANIFEST: s->manifest = 0; return 0;
     case OPT_SIGN_KEY: s->sign_key = arg; return 0;
     case OPT_NO_SEI: s->embed_detections = 0; return 0;
+    case OPT_BOX_SPACE:
+        if ((s->box_space = spec_parse_box_space(arg)) < 0)
+            return cli_usage_error("render", "--box-space: '%s' is not display or stored", arg);
+        return 0;
     case OPT_ENCODER: s->encoder = arg; return 0;
     case OPT_PRESET: s->preset = arg; return 0;
     case OPT_FONT: s->font = arg; return 0;

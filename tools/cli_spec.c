@@ -63,6 +63,15 @@ int spec_parse_strategy(const char *s)
     return -1;
 }
 
+int spec_parse_box_space(const char *s)
+{
+    if (s && !strcmp(s, "display"))
+        return EVCLIP_BOX_DISPLAY;
+    if (s && !strcmp(s, "stored"))
+        return EVCLIP_BOX_STORED;
+    return -1;
+}
+
 int spec_parse_ts_origin(const char *s)
 {
     if (s && !strcmp(s, "start"))
@@ -114,7 +123,7 @@ static const char *const clip_keys[] = {
     "output", "sources", "input", "detections", "start", "end", "pre", "post", "speed",
     "max_duration", "cap_strategy", "size", "encoder", "preset", "crf", "bitrate", "hold",
     "title", "timestamp", "font", "thickness", "font_size", "audio", "overwrite", "clamp",
-    "manifest", "id", "ts_origin", "stream", "fps", NULL,
+    "manifest", "id", "ts_origin", "stream", "fps", "box_space", NULL,
 };
 static const char *const source_keys[] = {
     "input", "detections", "from", "to", "ts_origin", "stream", "fps", NULL,
@@ -224,6 +233,7 @@ static int parse_settings(ClipSpec *spec, json_t *obj, const char *where, char *
     EvclipSettings *s = &spec->settings;
     double crf = s->crf, bitrate = (double)s->bitrate, hold = s->hold * 1000;
     double thickness = s->thickness, font_size = s->font_size;
+    const char *box_space = NULL;
     if (get_string(obj, "encoder", &s->encoder, where, err, errlen) < 0 ||
         get_string(obj, "preset", &s->preset, where, err, errlen) < 0 ||
         get_string(obj, "title", &s->title, where, err, errlen) < 0 ||
@@ -237,8 +247,11 @@ static int parse_settings(ClipSpec *spec, json_t *obj, const char *where, char *
         get_bool(obj, "audio", &s->audio, where, err, errlen) < 0 ||
         get_bool(obj, "overwrite", &s->overwrite, where, err, errlen) < 0 ||
         get_bool(obj, "clamp", &s->clamp, where, err, errlen) < 0 ||
-        get_bool(obj, "manifest", &s->manifest, where, err, errlen) < 0)
+        get_bool(obj, "manifest", &s->manifest, where, err, errlen) < 0 ||
+        get_string(obj, "box_space", &box_space, where, err, errlen) < 0)
         return -1;
+    if (box_space && (s->box_space = spec_parse_box_space(box_space)) < 0)
+        return FAIL("%s: field 'box_space': '%s' is not display or stored", where, box_space);
     if (crf < 0 || crf > 51 || crf != floor(crf))
         return FAIL("%s: field 'crf': expected an integer in 0..51", where);
     if (bitrate < 0 || hold < 0 || thickness < 0 || font_size < 0)

@@ -49,5 +49,7 @@ int spec_parse_strategy(const char *s);
 
 /* Parses "start" / "pts" (EvclipTsOrigin). Returns the enum or -1. */
 int spec_parse_ts_origin(const char *s);
+/* "display" / "stored" -> enum EvclipBoxSpace, else -1. */
+int spec_parse_box_space(const char *s);
 
 #endif /* EVCLIP_TOOLS_CLI_SPEC_H */

@@ -61,7 +61,8 @@ void cli_json_summary(const char *output, const EvclipResult *res, int exit_code
            (long long)res->boxes_drawn, (long long)res->frames_decoded,
            res->has_audio ? "true" : "false");
     cli_json_string(stdout, res->encoder);
-    printf(", \"width\": %d, \"height\": %d}\n", res->width, res->height);
+    printf(", \"width\": %d, \"height\": %d, \"damaged_packets\": %lld}\n", res->width,
+           res->height, (long long)res->damaged_packets);
 }
 
 int cli_strict_exit(int strict, int code, int nb_warnings, int quiet)

@@ -21,6 +21,8 @@
  *          (evclip_detections_load_format), evidence manifests and signatures
  *          (evclip_keygen, evclip_verify), SEI detections (evclip_inspect), live mode,
  *          EvclipResult warnings and output_sha256, EvclipSource.end INFINITY.
+ * - next:  EvclipSource ts_origin, stream, fps; display orientation (rotated phone video is
+ *          rendered upright), EvclipSettings.box_space; EvclipResult.damaged_packets.
  */
 
 #include <stddef.h>
@@ -177,6 +179,21 @@ EVCLIP_API void evclip_detections_free(EvclipDetections **dets);
 /* Renderer settings                                                                        */
 
 /**
+ * Coordinate space of the detection boxes of a source whose container asks players to turn
+ * it (a display matrix, e.g. phone video shot upright: stored 1920x1080, shown 1080x1920).
+ * Clips always show such a source as players do (the pixels are turned; the output has no
+ * display matrix). Sources without a display matrix have one space: the value is moot.
+ */
+enum EvclipBoxSpace {
+    EVCLIP_BOX_DISPLAY = 0, /**< boxes are pixels of the frame as players show it (upright):
+                                 what ffmpeg, browsers and OpenCV 4.7-4.10 and >= 4.12 give */
+    EVCLIP_BOX_STORED = 1,  /**< boxes are pixels of the frame as stored (not turned): what
+                                 PyAV's decode() gives, and OpenCV with
+                                 CAP_PROP_ORIENTATION_AUTO off (4.11's default); evclip
+                                 turns them with the picture */
+};
+
+/**
  * Renderer settings. Fill with evclip_default_settings(), then change fields. Order of
  * precedence for the encoder, as in x264: defaults -> preset -> crf/bitrate.
  * Strings are copied by evclip_open().
@@ -223,6 +240,11 @@ typedef struct EvclipSettings {
     const char *sign_key; /**< Ed25519 secret key file to sign the manifest; default NULL */
     int embed_detections; /**< 1 = carry each frame's drawn detections in H.264 SEI
                                user-data-unregistered messages; default 1 */
+
+    /* Detections (continued). */
+    int box_space;        /**< enum EvclipBoxSpace of the boxes of rotated sources; default
+                               EVCLIP_BOX_DISPLAY. A warning tells when the boxes fit the other
+                               space's frame size but not this one's */
 } EvclipSettings;
 
 /** Fills *s with the defaults documented above. */
@@ -341,6 +363,11 @@ typedef struct EvclipResult {
                                   hold), skipped nonsense boxes and the log reader's warnings
                                   (unknown keys, with a suggestion). Lines past the buffer
                                   are dropped (counted in nb_warnings) */
+    int64_t damaged_packets; /**< damaged video packets met while decoding the clip's windows
+                                  (from the keyframe before each): flagged corrupt by the
+                                  demuxer (e.g. MPEG-TS continuity errors), rejected by the
+                                  decoder (skipped) or decoded with errors concealed. 0 = none;
+                                  else a warning names each source and its count */
 } EvclipResult;
 
 /**

@@ -102,6 +102,7 @@ class EvclipSettings(Structure):
         ("manifest", c_int),
         ("sign_key", c_char_p),
         ("embed_detections", c_int),
+        ("box_space", c_int),
     ]
 
 
@@ -150,6 +151,7 @@ class EvclipResult(Structure):
         ("output_sha256", c_char * 65),
         ("nb_warnings", c_int),
         ("warnings", c_char * 4096),  # EVCLIP_WARNINGS_SIZE
+        ("damaged_packets", c_int64),
     ]
 
 

@@ -181,8 +181,10 @@ def _check_sources(sources: Any, who: str) -> List[ClipSource]:
 _SETTING_NAMES = ("pre_roll", "post_roll", "preset", "crf", "bitrate", "hold", "title",
                   "timestamp", "audio", "overwrite", "clamp", "font", "thickness", "font_size",
                   "threads", "manifest", "sign_key", "embed_detections", "width", "height",
-                  "detections_format", "normalized", "ts_origin", "stream", "fps")
+                  "detections_format", "normalized", "ts_origin", "stream", "fps",
+                  "box_space")
 _TS_ORIGINS = {"start": 0, "pts": 1}   # enum EvclipTsOrigin
+_BOX_SPACES = {"display": 0, "stored": 1}   # enum EvclipBoxSpace
 
 
 class _Options:
@@ -193,7 +195,7 @@ class _Options:
                  overwrite=True, clamp=False, font=None, thickness=None, font_size=None,
                  threads=0, manifest=True, sign_key=None, embed_detections=True, width=None,
                  height=None, detections_format=None, normalized=False, ts_origin="start",
-                 stream=None, fps=None):
+                 stream=None, fps=None, box_space="display"):
         self.encoder = _encoder_name(encoder)
         self.pre_roll = _number(pre_roll, "pre_roll", minimum=0)
         self.post_roll = _number(post_roll, "post_roll", minimum=0)
@@ -224,6 +226,9 @@ class _Options:
         if ts_origin not in _TS_ORIGINS:
             raise ValueError(f"ts_origin must be 'start' or 'pts', got {ts_origin!r}")
         self.ts_origin = _TS_ORIGINS[ts_origin]
+        if box_space not in _BOX_SPACES:
+            raise ValueError(f"box_space must be 'display' or 'stored', got {box_space!r}")
+        self.box_space = _BOX_SPACES[box_space]
         stream = _optional_int(stream, "stream", 0, 1000)
         self.stream = 0 if stream is None else stream + 1
         self.fps = 0.0 if fps is None else _number(fps, "fps", minimum=0.01)
@@ -255,6 +260,7 @@ class _Options:
         s.manifest = self.flags["manifest"]
         s.sign_key = self.sign_key
         s.embed_detections = self.flags["embed_detections"]
+        s.box_space = self.box_space
 
 
 def _options(kwargs: Dict[str, Any], encoder) -> _Options:
@@ -516,7 +522,7 @@ def _result(output: Path, r: _lib.EvclipResult, status: int) -> RenderResult:
         frames=r.frames, duration=r.duration, first_time=r.first_time,
         last_time=r.last_time, boxes_drawn=r.boxes_drawn, frames_decoded=r.frames_decoded,
         has_audio=bool(r.has_audio), encoder=_lib.text(r.encoder), width=r.width,
-        height=r.height, sha256=_lib.text(r.output_sha256),
+        height=r.height, sha256=_lib.text(r.output_sha256), damaged_packets=r.damaged_packets,
         warnings=[w for w in _lib.text(r.warnings).split("\n") if w])
 
 
@@ -535,7 +541,9 @@ def render_clip(sources: List[ClipSource], output, encoder=Encoder.LIBX264,
     ts_origin ("start": ts from the stream's start time as OpenCV's CAP_PROP_POS_MSEC, default;
     "pts": frame.pts * time_base as PyAV), stream
     (0-based video stream; default the first that is not cover art), fps (rate of an input
-    without timestamps, raw .h264/.hevc). They apply to every source of the clip.
+    without timestamps, raw .h264/.hevc), box_space ("display": boxes of a rotated input are
+    pixels of the upright frame players show, default; "stored": of the frame as stored, as
+    PyAV decodes it). They apply to every source of the clip.
     Raises ValueError / TypeError for bad arguments and EvclipError for failures in C.
     """
     sources = _check_sources(sources, "render_clip")

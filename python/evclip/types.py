@@ -113,6 +113,7 @@ class RenderResult:
     width: int = 0
     height: int = 0
     sha256: str = ""          # of the output file
+    damaged_packets: int = 0  # damaged video packets skipped or concealed while decoding
     warnings: list = field(default_factory=list)  # the clip may be wrong (README "Warnings")
 
     @property
