@@ -417,6 +417,15 @@ static void report_progress(ClipRun *c, double out_seconds)
         evclip_cancel(r);
 }
 
+static int is_key(const AVFrame *f)
+{
+#if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(58, 7, 100)
+    return !!(f->flags & AV_FRAME_FLAG_KEY);
+#else
+    return f->key_frame;
+#endif
+}
+
 int clip_run_frame(ClipRun *c, Source *src, AVFrame *f, double t, double lo, double hi,
                    double next)
 {
@@ -434,8 +443,11 @@ int clip_run_frame(ClipRun *c, Source *src, AVFrame *f, double t, double lo, dou
     if (c->damage_mark >= 0)
         c->seg_damaged += src->damaged - c->damage_mark;
     c->damage_mark = src->damaged;
-    if (t < seg->start - TIME_EPSILON)
+    if (t < seg->start - TIME_EPSILON) {
+        if (is_key(f))
+            c->seg_damaged = 0; /* the window's frames depend on nothing before this one */
         return 0;
+    }
     int dw, dh;
     orient_size(src->orient, f->width, f->height, &dw, &dh);
     window_check_frame(&c->check, &c->matched, t,

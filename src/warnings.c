@@ -227,11 +227,14 @@ void window_check_finish(const WindowCheck *w, const EvclipSource *src,
     }
     if (wrong_space(w, src, name, &s, res, log, output))
         return;
-    if (s.pixel_boxes > 0 && w->width > 0 &&
-        (s.max_x > w->width * OTHER_SIZE_RATIO || s.max_y > w->height * OTHER_SIZE_RATIO))
+    /* The frame the boxes are pixels of: stored for a turned source read in stored space. */
+    int stored = w->orient && w->box_space == EVCLIP_BOX_STORED && w->stored_width > 0;
+    int bw = stored ? w->stored_width : w->width, bh = stored ? w->stored_height : w->height;
+    if (s.pixel_boxes > 0 && bw > 0 &&
+        (s.max_x > bw * OTHER_SIZE_RATIO || s.max_y > bh * OTHER_SIZE_RATIO))
         warnings_add(res, log, output, "boxes of %s reach x %.0f, y %.0f, past the %dx%d "
-                     "frame of '%s': is it a log for another camera or video size?", name,
-                     s.max_x, s.max_y, w->width, w->height, src->path);
+                     "%sframe of '%s': is it a log for another camera or video size?", name,
+                     s.max_x, s.max_y, bw, bh, stored ? "stored " : "", src->path);
     int64_t span = w->last_hit - w->first_hit + 1;
     if (!(hold > 0) && w->hit_frames >= 2 && w->hit_frames * 2 < span)
         warnings_add(res, log, output, "detections of %s cover %lld of the %lld frames "

@@ -114,7 +114,8 @@ typedef int (*EvclipProgressCallback)(void *opaque, const EvclipProgress *progre
 typedef struct EvclipDetection {
     int64_t frame_idx;  /**< 0-based presentation index in its source, or EVCLIP_NONE */
     double ts;          /**< seconds from the source's first video frame, or EVCLIP_NONE */
-    double x1, y1;      /**< top-left corner, pixels of the source frame */
+    double x1, y1;      /**< top-left corner, pixels of the source frame (of a rotated source:
+                             as displayed, or as stored, per EvclipSettings.box_space) */
     double x2, y2;      /**< bottom-right corner (exclusive), pixels; x2 > x1 and y2 > y1 */
     const char *label;  /**< UTF-8 class label, required, copied */
     double score;       /**< confidence, drawn with two decimals, or EVCLIP_NONE */
@@ -522,7 +523,8 @@ typedef struct EvclipInspectFrame {
                                 below are 0 / NULL */
     int source_index;      /**< position of the frame's source in the clip's source list */
     double source_time;    /**< time of the frame on its source's timeline, seconds */
-    const EvclipDetection *detections; /**< the boxes drawn on the frame (source-space; box
+    const EvclipDetection *detections; /**< the boxes drawn on the frame (source-space, as
+                                the source is displayed; box
                                 coordinates carried as 32-bit floats; frame_idx EVCLIP_NONE,
                                 ts = source_time); valid during the callback only */
     int nb_detections;     /**< entries in detections */
