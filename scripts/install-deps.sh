@@ -14,4 +14,5 @@ $SUDO apt-get install -y --no-install-recommends \
     python3-opencv python3-av \
     python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp \
     gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly \
-    gstreamer1.0-x
+    gstreamer1.0-x \
+    chromium
