@@ -527,6 +527,16 @@ const DetectionsFile *detections_files(const EvclipDetections *d, int *count)
     return d->files;
 }
 
+size_t detections_memory(const EvclipDetections *d)
+{
+    size_t bytes = d->capacity * sizeof(*d->items) + d->label_slots * sizeof(*d->labels);
+    for (size_t i = 0; i < d->label_slots; i++)
+        bytes += d->labels[i] ? strlen(d->labels[i]) + 1 : 0;
+    if (d->by_idx || d->by_ts)
+        bytes += d->count * (sizeof(*d->by_idx) + sizeof(*d->by_ts));
+    return bytes;
+}
+
 const EvclipDetection *detections_items(const EvclipDetections *d, size_t *count)
 {
     *count = d->count;

@@ -67,6 +67,9 @@ const char *const *detections_warnings(const EvclipDetections *d, int *count);
 /* Drops the warnings after the first `count` (a failed load rolls back its warnings). */
 void detections_warnings_truncate(EvclipDetections *d, int count);
 
+/* Bytes of heap the store holds for its detections (records, labels, lookup index). */
+size_t detections_memory(const EvclipDetections *d);
+
 /* The stored detections in insertion order (labels interned); valid until the next add. */
 const EvclipDetection *detections_items(const EvclipDetections *d, size_t *count);
 
