@@ -99,11 +99,11 @@ void detlist_free(DetList *list)
 
 /* ---- Label interning ---------------------------------------------------------------- */
 
-static size_t hash_label(const char *s)
+static size_t hash_label(const char *s, size_t len)
 {
     uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
     return (size_t)h;
 }
 
@@ -116,7 +116,7 @@ static int grow_labels(EvclipDetections *d)
     for (size_t i = 0; i < d->label_slots; i++) {
         if (!d->labels[i])
             continue;
-        size_t j = hash_label(d->labels[i]) & (slots - 1);
+        size_t j = hash_label(d->labels[i], strlen(d->labels[i])) & (slots - 1);
         while (table[j])
             j = (j + 1) & (slots - 1);
         table[j] = d->labels[i];
@@ -127,24 +127,25 @@ static int grow_labels(EvclipDetections *d)
     return 0;
 }
 
-/* Returns the pool's copy of label (stable for the life of the store), or NULL (NOMEM set). */
-static const char *intern_label(EvclipDetections *d, const char *label)
+/* Returns the pool's copy of the len bytes at label (stable for the life of the store), or
+ * NULL (NOMEM set). */
+static const char *intern_label(EvclipDetections *d, const char *label, size_t len)
 {
     if (d->label_count * 2 >= d->label_slots && grow_labels(d) < 0)
         return NULL;
     size_t mask = d->label_slots - 1;
-    size_t j = hash_label(label) & mask;
+    size_t j = hash_label(label, len) & mask;
     for (; d->labels[j]; j = (j + 1) & mask) {
-        if (!strcmp(d->labels[j], label))
+        if (!strncmp(d->labels[j], label, len) && !d->labels[j][len])
             return d->labels[j];
     }
-    size_t len = strlen(label);
     char *copy = malloc(len + 1);
     if (!copy) {
         ev_error(EVCLIP_ERR_NOMEM, "out of memory (labels)");
         return NULL;
     }
-    memcpy(copy, label, len + 1);
+    memcpy(copy, label, len);
+    copy[len] = '\0';
     d->labels[j] = copy;
     d->label_count++;
     return copy;
@@ -226,7 +227,30 @@ int detections_add_checked(EvclipDetections *d, const EvclipDetection *det, cons
     int ret = reserve_items(d);
     if (ret < 0)
         return ret;
-    n.label = intern_label(d, det->label);
+    n.label = intern_label(d, det->label, strlen(det->label));
+    if (!n.label)
+        return EVCLIP_ERR_NOMEM;
+    d->items[d->count++] = n;
+    d->nb_frame_keyed += n.frame_idx >= 0;
+    d->dirty = 1;
+    return 0;
+}
+
+int detections_storable(const EvclipDetection *det)
+{
+    if (!det->label)
+        return 0;
+    EvclipDetection n = normalise(det);
+    return (n.frame_idx >= 0 || n.ts >= 0) && !box_problem(&n);
+}
+
+int detections_add_parsed(EvclipDetections *d, const EvclipDetection *det, size_t label_len)
+{
+    int ret = reserve_items(d);
+    if (ret < 0)
+        return ret;
+    EvclipDetection n = normalise(det);
+    n.label = intern_label(d, det->label, label_len);
     if (!n.label)
         return EVCLIP_ERR_NOMEM;
     d->items[d->count++] = n;
@@ -535,6 +559,11 @@ size_t detections_memory(const EvclipDetections *d)
     if (d->by_idx || d->by_ts)
         bytes += d->count * (sizeof(*d->by_idx) + sizeof(*d->by_ts));
     return bytes;
+}
+
+void detections_get(const EvclipDetections *d, size_t i, EvclipDetection *out)
+{
+    *out = d->items[i];
 }
 
 const EvclipDetection *detections_items(const EvclipDetections *d, size_t *count)

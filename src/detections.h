@@ -28,6 +28,14 @@ void detlist_free(DetList *list);
  */
 int detections_add_checked(EvclipDetections *d, const EvclipDetection *det, const char *where);
 
+/* 1 when detections_add_checked() would store det as it is (label set, a key set, a real box
+ * at the store's precision), else 0. */
+int detections_storable(const EvclipDetection *det);
+
+/* Stores det (checked by detections_storable()); det->label points to label_len bytes (no NUL
+ * needed). Returns 0 or EVCLIP_ERR_NOMEM. */
+int detections_add_parsed(EvclipDetections *d, const EvclipDetection *det, size_t label_len);
+
 /* Counts skipped detections without storing them (e.g. a line whose bbox holds NaN),
  * keeping the first reason. */
 void detections_note_skip(EvclipDetections *d, const char *where, const char *reason);
@@ -69,6 +77,10 @@ void detections_warnings_truncate(EvclipDetections *d, int count);
 
 /* Bytes of heap the store holds for its detections (records, labels, lookup index). */
 size_t detections_memory(const EvclipDetections *d);
+
+/* The i-th stored detection (insertion order, i < detections_count()) into *out; its label
+ * is the store's interned copy. */
+void detections_get(const EvclipDetections *d, size_t i, EvclipDetection *out);
 
 /* The stored detections in insertion order (labels interned); valid until the next add. */
 const EvclipDetection *detections_items(const EvclipDetections *d, size_t *count);

@@ -14,6 +14,7 @@
 #include "src/detections.h"
 #include "src/error.h"
 #include "src/reader.h"
+#include "src/reader_fast.h"
 
 /* Reusable per-parse buffers: the rewritten line and where each NaN became "null" (the only
  * rewrite that changes the length, needed to report jansson's column on the original line). */
@@ -22,6 +23,8 @@ typedef struct Scratch {
     size_t cap;
     size_t *nan_at;
     size_t nb_nan, nan_cap;
+    FastReader *fast;  /* simdjson fast path (reader_fast.cpp), NULL = jansson only */
+    size_t avail;      /* bytes readable from the current line's start (fast path padding) */
 } Scratch;
 
 /* One line being read. */
@@ -629,7 +632,10 @@ static int read_line(EvclipDetections *d, Scratch *s, Line *ln, const char *text
         return 0;
     if (ln->format == READER_MOT)
         return read_mot(d, ln, text, len);
-    int ret = 0;
+    int ret = s->fast ? fast_reader_line(s->fast, d, text, len, s->avail, ln->format,
+                                         ln->normalized, ln->ordinal) : 0;
+    if (ret != 0) /* read whole by the fast path, or out of memory; 0: jansson reads it */
+        return ret < 0 ? ret : 0;
     json_t *v = parse_json(s, ln, text, len, &ret);
     if (!v)
         return ret;
@@ -682,10 +688,18 @@ static int detect_format(Scratch *s, const char *buf, size_t pos, size_t len)
 int reader_parse(EvclipDetections *d, const char *name, const char *buf, size_t len,
                  int format, int normalized)
 {
+    return reader_parse_flags(d, name, buf, len, format, normalized, 0);
+}
+
+int reader_parse_flags(EvclipDetections *d, const char *name, const char *buf, size_t len,
+                       int format, int normalized, int flags)
+{
     size_t count = detections_count(d);
     EvclipDetectionStats stats;
     evclip_detections_get_stats(d, &stats);
     Scratch s = { 0 };
+    if (!(flags & READER_NO_FAST) && fast_reader_supported() && !(s.fast = fast_reader_new()))
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory (reading detections)");
     Line ln = { .name = name ? name : "detections", .normalized = !!normalized };
     int ret = 0;
     size_t pos = 0;
@@ -696,12 +710,14 @@ int reader_parse(EvclipDetections *d, const char *name, const char *buf, size_t 
         const char *nl = memchr(buf + pos, '\n', len - pos);
         size_t end = nl ? (size_t)(nl - buf) : len;
         ln.number++;
+        s.avail = len - pos;
         ret = read_line(d, &s, &ln, buf + pos, end - pos);
         ln.ordinal += !is_blank(buf + pos, end - pos);
         pos = end + 1;
     }
     free(s.buf);
     free(s.nan_at);
+    fast_reader_free(&s.fast);
     if (ret < 0)
         detections_truncate(d, count, stats.skipped);
     return ret < 0 ? ret : 0;
