@@ -7,7 +7,8 @@
 
 #include "evclip/evclip.h"
 
-/* A growable list of detections (labels point into the owning store's label pool). */
+/* A growable list of detections (labels point into the owning store's label pool). The store
+ * keeps corners as floats: a detection read back holds float-rounded corners. */
 typedef struct DetList {
     EvclipDetection *items;
     int count, capacity;
@@ -45,6 +46,8 @@ const char *detections_skip_note(const EvclipDetections *d);
 
 /* Number of stored detections; used by readers to roll back a failed load. */
 size_t detections_count(const EvclipDetections *d);
+/* Gives back the unused tail of the record array (after a log is loaded). */
+void detections_shrink(EvclipDetections *d);
 /* Drops detections added after the first `count` (and their skip counts are restored by the
  * caller passing the old skipped value). */
 void detections_truncate(EvclipDetections *d, size_t count, int64_t skipped);
@@ -82,8 +85,6 @@ size_t detections_memory(const EvclipDetections *d);
  * is the store's interned copy. */
 void detections_get(const EvclipDetections *d, size_t i, EvclipDetection *out);
 
-/* The stored detections in insertion order (labels interned); valid until the next add. */
-const EvclipDetection *detections_items(const EvclipDetections *d, size_t *count);
 
 /* Builds the sorted lookup index if detections were added since the last call.
  * Call before lookups; not thread-safe with adds. Returns 0 or EVCLIP_ERR_NOMEM. */
