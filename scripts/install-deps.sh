@@ -7,7 +7,7 @@ $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends \
     build-essential meson ninja-build pkg-config git ca-certificates \
     ffmpeg libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev \
-    libfreetype-dev libfontconfig-dev fonts-dejavu-core libjansson-dev \
+    libfreetype-dev libfontconfig-dev fonts-dejavu-core libjansson-dev libsimdjson-dev g++ \
     libsodium-dev libssl-dev \
     clang tmux \
     python3 python3-numpy python3-pytest python3-setuptools python3-pip \

@@ -50,7 +50,7 @@ build_or_fail asan build-asan -Db_sanitize=address,undefined -Dbuildtype=debugop
     && run_suite "asan+ubsan" build-asan
 
 if command -v clang >/dev/null; then
-    if CC=clang build_or_fail fuzz build-fuzz -Dfuzzer=true -Db_sanitize=address,undefined \
+    if CC=clang CXX=clang++ build_or_fail fuzz build-fuzz -Dfuzzer=true -Db_sanitize=address,undefined \
             -Db_lundef=false -Dtests=true -Dbuildtype=debugoptimized; then
         echo "=== fuzz (libFuzzer, ${FUZZ_SECONDS:-25} s per target)"
         for target in build-fuzz/tests/fuzz/fuzz_*; do

@@ -1,4 +1,6 @@
-/* detections.c: detection store with interned labels, sorted lookup index and box hold. */
+/* detections.c: compact detection store (56-byte records, interned labels), sorted lookup
+ * index and box hold. */
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -11,31 +13,45 @@
 #include "src/error.h"
 #include "src/reader.h"
 
-/* Index entries carry their key so binary searches stay in one array; `pos` keeps insertion
- * order for ties (stable ordering). */
-typedef struct IdxKey {
-    int64_t key;
-    size_t pos;
-} IdxKey;
+/* One stored detection: 56 bytes where EvclipDetection takes 96. Corners are floats (24-bit
+ * mantissa: within 1/2048 px below 8192 px); ts and score stay doubles; the label is an index
+ * into the store's label table. */
+typedef struct Stored {
+    double ts;
+    int64_t frame_idx;
+    int64_t track_id;
+    double score;
+    float x1, y1, x2, y2;
+    uint32_t label;
+    uint8_t color[3];
+    uint8_t flags;
+} Stored;
+_Static_assert(sizeof(Stored) == 56, "a stored detection takes 56 bytes");
 
-typedef struct TsKey {
-    double key;
-    size_t pos;
-} TsKey;
+enum { STORED_HAS_COLOR = 1, STORED_NORMALIZED = 2 };
+
+/* A lookup index lists positions in key order (stable for ties); NULL with `identity` when
+ * every stored detection has that key and they were added in key order (logs written as the
+ * detector runs), so no index is kept at all. */
+typedef struct KeyIndex {
+    uint32_t *pos;
+    size_t count;
+    int identity;
+} KeyIndex;
 
 struct EvclipDetections {
-    EvclipDetection *items;
+    Stored *items;
     size_t count, capacity;
     size_t nb_frame_keyed;   /* items with frame_idx >= 0 */
     int64_t skipped;
     char skip_note[512];
 
-    char **labels;           /* open-addressing hash set; each label allocated once */
-    size_t label_slots, label_count;
+    char **labels;           /* label text by id, each allocated once */
+    uint32_t nb_labels, labels_cap;
+    uint32_t *label_slots;   /* open-addressing hash set of label id + 1 (0 = empty) */
+    size_t nb_slots;
 
-    IdxKey *by_idx;          /* sorted lookup index, valid when !dirty */
-    TsKey *by_ts;
-    size_t nb_idx, nb_ts;
+    KeyIndex by_idx, by_ts;  /* sorted lookup index, valid when !dirty */
     int dirty;
 
     DetectionsFile *files;   /* logs loaded by evclip_detections_load */
@@ -44,6 +60,9 @@ struct EvclipDetections {
     char *warnings[DETECTIONS_MAX_WARNINGS]; /* reader warnings (detections_warn) */
     int nb_warnings;
 };
+
+/* The store addresses detections and labels with 32-bit positions. */
+#define MAX_STORED ((size_t)UINT32_MAX)
 
 /* ---- DetList ------------------------------------------------------------------------ */
 
@@ -99,55 +118,70 @@ void detlist_free(DetList *list)
 
 /* ---- Label interning ---------------------------------------------------------------- */
 
-static size_t hash_label(const char *s)
+static size_t hash_label(const char *s, size_t len)
 {
     uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
     return (size_t)h;
 }
 
-static int grow_labels(EvclipDetections *d)
+static int grow_slots(EvclipDetections *d)
 {
-    size_t slots = d->label_slots ? d->label_slots * 2 : 64;
-    char **table = calloc(slots, sizeof(*table));
+    size_t slots = d->nb_slots ? d->nb_slots * 2 : 64;
+    uint32_t *table = calloc(slots, sizeof(*table));
     if (!table)
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory (labels)");
-    for (size_t i = 0; i < d->label_slots; i++) {
-        if (!d->labels[i])
-            continue;
-        size_t j = hash_label(d->labels[i]) & (slots - 1);
+    for (uint32_t id = 0; id < d->nb_labels; id++) {
+        size_t j = hash_label(d->labels[id], strlen(d->labels[id])) & (slots - 1);
         while (table[j])
             j = (j + 1) & (slots - 1);
-        table[j] = d->labels[i];
+        table[j] = id + 1;
     }
-    free(d->labels);
-    d->labels = table;
-    d->label_slots = slots;
+    free(d->label_slots);
+    d->label_slots = table;
+    d->nb_slots = slots;
     return 0;
 }
 
-/* Returns the pool's copy of label (stable for the life of the store), or NULL (NOMEM set). */
-static const char *intern_label(EvclipDetections *d, const char *label)
+static int add_label(EvclipDetections *d, const char *label, size_t len, size_t slot)
 {
-    if (d->label_count * 2 >= d->label_slots && grow_labels(d) < 0)
-        return NULL;
-    size_t mask = d->label_slots - 1;
-    size_t j = hash_label(label) & mask;
-    for (; d->labels[j]; j = (j + 1) & mask) {
-        if (!strcmp(d->labels[j], label))
-            return d->labels[j];
+    if (d->nb_labels == d->labels_cap) {
+        uint32_t cap = d->labels_cap ? d->labels_cap * 2 : 16;
+        char **labels = cap > d->labels_cap ? realloc(d->labels, cap * sizeof(*labels)) : NULL;
+        if (!labels)
+            return ev_error(EVCLIP_ERR_NOMEM, "out of memory (labels)");
+        d->labels = labels;
+        d->labels_cap = cap;
     }
-    size_t len = strlen(label);
     char *copy = malloc(len + 1);
-    if (!copy) {
-        ev_error(EVCLIP_ERR_NOMEM, "out of memory (labels)");
-        return NULL;
+    if (!copy)
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory (labels)");
+    memcpy(copy, label, len);
+    copy[len] = '\0';
+    d->labels[d->nb_labels] = copy;
+    d->label_slots[slot] = ++d->nb_labels;
+    return 0;
+}
+
+/* Id of the len bytes at label in the pool (added when new). Returns 0 or NOMEM. */
+static int intern_label(EvclipDetections *d, const char *label, size_t len, uint32_t *id)
+{
+    if ((size_t)d->nb_labels * 2 >= d->nb_slots && grow_slots(d) < 0)
+        return EVCLIP_ERR_NOMEM;
+    size_t mask = d->nb_slots - 1;
+    size_t j = hash_label(label, len) & mask;
+    for (; d->label_slots[j]; j = (j + 1) & mask) {
+        const char *s = d->labels[d->label_slots[j] - 1];
+        if (!strncmp(s, label, len) && !s[len]) {
+            *id = d->label_slots[j] - 1;
+            return 0;
+        }
     }
-    memcpy(copy, label, len + 1);
-    d->labels[j] = copy;
-    d->label_count++;
-    return copy;
+    if (d->nb_labels == UINT32_MAX - 1)
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory (too many labels)");
+    *id = d->nb_labels;
+    return add_label(d, label, len, j);
 }
 
 /* ---- Adding ------------------------------------------------------------------------- */
@@ -167,12 +201,26 @@ const char *detections_skip_note(const EvclipDetections *d)
     return d->skipped > 0 ? d->skip_note : "";
 }
 
-/* Reason a box cannot be drawn, or NULL when it is a real box. */
+/* A coordinate at the store's precision; beyond float's range it becomes infinite (and the
+ * box is skipped). */
+static double to_float(double v)
+{
+    if (isnan(v))
+        return v;
+    if (fabs(v) > FLT_MAX)
+        return v > 0 ? INFINITY : -INFINITY;
+    return (double)(float)v;
+}
+
+/* Reason a box cannot be drawn (checked on float corners, as stored), or NULL. */
 static const char *box_problem(const EvclipDetection *det)
 {
     if (!isfinite(det->x1) || !isfinite(det->y1) || !isfinite(det->x2) || !isfinite(det->y2))
         return "field 'bbox': NaN or infinite coordinate, box skipped";
-    if (det->x2 <= det->x1 || det->y2 <= det->y1)
+    if (!isfinite(to_float(det->x1)) || !isfinite(to_float(det->y1)) ||
+        !isfinite(to_float(det->x2)) || !isfinite(to_float(det->y2)))
+        return "field 'bbox': coordinate beyond +-3.4e38, box skipped";
+    if (to_float(det->x2) <= to_float(det->x1) || to_float(det->y2) <= to_float(det->y1))
         return "field 'bbox': empty or reversed corners, box skipped";
     return NULL;
 }
@@ -181,10 +229,12 @@ static int reserve_items(EvclipDetections *d)
 {
     if (d->count < d->capacity)
         return 0;
+    if (d->count >= MAX_STORED)
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory (more than %zu detections)",
+                        MAX_STORED);
     size_t cap = d->capacity ? d->capacity * 2 : 256;
-    if (cap > SIZE_MAX / sizeof(*d->items))
-        return ev_error(EVCLIP_ERR_NOMEM, "out of memory (detections)");
-    EvclipDetection *items = realloc(d->items, cap * sizeof(*items));
+    cap = cap > MAX_STORED ? MAX_STORED : cap;
+    Stored *items = realloc(d->items, cap * sizeof(*items));
     if (!items)
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory (detections)");
     d->items = items;
@@ -208,6 +258,30 @@ static EvclipDetection normalise(const EvclipDetection *det)
     return n;
 }
 
+/* Stores n (normalised, box checked) with the len bytes at n->label. */
+static int store_item(EvclipDetections *d, const EvclipDetection *n, size_t label_len)
+{
+    uint32_t label = 0;
+    int ret = reserve_items(d);
+    if (ret >= 0)
+        ret = intern_label(d, n->label, label_len, &label);
+    if (ret < 0)
+        return ret;
+    Stored *s = &d->items[d->count++];
+    *s = (Stored){
+        .ts = n->ts, .frame_idx = n->frame_idx, .track_id = n->track_id,
+        .x1 = (float)n->x1, .y1 = (float)n->y1, .x2 = (float)n->x2, .y2 = (float)n->y2,
+        .score = n->score, .label = label,
+        .flags = (uint8_t)((n->has_color ? STORED_HAS_COLOR : 0) |
+                           (n->normalized ? STORED_NORMALIZED : 0)),
+    };
+    if (n->has_color)
+        memcpy(s->color, n->color, 3);
+    d->nb_frame_keyed += n->frame_idx >= 0;
+    d->dirty = 1;
+    return 0;
+}
+
 int detections_add_checked(EvclipDetections *d, const EvclipDetection *det, const char *where)
 {
     const char *sep = where ? ": " : "";
@@ -223,16 +297,21 @@ int detections_add_checked(EvclipDetections *d, const EvclipDetection *det, cons
         detections_note_skip(d, where[0] ? where : NULL, problem);
         return 0;
     }
-    int ret = reserve_items(d);
-    if (ret < 0)
-        return ret;
-    n.label = intern_label(d, det->label);
-    if (!n.label)
-        return EVCLIP_ERR_NOMEM;
-    d->items[d->count++] = n;
-    d->nb_frame_keyed += n.frame_idx >= 0;
-    d->dirty = 1;
-    return 0;
+    return store_item(d, &n, strlen(det->label));
+}
+
+int detections_storable(const EvclipDetection *det)
+{
+    if (!det->label)
+        return 0;
+    EvclipDetection n = normalise(det);
+    return (n.frame_idx >= 0 || n.ts >= 0) && !box_problem(&n);
+}
+
+int detections_add_parsed(EvclipDetections *d, const EvclipDetection *det, size_t label_len)
+{
+    EvclipDetection n = normalise(det);
+    return store_item(d, &n, label_len);
 }
 
 size_t detections_count(const EvclipDetections *d)
@@ -253,91 +332,154 @@ void detections_truncate(EvclipDetections *d, size_t count, int64_t skipped)
         d->skip_note[0] = '\0';
 }
 
+void detections_shrink(EvclipDetections *d)
+{
+    if (d->capacity <= d->count + d->count / 16)
+        return;
+    size_t cap = d->count ? d->count : 1;
+    Stored *items = realloc(d->items, cap * sizeof(*items));
+    if (items) { /* keeping the larger block is fine */
+        d->items = items;
+        d->capacity = cap;
+    }
+}
+
 int detections_uses_frame_index(const EvclipDetections *d)
 {
     return d->nb_frame_keyed > 0;
 }
 
+void detections_get(const EvclipDetections *d, size_t i, EvclipDetection *out)
+{
+    const Stored *s = &d->items[i];
+    *out = (EvclipDetection){
+        .frame_idx = s->frame_idx, .ts = s->ts, .x1 = s->x1, .y1 = s->y1, .x2 = s->x2,
+        .y2 = s->y2, .label = d->labels[s->label], .score = s->score,
+        .track_id = s->track_id, .has_color = (s->flags & STORED_HAS_COLOR) != 0,
+        .normalized = (s->flags & STORED_NORMALIZED) != 0,
+    };
+    memcpy(out->color, s->color, 3);
+}
+
+size_t detections_memory(const EvclipDetections *d)
+{
+    size_t bytes = d->capacity * sizeof(*d->items) + d->nb_slots * sizeof(*d->label_slots) +
+                   d->labels_cap * sizeof(*d->labels);
+    for (uint32_t i = 0; i < d->nb_labels; i++)
+        bytes += strlen(d->labels[i]) + 1;
+    return bytes + (d->by_idx.pos ? d->by_idx.count * sizeof(uint32_t) : 0) +
+           (d->by_ts.pos ? d->by_ts.count * sizeof(uint32_t) : 0);
+}
+
 /* ---- Lookup index ------------------------------------------------------------------- */
 
-static int cmp_idx(const void *a, const void *b)
+/* Keys of the detections being sorted (qsort has no context argument). */
+typedef struct SortKey {
+    int64_t frame;
+    double ts;
+    uint32_t pos;
+} SortKey;
+
+static int cmp_key(const void *a, const void *b)
 {
-    const IdxKey *x = a, *y = b;
-    if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
+    const SortKey *x = a, *y = b;
+    if (x->frame != y->frame)
+        return x->frame < y->frame ? -1 : 1;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
     return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-static int cmp_ts(const void *a, const void *b)
+/* Key of item i in one index: frame_idx or ts; -1 when the item is not in that index. Frame
+ * keys are compared as int64 (cmp_item), doubles serve the ts index and sorting. */
+static double item_key(const Stored *s, int by_frame)
 {
-    const TsKey *x = a, *y = b;
-    if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
-    return x->pos < y->pos ? -1 : x->pos > y->pos;
+    if (by_frame)
+        return s->frame_idx >= 0 ? (double)s->frame_idx : -1;
+    return s->frame_idx < 0 ? s->ts : -1;
 }
 
-/* Fills both key arrays in insertion order; reports whether each is already sorted (the
- * usual case for logs written as the detector runs) so the sort can be skipped. */
-static void fill_keys(EvclipDetections *d, int *idx_sorted, int *ts_sorted)
+/* -1, 0, 1 as item a sorts before, with, after item b in one index (exact for int64). */
+static int cmp_item(const Stored *a, const Stored *b, int by_frame)
 {
-    d->nb_idx = d->nb_ts = 0;
-    *idx_sorted = *ts_sorted = 1;
+    if (by_frame)
+        return a->frame_idx < b->frame_idx ? -1 : a->frame_idx > b->frame_idx;
+    return a->ts < b->ts ? -1 : a->ts > b->ts;
+}
+
+/* Builds one index: none at all when every detection has the key and they are in order. */
+static int build_index(EvclipDetections *d, KeyIndex *ix, int by_frame)
+{
+    size_t n = 0;
+    int sorted = 1;
+    const Stored *last = NULL;
     for (size_t i = 0; i < d->count; i++) {
-        const EvclipDetection *e = &d->items[i];
-        if (e->frame_idx >= 0) {
-            if (d->nb_idx && d->by_idx[d->nb_idx - 1].key > e->frame_idx)
-                *idx_sorted = 0;
-            d->by_idx[d->nb_idx++] = (IdxKey){ .key = e->frame_idx, .pos = i };
-        } else {
-            if (d->nb_ts && d->by_ts[d->nb_ts - 1].key > e->ts)
-                *ts_sorted = 0;
-            d->by_ts[d->nb_ts++] = (TsKey){ .key = e->ts, .pos = i };
-        }
+        if (item_key(&d->items[i], by_frame) < 0)
+            continue;
+        sorted &= !last || cmp_item(last, &d->items[i], by_frame) <= 0;
+        last = &d->items[i];
+        n++;
     }
+    free(ix->pos);
+    *ix = (KeyIndex){ .count = n, .identity = sorted && n == d->count };
+    if (ix->identity || n == 0)
+        return 0;
+    ix->pos = malloc(n * sizeof(*ix->pos));
+    SortKey *keys = sorted ? NULL : malloc(n * sizeof(*keys));
+    if (!ix->pos || (!sorted && !keys)) {
+        free(keys);
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory (detection index)");
+    }
+    n = 0;
+    for (size_t i = 0; i < d->count; i++) {
+        double k = item_key(&d->items[i], by_frame);
+        if (k < 0)
+            continue;
+        if (keys)
+            keys[n] = (SortKey){ .frame = by_frame ? d->items[i].frame_idx : 0,
+                                 .ts = by_frame ? 0 : k, .pos = (uint32_t)i };
+        ix->pos[n++] = (uint32_t)i;
+    }
+    if (keys) {
+        qsort(keys, n, sizeof(*keys), cmp_key);
+        for (size_t i = 0; i < n; i++)
+            ix->pos[i] = keys[i].pos;
+        free(keys);
+    }
+    return 0;
 }
 
 int detections_prepare(EvclipDetections *d)
 {
     if (!d->dirty)
         return 0;
-    size_t n = d->count ? d->count : 1;
-    IdxKey *by_idx = realloc(d->by_idx, n * sizeof(*by_idx));
-    if (by_idx)
-        d->by_idx = by_idx;
-    TsKey *by_ts = by_idx ? realloc(d->by_ts, n * sizeof(*by_ts)) : NULL;
-    if (by_ts)
-        d->by_ts = by_ts;
-    if (!by_idx || !by_ts)
-        return ev_error(EVCLIP_ERR_NOMEM, "out of memory (detection index)");
-    int idx_sorted, ts_sorted;
-    fill_keys(d, &idx_sorted, &ts_sorted);
-    if (!idx_sorted)
-        qsort(d->by_idx, d->nb_idx, sizeof(*d->by_idx), cmp_idx);
-    if (!ts_sorted)
-        qsort(d->by_ts, d->nb_ts, sizeof(*d->by_ts), cmp_ts);
+    int ret = build_index(d, &d->by_idx, 1);
+    if (ret >= 0)
+        ret = build_index(d, &d->by_ts, 0);
+    if (ret < 0) {
+        free(d->by_idx.pos);
+        free(d->by_ts.pos);
+        d->by_idx = d->by_ts = (KeyIndex){ 0 };
+        return ret;
+    }
     d->dirty = 0;
     return 0;
 }
 
-static size_t lower_idx(const IdxKey *a, size_t n, int64_t key)
+static const Stored *indexed(const EvclipDetections *d, const KeyIndex *ix, size_t i)
 {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (a[mid].key < key)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return &d->items[ix->identity ? i : ix->pos[i]];
 }
 
-static size_t lower_ts(const TsKey *a, size_t n, double key)
+/* First position in ix whose key (frame, else ts) is >= key. */
+static size_t lower_bound(const EvclipDetections *d, const KeyIndex *ix, int by_frame,
+                          int64_t frame, double ts)
 {
-    size_t lo = 0, hi = n;
+    size_t lo = 0, hi = ix->count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (a[mid].key < key)
+        const Stored *s = indexed(d, ix, mid);
+        if (by_frame ? s->frame_idx < frame : s->ts < ts)
             lo = mid + 1;
         else
             hi = mid;
@@ -347,11 +489,30 @@ static size_t lower_ts(const TsKey *a, size_t n, double key)
 
 int detections_ts_range(const EvclipDetections *d, double *lo, double *hi)
 {
-    if (d->dirty || d->nb_ts == 0)
+    if (d->dirty || d->by_ts.count == 0)
         return 0;
-    *lo = d->by_ts[0].key;
-    *hi = d->by_ts[d->nb_ts - 1].key;
+    *lo = indexed(d, &d->by_ts, 0)->ts;
+    *hi = indexed(d, &d->by_ts, d->by_ts.count - 1)->ts;
     return 1;
+}
+
+/* Appends the detections of one index with keys in [lo, hi) (frames, else times). */
+static int lookup_range(const EvclipDetections *d, const KeyIndex *ix, int by_frame,
+                        int64_t frame_lo, int64_t frame_hi, double lo, double hi,
+                        DetList *out, int *added)
+{
+    for (size_t i = lower_bound(d, ix, by_frame, frame_lo, lo); i < ix->count; i++) {
+        const Stored *s = indexed(d, ix, i);
+        if (by_frame ? s->frame_idx >= frame_hi : !(s->ts < hi))
+            break;
+        EvclipDetection e;
+        detections_get(d, (size_t)(s - d->items), &e);
+        int ret = detlist_push(out, &e);
+        if (ret < 0)
+            return ret;
+        (*added)++;
+    }
+    return 0;
 }
 
 int detections_lookup(const EvclipDetections *d, int64_t index_lo, int64_t index_hi,
@@ -359,24 +520,12 @@ int detections_lookup(const EvclipDetections *d, int64_t index_lo, int64_t index
 {
     if (d->dirty)
         return ev_error(EVCLIP_ERR_INTERNAL, "detections_lookup before detections_prepare");
-    int added = 0;
-    if (index_lo < index_hi) {
-        for (size_t i = lower_idx(d->by_idx, d->nb_idx, index_lo);
-             i < d->nb_idx && d->by_idx[i].key < index_hi; i++, added++) {
-            int ret = detlist_push(out, &d->items[d->by_idx[i].pos]);
-            if (ret < 0)
-                return ret;
-        }
-    }
-    if (t_lo < t_hi) {
-        for (size_t i = lower_ts(d->by_ts, d->nb_ts, t_lo);
-             i < d->nb_ts && d->by_ts[i].key < t_hi; i++, added++) {
-            int ret = detlist_push(out, &d->items[d->by_ts[i].pos]);
-            if (ret < 0)
-                return ret;
-        }
-    }
-    return added;
+    int added = 0, ret = 0;
+    if (index_lo < index_hi)
+        ret = lookup_range(d, &d->by_idx, 1, index_lo, index_hi, 0, 0, out, &added);
+    if (ret >= 0 && t_lo < t_hi)
+        ret = lookup_range(d, &d->by_ts, 0, 0, 0, t_lo, t_hi, out, &added);
+    return ret < 0 ? ret : added;
 }
 
 void detections_frame_span(double prev, double cur, double next, double nominal,
@@ -527,12 +676,6 @@ const DetectionsFile *detections_files(const EvclipDetections *d, int *count)
     return d->files;
 }
 
-const EvclipDetection *detections_items(const EvclipDetections *d, size_t *count)
-{
-    *count = d->count;
-    return d->items;
-}
-
 EVCLIP_API int evclip_detections_add(EvclipDetections *dets, const EvclipDetection *det)
 {
     if (!dets || !det)
@@ -554,12 +697,13 @@ EVCLIP_API void evclip_detections_free(EvclipDetections **dets)
     if (!dets || !*dets)
         return;
     EvclipDetections *d = *dets;
-    for (size_t i = 0; i < d->label_slots; i++)
+    for (uint32_t i = 0; i < d->nb_labels; i++)
         free(d->labels[i]);
     free(d->labels);
+    free(d->label_slots);
     free(d->items);
-    free(d->by_idx);
-    free(d->by_ts);
+    free(d->by_idx.pos);
+    free(d->by_ts.pos);
     for (int i = 0; i < d->nb_files; i++)
         free(d->files[i].path);
     free(d->files);

@@ -7,7 +7,8 @@
 
 #include "evclip/evclip.h"
 
-/* A growable list of detections (labels point into the owning store's label pool). */
+/* A growable list of detections (labels point into the owning store's label pool). The store
+ * keeps corners as floats: a detection read back holds float-rounded corners. */
 typedef struct DetList {
     EvclipDetection *items;
     int count, capacity;
@@ -28,6 +29,14 @@ void detlist_free(DetList *list);
  */
 int detections_add_checked(EvclipDetections *d, const EvclipDetection *det, const char *where);
 
+/* 1 when detections_add_checked() would store det as it is (label set, a key set, a real box
+ * at the store's precision), else 0. */
+int detections_storable(const EvclipDetection *det);
+
+/* Stores det (checked by detections_storable()); det->label points to label_len bytes (no NUL
+ * needed). Returns 0 or EVCLIP_ERR_NOMEM. */
+int detections_add_parsed(EvclipDetections *d, const EvclipDetection *det, size_t label_len);
+
 /* Counts skipped detections without storing them (e.g. a line whose bbox holds NaN),
  * keeping the first reason. */
 void detections_note_skip(EvclipDetections *d, const char *where, const char *reason);
@@ -37,6 +46,8 @@ const char *detections_skip_note(const EvclipDetections *d);
 
 /* Number of stored detections; used by readers to roll back a failed load. */
 size_t detections_count(const EvclipDetections *d);
+/* Gives back the unused tail of the record array (after a log is loaded). */
+void detections_shrink(EvclipDetections *d);
 /* Drops detections added after the first `count` (and their skip counts are restored by the
  * caller passing the old skipped value). */
 void detections_truncate(EvclipDetections *d, size_t count, int64_t skipped);
@@ -67,8 +78,13 @@ const char *const *detections_warnings(const EvclipDetections *d, int *count);
 /* Drops the warnings after the first `count` (a failed load rolls back its warnings). */
 void detections_warnings_truncate(EvclipDetections *d, int count);
 
-/* The stored detections in insertion order (labels interned); valid until the next add. */
-const EvclipDetection *detections_items(const EvclipDetections *d, size_t *count);
+/* Bytes of heap the store holds for its detections (records, labels, lookup index). */
+size_t detections_memory(const EvclipDetections *d);
+
+/* The i-th stored detection (insertion order, i < detections_count()) into *out; its label
+ * is the store's interned copy. */
+void detections_get(const EvclipDetections *d, size_t i, EvclipDetection *out);
+
 
 /* Builds the sorted lookup index if detections were added since the last call.
  * Call before lookups; not thread-safe with adds. Returns 0 or EVCLIP_ERR_NOMEM. */

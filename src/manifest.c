@@ -177,11 +177,12 @@ void manifest_hash_detections(const EvclipDetections *d, char hex[65])
 {
     crypto_hash_sha256_state st;
     unsigned char rec[8 * 8 + 1 + 3 + 1 + 4], digest[crypto_hash_sha256_BYTES];
-    size_t count = 0;
-    const EvclipDetection *items = d ? detections_items(d, &count) : NULL;
+    size_t count = d ? detections_count(d) : 0;
     crypto_hash_sha256_init(&st);
     for (size_t i = 0; i < count; i++) {
-        const EvclipDetection *e = &items[i];
+        EvclipDetection item;
+        detections_get(d, i, &item);
+        const EvclipDetection *e = &item;
         const double v[6] = { e->ts, e->x1, e->y1, e->x2, e->y2, e->score };
         size_t len = e->label ? strlen(e->label) : 0;
         put_be(rec, (uint64_t)e->frame_idx, 8);

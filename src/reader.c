@@ -14,6 +14,7 @@
 #include "src/detections.h"
 #include "src/error.h"
 #include "src/reader.h"
+#include "src/reader_fast.h"
 
 /* Reusable per-parse buffers: the rewritten line and where each NaN became "null" (the only
  * rewrite that changes the length, needed to report jansson's column on the original line). */
@@ -22,6 +23,8 @@ typedef struct Scratch {
     size_t cap;
     size_t *nan_at;
     size_t nb_nan, nan_cap;
+    FastReader *fast;  /* simdjson fast path (reader_fast.cpp), NULL = jansson only */
+    size_t avail;      /* bytes readable from the current line's start (fast path padding) */
 } Scratch;
 
 /* One line being read. */
@@ -629,7 +632,10 @@ static int read_line(EvclipDetections *d, Scratch *s, Line *ln, const char *text
         return 0;
     if (ln->format == READER_MOT)
         return read_mot(d, ln, text, len);
-    int ret = 0;
+    int ret = s->fast ? fast_reader_line(s->fast, d, text, len, s->avail, ln->format,
+                                         ln->normalized, ln->ordinal) : 0;
+    if (ret != 0) /* read whole by the fast path, or out of memory; 0: jansson reads it */
+        return ret < 0 ? ret : 0;
     json_t *v = parse_json(s, ln, text, len, &ret);
     if (!v)
         return ret;
@@ -682,29 +688,76 @@ static int detect_format(Scratch *s, const char *buf, size_t pos, size_t len)
 int reader_parse(EvclipDetections *d, const char *name, const char *buf, size_t len,
                  int format, int normalized)
 {
-    size_t count = detections_count(d);
+    return reader_parse_flags(d, name, buf, len, format, normalized, 0);
+}
+
+/* One parse, fed complete lines by parse_lines() (a whole buffer, or a file chunk by chunk). */
+typedef struct Parse {
+    EvclipDetections *d;
+    Scratch s;
+    Line ln;
+    size_t count;      /* detections before the parse: kept on error, the rest dropped */
+    int64_t skipped;
+    int started;       /* the first bytes (BOM) were seen */
+} Parse;
+
+static int parse_begin(Parse *p, EvclipDetections *d, const char *name, int format,
+                       int normalized, int flags)
+{
     EvclipDetectionStats stats;
     evclip_detections_get_stats(d, &stats);
-    Scratch s = { 0 };
-    Line ln = { .name = name ? name : "detections", .normalized = !!normalized };
+    *p = (Parse){ .d = d, .count = detections_count(d), .skipped = stats.skipped,
+                  .ln = { .name = name ? name : "detections", .normalized = !!normalized,
+                          .format = format } };
+    if (!(flags & READER_NO_FAST) && fast_reader_supported() && !(p->s.fast = fast_reader_new()))
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory (reading detections)");
+    return 0;
+}
+
+/* Reads the lines of buf[0, len) (each ends with '\n' but maybe the last one of the log);
+ * `avail` bytes are readable from buf (the fast path's padding). AUTO format is decided on
+ * the first non-blank line. */
+static int parse_lines(Parse *p, const char *buf, size_t len, size_t avail)
+{
     int ret = 0;
     size_t pos = 0;
-    if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
+    if (!p->started && len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
         pos = 3;
-    ln.format = format == READER_AUTO ? detect_format(&s, buf, pos, len) : format;
+    p->started = 1;
     while (pos < len && ret >= 0) {
         const char *nl = memchr(buf + pos, '\n', len - pos);
         size_t end = nl ? (size_t)(nl - buf) : len;
-        ln.number++;
-        ret = read_line(d, &s, &ln, buf + pos, end - pos);
-        ln.ordinal += !is_blank(buf + pos, end - pos);
+        int blank = is_blank(buf + pos, end - pos);
+        if (p->ln.format == READER_AUTO && !blank)
+            p->ln.format = detect_format(&p->s, buf, pos, end);
+        p->ln.number++;
+        p->s.avail = avail - pos;
+        ret = read_line(p->d, &p->s, &p->ln, buf + pos, end - pos);
+        p->ln.ordinal += !blank;
         pos = end + 1;
     }
-    free(s.buf);
-    free(s.nan_at);
+    return ret;
+}
+
+/* Frees the parse; on error (ret < 0) drops what it added. Returns ret or 0. */
+static int parse_end(Parse *p, int ret)
+{
+    free(p->s.buf);
+    free(p->s.nan_at);
+    fast_reader_free(&p->s.fast);
     if (ret < 0)
-        detections_truncate(d, count, stats.skipped);
+        detections_truncate(p->d, p->count, p->skipped);
     return ret < 0 ? ret : 0;
+}
+
+int reader_parse_flags(EvclipDetections *d, const char *name, const char *buf, size_t len,
+                       int format, int normalized, int flags)
+{
+    Parse p;
+    int ret = parse_begin(&p, d, name, format, normalized, flags);
+    if (ret >= 0)
+        ret = parse_lines(&p, buf, len, len);
+    return parse_end(&p, ret);
 }
 
 int reader_parse_jsonl(EvclipDetections *d, const char *name, const char *buf, size_t len)
@@ -791,27 +844,91 @@ static const char *container_magic(const char *buf, size_t len)
     return NULL;
 }
 
+/* A log file read in chunks: at most READ_CHUNK bytes (or the longest line) are held. */
+#define READ_CHUNK ((size_t)1 << 20)
+
+typedef struct Chunks {
+    FILE *f;
+    const char *path;
+    char *buf;
+    size_t cap, have;  /* buf holds cap + FAST_READER_PADDING bytes, `have` of them read */
+    int eof;
+} Chunks;
+
+/* Makes room for at least `need` bytes of text. Returns 0 or NOMEM. */
+static int chunks_reserve(Chunks *c, size_t need)
+{
+    if (need <= c->cap && c->buf)
+        return 0;
+    size_t cap = c->cap ? c->cap : READ_CHUNK;
+    while (cap < need)
+        cap = cap <= SIZE_MAX / 4 ? cap * 2 : SIZE_MAX - FAST_READER_PADDING;
+    char *buf = realloc(c->buf, cap + FAST_READER_PADDING);
+    if (!buf)
+        return ev_error(EVCLIP_ERR_NOMEM, "%s: out of memory", c->path);
+    memset(buf + c->cap, ' ', cap + FAST_READER_PADDING - c->cap);
+    c->buf = buf;
+    c->cap = cap;
+    return 0;
+}
+
+/* Fills the buffer after what it holds. Returns 0 or DETECTIONS (read error). */
+static int chunks_fill(Chunks *c)
+{
+    c->have += fread(c->buf + c->have, 1, c->cap - c->have, c->f);
+    if (ferror(c->f))
+        return file_error(c->path, errno ? errno : EIO);
+    c->eof = c->have < c->cap;
+    return 0;
+}
+
+/* Streams the file through p: complete lines are parsed as they arrive, so memory stays
+ * bounded by the chunk size (or the longest line) whatever the log's size. */
+static int load_chunks(Chunks *c, Parse *p)
+{
+    int ret = chunks_reserve(c, READ_CHUNK);
+    if (ret >= 0)
+        ret = chunks_fill(c);
+    const char *video = ret >= 0 ? container_magic(c->buf, c->have) : NULL;
+    if (video)
+        return ev_error(EVCLIP_ERR_DETECTIONS, "%s: this is a video (%s container), not a "
+                        "detection log: give videos with -i and logs with -d", c->path, video);
+    while (ret >= 0) {
+        size_t done = c->have;
+        if (!c->eof) {
+            while (done > 0 && c->buf[done - 1] != '\n')
+                done--;
+        }
+        if (done > 0)
+            ret = parse_lines(p, c->buf, done, c->cap + FAST_READER_PADDING);
+        if (ret < 0 || c->eof)
+            break;
+        memmove(c->buf, c->buf + done, c->have - done);
+        c->have -= done;
+        if (c->have == c->cap) /* one line longer than the buffer */
+            ret = chunks_reserve(c, c->cap * 2);
+        if (ret >= 0)
+            ret = chunks_fill(c);
+    }
+    return ret;
+}
+
 int reader_load(EvclipDetections *d, const char *path, int format, int normalized)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    Chunks c = { .f = fopen(path, "rb"), .path = path };
+    if (!c.f)
         return file_error(path, errno);
-    char *buf = NULL;
-    size_t len = 0;
-    int ret = reader_read_all(f, path, &buf, &len);
-    fclose(f);
-    if (ret < 0)
-        return ret;
-    const char *video = container_magic(buf, len);
-    if (video) {
-        free(buf);
-        return ev_error(EVCLIP_ERR_DETECTIONS, "%s: this is a video (%s container), not a "
-                        "detection log: give videos with -i and logs with -d", path, video);
-    }
-    ret = reader_parse(d, path, buf, len, format, normalized);
-    free(buf);
+    Parse p;
+    int ret = parse_begin(&p, d, path, format, normalized, 0);
     if (ret >= 0)
+        ret = load_chunks(&c, &p);
+    ret = parse_end(&p, ret);
+    fclose(c.f);
+    free(c.buf);
+    if (ret >= 0) {
+        detections_shrink(d);
         ret = detections_note_file(d, path); /* the manifest lists and hashes it */
+    }
     return ret;
 }
 

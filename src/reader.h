@@ -31,6 +31,12 @@ enum ReaderFormat {
 int reader_parse(EvclipDetections *d, const char *name, const char *buf, size_t len,
                  int format, int normalized);
 
+/* reader_parse() with flags: READER_NO_FAST reads every line with jansson (the reference the
+ * simdjson fast path is checked against). */
+#define READER_NO_FAST 1
+int reader_parse_flags(EvclipDetections *d, const char *name, const char *buf, size_t len,
+                       int format, int normalized, int flags);
+
 /* reader_parse(d, name, buf, len, READER_AUTO, 0). */
 int reader_parse_jsonl(EvclipDetections *d, const char *name, const char *buf, size_t len);
 

@@ -98,12 +98,13 @@ typedef struct StoreSummary {
 
 static void summarize(const EvclipDetections *d, StoreSummary *s)
 {
-    size_t n;
-    const EvclipDetection *items = detections_items(d, &n);
+    size_t n = detections_count(d);
     *s = (StoreSummary){ .count = n, .ts_min = NAN, .ts_max = NAN, .idx_min = -1,
                          .idx_max = -1, .max_x = -INFINITY, .max_y = -INFINITY };
     for (size_t i = 0; i < n; i++) {
-        const EvclipDetection *e = &items[i];
+        EvclipDetection item;
+        detections_get(d, i, &item);
+        const EvclipDetection *e = &item;
         if (e->ts >= 0) {
             s->ts_min = isnan(s->ts_min) || e->ts < s->ts_min ? e->ts : s->ts_min;
             s->ts_max = isnan(s->ts_max) || e->ts > s->ts_max ? e->ts : s->ts_max;

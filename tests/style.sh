@@ -2,7 +2,7 @@
 # style.sh: rejects tabs, CR, trailing spaces and lines over 100 columns in C sources/headers.
 cd "$(dirname "$0")/.." || exit 1
 bad=0
-files=$(git ls-files 'src/*.[ch]' 'tools/*.[ch]' 'include/*.h' 'include/*.in' 'tests/*.c' \
+files=$(git ls-files 'src/*.[ch]' 'src/*.cpp' 'tools/*.[ch]' 'include/*.h' 'include/*.in' 'tests/*.c' \
         'tests/*.h' 'tests/*.cpp' 'bench/*.c' 2>/dev/null)
 [ -n "$files" ] || files=$(find src tools include tests bench -name '*.[ch]' -o -name '*.cpp')
 for f in $files; do

@@ -287,6 +287,46 @@ static void test_hold(void)
     detlist_free(&v);
 }
 
+/* The compact store: <= 64 bytes per detection with its lookup index, float corners (boxes
+ * that collapse or overflow at float precision are skipped, as stored), values round-trip. */
+static void test_compact(void)
+{
+    EvclipDetections *d = NULL;
+    char label[16];
+    CHECK(evclip_detections_new(&d) == 0);
+    for (int i = 0; i < 100000; i++) {
+        snprintf(label, sizeof(label), "c%d", i % 7);
+        EvclipDetection e = det(i / 3, i / 90.0, label, i % 11);
+        e.score = 0.123456789;
+        e.has_color = i % 2;
+        e.color[0] = 1, e.color[1] = 2, e.color[2] = 3;
+        CHECK_MSG(evclip_detections_add(d, &e) == 0, "%d", i);
+    }
+    detections_shrink(d);
+    CHECK(detections_prepare(d) == 0);
+    double per = (double)detections_memory(d) / 100000;
+    CHECK_MSG(per <= 64, "%.1f bytes per detection", per);
+    EvclipDetection g;
+    detections_get(d, 99999, &g);
+    CHECK(g.frame_idx == 33333 && g.ts == 99999 / 90.0 && g.score == 0.123456789);
+    CHECK(g.track_id == 99999 % 11 && !strcmp(g.label, "c4") && g.has_color &&
+          g.color[2] == 3 && g.x1 == 1 && g.y2 == 40 && !g.normalized);
+    DetList list = { 0 };
+    CHECK(detections_lookup(d, 100, 101, -1, -1, &list) == 3 && list.items[0].frame_idx == 100);
+    CHECK(detections_lookup(d, -1, -1, 1.0, 1.02, &list) == 0); /* all are frame-keyed */
+    detlist_free(&list);
+
+    EvclipDetection e = det(1, -1, "a", -1);
+    e.x1 = 1.00000001, e.x2 = 1.00000002; /* distinct doubles, one float */
+    CHECK(detections_add_checked(d, &e, "f:2") == 0 && stats_of(d).skipped == 1);
+    CHECK(!strcmp(detections_skip_note(d), "f:2: field 'bbox': empty or reversed corners, "
+                                           "box skipped"));
+    e.x1 = 1, e.x2 = 1e39;
+    CHECK(detections_add_checked(d, &e, "f:3") == 0 && stats_of(d).skipped == 2);
+    CHECK(stats_of(d).count == 100000);
+    evclip_detections_free(&d);
+}
+
 int main(void)
 {
     test_lifecycle();
@@ -297,5 +337,6 @@ int main(void)
     test_vfr_matching();
     test_hold_zero();
     test_hold();
+    test_compact();
     return test_summary();
 }

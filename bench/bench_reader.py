@@ -1,0 +1,147 @@
+#!/usr/bin/python3
+"""bench_reader.py: detection log loading, evclip's reader (build/bench/bench_reader) side by
+side with a plain Python json.loads loop over the same file, in one run. Prints a markdown
+table (time, lines/s, ratio, peak RSS, bytes per detection) for a native JSONL log and a
+grouped JSONL log of the same detections, and a 10 s window from a sorted 1-hour log."""
+import argparse
+import json
+import math
+import os
+import resource
+import statistics
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import fmt_table  # noqa: E402
+
+PY_LOOP = r"""
+import json, resource, sys, time
+keep = sys.argv[2] == "keep"
+t0 = time.perf_counter()
+out = []
+n = 0
+with open(sys.argv[1], "rb") as f:
+    for line in f:
+        if line.strip():
+            v = json.loads(line)
+            n += 1
+            if keep:
+                out.append(v)
+t1 = time.perf_counter()
+print(json.dumps({"lines": n, "seconds": t1 - t0,
+                  "rss_peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def box(i, k, w=1920, h=1080):
+    """A deterministic moving box for detection k of frame i."""
+    u = ((i * 7 + k * 131) % 600) / 600.0
+    x = round((w - 200) * u, 1)
+    y = round(h * 0.3 + h * 0.2 * math.sin(i / 25.0 + k), 1)
+    return [x, y, round(x + 120 + 10 * k, 1), round(y + 160, 1)]
+
+
+LABELS = ["car", "person", "truck", "bicycle", "dog"]
+
+
+def detection(i, k, fps, keys=True):
+    d = {}
+    if keys:
+        d = {"frame_idx": i, "ts": round(i / fps, 6)}
+    d.update({"bbox": box(i, k), "label": LABELS[k % len(LABELS)],
+              "score": round(0.5 + 0.45 * abs(math.sin(i / 17.0 + k)), 3),
+              "track_id": 7 + k})
+    return d
+
+
+def make_native(path, nframes, per_frame, fps=30.0):
+    with open(path, "w") as f:
+        for i in range(nframes):
+            for k in range(per_frame):
+                f.write(json.dumps(detection(i, k, fps)) + "\n")
+
+
+def make_grouped(path, nframes, per_frame, fps=30.0):
+    with open(path, "w") as f:
+        for i in range(nframes):
+            dets = [detection(i, k, fps, keys=False) for k in range(per_frame)]
+            f.write(json.dumps({"frame_idx": i, "ts": round(i / fps, 6),
+                                "detections": dets}) + "\n")
+
+
+def ensure(path, maker, *args):
+    if not os.path.exists(path):
+        tmp = path + ".tmp"
+        maker(tmp, *args)
+        os.replace(tmp, path)
+    return path
+
+
+def run_json(cmd):
+    """Runs cmd; returns its last stdout line as JSON plus "cpu": the child's user + sys."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, check=True, text=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    r = json.loads(out.strip().splitlines()[-1])
+    r["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return r
+
+
+def bench_file(tools, path, fmt, reps):
+    """tools: [(name, binary)], evclip loaders (the current build first)."""
+    runs = {name: [] for name, _ in tools}
+    runs["python json.loads"], runs["python json.loads, kept"] = [], []
+    for _ in range(reps):  # alternate A B A B so load on the machine hits all alike
+        for name, tool in tools:
+            runs[name].append(run_json([tool, path, fmt]))
+        runs["python json.loads"].append(run_json(["/usr/bin/python3", "-c", PY_LOOP, path,
+                                                   "drop"]))
+    runs["python json.loads, kept"].append(run_json(["/usr/bin/python3", "-c", PY_LOOP, path,
+                                                     "keep"]))
+    med = {k: statistics.median(r["seconds"] for r in v) for k, v in runs.items()}
+    cpu = {k: statistics.median(r["cpu"] for r in v) for k, v in runs.items()}
+    lines = runs["python json.loads"][0]["lines"]
+    count = runs[tools[0][0]][0]["count"]
+    base = med["python json.loads"]
+    rows = []
+    for name, v in runs.items():
+        e = v[0]
+        rows.append([name, f"{med[name]:.3f}", f"{cpu[name]:.3f}",
+                     f"{lines / med[name] / 1e6:.2f}", f"{count / med[name] / 1e6:.2f}",
+                     f"{base / med[name]:.1f}x",
+                     f"{max(r['rss_peak_kb'] for r in v) / 1024:.0f}",
+                     f"{e['rss_bytes_per_det']:.0f}" if "rss_bytes_per_det" in e else "",
+                     f"{e['store_bytes_per_det']:.0f}" if "store_bytes_per_det" in e else ""])
+    return rows, lines, count, os.path.getsize(path) / 1e6
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--build", default=os.path.join(os.path.dirname(__file__), "..", "build"))
+    ap.add_argument("--workdir", default="/tmp/evclip-bench-reader")
+    ap.add_argument("--lines", type=int, default=1000000, help="native lines (default 1 M)")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--baseline", action="append", default=[], metavar="NAME=BINARY",
+                    help="another bench_reader binary (e.g. an older build) to run alongside")
+    args = ap.parse_args()
+    tool = os.path.join(args.build, "bench", "bench_reader")
+    os.makedirs(args.workdir, exist_ok=True)
+    per = 2
+    nframes = args.lines // per
+    native = ensure(os.path.join(args.workdir, f"native-{args.lines}.jsonl"), make_native,
+                    nframes, per)
+    grouped = ensure(os.path.join(args.workdir, f"grouped-{args.lines}.jsonl"), make_grouped,
+                     nframes, per)
+    tools = [("evclip", tool)] + [tuple(b.split("=", 1)) for b in args.baseline]
+    headers = ["loader", "wall s", "cpu s", "M lines/s", "M dets/s", "vs python",
+               "peak RSS MB", "RSS B/det", "store B/det"]
+    for name, path, fmt in (("native", native, "jsonl"), ("grouped", grouped, "grouped")):
+        rows, lines, count, mb = bench_file(tools, path, fmt, args.reps)
+        print(f"\n{name} JSONL: {lines} lines, {count} detections, {mb:.0f} MB "
+              f"(median of {args.reps})\n")
+        print(fmt_table(headers, rows))
+
+
+if __name__ == "__main__":
+    main()

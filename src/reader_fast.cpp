@@ -1,0 +1,587 @@
+/* reader_fast.cpp: simdjson On-Demand fast path for native, grouped and Ultralytics JSON lines;
+ * anything it is not sure of is left to the jansson reader (reader.c). */
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include <simdjson.h>
+
+extern "C" {
+#include "src/color.h"
+#include "src/detections.h"
+#include "src/reader.h"
+#include "src/reader_fast.h"
+}
+
+namespace od = simdjson::ondemand;
+using std::string_view;
+
+namespace {
+
+const double MAX_EXACT_INT = 9007199254740992.0; /* as reader.c: 2^53 */
+const int MAX_ITEMS = 4096;                      /* larger lines go to the full reader */
+const int MAX_KEYS = 64;                         /* keys per object checked for duplicates */
+
+/* Why a line is left to the jansson reader: any error, any doubt. */
+struct Defer {};
+
+/* One JSON number as jansson would see it: an integer token (no '.', 'e', 'E') or a real. */
+struct Number {
+    bool integer;
+    int64_t i;
+    double r;
+    double value() const { return integer ? (double)i : r; }
+};
+
+/* A detection object's fields, as read (presence, nulls, values). */
+struct Item {
+    bool has_bbox = false, has_box = false, has_label = false, has_name = false;
+    bool has_class = false, has_score = false, has_conf = false, has_track = false;
+    bool has_color = false, has_idx = false, has_frame = false, has_ts = false;
+    bool has_norm = false, unknown = false;
+    bool null_name = false, null_class = false, null_score = false, null_conf = false;
+    bool null_track = false, null_color = false, null_idx = false, null_frame = false;
+    bool null_ts = false, null_norm = false;
+    double bbox[4], box[4];
+    string_view label, name;
+    Number cls, score, conf, track, idx, frame, ts;
+    bool norm = false;
+    int color_kind = 0; /* 1: string (color_text), 2: array (color) */
+    string_view color_text;
+    uint8_t color[3];
+};
+
+/* A detection ready to store; `label` is kept here for "class_N" labels. */
+struct Pending {
+    EvclipDetection det;
+    size_t label_len;
+    char label[32];
+    bool own_label;
+};
+
+/* The frame keys of a grouped line, or of an Ultralytics array line. */
+struct FrameKeys {
+    int64_t frame_idx;
+    double ts;
+};
+
+template <typename T> T need(simdjson::simdjson_result<T> &&r)
+{
+    T v;
+    if (std::move(r).get(v))
+        throw Defer();
+    return v;
+}
+
+bool need_bool(simdjson::simdjson_result<bool> &&r)
+{
+    bool v;
+    if (std::move(r).get(v))
+        throw Defer();
+    return v;
+}
+
+/* A number token; integers out of int64 range and reals out of double range are jansson
+ * errors, so they defer. */
+Number read_number(od::value v)
+{
+    string_view raw = v.raw_json_token();
+    Number n{};
+    n.integer = raw.find_first_of(".eE") == string_view::npos;
+    if (n.integer) {
+        n.i = need(v.get_int64());
+    } else {
+        n.r = need(v.get_double());
+        if (!std::isfinite(n.r))
+            throw Defer();
+    }
+    return n;
+}
+
+bool integral(const Number &n, int64_t *out)
+{
+    if (n.integer) {
+        *out = n.i;
+        return true;
+    }
+    if (!(std::fabs(n.r) <= MAX_EXACT_INT) || n.r != std::floor(n.r))
+        return false;
+    *out = (int64_t)n.r;
+    return true;
+}
+
+/* A string value; NUL bytes (jansson refuses \u0000) defer. The line holds no backslash, so
+ * the text is what jansson would read. */
+string_view read_string(od::value v)
+{
+    string_view s = need(v.get_string());
+    if (std::memchr(s.data(), 0, s.size()))
+        throw Defer();
+    return s;
+}
+
+void validate(od::value v, int depth);
+
+/* Reads the keys of an object one by one; a repeated key defers (JSON_REJECT_DUPLICATES). */
+struct Keys {
+    string_view seen[MAX_KEYS];
+    int n = 0;
+    void add(string_view k)
+    {
+        for (int i = 0; i < n; i++)
+            if (seen[i] == k)
+                throw Defer();
+        if (n == MAX_KEYS || std::memchr(k.data(), 0, k.size()))
+            throw Defer();
+        seen[n++] = k;
+    }
+};
+
+/* Consumes any value, checking what On-Demand skips without checking (numbers, literals,
+ * string contents, repeated keys). */
+void validate(od::value v, int depth)
+{
+    if (depth > 64)
+        throw Defer();
+    switch (need(v.type())) {
+    case od::json_type::object: {
+        Keys keys;
+        od::object obj = need(v.get_object());
+        for (auto field : obj) {
+            od::field f = need(std::move(field));
+            keys.add(need(f.unescaped_key()));
+            validate(f.value(), depth + 1);
+        }
+        break;
+    }
+    case od::json_type::array: {
+        od::array arr = need(v.get_array());
+        for (auto e : arr)
+            validate(need(std::move(e)), depth + 1);
+        break;
+    }
+    case od::json_type::number:
+        read_number(v);
+        break;
+    case od::json_type::string:
+        read_string(v);
+        break;
+    case od::json_type::boolean:
+        need_bool(v.get_bool());
+        break;
+    case od::json_type::null:
+        if (!need_bool(v.is_null()))
+            throw Defer();
+        break;
+    }
+}
+
+/* A number, or null (*is_null set). Anything else defers. */
+void number_or_null(od::value v, Number *n, bool *is_null)
+{
+    *is_null = need_bool(v.is_null());
+    if (!*is_null)
+        *n = read_number(v);
+}
+
+void read_bbox(od::value v, double out[4])
+{
+    od::array arr = need(v.get_array());
+    int n = 0;
+    for (auto e : arr) {
+        if (n == 4)
+            throw Defer();
+        od::value x = need(std::move(e));
+        out[n++] = read_number(x).value();
+    }
+    if (n != 4)
+        throw Defer();
+}
+
+void read_box(od::value v, double out[4])
+{
+    od::object obj = need(v.get_object());
+    Keys keys;
+    int got = 0;
+    for (auto field : obj) {
+        od::field f = need(std::move(field));
+        string_view k = need(f.unescaped_key());
+        keys.add(k);
+        int i = k == "x1" ? 0 : k == "y1" ? 1 : k == "x2" ? 2 : k == "y2" ? 3 : -1;
+        if (i < 0) {
+            validate(f.value(), 1);
+            continue;
+        }
+        out[i] = read_number(f.value()).value();
+        got |= 1 << i;
+    }
+    if (got != 15)
+        throw Defer();
+}
+
+void read_color(od::value v, Item *it)
+{
+    it->null_color = need_bool(v.is_null());
+    if (it->null_color)
+        return;
+    if (need(v.type()) == od::json_type::string) {
+        it->color_text = read_string(v);
+        it->color_kind = 1;
+        return;
+    }
+    od::array arr = need(v.get_array());
+    int n = 0;
+    for (auto e : arr) {
+        int64_t c;
+        if (n == 3 || !integral(read_number(need(std::move(e))), &c) || c < 0 || c > 255)
+            throw Defer();
+        it->color[n++] = (uint8_t)c;
+    }
+    if (n != 3)
+        throw Defer();
+    it->color_kind = 2;
+}
+
+/* One field of a detection object (native or Ultralytics row: the union of their keys). */
+void read_field(string_view k, od::value v, Item *it)
+{
+    if (k == "bbox") {
+        it->has_bbox = true;
+        read_bbox(v, it->bbox);
+    } else if (k == "box") {
+        it->has_box = true;
+        read_box(v, it->box);
+    } else if (k == "label") {
+        it->has_label = true;
+        it->label = read_string(v);
+    } else if (k == "name") {
+        it->has_name = true;
+        it->null_name = need_bool(v.is_null());
+        if (!it->null_name)
+            it->name = read_string(v);
+    } else if (k == "class") {
+        it->has_class = true;
+        number_or_null(v, &it->cls, &it->null_class);
+    } else if (k == "score") {
+        it->has_score = true;
+        number_or_null(v, &it->score, &it->null_score);
+    } else if (k == "confidence") {
+        it->has_conf = true;
+        number_or_null(v, &it->conf, &it->null_conf);
+    } else if (k == "track_id") {
+        it->has_track = true;
+        number_or_null(v, &it->track, &it->null_track);
+    } else if (k == "color") {
+        it->has_color = true;
+        read_color(v, it);
+    } else if (k == "frame_idx") {
+        it->has_idx = true;
+        number_or_null(v, &it->idx, &it->null_idx);
+    } else if (k == "frame") {
+        it->has_frame = true;
+        it->unknown = true; /* a key only of Ultralytics rows */
+        number_or_null(v, &it->frame, &it->null_frame);
+    } else if (k == "ts") {
+        it->has_ts = true;
+        number_or_null(v, &it->ts, &it->null_ts);
+    } else if (k == "normalized") {
+        it->has_norm = true;
+        it->null_norm = need_bool(v.is_null());
+        if (!it->null_norm)
+            it->norm = need_bool(v.get_bool());
+    } else {
+        if (k != "extra")
+            it->unknown = true;
+        validate(v, 1);
+    }
+}
+
+Item read_fields(od::object obj)
+{
+    Item it;
+    Keys keys;
+    for (auto field : obj) {
+        od::field f = need(std::move(field));
+        string_view k = need(f.unescaped_key());
+        keys.add(k);
+        read_field(k, f.value(), &it);
+    }
+    return it;
+}
+
+/* frame_idx (or Ultralytics' "frame") and ts, as reader.c's read_keys(). */
+void item_keys(const Item &it, bool ultralytics_frame, EvclipDetection *det)
+{
+    det->frame_idx = EVCLIP_NONE;
+    det->ts = EVCLIP_NONE;
+    bool has_idx = it.has_idx, null_idx = it.null_idx;
+    Number idx = it.idx;
+    if (!has_idx && ultralytics_frame && it.has_frame) {
+        has_idx = true;
+        null_idx = it.null_frame;
+        idx = it.frame;
+    }
+    if (has_idx && !null_idx && (!integral(idx, &det->frame_idx) || det->frame_idx < 0))
+        throw Defer();
+    if (it.has_ts && !it.null_ts) {
+        det->ts = it.ts.value();
+        if (!(det->ts >= 0) || !std::isfinite(det->ts))
+            throw Defer();
+    }
+}
+
+void item_score_track(const Item &it, bool row, EvclipDetection *det)
+{
+    bool has = row ? it.has_conf : it.has_score, is_null = row ? it.null_conf : it.null_score;
+    det->score = has && !is_null ? (row ? it.conf : it.score).value() : EVCLIP_NONE;
+    det->track_id = EVCLIP_NONE;
+    if (it.has_track && !it.null_track) {
+        if (!integral(it.track, &det->track_id))
+            throw Defer();
+        if (det->track_id < 0)
+            det->track_id = EVCLIP_NONE;
+    }
+    det->has_color = 0;
+    if (it.color_kind == 1) {
+        char text[64];
+        if (it.color_text.size() >= sizeof(text))
+            throw Defer();
+        std::memcpy(text, it.color_text.data(), it.color_text.size());
+        text[it.color_text.size()] = '\0';
+        if (color_parse(text, det->color) < 0)
+            throw Defer();
+        det->has_color = 1;
+    } else if (it.color_kind == 2) {
+        std::memcpy(det->color, it.color, 3);
+        det->has_color = 1;
+    }
+}
+
+/* One detection object as reader.c's read_item(); `frame` NULL when it must carry its keys. */
+void read_item(od::value v, int format, bool row_if_box, const FrameKeys *frame,
+               int normalized, Pending *p)
+{
+    Item it = read_fields(need(v.get_object()));
+    bool row = format == READER_ULTRALYTICS || (row_if_box && it.has_box);
+    EvclipDetection *det = &p->det;
+    *det = EvclipDetection();
+    p->own_label = false;
+    if (row) {
+        if (!it.has_box)
+            throw Defer();
+        std::memcpy(&det->x1, it.box, sizeof(it.box));
+        if (it.has_name && !it.null_name) {
+            det->label = it.name.data();
+            p->label_len = it.name.size();
+        } else if (it.has_class && !it.null_class) {
+            int64_t id;
+            if (!integral(it.cls, &id))
+                throw Defer();
+            p->label_len = (size_t)std::snprintf(p->label, sizeof(p->label), "class_%lld",
+                                                 (long long)id);
+            p->own_label = true;
+        } else {
+            throw Defer();
+        }
+    } else {
+        if (it.unknown || !it.has_bbox || !it.has_label)
+            throw Defer(); /* unknown keys are warned about by the full reader */
+        det->x1 = it.bbox[0];
+        det->y1 = it.bbox[1];
+        det->x2 = it.bbox[2];
+        det->y2 = it.bbox[3];
+        det->label = it.label.data();
+        p->label_len = it.label.size();
+    }
+    item_score_track(it, row, det);
+    item_keys(it, format == READER_ULTRALYTICS, det);
+    if (frame && det->frame_idx < 0 && det->ts < 0) {
+        det->frame_idx = frame->frame_idx;
+        det->ts = frame->ts;
+    }
+    det->normalized = it.has_norm && !it.null_norm ? it.norm : normalized;
+}
+
+} /* namespace */
+
+struct FastReader {
+    od::parser parser;
+    char *copy = nullptr;  /* padded copy of a line near the end of its buffer */
+    size_t copy_cap = 0;
+    Pending *items = nullptr;
+    int nb_items = 0, items_cap = 0;
+
+    Pending *next_item()
+    {
+        if (nb_items == MAX_ITEMS)
+            throw Defer();
+        if (nb_items == items_cap) {
+            int cap = items_cap ? items_cap * 2 : 16;
+            void *p = std::realloc(items, (size_t)cap * sizeof(*items));
+            if (!p)
+                throw std::bad_alloc();
+            items = static_cast<Pending *>(p);
+            items_cap = cap;
+        }
+        return &items[nb_items++];
+    }
+
+    void read_array(od::array arr, int format, bool row_if_box, const FrameKeys *frame,
+                    int normalized)
+    {
+        for (auto e : arr)
+            read_item(need(std::move(e)), format, row_if_box, frame, normalized, next_item());
+    }
+
+    /* {"frame_idx", "ts", "normalized", "detections": [...]}; other keys are ignored. */
+    void read_group(od::object obj, int normalized)
+    {
+        Keys keys;
+        Item frame_item;
+        bool has_dets = false;
+        for (auto field : obj) {
+            od::field f = need(std::move(field));
+            string_view k = need(f.unescaped_key());
+            keys.add(k);
+            if (k == "detections") {
+                has_dets = true;
+                /* The frame's keys may come later: read_group() fills them in after. */
+                read_array(need(f.value().get_array()), READER_GROUPED, true, nullptr, -1);
+            } else if (k == "frame_idx" || k == "ts" || k == "normalized") {
+                read_field(k, f.value(), &frame_item);
+            } else {
+                validate(f.value(), 1);
+            }
+        }
+        if (!has_dets)
+            throw Defer();
+        EvclipDetection keys_det{};
+        item_keys(frame_item, false, &keys_det);
+        if (keys_det.frame_idx < 0 && keys_det.ts < 0)
+            throw Defer();
+        if (frame_item.has_norm && !frame_item.null_norm)
+            normalized = frame_item.norm;
+        for (int i = 0; i < nb_items; i++)
+            inherit(&items[i], keys_det, normalized);
+    }
+
+    int read_line(const char *text, size_t len, size_t cap, int format, int normalized,
+                  int64_t ordinal)
+    {
+        od::document doc;
+        if (parser.iterate(text, len, cap).get(doc))
+            throw Defer();
+        od::json_type type = need(doc.type());
+        if (format == READER_GROUPED) {
+            if (type != od::json_type::object)
+                throw Defer();
+            read_group(need(doc.get_object()), normalized);
+        } else if (format == READER_ULTRALYTICS && type == od::json_type::array) {
+            FrameKeys frame = { ordinal, EVCLIP_NONE };
+            read_array(need(doc.get_array()), format, false, &frame, normalized);
+        } else if (type == od::json_type::object) {
+            od::value root = need(doc.get_value());
+            read_item(root, format, false, nullptr, normalized, next_item());
+        } else {
+            throw Defer();
+        }
+        const char *rest;
+        if (!doc.current_location().get(rest))
+            throw Defer(); /* something after the value */
+        return 1;
+    }
+
+    static void inherit(Pending *, const EvclipDetection &, int);
+};
+
+/* Grouped items were read before their frame's keys: fill them in now (read_item() with a
+ * frame), re-checking what depends on them. normalized -1 marked "take the frame's". */
+void FastReader::inherit(Pending *p, const EvclipDetection &frame, int normalized)
+{
+    EvclipDetection *det = &p->det;
+    if (det->frame_idx < 0 && det->ts < 0) {
+        det->frame_idx = frame.frame_idx;
+        det->ts = frame.ts;
+    }
+    if (det->normalized < 0)
+        det->normalized = normalized;
+}
+
+extern "C" FastReader *fast_reader_new(void)
+{
+    return new (std::nothrow) FastReader();
+}
+
+extern "C" void fast_reader_free(FastReader **f)
+{
+    if (!f || !*f)
+        return;
+    std::free((*f)->copy);
+    std::free((*f)->items);
+    delete *f;
+    *f = nullptr;
+}
+
+/* A quick scan for what the fast path leaves to jansson: backslashes (escapes) and control
+ * bytes (invalid inside strings; tabs and CRs are rare outside them). Trailing CRs (CRLF
+ * files) are cut off. */
+static bool plain_line(const char *text, size_t *len)
+{
+    while (*len && text[*len - 1] == '\r')
+        (*len)--;
+    for (size_t i = 0; i < *len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c < 0x20 || c == '\\')
+            return false;
+    }
+    return *len > 0;
+}
+
+extern "C" int fast_reader_line(FastReader *f, EvclipDetections *d, const char *text,
+                                size_t len, size_t avail, int format, int normalized,
+                                int64_t ordinal)
+{
+    if (!plain_line(text, &len))
+        return 0;
+    try {
+        if (avail < len + FAST_READER_PADDING) {
+            if (f->copy_cap < len + FAST_READER_PADDING) {
+                char *p = static_cast<char *>(std::realloc(f->copy, len + FAST_READER_PADDING));
+                if (!p)
+                    return EVCLIP_ERR_NOMEM;
+                f->copy = p;
+                f->copy_cap = len + FAST_READER_PADDING;
+            }
+            std::memcpy(f->copy, text, len);
+            std::memset(f->copy + len, ' ', FAST_READER_PADDING);
+            text = f->copy;
+            avail = f->copy_cap;
+        }
+        f->nb_items = 0;
+        f->read_line(text, len, avail, format, normalized, ordinal);
+    } catch (const Defer &) {
+        return 0;
+    } catch (const std::bad_alloc &) {
+        return EVCLIP_ERR_NOMEM;
+    }
+    /* All or nothing: a nonsense box or a detection without keys is the full reader's to
+     * report (skip notes, messages). */
+    for (int i = 0; i < f->nb_items; i++) {
+        Pending *p = &f->items[i];
+        if (p->own_label)
+            p->det.label = p->label;
+        if (!detections_storable(&p->det))
+            return 0;
+    }
+    for (int i = 0; i < f->nb_items; i++) {
+        Pending *p = &f->items[i];
+        int ret = detections_add_parsed(d, &p->det, p->label_len);
+        if (ret < 0)
+            return ret;
+    }
+    return 1;
+}

@@ -1,0 +1,212 @@
+/* test_reader_fast.c: the simdjson fast path (which lines it takes, which it leaves to
+ * jansson) and the streaming file reader (chunk boundaries, long lines, errors past the first
+ * chunk), each checked against the jansson reader on the same bytes. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "src/detections.h"
+#include "src/error.h"
+#include "src/reader.h"
+#include "src/reader_fast.h"
+#include "tests/unit/check.h"
+
+/* A growing text buffer. */
+typedef struct Text {
+    char *s;
+    size_t len, cap;
+} Text;
+
+static void add(Text *t, const char *s)
+{
+    size_t n = strlen(s);
+    if (t->len + n + 1 > t->cap) {
+        t->cap = (t->len + n + 1) * 2;
+        t->s = realloc(t->s, t->cap);
+    }
+    memcpy(t->s + t->len, s, n + 1);
+    t->len += n;
+}
+
+/* Result of fast_reader_line() on one line (copied, so the padding rule is exercised too). */
+static int fast_line(const char *line, int format, int64_t *count)
+{
+    EvclipDetections *d = NULL;
+    FastReader *f = fast_reader_new();
+    CHECK(f && evclip_detections_new(&d) == 0);
+    int ret = fast_reader_line(f, d, line, strlen(line), strlen(line), format, 0, 4);
+    *count = (int64_t)detections_count(d);
+    fast_reader_free(&f);
+    CHECK(f == NULL);
+    evclip_detections_free(&d);
+    return ret;
+}
+
+static void test_fast_contract(void)
+{
+    static const struct { const char *line; int format, taken, count; } cases[] = {
+        { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"extra\": {\"k\": [1]}}",
+          READER_NATIVE, 1, 1 },
+        { "{\"ts\": 0.5, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"color\": \"red\"}\r",
+          READER_NATIVE, 1, 1 },
+        { "{\"frame_idx\": 1, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}, "
+          "{\"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}, \"class\": 3}]}",
+          READER_GROUPED, 1, 2 },
+        { "[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}]",
+          READER_ULTRALYTICS, 1, 1 },
+        /* Left to jansson: warnings, errors, escapes, NaN, skipped boxes, duplicates. */
+        { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"colour\": \"red\"}",
+          READER_NATIVE, 0, 0 },
+        { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3], \"label\": \"a\"}", READER_NATIVE, 0, 0 },
+        { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"caf\\u00e9\"}",
+          READER_NATIVE, 0, 0 },
+        { "{\"frame_idx\": 1, \"bbox\": [NaN, 2, 3, 4], \"label\": \"a\"}", READER_NATIVE, 0, 0 },
+        { "{\"frame_idx\": 1, \"bbox\": [3, 2, 3, 4], \"label\": \"a\"}", READER_NATIVE, 0, 0 },
+        { "{\"frame_idx\": 1, \"frame_idx\": 2, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+          READER_NATIVE, 0, 0 },
+        { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"} 7", READER_NATIVE, 0, 0 },
+        { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 99999999999999999999], \"label\": \"a\"}",
+          READER_NATIVE, 0, 0 },
+        /* One bad item: the whole line goes to jansson, nothing half-added. */
+        { "{\"frame_idx\": 1, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}, "
+          "{\"bbox\": [1, 2, 3, 4], \"label\": 5}]}", READER_GROUPED, 0, 0 },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int64_t count = -1;
+        int ret = fast_line(cases[i].line, cases[i].format, &count);
+        CHECK_MSG(ret == cases[i].taken && count == cases[i].count, "case %zu: %d, %lld", i,
+                  ret, (long long)count);
+    }
+}
+
+/* A log of every kind of line, `lines` long (about 120 bytes a line). */
+static void make_log(Text *t, int lines)
+{
+    char line[512];
+    for (int i = 0; i < lines; i++) {
+        switch (i % 97) {
+        case 13:
+            snprintf(line, sizeof(line), "{\"frame_idx\": %d, \"bbox\": [1, 2, 3, 4], "
+                     "\"label\": \"caf\\u00e9\", \"colour\": [1, 2, 3]}\n", i);
+            break;
+        case 29:
+            snprintf(line, sizeof(line), "{\"frame_idx\": %d, \"bbox\": [NaN, 2, 3, 4], "
+                     "\"label\": \"n\"}\r\n\n", i);
+            break;
+        case 41:
+            snprintf(line, sizeof(line), "{\"ts\": %d.25, \"bbox\": [5, 2, 5, 4], "
+                     "\"label\": \"empty\"}\n", i);
+            break;
+        default:
+            snprintf(line, sizeof(line), "{\"frame_idx\": %d, \"ts\": %.6f, \"bbox\": [%d.5, "
+                     "20.25, %d.75, 400], \"label\": \"l%d\", \"score\": 0.%03d, "
+                     "\"track_id\": %d}\n", i, i / 30.0, i % 1000, i % 1000 + 50, i % 5,
+                     i % 1000, i % 17);
+        }
+        add(t, line);
+    }
+}
+
+static void write_file(const char *path, const char *text, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    CHECK(f && fwrite(text, 1, len, f) == len);
+    if (f)
+        fclose(f);
+}
+
+static void same_stores(const EvclipDetections *a, const EvclipDetections *b)
+{
+    CHECK(detections_count(a) == detections_count(b));
+    CHECK(!strcmp(detections_skip_note(a), detections_skip_note(b)));
+    int na, nb;
+    const char *const *wa = detections_warnings(a, &na);
+    const char *const *wb = detections_warnings(b, &nb);
+    CHECK(na == nb);
+    for (int i = 0; i < na && i < nb; i++)
+        CHECK_MSG(!strcmp(wa[i], wb[i]), "%s / %s", wa[i], wb[i]);
+    size_t bad = 0;
+    for (size_t i = 0; i < detections_count(a) && i < detections_count(b); i++) {
+        EvclipDetection x, y;
+        detections_get(a, i, &x);
+        detections_get(b, i, &y);
+        bad += x.frame_idx != y.frame_idx || x.ts != y.ts || x.x1 != y.x1 || x.y2 != y.y2 ||
+               x.score != y.score || x.track_id != y.track_id || strcmp(x.label, y.label);
+    }
+    CHECK_MSG(bad == 0, "%zu detections differ", bad);
+}
+
+/* 40 000 lines (~4.7 MB: several read chunks) load from a file as jansson parses them. */
+static void test_stream(const char *dir)
+{
+    Text t = { 0 };
+    char path[256], msg[512];
+    make_log(&t, 40000);
+    snprintf(path, sizeof(path), "%s/big.jsonl", dir);
+    write_file(path, t.s, t.len);
+    EvclipDetections *file = NULL, *ref = NULL;
+    CHECK(evclip_detections_new(&file) == 0 && evclip_detections_new(&ref) == 0);
+    CHECK_MSG(reader_load(file, path, READER_AUTO, 0) == 0, "%s", evclip_last_error());
+    CHECK(reader_parse_flags(ref, path, t.s, t.len, READER_AUTO, 0, READER_NO_FAST) == 0);
+    CHECK(detections_count(file) > 39000);
+    same_stores(file, ref);
+    EvclipDetectionStats st;
+    evclip_detections_get_stats(file, &st);
+    CHECK(st.skipped == 2 * (40000 / 97 + 1) - 1); /* NaN and empty boxes */
+
+    /* An error far past the first chunk names its line; the load is rolled back. */
+    add(&t, "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": 7}\n");
+    write_file(path, t.s, t.len);
+    int lines = 0;
+    for (size_t i = 0; i < t.len; i++)
+        lines += t.s[i] == '\n';
+    CHECK(reader_load(file, path, READER_AUTO, 0) == EVCLIP_ERR_DETECTIONS);
+    snprintf(msg, sizeof(msg), "%s:%d: field 'label': expected a string", path, lines);
+    CHECK_MSG(!strcmp(evclip_last_error(), msg), "%s", evclip_last_error());
+    CHECK(detections_count(file) == detections_count(ref));
+    evclip_detections_free(&file);
+    evclip_detections_free(&ref);
+    remove(path);
+    free(t.s);
+}
+
+/* A grouped line of 4 MB (longer than a read chunk) between short ones, no final newline. */
+static void test_long_line(const char *dir)
+{
+    Text t = { 0 };
+    char path[256], item[128];
+    add(&t, "{\"frame_idx\": 0, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}]}\n"
+            "{\"frame_idx\": 1, \"detections\": [");
+    for (int i = 0; i < 70000; i++) {
+        snprintf(item, sizeof(item), "%s{\"bbox\": [%d, 2, %d, 4], \"label\": \"x\", "
+                 "\"score\": 0.5}", i ? ", " : "", i, i + 1);
+        add(&t, item);
+    }
+    add(&t, "]}\n{\"frame_idx\": 2, \"detections\": []}");
+    snprintf(path, sizeof(path), "%s/long.jsonl", dir);
+    write_file(path, t.s, t.len);
+    EvclipDetections *d = NULL;
+    CHECK(t.len > (3u << 20));
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK_MSG(reader_load(d, path, READER_AUTO, 0) == 0, "%s", evclip_last_error());
+    CHECK(detections_count(d) == 70001);
+    EvclipDetection last;
+    detections_get(d, 70000, &last);
+    CHECK(last.frame_idx == 1 && last.x1 == 69999 && last.score == 0.5);
+    evclip_detections_free(&d);
+    remove(path);
+    free(t.s);
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/evclip_reader_fast_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    test_fast_contract();
+    test_stream(dir);
+    test_long_line(dir);
+    rmdir(dir);
+    return test_summary();
+}
