@@ -14,6 +14,7 @@
 #include "src/detections.h"
 #include "src/error.h"
 #include "src/reader.h"
+#include "src/reader_detect.h"
 
 /* Reusable per-parse buffers: the rewritten line and where each NaN became "null" (the only
  * rewrite that changes the length, needed to report jansson's column on the original line). */
@@ -31,6 +32,7 @@ typedef struct Line {
     int64_t ordinal;  /* 0-based position among non-blank lines */
     int rewrote;      /* NaN/Infinity tokens were replaced by null */
     int format;       /* enum ReaderFormat, never READER_AUTO */
+    int64_t source;   /* inspect logs: source_index of the data lines (-1 before the first) */
     int normalized;   /* default of the "normalized" flag */
     char ctx[48];     /* "detections[3]: " while reading an item of an array, else "" */
 } Line;
@@ -182,18 +184,19 @@ static int coordinate(const json_t *e, double *out, int *nonsense)
 }
 
 /* Reads bbox; *nonsense = 1 when it holds null (a NaN/Infinity written by Python). */
-static int read_bbox(const Line *ln, const json_t *obj, EvclipDetection *det, int *nonsense)
+static int read_bbox(const Line *ln, const json_t *obj, const char *key, EvclipDetection *det,
+                     int *nonsense)
 {
     static const char *const why = "expected [x1, y1, x2, y2] (4 numbers)";
-    const json_t *bbox = json_object_get(obj, "bbox");
+    const json_t *bbox = json_object_get(obj, key);
     if (!bbox)
-        return field_error(ln, "bbox", "missing");
+        return field_error(ln, key, "missing");
     if (!json_is_array(bbox) || json_array_size(bbox) != 4)
-        return field_error(ln, "bbox", why);
+        return field_error(ln, key, why);
     double v[4];
     for (size_t i = 0; i < 4; i++) {
         if (!coordinate(json_array_get(bbox, i), &v[i], nonsense))
-            return field_error(ln, "bbox", why);
+            return field_error(ln, key, why);
     }
     det->x1 = v[0];
     det->y1 = v[1];
@@ -341,11 +344,12 @@ static int store(EvclipDetections *d, const Line *ln, const EvclipDetection *det
     return ret == EVCLIP_ERR_NOMEM ? ret : ret < 0 ? EVCLIP_ERR_DETECTIONS : 0;
 }
 
-/* Native fields other than the frame keys (bbox, label, score, track_id, color). */
-static int read_native_fields(const Line *ln, const json_t *obj, EvclipDetection *det,
-                              int *nonsense)
+/* Native fields other than the frame keys (bbox, label, score, track_id, color); `box_key` is
+ * "bbox" (native) or "box" (inspect items). */
+static int read_native_fields(const Line *ln, const json_t *obj, const char *box_key,
+                              EvclipDetection *det, int *nonsense)
 {
-    int ret = read_bbox(ln, obj, det, nonsense);
+    int ret = read_bbox(ln, obj, box_key, det, nonsense);
     if (ret >= 0)
         ret = read_label(ln, obj, det);
     if (ret >= 0)
@@ -383,31 +387,6 @@ static int read_row_fields(const Line *ln, const json_t *obj, EvclipDetection *d
     return ret;
 }
 
-/* Edit distance of two short keys (capped at 3: only "close" matters). */
-static int key_distance(const char *a, const char *b)
-{
-    size_t n = strlen(a), m = strlen(b);
-    int row[32];
-    if (n > 30 || m > 30)
-        return 3;
-    for (size_t j = 0; j <= m; j++)
-        row[j] = (int)j;
-    for (size_t i = 1; i <= n; i++) {
-        int diag = row[0];
-        row[0] = (int)i;
-        for (size_t j = 1; j <= m; j++) {
-            int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            diag = up;
-            row[j] = best;
-        }
-    }
-    return row[m] < 3 ? row[m] : 3;
-}
-
 /* A native detection's keys that evclip does not know are ignored, and said once per key and
  * file (a misspelt "colour" would otherwise silently lose the colour). */
 static void warn_unknown_keys(EvclipDetections *d, const Line *ln, const json_t *obj)
@@ -420,7 +399,7 @@ static void warn_unknown_keys(EvclipDetections *d, const Line *ln, const json_t 
         const char *hint = NULL;
         int best = 3, count;
         for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
-            int dist = key_distance(key, known[i]);
+            int dist = reader_key_distance(key, known[i]);
             if (!strcmp(key, known[i]))
                 break;
             if (dist < best) {
@@ -443,11 +422,19 @@ static void warn_unknown_keys(EvclipDetections *d, const Line *ln, const json_t 
     }
 }
 
+/* Shapes of a detection object. */
+enum ItemShape {
+    ITEM_NATIVE,   /* "bbox": [x1, y1, x2, y2], "label", ... */
+    ITEM_ROW,      /* Ultralytics: "box": {"x1", ...}, "name"/"class", "confidence" */
+    ITEM_INSPECT,  /* evclip inspect: "box": [x1, y1, x2, y2], "label", ... */
+};
+
 /* One detection object. `frame` holds the keys of its frame (grouped and array lines) or NULL
- * when the object carries its own. `row`: Ultralytics shape, else native. */
+ * when the object carries its own. `shape`: enum ItemShape. */
 static int read_item(EvclipDetections *d, const Line *ln, const json_t *obj,
-                     const EvclipDetection *frame, int row, int normalized)
+                     const EvclipDetection *frame, int shape, int normalized)
 {
+    int row = shape == ITEM_ROW;
     EvclipDetection det = { 0 };
     char label[32];
     int nonsense = 0, ret;
@@ -456,8 +443,9 @@ static int read_item(EvclipDetections *d, const Line *ln, const json_t *obj,
     if (row)
         ret = read_row_fields(ln, obj, &det, label, sizeof(label), &nonsense);
     else
-        ret = read_native_fields(ln, obj, &det, &nonsense);
-    if (ret >= 0 && !row)
+        ret = read_native_fields(ln, obj, shape == ITEM_INSPECT ? "box" : "bbox", &det,
+                                 &nonsense);
+    if (ret >= 0 && shape == ITEM_NATIVE)
         warn_unknown_keys(d, ln, obj);
     if (ret >= 0)
         ret = read_keys(ln, obj, &det, !frame);
@@ -483,8 +471,10 @@ static int read_items(EvclipDetections *d, Line *ln, const json_t *arr, const ch
     for (size_t i = 0; i < json_array_size(arr) && ret >= 0; i++) {
         const json_t *item = json_array_get(arr, i);
         snprintf(ln->ctx, sizeof(ln->ctx), "%s[%zu]: ", name, i);
-        int row = ln->format == READER_ULTRALYTICS || json_object_get(item, "box") != NULL;
-        ret = read_item(d, ln, item, frame, row, normalized);
+        int shape = ln->format == READER_INSPECT ? ITEM_INSPECT :
+                    ln->format == READER_ULTRALYTICS || json_object_get(item, "box") ? ITEM_ROW :
+                    ITEM_NATIVE;
+        ret = read_item(d, ln, item, frame, shape, normalized);
     }
     ln->ctx[0] = '\0';
     return ret;
@@ -515,22 +505,58 @@ static int read_group(EvclipDetections *d, Line *ln, const json_t *obj)
 static int read_ultralytics(EvclipDetections *d, Line *ln, const json_t *v)
 {
     if (json_is_object(v))
-        return read_item(d, ln, v, NULL, 1, ln->normalized);
+        return read_item(d, ln, v, NULL, ITEM_ROW, ln->normalized);
     if (!json_is_array(v))
         return line_error(ln, "line is not a JSON array or object");
     EvclipDetection frame = { .frame_idx = ln->ordinal, .ts = EVCLIP_NONE };
     return read_items(d, ln, v, "", &frame, ln->normalized);
 }
 
+/* An `evclip inspect` line {"frame", "pts", "source_index", "source_time", "detections"}: its
+ * boxes are keyed by source_time (the source's timeline; frame and pts count the clip's frames).
+ * All data lines must come from one source of the clip. */
+static int read_inspect(EvclipDetections *d, Line *ln, const json_t *obj)
+{
+    if (!json_is_object(obj))
+        return line_error(ln, "line is not a JSON object");
+    const json_t *items = json_object_get(obj, "detections");
+    const json_t *time = json_object_get(obj, "source_time");
+    const json_t *index = json_object_get(obj, "source_index");
+    int64_t source = 0;
+    if (!json_is_array(items))
+        return field_error(ln, "detections", "expected an array of detection objects");
+    if (json_is_null(time) || !time) {
+        if (json_array_size(items))
+            return field_error(ln, "source_time", "missing, and the frame has detections");
+        return 0; /* a clip frame without embedded data */
+    }
+    if (!json_is_number(time) || !(json_number_value(time) >= 0))
+        return field_error(ln, "source_time", "expected a number of seconds >= 0");
+    if (index && !json_is_null(index) && (!integral(index, &source) || source < 0))
+        return field_error(ln, "source_index", "expected an integer >= 0");
+    if (ln->source < 0)
+        ln->source = source;
+    else if (source != ln->source)
+        return ev_error(EVCLIP_ERR_DETECTIONS, "%s:%zu: field 'source_index': %" PRId64 ", but "
+                        "earlier lines are of source %" PRId64 ": a clip of several inputs gives "
+                        "one log per input (keep one source's lines, e.g. jq -c "
+                        "'select(.source_index == %" PRId64 ")')", ln->name, ln->number, source,
+                        ln->source, source);
+    EvclipDetection frame = { .frame_idx = EVCLIP_NONE, .ts = json_number_value(time) };
+    return read_items(d, ln, items, "detections", &frame, ln->normalized);
+}
+
 static int read_json(EvclipDetections *d, Line *ln, const json_t *v)
 {
     switch (ln->format) {
+    case READER_INSPECT:
+        return read_inspect(d, ln, v);
     case READER_GROUPED:
         return read_group(d, ln, v);
     case READER_ULTRALYTICS:
         return read_ultralytics(d, ln, v);
     default:
-        return read_item(d, ln, v, NULL, 0, ln->normalized);
+        return read_item(d, ln, v, NULL, ITEM_NATIVE, ln->normalized);
     }
 }
 
@@ -638,41 +664,21 @@ static int read_line(EvclipDetections *d, Scratch *s, Line *ln, const char *text
     return ret;
 }
 
-/* Format of a JSON first line: grouped when it has "detections", Ultralytics when it is an
- * array or has "box", else native. */
-static int json_format(const json_t *v)
+/* Format of the first non-blank line (reader_detect.c), or a negative code when it fits none. */
+static int detect_format(Scratch *s, const char *name, const char *buf, size_t pos, size_t len)
 {
-    if (json_is_array(v))
-        return READER_ULTRALYTICS;
-    if (json_is_object(v) && json_object_get(v, "detections"))
-        return READER_GROUPED;
-    if (json_is_object(v) && json_object_get(v, "box"))
-        return READER_ULTRALYTICS;
-    return READER_NATIVE;
-}
-
-/* Guesses the format from the first non-blank line: JSON ('{' or '[') by its shape, a line
- * starting with a digit as MOTChallenge, anything else native (which then reports why). */
-static int detect_format(Scratch *s, const char *buf, size_t pos, size_t len)
-{
-    while (pos < len) {
+    for (size_t number = 1; pos < len; number++) {
         const char *nl = memchr(buf + pos, '\n', len - pos);
         size_t end = nl ? (size_t)(nl - buf) : len;
-        size_t i = pos;
-        while (i < end && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r'))
-            i++;
-        if (i < end) {
-            if (buf[i] >= '0' && buf[i] <= '9')
-                return READER_MOT;
-            if (buf[i] != '{' && buf[i] != '[')
-                return READER_NATIVE;
-            Line probe = { .name = "", .format = READER_NATIVE };
-            int ret = 0, format = READER_NATIVE;
+        if (!is_blank(buf + pos, end - pos)) {
+            Line probe = { .name = name, .format = READER_NATIVE };
+            int ret = 0;
             json_t *v = parse_json(s, &probe, buf + pos, end - pos, &ret);
-            if (v)
-                format = json_format(v);
+            if (ret == EVCLIP_ERR_NOMEM)
+                return ret;
+            ret = reader_detect_line(name, number, buf + pos, end - pos, v);
             json_decref(v);
-            return format;
+            return ret;
         }
         pos = end + 1;
     }
@@ -686,12 +692,14 @@ int reader_parse(EvclipDetections *d, const char *name, const char *buf, size_t 
     EvclipDetectionStats stats;
     evclip_detections_get_stats(d, &stats);
     Scratch s = { 0 };
-    Line ln = { .name = name ? name : "detections", .normalized = !!normalized };
+    Line ln = { .name = name ? name : "detections", .normalized = !!normalized, .source = -1 };
     int ret = 0;
     size_t pos = 0;
     if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
         pos = 3;
-    ln.format = format == READER_AUTO ? detect_format(&s, buf, pos, len) : format;
+    ln.format = format == READER_AUTO ? detect_format(&s, ln.name, buf, pos, len) : format;
+    if (ln.format < 0)
+        ret = ln.format;
     while (pos < len && ret >= 0) {
         const char *nl = memchr(buf + pos, '\n', len - pos);
         size_t end = nl ? (size_t)(nl - buf) : len;
@@ -710,23 +718,6 @@ int reader_parse(EvclipDetections *d, const char *name, const char *buf, size_t 
 int reader_parse_jsonl(EvclipDetections *d, const char *name, const char *buf, size_t len)
 {
     return reader_parse(d, name, buf, len, READER_AUTO, 0);
-}
-
-int reader_format_from_name(const char *name)
-{
-    static const struct { const char *name; int format; } names[] = {
-        { "auto", READER_AUTO }, { "jsonl", READER_NATIVE }, { "native", READER_NATIVE },
-        { "grouped", READER_GROUPED }, { "ultralytics", READER_ULTRALYTICS },
-        { "mot", READER_MOT },
-    };
-    if (!name)
-        return READER_AUTO;
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (!strcmp(name, names[i].name))
-            return names[i].format;
-    }
-    return ev_error(EVCLIP_ERR_INVALID, "unknown detection log format '%s' (expected auto, "
-                    "jsonl, grouped, ultralytics or mot)", name);
 }
 
 /* ---- Files -------------------------------------------------------------------------- */
@@ -776,21 +767,6 @@ int reader_read_all(FILE *f, const char *path, char **out, size_t *len)
     return 0;
 }
 
-/* Name of the video container whose magic starts buf, or NULL. */
-static const char *container_magic(const char *buf, size_t len)
-{
-    const unsigned char *b = (const unsigned char *)buf;
-    if (len >= 8 && !memcmp(b + 4, "ftyp", 4))
-        return "MP4/MOV";
-    if (len >= 4 && !memcmp(b, "\x1A\x45\xDF\xA3", 4))
-        return "Matroska/WebM";
-    if (len >= 12 && !memcmp(b, "RIFF", 4) && !memcmp(b + 8, "AVI ", 4))
-        return "AVI";
-    if (len >= 377 && b[0] == 0x47 && b[188] == 0x47 && b[376] == 0x47)
-        return "MPEG-TS";
-    return NULL;
-}
-
 int reader_load(EvclipDetections *d, const char *path, int format, int normalized)
 {
     FILE *f = fopen(path, "rb");
@@ -802,7 +778,7 @@ int reader_load(EvclipDetections *d, const char *path, int format, int normalize
     fclose(f);
     if (ret < 0)
         return ret;
-    const char *video = container_magic(buf, len);
+    const char *video = reader_container_magic(buf, len);
     if (video) {
         free(buf);
         return ev_error(EVCLIP_ERR_DETECTIONS, "%s: this is a video (%s container), not a "

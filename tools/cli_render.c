@@ -28,7 +28,8 @@ static const char usage[] =
     "  -d, --detections PATH   detection log of that input (optional); format guessed from\n"
     "                          its first line\n"
     "      --format NAME       force the log format: jsonl (native), grouped, ultralytics,\n"
-    "                          mot (MOTChallenge txt) or auto (default)\n"
+    "                          inspect (evclip inspect output), mot (MOTChallenge txt)\n"
+    "                          or auto (default)\n"
     "      --normalized        box coordinates are fractions (0..1) of the frame size\n"
     "      --ts-origin WHAT    what that input's detection ts count from: start (default:\n"
     "                          0 = the video stream's start time, as OpenCV's\n"
@@ -196,9 +197,9 @@ static int parse_option(RenderArgs *a, int c, const char *arg)
     case OPT_FORMAT:
         a->format = arg;
         if (strcmp(arg, "auto") && strcmp(arg, "jsonl") && strcmp(arg, "grouped") &&
-            strcmp(arg, "ultralytics") && strcmp(arg, "mot"))
+            strcmp(arg, "ultralytics") && strcmp(arg, "inspect") && strcmp(arg, "mot"))
             return cli_usage_error("render", "--format: '%s' is not one of auto, jsonl, "
-                                   "grouped, ultralytics, mot", arg);
+                                   "grouped, ultralytics, inspect, mot", arg);
         return 0;
     case OPT_NORMALIZED: a->normalized = 1; return 0;
     case OPT_TS_ORIGIN:

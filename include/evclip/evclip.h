@@ -150,8 +150,9 @@ EVCLIP_API int evclip_detections_load(EvclipDetections *dets, const char *path);
  *   [...]}), "ultralytics" (summary()/to_json() rows: name, class, confidence, box {x1, y1,
  *   x2, y2}, optional track_id; one row object or one array of rows per line, with frame_idx
  *   (or frame) / ts; an array line without them is frame N, N = its 0-based position among
- *   non-blank lines) or "mot" (MOTChallenge txt: frame,id,left,top,width,height[,conf,...],
- *   1-based frames, id -1 = untracked; labelled "obj").
+ *   non-blank lines), "inspect" (`evclip inspect` lines: boxes of "detections" keyed by
+ *   "source_time"; one source_index per log) or "mot" (MOTChallenge txt:
+ *   frame,id,left,top,width,height[,conf,...], 1-based frames, id -1 = untracked; "obj").
  * - normalized: 1 = coordinates are fractions of the frame size (EvclipDetection.normalized);
  *   JSON lines may override it with "normalized": true/false. Default 0.
  * Returns 0, INVALID (NULL argument, unknown format name), DETECTIONS or NOMEM.

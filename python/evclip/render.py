@@ -19,7 +19,7 @@ from evclip.types import (Clip, ClipSource, Detection, Encoder, FrameDetections,
                           finite, is_number)
 
 _DURATION_STRATEGIES = ("timelapse", "framedrop")
-_FORMATS = ("auto", "jsonl", "grouped", "ultralytics", "mot")
+_FORMATS = ("auto", "jsonl", "grouped", "ultralytics", "inspect", "mot")
 # cv-evidence-renderer's Encoder names -> FFmpeg encoder names.
 _ENCODER_NAMES = {"nvenc_h264": "h264_nvenc", "nvenc_h265": "hevc_nvenc"}
 # "Decode to the end": a window end far past any video, clamped by the library.
