@@ -602,8 +602,8 @@ static void test_inspect(void)
         "\"detections\": []}\n"
         "{\"frame\": 1, \"pts\": 0.040000, \"source_index\": 0, \"source_time\": 4.04, "
         "\"detections\": [{\"label\": \"car\", \"score\": 0.5, \"track_id\": 7, "
-        "\"box\": [1, 2, 30, 40], \"color\": [1, 2, 3]}, {\"label\": \"p\", \"box\": [0.1, 0.2, 0.3, 0.4], "
-        "\"normalized\": true}]}\n";
+        "\"box\": [1, 2, 30, 40], \"color\": [1, 2, 3]}, {\"label\": \"p\", "
+        "\"box\": [0.1, 0.2, 0.3, 0.4], \"normalized\": true}]}\n";
     CHECK(evclip_detections_new(&d) == 0);
     CHECK_MSG(parse_as(d, text, READER_AUTO, 0) == 0, "%s", evclip_last_error());
     CHECK(all_of(d, &list) == 2);
