@@ -174,6 +174,21 @@ EVCLIP_API void evclip_detections_get_stats(const EvclipDetections *dets,
 /** Frees the store and sets *dets to NULL. Accepts NULL and &NULL. */
 EVCLIP_API void evclip_detections_free(EvclipDetections **dets);
 
+/**
+ * Parses a colour given as text, as a log's "color" string: "#rrggbb" (RGB hex, either case)
+ * or a CSS named colour ("red", "teal", "rebeccapurple"; case-insensitive), into
+ * bgr = {B, G, R} (the order of EvclipDetection.color). Returns 0, or INVALID (bgr untouched,
+ * evclip_last_error() names the text) for anything else, NULL included.
+ */
+EVCLIP_API int evclip_color_parse(const char *text, uint8_t bgr[3]);
+
+/**
+ * The colour {B, G, R} a detection without an explicit colour is drawn with: the fixed
+ * palette's entry for track_id when >= 0, else for a hash of label (NULL = ""). (Untracked
+ * boxes of one label in one frame may be given the next entries: see README "Colours".)
+ */
+EVCLIP_API void evclip_palette_color(const char *label, int64_t track_id, uint8_t bgr[3]);
+
 /* ---------------------------------------------------------------------------------------- */
 /* Renderer settings                                                                        */
 
