@@ -164,6 +164,16 @@ void overlay_detection_rgb(const EvclipDetection *d, uint8_t rgb[3])
     memcpy(rgb, c, 3);
 }
 
+int overlay_palette_size(void)
+{
+    return (int)NB_COLORS;
+}
+
+void overlay_palette_rgb(int i, uint8_t rgb[3])
+{
+    memcpy(rgb, palette[(unsigned)i % NB_COLORS], 3);
+}
+
 EVCLIP_API void evclip_palette_color(const char *label, int64_t track_id, uint8_t bgr[3])
 {
     EvclipDetection d = { .label = label ? label : "", .track_id = track_id };
