@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "src/color.h"
+#include "src/error.h"
 
 /* CSS Color Module Level 4, section 6.1 (named colours), sorted for bsearch. */
 static const struct NamedColor {
@@ -97,5 +98,15 @@ int color_parse(const char *text, uint8_t bgr[3])
     bgr[0] = (uint8_t)(rgb & 0xFF);
     bgr[1] = (uint8_t)(rgb >> 8 & 0xFF);
     bgr[2] = (uint8_t)(rgb >> 16);
+    return 0;
+}
+
+EVCLIP_API int evclip_color_parse(const char *text, uint8_t bgr[3])
+{
+    if (!text || !bgr)
+        return ev_error(EVCLIP_ERR_INVALID, "evclip_color_parse: NULL argument");
+    if (color_parse(text, bgr) < 0)
+        return ev_error(EVCLIP_ERR_INVALID, "colour '%.100s' is neither \"#rrggbb\" nor a CSS "
+                        "colour name", text);
     return 0;
 }

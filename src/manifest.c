@@ -19,6 +19,7 @@
 #include "src/error.h"
 #include "src/manifest.h"
 #include "src/orient.h"
+#include "src/overlay.h"
 
 #define CHUNK (1 << 20)
 #define FORMAT_NAME "evclip-evidence-manifest"
@@ -458,16 +459,36 @@ static json_t *encoder_json(const ManifestInfo *info)
                      "bitrate", (json_int_t)s->bitrate, "threads", s->threads);
 }
 
+/* The fixed drawing style (README "Colours"): colour order, palette, chip layout. */
+static json_t *style_json(void)
+{
+    json_t *palette = json_array();
+    for (int i = 0; palette && i < overlay_palette_size(); i++) {
+        uint8_t rgb[3];
+        char hex[8];
+        overlay_palette_rgb(i, rgb);
+        snprintf(hex, sizeof(hex), "#%02x%02x%02x", rgb[0], rgb[1], rgb[2]);
+        json_array_append_new(palette, json_string(hex));
+    }
+    return json_pack("{s:i, s:[s, s, s], s:o, s:s, s:s, s:s}", "version", 1,
+                     "color_by", "color", "track_id", "label", "palette", palette,
+                     "same_label", "untracked boxes of one label in a frame: next palette "
+                     "entries, left to right", "chip", "label #track score, above the box, "
+                     "drawn after all outlines", "chip_text", "black or white, the higher WCAG "
+                     "contrast");
+}
+
 static json_t *drawing_json(const ManifestInfo *info)
 {
     const EvclipSettings *s = info->settings;
-    return json_pack("{s:o, s:o, s:b, s:o, s:i, s:i, s:i, s:i, s:s}",
+    return json_pack("{s:o, s:o, s:b, s:o, s:i, s:i, s:i, s:i, s:s, s:o}",
                      "hold", real(s->hold), "title", str_or_null(s->title),
                      "timestamp", s->timestamp != 0, "font", str_or_null(s->font),
                      "thickness", info->thickness, "font_size", info->font_size,
                      "thickness_requested", s->thickness,
                      "font_size_requested", s->font_size,
-                     "box_space", s->box_space == EVCLIP_BOX_STORED ? "stored" : "display");
+                     "box_space", s->box_space == EVCLIP_BOX_STORED ? "stored" : "display",
+                     "style", style_json());
 }
 
 /* The result's warning lines as a JSON array of strings. */

@@ -27,7 +27,10 @@
  *   encoder:  {name (used), requested, preset, crf, bitrate, threads}
  *   drawing:  {hold (seconds), title, timestamp (bool), font (requested or null), thickness,
  *              font_size (pixels used), thickness_requested, font_size_requested (0 = auto),
- *              box_space ("display" | "stored": the space of the boxes of turned sources)}
+ *              box_space ("display" | "stored": the space of the boxes of turned sources),
+ *              style: {version 1, color_by ["color", "track_id", "label"], palette ["#rrggbb",
+ *              ... RGB, indexed by track id % size or label hash], same_label, chip,
+ *              chip_text (the fixed rules, in words)}}
  *   warnings: [text, ...] (EvclipResult.warnings: the clip may be wrong; [] when none)
  *   signature (optional): {algorithm "ed25519", public_key (base64), key_id (hex of the first
  *              16 bytes of SHA-256(public key)), value (base64 of the detached signature of

@@ -164,6 +164,28 @@ void overlay_detection_rgb(const EvclipDetection *d, uint8_t rgb[3])
     memcpy(rgb, c, 3);
 }
 
+int overlay_palette_size(void)
+{
+    return (int)NB_COLORS;
+}
+
+void overlay_palette_rgb(int i, uint8_t rgb[3])
+{
+    memcpy(rgb, palette[(unsigned)i % NB_COLORS], 3);
+}
+
+EVCLIP_API void evclip_palette_color(const char *label, int64_t track_id, uint8_t bgr[3])
+{
+    EvclipDetection d = { .label = label ? label : "", .track_id = track_id };
+    uint8_t rgb[3];
+    if (!bgr)
+        return;
+    overlay_detection_rgb(&d, rgb);
+    bgr[0] = rgb[2];
+    bgr[1] = rgb[1];
+    bgr[2] = rgb[0];
+}
+
 /* WCAG 2 relative luminance of an sRGB colour (0 black .. 1 white). */
 static double luminance(const uint8_t rgb[3])
 {

@@ -40,6 +40,10 @@ int overlay_format_label(const EvclipDetection *d, char *buf, size_t size);
  * palette[hash(label)]. The palette is fixed and readable on video. */
 void overlay_detection_rgb(const EvclipDetection *d, uint8_t rgb[3]);
 
+/* The fixed palette: its number of entries, and entry i (0 <= i < size) as RGB. */
+int overlay_palette_size(void);
+void overlay_palette_rgb(int i, uint8_t rgb[3]);
+
 /* WCAG 2 contrast ratio (1..21) of two sRGB colours. */
 double overlay_contrast(const uint8_t a[3], const uint8_t b[3]);
 

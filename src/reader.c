@@ -14,6 +14,7 @@
 #include "src/detections.h"
 #include "src/error.h"
 #include "src/reader.h"
+#include "src/reader_detect.h"
 #include "src/reader_fast.h"
 
 /* Reusable per-parse buffers: the rewritten line and where each NaN became "null" (the only
@@ -34,6 +35,7 @@ typedef struct Line {
     int64_t ordinal;  /* 0-based position among non-blank lines */
     int rewrote;      /* NaN/Infinity tokens were replaced by null */
     int format;       /* enum ReaderFormat, never READER_AUTO */
+    int64_t source;   /* inspect logs: source_index of the data lines (-1 before the first) */
     int normalized;   /* default of the "normalized" flag */
     char ctx[48];     /* "detections[3]: " while reading an item of an array, else "" */
 } Line;
@@ -185,18 +187,19 @@ static int coordinate(const json_t *e, double *out, int *nonsense)
 }
 
 /* Reads bbox; *nonsense = 1 when it holds null (a NaN/Infinity written by Python). */
-static int read_bbox(const Line *ln, const json_t *obj, EvclipDetection *det, int *nonsense)
+static int read_bbox(const Line *ln, const json_t *obj, const char *key, EvclipDetection *det,
+                     int *nonsense)
 {
     static const char *const why = "expected [x1, y1, x2, y2] (4 numbers)";
-    const json_t *bbox = json_object_get(obj, "bbox");
+    const json_t *bbox = json_object_get(obj, key);
     if (!bbox)
-        return field_error(ln, "bbox", "missing");
+        return field_error(ln, key, "missing");
     if (!json_is_array(bbox) || json_array_size(bbox) != 4)
-        return field_error(ln, "bbox", why);
+        return field_error(ln, key, why);
     double v[4];
     for (size_t i = 0; i < 4; i++) {
         if (!coordinate(json_array_get(bbox, i), &v[i], nonsense))
-            return field_error(ln, "bbox", why);
+            return field_error(ln, key, why);
     }
     det->x1 = v[0];
     det->y1 = v[1];
@@ -344,11 +347,12 @@ static int store(EvclipDetections *d, const Line *ln, const EvclipDetection *det
     return ret == EVCLIP_ERR_NOMEM ? ret : ret < 0 ? EVCLIP_ERR_DETECTIONS : 0;
 }
 
-/* Native fields other than the frame keys (bbox, label, score, track_id, color). */
-static int read_native_fields(const Line *ln, const json_t *obj, EvclipDetection *det,
-                              int *nonsense)
+/* Native fields other than the frame keys (bbox, label, score, track_id, color); `box_key` is
+ * "bbox" (native) or "box" (inspect items). */
+static int read_native_fields(const Line *ln, const json_t *obj, const char *box_key,
+                              EvclipDetection *det, int *nonsense)
 {
-    int ret = read_bbox(ln, obj, det, nonsense);
+    int ret = read_bbox(ln, obj, box_key, det, nonsense);
     if (ret >= 0)
         ret = read_label(ln, obj, det);
     if (ret >= 0)
@@ -386,31 +390,6 @@ static int read_row_fields(const Line *ln, const json_t *obj, EvclipDetection *d
     return ret;
 }
 
-/* Edit distance of two short keys (capped at 3: only "close" matters). */
-static int key_distance(const char *a, const char *b)
-{
-    size_t n = strlen(a), m = strlen(b);
-    int row[32];
-    if (n > 30 || m > 30)
-        return 3;
-    for (size_t j = 0; j <= m; j++)
-        row[j] = (int)j;
-    for (size_t i = 1; i <= n; i++) {
-        int diag = row[0];
-        row[0] = (int)i;
-        for (size_t j = 1; j <= m; j++) {
-            int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            diag = up;
-            row[j] = best;
-        }
-    }
-    return row[m] < 3 ? row[m] : 3;
-}
-
 /* A native detection's keys that evclip does not know are ignored, and said once per key and
  * file (a misspelt "colour" would otherwise silently lose the colour). */
 static void warn_unknown_keys(EvclipDetections *d, const Line *ln, const json_t *obj)
@@ -423,7 +402,7 @@ static void warn_unknown_keys(EvclipDetections *d, const Line *ln, const json_t 
         const char *hint = NULL;
         int best = 3, count;
         for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
-            int dist = key_distance(key, known[i]);
+            int dist = reader_key_distance(key, known[i]);
             if (!strcmp(key, known[i]))
                 break;
             if (dist < best) {
@@ -446,11 +425,19 @@ static void warn_unknown_keys(EvclipDetections *d, const Line *ln, const json_t 
     }
 }
 
+/* Shapes of a detection object. */
+enum ItemShape {
+    ITEM_NATIVE,   /* "bbox": [x1, y1, x2, y2], "label", ... */
+    ITEM_ROW,      /* Ultralytics: "box": {"x1", ...}, "name"/"class", "confidence" */
+    ITEM_INSPECT,  /* evclip inspect: "box": [x1, y1, x2, y2], "label", ... */
+};
+
 /* One detection object. `frame` holds the keys of its frame (grouped and array lines) or NULL
- * when the object carries its own. `row`: Ultralytics shape, else native. */
+ * when the object carries its own. `shape`: enum ItemShape. */
 static int read_item(EvclipDetections *d, const Line *ln, const json_t *obj,
-                     const EvclipDetection *frame, int row, int normalized)
+                     const EvclipDetection *frame, int shape, int normalized)
 {
+    int row = shape == ITEM_ROW;
     EvclipDetection det = { 0 };
     char label[32];
     int nonsense = 0, ret;
@@ -459,8 +446,9 @@ static int read_item(EvclipDetections *d, const Line *ln, const json_t *obj,
     if (row)
         ret = read_row_fields(ln, obj, &det, label, sizeof(label), &nonsense);
     else
-        ret = read_native_fields(ln, obj, &det, &nonsense);
-    if (ret >= 0 && !row)
+        ret = read_native_fields(ln, obj, shape == ITEM_INSPECT ? "box" : "bbox", &det,
+                                 &nonsense);
+    if (ret >= 0 && shape == ITEM_NATIVE)
         warn_unknown_keys(d, ln, obj);
     if (ret >= 0)
         ret = read_keys(ln, obj, &det, !frame);
@@ -486,8 +474,10 @@ static int read_items(EvclipDetections *d, Line *ln, const json_t *arr, const ch
     for (size_t i = 0; i < json_array_size(arr) && ret >= 0; i++) {
         const json_t *item = json_array_get(arr, i);
         snprintf(ln->ctx, sizeof(ln->ctx), "%s[%zu]: ", name, i);
-        int row = ln->format == READER_ULTRALYTICS || json_object_get(item, "box") != NULL;
-        ret = read_item(d, ln, item, frame, row, normalized);
+        int shape = ln->format == READER_INSPECT ? ITEM_INSPECT :
+                    ln->format == READER_ULTRALYTICS || json_object_get(item, "box") ? ITEM_ROW :
+                    ITEM_NATIVE;
+        ret = read_item(d, ln, item, frame, shape, normalized);
     }
     ln->ctx[0] = '\0';
     return ret;
@@ -518,22 +508,58 @@ static int read_group(EvclipDetections *d, Line *ln, const json_t *obj)
 static int read_ultralytics(EvclipDetections *d, Line *ln, const json_t *v)
 {
     if (json_is_object(v))
-        return read_item(d, ln, v, NULL, 1, ln->normalized);
+        return read_item(d, ln, v, NULL, ITEM_ROW, ln->normalized);
     if (!json_is_array(v))
         return line_error(ln, "line is not a JSON array or object");
     EvclipDetection frame = { .frame_idx = ln->ordinal, .ts = EVCLIP_NONE };
     return read_items(d, ln, v, "", &frame, ln->normalized);
 }
 
+/* An `evclip inspect` line {"frame", "pts", "source_index", "source_time", "detections"}: its
+ * boxes are keyed by source_time (the source's timeline; frame and pts count the clip's frames).
+ * All data lines must come from one source of the clip. */
+static int read_inspect(EvclipDetections *d, Line *ln, const json_t *obj)
+{
+    if (!json_is_object(obj))
+        return line_error(ln, "line is not a JSON object");
+    const json_t *items = json_object_get(obj, "detections");
+    const json_t *time = json_object_get(obj, "source_time");
+    const json_t *index = json_object_get(obj, "source_index");
+    int64_t source = 0;
+    if (!json_is_array(items))
+        return field_error(ln, "detections", "expected an array of detection objects");
+    if (json_is_null(time) || !time) {
+        if (json_array_size(items))
+            return field_error(ln, "source_time", "missing, and the frame has detections");
+        return 0; /* a clip frame without embedded data */
+    }
+    if (!json_is_number(time) || !(json_number_value(time) >= 0))
+        return field_error(ln, "source_time", "expected a number of seconds >= 0");
+    if (index && !json_is_null(index) && (!integral(index, &source) || source < 0))
+        return field_error(ln, "source_index", "expected an integer >= 0");
+    if (ln->source < 0)
+        ln->source = source;
+    else if (source != ln->source)
+        return ev_error(EVCLIP_ERR_DETECTIONS, "%s:%zu: field 'source_index': %" PRId64 ", but "
+                        "earlier lines are of source %" PRId64 ": a clip of several inputs gives "
+                        "one log per input (keep one source's lines, e.g. jq -c "
+                        "'select(.source_index == %" PRId64 ")')", ln->name, ln->number, source,
+                        ln->source, source);
+    EvclipDetection frame = { .frame_idx = EVCLIP_NONE, .ts = json_number_value(time) };
+    return read_items(d, ln, items, "detections", &frame, ln->normalized);
+}
+
 static int read_json(EvclipDetections *d, Line *ln, const json_t *v)
 {
     switch (ln->format) {
+    case READER_INSPECT:
+        return read_inspect(d, ln, v);
     case READER_GROUPED:
         return read_group(d, ln, v);
     case READER_ULTRALYTICS:
         return read_ultralytics(d, ln, v);
     default:
-        return read_item(d, ln, v, NULL, 0, ln->normalized);
+        return read_item(d, ln, v, NULL, ITEM_NATIVE, ln->normalized);
     }
 }
 
@@ -632,7 +658,8 @@ static int read_line(EvclipDetections *d, Scratch *s, Line *ln, const char *text
         return 0;
     if (ln->format == READER_MOT)
         return read_mot(d, ln, text, len);
-    int ret = s->fast ? fast_reader_line(s->fast, d, text, len, s->avail, ln->format,
+    int fast = s->fast && ln->format != READER_INSPECT;
+    int ret = fast ? fast_reader_line(s->fast, d, text, len, s->avail, ln->format,
                                          ln->normalized, ln->ordinal) : 0;
     if (ret != 0) /* read whole by the fast path, or out of memory; 0: jansson reads it */
         return ret < 0 ? ret : 0;
@@ -644,45 +671,19 @@ static int read_line(EvclipDetections *d, Scratch *s, Line *ln, const char *text
     return ret;
 }
 
-/* Format of a JSON first line: grouped when it has "detections", Ultralytics when it is an
- * array or has "box", else native. */
-static int json_format(const json_t *v)
+/* Format of the non-blank line text[0, len), line `number` of `name` (reader_detect.c), or a
+ * negative code when it fits none. */
+static int detect_format(Scratch *s, const char *name, size_t number, const char *text,
+                         size_t len)
 {
-    if (json_is_array(v))
-        return READER_ULTRALYTICS;
-    if (json_is_object(v) && json_object_get(v, "detections"))
-        return READER_GROUPED;
-    if (json_is_object(v) && json_object_get(v, "box"))
-        return READER_ULTRALYTICS;
-    return READER_NATIVE;
-}
-
-/* Guesses the format from the first non-blank line: JSON ('{' or '[') by its shape, a line
- * starting with a digit as MOTChallenge, anything else native (which then reports why). */
-static int detect_format(Scratch *s, const char *buf, size_t pos, size_t len)
-{
-    while (pos < len) {
-        const char *nl = memchr(buf + pos, '\n', len - pos);
-        size_t end = nl ? (size_t)(nl - buf) : len;
-        size_t i = pos;
-        while (i < end && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r'))
-            i++;
-        if (i < end) {
-            if (buf[i] >= '0' && buf[i] <= '9')
-                return READER_MOT;
-            if (buf[i] != '{' && buf[i] != '[')
-                return READER_NATIVE;
-            Line probe = { .name = "", .format = READER_NATIVE };
-            int ret = 0, format = READER_NATIVE;
-            json_t *v = parse_json(s, &probe, buf + pos, end - pos, &ret);
-            if (v)
-                format = json_format(v);
-            json_decref(v);
-            return format;
-        }
-        pos = end + 1;
-    }
-    return READER_NATIVE;
+    Line probe = { .name = name, .format = READER_NATIVE };
+    int ret = 0;
+    json_t *v = parse_json(s, &probe, text, len, &ret);
+    if (ret == EVCLIP_ERR_NOMEM)
+        return ret;
+    ret = reader_detect_line(name, number, text, len, v);
+    json_decref(v);
+    return ret;
 }
 
 int reader_parse(EvclipDetections *d, const char *name, const char *buf, size_t len,
@@ -708,7 +709,7 @@ static int parse_begin(Parse *p, EvclipDetections *d, const char *name, int form
     evclip_detections_get_stats(d, &stats);
     *p = (Parse){ .d = d, .count = detections_count(d), .skipped = stats.skipped,
                   .ln = { .name = name ? name : "detections", .normalized = !!normalized,
-                          .format = format } };
+                          .format = format, .source = -1 } };
     if (!(flags & READER_NO_FAST) && fast_reader_supported() && !(p->s.fast = fast_reader_new()))
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory (reading detections)");
     return 0;
@@ -728,8 +729,12 @@ static int parse_lines(Parse *p, const char *buf, size_t len, size_t avail)
         const char *nl = memchr(buf + pos, '\n', len - pos);
         size_t end = nl ? (size_t)(nl - buf) : len;
         int blank = is_blank(buf + pos, end - pos);
-        if (p->ln.format == READER_AUTO && !blank)
-            p->ln.format = detect_format(&p->s, buf, pos, end);
+        if (p->ln.format == READER_AUTO && !blank) {
+            int format = detect_format(&p->s, p->ln.name, p->ln.number + 1, buf + pos, end - pos);
+            if (format < 0)
+                return format;
+            p->ln.format = format;
+        }
         p->ln.number++;
         p->s.avail = avail - pos;
         ret = read_line(p->d, &p->s, &p->ln, buf + pos, end - pos);
@@ -763,23 +768,6 @@ int reader_parse_flags(EvclipDetections *d, const char *name, const char *buf, s
 int reader_parse_jsonl(EvclipDetections *d, const char *name, const char *buf, size_t len)
 {
     return reader_parse(d, name, buf, len, READER_AUTO, 0);
-}
-
-int reader_format_from_name(const char *name)
-{
-    static const struct { const char *name; int format; } names[] = {
-        { "auto", READER_AUTO }, { "jsonl", READER_NATIVE }, { "native", READER_NATIVE },
-        { "grouped", READER_GROUPED }, { "ultralytics", READER_ULTRALYTICS },
-        { "mot", READER_MOT },
-    };
-    if (!name)
-        return READER_AUTO;
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (!strcmp(name, names[i].name))
-            return names[i].format;
-    }
-    return ev_error(EVCLIP_ERR_INVALID, "unknown detection log format '%s' (expected auto, "
-                    "jsonl, grouped, ultralytics or mot)", name);
 }
 
 /* ---- Files -------------------------------------------------------------------------- */
@@ -829,21 +817,6 @@ int reader_read_all(FILE *f, const char *path, char **out, size_t *len)
     return 0;
 }
 
-/* Name of the video container whose magic starts buf, or NULL. */
-static const char *container_magic(const char *buf, size_t len)
-{
-    const unsigned char *b = (const unsigned char *)buf;
-    if (len >= 8 && !memcmp(b + 4, "ftyp", 4))
-        return "MP4/MOV";
-    if (len >= 4 && !memcmp(b, "\x1A\x45\xDF\xA3", 4))
-        return "Matroska/WebM";
-    if (len >= 12 && !memcmp(b, "RIFF", 4) && !memcmp(b + 8, "AVI ", 4))
-        return "AVI";
-    if (len >= 377 && b[0] == 0x47 && b[188] == 0x47 && b[376] == 0x47)
-        return "MPEG-TS";
-    return NULL;
-}
-
 /* A log file read in chunks: at most READ_CHUNK bytes (or the longest line) are held. */
 #define READ_CHUNK ((size_t)1 << 20)
 
@@ -889,7 +862,7 @@ static int load_chunks(Chunks *c, Parse *p)
     int ret = chunks_reserve(c, READ_CHUNK);
     if (ret >= 0)
         ret = chunks_fill(c);
-    const char *video = ret >= 0 ? container_magic(c->buf, c->have) : NULL;
+    const char *video = ret >= 0 ? reader_container_magic(c->buf, c->have) : NULL;
     if (video)
         return ev_error(EVCLIP_ERR_DETECTIONS, "%s: this is a video (%s container), not a "
                         "detection log: give videos with -i and logs with -d", c->path, video);

@@ -15,15 +15,18 @@ enum ReaderFormat {
     READER_GROUPED,      /* {"frame_idx", "ts", "detections": [native or Ultralytics items]} */
     READER_ULTRALYTICS,  /* summary()/to_json() rows: one row object, or an array of rows */
     READER_MOT,          /* MOTChallenge txt: frame,id,left,top,width,height,conf,... */
+    READER_INSPECT,      /* `evclip inspect` lines: boxes keyed by source_time */
 };
 
 /*
  * Parses a detection log from memory and adds the detections to d. `name` is used in messages
  * ("name:line: field 'bbox': ..."; items of an array line add "detections[i]: ").
- * READER_AUTO picks the format from the first non-blank line: a JSON array, or an object with
- * "box": Ultralytics; an object with "detections": grouped; a line starting with a digit: MOT;
- * anything else: native. `normalized` (0/1) is the default of every detection's normalized
- * flag; JSON lines and items may override it with "normalized": true/false.
+ * READER_AUTO picks the format from the first non-blank line (reader_detect_line(): a JSON
+ * array, or an object with an object "box": Ultralytics; an object with "detections": grouped,
+ * or inspect with "source_time" too; with "bbox": native; a line starting with a digit: MOT;
+ * anything else is an error naming each format and why it does not fit). `normalized` (0/1)
+ * is the default of every detection's normalized flag; JSON lines and items may override it
+ * with "normalized": true/false.
  * Tolerates a UTF-8 BOM, CRLF line ends, blank lines and Python's NaN/Infinity tokens (a box
  * holding them is skipped as nonsense; a NaN score counts as absent).
  * Returns 0 or EVCLIP_ERR_DETECTIONS / NOMEM; on error d is left as before the call.
@@ -52,7 +55,7 @@ int reader_read_all(FILE *f, const char *path, char **out, size_t *len);
 int reader_load_jsonl(EvclipDetections *d, const char *path);
 
 /* enum ReaderFormat of "auto" (or NULL), "jsonl" (alias "native"), "grouped", "ultralytics",
- * "mot"; EVCLIP_ERR_INVALID with a message for any other name. */
+ * "inspect", "mot" (reader_detect.c); EVCLIP_ERR_INVALID with a message for any other name. */
 int reader_format_from_name(const char *name);
 
 #endif /* EVCLIP_SRC_READER_H */

@@ -14,6 +14,8 @@ static const char usage[] =
     "\n"
     "Renders one clip per line of JOBS.jsonl. Each source is demuxed and decoded once over\n"
     "the union of the windows that need it; frames go to every clip that covers them.\n"
+    "Relative input, detections and output paths are relative to JOBS.jsonl's folder; times\n"
+    "are seconds or strings as on the command line (\"1:02.5\"); without end, to the end.\n"
     "A line is a clip spec (see README.md), e.g.\n"
     "  {\"output\": \"a.mp4\", \"input\": \"cam.mp4\", \"detections\": \"cam.jsonl\",\n"
     "   \"start\": 12, \"end\": 20}\n"
@@ -25,6 +27,9 @@ static const char usage[] =
     "  -r, --report PATH     write one JSON line per clip: output, status, error, frames,\n"
     "                        seconds (default: none)\n"
     "      --overwrite       replace existing outputs (a clip may also say so)\n"
+    "      --mkdirs          create missing output folders (a clip may say \"mkdirs\": true)\n"
+    "      --strict          a clip rendered with warnings counts as failed: status\n"
+    "                        \"warnings\" in the report, exit 8 when no clip failed otherwise\n"
     "      --preset NAME     default encoder preset for clips that give none\n"
     "      --crf N           default crf\n"
     "      --encoder NAME    default encoder\n"
@@ -37,13 +42,15 @@ static const char usage[] =
     "  -q, --quiet           only errors on stderr\n"
     "  -h, --help            this help\n"
     "\n"
-    "Exit codes: 0 all clips ok, 9 some clips failed (see the report), 2 usage, 1 other.\n";
+    "Exit codes: 0 all clips ok, 9 some clips failed or lines could not be parsed (see the\n"
+    "report), 8 --strict and some clips have warnings, 2 usage, 1 other.\n";
 
 #define EXIT_PARTIAL 9
 
 typedef struct BatchArgs {
     const char *jobs_path, *report_path;
     int jobs, json;
+    int strict, mkdirs;  /* --strict, --mkdirs */
     EvclipSettings settings;
     CliOptions cli;
 } BatchArgs;
@@ -54,6 +61,8 @@ typedef struct Jobs {
     EvclipResult *results;
     int *clip_index;    /* line -> index into clips, or -1 */
     char **line_errors;
+    int *lines;         /* job -> its line number in the file */
+    int *invalid;       /* job -> 1 when its line could not be parsed into a clip */
     int count;
 } Jobs;
 
@@ -66,6 +75,7 @@ static int parse_args(BatchArgs *a, int argc, char **argv)
         { "json", no_argument, NULL, 'J' }, { "quiet", no_argument, NULL, 'q' },
         { "no-manifest", no_argument, NULL, 'M' }, { "sign-key", required_argument, NULL, 'k' },
         { "no-sei", no_argument, NULL, 'S' }, { "box-space", required_argument, NULL, 'B' },
+        { "strict", no_argument, NULL, 's' }, { "mkdirs", no_argument, NULL, 'm' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     long long n;
@@ -98,6 +108,8 @@ static int parse_args(BatchArgs *a, int argc, char **argv)
                 return cli_usage_error("batch", "--box-space: '%s' is not display or stored",
                                        optarg);
             break;
+        case 's': a->strict = 1; break;
+        case 'm': a->mkdirs = 1; break;
         case 'q': a->cli.quiet = 1; break;
         case 'h': fputs(usage, stdout); return -1;
         default: return cli_usage_error("batch", "bad option (see above)");
@@ -109,7 +121,7 @@ static int parse_args(BatchArgs *a, int argc, char **argv)
     return 0;
 }
 
-static int add_line(Jobs *j, json_t *obj, const char *error)
+static int add_line(Jobs *j, json_t *obj, const char *error, int lineno)
 {
     int n = j->count + 1;
     json_t **o = realloc(j->objects, n * sizeof(*o));
@@ -118,12 +130,43 @@ static int add_line(Jobs *j, json_t *obj, const char *error)
     char **e = realloc(j->line_errors, n * sizeof(*e));
     if (e)
         j->line_errors = e;
-    if (!o || !e)
+    int *l = realloc(j->lines, n * sizeof(*l));
+    if (l)
+        j->lines = l;
+    if (!o || !e || !l) {
+        json_decref(obj);
         return -1;
+    }
     j->objects[j->count] = obj;
     j->line_errors[j->count] = error ? strdup(error) : NULL;
+    j->lines[j->count] = lineno;
     j->count = n;
     return 0;
+}
+
+/* Parses job i into a clip and checks (or, with mkdirs, creates) its output folder. */
+static void parse_job(Jobs *j, int i, const char *path, const char *base, const BatchArgs *a,
+                      LogCache *cache)
+{
+    char where[512], err[1024];
+    ClipSpec *spec = &j->specs[i];
+    snprintf(where, sizeof(where), "%s:%d", path, j->lines[i]);
+    if (!j->objects[i]) {
+        j->invalid[i] = 1;
+        return;
+    }
+    if (spec_parse(spec, j->objects[i], where, base, &a->settings, cache, err,
+                   sizeof(err)) != 0) {
+        j->invalid[i] = 1;
+    } else if (cli_output_dir(spec->clip.output, spec->mkdirs >= 0 ? spec->mkdirs : a->mkdirs,
+                              err + strlen(where) + 2, sizeof(err) - strlen(where) - 2) < 0) {
+        memcpy(err, where, strlen(where));
+        memcpy(err + strlen(where), ": ", 2);
+    } else {
+        return;
+    }
+    free(j->line_errors[i]);
+    j->line_errors[i] = strdup(err);
 }
 
 /* Reads the job file; each non-blank line becomes a job (broken lines keep their error). */
@@ -131,6 +174,7 @@ static int read_jobs(Jobs *j, const char *path, const BatchArgs *a, LogCache *ca
 {
     FILE *f = fopen(path, "r");
     char *line = NULL, where[512], err[1024];
+    int ret = 0;
     size_t cap = 0;
     ssize_t len;
     int lineno = 0;
@@ -148,27 +192,29 @@ static int read_jobs(Jobs *j, const char *path, const BatchArgs *a, LogCache *ca
         if (!obj)
             snprintf(err, sizeof(err), "%s: invalid JSON at column %d: %s", where,
                      jerr.column, jerr.text);
-        if (add_line(j, obj, obj ? NULL : err) < 0)
+        if (add_line(j, obj, obj ? NULL : err, lineno) < 0) {
+            ret = -1;
             break;
+        }
     }
     free(line);
     fclose(f);
     j->specs = calloc((size_t)j->count + 1, sizeof(*j->specs));
     j->results = calloc((size_t)j->count + 1, sizeof(*j->results));
     j->clip_index = calloc((size_t)j->count + 1, sizeof(*j->clip_index));
-    if (!j->specs || !j->results || !j->clip_index)
+    j->invalid = calloc((size_t)j->count + 1, sizeof(*j->invalid));
+    char *base = spec_base_dir(path);
+    if (ret < 0 || !j->specs || !j->results || !j->clip_index || !j->invalid ||
+        (strchr(path, '/') && !base)) {
+        free(base);
+        fprintf(stderr, "evclip: error: %s: out of memory\n", path);
         return -1;
+    }
     for (int i = 0; i < j->count; i++) {
         j->clip_index[i] = -1;
-        if (!j->objects[i])
-            continue;
-        snprintf(where, sizeof(where), "%s: job %d", path, i + 1);
-        if (spec_parse(&j->specs[i], j->objects[i], where, &a->settings, cache, err,
-                       sizeof(err)) != 0) {
-            free(j->line_errors[i]);
-            j->line_errors[i] = strdup(err);
-        }
+        parse_job(j, i, path, base, a, cache);
     }
+    free(base);
     return 0;
 }
 
@@ -185,21 +231,40 @@ static void jobs_free(Jobs *j)
     free(j->specs);
     free(j->results);
     free(j->clip_index);
+    free(j->lines);
+    free(j->invalid);
 }
 
-static void report_line(FILE *f, const Jobs *j, int i, const EvclipResult *res)
+/* Job outcomes in the report. */
+enum JobStatus { JOB_OK, JOB_WARNINGS, JOB_ERROR, JOB_INVALID };
+static const char *const status_names[] = { "ok", "warnings", "error", "invalid" };
+
+/* ok; warnings (--strict and the clip has some); error (the clip failed); invalid (its line
+ * is not a clip: bad JSON or spec). */
+static int job_status(const BatchArgs *a, const Jobs *j, int i, const EvclipResult *res)
+{
+    if (j->invalid[i])
+        return JOB_INVALID;
+    if (j->line_errors[i] || res->status < 0)
+        return JOB_ERROR;
+    return a->strict && res->nb_warnings > 0 ? JOB_WARNINGS : JOB_OK;
+}
+
+static void report_line(FILE *f, const Jobs *j, int i, const EvclipResult *res, int status)
 {
     const char *output = j->specs[i].clip.output;
     const char *error = j->line_errors[i] ? j->line_errors[i] : res->error;
-    int ok = !j->line_errors[i] && res->status >= 0;
-    fprintf(f, "{\"job\": %d, \"output\": ", i + 1);
+    fprintf(f, "{\"job\": %d, \"line\": %d, \"output\": ", i + 1, j->lines[i]);
     if (output)
         cli_json_string(f, output);
     else
         fputs("null", f);
-    fprintf(f, ", \"status\": \"%s\", \"error\": ", ok ? "ok" : "error");
-    if (ok)
+    fprintf(f, ", \"status\": \"%s\", \"error\": ", status_names[status]);
+    if (status == JOB_OK)
         fputs("null", f);
+    else if (status == JOB_WARNINGS)
+        fprintf(f, "\"--strict: the clip rendered with %d warning%s\"", res->nb_warnings,
+                res->nb_warnings > 1 ? "s" : "");
     else
         cli_json_string(f, error);
     fprintf(f, ", \"frames\": %lld, \"seconds\": %.6f, \"boxes\": %lld, "
@@ -210,7 +275,24 @@ static void report_line(FILE *f, const Jobs *j, int i, const EvclipResult *res)
     fputs("}\n", f);
 }
 
-static int write_report(const BatchArgs *a, const Jobs *j, int *failed)
+/* "evclip: batch: 5 jobs: 2 ok, 1 failed, 2 not parsed (lines 3, 7)[, 1 with warnings
+ * (--strict)]" on stderr. */
+static void print_counts(const Jobs *j, const int counts[4])
+{
+    fprintf(stderr, "evclip: batch: %d job%s: %d ok, %d failed, %d not parsed", j->count,
+            j->count == 1 ? "" : "s", counts[JOB_OK], counts[JOB_ERROR], counts[JOB_INVALID]);
+    for (int i = 0, n = 0; i < j->count; i++) {
+        if (j->invalid[i])
+            fprintf(stderr, "%s%d", n++ ? ", " : counts[JOB_INVALID] > 1 ? " (lines " :
+                    " (line ", j->lines[i]);
+    }
+    fputs(counts[JOB_INVALID] ? ")" : "", stderr);
+    if (counts[JOB_WARNINGS])
+        fprintf(stderr, ", %d with warnings (--strict)", counts[JOB_WARNINGS]);
+    fputc('\n', stderr);
+}
+
+static int write_report(const BatchArgs *a, const Jobs *j, int counts[4])
 {
     FILE *f = a->report_path ? fopen(a->report_path, "w") : NULL;
     if (a->report_path && !f) {
@@ -218,18 +300,18 @@ static int write_report(const BatchArgs *a, const Jobs *j, int *failed)
                 strerror(errno));
         return -1;
     }
-    *failed = 0;
+    memset(counts, 0, 4 * sizeof(*counts));
     for (int i = 0; i < j->count; i++) {
         EvclipResult none = { 0 };
         const EvclipResult *res = j->clip_index[i] >= 0 ? &j->results[j->clip_index[i]] : &none;
-        int ok = !j->line_errors[i] && res->status >= 0;
-        *failed += !ok;
+        int status = job_status(a, j, i, res);
+        counts[status]++;
         if (f)
-            report_line(f, j, i, res);
+            report_line(f, j, i, res, status);
         if (a->json)
-            report_line(stdout, j, i, res);
-        if (!ok && !a->cli.quiet)
-            fprintf(stderr, "evclip: job %d failed: %s\n", i + 1,
+            report_line(stdout, j, i, res, status);
+        if ((status == JOB_ERROR || status == JOB_INVALID) && !a->cli.quiet)
+            fprintf(stderr, "evclip: job %d (line %d) failed: %s\n", i + 1, j->lines[i],
                     j->line_errors[i] ? j->line_errors[i] : res->error);
     }
     if (f && fclose(f) != 0) {
@@ -280,7 +362,7 @@ int cli_batch_main(int argc, char **argv)
     BatchArgs a = { 0 };
     Jobs j = { 0 };
     LogCache cache = { 0 };
-    int failed = 0;
+    int counts[4] = { 0 };
 
     evclip_default_settings(&a.settings);
     int ret = parse_args(&a, argc, argv);
@@ -302,12 +384,14 @@ int cli_batch_main(int argc, char **argv)
         cli_print_error(ret);
         code = cli_exit_code(ret);
     }
-    if (write_report(&a, &j, &failed) < 0 && code == EXIT_OK)
+    if (write_report(&a, &j, counts) < 0 && code == EXIT_OK)
         code = EXIT_OUTPUT;
     if (!a.cli.quiet)
-        fprintf(stderr, "evclip: batch: %d ok, %d failed\n", j.count - failed, failed);
-    if (code == EXIT_OK && failed)
+        print_counts(&j, counts);
+    if (code == EXIT_OK && (counts[JOB_ERROR] || counts[JOB_INVALID]))
         code = cli_signal_received() ? cli_exit_code(EVCLIP_ERR_CANCELED) : EXIT_PARTIAL;
+    else if (code == EXIT_OK && counts[JOB_WARNINGS])
+        code = EXIT_WARNINGS;
     jobs_free(&j);
     log_cache_free(&cache);
     return code;

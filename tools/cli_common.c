@@ -170,36 +170,6 @@ void cli_print_error(int code)
         fprintf(stderr, "evclip: error: %s\n", *detail ? detail : evclip_strerror(code));
 }
 
-int cli_parse_time(const char *s, double *out)
-{
-    double parts[3];
-    int n = 0;
-    const char *p = s;
-    if (!s || !*s)
-        return -1;
-    while (n < 3) {
-        char *end;
-        errno = 0;
-        parts[n] = strtod(p, &end);
-        if (end == p || errno || !isfinite(parts[n]) || parts[n] < 0)
-            return -1;
-        n++;
-        if (*end == '\0')
-            break;
-        if (*end != ':' || n == 3)
-            return -1;
-        p = end + 1;
-    }
-    double t = 0;
-    for (int i = 0; i < n; i++) {
-        if (i > 0 && parts[i] >= 60)
-            return -1;
-        t = t * 60 + parts[i];
-    }
-    *out = t;
-    return 0;
-}
-
 int cli_number(const char *option, const char *s, double min, double max, double *out)
 {
     char *end;

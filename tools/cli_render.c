@@ -28,7 +28,8 @@ static const char usage[] =
     "  -d, --detections PATH   detection log of that input (optional); format guessed from\n"
     "                          its first line\n"
     "      --format NAME       force the log format: jsonl (native), grouped, ultralytics,\n"
-    "                          mot (MOTChallenge txt) or auto (default)\n"
+    "                          inspect (evclip inspect output), mot (MOTChallenge txt)\n"
+    "                          or auto (default)\n"
     "      --normalized        box coordinates are fractions (0..1) of the frame size\n"
     "      --ts-origin WHAT    what that input's detection ts count from: start (default:\n"
     "                          0 = the video stream's start time, as OpenCV's\n"
@@ -44,8 +45,8 @@ static const char usage[] =
     "      --start, --from S   window start on that input's timeline (required)\n"
     "      --end, --to E       window end, exclusive (default: the end of the input)\n"
     "      --spec FILE         read the whole clip from a JSON clip spec (README.md)\n"
-    "      --pre SECONDS       pre-roll added before the start (default 0)\n"
-    "      --post SECONDS      post-roll added after the end (default 0)\n"
+    "      --pre S             pre-roll added before the start (default 0)\n"
+    "      --post S            post-roll added after the end (default 0)\n"
     "      --clamp             cut a window that runs past the video end there\n"
     "      --speed X           playback speed (default 1; audio dropped when not 1)\n"
     "      --max-duration S    cap the output duration (seconds)\n"
@@ -54,6 +55,7 @@ static const char usage[] =
     "Output:\n"
     "  -o, --output PATH       output .mp4 (required); written via a temp file + rename\n"
     "      --overwrite         replace an existing output (default: refuse)\n"
+    "      --mkdirs            create the output's missing folders (default: refuse)\n"
     "      --no-audio          drop the audio track\n"
     "      --no-manifest       do not write OUTPUT.evidence.json (hashes, settings)\n"
     "      --sign-key FILE     sign the manifest with this Ed25519 secret key (evclip keygen)\n"
@@ -91,7 +93,7 @@ enum {
     OPT_ENCODER, OPT_PRESET, OPT_CRF, OPT_BITRATE, OPT_THREADS, OPT_HOLD, OPT_FONT, OPT_TITLE,
     OPT_TIMESTAMP, OPT_THICKNESS, OPT_FONT_SIZE, OPT_JSON, OPT_NO_MANIFEST, OPT_SIGN_KEY,
     OPT_NO_SEI, OPT_FORMAT, OPT_NORMALIZED, OPT_SPEED, OPT_MAX_DURATION, OPT_CAP_STRATEGY,
-    OPT_SIZE, OPT_SPEC, OPT_TS_ORIGIN, OPT_STREAM, OPT_FPS, OPT_STRICT, OPT_BOX_SPACE,
+    OPT_SIZE, OPT_SPEC, OPT_TS_ORIGIN, OPT_STREAM, OPT_FPS, OPT_STRICT, OPT_BOX_SPACE, OPT_MKDIRS,
 };
 
 static const struct option long_options[] = {
@@ -117,6 +119,7 @@ static const struct option long_options[] = {
     { "post", required_argument, NULL, OPT_POST },
     { "clamp", no_argument, NULL, OPT_CLAMP },
     { "overwrite", no_argument, NULL, OPT_OVERWRITE },
+    { "mkdirs", no_argument, NULL, OPT_MKDIRS },
     { "no-audio", no_argument, NULL, OPT_NO_AUDIO },
     { "no-manifest", no_argument, NULL, OPT_NO_MANIFEST },
     { "sign-key", required_argument, NULL, OPT_SIGN_KEY },
@@ -159,6 +162,7 @@ typedef struct RenderArgs {
     double pre, post, speed, max_duration;
     int cap_strategy, width, height;
     int strict, to_end;  /* --strict; some input has no window end (to the end of it) */
+    int mkdirs;          /* --mkdirs: create the output's missing folders */
     EvclipSettings settings;
     CliOptions cli;
 } RenderArgs;
@@ -201,9 +205,9 @@ static int parse_option(RenderArgs *a, int c, const char *arg)
     case OPT_FORMAT:
         a->format = arg;
         if (strcmp(arg, "auto") && strcmp(arg, "jsonl") && strcmp(arg, "grouped") &&
-            strcmp(arg, "ultralytics") && strcmp(arg, "mot"))
+            strcmp(arg, "ultralytics") && strcmp(arg, "inspect") && strcmp(arg, "mot"))
             return cli_usage_error("render", "--format: '%s' is not one of auto, jsonl, "
-                                   "grouped, ultralytics, mot", arg);
+                                   "grouped, ultralytics, inspect, mot", arg);
         return 0;
     case OPT_NORMALIZED: a->normalized = 1; return 0;
     case OPT_TS_ORIGIN:
@@ -239,7 +243,10 @@ static int parse_option(RenderArgs *a, int c, const char *arg)
     case OPT_SPEED:
         return cli_number("--speed", arg, 1e-3, 1e4, &a->speed) ? EXIT_USAGE : 0;
     case OPT_MAX_DURATION:
-        return cli_number("--max-duration", arg, 1e-3, 1e7, &a->max_duration) ? EXIT_USAGE : 0;
+        if (parse_time_option("--max-duration", arg, &a->max_duration))
+            return EXIT_USAGE;
+        return a->max_duration > 0 ? 0 : cli_usage_error("render", "--max-duration: must be "
+                                                         "> 0");
     case OPT_CAP_STRATEGY:
         if ((a->cap_strategy = spec_parse_strategy(arg)) < 0)
             return cli_usage_error("render", "--cap-strategy: '%s' is not timelapse or "
@@ -249,8 +256,9 @@ static int parse_option(RenderArgs *a, int c, const char *arg)
         if (spec_parse_size(arg, &a->width, &a->height) < 0)
             return cli_usage_error("render", "--size: '%s' is not WxH with even sizes", arg);
         return 0;
-    case OPT_PRE: return cli_number("--pre", arg, 0, 86400, &a->pre) ? EXIT_USAGE : 0;
-    case OPT_POST: return cli_number("--post", arg, 0, 86400, &a->post) ? EXIT_USAGE : 0;
+    case OPT_PRE: return parse_time_option("--pre", arg, &a->pre);
+    case OPT_POST: return parse_time_option("--post", arg, &a->post);
+    case OPT_MKDIRS: a->mkdirs = 1; return 0;
     case OPT_CLAMP: s->clamp = 1; return 0;
     case OPT_OVERWRITE: s->overwrite = 1; return 0;
     case OPT_NO_AUDIO: s->audio = 0; return 0;
@@ -366,10 +374,15 @@ static int build_clip(RenderArgs *a, LogCache *cache, EvclipSource *srcs, Evclip
         if (!(*json = json_load_file(a->spec, JSON_REJECT_DUPLICATES, &jerr)))
             return cli_spec_error(EVCLIP_ERR_INVALID, "%s:%d: %s", a->spec, jerr.line,
                                   jerr.text);
-        ret = spec_parse(spec, *json, a->spec, &a->settings, cache, err, sizeof(err));
+        char *base = spec_base_dir(a->spec);
+        ret = spec_parse(spec, *json, a->spec, base, &a->settings, cache, err, sizeof(err));
+        free(base);
         if (ret != 0)
             return cli_spec_error(ret == -1 ? EVCLIP_ERR_INVALID : ret, "%s", err);
         *clip = spec->clip;
+        a->to_end = spec->to_end;
+        if (spec->mkdirs >= 0)
+            a->mkdirs = spec->mkdirs;
         /* The spec's strings live in the JSON tree, freed when run() returns: keep a copy of
          * the output path for the final message and the --json result. */
         if (!(a->spec_output = strdup(clip->output)))
@@ -402,9 +415,12 @@ static int run(RenderArgs *a, EvclipResult *res)
     EvclipClip clip;
     ClipSpec spec = { 0 };
     json_t *json = NULL;
+    char err[1024];
     int ret = evclip_open(&r, &a->settings);
     if (ret >= 0)
         ret = build_clip(a, &cache, srcs, &clip, &spec, &json);
+    if (ret >= 0 && cli_output_dir(clip.output, a->mkdirs, err, sizeof(err)) < 0)
+        ret = cli_spec_error(EVCLIP_ERR_OUTPUT, "%s", err);
     if (ret >= 0) {
         cli_handle_signals(r);
         ret = evclip_render(r, &clip, res);
@@ -412,7 +428,8 @@ static int run(RenderArgs *a, EvclipResult *res)
         cli_progress_end(&a->cli);
     } else {
         res->status = ret;
-        snprintf(res->error, sizeof(res->error), "%s", evclip_last_error());
+        snprintf(res->error, sizeof(res->error), "%s",
+                 *cli_spec_last_error() ? cli_spec_last_error() : evclip_last_error());
     }
     spec_free(&spec);
     json_decref(json);

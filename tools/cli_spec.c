@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tools/cli.h"
 #include "tools/cli_spec.h"
 
 int log_cache_get(LogCache *c, const char *path, EvclipDetections **out)
@@ -107,6 +108,42 @@ static int get_string(json_t *obj, const char *key, const char **out, const char
     return 0;
 }
 
+/* A time: a number of seconds, or a string as on the command line ("1:02.5"). */
+static int get_time(json_t *obj, const char *key, double *out, const char *where, char *err,
+                    size_t errlen)
+{
+    json_t *v = json_object_get(obj, key);
+    if (v && json_is_string(v)) {
+        if (cli_parse_time(json_string_value(v), out) < 0)
+            return FAIL("%s: field '%s': '%.100s' is not a time (seconds, MM:SS.ms or "
+                        "HH:MM:SS.ms, >= 0)", where, key, json_string_value(v));
+        return 0;
+    }
+    if (v && (!json_is_number(v) || !isfinite(json_number_value(v))))
+        return FAIL("%s: field '%s': expected seconds (a number, or a string such as "
+                    "\"1:02.5\")", where, key);
+    return get_number(obj, key, out, where, err, errlen);
+}
+
+/* A path field resolved against the spec file's folder; the copy is owned by spec. */
+static int get_path(ClipSpec *spec, json_t *obj, const char *key, const char *base,
+                    const char **out, const char *where, char *err, size_t errlen)
+{
+    const char *raw = NULL;
+    if (get_string(obj, key, &raw, where, err, errlen) < 0)
+        return -1;
+    if (!raw)
+        return 0;
+    char **paths = realloc(spec->paths, (size_t)(spec->nb_paths + 1) * sizeof(*paths));
+    if (!paths)
+        return FAIL("out of memory");
+    spec->paths = paths;
+    if (!(paths[spec->nb_paths] = spec_resolve(base, raw)))
+        return FAIL("out of memory");
+    *out = paths[spec->nb_paths++];
+    return 0;
+}
+
 static int get_bool(json_t *obj, const char *key, int *out, const char *where, char *err,
                     size_t errlen)
 {
@@ -123,7 +160,7 @@ static const char *const clip_keys[] = {
     "output", "sources", "input", "detections", "start", "end", "pre", "post", "speed",
     "max_duration", "cap_strategy", "size", "encoder", "preset", "crf", "bitrate", "hold",
     "title", "timestamp", "font", "thickness", "font_size", "audio", "overwrite", "clamp",
-    "manifest", "id", "ts_origin", "stream", "fps", "box_space", NULL,
+    "manifest", "id", "ts_origin", "stream", "fps", "box_space", "mkdirs", NULL,
 };
 static const char *const source_keys[] = {
     "input", "detections", "from", "to", "ts_origin", "stream", "fps", NULL,
@@ -166,22 +203,27 @@ static int parse_input_options(EvclipSource *src, json_t *obj, const char *where
     return 0;
 }
 
-static int parse_source(EvclipSource *src, json_t *obj, const char *where, LogCache *cache,
-                        char *err, size_t errlen, const char *from_key, const char *to_key)
+static int parse_source(ClipSpec *spec, EvclipSource *src, json_t *obj, const char *where,
+                        const char *base, LogCache *cache, char *err, size_t errlen,
+                        const char *from_key, const char *to_key)
 {
     const char *dets = NULL;
     src->start = src->end = NAN;
-    if (get_string(obj, "input", &src->path, where, err, errlen) < 0 ||
-        get_string(obj, "detections", &dets, where, err, errlen) < 0 ||
-        get_number(obj, from_key, &src->start, where, err, errlen) < 0 ||
-        get_number(obj, to_key, &src->end, where, err, errlen) < 0)
+    if (get_path(spec, obj, "input", base, &src->path, where, err, errlen) < 0 ||
+        get_path(spec, obj, "detections", base, &dets, where, err, errlen) < 0 ||
+        get_time(obj, from_key, &src->start, where, err, errlen) < 0 ||
+        get_time(obj, to_key, &src->end, where, err, errlen) < 0)
         return -1;
     if (parse_input_options(src, obj, where, err, errlen) < 0)
         return -1;
     if (!src->path)
         return FAIL("%s: field 'input' is required", where);
-    if (isnan(src->start) || isnan(src->end))
-        return FAIL("%s: fields '%s' and '%s' are required", where, from_key, to_key);
+    if (isnan(src->start))
+        return FAIL("%s: field '%s' is required", where, from_key);
+    if (isnan(src->end)) {
+        src->end = INFINITY; /* to the end of the input, as without --end */
+        spec->to_end = 1;
+    }
     if (dets) {
         EvclipDetections *d = NULL;
         int ret = log_cache_get(cache, dets, &d);
@@ -194,8 +236,8 @@ static int parse_source(EvclipSource *src, json_t *obj, const char *where, LogCa
     return 0;
 }
 
-static int parse_sources(ClipSpec *spec, json_t *obj, const char *where, LogCache *cache,
-                         char *err, size_t errlen)
+static int parse_sources(ClipSpec *spec, json_t *obj, const char *where, const char *base,
+                         LogCache *cache, char *err, size_t errlen)
 {
     json_t *list = json_object_get(obj, "sources");
     char sub[256];
@@ -204,7 +246,8 @@ static int parse_sources(ClipSpec *spec, json_t *obj, const char *where, LogCach
         if (!(spec->sources = calloc(1, sizeof(*spec->sources))))
             return FAIL("out of memory");
         spec->clip.nb_sources = 1;
-        return parse_source(spec->sources, obj, where, cache, err, errlen, "start", "end");
+        return parse_source(spec, spec->sources, obj, where, base, cache, err, errlen, "start",
+                            "end");
     }
     if (json_object_get(obj, "input") || json_object_get(obj, "start"))
         return FAIL("%s: give either 'sources' or 'input'/'start'/'end', not both", where);
@@ -220,8 +263,8 @@ static int parse_sources(ClipSpec *spec, json_t *obj, const char *where, LogCach
         if (!json_is_object(item))
             return FAIL("%s: expected an object", sub);
         if ((ret = check_keys(item, source_keys, sub, err, errlen)) < 0 ||
-            (ret = parse_source(&spec->sources[i], item, sub, cache, err, errlen, "from",
-                                "to")) < 0)
+            (ret = parse_source(spec, &spec->sources[i], item, sub, base, cache, err, errlen,
+                                "from", "to")) < 0)
             return ret;
     }
     return 0;
@@ -269,19 +312,22 @@ static int parse_settings(ClipSpec *spec, json_t *obj, const char *where, char *
     return 0;
 }
 
-static int parse_clip_fields(ClipSpec *spec, json_t *obj, const char *where, char *err,
-                             size_t errlen)
+static int parse_clip_fields(ClipSpec *spec, json_t *obj, const char *where, const char *base,
+                             char *err, size_t errlen)
 {
     EvclipClip *c = &spec->clip;
     const char *strategy = NULL, *size = NULL;
-    if (get_string(obj, "output", &c->output, where, err, errlen) < 0 ||
-        get_number(obj, "pre", &c->pre_roll, where, err, errlen) < 0 ||
-        get_number(obj, "post", &c->post_roll, where, err, errlen) < 0 ||
+    int mkdirs = -1;
+    if (get_path(spec, obj, "output", base, &c->output, where, err, errlen) < 0 ||
+        get_time(obj, "pre", &c->pre_roll, where, err, errlen) < 0 ||
+        get_time(obj, "post", &c->post_roll, where, err, errlen) < 0 ||
         get_number(obj, "speed", &c->speed, where, err, errlen) < 0 ||
-        get_number(obj, "max_duration", &c->max_duration, where, err, errlen) < 0 ||
+        get_time(obj, "max_duration", &c->max_duration, where, err, errlen) < 0 ||
         get_string(obj, "cap_strategy", &strategy, where, err, errlen) < 0 ||
-        get_string(obj, "size", &size, where, err, errlen) < 0)
+        get_string(obj, "size", &size, where, err, errlen) < 0 ||
+        get_bool(obj, "mkdirs", &mkdirs, where, err, errlen) < 0)
         return -1;
+    spec->mkdirs = mkdirs;
     if (!c->output)
         return FAIL("%s: field 'output' is required", where);
     if (json_object_get(obj, "speed") && !(c->speed > 0))
@@ -296,18 +342,19 @@ static int parse_clip_fields(ClipSpec *spec, json_t *obj, const char *where, cha
     return 0;
 }
 
-int spec_parse(ClipSpec *spec, json_t *obj, const char *where, const EvclipSettings *defaults,
-               LogCache *cache, char *err, size_t errlen)
+int spec_parse(ClipSpec *spec, json_t *obj, const char *where, const char *base_dir,
+               const EvclipSettings *defaults, LogCache *cache, char *err, size_t errlen)
 {
     int ret;
     memset(spec, 0, sizeof(*spec));
     spec->settings = *defaults;
+    spec->mkdirs = -1;
     if (!json_is_object(obj))
         return FAIL("%s: expected a JSON object", where);
     if ((ret = check_keys(obj, clip_keys, where, err, errlen)) < 0 ||
-        (ret = parse_clip_fields(spec, obj, where, err, errlen)) < 0 ||
+        (ret = parse_clip_fields(spec, obj, where, base_dir, err, errlen)) < 0 ||
         (ret = parse_settings(spec, obj, where, err, errlen)) < 0 ||
-        (ret = parse_sources(spec, obj, where, cache, err, errlen)) < 0)
+        (ret = parse_sources(spec, obj, where, base_dir, cache, err, errlen)) < 0)
         return ret;
     spec->clip.sources = spec->sources;
     spec->clip.settings = &spec->settings;
@@ -316,6 +363,9 @@ int spec_parse(ClipSpec *spec, json_t *obj, const char *where, const EvclipSetti
 
 void spec_free(ClipSpec *spec)
 {
+    for (int i = 0; i < spec->nb_paths; i++)
+        free(spec->paths[i]);
+    free(spec->paths);
     free(spec->sources);
     memset(spec, 0, sizeof(*spec));
 }

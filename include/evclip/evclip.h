@@ -153,8 +153,9 @@ EVCLIP_API int evclip_detections_load(EvclipDetections *dets, const char *path);
  *   [...]}), "ultralytics" (summary()/to_json() rows: name, class, confidence, box {x1, y1,
  *   x2, y2}, optional track_id; one row object or one array of rows per line, with frame_idx
  *   (or frame) / ts; an array line without them is frame N, N = its 0-based position among
- *   non-blank lines) or "mot" (MOTChallenge txt: frame,id,left,top,width,height[,conf,...],
- *   1-based frames, id -1 = untracked; labelled "obj").
+ *   non-blank lines), "inspect" (`evclip inspect` lines: boxes of "detections" keyed by
+ *   "source_time"; one source_index per log) or "mot" (MOTChallenge txt:
+ *   frame,id,left,top,width,height[,conf,...], 1-based frames, id -1 = untracked; "obj").
  * - normalized: 1 = coordinates are fractions of the frame size (EvclipDetection.normalized);
  *   JSON lines may override it with "normalized": true/false. Default 0.
  * Returns 0, INVALID (NULL argument, unknown format name), DETECTIONS or NOMEM.
@@ -175,6 +176,21 @@ EVCLIP_API void evclip_detections_get_stats(const EvclipDetections *dets,
 
 /** Frees the store and sets *dets to NULL. Accepts NULL and &NULL. */
 EVCLIP_API void evclip_detections_free(EvclipDetections **dets);
+
+/**
+ * Parses a colour given as text, as a log's "color" string: "#rrggbb" (RGB hex, either case)
+ * or a CSS named colour ("red", "teal", "rebeccapurple"; case-insensitive), into
+ * bgr = {B, G, R} (the order of EvclipDetection.color). Returns 0, or INVALID (bgr untouched,
+ * evclip_last_error() names the text) for anything else, NULL included.
+ */
+EVCLIP_API int evclip_color_parse(const char *text, uint8_t bgr[3]);
+
+/**
+ * The colour {B, G, R} a detection without an explicit colour is drawn with: the fixed
+ * palette's entry for track_id when >= 0, else for a hash of label (NULL = ""). (Untracked
+ * boxes of one label in one frame may be given the next entries: see README "Colours".)
+ */
+EVCLIP_API void evclip_palette_color(const char *label, int64_t track_id, uint8_t bgr[3]);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Renderer settings                                                                        */

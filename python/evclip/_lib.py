@@ -171,6 +171,8 @@ _PROTOTYPES = {
     "evclip_render": (c_int, [c_void_p, POINTER(EvclipClip), POINTER(EvclipResult)]),
     "evclip_render_batch": (c_int, [c_void_p, POINTER(EvclipClip), c_int,
                                     POINTER(EvclipResult), c_int]),
+    "evclip_color_parse": (c_int, [c_char_p, POINTER(c_uint8)]),
+    "evclip_palette_color": (None, [c_char_p, c_int64, POINTER(c_uint8)]),
 }
 # Newer entry points: used when present.
 _OPTIONAL = {
@@ -255,6 +257,23 @@ def last_error():
 
 def strerror(code):
     return text(load().evclip_strerror(int(code)))
+
+
+def color_parse(value):
+    """(B, G, R) of "#rrggbb" or a CSS colour name, parsed by the C library (the one colour
+    table). Raises ValueError with its message for anything else."""
+    bgr = (c_uint8 * 3)()
+    if load().evclip_color_parse(str(value).encode("utf-8", errors="replace"), bgr) < 0:
+        raise ValueError(last_error())
+    return tuple(bgr)
+
+
+def palette_color(label, track_id=None):
+    """(B, G, R) the C library draws a box with when it has no explicit colour."""
+    bgr = (c_uint8 * 3)()
+    track = -1 if track_id is None or track_id < 0 else int(track_id)
+    load().evclip_palette_color(str(label).encode("utf-8", errors="replace"), track, bgr)
+    return tuple(bgr)
 
 
 _logger = logging.getLogger("evclip")

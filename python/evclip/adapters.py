@@ -142,9 +142,16 @@ def _parse_detection(obj: Any, where: str) -> Detection:
         raise ValueError(f"{where} 'label' must be a non-empty string")
     color_raw = obj.get("color")
     color = None
-    if color_raw is not None:
+    if isinstance(color_raw, str):
+        from . import _lib  # the C library owns the colour names (src/color.c)
+        try:
+            color = _lib.color_parse(color_raw)
+        except ValueError as exc:
+            raise ValueError(f"{where} 'color': {exc}") from None
+    elif color_raw is not None:
         if not isinstance(color_raw, list) or len(color_raw) != 3:
-            raise ValueError(f"{where} 'color' must be a 3-element list")
+            raise ValueError(f"{where} 'color' must be a 3-element list, \"#rrggbb\" or a CSS "
+                             "colour name")
         color = (int(color_raw[0]), int(color_raw[1]), int(color_raw[2]))
     return Detection(
         bbox=(float(bbox[0]), float(bbox[1]), float(bbox[2]), float(bbox[3])),

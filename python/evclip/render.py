@@ -19,7 +19,7 @@ from evclip.types import (Clip, ClipSource, Detection, Encoder, FrameDetections,
                           finite, is_number)
 
 _DURATION_STRATEGIES = ("timelapse", "framedrop")
-_FORMATS = ("auto", "jsonl", "grouped", "ultralytics", "mot")
+_FORMATS = ("auto", "jsonl", "grouped", "ultralytics", "inspect", "mot")
 # cv-evidence-renderer's Encoder names -> FFmpeg encoder names.
 _ENCODER_NAMES = {"nvenc_h264": "h264_nvenc", "nvenc_h265": "hevc_nvenc"}
 # "Decode to the end": a window end far past any video, clamped by the library.
@@ -272,33 +272,27 @@ def _options(kwargs: Dict[str, Any], encoder) -> _Options:
 
 # ---- Detections ----------------------------------------------------------------------------
 
-# The C overlay's palette (src/overlay.c), as RGB: used to keep a stable colour per track or
-# class when label_formatter replaces the label text (the C side would hash the new text).
-_PALETTE = (
-    (0xFF, 0x38, 0x38), (0xFF, 0x9D, 0x97), (0xFF, 0x70, 0x1F), (0xFF, 0xB2, 0x1D),
-    (0xCF, 0xD2, 0x31), (0x48, 0xF9, 0x0A), (0x92, 0xCC, 0x17), (0x3D, 0xDB, 0x86),
-    (0x1A, 0x93, 0x34), (0x00, 0xD4, 0xBB), (0x2C, 0x99, 0xA8), (0x00, 0xC2, 0xFF),
-    (0x34, 0x45, 0x93), (0x64, 0x73, 0xFF), (0x00, 0x18, 0xEC), (0x84, 0x38, 0xFF),
-    (0x52, 0x00, 0x85), (0xCB, 0x38, 0xFF), (0xFF, 0x95, 0xC8), (0xFF, 0x37, 0xC7),
-)
-
-
-def _fnv1a(label: str) -> int:
-    h = 2166136261
-    for b in label.encode("utf-8"):
-        if b == 0:
-            break
-        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
-    return h
-
-
 def palette_color(label: str, track_id: Optional[int] = None) -> Tuple[int, int, int]:
-    """The (B, G, R) colour evclip draws a box with when it has no explicit colour."""
-    if track_id is not None and track_id >= 0:
-        r, g, b = _PALETTE[track_id % len(_PALETTE)]
-    else:
-        r, g, b = _PALETTE[_fnv1a(label) % len(_PALETTE)]
-    return (b, g, r)
+    """The (B, G, R) colour evclip draws a box with when it has no explicit colour (the C
+    library's palette: by track id, else by label)."""
+    return _lib.palette_color(label, track_id)
+
+
+def color_bgr(color: Any, where: str = "color") -> Optional[Tuple[int, int, int]]:
+    """(B, G, R) of a colour given as (B, G, R) values 0..255, "#rrggbb" or a CSS colour name
+    (parsed by the C library, as in a detection log); None stays None."""
+    if color is None:
+        return None
+    if isinstance(color, str):
+        try:
+            return _lib.color_parse(color)
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from None
+    if isinstance(color, bytes) or not hasattr(color, "__len__") or len(color) != 3 or \
+            not all(is_number(c) and 0 <= c <= 255 for c in color):
+        raise ValueError(f"{where}: color must be (B, G, R) with values 0..255, \"#rrggbb\" or "
+                         f"a CSS colour name, got {color!r}")
+    return tuple(int(c) for c in color)
 
 
 class _Store:
@@ -381,13 +375,7 @@ def _fill_detection(d: Any, det: _lib.EvclipDetection, formatter, normalized: in
     if track is not None and (isinstance(track, bool) or not is_number(track)
                               or not float(track).is_integer() or abs(track) >= 2**62):
         raise TypeError(f"{where}: track_id must be an int or None, got {track!r}")
-    color = d.color
-    if color is not None:
-        if isinstance(color, (str, bytes)) or not hasattr(color, "__len__") or \
-                len(color) != 3 or not all(is_number(c) and 0 <= c <= 255 for c in color):
-            raise ValueError(f"{where}: color must be (B, G, R) with values 0..255, "
-                             f"got {color!r}")
-        color = tuple(int(c) for c in color)
+    color = color_bgr(d.color, where)
     label = d.label
     if formatter is not None:
         # The formatter's text is the whole chip: score and track are not appended again, and

@@ -34,7 +34,7 @@ class Detection:
     label: str
     score: Optional[float] = None
     track_id: Optional[int] = None
-    color: Optional[tuple] = None  # (B, G, R); None = from the track id, else the label
+    color: Optional[Any] = None  # (B, G, R), "#rrggbb" or a CSS name; None = track, else label
     extra: dict = field(default_factory=dict)
 
 

@@ -61,7 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char where[32];
         snprintf(where, sizeof(where), "fuzz:%d", line);
         err[0] = '\0';
-        int ret = spec_parse(&spec, obj, where, &defaults, &cache, err, sizeof(err));
+        int ret = spec_parse(&spec, obj, where, NULL, &defaults, &cache, err,
+                             sizeof(err));
         if (ret == 0)
             check(&spec);
         else if (!*err)

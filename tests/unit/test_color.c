@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "src/color.h"
+#include "src/overlay.h"
 #include "src/detections.h"
 #include "src/reader.h"
 #include "tests/unit/check.h"
@@ -62,9 +63,40 @@ static void test_in_log(void)
     evclip_detections_free(&d);
 }
 
+/* The public entry points the Python binding calls (one colour table, one palette). */
+static void test_public(void)
+{
+    uint8_t bgr[3] = { 7, 7, 7 };
+    CHECK(evclip_color_parse("Teal", bgr) == 0 && bgr[0] == 128 && bgr[1] == 128 && bgr[2] == 0);
+    CHECK(evclip_color_parse("#FF0080", bgr) == 0 && bgr[0] == 0x80 && bgr[2] == 0xFF);
+    CHECK(evclip_color_parse("#ff008", bgr) == EVCLIP_ERR_INVALID && bgr[0] == 0x80);
+    CHECK_MSG(!strcmp(evclip_last_error(), "colour '#ff008' is neither \"#rrggbb\" nor a CSS "
+                      "colour name"), "%s", evclip_last_error());
+    CHECK(evclip_color_parse(NULL, bgr) == EVCLIP_ERR_INVALID);
+    /* palette_color = what the overlay draws an uncoloured box with (RGB there, BGR here). */
+    const char *labels[] = { "car", "person", "", "\xC3\xA9t\xC3\xA9" };
+    for (int i = 0; i < 4; i++) {
+        for (int64_t track = -1; track < 45; track += 7) {
+            EvclipDetection d = { .label = labels[i], .track_id = track };
+            uint8_t rgb[3];
+            overlay_detection_rgb(&d, rgb);
+            evclip_palette_color(labels[i], track, bgr);
+            CHECK(bgr[0] == rgb[2] && bgr[1] == rgb[1] && bgr[2] == rgb[0]);
+        }
+    }
+    uint8_t a[3], b[3];
+    evclip_palette_color("x", 21, a);
+    evclip_palette_color("y", 1, b);
+    CHECK(!memcmp(a, b, 3)); /* 20 entries */
+    evclip_palette_color(NULL, -1, a);
+    evclip_palette_color("", -1, b);
+    CHECK(!memcmp(a, b, 3));
+}
+
 int main(void)
 {
     test_parse();
     test_in_log();
+    test_public();
     return test_summary();
 }

@@ -245,8 +245,10 @@ static void test_tolerated_layout(void)
     CHECK(count_of(d) == 3);
     /* Blank lines still count: the error is on line 4. */
     CHECK(parse(d, "\r\n\n \n{}\n") == EVCLIP_ERR_DETECTIONS);
-    CHECK_MSG(!strncmp(evclip_last_error(), "t.jsonl:4: field 'bbox'", 23), "%s",
-              evclip_last_error());
+    CHECK_MSG(!strcmp(evclip_last_error(), "t.jsonl:4: not a detection log line: native: "
+                      "field 'bbox': missing; grouped: no 'detections' array; ultralytics: "
+                      "field 'box': missing; inspect: no 'source_time' and 'detections'; mot: "
+                      "not comma-separated numbers (a JSON line)"), "%s", evclip_last_error());
     CHECK(count_of(d) == 3);
     evclip_detections_free(&d);
 }
@@ -591,6 +593,70 @@ static void test_large(void)
     free(text);
 }
 
+/* `evclip inspect` lines: boxes keyed by source_time, frames without data skipped, one source. */
+static void test_inspect(void)
+{
+    EvclipDetections *d = NULL;
+    DetList list = { 0 };
+    const char *text =
+        "{\"frame\": 0, \"pts\": 0.000000, \"source_index\": null, \"source_time\": null, "
+        "\"detections\": []}\n"
+        "{\"frame\": 1, \"pts\": 0.040000, \"source_index\": 0, \"source_time\": 4.04, "
+        "\"detections\": [{\"label\": \"car\", \"score\": 0.5, \"track_id\": 7, "
+        "\"box\": [1, 2, 30, 40], \"color\": [1, 2, 3]}, {\"label\": \"p\", "
+        "\"box\": [0.1, 0.2, 0.3, 0.4], \"normalized\": true}]}\n";
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK_MSG(parse_as(d, text, READER_AUTO, 0) == 0, "%s", evclip_last_error());
+    CHECK(all_of(d, &list) == 2);
+    EvclipDetection *a = list.items;
+    CHECK(a[0].ts == 4.04 && a[0].frame_idx == EVCLIP_NONE && !strcmp(a[0].label, "car"));
+    CHECK(a[0].x2 == 30 && a[0].track_id == 7 && a[0].has_color && a[0].color[2] == 3);
+    CHECK(a[1].normalized && a[1].x1 == 0.1 && a[1].score == EVCLIP_NONE);
+    detlist_free(&list);
+    evclip_detections_free(&d);
+    CHECK(reader_format_from_name("inspect") == READER_INSPECT);
+    const char *one = "{\"frame\": 0, \"pts\": 0, \"source_index\": 0, \"source_time\": 1, "
+                      "\"detections\": []}\n";
+    char text2[512];
+    snprintf(text2, sizeof(text2), "%s{\"frame\": 1, \"pts\": 0.1, \"source_index\": 1, "
+             "\"source_time\": 0, \"detections\": []}", one);
+    expect_format_error(READER_AUTO, text2, 2, "field 'source_index': 1, but earlier lines are "
+                        "of source 0");
+    snprintf(text2, sizeof(text2), "%s{\"frame\": 1, \"source_time\": null, \"detections\": "
+             "[{\"label\": \"a\", \"box\": [1, 2, 3, 4]}]}", one);
+    expect_format_error(READER_AUTO, text2, 2, "field 'source_time': missing, and the frame has");
+    snprintf(text2, sizeof(text2), "%s{\"frame\": 1, \"source_time\": 1, \"detections\": "
+             "[{\"label\": \"a\", \"box\": [1, 2, 3]}]}", one);
+    expect_format_error(READER_AUTO, text2, 2, "detections[0]: field 'box': expected [x1, y1");
+    expect_format_error(READER_INSPECT, "{\"source_time\": \"1\", \"detections\": []}", 1,
+                        "field 'source_time': expected a number");
+}
+
+/* A first line of no format names every format and why it does not fit. */
+static void test_no_format(void)
+{
+    expect_format_error(READER_AUTO, "{\"frame_idx\": 0, \"box\": [1, 2, 3, 4], \"label\": "
+                        "\"a\"}", 1, "not a detection log line: native: field 'bbox': missing "
+                        "(found 'box': did you mean 'bbox'?); grouped: no 'detections' array; "
+                        "ultralytics: field 'box': expected {\"x1\", \"y1\", \"x2\", \"y2\"}; "
+                        "inspect: no 'source_time' and 'detections'; mot: not comma-separated "
+                        "numbers (a JSON line)");
+    expect_format_error(READER_AUTO, "{\"frame_idx\": 0, \"detection\": []}", 1,
+                        "grouped: no 'detections' array (found 'detection': did you mean "
+                        "'detections'?)");
+    expect_format_error(READER_AUTO, "\n\nframe,id,left,top,width,height\n", 3,
+                        "not a detection log line: native, grouped, ultralytics, inspect: invalid "
+                        "JSON at column");
+    expect_format_error(READER_AUTO, "frame,id,left", 1, "mot: not comma-separated numbers "
+                        "(first field 'frame': a header line? MOT logs have none)");
+    expect_format_error(READER_AUTO, "\"text\"", 1, "a JSON string, not an object or array");
+    /* A line whose shape names a format keeps that format's precise error. */
+    expect_format_error(READER_AUTO, "{\"bbox\": [1, 2, 3], \"label\": \"a\", \"ts\": 0}", 1,
+                        "field 'bbox': expected [x1, y1, x2, y2]");
+    expect_format_error(READER_AUTO, "{\"box\": {\"x1\": 1}, \"name\": \"a\", \"ts\": 0}", 1,
+                        "field 'box': expected {");
+}
+
 int main(void)
 {
     test_valid();
@@ -608,5 +674,7 @@ int main(void)
     test_mot();
     test_detection();
     test_load_format();
+    test_inspect();
+    test_no_format();
     return test_summary();
 }
