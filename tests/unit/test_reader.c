@@ -611,7 +611,7 @@ static void test_inspect(void)
     EvclipDetection *a = list.items;
     CHECK(a[0].ts == 4.04 && a[0].frame_idx == EVCLIP_NONE && !strcmp(a[0].label, "car"));
     CHECK(a[0].x2 == 30 && a[0].track_id == 7 && a[0].has_color && a[0].color[2] == 3);
-    CHECK(a[1].normalized && a[1].x1 == 0.1 && a[1].score == EVCLIP_NONE);
+    CHECK(a[1].normalized && a[1].x1 == (float)0.1 && a[1].score == EVCLIP_NONE);
     detlist_free(&list);
     evclip_detections_free(&d);
     CHECK(reader_format_from_name("inspect") == READER_INSPECT);
