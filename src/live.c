@@ -91,11 +91,25 @@ void live_emit_clip(ClipJob *j, int type, const EvclipResult *res, int status,
         .incomplete = j->incomplete, .status = status, .pre_requested = j->pre_asked,
         .gaps = j->ngaps ? &j->gaps[0][0] : NULL, .ngaps = j->ngaps,
     };
+    char manifest[4096];
     if (res) {
         ev.duration = res->duration;
         ev.frames = res->frames;
+        ev.damaged_packets = j->damaged;
+        snprintf(manifest, sizeof(manifest), "%s.evidence.json", j->output);
+        ev.manifest = j->st->live->r->settings.manifest ? manifest : NULL;
     }
-    live_emit(j->st->live, &ev);
+    ev.trigger_ids = (const char *const *)j->ids;
+    ev.nb_trigger_ids = j->nids;
+    if (type != EVCLIP_LIVE_CLIP_FINISHED && type != EVCLIP_LIVE_CLIP_FAILED) {
+        live_emit(j->st->live, &ev);
+        return;
+    }
+    /* One outcome per trigger id: a merged trigger learns which file holds it. */
+    for (int i = 0; i < (j->nids ? j->nids : 1); i++) {
+        ev.clip_id = j->nids ? j->ids[i] : NULL;
+        live_emit(j->st->live, &ev);
+    }
 }
 
 
@@ -223,16 +237,31 @@ int evclip_live_add_stream(EvclipLive *l, const EvclipStreamParams *p)
     return 0;
 }
 
-/* Extends the stream's latest recording clip (merge mode). Returns it, or NULL. */
-static ClipJob *merge_into(Stream *st, double end)
+/* The stream's latest triggered clip still recording (merge mode takes triggers into it;
+ * open-ended "start" recordings take none), or NULL. st->lock held. */
+static ClipJob *merge_target(Stream *st)
 {
     ClipJob *last = NULL;
     for (ClipJob *j = st->recording; j; j = j->next)
-        if (!j->reached)
+        if (!j->reached && !j->open_ended)
             last = j;
-    if (last && end > last->end)
-        last->end = end;
     return last;
+}
+
+/* Merges a trigger into j: its end moves to `end` when later, its own pre-roll widens the
+ * start when the ring still has those packets, its id joins the clip's. st->lock held.
+ * Returns 0 or NOMEM. */
+static int merge_into(Stream *st, ClipJob *j, double now, double pre, double end,
+                      const char *id)
+{
+    int ret = 0;
+    if (end > j->end)
+        j->end = end;
+    if (now - pre < j->start - 1e-6) {
+        int first = ring_find_start(&st->ring, now - pre);
+        ret = live_job_prepend(j, &st->ring, first);
+    }
+    return ret < 0 ? ret : id ? live_job_add_id(j, id) : 0;
 }
 
 /* Says what the clip lacks at its start: pre-roll cut by pre_roll_max or not buffered. */
@@ -263,6 +292,10 @@ static int new_clip(Stream *st, double now, double pre, double end, const char *
                       avcodec_parameters_copy(j->apar, st->apar) < 0))) {
         live_job_free(&j);
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    }
+    if (id && live_job_add_id(j, id) < 0) {
+        live_job_free(&j);
+        return EVCLIP_ERR_NOMEM;
     }
     j->st = st;
     j->vtb = st->vtb;
@@ -304,17 +337,26 @@ static int id_in_flight(Stream *st, const char *id)
     return found;
 }
 
+/* Refuses a merged trigger's own output: merge mode writes one file per recording. */
+static int refuse_merged_output(Stream *st, ClipJob *j, const char *output, const char *id)
+{
+    return ev_error(EVCLIP_ERR_INVALID, "trigger%s%s%s on '%s' would merge into the clip "
+                    "recording into '%s' (--overlap merge): a merged trigger cannot have its "
+                    "own output '%s'; leave out \"output\" (the trigger is then held by that "
+                    "file) or use --overlap separate", id ? " '" : "", id ? id : "",
+                    id ? "'" : "", st->name, j->output, output);
+}
+
 int evclip_live_trigger(EvclipLive *l, const char *stream, double pre, double post,
                         const char *output, const char *event_id)
 {
     Stream *st = l ? find_stream(l, stream) : NULL;
+    char defpath[4096];
     if (!st)
         return ev_error(EVCLIP_ERR_INVALID, "unknown stream '%s'", stream ? stream : "(null)");
-    if (!output || !*output || isnan(pre) || isnan(post) || pre > 86400 || post > 86400)
-        return ev_error(EVCLIP_ERR_INVALID, "trigger on '%s': an output path and finite "
-                        "pre/post are required", stream);
-    if (!l->r->settings.overwrite && access(output, F_OK) == 0)
-        return ev_error(EVCLIP_ERR_EXISTS, "'%s' exists (overwrite is off)", output);
+    if ((output && !*output) || isnan(pre) || isnan(post) || pre > 86400 || post > 86400)
+        return ev_error(EVCLIP_ERR_INVALID, "trigger on '%s': an output path (or NULL) and "
+                        "finite pre/post are required", stream);
     double asked = pre < 0 ? st->p.pre : pre;
     pre = fmin(asked, l->s.pre_roll_max);
     post = post < 0 ? st->p.post : post;
@@ -325,33 +367,52 @@ int evclip_live_trigger(EvclipLive *l, const char *stream, double pre, double po
     EvclipLiveEvent ev = { 0 };
 
     pthread_mutex_lock(&st->lock);
-    if (l->s.overlap == EVCLIP_OVERLAP_MERGE && (j = merge_into(st, now + post))) {
+    ClipJob *target = l->s.overlap == EVCLIP_OVERLAP_MERGE ? merge_target(st) : NULL;
+    if (target && output && strcmp(output, target->output)) {
+        ret = refuse_merged_output(st, target, output, event_id);
+    } else if (target) {
         merged = 1;
+        j = target;
+        ret = merge_into(st, j, now, pre, now + post, event_id);
     } else if (!st->vpar) {
         ret = ev_error(EVCLIP_ERR_INPUT, "stream '%s' has not delivered any packet yet",
                        stream);
     } else if (l->s.overlap == EVCLIP_OVERLAP_SEPARATE && event_id && id_in_flight(st, event_id)) {
         ret = ev_error(EVCLIP_ERR_INVALID, "trigger on '%s': id '%s' is already recording or "
                        "encoding (ids must be unique in separate mode)", stream, event_id);
-    } else if ((ret = new_clip(st, now, pre, now + post, output, event_id, &j)) >= 0) {
-        j->pre_asked = asked;
-        pre_roll_note(j, pre, asked, l->s.pre_roll_max);
+    } else {
+        if (!output) {
+            live_default_output(l, stream, event_id, defpath, sizeof(defpath));
+            output = defpath;
+        }
+        if (!l->r->settings.overwrite && access(output, F_OK) == 0)
+            ret = ev_error(EVCLIP_ERR_EXISTS, "'%s' exists (overwrite is off)", output);
+        else if ((ret = new_clip(st, now, pre, now + post, output, event_id, &j)) >= 0) {
+            j->pre_asked = asked;
+            pre_roll_note(j, pre, asked, l->s.pre_roll_max);
+        }
     }
-    if (j) {
+    if (j && ret >= 0) {
         /* Copies: the callback runs without st->lock (it may ask for stats). */
         snprintf(path, sizeof(path), "%s", j->output);
-        snprintf(id, sizeof(id), "%s", j->id ? j->id : "");
-        snprintf(note, sizeof(note), "%s", merged ? (event_id ? event_id : "") : j->note);
+        snprintf(id, sizeof(id), "%s", merged ? (event_id ? event_id : "")
+                                              : (j->id ? j->id : ""));
+        snprintf(note, sizeof(note), "%s", merged ? "" : j->note);
+        if (merged)
+            snprintf(note, sizeof(note), "merged into the clip recording into '%s'%s%s%s",
+                     j->output, j->id ? " (trigger '" : "", j->id ? j->id : "",
+                     j->id ? "')" : "");
         ev = (EvclipLiveEvent){
             .type = merged ? EVCLIP_LIVE_CLIP_EXTENDED : EVCLIP_LIVE_CLIP_STARTED,
-            .stream = st->name, .clip_id = j->id ? id : NULL, .path = path, .clock = j->clock,
-            .start = j->start, .end = j->end, .pre_available = j->pre_available,
+            .stream = st->name, .clip_id = *id ? id : NULL, .path = path, .clock = j->clock,
+            .start = j->start, .end = j->end,
+            .pre_available = merged ? now - j->start : j->pre_available,
             .incomplete = j->incomplete, .message = *note ? note : NULL,
             .pre_requested = merged ? asked : j->pre_asked,
         };
     }
     pthread_mutex_unlock(&st->lock);
-    if (j) {
+    if (j && ret >= 0) {
         live_emit(l, &ev);
         if (!merged) {
             pthread_mutex_lock(&st->lock);

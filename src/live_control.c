@@ -72,11 +72,25 @@ static void safe_part(const char *in, char *out, size_t size)
     out[n] = '\0';
 }
 
+void live_default_output(const EvclipLive *l, const char *stream, const char *id, char *out,
+                         size_t size)
+{
+    char stamp[32], safe_id[64], safe_stream[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    /* Both parts come from users: neither may leave --output-dir. */
+    safe_part(id ? id : stamp, safe_id, sizeof(safe_id));
+    safe_part(stream, safe_stream, sizeof(safe_stream));
+    snprintf(out, size, "%s/%s-%s.mp4", l->output_dir, safe_stream, safe_id);
+}
+
 static int control_trigger(EvclipLive *l, const json_t *msg, const char *stream)
 {
     double pre = -1, post = -1;
     int ret;
-    char name[4096], id_buf[64];
+    char id_buf[64];
     const char *id = get_string(msg, "id"), *output = get_string(msg, "output");
     const json_t *idv = json_object_get(msg, "id");
     if ((ret = get_number(msg, "pre", &pre)) < 0 || (ret = get_number(msg, "post", &post)) < 0)
@@ -89,18 +103,6 @@ static int control_trigger(EvclipLive *l, const json_t *msg, const char *stream)
     if (!id && json_is_integer(idv)) {
         snprintf(id_buf, sizeof(id_buf), "%lld", (long long)json_integer_value(idv));
         id = id_buf;
-    }
-    if (!output) {
-        char stamp[32], safe_id[64], safe_stream[64];
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-        /* Both parts come from users: neither may leave --output-dir. */
-        safe_part(id ? id : stamp, safe_id, sizeof(safe_id));
-        safe_part(stream, safe_stream, sizeof(safe_stream));
-        snprintf(name, sizeof(name), "%s/%s-%s.mp4", l->output_dir, safe_stream, safe_id);
-        output = name;
     }
     return evclip_live_trigger(l, stream, pre, post, output, id);
 }

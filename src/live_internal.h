@@ -63,6 +63,13 @@ typedef struct ClipJob {
     double base;               /* wall clock of timeline 0 */
     const char *clock;
     EvclipDetections *dets;    /* built at hand-over */
+    char **ids;                /* ids of every trigger the clip holds (merged ones after id) */
+    int nids;
+    int open_ended;            /* a "start" recording: ends at "stop" or at its max guard */
+    double max;                /* its max duration guard, seconds */
+    int stopped;               /* "stop" received */
+    int64_t damaged;           /* video packets damaged (skipped or concealed), at encoding */
+    double first_frame, last_frame; /* wall clock of the first and last frame written */
 } ClipJob;
 
 typedef struct Stream {
@@ -118,6 +125,16 @@ void live_emit_clip(ClipJob *j, int type, const EvclipResult *res, int status,
                     const char *message);
 void live_job_free(ClipJob **pj);
 int live_job_append(ClipJob *j, const RingEntry *e);
+/* Adds an id to j->ids (copied). Returns 0 or NOMEM. */
+int live_job_add_id(ClipJob *j, const char *id);
+/* Puts the ring's packets from index `first` that are older than j's first packet in front
+ * of j's packets (a merged trigger's longer pre-roll) and lists the gaps again. Returns the
+ * number of packets added or NOMEM. */
+int live_job_prepend(ClipJob *j, const Ring *ring, int first);
+/* Default output path of a clip: DIR/STREAM-ID.mp4 (or STREAM-UTCSTAMP.mp4 without id), both
+ * parts sanitised so that they never leave the output directory. */
+void live_default_output(const EvclipLive *l, const char *stream, const char *id, char *out,
+                         size_t size);
 /* Sets j->gaps from the packets' final wall clocks. st->lock held, or j handed over. */
 void live_job_gaps(ClipJob *j);
 void live_hand_over(Stream *st, int force, const char *why);

@@ -68,6 +68,10 @@ static const char usage[] =
     "      --hold MS           keep a box up to MS ms after its last detection\n"
     "      --timestamp         draw the wall-clock time (UTC) on each frame\n"
     "      --title TEXT        caption in the top-left corner\n"
+    "      --no-manifest       do not write OUTPUT.evidence.json beside each clip (stream\n"
+    "                          URL without credentials, trigger ids, wall-clock window,\n"
+    "                          clock, pre-roll, gaps, damaged packets, hashes)\n"
+    "      --sign-key FILE     sign each manifest with this Ed25519 secret key (evclip keygen)\n"
     "  -q, --quiet             only errors on stderr\n"
     "  -v, --verbose           debug messages\n"
     "  -h, --help              this help\n"
@@ -83,6 +87,7 @@ enum {
     OPT_POST, OPT_PRE_MAX, OPT_RING_MB, OPT_OVERLAP, OPT_WORKERS, OPT_STALL, OPT_BACKOFF,
     OPT_DET_DELAY, OPT_CONTROL, OPT_OUTPUT_DIR, OPT_OVERWRITE, OPT_NO_AUDIO, OPT_PRESET,
     OPT_CRF, OPT_HOLD, OPT_TIMESTAMP, OPT_TITLE, OPT_MAX_LINE, OPT_CLIENT_TIMEOUT,
+    OPT_NO_MANIFEST, OPT_SIGN_KEY,
 };
 
 static const struct option long_options[] = {
@@ -112,6 +117,8 @@ static const struct option long_options[] = {
     { "title", required_argument, NULL, OPT_TITLE },
     { "max-line", required_argument, NULL, OPT_MAX_LINE },
     { "client-timeout", required_argument, NULL, OPT_CLIENT_TIMEOUT },
+    { "no-manifest", no_argument, NULL, OPT_NO_MANIFEST },
+    { "sign-key", required_argument, NULL, OPT_SIGN_KEY },
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
@@ -202,8 +209,24 @@ static void on_event(void *opaque, const EvclipLiveEvent *ev)
     }
     if (ev->type == EVCLIP_LIVE_CLIP_STARTED)
         fprintf(f, ",\"pre_available\":%.3f", ev->pre_available);
-    if (ev->type == EVCLIP_LIVE_CLIP_FINISHED)
-        fprintf(f, ",\"duration\":%.6f,\"frames\":%lld", ev->duration, (long long)ev->frames);
+    if (ev->type == EVCLIP_LIVE_CLIP_FINISHED) {
+        fprintf(f, ",\"duration\":%.6f,\"frames\":%lld,\"damaged_packets\":%lld",
+                ev->duration, (long long)ev->frames, (long long)ev->damaged_packets);
+        fputs(",\"manifest\":", f);
+        if (ev->manifest)
+            cli_json_string(f, ev->manifest);
+        else
+            fputs("null", f);
+    }
+    if (ev->type >= EVCLIP_LIVE_CLIP_STARTED && ev->type <= EVCLIP_LIVE_CLIP_FAILED) {
+        fputs(",\"trigger_ids\":[", f);
+        for (int i = 0; i < ev->nb_trigger_ids; i++) {
+            if (i)
+                fputc(',', f);
+            cli_json_string(f, ev->trigger_ids[i]);
+        }
+        fputc(']', f);
+    }
     if (ev->type == EVCLIP_LIVE_CLIP_FAILED)
         field_string(f, "error", evclip_strerror(ev->status));
     if (ev->type == EVCLIP_LIVE_RECONNECTING)
@@ -242,6 +265,8 @@ static int parse_option(LiveOptions *o, int c, const char *arg)
     case OPT_PRESET: o->settings.preset = arg; return 0;
     case OPT_TIMESTAMP: o->settings.timestamp = 1; return 0;
     case OPT_TITLE: o->settings.title = arg; return 0;
+    case OPT_NO_MANIFEST: o->settings.manifest = 0; return 0;
+    case OPT_SIGN_KEY: o->settings.sign_key = arg; return 0;
     case 'q': o->cli.quiet = 1; return 0;
     case 'v': o->cli.verbose = 1; return 0;
     case OPT_TRANSPORT:

@@ -408,7 +408,12 @@ typedef struct EvclipWriter EvclipWriter;
 EVCLIP_API int evclip_writer_open(EvclipWriter **out, EvclipRenderer *r,
                                   const EvclipWriterParams *params);
 
-/** Draws dets (frame_idx/ts ignored) onto a copy of frame and encodes it. */
+/**
+ * Draws dets (frame_idx/ts ignored) onto a copy of frame and encodes it. The boxes are
+ * validated as evclip_detections_add() does (label required: INVALID; nonsense boxes skipped
+ * and counted) and normalised boxes (EvclipDetection.normalized) are fractions of the frame,
+ * drawn at the same pixels as evclip_render() and live mode draw them.
+ */
 EVCLIP_API int evclip_writer_push(EvclipWriter *w, const EvclipFrame *frame,
                                   const EvclipDetection *dets, int nb_dets);
 
@@ -466,10 +471,15 @@ typedef struct EvclipVerifyResult {
     int key;             /**< signed by the public key passed to evclip_verify (FAILED: another
                               key, or the manifest is unsigned); SKIPPED when none passed */
     int sources;         /**< every source exists with its recorded size and SHA-256; SKIPPED
-                              without EVCLIP_VERIFY_SOURCES */
+                              without EVCLIP_VERIFY_SOURCES, or when every source is a live
+                              stream (see sources_live) */
     int nb_sources;      /**< sources listed in the manifest */
     int sources_missing; /**< sources not found (EVCLIP_VERIFY_SOURCES) */
     int sources_changed; /**< sources found with another size or SHA-256 */
+    int sources_live;    /**< sources recorded from a live stream (EVCLIP_VERIFY_SOURCES): a
+                              stream has no file to re-hash, so they are neither passed nor
+                              failed; `sources` is SKIPPED when every source is one (the
+                              clip then rests on its output hash and signature) */
     char key_id[40];     /**< key_id of the manifest's signature; "" when unsigned */
     char detail[1024];   /**< each failure in words ("output modified: ..."), "; "-separated;
                               "" when ok */
@@ -586,6 +596,16 @@ typedef struct EvclipLiveEvent {
                                  packet before, to = first after). The clip keeps the hole in
                                  its timestamps and is `incomplete` */
     int ngaps;              /**< number of pairs in `gaps` */
+    int64_t damaged_packets; /**< FINISHED: video packets of the window that were damaged (a
+                                 decoder refused them, or the demuxer flagged them corrupt, or
+                                 the frame decoded from them was concealed); the clip skips or
+                                 conceals them and the manifest records the count */
+    const char *manifest;   /**< FINISHED: path of the clip's evidence manifest, or NULL when
+                                 manifests are off */
+    const char *const *trigger_ids; /**< clip events: ids of every trigger the clip holds
+                                 (merge mode: the first trigger's, then the merged ones'); one
+                                 FINISHED/FAILED event is delivered per id, `clip_id` naming it */
+    int nb_trigger_ids;     /**< entries in trigger_ids */
 } EvclipLiveEvent;
 
 /**
@@ -654,9 +674,13 @@ EVCLIP_API int evclip_live_add_stream(EvclipLive *live, const EvclipStreamParams
 
 /**
  * Triggers a clip on `stream`: [keyframe at or before now - pre, now + post]. pre < 0 / post
- * < 0 use the stream's defaults; pre is capped by pre_roll_max. `output` is the clip path
- * (required); `event_id` names the trigger in events (may be NULL). During an outage the clip
- * holds what the ring has, and says so (incomplete = 1). Returns 0 when accepted, 1 when merged
+ * < 0 use the stream's defaults; pre is capped by pre_roll_max. `output` is the clip path, or
+ * NULL for settings.output_dir/STREAM-ID.mp4 (name and id sanitised); `event_id` names the
+ * trigger in events (may be NULL). During an outage the clip holds what the ring has, and says
+ * so (incomplete = 1). In merge mode a trigger while a triggered clip of the stream records is
+ * merged into it: its end and (when the ring still has it) its pre-roll widen the clip, its id
+ * gets its own FINISHED/FAILED naming that clip's path; a merged trigger with an `output` other
+ * than that clip's is refused (INVALID). Returns 0 when accepted, 1 when merged
  * into a recording clip (its output path is kept), INVALID (unknown stream, bad numbers),
  * EXISTS (output exists and the renderer's overwrite is off), INPUT (the stream never
  * delivered a packet) or NOMEM. The outcome is reported by events (CLIP_STARTED is always
