@@ -485,6 +485,9 @@ void live_hand_over(Stream *st, int force, const char *why)
         ClipJob *j = *pp;
         int late = wall >= j->end + l->s.outage_grace + l->s.detection_delay;
         if (j->announced && (force || late || (j->reached && mono >= j->ready_at))) {
+            if (j->reached && j->open_ended && !j->stopped)
+                snprintf(j->note, sizeof(j->note), "no stop before the max duration guard "
+                         "(%.0f s): recording ended there", j->max);
             if (!j->reached) {
                 j->incomplete = 1;
                 snprintf(j->note, sizeof(j->note), "%s: recorded up to %.2f s of %.2f s",
@@ -506,6 +509,7 @@ void *live_supervisor_main(void *arg)
     EvclipLive *l = arg;
     while (!atomic_load(&l->stop)) {
         av_usleep((unsigned)(TICK_SECONDS * 1e6));
+        pthread_mutex_lock(&l->pass_lock); /* no stream is unlinked during the pass */
         pthread_mutex_lock(&l->lock);
         int n = l->nstreams;
         pthread_mutex_unlock(&l->lock);
@@ -515,6 +519,7 @@ void *live_supervisor_main(void *arg)
             pthread_mutex_unlock(&l->lock);
             live_hand_over(st, 0, NULL);
         }
+        pthread_mutex_unlock(&l->pass_lock);
     }
     return NULL;
 }

@@ -20,6 +20,7 @@
 #include "src/detections.h"
 #include "src/error.h"
 #include "src/live.h"
+#include "src/manifest.h"
 #include "src/pipeline.h"
 #include "src/reader.h"
 #include "src/renderer.h"
@@ -30,6 +31,7 @@
 #define RTCP_MAX_SKEW 2.0
 #define DEFAULT_ROLL 10.0
 #define DETECTION_KEEP_EXTRA 60.0
+#define DEFAULT_MAX 600.0          /* max duration guard of a "start" recording, seconds */
 #define GAP_MIN 1.0                /* seconds between two video packets of one connection
                                       that make a gap (a reconnect always does) */
 
@@ -94,6 +96,8 @@ typedef struct Stream {
     int64_t packets, reconnects;
     double last_wall;          /* wall clock of the newest packet */
     double deadline;           /* monotonic; the interrupt callback fires past it */
+    atomic_int removing;       /* evclip_live_remove_stream: the reader stops */
+    int refs;                  /* callers using it (find_stream); guarded by live->lock */
 } Stream;
 
 struct EvclipLive {
@@ -110,11 +114,23 @@ struct EvclipLive {
     int busy;
     pthread_t *workers;
     int nworkers;
+    pthread_mutex_t pass_lock; /* held by a pass over the streams (supervisor, stats, list):
+                                  a stream is unlinked only between passes */
     pthread_t supervisor;
     int have_supervisor;
     atomic_int stop;
     int workers_stop;
 };
+
+/* Streams by name: find (l->lock held), get (takes a reference that keeps the stream from
+ * being freed by evclip_live_remove_stream; sets the error when unknown), put (releases it). */
+Stream *live_stream_find(EvclipLive *l, const char *name);
+Stream *live_stream_get(EvclipLive *l, const char *name);
+void live_stream_put(Stream *st);
+void live_stream_stats(Stream *st, EvclipStreamStats *s);
+void live_stream_free(Stream *st);
+/* One EVCLIP_LIVE_LIST event per stream ({"type":"list"}). */
+void live_list(EvclipLive *l);
 
 /* Shared between the live modules. */
 double live_mono_now(void);

@@ -564,6 +564,12 @@ enum EvclipLiveEventType {
     EVCLIP_LIVE_CLIP_FAILED = 6,     /**< nothing written; `status`, `message` say why */
     EVCLIP_LIVE_CLOCK = 7,           /**< the wall-clock mapping changed (`clock`) */
     EVCLIP_LIVE_STATS = 8,           /**< answer to a "stats" control line (`stats`) */
+    EVCLIP_LIVE_STREAM_REMOVED = 9,  /**< evclip_live_remove_stream() done: the stream's clips
+                                          were finished first */
+    EVCLIP_LIVE_LIST = 10,           /**< answer to a "list" control line, one per stream:
+                                          `stats` (with its state), `path` = the stream's URL
+                                          without credentials, `trigger_ids` = ids of its clips
+                                          recording ("" for a trigger without id) */
 };
 
 typedef struct EvclipStreamStats EvclipStreamStats;
@@ -602,7 +608,7 @@ typedef struct EvclipLiveEvent {
                                  conceals them and the manifest records the count */
     const char *manifest;   /**< FINISHED: path of the clip's evidence manifest, or NULL when
                                  manifests are off */
-    const char *const *trigger_ids; /**< clip events: ids of every trigger the clip holds
+    const char *const *trigger_ids; /**< FINISHED, FAILED: ids of every trigger the clip holds
                                  (merge mode: the first trigger's, then the merged ones'); one
                                  FINISHED/FAILED event is delivered per id, `clip_id` naming it */
     int nb_trigger_ids;     /**< entries in trigger_ids */
@@ -689,6 +695,36 @@ EVCLIP_API int evclip_live_add_stream(EvclipLive *live, const EvclipStreamParams
 EVCLIP_API int evclip_live_trigger(EvclipLive *live, const char *stream, double pre,
                                    double post, const char *output, const char *event_id);
 
+/**
+ * Starts an open-ended recording on `stream` (Smart Record's start): from the keyframe at or
+ * before now - pre until evclip_live_stop() with the same `id`, or until `max` seconds after
+ * now (a guard: the clip then ends there and its message says so). Never merged with
+ * triggers; `id` (required) must not be recording or encoding on the stream. `output` as in
+ * evclip_live_trigger() (NULL: the default name). pre < 0: the stream's default; max <= 0:
+ * 600 s. Returns 0, INVALID (unknown stream, no id, id in use, max > 86400), EXISTS, INPUT or
+ * NOMEM; the outcome is reported by events as for a trigger.
+ */
+EVCLIP_API int evclip_live_start(EvclipLive *live, const char *stream, double pre, double max,
+                                 const char *output, const char *id);
+
+/**
+ * Stops the open-ended recording `id` of `stream` at now + post (post in [0, 3600] s; its
+ * clip is then encoded and published as a trigger's). Delivers a CLIP_EXTENDED event with
+ * message "stopped" and the new end. Returns 0 or INVALID (unknown stream, no open recording
+ * with that id: never started, stopped already, or ended at its max duration).
+ */
+EVCLIP_API int evclip_live_stop(EvclipLive *live, const char *stream, const char *id,
+                                double post);
+
+/**
+ * Removes a stream at runtime: its reader stops, its clips still recording are cut at the
+ * last packet (incomplete, "stream removed: recorded up to ...") and, with those already
+ * queued, encoded and published before it returns; then STREAM_REMOVED is delivered and the
+ * name is free again. Must not be called from the event callback. Returns 0 or INVALID
+ * (unknown stream, or being removed by another call).
+ */
+EVCLIP_API int evclip_live_remove_stream(EvclipLive *live, const char *stream);
+
 /** What EvclipDetection.ts means for evclip_live_add_detections(). */
 enum EvclipLiveKey {
     EVCLIP_KEY_WALLCLOCK = 0, /**< epoch seconds at which the detector saw the frame */
@@ -713,6 +749,8 @@ struct EvclipStreamStats {
     int64_t reconnects;     /**< successful reconnections after the first connection */
     int recording;          /**< clips of this stream waiting for their post-roll */
     char clock[16];         /**< "rtcp", "arrival" or "" before the first packet */
+    char state[16];         /**< "connecting" (never up yet), "up", "down" (reconnecting) or
+                                 "removing" */
 };
 
 /** Fills *stats. Returns 0 or INVALID (unknown stream). */
@@ -729,6 +767,11 @@ EVCLIP_API int evclip_live_get_stream_stats(EvclipLive *live, const char *stream
  * - {"type":"detections","stream":S,"wallclock":T | "pts":T,"detections":[...]}: items as in
  *   the grouped JSONL log (bbox, label, score, track_id, color, normalized);
  * - {"type":"stats"} (optionally "stream"): one STATS event per stream;
+ * - {"type":"start","stream":S,"id":ID,"pre":P,"max":M,"output":PATH} and
+ *   {"type":"stop","stream":S,"id":ID,"post":Q}: evclip_live_start() / evclip_live_stop();
+ * - {"type":"add_stream","config":{"name","url",...}}: a stream as in the camera config;
+ * - {"type":"remove_stream","stream":S}: evclip_live_remove_stream();
+ * - {"type":"list"}: one LIST event per stream;
  * - {"type":"quit"}: returns EVCLIP_LIVE_QUIT (the caller then closes the pool).
  * Returns 0 (1 for a merged trigger), EVCLIP_LIVE_QUIT, or a negative code (INVALID for a
  * malformed line, with the field in evclip_last_error(); EXISTS; NOMEM).

@@ -7,6 +7,7 @@
   byte of the clip is changed, 11 after the manifest is edited.
 - Merge mode: a merged trigger's longer pre widens the clip's start, each id gets its
   clip_finished naming the one file, a merged trigger's own output is refused.
+- Damaged packets are counted in clip_finished and the manifest.
 - A normalised box (0.25..0.75 of a 320x240 frame) lands on the same pixels through
   `evclip render`, the frame writer (evclip_writer_*, via ctypes) and `evclip live`.
 Skipped (exit 77) without the GStreamer RTSP server."""
@@ -166,6 +167,39 @@ def scenario_merge(server, out):
         live.stop()
 
 
+def scenario_damaged(out):
+    """A stream whose packets are damaged (bytes flipped in the middle of an MPEG-TS read in
+    real time): the clip is written, the damaged packets counted in clip_finished and in the
+    manifest (the same number)."""
+    src, bad = os.path.join(out, "src.ts"), os.path.join(out, "bad.ts")
+    common.ffmpeg("-f", "lavfi", "-i", f"testsrc=s={W}x{H}:r=25:d=12", "-pix_fmt", "yuv420p",
+                  "-c:v", "libx264", "-g", "25", "-bf", "0", "-f", "mpegts", src)
+    data = bytearray(open(src, "rb").read())
+    n = len(data) // 188
+    for k in range(int(n * 0.3), int(n * 0.6), 40):
+        for j in range(20, 180, 7):
+            data[k * 188 + j] ^= 0xff
+    open(bad, "wb").write(data)
+    live = tl.Live(["--url", bad, "--name", "f", "--realtime"], "damaged")
+    try:
+        if not check(live.wait_type("stream_up", 10) is not None, "damaged: up"):
+            return
+        time.sleep(8)
+        path = os.path.join(out, "dmg.mp4")
+        live.send({"type": "trigger", "stream": "f", "pre": 6, "post": 0.5, "output": path})
+        done = live.wait_type("clip_finished", 20)
+        if not check(done is not None, "damaged: clip written despite damaged packets",
+                     str(live.events[-2:])):
+            return
+        m = json.load(open(path + ".evidence.json"))
+        check(done["damaged_packets"] >= 1 and m["sources"][0]["damaged_packets"] ==
+              m["live"]["damaged_packets"] == done["damaged_packets"],
+              "damaged: counted in clip_finished and the manifest alike",
+              f"{done['damaged_packets']} {m['sources'][0].get('damaged_packets')}")
+    finally:
+        live.stop()
+
+
 # ---- normalised boxes: render, writer, live ------------------------------------------------
 
 def box_pixels(frame):
@@ -296,13 +330,14 @@ def main():
         return t
 
     try:
-        dirs = {d: os.path.join(out, d) for d in ("ev", "merge", "norm")}
+        dirs = {d: os.path.join(out, d) for d in ("ev", "merge", "norm", "dmg")}
         for d in dirs.values():
             os.mkdir(d)
         threads = [
             run(scenario_evidence, server, dirs["ev"]),
             run(scenario_merge, server, dirs["merge"]),
             run(scenario_normalized, dirs["norm"]),
+            run(scenario_damaged, dirs["dmg"]),
         ]
         for t in threads:
             t.join(90)
