@@ -105,9 +105,14 @@ void live_emit_clip(ClipJob *j, int type, const EvclipResult *res, int status,
         live_emit(j->st->live, &ev);
         return;
     }
-    /* One outcome per trigger id: a merged trigger learns which file holds it. */
-    for (int i = 0; i < (j->nids ? j->nids : 1); i++) {
-        ev.clip_id = j->nids ? j->ids[i] : NULL;
+    /* One outcome per trigger id (a merged trigger learns which file holds it), and one
+     * without id when the clip's own trigger had none. */
+    if (!j->id) {
+        ev.clip_id = NULL;
+        live_emit(j->st->live, &ev);
+    }
+    for (int i = 0; i < j->nids; i++) {
+        ev.clip_id = j->ids[i];
         live_emit(j->st->live, &ev);
     }
 }
