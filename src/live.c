@@ -91,11 +91,30 @@ void live_emit_clip(ClipJob *j, int type, const EvclipResult *res, int status,
         .incomplete = j->incomplete, .status = status, .pre_requested = j->pre_asked,
         .gaps = j->ngaps ? &j->gaps[0][0] : NULL, .ngaps = j->ngaps,
     };
+    char manifest[4096];
     if (res) {
         ev.duration = res->duration;
         ev.frames = res->frames;
+        ev.damaged_packets = j->damaged;
+        snprintf(manifest, sizeof(manifest), "%s.evidence.json", j->output);
+        ev.manifest = j->st->live->r->settings.manifest ? manifest : NULL;
     }
-    live_emit(j->st->live, &ev);
+    ev.trigger_ids = (const char *const *)j->ids;
+    ev.nb_trigger_ids = j->nids;
+    if (type != EVCLIP_LIVE_CLIP_FINISHED && type != EVCLIP_LIVE_CLIP_FAILED) {
+        live_emit(j->st->live, &ev);
+        return;
+    }
+    /* One outcome per trigger id (a merged trigger learns which file holds it), and one
+     * without id when the clip's own trigger had none. */
+    if (!j->id) {
+        ev.clip_id = NULL;
+        live_emit(j->st->live, &ev);
+    }
+    for (int i = 0; i < j->nids; i++) {
+        ev.clip_id = j->ids[i];
+        live_emit(j->st->live, &ev);
+    }
 }
 
 
@@ -137,6 +156,7 @@ int evclip_live_open(EvclipLive **out, EvclipRenderer *r, const EvclipLiveSettin
     }
     l->s.output_dir = l->output_dir;
     pthread_mutex_init(&l->lock, NULL);
+    pthread_mutex_init(&l->pass_lock, NULL);
     pthread_mutex_init(&l->event_lock, NULL);
     pthread_cond_init(&l->cond, NULL);
     for (; l->nworkers < s->workers; l->nworkers++)
@@ -151,18 +171,39 @@ int evclip_live_open(EvclipLive **out, EvclipRenderer *r, const EvclipLiveSettin
     return 0;
 }
 
-static Stream *find_stream(EvclipLive *l, const char *name)
+Stream *live_stream_find(EvclipLive *l, const char *name)
 {
     Stream *found = NULL;
-    pthread_mutex_lock(&l->lock);
     for (int i = 0; name && i < l->nstreams && !found; i++)
         if (!strcmp(l->streams[i]->name, name))
             found = l->streams[i];
-    pthread_mutex_unlock(&l->lock);
     return found;
 }
 
-static void stream_free(Stream *st)
+Stream *live_stream_get(EvclipLive *l, const char *name)
+{
+    if (!l)
+        return NULL;
+    pthread_mutex_lock(&l->lock);
+    Stream *st = live_stream_find(l, name);
+    if (st)
+        st->refs++;
+    pthread_mutex_unlock(&l->lock);
+    if (!st)
+        ev_error(EVCLIP_ERR_INVALID, "unknown stream '%s'", name ? name : "(null)");
+    return st;
+}
+
+void live_stream_put(Stream *st)
+{
+    EvclipLive *l = st->live;
+    pthread_mutex_lock(&l->lock);
+    st->refs--;
+    pthread_cond_broadcast(&l->cond);
+    pthread_mutex_unlock(&l->lock);
+}
+
+void live_stream_free(Stream *st)
 {
     ClipJob *j;
     while ((j = st->recording)) {
@@ -185,7 +226,10 @@ int evclip_live_add_stream(EvclipLive *l, const EvclipStreamParams *p)
 {
     if (!l || !p || !p->name || !*p->name || !p->url || !*p->url)
         return ev_error(EVCLIP_ERR_INVALID, "a stream needs a name and a url");
-    if (find_stream(l, p->name))
+    pthread_mutex_lock(&l->lock);
+    int exists = live_stream_find(l, p->name) != NULL;
+    pthread_mutex_unlock(&l->lock);
+    if (exists)
         return ev_error(EVCLIP_ERR_INVALID, "stream '%s' exists already", p->name);
     if (p->pre < 0 || p->post < 0 || !isfinite(p->pre) || !isfinite(p->post))
         return ev_error(EVCLIP_ERR_INVALID, "stream '%s': negative pre/post roll", p->name);
@@ -216,23 +260,38 @@ int evclip_live_add_stream(EvclipLive *l, const EvclipStreamParams *p)
         l->streams[l->nstreams++] = st;
     pthread_mutex_unlock(&l->lock);
     if (!ok) {
-        stream_free(st);
+        live_stream_free(st);
         return ev_error(EVCLIP_ERR_NOMEM, "cannot start the reader of '%s'", p->name);
     }
     st->started = 1;
     return 0;
 }
 
-/* Extends the stream's latest recording clip (merge mode). Returns it, or NULL. */
-static ClipJob *merge_into(Stream *st, double end)
+/* The stream's latest triggered clip still recording (merge mode takes triggers into it;
+ * open-ended "start" recordings take none), or NULL. st->lock held. */
+static ClipJob *merge_target(Stream *st)
 {
     ClipJob *last = NULL;
     for (ClipJob *j = st->recording; j; j = j->next)
-        if (!j->reached)
+        if (!j->reached && !j->open_ended)
             last = j;
-    if (last && end > last->end)
-        last->end = end;
     return last;
+}
+
+/* Merges a trigger into j: its end moves to `end` when later, its own pre-roll widens the
+ * start when the ring still has those packets, its id joins the clip's. st->lock held.
+ * Returns 0 or NOMEM. */
+static int merge_into(Stream *st, ClipJob *j, double now, double pre, double end,
+                      const char *id)
+{
+    int ret = 0;
+    if (end > j->end)
+        j->end = end;
+    if (now - pre < j->start - 1e-6) {
+        int first = ring_find_start(&st->ring, now - pre);
+        ret = live_job_prepend(j, &st->ring, first);
+    }
+    return ret < 0 ? ret : id ? live_job_add_id(j, id) : 0;
 }
 
 /* Says what the clip lacks at its start: pre-roll cut by pre_roll_max or not buffered. */
@@ -263,6 +322,10 @@ static int new_clip(Stream *st, double now, double pre, double end, const char *
                       avcodec_parameters_copy(j->apar, st->apar) < 0))) {
         live_job_free(&j);
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    }
+    if (id && live_job_add_id(j, id) < 0) {
+        live_job_free(&j);
+        return EVCLIP_ERR_NOMEM;
     }
     j->st = st;
     j->vtb = st->vtb;
@@ -304,17 +367,26 @@ static int id_in_flight(Stream *st, const char *id)
     return found;
 }
 
-int evclip_live_trigger(EvclipLive *l, const char *stream, double pre, double post,
-                        const char *output, const char *event_id)
+/* Refuses a merged trigger's own output: merge mode writes one file per recording. */
+static int refuse_merged_output(Stream *st, ClipJob *j, const char *output, const char *id)
 {
-    Stream *st = l ? find_stream(l, stream) : NULL;
-    if (!st)
-        return ev_error(EVCLIP_ERR_INVALID, "unknown stream '%s'", stream ? stream : "(null)");
-    if (!output || !*output || isnan(pre) || isnan(post) || pre > 86400 || post > 86400)
-        return ev_error(EVCLIP_ERR_INVALID, "trigger on '%s': an output path and finite "
-                        "pre/post are required", stream);
-    if (!l->r->settings.overwrite && access(output, F_OK) == 0)
-        return ev_error(EVCLIP_ERR_EXISTS, "'%s' exists (overwrite is off)", output);
+    return ev_error(EVCLIP_ERR_INVALID, "trigger%s%s%s on '%s' would merge into the clip "
+                    "recording into '%s' (--overlap merge): a merged trigger cannot have its "
+                    "own output '%s'; leave out \"output\" (the trigger is then held by that "
+                    "file) or use --overlap separate", id ? " '" : "", id ? id : "",
+                    id ? "'" : "", st->name, j->output, output);
+}
+
+/* A trigger (max 0) or, with max > 0, an open-ended recording ("start": never merged, ends
+ * at "stop" or after max seconds). */
+static int trigger(EvclipLive *l, Stream *st, double pre, double post, const char *output,
+                   const char *event_id, double max)
+{
+    const char *stream = st->name;
+    char defpath[4096];
+    if ((output && !*output) || isnan(pre) || isnan(post) || pre > 86400 || post > 86400)
+        return ev_error(EVCLIP_ERR_INVALID, "trigger on '%s': an output path (or NULL) and "
+                        "finite pre/post are required", stream);
     double asked = pre < 0 ? st->p.pre : pre;
     pre = fmin(asked, l->s.pre_roll_max);
     post = post < 0 ? st->p.post : post;
@@ -324,34 +396,63 @@ int evclip_live_trigger(EvclipLive *l, const char *stream, double pre, double po
     char path[4096], id[256], note[256];
     EvclipLiveEvent ev = { 0 };
 
+    if (atomic_load(&st->removing))
+        return ev_error(EVCLIP_ERR_INVALID, "stream '%s' is being removed", stream);
     pthread_mutex_lock(&st->lock);
-    if (l->s.overlap == EVCLIP_OVERLAP_MERGE && (j = merge_into(st, now + post))) {
+    ClipJob *target = l->s.overlap == EVCLIP_OVERLAP_MERGE && !max ? merge_target(st) : NULL;
+    if (target && output && strcmp(output, target->output)) {
+        ret = refuse_merged_output(st, target, output, event_id);
+    } else if (target) {
         merged = 1;
+        j = target;
+        ret = merge_into(st, j, now, pre, now + post, event_id);
     } else if (!st->vpar) {
         ret = ev_error(EVCLIP_ERR_INPUT, "stream '%s' has not delivered any packet yet",
                        stream);
-    } else if (l->s.overlap == EVCLIP_OVERLAP_SEPARATE && event_id && id_in_flight(st, event_id)) {
-        ret = ev_error(EVCLIP_ERR_INVALID, "trigger on '%s': id '%s' is already recording or "
-                       "encoding (ids must be unique in separate mode)", stream, event_id);
-    } else if ((ret = new_clip(st, now, pre, now + post, output, event_id, &j)) >= 0) {
-        j->pre_asked = asked;
-        pre_roll_note(j, pre, asked, l->s.pre_roll_max);
+    } else if ((l->s.overlap == EVCLIP_OVERLAP_SEPARATE || max) && event_id &&
+               id_in_flight(st, event_id)) {
+        ret = ev_error(EVCLIP_ERR_INVALID, "%s on '%s': id '%s' is already recording or "
+                       "encoding (ids must be unique%s)", max ? "start" : "trigger", stream,
+                       event_id, max ? "" : " in separate mode");
+    } else {
+        if (!output) {
+            live_default_output(l, stream, event_id, defpath, sizeof(defpath));
+            output = defpath;
+        }
+        if (!l->r->settings.overwrite && access(output, F_OK) == 0)
+            ret = ev_error(EVCLIP_ERR_EXISTS, "'%s' exists (overwrite is off)", output);
+        else if ((ret = new_clip(st, now, pre, now + (max ? max : post), output, event_id,
+                                 &j)) >= 0) {
+            j->pre_asked = asked;
+            j->open_ended = max > 0;
+            j->max = max;
+            pre_roll_note(j, pre, asked, l->s.pre_roll_max);
+            if (max && !*j->note)
+                snprintf(j->note, sizeof(j->note), "recording until stop (at most %.0f s)",
+                         max);
+        }
     }
-    if (j) {
+    if (j && ret >= 0) {
         /* Copies: the callback runs without st->lock (it may ask for stats). */
         snprintf(path, sizeof(path), "%s", j->output);
-        snprintf(id, sizeof(id), "%s", j->id ? j->id : "");
-        snprintf(note, sizeof(note), "%s", merged ? (event_id ? event_id : "") : j->note);
+        snprintf(id, sizeof(id), "%s", merged ? (event_id ? event_id : "")
+                                              : (j->id ? j->id : ""));
+        snprintf(note, sizeof(note), "%s", merged ? "" : j->note);
+        if (merged)
+            snprintf(note, sizeof(note), "merged into the clip recording into '%s'%s%s%s",
+                     j->output, j->id ? " (trigger '" : "", j->id ? j->id : "",
+                     j->id ? "')" : "");
         ev = (EvclipLiveEvent){
             .type = merged ? EVCLIP_LIVE_CLIP_EXTENDED : EVCLIP_LIVE_CLIP_STARTED,
-            .stream = st->name, .clip_id = j->id ? id : NULL, .path = path, .clock = j->clock,
-            .start = j->start, .end = j->end, .pre_available = j->pre_available,
+            .stream = st->name, .clip_id = *id ? id : NULL, .path = path, .clock = j->clock,
+            .start = j->start, .end = j->end,
+            .pre_available = merged ? now - j->start : j->pre_available,
             .incomplete = j->incomplete, .message = *note ? note : NULL,
             .pre_requested = merged ? asked : j->pre_asked,
         };
     }
     pthread_mutex_unlock(&st->lock);
-    if (j) {
+    if (j && ret >= 0) {
         live_emit(l, &ev);
         if (!merged) {
             pthread_mutex_lock(&st->lock);
@@ -362,13 +463,41 @@ int evclip_live_trigger(EvclipLive *l, const char *stream, double pre, double po
     return ret < 0 ? ret : merged;
 }
 
-int evclip_live_add_detections(EvclipLive *l, const char *stream, int key, double time,
-                               const EvclipDetection *dets, int nb)
+int evclip_live_trigger(EvclipLive *l, const char *stream, double pre, double post,
+                        const char *output, const char *event_id)
 {
-    Stream *st = l ? find_stream(l, stream) : NULL;
-    int ret = 0;
+    Stream *st = live_stream_get(l, stream);
     if (!st)
-        return ev_error(EVCLIP_ERR_INVALID, "unknown stream '%s'", stream ? stream : "(null)");
+        return EVCLIP_ERR_INVALID;
+    int ret = trigger(l, st, pre, post, output, event_id, 0);
+    live_stream_put(st);
+    return ret;
+}
+
+int evclip_live_start(EvclipLive *l, const char *stream, double pre, double max,
+                      const char *output, const char *id)
+{
+    if (!id || !*id)
+        return ev_error(EVCLIP_ERR_INVALID, "start on '%s': an id is required (stop names "
+                        "the recording by it)", stream ? stream : "(null)");
+    if (max <= 0)
+        max = DEFAULT_MAX;
+    if (!(max <= 86400))
+        return ev_error(EVCLIP_ERR_INVALID, "start on '%s': max must be at most 86400 s",
+                        stream ? stream : "(null)");
+    Stream *st = live_stream_get(l, stream);
+    if (!st)
+        return EVCLIP_ERR_INVALID;
+    int ret = trigger(l, st, pre, 0, output, id, max);
+    live_stream_put(st);
+    return ret;
+}
+
+static int add_detections(EvclipLive *l, Stream *st, int key, double time,
+                          const EvclipDetection *dets, int nb)
+{
+    const char *stream = st->name;
+    int ret = 0;
     if (!isfinite(time) || nb < 0 || (nb && !dets))
         return ev_error(EVCLIP_ERR_INVALID, "detections: bad time or count");
     for (int i = 0; i < nb; i++)
@@ -416,11 +545,31 @@ int evclip_live_add_detections(EvclipLive *l, const char *stream, int key, doubl
     return ret;
 }
 
+int evclip_live_add_detections(EvclipLive *l, const char *stream, int key, double time,
+                               const EvclipDetection *dets, int nb)
+{
+    Stream *st = live_stream_get(l, stream);
+    if (!st)
+        return EVCLIP_ERR_INVALID;
+    int ret = add_detections(l, st, key, time, dets, nb);
+    live_stream_put(st);
+    return ret;
+}
+
 int evclip_live_get_stream_stats(EvclipLive *l, const char *stream, EvclipStreamStats *s)
 {
-    Stream *st = l ? find_stream(l, stream) : NULL;
-    if (!st || !s)
-        return ev_error(EVCLIP_ERR_INVALID, "unknown stream '%s'", stream ? stream : "(null)");
+    if (!s)
+        return ev_error(EVCLIP_ERR_INVALID, "evclip_live_get_stream_stats: NULL stats");
+    Stream *st = live_stream_get(l, stream);
+    if (!st)
+        return EVCLIP_ERR_INVALID;
+    live_stream_stats(st, s);
+    live_stream_put(st);
+    return 0;
+}
+
+void live_stream_stats(Stream *st, EvclipStreamStats *s)
+{
     memset(s, 0, sizeof(*s));
     pthread_mutex_lock(&st->lock);
     s->connected = st->connected;
@@ -433,8 +582,10 @@ int evclip_live_get_stream_stats(EvclipLive *l, const char *stream, EvclipStream
         s->recording++;
     if (st->clock.anchored)
         snprintf(s->clock, sizeof(s->clock), "%s", st->clock.rtcp ? "rtcp" : "arrival");
+    snprintf(s->state, sizeof(s->state), "%s", atomic_load(&st->removing) ? "removing"
+                                               : st->connected ? "up"
+                                               : st->was_up ? "down" : "connecting");
     pthread_mutex_unlock(&st->lock);
-    return 0;
 }
 
 void evclip_live_close(EvclipLive **pl)
@@ -457,12 +608,13 @@ void evclip_live_close(EvclipLive **pl)
     for (int i = 0; i < l->nworkers; i++)
         pthread_join(l->workers[i], NULL);
     for (int i = 0; i < l->nstreams; i++)
-        stream_free(l->streams[i]);
+        live_stream_free(l->streams[i]);
     free(l->streams);
     free(l->workers);
     free(l->output_dir);
     pthread_cond_destroy(&l->cond);
     pthread_mutex_destroy(&l->lock);
+    pthread_mutex_destroy(&l->pass_lock);
     pthread_mutex_destroy(&l->event_lock);
     free(l);
     *pl = NULL;

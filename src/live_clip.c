@@ -1,5 +1,7 @@
 /* live_clip.c: live clips: packet copies, hand-over to workers, decode-draw-encode. */
+#include "src/frame_boxes.h"
 #include "src/live_internal.h"
+#include "src/publish.h"
 
 /* ---------------------------------------------------------------------------------------- */
 /* Clip jobs                                                                                */
@@ -19,14 +21,17 @@ void live_job_free(ClipJob **pj)
     free(j->id);
     free(j->gaps);
     free(j->gap_at);
+    for (int i = 0; i < j->nids; i++)
+        free(j->ids[i]);
+    free(j->ids);
     free(j);
     *pj = NULL;
 }
 
 /* Records an outage between the clip's newest video packet and e (a new connection, or a
  * silence of GAP_MIN seconds or more): the clip keeps the hole in its timestamps and says so.
- * e was just appended as pkts[j->count - 1]. */
-static int note_gap(ClipJob *j, const RingEntry *e)
+ * e is pkts[index], the packet after those seen so far. */
+static int note_gap(ClipJob *j, const RingEntry *e, int index)
 {
     if (!e->video)
         return 0;
@@ -36,7 +41,7 @@ static int note_gap(ClipJob *j, const RingEntry *e)
     int before = j->last_index;
     j->last_video = e->wallclock;
     j->last_conn = e->conn;
-    j->last_index = j->count - 1;
+    j->last_index = index;
     if (!gap)
         return 0;
     if (j->ngaps == j->capgaps) {
@@ -51,7 +56,7 @@ static int note_gap(ClipJob *j, const RingEntry *e)
         j->capgaps = cap;
     }
     j->gap_at[j->ngaps][0] = before;
-    j->gap_at[j->ngaps][1] = j->count - 1;
+    j->gap_at[j->ngaps][1] = index;
     j->ngaps++;
     j->incomplete = 1;
     return 0;
@@ -80,7 +85,53 @@ int live_job_append(ClipJob *j, const RingEntry *e)
     if (!(c->pkt = av_packet_clone(e->pkt)))
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     j->count++;
-    return note_gap(j, c);
+    return note_gap(j, c, j->count - 1);
+}
+
+int live_job_add_id(ClipJob *j, const char *id)
+{
+    char **p = realloc(j->ids, sizeof(*p) * (j->nids + 1));
+    if (!p)
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    j->ids = p;
+    if (!(j->ids[j->nids] = strdup(id)))
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    j->nids++;
+    return 0;
+}
+
+int live_job_prepend(ClipJob *j, const Ring *ring, int first)
+{
+    int64_t seq0 = j->count ? j->pkts[0].seq : INT64_MAX;
+    int n = 0, ret = 0;
+    while (first >= 0 && first + n < ring->count && ring_get(ring, first + n)->seq < seq0)
+        n++;
+    if (!n)
+        return 0;
+    RingEntry *p = malloc(sizeof(*p) * (j->count + n));
+    for (int i = 0; p && i < n; i++) {
+        p[i] = *ring_get(ring, first + i);
+        if (!(p[i].pkt = av_packet_clone(p[i].pkt))) {
+            while (i--)
+                av_packet_free(&p[i].pkt);
+            free(p);
+            p = NULL;
+        }
+    }
+    if (!p)
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    memcpy(p + n, j->pkts, sizeof(*p) * j->count);
+    free(j->pkts);
+    j->pkts = p;
+    j->count += n;
+    j->capacity = j->count;
+    /* the gaps again, over the whole list (indexes moved, and the new head may hold some) */
+    j->ngaps = 0;
+    j->last_video = 0;
+    for (int i = 0; i < j->count && ret >= 0; i++)
+        ret = note_gap(j, &j->pkts[i], i);
+    j->start = j->pkts[0].wallclock;
+    return ret < 0 ? ret : n;
 }
 
 /* Copies the detections of the clip's window (plus the hold before it) into its own store. */
@@ -99,6 +150,8 @@ static int job_take_detections(ClipJob *j, double hold)
     return ret < 0 ? ret : detections_prepare(j->dets);
 }
 
+#define DAMAGED_SEEN 64
+
 typedef struct Render {
     ClipJob *j;
     EvclipRenderer *r;
@@ -112,7 +165,8 @@ typedef struct Render {
     HoldState hold;
     DetList matched, visible;
     int first_audio;           /* index of the first audio packet not yet written */
-    int64_t corrupt;           /* damaged packets skipped */
+    int64_t damaged_pts[DAMAGED_SEEN]; /* pts of the latest damaged packets counted */
+    unsigned damaged_next;
 } Render;
 
 static double frame_wall(const Render *rd, int64_t pts)
@@ -173,6 +227,7 @@ static int open_output(Render *rd, const AVFrame *f)
     int ret = pipeline_open(&rd->out, rd->r, &pp);
     if (ret < 0)
         return ret;
+    pipeline_defer_publish(rd->out); /* published with its manifest (publish_clip) */
     rd->first_pts = f->pts;
     if (rd->afmt) {
         rd->a_start = av_rescale_q(f->pts, j->vtb, j->atb);
@@ -206,7 +261,8 @@ static int process_pending(Render *rd, double next)
     detections_frame_span(rd->prev_time, t, next, rd->period, &lo, &hi);
     rd->prev_time = t;
     detlist_clear(&rd->matched);
-    if ((ret = detections_lookup(j->dets, -1, -1, lo, hi, &rd->matched)) < 0 ||
+    if ((ret = frame_boxes_lookup(j->dets, -1, -1, lo, hi, f->width, f->height,
+                                  &rd->matched)) < 0 ||
         (ret = hold_update(&rd->hold, t, &rd->matched, &rd->visible)) < 0)
         return ret;
     if (t < j->start - rd->period / 2) /* leading frames of an open GOP */
@@ -220,13 +276,29 @@ static int process_pending(Render *rd, double next)
     if (rd->r->settings.timestamp)
         format_wall(t, stamp, sizeof(stamp));
     FrameInfo info = { t - j->base, 0, rd->r->settings.timestamp ? stamp : NULL };
+    if (!pipeline_frames(rd->out))
+        j->first_frame = t;
+    j->last_frame = t;
     return pipeline_video(rd->out, f, f->pts - rd->first_pts, duration, &rd->visible, &info);
+}
+
+/* Counts a damaged packet once, by its pts (a packet flagged or refused, then concealed in
+ * the frame decoded from it, is one damaged packet). */
+static void count_damaged(Render *rd, int64_t pts)
+{
+    for (int i = 0; i < DAMAGED_SEEN; i++)
+        if (rd->damaged_pts[i] == pts && pts != AV_NOPTS_VALUE)
+            return;
+    rd->damaged_pts[rd->damaged_next++ % DAMAGED_SEEN] = pts;
+    rd->j->damaged++;
 }
 
 static int on_frame(Render *rd)
 {
     AVFrame *f = rd->frame;
     f->pts = f->best_effort_timestamp;
+    if (f->decode_error_flags || (f->flags & AV_FRAME_FLAG_CORRUPT))
+        count_damaged(rd, f->pts); /* concealed: drawn and kept, and counted */
     if (f->pts == AV_NOPTS_VALUE)
         return 0;
     double t = frame_wall(rd, f->pts);
@@ -251,8 +323,8 @@ static int drain(Render *rd)
         if ((ret = on_frame(rd)) < 0)
             return ret;
     if (ret == AVERROR_INVALIDDATA) {
-        /* A damaged packet (RTP loss, a connection cut mid-frame): skipped, as offline. */
-        rd->corrupt++;
+        /* A damaged packet (RTP loss, a connection cut mid-frame): skipped and counted. */
+        count_damaged(rd, AV_NOPTS_VALUE);
         return 0;
     }
     return ret == AVERROR(EAGAIN) || ret == AVERROR_EOF ? 0
@@ -270,9 +342,11 @@ static int decode_packets(Render *rd)
             return ev_error(EVCLIP_ERR_CANCELED, "clip cancelled");
         if (!e->video)
             continue;
+        if (e->pkt->flags & AV_PKT_FLAG_CORRUPT)
+            count_damaged(rd, e->pkt->pts);
         ret = avcodec_send_packet(rd->dec, e->pkt);
         if (ret == AVERROR_INVALIDDATA)
-            rd->corrupt++;
+            count_damaged(rd, e->pkt->pts);
         else if (ret < 0 && ret != AVERROR(EAGAIN))
             return ev_error_av(ret, EVCLIP_ERR_DECODE, "decoding");
         if ((ret = drain(rd)) < 0)
@@ -285,12 +359,39 @@ static int decode_packets(Render *rd)
         return ret;
     if (rd->have_pending && (ret = process_pending(rd, NAN)) < 0)
         return ret;
-    if (rd->corrupt)
-        ev_log(&rd->r->log, EVCLIP_LOG_WARNING, "clip '%s': %lld damaged packets skipped",
-               j->output, (long long)rd->corrupt);
+    if (j->damaged)
+        ev_log(&rd->r->log, EVCLIP_LOG_WARNING, "clip '%s': %lld damaged video packets "
+               "skipped or concealed (counted in the manifest)", j->output,
+               (long long)j->damaged);
     if (!rd->out)
         return ev_error(EVCLIP_ERR_WINDOW, "no decodable video frame in the window");
     return write_audio(rd, j->count);
+}
+
+/* Publishes the clip with its evidence manifest (when the renderer writes manifests): the
+ * stream (URL without credentials), trigger ids, wall-clock window, clock, pre-roll, gaps,
+ * damaged packets, detections hash, output hash and signature. */
+static int publish(EvclipLive *l, ClipJob *j, Pipeline *out, EvclipResult *res)
+{
+    const EvclipSettings *s = &l->r->settings;
+    EvclipSource src = { .path = j->st->url, .detections = j->dets, .start = j->start,
+                         .end = j->end };
+    EvclipClip clip = { .sources = &src, .nb_sources = 1, .output = j->output };
+    ManifestLive live = {
+        .stream = j->st->name, .url = j->st->url, .trigger_ids = (const char *const *)j->ids,
+        .nb_trigger_ids = j->nids, .mode = j->open_ended ? "start" : "trigger",
+        .start = j->start, .end = j->end, .first_frame = j->first_frame,
+        .last_frame = j->last_frame, .clock = j->clock, .pre_requested = j->pre_asked,
+        .pre_available = j->pre_available, .pre_roll_max = l->s.pre_roll_max,
+        .gaps = j->ngaps ? &j->gaps[0][0] : NULL, .ngaps = j->ngaps,
+        .incomplete = j->incomplete, .note = j->note, .damaged_packets = j->damaged,
+    };
+    ManifestInfo info = { .clip = &clip, .settings = s, .result = res, .speed = 1,
+                          .frame_step = 1, .live = &live };
+    res->first_time = j->first_frame - j->base;
+    res->last_time = j->last_frame - j->base;
+    return publish_clip(out, j->output, s, s->manifest ? &info : NULL, res->output_sha256,
+                        &l->r->log);
 }
 
 static int render_job(EvclipLive *l, ClipJob *j, EvclipResult *res)
@@ -303,8 +404,9 @@ static int render_job(EvclipLive *l, ClipJob *j, EvclipResult *res)
     if (!(rd.frame = av_frame_alloc()) || !(rd.pending = av_frame_alloc()))
         ret = ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     else if ((ret = job_take_detections(j, l->r->settings.hold)) >= 0 &&
-             (ret = open_decoder(&rd)) >= 0 && (ret = decode_packets(&rd)) >= 0)
-        ret = pipeline_finish(rd.out, res);
+             (ret = open_decoder(&rd)) >= 0 && (ret = decode_packets(&rd)) >= 0 &&
+             (ret = pipeline_finish(rd.out, res)) >= 0)
+        ret = publish(l, j, rd.out, res);
     pipeline_close(&rd.out);
     av_frame_free(&rd.frame);
     av_frame_free(&rd.pending);
@@ -383,6 +485,9 @@ void live_hand_over(Stream *st, int force, const char *why)
         ClipJob *j = *pp;
         int late = wall >= j->end + l->s.outage_grace + l->s.detection_delay;
         if (j->announced && (force || late || (j->reached && mono >= j->ready_at))) {
+            if (j->reached && j->open_ended && !j->stopped)
+                snprintf(j->note, sizeof(j->note), "no stop before the max duration guard "
+                         "(%.0f s): recording ended there", j->max);
             if (!j->reached) {
                 j->incomplete = 1;
                 snprintf(j->note, sizeof(j->note), "%s: recorded up to %.2f s of %.2f s",
@@ -404,6 +509,7 @@ void *live_supervisor_main(void *arg)
     EvclipLive *l = arg;
     while (!atomic_load(&l->stop)) {
         av_usleep((unsigned)(TICK_SECONDS * 1e6));
+        pthread_mutex_lock(&l->pass_lock); /* no stream is unlinked during the pass */
         pthread_mutex_lock(&l->lock);
         int n = l->nstreams;
         pthread_mutex_unlock(&l->lock);
@@ -413,6 +519,7 @@ void *live_supervisor_main(void *arg)
             pthread_mutex_unlock(&l->lock);
             live_hand_over(st, 0, NULL);
         }
+        pthread_mutex_unlock(&l->pass_lock);
     }
     return NULL;
 }

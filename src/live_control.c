@@ -72,11 +72,25 @@ static void safe_part(const char *in, char *out, size_t size)
     out[n] = '\0';
 }
 
+void live_default_output(const EvclipLive *l, const char *stream, const char *id, char *out,
+                         size_t size)
+{
+    char stamp[32], safe_id[64], safe_stream[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    /* Both parts come from users: neither may leave --output-dir. */
+    safe_part(id ? id : stamp, safe_id, sizeof(safe_id));
+    safe_part(stream, safe_stream, sizeof(safe_stream));
+    snprintf(out, size, "%s/%s-%s.mp4", l->output_dir, safe_stream, safe_id);
+}
+
 static int control_trigger(EvclipLive *l, const json_t *msg, const char *stream)
 {
     double pre = -1, post = -1;
     int ret;
-    char name[4096], id_buf[64];
+    char id_buf[64];
     const char *id = get_string(msg, "id"), *output = get_string(msg, "output");
     const json_t *idv = json_object_get(msg, "id");
     if ((ret = get_number(msg, "pre", &pre)) < 0 || (ret = get_number(msg, "post", &post)) < 0)
@@ -90,23 +104,12 @@ static int control_trigger(EvclipLive *l, const json_t *msg, const char *stream)
         snprintf(id_buf, sizeof(id_buf), "%lld", (long long)json_integer_value(idv));
         id = id_buf;
     }
-    if (!output) {
-        char stamp[32], safe_id[64], safe_stream[64];
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-        /* Both parts come from users: neither may leave --output-dir. */
-        safe_part(id ? id : stamp, safe_id, sizeof(safe_id));
-        safe_part(stream, safe_stream, sizeof(safe_stream));
-        snprintf(name, sizeof(name), "%s/%s-%s.mp4", l->output_dir, safe_stream, safe_id);
-        output = name;
-    }
     return evclip_live_trigger(l, stream, pre, post, output, id);
 }
 
 static void emit_stats(EvclipLive *l, const char *only)
 {
+    pthread_mutex_lock(&l->pass_lock);
     pthread_mutex_lock(&l->lock);
     int n = l->nstreams;
     pthread_mutex_unlock(&l->lock);
@@ -117,11 +120,62 @@ static void emit_stats(EvclipLive *l, const char *only)
         EvclipStreamStats s;
         if (only && strcmp(only, st->name))
             continue;
-        evclip_live_get_stream_stats(l, st->name, &s);
+        live_stream_stats(st, &s);
         EvclipLiveEvent ev = { .type = EVCLIP_LIVE_STATS, .stream = st->name, .stats = &s,
                                .clock = *s.clock ? s.clock : NULL };
         live_emit(l, &ev);
     }
+    pthread_mutex_unlock(&l->pass_lock);
+}
+
+/* {"type":"start","stream":S,"id":ID,"pre":P,"max":M,"output":PATH} */
+static int control_start(EvclipLive *l, const json_t *msg, const char *stream)
+{
+    double pre = -1, max = 0;
+    int ret;
+    char id_buf[64];
+    const char *id = get_string(msg, "id");
+    if ((ret = get_number(msg, "pre", &pre)) < 0 || (ret = get_number(msg, "max", &max)) < 0)
+        return ret;
+    if (json_is_integer(json_object_get(msg, "id"))) {
+        snprintf(id_buf, sizeof(id_buf), "%lld",
+                 (long long)json_integer_value(json_object_get(msg, "id")));
+        id = id_buf;
+    }
+    if (pre < -1 || max < 0)
+        return ev_error(EVCLIP_ERR_INVALID, "start: negative pre/max");
+    return evclip_live_start(l, stream, pre, max, get_string(msg, "output"), id);
+}
+
+/* {"type":"stop","stream":S,"id":ID,"post":Q} */
+static int control_stop(EvclipLive *l, const json_t *msg, const char *stream)
+{
+    double post = 0;
+    int ret;
+    char id_buf[64];
+    const char *id = get_string(msg, "id");
+    if ((ret = get_number(msg, "post", &post)) < 0)
+        return ret;
+    if (json_is_integer(json_object_get(msg, "id"))) {
+        snprintf(id_buf, sizeof(id_buf), "%lld",
+                 (long long)json_integer_value(json_object_get(msg, "id")));
+        id = id_buf;
+    }
+    return evclip_live_stop(l, stream, id, post);
+}
+
+static int add_to_pool(void *opaque, const EvclipStreamParams *params);
+static int config_stream(const json_t *cam, const char *where, LiveConfigAdd add,
+                         void *opaque);
+
+/* {"type":"add_stream","config":{"name", "url", ...as in cameras.json}} */
+static int control_add_stream(EvclipLive *l, const json_t *msg)
+{
+    const json_t *cfg = json_object_get(msg, "config");
+    if (!json_is_object(cfg))
+        return ev_error(EVCLIP_ERR_INVALID, "add_stream: field 'config': expected an object "
+                        "as in the camera config ({\"name\", \"url\", ...})");
+    return config_stream(cfg, "add_stream: config", add_to_pool, l);
 }
 
 int evclip_live_control(EvclipLive *l, const char *text)
@@ -139,37 +193,47 @@ int evclip_live_control(EvclipLive *l, const char *text)
         emit_stats(l, stream);
     else if (!strcmp(type, "quit"))
         ret = EVCLIP_LIVE_QUIT;
+    else if (!strcmp(type, "list"))
+        live_list(l);
+    else if (!strcmp(type, "add_stream"))
+        ret = control_add_stream(l, msg);
     else if (!stream)
         ret = ev_error(EVCLIP_ERR_INVALID, "control line: field 'stream' is required");
     else if (!strcmp(type, "detections"))
         ret = control_detections(l, msg, stream);
     else if (!strcmp(type, "trigger"))
         ret = control_trigger(l, msg, stream);
+    else if (!strcmp(type, "start"))
+        ret = control_start(l, msg, stream);
+    else if (!strcmp(type, "stop"))
+        ret = control_stop(l, msg, stream);
+    else if (!strcmp(type, "remove_stream"))
+        ret = evclip_live_remove_stream(l, stream);
     else
         ret = ev_error(EVCLIP_ERR_INVALID, "control line: unknown type '%s'", type);
     json_decref(msg);
     return ret;
 }
 
-static int config_stream(const json_t *cam, int index, const char *path,
-                         LiveConfigAdd add, void *opaque)
+/* One camera object; `where` ("cameras.json: streams[2]") prefixes errors. */
+static int config_stream(const json_t *cam, const char *where, LiveConfigAdd add,
+                         void *opaque)
 {
     EvclipStreamParams p = { .name = get_string(cam, "name"), .url = get_string(cam, "url") };
     const char *transport = get_string(cam, "transport");
     int ret;
     if (!json_is_object(cam))
-        return ev_error(EVCLIP_ERR_INVALID, "%s: streams[%d]: expected an object", path, index);
+        return ev_error(EVCLIP_ERR_INVALID, "%s: expected an object", where);
     if ((ret = get_number(cam, "pre", &p.pre)) < 0 || (ret = get_number(cam, "post", &p.post)) < 0)
-        return ev_error_wrap(EVCLIP_ERR_INVALID, "%s: streams[%d]", path, index);
+        return ev_error_wrap(EVCLIP_ERR_INVALID, "%s", where);
     if (transport && strcmp(transport, "tcp") && strcmp(transport, "udp"))
-        return ev_error(EVCLIP_ERR_INVALID, "%s: streams[%d]: field 'transport': 'tcp' or "
-                        "'udp'", path, index);
+        return ev_error(EVCLIP_ERR_INVALID, "%s: field 'transport': 'tcp' or 'udp'", where);
     p.transport = transport && !strcmp(transport, "udp") ? EVCLIP_TRANSPORT_UDP
                                                           : EVCLIP_TRANSPORT_TCP;
     p.realtime = json_is_true(json_object_get(cam, "realtime"));
     p.loop = json_is_true(json_object_get(cam, "loop"));
     if ((ret = add(opaque, &p)) < 0)
-        return ev_error_wrap(ret, "%s: streams[%d]", path, index);
+        return ev_error_wrap(ret, "%s", where);
     return 0;
 }
 
@@ -186,8 +250,11 @@ int live_config_parse(const char *text, size_t len, const char *path, LiveConfig
     if (!json_is_array(cams) || !json_array_size(cams))
         ret = ev_error(EVCLIP_ERR_INVALID, "%s: expected a non-empty array of streams (or "
                        "{\"streams\": [...]})", path);
-    for (size_t i = 0; ret >= 0 && i < json_array_size(cams); i++)
-        ret = config_stream(json_array_get(cams, i), (int)i, path, add, opaque);
+    for (size_t i = 0; ret >= 0 && i < json_array_size(cams); i++) {
+        char where[4200];
+        snprintf(where, sizeof(where), "%s: streams[%zu]", path, i);
+        ret = config_stream(json_array_get(cams, i), where, add, opaque);
+    }
     json_decref(root);
     return ret;
 }

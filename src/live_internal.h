@@ -20,6 +20,7 @@
 #include "src/detections.h"
 #include "src/error.h"
 #include "src/live.h"
+#include "src/manifest.h"
 #include "src/pipeline.h"
 #include "src/reader.h"
 #include "src/renderer.h"
@@ -30,6 +31,7 @@
 #define RTCP_MAX_SKEW 2.0
 #define DEFAULT_ROLL 10.0
 #define DETECTION_KEEP_EXTRA 60.0
+#define DEFAULT_MAX 600.0          /* max duration guard of a "start" recording, seconds */
 #define GAP_MIN 1.0                /* seconds between two video packets of one connection
                                       that make a gap (a reconnect always does) */
 
@@ -63,6 +65,13 @@ typedef struct ClipJob {
     double base;               /* wall clock of timeline 0 */
     const char *clock;
     EvclipDetections *dets;    /* built at hand-over */
+    char **ids;                /* ids of every trigger the clip holds (merged ones after id) */
+    int nids;
+    int open_ended;            /* a "start" recording: ends at "stop" or at its max guard */
+    double max;                /* its max duration guard, seconds */
+    int stopped;               /* "stop" received */
+    int64_t damaged;           /* video packets damaged (skipped or concealed), at encoding */
+    double first_frame, last_frame; /* wall clock of the first and last frame written */
 } ClipJob;
 
 typedef struct Stream {
@@ -87,6 +96,8 @@ typedef struct Stream {
     int64_t packets, reconnects;
     double last_wall;          /* wall clock of the newest packet */
     double deadline;           /* monotonic; the interrupt callback fires past it */
+    atomic_int removing;       /* evclip_live_remove_stream: the reader stops */
+    int refs;                  /* callers using it (find_stream); guarded by live->lock */
 } Stream;
 
 struct EvclipLive {
@@ -103,11 +114,23 @@ struct EvclipLive {
     int busy;
     pthread_t *workers;
     int nworkers;
+    pthread_mutex_t pass_lock; /* held by a pass over the streams (supervisor, stats, list):
+                                  a stream is unlinked only between passes */
     pthread_t supervisor;
     int have_supervisor;
     atomic_int stop;
     int workers_stop;
 };
+
+/* Streams by name: find (l->lock held), get (takes a reference that keeps the stream from
+ * being freed by evclip_live_remove_stream; sets the error when unknown), put (releases it). */
+Stream *live_stream_find(EvclipLive *l, const char *name);
+Stream *live_stream_get(EvclipLive *l, const char *name);
+void live_stream_put(Stream *st);
+void live_stream_stats(Stream *st, EvclipStreamStats *s);
+void live_stream_free(Stream *st);
+/* One EVCLIP_LIVE_LIST event per stream ({"type":"list"}). */
+void live_list(EvclipLive *l);
 
 /* Shared between the live modules. */
 double live_mono_now(void);
@@ -118,6 +141,16 @@ void live_emit_clip(ClipJob *j, int type, const EvclipResult *res, int status,
                     const char *message);
 void live_job_free(ClipJob **pj);
 int live_job_append(ClipJob *j, const RingEntry *e);
+/* Adds an id to j->ids (copied). Returns 0 or NOMEM. */
+int live_job_add_id(ClipJob *j, const char *id);
+/* Puts the ring's packets from index `first` that are older than j's first packet in front
+ * of j's packets (a merged trigger's longer pre-roll) and lists the gaps again. Returns the
+ * number of packets added or NOMEM. */
+int live_job_prepend(ClipJob *j, const Ring *ring, int first);
+/* Default output path of a clip: DIR/STREAM-ID.mp4 (or STREAM-UTCSTAMP.mp4 without id), both
+ * parts sanitised so that they never leave the output directory. */
+void live_default_output(const EvclipLive *l, const char *stream, const char *id, char *out,
+                         size_t size);
 /* Sets j->gaps from the packets' final wall clocks. st->lock held, or j handed over. */
 void live_job_gaps(ClipJob *j);
 void live_hand_over(Stream *st, int force, const char *why);

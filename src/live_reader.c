@@ -7,14 +7,21 @@
 static int interrupt_cb(void *opaque)
 {
     Stream *st = opaque;
-    return atomic_load(&st->live->stop) || live_mono_now() > st->deadline;
+    return atomic_load(&st->live->stop) || atomic_load(&st->removing) ||
+           live_mono_now() > st->deadline;
 }
 
-/* Sleeps up to `seconds`; returns 1 when the pool is stopping. */
-static int nap(EvclipLive *l, double seconds)
+/* 1 when the reader of st must stop: the pool closes or the stream is removed. */
+static int stopping(Stream *st)
+{
+    return atomic_load(&st->live->stop) || atomic_load(&st->removing);
+}
+
+/* Sleeps up to `seconds`; returns 1 when the reader must stop. */
+static int nap(Stream *st, double seconds)
 {
     double until = live_mono_now() + seconds;
-    while (!atomic_load(&l->stop)) {
+    while (!stopping(st)) {
         double left = until - live_mono_now();
         if (left <= 0)
             return 0;
@@ -289,8 +296,8 @@ static int read_loop(Stream *st, AVFormatContext *fmt, int vidx, int aidx, char 
     for (;;) {
         st->deadline = live_mono_now() + l->s.stall_timeout;
         if ((ret = av_read_frame(fmt, pkt)) < 0) {
-            if (atomic_load(&l->stop))
-                snprintf(why, size, "shutdown");
+            if (stopping(st))
+                snprintf(why, size, "%s", atomic_load(&st->removing) ? "removed" : "shutdown");
             else if (ret == AVERROR_EXIT || live_mono_now() > st->deadline)
                 snprintf(why, size, "stalled: no packet for %.1f s", l->s.stall_timeout);
             else if (ret == AVERROR_EOF)
@@ -323,7 +330,7 @@ static int read_loop(Stream *st, AVFormatContext *fmt, int vidx, int aidx, char 
                 first_t = t;
                 first_mono = live_mono_now();
             }
-            if (nap(l, first_mono + (t - first_t) - live_mono_now())) {
+            if (nap(st, first_mono + (t - first_t) - live_mono_now())) {
                 snprintf(why, size, "shutdown");
                 break;
             }
@@ -351,7 +358,7 @@ void *live_reader_main(void *arg)
     int attempt = 0;
 
     ev_log_capture_ffmpeg(&l->r->log);
-    while (!atomic_load(&l->stop)) {
+    while (!stopping(st)) {
         AVFormatContext *fmt = NULL;
         int vidx = -1, aidx = -1;
         ev_error_clear();
@@ -368,7 +375,7 @@ void *live_reader_main(void *arg)
                 stream_down(st, why); /* later failures are told by RECONNECTING */
         }
         avformat_close_input(&fmt);
-        if (atomic_load(&l->stop))
+        if (stopping(st))
             break;
         if (st->p.loop && !strcmp(why, "end of stream"))
             continue;
@@ -378,7 +385,7 @@ void *live_reader_main(void *arg)
         EvclipLiveEvent ev = { .type = EVCLIP_LIVE_RECONNECTING, .stream = st->name,
                                .message = why, .delay = delay, .attempt = attempt };
         live_emit(l, &ev);
-        if (nap(l, delay))
+        if (nap(st, delay))
             break;
     }
     ev_log_capture_ffmpeg(NULL);

@@ -20,6 +20,7 @@
 #include "src/manifest.h"
 #include "src/orient.h"
 #include "src/overlay.h"
+#include "src/manifest_json.h"
 
 #define CHUNK (1 << 20)
 #define FORMAT_NAME "evclip-evidence-manifest"
@@ -339,6 +340,11 @@ static json_t *real(double x)
     return json_real(fabs(r) < 1e-4 ? 0.0 : r);
 }
 
+json_t *manifest_real(double x)
+{
+    return real(x);
+}
+
 static json_t *str_or_null(const char *s)
 {
     return s ? json_string(s) : json_null();
@@ -529,7 +535,9 @@ static int build(const ManifestInfo *info, json_t **out, const Logger *log)
     for (int i = 0; sources && i < info->clip->nb_sources && ret == 0; i++) {
         json_t *s;
         const SourceDigest *digest = info->digests ? &info->digests[i] : NULL;
-        if ((ret = source_json(&info->clip->sources[i], i, digest, &s, log)) == 0)
+        ret = info->live ? manifest_live_source(info, &s)
+                         : source_json(&info->clip->sources[i], i, digest, &s, log);
+        if (ret == 0)
             json_array_append_new(sources, s);
     }
     if (ret < 0) {
@@ -548,7 +556,9 @@ static int build(const ManifestInfo *info, json_t **out, const Logger *log)
         "detections_embedded", info->settings->embed_detections != 0,
         "timing", timing_json(info), "encoder", encoder_json(info));
     if (*out && (json_object_set_new(*out, "drawing", drawing_json(info)) < 0 ||
-                 json_object_set_new(*out, "warnings", warnings_json(r)) < 0)) {
+                 json_object_set_new(*out, "warnings", warnings_json(r)) < 0 ||
+                 (info->live && json_object_set_new(*out, "live",
+                                                    manifest_live_json(info->live)) < 0))) {
         json_decref(*out);
         *out = NULL;
     }
@@ -780,6 +790,10 @@ static int check_file(const json_t *f, const char *what, EvclipVerifyResult *res
     int64_t size = 0;
     if (!path || access(path, F_OK) != 0)
         path = jstr(f, "path");
+    if (!want && is_video && json_is_true(json_object_get(f, "live"))) {
+        res->sources_live++; /* a live stream: no file to re-hash (said, not passed) */
+        return 0;
+    }
     if (!want && is_video && path && strstr(path, "://"))
         return 0; /* a URL source: nothing to re-hash */
     if (!want || !path) {
@@ -821,7 +835,9 @@ static int check_sources(const json_t *m, EvclipVerifyResult *res)
             ret = ret < 0 ? ret : check_file(log, "detection log", res);
     }
     res->sources = res->sources_missing || res->sources_changed ? EVCLIP_CHECK_FAILED
-                                                                 : EVCLIP_CHECK_PASSED;
+                   : res->sources_live && res->sources_live == (int)json_array_size(sources)
+                       ? EVCLIP_CHECK_SKIPPED /* nothing could be re-hashed */
+                       : EVCLIP_CHECK_PASSED;
     return ret;
 }
 

@@ -32,6 +32,14 @@
  *              ... RGB, indexed by track id % size or label hash], same_label, chip,
  *              chip_text (the fixed rules, in words)}}
  *   warnings: [text, ...] (EvclipResult.warnings: the clip may be wrong; [] when none)
+ *   live (live clips only): {stream, url (credentials removed), trigger_ids [..], mode
+ *              ("trigger" | "start"), window: {start, end, start_utc, end_utc} (wall clock,
+ *              epoch seconds), first_frame, last_frame (wall clock), clock ("rtcp" |
+ *              "arrival"), pre_roll: {requested, available, max}, gaps: [[from, to], ...],
+ *              incomplete (bool), note, damaged_packets}; its one source is {index 0, path
+ *              (the URL without credentials), absolute_path, size, sha256 all null, live
+ *              true, window (wall clock), detections, damaged_packets}: a live stream has no
+ *              file to re-hash (verify counts it in sources_live)
  *   signature (optional): {algorithm "ed25519", public_key (base64), key_id (hex of the first
  *              16 bytes of SHA-256(public key)), value (base64 of the detached signature of
  *              the canonical form)}
@@ -57,6 +65,27 @@ typedef struct SourceDigest {
     int64_t damaged;     /* damaged video packets met decoding its windows */
 } SourceDigest;
 
+/* A live clip (manifest_live.c): its one source is the stream, described by the "live"
+ * member (see the format above) instead of a file hash. Borrowed. */
+typedef struct ManifestLive {
+    const char *stream;              /* stream name */
+    const char *url;                 /* stream URL as configured (written without credentials) */
+    const char *const *trigger_ids;  /* ids of the triggers the clip holds (merged ones too) */
+    int nb_trigger_ids;
+    const char *mode;                /* "trigger" or "start" (open-ended recording) */
+    double start, end;               /* wall-clock window, epoch seconds */
+    double first_frame, last_frame;  /* wall clock of the first and last frame written */
+    const char *clock;               /* "rtcp" or "arrival" */
+    double pre_requested;            /* pre-roll asked (before pre_roll_max), seconds */
+    double pre_available;            /* pre-roll the ring held */
+    double pre_roll_max;
+    const double *gaps;              /* ngaps (from, to) wall-clock pairs */
+    int ngaps;
+    int incomplete;
+    const char *note;                /* what the clip lacks, or "" */
+    int64_t damaged_packets;         /* video packets damaged (skipped or concealed) */
+} ManifestLive;
+
 /* What a finished clip's manifest records. */
 typedef struct ManifestInfo {
     const EvclipClip *clip;          /* sources (paths, windows, detection stores), rolls,
@@ -72,6 +101,7 @@ typedef struct ManifestInfo {
                                         (hashed 0) are hashed by path (live ring clips) */
     int thickness, font_size;        /* resolved box line width and label size, pixels */
     char *sha256_out;                /* optional, 65 bytes: receives the output's SHA-256 */
+    const ManifestLive *live;        /* a live clip: its source is this stream; else NULL */
 } ManifestInfo;
 
 /* Writes "<output>.evidence.json" atomically (temp + rename),
@@ -97,6 +127,10 @@ int manifest_hash_file(const char *path, char hex[65], int64_t *size);
  * left alone), remembered by identity, size and mtime; `path` names it in errors.
  * Returns 0 or INPUT, NOMEM. */
 int manifest_hash_fd(int fd, const char *path, char hex[65], int64_t *size);
+
+/* Writes `url` without its user:password@ part ("rtsp://u:p@host/x" -> "rtsp://host/x")
+ * into out (cut to size - 1 bytes). */
+void manifest_strip_credentials(const char *url, char *out, size_t size);
 
 /* Canonical SHA-256 (see above) of a detection store, lowercase hex into hex[65]. */
 void manifest_hash_detections(const EvclipDetections *d, char hex[65]);

@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include "src/error.h"
+#include "src/frame_boxes.h"
 #include "src/manifest.h"
 #include "src/mux.h"
+#include "src/publish.h"
 #include "src/render.h"
 
 #define TIME_EPSILON 1e-6
@@ -201,32 +203,16 @@ void clip_run_restart_lead_in(ClipRun *c)
     c->counter = 0;
 }
 
-/* Converts normalised boxes to pixels of the source frame. */
-static void denormalize(DetList *list, int width, int height)
+/* Whether the boxes are in the stored frame's space (a turned source with --box-space stored);
+ * otherwise they are in the space of the frame as displayed (src->orient applied). */
+static int boxes_stored(const ClipRun *c, const Source *src)
 {
-    for (int i = 0; i < list->count; i++) {
-        EvclipDetection *d = &list->items[i];
-        if (!d->normalized)
-            continue;
-        d->x1 *= width;
-        d->x2 *= width;
-        d->y1 *= height;
-        d->y2 *= height;
-        d->normalized = 0;
-    }
+    return src->orient && c->s->box_space == EVCLIP_BOX_STORED;
 }
 
-/* Makes the matched boxes pixels of the frame as displayed (src->orient): boxes in stored
- * space are turned with the picture. */
-static void to_display(ClipRun *c, const Source *src, const AVFrame *f)
+/* Turns boxes given in stored space (pixels of the decoded frame) with the picture. */
+static void stored_to_display(ClipRun *c, const Source *src, const AVFrame *f)
 {
-    int dw, dh;
-    orient_size(src->orient, f->width, f->height, &dw, &dh);
-    if (!src->orient || c->s->box_space != EVCLIP_BOX_STORED) {
-        denormalize(&c->matched, dw, dh);
-        return;
-    }
-    denormalize(&c->matched, f->width, f->height);
     for (int i = 0; i < c->matched.count; i++) {
         EvclipDetection *d = &c->matched.items[i];
         orient_box(src->orient, f->width, f->height, &d->x1, &d->y1, &d->x2, &d->y2);
@@ -239,11 +225,15 @@ static int match(ClipRun *c, Source *src, AVFrame *f, double t, double lo, doubl
     if (!c->dets)
         return 0;
     int64_t idx = c->use_index ? source_frame_index(src, f->pts) : -1;
+    int w = f->width, h = f->height; /* normalised boxes are fractions of the boxes' space */
+    if (!boxes_stored(c, src))
+        orient_size(src->orient, f->width, f->height, &w, &h);
     detlist_clear(&c->matched);
-    if ((ret = detections_lookup(c->dets, idx, idx >= 0 ? idx + 1 : idx, lo + c->ts_shift,
-                                 hi + c->ts_shift, &c->matched)) < 0)
+    if ((ret = frame_boxes_lookup(c->dets, idx, idx >= 0 ? idx + 1 : idx, lo + c->ts_shift,
+                                  hi + c->ts_shift, w, h, &c->matched)) < 0)
         return ret;
-    to_display(c, src, f);
+    if (boxes_stored(c, src))
+        stored_to_display(c, src, f);
     return hold_update(&c->hold, t, &c->matched, &c->visible);
 }
 
@@ -627,50 +617,15 @@ void clip_run_end_segment(ClipRun *c, Source *src, int reached_end)
     c->segment++;
 }
 
-/* Publishes the clip (complete in its temp file) and its manifest together. The manifest is
- * completed first in its own temp file, hashing the clip's temp file; nothing is published
- * before both are complete, so a failure until then leaves the previous pair intact. With
- * overwrite the manifest is renamed first and the clip last; without, the clip is linked
- * first (refused if one appeared meanwhile) and removed again if the manifest cannot follow. */
+/* Publishes the clip and its manifest together (publish_clip). */
 static int publish_pair(ClipRun *c)
 {
-    char path[4096];
-    snprintf(path, sizeof(path), "%s.evidence.json", c->clip->output);
-    if (!c->s->manifest) {
-        int64_t size;
-        int ret = manifest_hash_file(pipeline_temp_path(c->out), c->res->output_sha256, &size);
-        if (ret >= 0)
-            ret = pipeline_publish(c->out);
-        if (ret >= 0 && c->s->overwrite)
-            unlink(path); /* a replaced clip's manifest would describe another file */
-        return ret;
-    }
     ManifestInfo info = {
         .clip = c->clip, .settings = c->s, .result = c->res, .speed = c->plan.speed,
         .frame_step = c->plan.step, .digests = c->digests,
-        .output_file = pipeline_temp_path(c->out), .sha256_out = c->res->output_sha256,
     };
-    pipeline_drawing(c->out, &info.thickness, &info.font_size);
-    int ret = manifest_write_temp(&info, &c->r->log);
-    if (ret < 0)
-        return ret;
-    if (c->s->overwrite) {
-        if (rename(info.manifest_temp, path) != 0)
-            ret = ev_error(EVCLIP_ERR_OUTPUT, "cannot write manifest '%s': %s", path,
-                           strerror(errno));
-        else
-            ret = pipeline_publish(c->out);
-    } else if ((ret = pipeline_publish(c->out)) >= 0 && rename(info.manifest_temp, path)) {
-        ret = ev_error(EVCLIP_ERR_OUTPUT, "cannot write manifest '%s': %s", path,
-                       strerror(errno));
-        unlink(c->clip->output); /* ours: without overwrite no earlier clip was there */
-    }
-    unlink(info.manifest_temp); /* gone after a rename; removed after a failure */
-    free(info.manifest_temp);
-    if (ret >= 0)
-        ev_log(&c->r->log, EVCLIP_LOG_INFO, "%s: manifest written%s", path,
-               c->s->sign_key ? " and signed" : "");
-    return ret;
+    return publish_clip(c->out, c->clip->output, c->s, c->s->manifest ? &info : NULL,
+                        c->res->output_sha256, &c->r->log);
 }
 
 void clip_run_finish(ClipRun *c)

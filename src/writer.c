@@ -5,6 +5,7 @@
 
 #include "src/detections.h"
 #include "src/error.h"
+#include "src/frame_boxes.h"
 #include "src/pipeline.h"
 
 #define WRITER_TIME_BASE 90000
@@ -14,7 +15,8 @@ struct EvclipWriter {
     EvclipWriterParams params;
     Pipeline *out;
     AVFrame *frame;
-    DetList dets;
+    DetList dets;              /* this frame's boxes, in pixels */
+    EvclipDetections *scratch; /* validates them (frame_boxes_from_array) */
     int64_t first_pts, last_pts;
     int have_last, finished;
 };
@@ -42,7 +44,7 @@ int evclip_writer_open(EvclipWriter **out, EvclipRenderer *r, const EvclipWriter
         return ev_error(EVCLIP_ERR_INVALID, "writer: frame rate %d/%d is invalid", wp->fps_num,
                         wp->fps_den);
     EvclipWriter *w = calloc(1, sizeof(*w));
-    if (!w || !(w->frame = av_frame_alloc())) {
+    if (!w || !(w->frame = av_frame_alloc()) || evclip_detections_new(&w->scratch) < 0) {
         evclip_writer_close(&w);
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     }
@@ -90,20 +92,6 @@ static int wrap_frame(EvclipWriter *w, const EvclipFrame *f, AVFrame *dst)
     return 0;
 }
 
-static int copy_dets(DetList *list, const EvclipDetection *dets, int n)
-{
-    detlist_clear(list);
-    for (int i = 0; i < n; i++) {
-        const EvclipDetection *d = &dets[i];
-        if (!d->label || !(d->x2 > d->x1) || !(d->y2 > d->y1) || !isfinite(d->x1 + d->x2 +
-                                                                            d->y1 + d->y2))
-            continue;
-        if (detlist_push(list, d) < 0)
-            return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
-    }
-    return 0;
-}
-
 int evclip_writer_push(EvclipWriter *w, const EvclipFrame *f, const EvclipDetection *dets,
                        int nb_dets)
 {
@@ -121,7 +109,8 @@ int evclip_writer_push(EvclipWriter *w, const EvclipFrame *f, const EvclipDetect
                         f->time);
     if ((ret = wrap_frame(w, f, w->frame)) < 0)
         return ret;
-    if ((ret = copy_dets(&w->dets, dets, nb_dets)) < 0)
+    if ((ret = frame_boxes_from_array(w->scratch, dets, nb_dets, f->width, f->height,
+                                      &w->dets)) < 0)
         return ret;
     /* In MP4 only the last sample's duration is stored explicitly; the nominal period is
      * used for it, every other frame lasts until the next one. */
@@ -162,6 +151,7 @@ void evclip_writer_close(EvclipWriter **pw)
     pipeline_close(&w->out);
     av_frame_free(&w->frame);
     detlist_free(&w->dets);
+    evclip_detections_free(&w->scratch);
     free(w);
     *pw = NULL;
 }

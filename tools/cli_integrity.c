@@ -93,7 +93,9 @@ static const char verify_usage[] =
     "unedited, not who signed it). Says exactly what failed.\n"
     "\n"
     "      --pubkey FILE     public key (.pub from evclip keygen) the manifest must be signed by\n"
-    "      --sources         also re-hash every source video and detection log listed\n"
+    "      --sources         also re-hash every source video and detection log listed (a\n"
+    "                        live stream source cannot be re-hashed: reported as such,\n"
+    "                        neither passed nor failed)\n"
     "      --manifest FILE   manifest path (default CLIP.evidence.json)\n"
     "      --json            one JSON object on stdout with every check\n"
     "  -q, --quiet           print only failures\n"
@@ -135,10 +137,11 @@ static void verify_json(const char *clip, const EvclipVerifyResult *v, int code,
     }
     printf(", \"ok\": %s, \"exit_code\": %d, \"manifest\": \"%s\", \"output\": \"%s\", "
            "\"signature\": \"%s\", \"key\": \"%s\", \"sources\": \"%s\", \"nb_sources\": %d, "
-           "\"sources_missing\": %d, \"sources_changed\": %d, \"key_id\": ",
+           "\"sources_missing\": %d, \"sources_changed\": %d, \"sources_live\": %d, "
+           "\"key_id\": ",
            v->ok ? "true" : "false", exit_code, check_name(v->manifest), check_name(v->output),
            check_name(v->signature), check_name(v->key), check_name(v->sources),
-           v->nb_sources, v->sources_missing, v->sources_changed);
+           v->nb_sources, v->sources_missing, v->sources_changed, v->sources_live);
     if (v->key_id[0])
         cli_json_string(stdout, v->key_id);
     else
@@ -163,7 +166,12 @@ static void verify_text(const char *clip, const EvclipVerifyResult *v, const cha
     printf("  key        %s%s\n", check_name(v->key),
            pubkey ? "" : " (no --pubkey: the signer is not checked)");
     printf("  sources    %s", check_name(v->sources));
-    if (sources)
+    if (sources && v->sources_live)
+        printf(" (%d listed, %d missing, %d changed; %d from a live stream: a live stream "
+               "cannot be re-hashed, the clip rests on its output hash%s)\n", v->nb_sources,
+               v->sources_missing, v->sources_changed, v->sources_live,
+               v->signature == EVCLIP_CHECK_PASSED ? " and signature" : "");
+    else if (sources)
         printf(" (%d listed, %d missing, %d changed)\n", v->nb_sources, v->sources_missing,
                v->sources_changed);
     else

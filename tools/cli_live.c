@@ -30,9 +30,13 @@ static const char usage[] =
     "   \"output\":\"x.mp4\"}\n"
     "  {\"type\":\"detections\",\"stream\":S,\"wallclock\":EPOCH_S | \"pts\":SECONDS,\n"
     "   \"detections\":[{\"bbox\":[x1,y1,x2,y2],\"label\":\"car\",\"score\":0.9,\"track_id\":3}]}\n"
-    "  {\"type\":\"stats\"}   {\"type\":\"quit\"}\n"
+    "  {\"type\":\"start\",\"stream\":S,\"id\":\"r1\",\"pre\":5,\"max\":600}  (open-ended)\n"
+    "  {\"type\":\"stop\",\"stream\":S,\"id\":\"r1\",\"post\":2}\n"
+    "  {\"type\":\"add_stream\",\"config\":{\"name\":N,\"url\":U,...}}\n"
+    "  {\"type\":\"remove_stream\",\"stream\":S}   (its clips are finished first)\n"
+    "  {\"type\":\"list\"}   {\"type\":\"stats\"}   {\"type\":\"quit\"}\n"
     "Events: JSON lines on stdout: stream_up, stream_down, reconnecting, clock, clip_started,\n"
-    "clip_extended, clip_finished, clip_failed, stats, error.\n"
+    "clip_extended, clip_finished, clip_failed, stats, list, stream_removed, error.\n"
     "\n"
     "Streams:\n"
     "      --config PATH       JSON array (or {\"streams\": [...]}) of {\"name\", \"url\",\n"
@@ -68,6 +72,10 @@ static const char usage[] =
     "      --hold MS           keep a box up to MS ms after its last detection\n"
     "      --timestamp         draw the wall-clock time (UTC) on each frame\n"
     "      --title TEXT        caption in the top-left corner\n"
+    "      --no-manifest       do not write OUTPUT.evidence.json beside each clip (stream\n"
+    "                          URL without credentials, trigger ids, wall-clock window,\n"
+    "                          clock, pre-roll, gaps, damaged packets, hashes)\n"
+    "      --sign-key FILE     sign each manifest with this Ed25519 secret key (evclip keygen)\n"
     "  -q, --quiet             only errors on stderr\n"
     "  -v, --verbose           debug messages\n"
     "  -h, --help              this help\n"
@@ -83,6 +91,7 @@ enum {
     OPT_POST, OPT_PRE_MAX, OPT_RING_MB, OPT_OVERLAP, OPT_WORKERS, OPT_STALL, OPT_BACKOFF,
     OPT_DET_DELAY, OPT_CONTROL, OPT_OUTPUT_DIR, OPT_OVERWRITE, OPT_NO_AUDIO, OPT_PRESET,
     OPT_CRF, OPT_HOLD, OPT_TIMESTAMP, OPT_TITLE, OPT_MAX_LINE, OPT_CLIENT_TIMEOUT,
+    OPT_NO_MANIFEST, OPT_SIGN_KEY,
 };
 
 static const struct option long_options[] = {
@@ -112,6 +121,8 @@ static const struct option long_options[] = {
     { "title", required_argument, NULL, OPT_TITLE },
     { "max-line", required_argument, NULL, OPT_MAX_LINE },
     { "client-timeout", required_argument, NULL, OPT_CLIENT_TIMEOUT },
+    { "no-manifest", no_argument, NULL, OPT_NO_MANIFEST },
+    { "sign-key", required_argument, NULL, OPT_SIGN_KEY },
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
@@ -158,7 +169,7 @@ static void install_signals(void)
 
 static const char *const event_names[] = {
     "stream_up", "stream_down", "reconnecting", "clip_started", "clip_extended",
-    "clip_finished", "clip_failed", "clock", "stats",
+    "clip_finished", "clip_failed", "clock", "stats", "stream_removed", "list",
 };
 
 static void field_string(FILE *f, const char *key, const char *value)
@@ -177,9 +188,27 @@ static void print_stats(FILE *f, const EvclipStreamStats *s)
             (long long)s->ring_bytes, s->ring_seconds, (long long)s->reconnects, s->recording);
 }
 
+/* While a socket client's "list" runs (on the main thread, which also delivers its LIST
+ * events), the streams are collected here for the reply. */
+static _Thread_local json_t *list_capture;
+
+static void capture_list(const EvclipLiveEvent *ev)
+{
+    json_t *clips = json_array();
+    for (int i = 0; clips && i < ev->nb_trigger_ids; i++)
+        json_array_append_new(clips, json_string(ev->trigger_ids[i]));
+    const EvclipStreamStats *s = ev->stats;
+    json_array_append_new(list_capture, json_pack(
+        "{s:s, s:s, s:s, s:b, s:f, s:I, s:i, s:o}", "stream", ev->stream, "url", ev->path,
+        "state", s->state, "connected", s->connected, "ring_seconds", s->ring_seconds,
+        "ring_bytes", (json_int_t)s->ring_bytes, "recording", s->recording, "clips", clips));
+}
+
 /* Prints one event as a JSON line on stdout. */
 static void on_event(void *opaque, const EvclipLiveEvent *ev)
 {
+    if (ev->type == EVCLIP_LIVE_LIST && list_capture && ev->stats)
+        capture_list(ev);
     FILE *f = stdout;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -188,7 +217,8 @@ static void on_event(void *opaque, const EvclipLiveEvent *ev)
             now.tv_sec + now.tv_nsec / 1e9);
     field_string(f, "stream", ev->stream);
     field_string(f, "id", ev->clip_id);
-    field_string(f, "path", ev->path);
+    if (ev->type != EVCLIP_LIVE_LIST)
+        field_string(f, "path", ev->path);
     field_string(f, "clock", ev->clock);
     field_string(f, "message", ev->message);
     if (ev->type >= EVCLIP_LIVE_CLIP_STARTED && ev->type <= EVCLIP_LIVE_CLIP_FAILED)
@@ -202,14 +232,41 @@ static void on_event(void *opaque, const EvclipLiveEvent *ev)
     }
     if (ev->type == EVCLIP_LIVE_CLIP_STARTED)
         fprintf(f, ",\"pre_available\":%.3f", ev->pre_available);
-    if (ev->type == EVCLIP_LIVE_CLIP_FINISHED)
-        fprintf(f, ",\"duration\":%.6f,\"frames\":%lld", ev->duration, (long long)ev->frames);
+    if (ev->type == EVCLIP_LIVE_CLIP_FINISHED) {
+        fprintf(f, ",\"duration\":%.6f,\"frames\":%lld,\"damaged_packets\":%lld",
+                ev->duration, (long long)ev->frames, (long long)ev->damaged_packets);
+        fputs(",\"manifest\":", f);
+        if (ev->manifest)
+            cli_json_string(f, ev->manifest);
+        else
+            fputs("null", f);
+    }
+    if (ev->type == EVCLIP_LIVE_CLIP_FINISHED || ev->type == EVCLIP_LIVE_CLIP_FAILED) {
+        fputs(",\"trigger_ids\":[", f);
+        for (int i = 0; i < ev->nb_trigger_ids; i++) {
+            if (i)
+                fputc(',', f);
+            cli_json_string(f, ev->trigger_ids[i]);
+        }
+        fputc(']', f);
+    }
     if (ev->type == EVCLIP_LIVE_CLIP_FAILED)
         field_string(f, "error", evclip_strerror(ev->status));
     if (ev->type == EVCLIP_LIVE_RECONNECTING)
         fprintf(f, ",\"delay\":%.3f,\"attempt\":%d", ev->delay, ev->attempt);
-    if (ev->type == EVCLIP_LIVE_STATS && ev->stats)
+    if ((ev->type == EVCLIP_LIVE_STATS || ev->type == EVCLIP_LIVE_LIST) && ev->stats)
         print_stats(f, ev->stats);
+    if (ev->type == EVCLIP_LIVE_LIST) {
+        field_string(f, "url", ev->path);
+        field_string(f, "state", ev->stats ? ev->stats->state : NULL);
+        fputs(",\"clips\":[", f);
+        for (int i = 0; i < ev->nb_trigger_ids; i++) {
+            if (i)
+                fputc(',', f);
+            cli_json_string(f, ev->trigger_ids[i]);
+        }
+        fputc(']', f);
+    }
     fputs("}\n", f);
     fflush(f);
     pthread_mutex_unlock(&out_lock);
@@ -242,6 +299,8 @@ static int parse_option(LiveOptions *o, int c, const char *arg)
     case OPT_PRESET: o->settings.preset = arg; return 0;
     case OPT_TIMESTAMP: o->settings.timestamp = 1; return 0;
     case OPT_TITLE: o->settings.title = arg; return 0;
+    case OPT_NO_MANIFEST: o->settings.manifest = 0; return 0;
+    case OPT_SIGN_KEY: o->settings.sign_key = arg; return 0;
     case 'q': o->cli.quiet = 1; return 0;
     case 'v': o->cli.verbose = 1; return 0;
     case OPT_TRANSPORT:
@@ -335,6 +394,8 @@ static int send_reply(int fd, const char *status, const char *type, const char *
     json_t *o = json_pack("{s:s}", "reply", status);
     if (!o)
         return -1;
+    if (list_capture && !strcmp(status, "ok") && type && !strcmp(type, "list"))
+        json_object_set(o, "streams", list_capture);
     if (type)
         json_object_set_new(o, "type", json_string(type));
     if (id)
@@ -386,6 +447,7 @@ static int run_line(EvclipLive *live, LineBuffer *b, char *line, size_t n)
     if (!n)
         return 0;
     char type[64], *id = NULL;
+    list_capture = b->reply ? json_array() : NULL; /* a "list" answers in its reply too */
     int ret = evclip_live_control(live, line), sent = 0;
     if (b->reply || ret < 0)
         command_names(line, type, sizeof(type), &id);
@@ -395,6 +457,8 @@ static int run_line(EvclipLive *live, LineBuffer *b, char *line, size_t n)
     else if (b->reply)
         sent = send_reply(b->fd, "ok", *type ? type : NULL, id, NULL);
     free(id);
+    json_decref(list_capture);
+    list_capture = NULL;
     if (sent < 0)
         b->broken = 1; /* the lines already received still run; then the client is closed */
     return ret == EVCLIP_LIVE_QUIT;

@@ -452,7 +452,12 @@ typedef struct EvclipWriter EvclipWriter;
 EVCLIP_API int evclip_writer_open(EvclipWriter **out, EvclipRenderer *r,
                                   const EvclipWriterParams *params);
 
-/** Draws dets (frame_idx/ts ignored) onto a copy of frame and encodes it. */
+/**
+ * Draws dets (frame_idx/ts ignored) onto a copy of frame and encodes it. The boxes are
+ * validated as evclip_detections_add() does (label required: INVALID; nonsense boxes skipped
+ * and counted) and normalised boxes (EvclipDetection.normalized) are fractions of the frame,
+ * drawn at the same pixels as evclip_render() and live mode draw them.
+ */
 EVCLIP_API int evclip_writer_push(EvclipWriter *w, const EvclipFrame *frame,
                                   const EvclipDetection *dets, int nb_dets);
 
@@ -510,10 +515,15 @@ typedef struct EvclipVerifyResult {
     int key;             /**< signed by the public key passed to evclip_verify (FAILED: another
                               key, or the manifest is unsigned); SKIPPED when none passed */
     int sources;         /**< every source exists with its recorded size and SHA-256; SKIPPED
-                              without EVCLIP_VERIFY_SOURCES */
+                              without EVCLIP_VERIFY_SOURCES, or when every source is a live
+                              stream (see sources_live) */
     int nb_sources;      /**< sources listed in the manifest */
     int sources_missing; /**< sources not found (EVCLIP_VERIFY_SOURCES) */
     int sources_changed; /**< sources found with another size or SHA-256 */
+    int sources_live;    /**< sources recorded from a live stream (EVCLIP_VERIFY_SOURCES): a
+                              stream has no file to re-hash, so they are neither passed nor
+                              failed; `sources` is SKIPPED when every source is one (the
+                              clip then rests on its output hash and signature) */
     char key_id[40];     /**< key_id of the manifest's signature; "" when unsigned */
     char detail[1024];   /**< each failure in words ("output modified: ..."), "; "-separated;
                               "" when ok */
@@ -599,6 +609,12 @@ enum EvclipLiveEventType {
     EVCLIP_LIVE_CLIP_FAILED = 6,     /**< nothing written; `status`, `message` say why */
     EVCLIP_LIVE_CLOCK = 7,           /**< the wall-clock mapping changed (`clock`) */
     EVCLIP_LIVE_STATS = 8,           /**< answer to a "stats" control line (`stats`) */
+    EVCLIP_LIVE_STREAM_REMOVED = 9,  /**< evclip_live_remove_stream() done: the stream's clips
+                                          were finished first */
+    EVCLIP_LIVE_LIST = 10,           /**< answer to a "list" control line, one per stream:
+                                          `stats` (with its state), `path` = the stream's URL
+                                          without credentials, `trigger_ids` = ids of its clips
+                                          recording ("" for a trigger without id) */
 };
 
 typedef struct EvclipStreamStats EvclipStreamStats;
@@ -631,6 +647,16 @@ typedef struct EvclipLiveEvent {
                                  packet before, to = first after). The clip keeps the hole in
                                  its timestamps and is `incomplete` */
     int ngaps;              /**< number of pairs in `gaps` */
+    int64_t damaged_packets; /**< FINISHED: video packets of the window that were damaged (a
+                                 decoder refused them, or the demuxer flagged them corrupt, or
+                                 the frame decoded from them was concealed); the clip skips or
+                                 conceals them and the manifest records the count */
+    const char *manifest;   /**< FINISHED: path of the clip's evidence manifest, or NULL when
+                                 manifests are off */
+    const char *const *trigger_ids; /**< FINISHED, FAILED: ids of every trigger the clip holds
+                                 (merge mode: the first trigger's, then the merged ones'); one
+                                 FINISHED/FAILED event is delivered per id, `clip_id` naming it */
+    int nb_trigger_ids;     /**< entries in trigger_ids */
 } EvclipLiveEvent;
 
 /**
@@ -699,9 +725,13 @@ EVCLIP_API int evclip_live_add_stream(EvclipLive *live, const EvclipStreamParams
 
 /**
  * Triggers a clip on `stream`: [keyframe at or before now - pre, now + post]. pre < 0 / post
- * < 0 use the stream's defaults; pre is capped by pre_roll_max. `output` is the clip path
- * (required); `event_id` names the trigger in events (may be NULL). During an outage the clip
- * holds what the ring has, and says so (incomplete = 1). Returns 0 when accepted, 1 when merged
+ * < 0 use the stream's defaults; pre is capped by pre_roll_max. `output` is the clip path, or
+ * NULL for settings.output_dir/STREAM-ID.mp4 (name and id sanitised); `event_id` names the
+ * trigger in events (may be NULL). During an outage the clip holds what the ring has, and says
+ * so (incomplete = 1). In merge mode a trigger while a triggered clip of the stream records is
+ * merged into it: its end and (when the ring still has it) its pre-roll widen the clip, its id
+ * gets its own FINISHED/FAILED naming that clip's path; a merged trigger with an `output` other
+ * than that clip's is refused (INVALID). Returns 0 when accepted, 1 when merged
  * into a recording clip (its output path is kept), INVALID (unknown stream, bad numbers),
  * EXISTS (output exists and the renderer's overwrite is off), INPUT (the stream never
  * delivered a packet) or NOMEM. The outcome is reported by events (CLIP_STARTED is always
@@ -709,6 +739,36 @@ EVCLIP_API int evclip_live_add_stream(EvclipLive *live, const EvclipStreamParams
  */
 EVCLIP_API int evclip_live_trigger(EvclipLive *live, const char *stream, double pre,
                                    double post, const char *output, const char *event_id);
+
+/**
+ * Starts an open-ended recording on `stream` (Smart Record's start): from the keyframe at or
+ * before now - pre until evclip_live_stop() with the same `id`, or until `max` seconds after
+ * now (a guard: the clip then ends there and its message says so). Never merged with
+ * triggers; `id` (required) must not be recording or encoding on the stream. `output` as in
+ * evclip_live_trigger() (NULL: the default name). pre < 0: the stream's default; max <= 0:
+ * 600 s. Returns 0, INVALID (unknown stream, no id, id in use, max > 86400), EXISTS, INPUT or
+ * NOMEM; the outcome is reported by events as for a trigger.
+ */
+EVCLIP_API int evclip_live_start(EvclipLive *live, const char *stream, double pre, double max,
+                                 const char *output, const char *id);
+
+/**
+ * Stops the open-ended recording `id` of `stream` at now + post (post in [0, 3600] s; its
+ * clip is then encoded and published as a trigger's). Delivers a CLIP_EXTENDED event with
+ * message "stopped" and the new end. Returns 0 or INVALID (unknown stream, no open recording
+ * with that id: never started, stopped already, or ended at its max duration).
+ */
+EVCLIP_API int evclip_live_stop(EvclipLive *live, const char *stream, const char *id,
+                                double post);
+
+/**
+ * Removes a stream at runtime: its reader stops, its clips still recording are cut at the
+ * last packet (incomplete, "stream removed: recorded up to ...") and, with those already
+ * queued, encoded and published before it returns; then STREAM_REMOVED is delivered and the
+ * name is free again. Must not be called from the event callback. Returns 0 or INVALID
+ * (unknown stream, or being removed by another call).
+ */
+EVCLIP_API int evclip_live_remove_stream(EvclipLive *live, const char *stream);
 
 /** What EvclipDetection.ts means for evclip_live_add_detections(). */
 enum EvclipLiveKey {
@@ -734,6 +794,8 @@ struct EvclipStreamStats {
     int64_t reconnects;     /**< successful reconnections after the first connection */
     int recording;          /**< clips of this stream waiting for their post-roll */
     char clock[16];         /**< "rtcp", "arrival" or "" before the first packet */
+    char state[16];         /**< "connecting" (never up yet), "up", "down" (reconnecting) or
+                                 "removing" */
 };
 
 /** Fills *stats. Returns 0 or INVALID (unknown stream). */
@@ -750,6 +812,11 @@ EVCLIP_API int evclip_live_get_stream_stats(EvclipLive *live, const char *stream
  * - {"type":"detections","stream":S,"wallclock":T | "pts":T,"detections":[...]}: items as in
  *   the grouped JSONL log (bbox, label, score, track_id, color, normalized);
  * - {"type":"stats"} (optionally "stream"): one STATS event per stream;
+ * - {"type":"start","stream":S,"id":ID,"pre":P,"max":M,"output":PATH} and
+ *   {"type":"stop","stream":S,"id":ID,"post":Q}: evclip_live_start() / evclip_live_stop();
+ * - {"type":"add_stream","config":{"name","url",...}}: a stream as in the camera config;
+ * - {"type":"remove_stream","stream":S}: evclip_live_remove_stream();
+ * - {"type":"list"}: one LIST event per stream;
  * - {"type":"quit"}: returns EVCLIP_LIVE_QUIT (the caller then closes the pool).
  * Returns 0 (1 for a merged trigger), EVCLIP_LIVE_QUIT, or a negative code (INVALID for a
  * malformed line, with the field in evclip_last_error(); EXISTS; NOMEM).

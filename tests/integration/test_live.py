@@ -264,15 +264,18 @@ def scenario_overlap(server, out, mode):
         live.send({"type": "trigger", "stream": "cam", "pre": 1, "post": 2, "id": "a",
                    "output": a})
         time.sleep(1)
-        live.send({"type": "trigger", "stream": "cam", "pre": 1, "post": 2, "id": "b",
-                   "output": b})
+        # merge mode: b is held by a's file (an own output would be refused)
+        live.send(dict({"type": "trigger", "stream": "cam", "pre": 1, "post": 2, "id": "b"},
+                       **({"output": b} if mode == "separate" else {})))
         fa = live.wait_type("clip_finished", 20, id="a")
         if mode == "merge":
             check(live.wait_type("clip_extended", 5) is not None, "merge: clip extended")
             check(fa is not None, "merge: one clip finished")
             time.sleep(1)
-            check(not os.path.exists(b) and live.count("clip_finished") == 1,
-                  "merge: no second clip")
+            fb = live.wait_type("clip_finished", 5, id="b")
+            check(not os.path.exists(b) and live.count("clip_finished") == 2 and fa and fb and
+                  fb["path"] == fa["path"] == a, "merge: no second clip; b's clip_finished "
+                  "names a's file", str(fb))
             res = clip_ok(a, "merge")
             if res:
                 check(abs(res[0] - (fa["end"] - fa["start"])) <= 1.5 / FPS and

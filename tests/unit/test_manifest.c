@@ -261,12 +261,35 @@ static void test_unsigned_and_failures(void)
     evclip_detections_free(&f.dets);
 }
 
+/* Credentials never reach a live clip's manifest; nothing else of the URL changes. */
+static void test_strip_credentials(void)
+{
+    static const char *const cases[][2] = {
+        { "rtsp://alice:pw@cam-3:554/stream", "rtsp://cam-3:554/stream" },
+        { "rtsp://alice@cam-3/stream", "rtsp://cam-3/stream" },
+        { "rtsp://a:p@ss@10.0.0.7/x", "rtsp://10.0.0.7/x" },  /* '@' in the password */
+        { "rtsp://cam/x?token=a@b", "rtsp://cam/x?token=a@b" }, /* '@' after the host */
+        { "http://cam/p@th", "http://cam/p@th" },
+        { "srt://u:p@host:9000", "srt://host:9000" },
+        { "/srv/a@b.mp4", "/srv/a@b.mp4" },                 /* a file: no authority */
+        { "rtsp://cam", "rtsp://cam" },
+    };
+    char out[256];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        manifest_strip_credentials(cases[i][0], out, sizeof(out));
+        CHECK(!strcmp(out, cases[i][1]));
+    }
+    manifest_strip_credentials("rtsp://u:p@host/long", out, 8);
+    CHECK(!strcmp(out, "rtsp://")); /* cut to size, never past the buffer */
+}
+
 int main(void)
 {
     snprintf(dir, sizeof(dir), "/tmp/evclip-test-manifest-XXXXXX");
     if (!mkdtemp(dir))
         return TEST_SKIP;
     test_hash();
+    test_strip_credentials();
     test_keys();
     test_write_and_verify();
     test_unsigned_and_failures();

@@ -1,0 +1,47 @@
+/* frame_boxes.c: the boxes of one frame: looked up in a detection store, normalised boxes
+ * converted to pixels (the one place where that happens, for every rendering path). */
+#include "src/frame_boxes.h"
+
+/* Converts the normalised boxes from items[first] on to pixels of a width x height frame. */
+static void denormalize(DetList *list, int first, int width, int height)
+{
+    for (int i = first; i < list->count; i++) {
+        EvclipDetection *d = &list->items[i];
+        if (!d->normalized)
+            continue;
+        d->x1 *= width;
+        d->x2 *= width;
+        d->y1 *= height;
+        d->y2 *= height;
+        d->normalized = 0;
+    }
+}
+
+int frame_boxes_lookup(const EvclipDetections *d, int64_t index_lo, int64_t index_hi,
+                       double t_lo, double t_hi, int width, int height, DetList *out)
+{
+    int first = out->count;
+    int ret = detections_lookup(d, index_lo, index_hi, t_lo, t_hi, out);
+    if (ret > 0)
+        denormalize(out, first, width, height);
+    return ret;
+}
+
+int frame_boxes_from_array(EvclipDetections *scratch, const EvclipDetection *dets, int nb,
+                           int width, int height, DetList *out)
+{
+    EvclipDetectionStats stats;
+    int ret = 0;
+    evclip_detections_get_stats(scratch, &stats);
+    detections_truncate(scratch, 0, stats.skipped); /* skips stay counted across frames */
+    detlist_clear(out);
+    for (int i = 0; i < nb && ret >= 0; i++) {
+        EvclipDetection one = dets[i];
+        one.frame_idx = EVCLIP_NONE;
+        one.ts = 0; /* every box of the array belongs to this frame */
+        ret = detections_add_checked(scratch, &one, NULL);
+    }
+    if (ret < 0 || (ret = detections_prepare(scratch)) < 0)
+        return ret;
+    return frame_boxes_lookup(scratch, -1, -1, 0, 1, width, height, out);
+}
