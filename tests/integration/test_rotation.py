@@ -258,7 +258,7 @@ def check_warnings(src, stem):
             "batch: box_space display warns in the report", lines[0])
     C.check(lines[1]["status"] == "ok" and not lines[1]["warnings"],
             "batch: box_space stored is quiet", lines[1])
-    C.check(lines[2]["status"] == "error" and "'box_space': 'up'" in (lines[2]["error"] or ""),
+    C.check(lines[2]["status"] == "invalid" and "'box_space': 'up'" in (lines[2]["error"] or ""),
             "batch: bad box_space names the field", lines[2])
 
 
