@@ -17,10 +17,17 @@
 
 typedef struct Batch {
     EvclipRenderer *r;
+    RenderProgress progress;  /* this render's progress and its own cancel */
     ClipRun *runs;
     int nb_runs;
     WorkerPool *pool;
 } Batch;
+
+/* 1 when the renderer (evclip_cancel) or this render's progress callback asked to stop. */
+static int batch_cancelled(Batch *b)
+{
+    return renderer_cancelled(b->r) || atomic_load(&b->progress.cancel);
+}
 
 /* ---------------------------------------------------------------------------------------- */
 /* Probing and planning                                                                     */
@@ -354,7 +361,7 @@ static int walk_loop(Walk *w)
     if (seek_to(w, w->group_start) < 0)
         return -1;
     for (;;) {
-        if (renderer_cancelled(w->b->r))
+        if (batch_cancelled(w->b))
             return ev_error(EVCLIP_ERR_CANCELED, "render cancelled");
         int ev = source_next(w->src, want_audio);
         if (ev < 0)
@@ -461,7 +468,7 @@ static void schedule(Batch *b, ClipRun **selected)
             if (atomic_load(&selected[i]->status) == 0 &&
                 selected[i]->segment == selected[i]->plan.nb_segments)
                 clip_run_finish(selected[i]);
-        if (renderer_cancelled(b->r))
+        if (batch_cancelled(b))
             break;
     }
 }
@@ -470,6 +477,7 @@ static int run_batch(EvclipRenderer *r, const EvclipClip *clips, int n, EvclipRe
                      int jobs)
 {
     Batch b = { .r = r, .nb_runs = n };
+    atomic_init(&b.progress.cancel, 0);
     ClipRun **selected = calloc((size_t)n, sizeof(*selected));
     b.runs = calloc((size_t)n, sizeof(*b.runs));
     int ret = selected && b.runs ? 0 : ev_error(EVCLIP_ERR_NOMEM, "out of memory");
@@ -479,18 +487,17 @@ static int run_batch(EvclipRenderer *r, const EvclipClip *clips, int n, EvclipRe
         for (int i = 0; i < n; i++) {
             clip_run_init(&b.runs[i], r, &clips[i], &results[i]);
             b.runs[i].pool = b.pool;
+            b.runs[i].progress = &b.progress;
         }
         ret = refuse_shared_outputs(&b);
         if (ret >= 0)
             ret = plan_all(&b);
     }
-    r->progress_done = r->progress_total = 0;
-    r->progress_seconds = r->progress_seconds_total = 0;
     for (int i = 0; ret >= 0 && i < n; i++) {
         if (atomic_load(&b.runs[i].status) != 0)
             continue;
-        r->progress_total += llround(b.runs[i].plan.frames);
-        r->progress_seconds_total += b.runs[i].plan.total / b.runs[i].plan.speed;
+        b.progress.total += llround(b.runs[i].plan.frames);
+        b.progress.seconds_total += b.runs[i].plan.total / b.runs[i].plan.speed;
     }
     if (ret >= 0)
         schedule(&b, selected);
@@ -498,7 +505,7 @@ static int run_batch(EvclipRenderer *r, const EvclipClip *clips, int n, EvclipRe
     for (int i = 0; b.runs && i < n; i++) {
         ClipRun *c = &b.runs[i];
         if (ret >= 0 && atomic_load(&c->status) == 0)
-            clip_run_fail(c, renderer_cancelled(r)
+            clip_run_fail(c, batch_cancelled(&b)
                                  ? ev_error(EVCLIP_ERR_CANCELED, "render cancelled")
                                  : ev_error(EVCLIP_ERR_INTERNAL, "clip was never finished"));
         clip_run_free(c);

@@ -1,6 +1,7 @@
 /* detections.c: detection store with interned labels, sorted lookup index and box hold. */
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,18 @@ typedef struct TsKey {
     size_t pos;
 } TsKey;
 
+/* The sorted lookup index. Renders see the store as const and may share it across threads:
+ * the index is built once, under `lock`, by the first detections_prepare() after an add;
+ * lookups after a prepare of the same thread read it without locking (the lock orders them
+ * after the build). Adds need exclusive use of the store (documented in evclip.h). */
+typedef struct DetIndex {
+    pthread_mutex_t lock;
+    IdxKey *by_idx;
+    TsKey *by_ts;
+    size_t nb_idx, nb_ts;
+    int dirty;               /* set by adds, cleared by a build */
+} DetIndex;
+
 struct EvclipDetections {
     EvclipDetection *items;
     size_t count, capacity;
@@ -33,10 +46,7 @@ struct EvclipDetections {
     char **labels;           /* open-addressing hash set; each label allocated once */
     size_t label_slots, label_count;
 
-    IdxKey *by_idx;          /* sorted lookup index, valid when !dirty */
-    TsKey *by_ts;
-    size_t nb_idx, nb_ts;
-    int dirty;
+    DetIndex *ix;            /* lookup index: a cache built by renders of a const store */
 
     DetectionsFile *files;   /* logs loaded by evclip_detections_load */
     int nb_files;
@@ -231,7 +241,7 @@ int detections_add_checked(EvclipDetections *d, const EvclipDetection *det, cons
         return EVCLIP_ERR_NOMEM;
     d->items[d->count++] = n;
     d->nb_frame_keyed += n.frame_idx >= 0;
-    d->dirty = 1;
+    d->ix->dirty = 1;
     return 0;
 }
 
@@ -246,7 +256,7 @@ void detections_truncate(EvclipDetections *d, size_t count, int64_t skipped)
         d->nb_frame_keyed -= d->items[i].frame_idx >= 0;
     if (count < d->count) {
         d->count = count;
-        d->dirty = 1;
+        d->ix->dirty = 1;
     }
     d->skipped = skipped;
     if (skipped <= 0)
@@ -278,45 +288,60 @@ static int cmp_ts(const void *a, const void *b)
 
 /* Fills both key arrays in insertion order; reports whether each is already sorted (the
  * usual case for logs written as the detector runs) so the sort can be skipped. */
-static void fill_keys(EvclipDetections *d, int *idx_sorted, int *ts_sorted)
+static void fill_keys(const EvclipDetections *d, DetIndex *ix, int *idx_sorted, int *ts_sorted)
 {
-    d->nb_idx = d->nb_ts = 0;
+    ix->nb_idx = ix->nb_ts = 0;
     *idx_sorted = *ts_sorted = 1;
     for (size_t i = 0; i < d->count; i++) {
         const EvclipDetection *e = &d->items[i];
         if (e->frame_idx >= 0) {
-            if (d->nb_idx && d->by_idx[d->nb_idx - 1].key > e->frame_idx)
+            if (ix->nb_idx && ix->by_idx[ix->nb_idx - 1].key > e->frame_idx)
                 *idx_sorted = 0;
-            d->by_idx[d->nb_idx++] = (IdxKey){ .key = e->frame_idx, .pos = i };
+            ix->by_idx[ix->nb_idx++] = (IdxKey){ .key = e->frame_idx, .pos = i };
         } else {
-            if (d->nb_ts && d->by_ts[d->nb_ts - 1].key > e->ts)
+            if (ix->nb_ts && ix->by_ts[ix->nb_ts - 1].key > e->ts)
                 *ts_sorted = 0;
-            d->by_ts[d->nb_ts++] = (TsKey){ .key = e->ts, .pos = i };
+            ix->by_ts[ix->nb_ts++] = (TsKey){ .key = e->ts, .pos = i };
         }
     }
 }
 
-int detections_prepare(EvclipDetections *d)
+static int build_index(const EvclipDetections *d, DetIndex *ix)
 {
-    if (!d->dirty)
-        return 0;
     size_t n = d->count ? d->count : 1;
-    IdxKey *by_idx = realloc(d->by_idx, n * sizeof(*by_idx));
+    IdxKey *by_idx = realloc(ix->by_idx, n * sizeof(*by_idx));
     if (by_idx)
-        d->by_idx = by_idx;
-    TsKey *by_ts = by_idx ? realloc(d->by_ts, n * sizeof(*by_ts)) : NULL;
+        ix->by_idx = by_idx;
+    TsKey *by_ts = by_idx ? realloc(ix->by_ts, n * sizeof(*by_ts)) : NULL;
     if (by_ts)
-        d->by_ts = by_ts;
+        ix->by_ts = by_ts;
     if (!by_idx || !by_ts)
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory (detection index)");
     int idx_sorted, ts_sorted;
-    fill_keys(d, &idx_sorted, &ts_sorted);
+    fill_keys(d, ix, &idx_sorted, &ts_sorted);
     if (!idx_sorted)
-        qsort(d->by_idx, d->nb_idx, sizeof(*d->by_idx), cmp_idx);
+        qsort(ix->by_idx, ix->nb_idx, sizeof(*ix->by_idx), cmp_idx);
     if (!ts_sorted)
-        qsort(d->by_ts, d->nb_ts, sizeof(*d->by_ts), cmp_ts);
-    d->dirty = 0;
+        qsort(ix->by_ts, ix->nb_ts, sizeof(*ix->by_ts), cmp_ts);
+    ix->dirty = 0;
     return 0;
+}
+
+int detections_prepare(const EvclipDetections *d)
+{
+    DetIndex *ix = d->ix;
+    pthread_mutex_lock(&ix->lock);
+    int ret = ix->dirty ? build_index(d, ix) : 0;
+    pthread_mutex_unlock(&ix->lock);
+    return ret;
+}
+
+EVCLIP_API int evclip_detections_prepare(EvclipDetections *dets)
+{
+    ev_error_clear();
+    if (!dets)
+        return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_prepare: store is NULL");
+    return detections_prepare(dets);
 }
 
 static size_t lower_idx(const IdxKey *a, size_t n, int64_t key)
@@ -347,31 +372,33 @@ static size_t lower_ts(const TsKey *a, size_t n, double key)
 
 int detections_ts_range(const EvclipDetections *d, double *lo, double *hi)
 {
-    if (d->dirty || d->nb_ts == 0)
+    const DetIndex *ix = d->ix;
+    if (ix->dirty || ix->nb_ts == 0)
         return 0;
-    *lo = d->by_ts[0].key;
-    *hi = d->by_ts[d->nb_ts - 1].key;
+    *lo = ix->by_ts[0].key;
+    *hi = ix->by_ts[ix->nb_ts - 1].key;
     return 1;
 }
 
 int detections_lookup(const EvclipDetections *d, int64_t index_lo, int64_t index_hi,
                       double t_lo, double t_hi, DetList *out)
 {
-    if (d->dirty)
+    const DetIndex *ix = d->ix;
+    if (ix->dirty)
         return ev_error(EVCLIP_ERR_INTERNAL, "detections_lookup before detections_prepare");
     int added = 0;
     if (index_lo < index_hi) {
-        for (size_t i = lower_idx(d->by_idx, d->nb_idx, index_lo);
-             i < d->nb_idx && d->by_idx[i].key < index_hi; i++, added++) {
-            int ret = detlist_push(out, &d->items[d->by_idx[i].pos]);
+        for (size_t i = lower_idx(ix->by_idx, ix->nb_idx, index_lo);
+             i < ix->nb_idx && ix->by_idx[i].key < index_hi; i++, added++) {
+            int ret = detlist_push(out, &d->items[ix->by_idx[i].pos]);
             if (ret < 0)
                 return ret;
         }
     }
     if (t_lo < t_hi) {
-        for (size_t i = lower_ts(d->by_ts, d->nb_ts, t_lo);
-             i < d->nb_ts && d->by_ts[i].key < t_hi; i++, added++) {
-            int ret = detlist_push(out, &d->items[d->by_ts[i].pos]);
+        for (size_t i = lower_ts(ix->by_ts, ix->nb_ts, t_lo);
+             i < ix->nb_ts && ix->by_ts[i].key < t_hi; i++, added++) {
+            int ret = detlist_push(out, &d->items[ix->by_ts[i].pos]);
             if (ret < 0)
                 return ret;
         }
@@ -481,9 +508,17 @@ EVCLIP_API int evclip_detections_new(EvclipDetections **out)
 {
     if (!out)
         return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_new: out is NULL");
-    *out = calloc(1, sizeof(**out));
-    if (!*out)
+    ev_error_clear();
+    EvclipDetections *d = calloc(1, sizeof(*d));
+    DetIndex *ix = d ? calloc(1, sizeof(*ix)) : NULL;
+    if (!ix) {
+        free(d);
+        *out = NULL;
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory (detection store)");
+    }
+    pthread_mutex_init(&ix->lock, NULL);
+    d->ix = ix;
+    *out = d;
     return 0;
 }
 
@@ -558,8 +593,10 @@ EVCLIP_API void evclip_detections_free(EvclipDetections **dets)
         free(d->labels[i]);
     free(d->labels);
     free(d->items);
-    free(d->by_idx);
-    free(d->by_ts);
+    pthread_mutex_destroy(&d->ix->lock);
+    free(d->ix->by_idx);
+    free(d->ix->by_ts);
+    free(d->ix);
     for (int i = 0; i < d->nb_files; i++)
         free(d->files[i].path);
     free(d->files);

@@ -1,5 +1,6 @@
 /* live.c: live mode: the stream pool, its public API, clocks and events. */
 #include "src/live_internal.h"
+#include "src/settings.h"
 
 double live_mono_now(void)
 {
@@ -55,7 +56,9 @@ int live_clock_map(LiveClock *c, double t, double now, double rtcp_zero, double 
 
 void evclip_live_default_settings(EvclipLiveSettings *s)
 {
+    ev_error_clear();
     *s = (EvclipLiveSettings){
+        .struct_size = sizeof(*s),
         .pre_roll_max = 30, .ring_bytes = 64 << 20, .overlap = EVCLIP_OVERLAP_MERGE,
         .workers = 2, .stall_timeout = 5, .connect_timeout = 10, .backoff_min = 0.5,
         .backoff_max = 30, .detection_delay = 0.5, .outage_grace = 2,
@@ -118,10 +121,12 @@ static int check_settings(const EvclipLiveSettings *s)
 int evclip_live_open(EvclipLive **out, EvclipRenderer *r, const EvclipLiveSettings *s)
 {
     int ret;
+    ev_error_clear();
     *out = NULL;
     if (!r || !s)
         return ev_error(EVCLIP_ERR_INVALID, "renderer and settings are required");
-    if ((ret = check_settings(s)) < 0)
+    if ((ret = settings_check_size(s->struct_size, sizeof(*s), "EvclipLiveSettings")) < 0 ||
+        (ret = check_settings(s)) < 0)
         return ret;
     EvclipLive *l = calloc(1, sizeof(*l));
     if (!l || !(l->workers = calloc(s->workers, sizeof(*l->workers)))) {

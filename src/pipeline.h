@@ -23,6 +23,8 @@ typedef struct PipelineParams {
     int out_width, out_height;         /* 0 = source size (rounded up to even) */
     const EvclipSettings *settings;    /* encoder/drawing/output settings; NULL = the
                                           renderer's (must outlive the pipeline) */
+    const atomic_int *cancel;          /* this render's own cancel flag (besides the
+                                          renderer's), or NULL */
 } PipelineParams;
 
 /* Where a frame came from: drawn as the timestamp caption and carried in the SEI. */

@@ -165,7 +165,7 @@ void clip_run_begin_segment(ClipRun *c, Source *src)
     drop_audio_queue(c);
     c->seg_first = NAN;
     c->counter = 0;
-    c->dets = (EvclipDetections *)seg->source->detections;
+    c->dets = seg->source->detections;
     c->use_index = 0;
     window_check_reset(&c->check);
     if (c->dets && (ret = detections_prepare(c->dets)) >= 0) {
@@ -296,6 +296,7 @@ static int open_output(ClipRun *c, Source *src, const AVFrame *f)
         .primaries = par->color_primaries, .transfer = par->color_trc,
         .sample_aspect = f->sample_aspect_ratio, .time_base = c->out_tb, .framerate = rate,
         .audio = c->audio ? src->audio : NULL, .settings = c->s,
+        .cancel = c->progress ? &c->progress->cancel : NULL,
         .out_width = c->plan.width ? c->plan.width
                                    : c->plan.nb_segments > 1 ? (f->width + 1) & ~1 : 0,
         .out_height = c->plan.height ? c->plan.height
@@ -369,21 +370,20 @@ static int emit(ClipRun *c, Source *src, AVFrame *f, double t, double next)
 /* Reports the progress of the whole batch (one clip for evclip_render). */
 static void report_progress(ClipRun *c, double out_seconds)
 {
-    EvclipRenderer *r = c->r;
-    const EvclipSettings *s = &r->settings;
-    r->progress_done++;
-    r->progress_seconds += out_seconds;
+    RenderProgress *g = c->progress;
+    const EvclipSettings *s = &c->r->settings;
+    g->done++;
+    g->seconds += out_seconds;
     if (!s->progress_callback)
         return;
     EvclipProgress p = {
-        .frames_done = r->progress_done,
-        .frames_total = r->progress_total > r->progress_done ? r->progress_total
-                                                             : r->progress_done,
-        .seconds_done = r->progress_seconds,
-        .seconds_total = r->progress_seconds_total,
+        .frames_done = g->done,
+        .frames_total = g->total > g->done ? g->total : g->done,
+        .seconds_done = g->seconds,
+        .seconds_total = g->seconds_total,
     };
     if (s->progress_callback(s->progress_opaque, &p))
-        evclip_cancel(r);
+        atomic_store(&g->cancel, 1);
 }
 
 int clip_run_frame(ClipRun *c, Source *src, AVFrame *f, double t, double lo, double hi,

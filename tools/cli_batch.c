@@ -280,6 +280,7 @@ int cli_batch_main(int argc, char **argv)
         return ret < 0 ? EXIT_OK : ret;
     a.cli.progress = !a.cli.quiet && !a.json && isatty(STDERR_FILENO);
     a.settings.log_callback = cli_log;
+    a.settings.ffmpeg_log = 1; /* the CLI is the host: FFmpeg speaks through its log */
     a.settings.log_opaque = &a.cli;
     a.settings.progress_callback = cli_progress;
     a.settings.progress_opaque = &a.cli;

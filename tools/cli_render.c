@@ -435,6 +435,7 @@ int cli_render_main(int argc, char **argv)
         return ret < 0 ? EXIT_OK : ret;
     a.cli.progress = cli_progress_mode(&a.cli);
     a.settings.log_callback = cli_log;
+    a.settings.ffmpeg_log = 1; /* the CLI is the host: FFmpeg speaks through its log */
     a.settings.log_opaque = &a.cli;
     a.settings.log_level = a.cli.verbose ? EVCLIP_LOG_DEBUG : EVCLIP_LOG_INFO;
     a.settings.progress_callback = cli_progress;
