@@ -546,6 +546,7 @@ int detections_note_file(EvclipDetections *d, const char *path)
 
 EVCLIP_API int evclip_detections_load(EvclipDetections *dets, const char *path)
 {
+    ev_error_clear();
     if (!dets || !path)
         return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_load: NULL argument");
     size_t count = dets->count;
@@ -570,6 +571,7 @@ const EvclipDetection *detections_items(const EvclipDetections *d, size_t *count
 
 EVCLIP_API int evclip_detections_add(EvclipDetections *dets, const EvclipDetection *det)
 {
+    ev_error_clear();
     if (!dets || !det)
         return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_add: NULL argument");
     return detections_add_checked(dets, det, NULL);
@@ -578,14 +580,17 @@ EVCLIP_API int evclip_detections_add(EvclipDetections *dets, const EvclipDetecti
 EVCLIP_API void evclip_detections_get_stats(const EvclipDetections *dets,
                                             EvclipDetectionStats *stats)
 {
+    ev_error_clear();
     if (!stats)
         return;
+    memset(stats, 0, sizeof(*stats));
     stats->count = dets ? (int64_t)dets->count : 0;
     stats->skipped = dets ? dets->skipped : 0;
 }
 
 EVCLIP_API void evclip_detections_free(EvclipDetections **dets)
 {
+    ev_error_clear();
     if (!dets || !*dets)
         return;
     EvclipDetections *d = *dets;

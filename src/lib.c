@@ -5,6 +5,7 @@
 
 #include "src/error.h"
 #include "src/renderer.h"
+#include "src/settings.h"
 
 const char *evclip_version(void)
 {
@@ -37,7 +38,7 @@ int evclip_open(EvclipRenderer **out, const EvclipSettings *settings)
         evclip_default_settings(&defaults);
         settings = &defaults;
     }
-    if ((ret = evclip_settings_validate(settings)) < 0)
+    if ((ret = settings_validate(settings)) < 0)
         return ret;
     EvclipRenderer *r = calloc(1, sizeof(*r));
     if (!r)
@@ -61,6 +62,7 @@ int evclip_open(EvclipRenderer **out, const EvclipSettings *settings)
 
 void evclip_close(EvclipRenderer **pr)
 {
+    ev_error_clear();
     if (!pr || !*pr)
         return;
     EvclipRenderer *r = *pr;
@@ -83,6 +85,7 @@ void evclip_cancel(EvclipRenderer *r)
 
 void evclip_reset_cancel(EvclipRenderer *r)
 {
+    ev_error_clear();
     if (r)
         atomic_store(&r->cancel, 0);
 }
@@ -105,6 +108,7 @@ void renderer_count(EvclipRenderer *r, int64_t sources, int64_t frames, int64_t 
 
 void evclip_get_stats(const EvclipRenderer *r, EvclipStats *stats)
 {
+    ev_error_clear();
     EvclipRenderer *m = (EvclipRenderer *)r;
     memset(stats, 0, sizeof(*stats));
     if (!r)

@@ -188,6 +188,7 @@ static void stream_free(Stream *st)
 
 int evclip_live_add_stream(EvclipLive *l, const EvclipStreamParams *p)
 {
+    ev_error_clear();
     if (!l || !p || !p->name || !*p->name || !p->url || !*p->url)
         return ev_error(EVCLIP_ERR_INVALID, "a stream needs a name and a url");
     if (find_stream(l, p->name))
@@ -312,6 +313,7 @@ static int id_in_flight(Stream *st, const char *id)
 int evclip_live_trigger(EvclipLive *l, const char *stream, double pre, double post,
                         const char *output, const char *event_id)
 {
+    ev_error_clear();
     Stream *st = l ? find_stream(l, stream) : NULL;
     if (!st)
         return ev_error(EVCLIP_ERR_INVALID, "unknown stream '%s'", stream ? stream : "(null)");
@@ -370,6 +372,7 @@ int evclip_live_trigger(EvclipLive *l, const char *stream, double pre, double po
 int evclip_live_add_detections(EvclipLive *l, const char *stream, int key, double time,
                                const EvclipDetection *dets, int nb)
 {
+    ev_error_clear();
     Stream *st = l ? find_stream(l, stream) : NULL;
     int ret = 0;
     if (!st)
@@ -423,6 +426,7 @@ int evclip_live_add_detections(EvclipLive *l, const char *stream, int key, doubl
 
 int evclip_live_get_stream_stats(EvclipLive *l, const char *stream, EvclipStreamStats *s)
 {
+    ev_error_clear();
     Stream *st = l ? find_stream(l, stream) : NULL;
     if (!st || !s)
         return ev_error(EVCLIP_ERR_INVALID, "unknown stream '%s'", stream ? stream : "(null)");
@@ -444,6 +448,7 @@ int evclip_live_get_stream_stats(EvclipLive *l, const char *stream, EvclipStream
 
 void evclip_live_close(EvclipLive **pl)
 {
+    ev_error_clear();
     if (!pl || !*pl)
         return;
     EvclipLive *l = *pl;

@@ -126,6 +126,7 @@ static void emit_stats(EvclipLive *l, const char *only)
 
 int evclip_live_control(EvclipLive *l, const char *text)
 {
+    ev_error_clear();
     json_error_t err;
     json_t *msg = json_loads(text, JSON_REJECT_DUPLICATES, &err);
     int ret = 0;

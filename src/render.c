@@ -12,6 +12,7 @@
 #include "src/manifest.h"
 #include "src/mux.h"
 #include "src/render.h"
+#include "src/settings.h"
 
 #define TIME_EPSILON 1e-6
 #define MAX_PENDING_AUDIO 4096
@@ -93,10 +94,8 @@ void clip_run_init(ClipRun *c, EvclipRenderer *r, const EvclipClip *clip, Evclip
     atomic_init(&c->status, 0);
     c->s = clip && clip->settings ? clip->settings : &r->settings;
     int ret = plan_check_clip(clip);
-    if (ret >= 0 && clip->settings && clip->settings->encoder == NULL)
-        ret = ev_error(EVCLIP_ERR_INVALID, "clip settings: encoder name is empty");
-    if (ret >= 0 && clip->settings && clip->settings->manifest && clip->settings->sign_key)
-        ret = manifest_check_key(clip->settings->sign_key);
+    if (ret >= 0 && clip->settings)
+        ret = settings_validate(clip->settings);
     if (ret >= 0)
         ret = mux_check(clip->output, c->s->overwrite);
     if (ret >= 0)

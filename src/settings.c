@@ -51,8 +51,13 @@ static int size_range(const char *field, int v, int lo, int hi)
 
 int evclip_settings_validate(const EvclipSettings *s)
 {
-    int ret;
     ev_error_clear();
+    return settings_validate(s);
+}
+
+int settings_validate(const EvclipSettings *s)
+{
+    int ret;
     if (!s)
         return ev_error(EVCLIP_ERR_INVALID, "settings: NULL");
     if ((ret = settings_check_size(s->struct_size, sizeof(*s), "EvclipSettings")) < 0)
@@ -63,7 +68,7 @@ int evclip_settings_validate(const EvclipSettings *s)
         (ret = range("bitrate", s->bitrate, 0, INT64_C(1000000000000), " (0 = use crf)")) < 0 ||
         (ret = range("threads", s->threads, 0, 256, " (0 = automatic)")) < 0 ||
         (ret = size_range("thickness", s->thickness, 1, 256)) < 0 ||
-        (ret = size_range("font size", s->font_size, 6, 512)) < 0)
+        (ret = size_range("font_size", s->font_size, 6, 512)) < 0)
         return ret;
     if (!(s->hold >= 0) || !(s->hold <= 3600))
         return ev_error(EVCLIP_ERR_INVALID, "settings: hold %g s is outside 0..3600 s",

@@ -10,4 +10,8 @@
  * and both sizes. Returns 0 when equal. */
 int settings_check_size(size_t struct_size, size_t expected, const char *name);
 
+/* evclip_settings_validate() without clearing the thread's error first (for internal
+ * callers: evclip_open, per-clip overrides). */
+int settings_validate(const EvclipSettings *s);
+
 #endif /* EVCLIP_SRC_SETTINGS_H */

@@ -2,6 +2,7 @@
  * once; a failing clip fails alone and the report says why. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -83,7 +84,7 @@ static int parse_args(BatchArgs *a, int argc, char **argv)
         case 'p': a->settings.preset = optarg; break;
         case 'e': a->settings.encoder = optarg; break;
         case 'c':
-            if (cli_integer("--crf", optarg, 0, 51, &n))
+            if (cli_integer("--crf", optarg, INT_MIN, INT_MAX, &n))
                 return EXIT_USAGE;
             a->settings.crf = (int)n;
             break;
@@ -98,6 +99,8 @@ static int parse_args(BatchArgs *a, int argc, char **argv)
     }
     if (optind != argc - 1)
         return cli_usage_error("batch", "expected exactly one JOBS.jsonl argument");
+    if (evclip_settings_validate(&a->settings) < 0) /* the library's ranges */
+        return cli_usage_error("batch", "%s", evclip_last_error());
     a->jobs_path = argv[optind];
     return 0;
 }

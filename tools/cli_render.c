@@ -1,5 +1,6 @@
 /* cli_render.c: `evclip render`: one evidence clip from a video and a detection log. */
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,7 +268,7 @@ static int parse_option(RenderArgs *a, int c, const char *arg)
         s->hold = v / 1000.0;
         return 0;
     case OPT_CRF:
-        if (cli_integer("--crf", arg, 0, 51, &n))
+        if (cli_integer("--crf", arg, INT_MIN, INT_MAX, &n))
             return EXIT_USAGE;
         s->crf = (int)n;
         return 0;
@@ -277,17 +278,17 @@ static int parse_option(RenderArgs *a, int c, const char *arg)
         s->bitrate = n;
         return 0;
     case OPT_THREADS:
-        if (cli_integer("--threads", arg, 0, 256, &n))
+        if (cli_integer("--threads", arg, INT_MIN, INT_MAX, &n))
             return EXIT_USAGE;
         s->threads = (int)n;
         return 0;
     case OPT_THICKNESS:
-        if (cli_integer("--thickness", arg, 1, 256, &n))
+        if (cli_integer("--thickness", arg, INT_MIN, INT_MAX, &n))
             return EXIT_USAGE;
         s->thickness = (int)n;
         return 0;
     case OPT_FONT_SIZE:
-        if (cli_integer("--font-size", arg, 6, 512, &n))
+        if (cli_integer("--font-size", arg, INT_MIN, INT_MAX, &n))
             return EXIT_USAGE;
         s->font_size = (int)n;
         return 0;
@@ -318,6 +319,9 @@ static int parse_args(RenderArgs *a, int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error("render", "unexpected argument '%s'", argv[optind]);
+    /* Ranges are the library's (the same for options, clip specs and Python). */
+    if (evclip_settings_validate(&a->settings) < 0)
+        return cli_usage_error("render", "%s", evclip_last_error());
     if (a->spec)
         return a->nb_sources || a->sources[0].input || a->output
                    ? cli_usage_error("render", "--spec replaces -i, -d, windows and -o")

@@ -14,8 +14,9 @@
  * - The library never prints: it logs through EvclipSettings.log_callback.
  * - No FFmpeg or FreeType type appears here; the header is C99 and C++ clean.
  * - Threads: evclip_last_error() is per thread. Every function except evclip_strerror(),
- *   evclip_last_error(), evclip_version(), evclip_version_api() and evclip_struct_size()
- *   clears the calling thread's message at entry, so after a successful call it is "".
+ *   evclip_last_error(), evclip_version(), evclip_version_api(), evclip_struct_size() and
+ *   evclip_cancel() (async-signal-safe) clears the calling thread's message at entry, so
+ *   after a successful call it is "".
  *
  * ABI (as dav1d): EVCLIP_API_VERSION_MAJOR/MINOR/PATCH (evclip/version.h) version the ABI;
  * the shared library's soname is libevclip.so.MAJOR and the major changes whenever a public
