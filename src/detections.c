@@ -580,7 +580,6 @@ EVCLIP_API int evclip_detections_add(EvclipDetections *dets, const EvclipDetecti
 EVCLIP_API void evclip_detections_get_stats(const EvclipDetections *dets,
                                             EvclipDetectionStats *stats)
 {
-    ev_error_clear();
     if (!stats)
         return;
     memset(stats, 0, sizeof(*stats));
@@ -590,7 +589,6 @@ EVCLIP_API void evclip_detections_get_stats(const EvclipDetections *dets,
 
 EVCLIP_API void evclip_detections_free(EvclipDetections **dets)
 {
-    ev_error_clear();
     if (!dets || !*dets)
         return;
     EvclipDetections *d = *dets;

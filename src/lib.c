@@ -62,7 +62,6 @@ int evclip_open(EvclipRenderer **out, const EvclipSettings *settings)
 
 void evclip_close(EvclipRenderer **pr)
 {
-    ev_error_clear();
     if (!pr || !*pr)
         return;
     EvclipRenderer *r = *pr;
@@ -85,7 +84,6 @@ void evclip_cancel(EvclipRenderer *r)
 
 void evclip_reset_cancel(EvclipRenderer *r)
 {
-    ev_error_clear();
     if (r)
         atomic_store(&r->cancel, 0);
 }
@@ -108,7 +106,6 @@ void renderer_count(EvclipRenderer *r, int64_t sources, int64_t frames, int64_t 
 
 void evclip_get_stats(const EvclipRenderer *r, EvclipStats *stats)
 {
-    ev_error_clear();
     EvclipRenderer *m = (EvclipRenderer *)r;
     memset(stats, 0, sizeof(*stats));
     if (!r)

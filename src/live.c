@@ -56,7 +56,6 @@ int live_clock_map(LiveClock *c, double t, double now, double rtcp_zero, double 
 
 void evclip_live_default_settings(EvclipLiveSettings *s)
 {
-    ev_error_clear();
     *s = (EvclipLiveSettings){
         .struct_size = sizeof(*s),
         .pre_roll_max = 30, .ring_bytes = 64 << 20, .overlap = EVCLIP_OVERLAP_MERGE,
@@ -448,7 +447,6 @@ int evclip_live_get_stream_stats(EvclipLive *l, const char *stream, EvclipStream
 
 void evclip_live_close(EvclipLive **pl)
 {
-    ev_error_clear();
     if (!pl || !*pl)
         return;
     EvclipLive *l = *pl;

@@ -8,7 +8,6 @@
 
 void evclip_default_settings(EvclipSettings *s)
 {
-    ev_error_clear();
     if (!s)
         return;
     memset(s, 0, sizeof(*s));

@@ -156,7 +156,6 @@ int evclip_writer_finish(EvclipWriter *w, EvclipResult *result)
 
 void evclip_writer_close(EvclipWriter **pw)
 {
-    ev_error_clear();
     if (!pw || !*pw)
         return;
     EvclipWriter *w = *pw;

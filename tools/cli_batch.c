@@ -94,6 +94,9 @@ static int parse_args(BatchArgs *a, int argc, char **argv)
             if (cli_integer("--crf", optarg, INT_MIN, INT_MAX, &n))
                 return EXIT_USAGE;
             a->settings.crf = (int)n;
+            if (evclip_settings_validate(&(EvclipSettings){ .struct_size = sizeof(EvclipSettings),
+                    .encoder = "x", .crf = a->settings.crf }) < 0) /* the library's range */
+                return cli_usage_error("batch", "--crf: %s", evclip_last_error());
             break;
         case 'J': a->json = 1; break;
         case 'M': a->settings.manifest = 0; break;

@@ -173,6 +173,17 @@ static int parse_time_option(const char *name, const char *value, double *out)
     return 0;
 }
 
+/* The library owns the ranges (evclip_settings_validate: the same message for options, clip
+ * specs and Python); checked right after each option so the error names it. */
+static int check_setting(const char *option, const EvclipSettings *s)
+{
+    EvclipSettings ranges = *s;
+    ranges.sign_key = NULL; /* the key is checked once all options are read */
+    if (evclip_settings_validate(&ranges) < 0)
+        return cli_usage_error("render", "%s: %s", option, evclip_last_error());
+    return 0;
+}
+
 static int parse_option(RenderArgs *a, int c, const char *arg)
 {
     EvclipSettings *s = &a->settings;
@@ -271,7 +282,7 @@ static int parse_option(RenderArgs *a, int c, const char *arg)
         if (cli_integer("--crf", arg, INT_MIN, INT_MAX, &n))
             return EXIT_USAGE;
         s->crf = (int)n;
-        return 0;
+        return check_setting("--crf", s);
     case OPT_BITRATE:
         if (cli_integer("--bitrate", arg, 1000, 2000000000, &n))
             return EXIT_USAGE;
@@ -281,17 +292,17 @@ static int parse_option(RenderArgs *a, int c, const char *arg)
         if (cli_integer("--threads", arg, INT_MIN, INT_MAX, &n))
             return EXIT_USAGE;
         s->threads = (int)n;
-        return 0;
+        return check_setting("--threads", s);
     case OPT_THICKNESS:
         if (cli_integer("--thickness", arg, INT_MIN, INT_MAX, &n))
             return EXIT_USAGE;
         s->thickness = (int)n;
-        return 0;
+        return check_setting("--thickness", s);
     case OPT_FONT_SIZE:
         if (cli_integer("--font-size", arg, INT_MIN, INT_MAX, &n))
             return EXIT_USAGE;
         s->font_size = (int)n;
-        return 0;
+        return check_setting("--font-size", s);
     default:
         return cli_usage_error("render", "unknown option");
     }

@@ -13,10 +13,11 @@
  *   which set *p to NULL and accept a pointer to NULL.
  * - The library never prints: it logs through EvclipSettings.log_callback.
  * - No FFmpeg or FreeType type appears here; the header is C99 and C++ clean.
- * - Threads: evclip_last_error() is per thread. Every function except evclip_strerror(),
- *   evclip_last_error(), evclip_version(), evclip_version_api(), evclip_struct_size() and
- *   evclip_cancel() (async-signal-safe) clears the calling thread's message at entry, so
- *   after a successful call it is "".
+ * - Threads: evclip_last_error() is per thread. Every function returning an int code clears
+ *   the calling thread's message at entry, so after a successful call it is "" (a stale
+ *   message never describes a later success). Functions returning void or a value (close,
+ *   free, defaults, statistics, cancel, version, strerror) leave it as it is, so cleaning up
+ *   between a failure and its report keeps the message.
  *
  * ABI (as dav1d): EVCLIP_API_VERSION_MAJOR/MINOR/PATCH (evclip/version.h) version the ABI;
  * the shared library's soname is libevclip.so.MAJOR and the major changes whenever a public

@@ -1,4 +1,5 @@
-/* test_api.c: public API contracts: every entry point clears the thread's last error,
+/* test_api.c: public API contracts: every int-returning entry point clears the thread's last
+ * error (void ones keep it, so cleanup between a failure and its report keeps the message),
  * struct_size mismatches are refused, the API version is the header's. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,17 @@ static void provoke(void)
         CHECK_MSG(!*evclip_last_error(), "%s left \"%s\"", #call, evclip_last_error()); \
     } while (0)
 
+/* After `call` (void), the provoked message must still be there. */
+#define KEEPS(call) \
+    do { \
+        provoke(); \
+        char before[256]; \
+        snprintf(before, sizeof(before), "%s", evclip_last_error()); \
+        call; \
+        CHECK_MSG(!strcmp(before, evclip_last_error()), "%s changed the error to \"%s\"", \
+                  #call, evclip_last_error()); \
+    } while (0)
+
 #define CLEARS_OK(call) CLEARS(CHECK_MSG((call) >= 0, "%s failed: %s", #call, \
                                          evclip_last_error()))
 
@@ -47,7 +59,7 @@ static int make_clip(EvclipRenderer *r, const char *path)
         CLEARS_OK(evclip_writer_push(w, &f, &det, 1));
     }
     CLEARS_OK(evclip_writer_finish(w, NULL));
-    CLEARS(evclip_writer_close(&w));
+    KEEPS(evclip_writer_close(&w));
     return 0;
 }
 
@@ -101,18 +113,20 @@ static void test_errors_cleared(void)
     CLEARS_OK(evclip_detections_load_format(d, log, "jsonl", 0));
     CLEARS_OK(evclip_detections_add(d, &det));
     CLEARS_OK(evclip_detections_prepare(d));
-    CLEARS(evclip_detections_get_stats(d, &ds));
-    CLEARS(evclip_detections_free(&d));
+    KEEPS(evclip_detections_get_stats(d, &ds));
+    KEEPS(evclip_detections_free(&d));
 
     EvclipSettings s;
     EvclipRenderer *r = NULL;
     EvclipStats st;
-    CLEARS(evclip_default_settings(&s));
+    KEEPS(evclip_default_settings(&s));
     s.preset = "ultrafast";
     CLEARS_OK(evclip_settings_validate(&s));
     CLEARS_OK(evclip_open(&r, &s));
-    CLEARS(evclip_reset_cancel(r));
-    CLEARS(evclip_get_stats(r, &st));
+    KEEPS(evclip_reset_cancel(r));
+    KEEPS(evclip_get_stats(r, &st));
+    KEEPS(evclip_cancel(r));
+    evclip_reset_cancel(r);
     CLEARS_OK(evclip_render_batch(r, NULL, 0, NULL, 1));
     make_clip(r, clip);
     int frames = 0;
@@ -123,12 +137,12 @@ static void test_errors_cleared(void)
 
     EvclipLiveSettings ls;
     EvclipLive *live = NULL;
-    CLEARS(evclip_live_default_settings(&ls));
+    KEEPS(evclip_live_default_settings(&ls));
     ls.workers = 1;
     CLEARS_OK(evclip_live_open(&live, r, &ls));
     CLEARS_OK(evclip_live_control(live, "{\"type\": \"stats\"}"));
-    CLEARS(evclip_live_close(&live));
-    CLEARS(evclip_close(&r));
+    KEEPS(evclip_live_close(&live));
+    KEEPS(evclip_close(&r));
 }
 
 /* A settings struct of another size (a caller built against another evclip.h) is refused by
