@@ -17,10 +17,18 @@
 
 typedef struct Batch {
     EvclipRenderer *r;
+    RenderProgress progress;  /* this render's progress and its own cancel */
     ClipRun *runs;
     int nb_runs;
+    char *notified;           /* per run: clip_done_callback called */
     WorkerPool *pool;
 } Batch;
+
+/* 1 when the renderer (evclip_cancel) or this render's progress callback asked to stop. */
+static int batch_cancelled(Batch *b)
+{
+    return renderer_cancelled(b->r) || atomic_load(&b->progress.cancel);
+}
 
 /* ---------------------------------------------------------------------------------------- */
 /* Probing and planning                                                                     */
@@ -354,7 +362,7 @@ static int walk_loop(Walk *w)
     if (seek_to(w, w->group_start) < 0)
         return -1;
     for (;;) {
-        if (renderer_cancelled(w->b->r))
+        if (batch_cancelled(w->b))
             return ev_error(EVCLIP_ERR_CANCELED, "render cancelled");
         int ev = source_next(w->src, want_audio);
         if (ev < 0)
@@ -442,6 +450,25 @@ static const EvclipSource *choose_source(Batch *b)
     return first;
 }
 
+/* Calls clip_done_callback once for each run that was published or failed since the last
+ * call (between walks: no walk feeds them). A failed run is released first (its temp file
+ * removed, its encoder jobs drained, so its result is complete). */
+static void notify_done(Batch *b)
+{
+    const EvclipSettings *s = &b->r->settings;
+    for (int i = 0; i < b->nb_runs; i++) {
+        ClipRun *c = &b->runs[i];
+        int status = atomic_load(&c->status);
+        if (b->notified[i] || status == 0)
+            continue;
+        if (status < 0)
+            clip_run_release(c);
+        b->notified[i] = 1;
+        if (s->clip_done_callback)
+            s->clip_done_callback(s->clip_done_opaque, i, c->res);
+    }
+}
+
 static void schedule(Batch *b, ClipRun **selected)
 {
     const EvclipSource *in;
@@ -461,7 +488,8 @@ static void schedule(Batch *b, ClipRun **selected)
             if (atomic_load(&selected[i]->status) == 0 &&
                 selected[i]->segment == selected[i]->plan.nb_segments)
                 clip_run_finish(selected[i]);
-        if (renderer_cancelled(b->r))
+        notify_done(b);
+        if (batch_cancelled(b))
             break;
     }
 }
@@ -470,41 +498,47 @@ static int run_batch(EvclipRenderer *r, const EvclipClip *clips, int n, EvclipRe
                      int jobs)
 {
     Batch b = { .r = r, .nb_runs = n };
+    atomic_init(&b.progress.cancel, 0);
     ClipRun **selected = calloc((size_t)n, sizeof(*selected));
     b.runs = calloc((size_t)n, sizeof(*b.runs));
-    int ret = selected && b.runs ? 0 : ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    b.notified = calloc((size_t)n + 1, 1);
+    int ret = selected && b.runs && b.notified ? 0 : ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     if (ret >= 0 && jobs > 1)
         ret = worker_pool_open(&b.pool, jobs);
     if (ret >= 0) {
         for (int i = 0; i < n; i++) {
             clip_run_init(&b.runs[i], r, &clips[i], &results[i]);
             b.runs[i].pool = b.pool;
+            b.runs[i].progress = &b.progress;
         }
         ret = refuse_shared_outputs(&b);
         if (ret >= 0)
             ret = plan_all(&b);
     }
-    r->progress_done = r->progress_total = 0;
-    r->progress_seconds = r->progress_seconds_total = 0;
     for (int i = 0; ret >= 0 && i < n; i++) {
         if (atomic_load(&b.runs[i].status) != 0)
             continue;
-        r->progress_total += llround(b.runs[i].plan.frames);
-        r->progress_seconds_total += b.runs[i].plan.total / b.runs[i].plan.speed;
+        b.progress.total += llround(b.runs[i].plan.frames);
+        b.progress.seconds_total += b.runs[i].plan.total / b.runs[i].plan.speed;
     }
-    if (ret >= 0)
+    if (ret >= 0) {
+        notify_done(&b); /* clips refused at planning */
         schedule(&b, selected);
+    }
     int failed = 0;
     for (int i = 0; b.runs && i < n; i++) {
         ClipRun *c = &b.runs[i];
         if (ret >= 0 && atomic_load(&c->status) == 0)
-            clip_run_fail(c, renderer_cancelled(r)
+            clip_run_fail(c, batch_cancelled(&b)
                                  ? ev_error(EVCLIP_ERR_CANCELED, "render cancelled")
                                  : ev_error(EVCLIP_ERR_INTERNAL, "clip was never finished"));
         clip_run_free(c);
         failed += atomic_load(&c->status) < 0;
     }
+    if (ret >= 0)
+        notify_done(&b);
     worker_pool_close(&b.pool);
+    free(b.notified);
     free(b.runs);
     free(selected);
     return ret < 0 ? ret : failed;

@@ -1,6 +1,7 @@
 /* detections.c: compact detection store (56-byte records, interned labels), sorted lookup
  * index and box hold. */
 #include <float.h>
+#include <pthread.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -51,8 +52,12 @@ struct EvclipDetections {
     uint32_t *label_slots;   /* open-addressing hash set of label id + 1 (0 = empty) */
     size_t nb_slots;
 
-    KeyIndex by_idx, by_ts;  /* sorted lookup index, valid when !dirty */
+    /* The sorted lookup index, valid when !dirty: a cache that renders sharing the (const)
+     * store build once, under *index_lock (detections_prepare); lookups after a prepare read
+     * it without locking (the lock orders them after the build). Adds need exclusive use. */
+    KeyIndex by_idx, by_ts;
     int dirty;
+    pthread_mutex_t *index_lock;
 
     DetectionsFile *files;   /* logs loaded by evclip_detections_load */
     int nb_files;
@@ -449,10 +454,9 @@ static int build_index(EvclipDetections *d, KeyIndex *ix, int by_frame)
     return 0;
 }
 
-int detections_prepare(EvclipDetections *d)
+/* Builds both indexes of a dirty store (the caller holds the index lock). */
+static int build_indexes(EvclipDetections *d)
 {
-    if (!d->dirty)
-        return 0;
     int ret = build_index(d, &d->by_idx, 1);
     if (ret >= 0)
         ret = build_index(d, &d->by_ts, 0);
@@ -464,6 +468,24 @@ int detections_prepare(EvclipDetections *d)
     }
     d->dirty = 0;
     return 0;
+}
+
+int detections_prepare(const EvclipDetections *store)
+{
+    /* The index is a cache of the const store's content: built here, once, under its lock. */
+    EvclipDetections *d = (EvclipDetections *)store;
+    pthread_mutex_lock(d->index_lock);
+    int ret = d->dirty ? build_indexes(d) : 0;
+    pthread_mutex_unlock(d->index_lock);
+    return ret;
+}
+
+EVCLIP_API int evclip_detections_prepare(EvclipDetections *dets)
+{
+    ev_error_clear();
+    if (!dets)
+        return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_prepare: store is NULL");
+    return detections_prepare(dets);
 }
 
 static const Stored *indexed(const EvclipDetections *d, const KeyIndex *ix, size_t i)
@@ -630,9 +652,17 @@ EVCLIP_API int evclip_detections_new(EvclipDetections **out)
 {
     if (!out)
         return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_new: out is NULL");
-    *out = calloc(1, sizeof(**out));
-    if (!*out)
+    ev_error_clear();
+    EvclipDetections *d = calloc(1, sizeof(*d));
+    pthread_mutex_t *lock = d ? malloc(sizeof(*lock)) : NULL;
+    if (!lock || pthread_mutex_init(lock, NULL) != 0) {
+        free(lock);
+        free(d);
+        *out = NULL;
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory (detection store)");
+    }
+    d->index_lock = lock;
+    *out = d;
     return 0;
 }
 
@@ -660,6 +690,7 @@ int detections_note_file(EvclipDetections *d, const char *path)
 
 EVCLIP_API int evclip_detections_load(EvclipDetections *dets, const char *path)
 {
+    ev_error_clear();
     if (!dets || !path)
         return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_load: NULL argument");
     size_t count = dets->count;
@@ -678,6 +709,7 @@ const DetectionsFile *detections_files(const EvclipDetections *d, int *count)
 
 EVCLIP_API int evclip_detections_add(EvclipDetections *dets, const EvclipDetection *det)
 {
+    ev_error_clear();
     if (!dets || !det)
         return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_add: NULL argument");
     return detections_add_checked(dets, det, NULL);
@@ -688,6 +720,7 @@ EVCLIP_API void evclip_detections_get_stats(const EvclipDetections *dets,
 {
     if (!stats)
         return;
+    memset(stats, 0, sizeof(*stats));
     stats->count = dets ? (int64_t)dets->count : 0;
     stats->skipped = dets ? dets->skipped : 0;
 }
@@ -704,6 +737,8 @@ EVCLIP_API void evclip_detections_free(EvclipDetections **dets)
     free(d->items);
     free(d->by_idx.pos);
     free(d->by_ts.pos);
+    pthread_mutex_destroy(d->index_lock);
+    free(d->index_lock);
     for (int i = 0; i < d->nb_files; i++)
         free(d->files[i].path);
     free(d->files);

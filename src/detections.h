@@ -85,10 +85,11 @@ size_t detections_memory(const EvclipDetections *d);
  * is the store's interned copy. */
 void detections_get(const EvclipDetections *d, size_t i, EvclipDetection *out);
 
-
-/* Builds the sorted lookup index if detections were added since the last call.
- * Call before lookups; not thread-safe with adds. Returns 0 or EVCLIP_ERR_NOMEM. */
-int detections_prepare(EvclipDetections *d);
+/* Builds the sorted lookup index if detections were added since the last build, under the
+ * store's lock: renders sharing a const store in several threads may all call it (one
+ * builds, the others wait). Call before lookups; not allowed concurrently with adds.
+ * Returns 0 or EVCLIP_ERR_NOMEM. */
+int detections_prepare(const EvclipDetections *d);
 
 /* 1 when at least one stored detection is keyed by frame_idx (the renderer must then know the
  * presentation index of each frame). */

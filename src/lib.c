@@ -4,26 +4,14 @@
 #include <string.h>
 
 #include "src/error.h"
-#include "src/manifest.h"
 #include "src/renderer.h"
+#include "src/settings.h"
 
 const char *evclip_version(void)
 {
 #define STR2(x) #x
 #define STR(x) STR2(x)
     return STR(EVCLIP_VERSION_MAJOR) "." STR(EVCLIP_VERSION_MINOR) "." STR(EVCLIP_VERSION_PATCH);
-}
-
-void evclip_default_settings(EvclipSettings *s)
-{
-    memset(s, 0, sizeof(*s));
-    s->log_level = EVCLIP_LOG_INFO;
-    s->encoder = "libx264";
-    s->preset = "veryfast";
-    s->crf = 23;
-    s->audio = 1;
-    s->manifest = 1;
-    s->embed_detections = 1;
 }
 
 static int copy_string(char **dst, const char **field)
@@ -34,33 +22,6 @@ static int copy_string(char **dst, const char **field)
     if (!*dst)
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory copying settings");
     *field = *dst;
-    return 0;
-}
-
-static int validate(const EvclipSettings *s)
-{
-    if (!s->encoder || !*s->encoder)
-        return ev_error(EVCLIP_ERR_INVALID, "settings: encoder name is empty");
-    if (s->crf < 0 || s->crf > 51)
-        return ev_error(EVCLIP_ERR_INVALID, "settings: crf %d is outside 0..51", s->crf);
-    if (s->bitrate < 0)
-        return ev_error(EVCLIP_ERR_INVALID, "settings: bitrate must be >= 0");
-    if (!(s->hold >= 0) || !isfinite(s->hold))
-        return ev_error(EVCLIP_ERR_INVALID, "settings: hold must be a finite number >= 0");
-    if (s->thickness < 0 || s->thickness > 256)
-        return ev_error(EVCLIP_ERR_INVALID, "settings: thickness %d is outside 0..256",
-                        s->thickness);
-    if (s->font_size < 0 || s->font_size > 512)
-        return ev_error(EVCLIP_ERR_INVALID, "settings: font size %d is outside 0..512",
-                        s->font_size);
-    if (s->threads < 0 || s->threads > 256)
-        return ev_error(EVCLIP_ERR_INVALID, "settings: threads %d is outside 0..256",
-                        s->threads);
-    if (s->box_space != EVCLIP_BOX_DISPLAY && s->box_space != EVCLIP_BOX_STORED)
-        return ev_error(EVCLIP_ERR_INVALID, "settings: box_space %d is not EVCLIP_BOX_DISPLAY "
-                        "(0) or EVCLIP_BOX_STORED (1)", s->box_space);
-    if (s->manifest && s->sign_key)
-        return manifest_check_key(s->sign_key);
     return 0;
 }
 
@@ -77,7 +38,7 @@ int evclip_open(EvclipRenderer **out, const EvclipSettings *settings)
         evclip_default_settings(&defaults);
         settings = &defaults;
     }
-    if ((ret = validate(settings)) < 0)
+    if ((ret = settings_validate(settings)) < 0)
         return ret;
     EvclipRenderer *r = calloc(1, sizeof(*r));
     if (!r)
@@ -91,7 +52,8 @@ int evclip_open(EvclipRenderer **out, const EvclipSettings *settings)
         evclip_close(&r);
         return ret;
     }
-    r->log = (Logger){ settings->log_callback, settings->log_opaque, settings->log_level };
+    r->log = (Logger){ settings->log_callback, settings->log_opaque, settings->log_level,
+                      settings->ffmpeg_log != 0 };
     atomic_init(&r->cancel, 0);
     pthread_mutex_init(&r->stats_lock, NULL);
     *out = r;

@@ -1,5 +1,6 @@
 /* live.c: live mode: the stream pool, its public API, clocks and events. */
 #include "src/live_internal.h"
+#include "src/settings.h"
 
 double live_mono_now(void)
 {
@@ -56,6 +57,7 @@ int live_clock_map(LiveClock *c, double t, double now, double rtcp_zero, double 
 void evclip_live_default_settings(EvclipLiveSettings *s)
 {
     *s = (EvclipLiveSettings){
+        .struct_size = sizeof(*s),
         .pre_roll_max = 30, .ring_bytes = 64 << 20, .overlap = EVCLIP_OVERLAP_MERGE,
         .workers = 2, .stall_timeout = 5, .connect_timeout = 10, .backoff_min = 0.5,
         .backoff_max = 30, .detection_delay = 0.5, .outage_grace = 2,
@@ -136,11 +138,13 @@ static int check_settings(const EvclipLiveSettings *s)
 
 int evclip_live_open(EvclipLive **out, EvclipRenderer *r, const EvclipLiveSettings *s)
 {
+    ev_error_clear();
     int ret;
     *out = NULL;
     if (!r || !s)
         return ev_error(EVCLIP_ERR_INVALID, "renderer and settings are required");
-    if ((ret = check_settings(s)) < 0)
+    if ((ret = settings_check_size(s->struct_size, sizeof(*s), "EvclipLiveSettings")) < 0 ||
+        (ret = check_settings(s)) < 0)
         return ret;
     EvclipLive *l = calloc(1, sizeof(*l));
     if (!l || !(l->workers = calloc(s->workers, sizeof(*l->workers)))) {
@@ -224,6 +228,7 @@ void live_stream_free(Stream *st)
 
 int evclip_live_add_stream(EvclipLive *l, const EvclipStreamParams *p)
 {
+    ev_error_clear();
     if (!l || !p || !p->name || !*p->name || !p->url || !*p->url)
         return ev_error(EVCLIP_ERR_INVALID, "a stream needs a name and a url");
     pthread_mutex_lock(&l->lock);
@@ -466,6 +471,7 @@ static int trigger(EvclipLive *l, Stream *st, double pre, double post, const cha
 int evclip_live_trigger(EvclipLive *l, const char *stream, double pre, double post,
                         const char *output, const char *event_id)
 {
+    ev_error_clear();
     Stream *st = live_stream_get(l, stream);
     if (!st)
         return EVCLIP_ERR_INVALID;
@@ -477,6 +483,7 @@ int evclip_live_trigger(EvclipLive *l, const char *stream, double pre, double po
 int evclip_live_start(EvclipLive *l, const char *stream, double pre, double max,
                       const char *output, const char *id)
 {
+    ev_error_clear();
     if (!id || !*id)
         return ev_error(EVCLIP_ERR_INVALID, "start on '%s': an id is required (stop names "
                         "the recording by it)", stream ? stream : "(null)");
@@ -548,6 +555,7 @@ static int add_detections(EvclipLive *l, Stream *st, int key, double time,
 int evclip_live_add_detections(EvclipLive *l, const char *stream, int key, double time,
                                const EvclipDetection *dets, int nb)
 {
+    ev_error_clear();
     Stream *st = live_stream_get(l, stream);
     if (!st)
         return EVCLIP_ERR_INVALID;
@@ -558,6 +566,7 @@ int evclip_live_add_detections(EvclipLive *l, const char *stream, int key, doubl
 
 int evclip_live_get_stream_stats(EvclipLive *l, const char *stream, EvclipStreamStats *s)
 {
+    ev_error_clear();
     if (!s)
         return ev_error(EVCLIP_ERR_INVALID, "evclip_live_get_stream_stats: NULL stats");
     Stream *st = live_stream_get(l, stream);

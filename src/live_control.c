@@ -180,6 +180,7 @@ static int control_add_stream(EvclipLive *l, const json_t *msg)
 
 int evclip_live_control(EvclipLive *l, const char *text)
 {
+    ev_error_clear();
     json_error_t err;
     json_t *msg = json_loads(text, JSON_REJECT_DUPLICATES, &err);
     int ret = 0;

@@ -13,6 +13,7 @@ static ClipJob *open_recording(Stream *st, const char *id)
 
 int evclip_live_stop(EvclipLive *l, const char *stream, const char *id, double post)
 {
+    ev_error_clear();
     if (!id || !*id || !(post >= 0 && post <= 3600))
         return ev_error(EVCLIP_ERR_INVALID, "stop on '%s': an id and a post-roll in [0, 3600] "
                         "s are required", stream ? stream : "(null)");
@@ -58,6 +59,7 @@ static int clips_pending(EvclipLive *l, Stream *st)
 
 int evclip_live_remove_stream(EvclipLive *l, const char *stream)
 {
+    ev_error_clear();
     Stream *st = live_stream_get(l, stream);
     if (!st)
         return EVCLIP_ERR_INVALID;

@@ -1,6 +1,6 @@
-/* log.c: delivers library messages to the user's callback; captures FFmpeg's av_log too. */
+/* log.c: delivers library messages to the user's callback; FFmpeg's av_log when asked. */
 #include <stdarg.h>
-#include <stdatomic.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,11 +30,16 @@ void ev_log(const Logger *log, int level, const char *fmt, ...)
     deliver(log, level, line);
 }
 
-/* FFmpeg's log callback is process-wide; route each thread's messages to the logger of the
- * render running on it, and messages of FFmpeg's own worker threads to the last one set. */
+/* FFmpeg's log callback is process-wide: installed only when a renderer opts in
+ * (EvclipSettings.ffmpeg_log). Each thread's messages go to the logger of the render running
+ * on it; messages of FFmpeg's own worker threads go to `fallback`, the logger of the last
+ * opted-in render, until its renderer closes (ev_log_release takes the write lock, so it waits
+ * for a delivery in progress and no message reaches a closed renderer); with none, to
+ * FFmpeg's default callback, as if evclip had not installed its own. */
 static _Thread_local const Logger *thread_logger;
-static _Atomic(const Logger *) last_logger;
-static atomic_flag installed = ATOMIC_FLAG_INIT;
+static pthread_rwlock_t fallback_lock = PTHREAD_RWLOCK_INITIALIZER;
+static const Logger *fallback;
+static pthread_once_t install_once = PTHREAD_ONCE_INIT;
 static _Thread_local int thread_demoted;
 
 static int map_level(int av_level)
@@ -59,33 +64,54 @@ static int from_decoder(void *avcl)
     return cat == AV_CLASS_CATEGORY_DECODER;
 }
 
-static void ffmpeg_callback(void *avcl, int av_level, const char *fmt, va_list vl)
+static void deliver_ffmpeg(const Logger *log, void *avcl, int av_level, const char *fmt,
+                           va_list vl)
 {
-    const Logger *log = thread_logger ? thread_logger : atomic_load(&last_logger);
     int level = map_level(av_level);
     if (level < EVCLIP_LOG_DEBUG && av_level > AV_LOG_FATAL && from_decoder(avcl))
         level = EVCLIP_LOG_DEBUG;
-    char line[1024];
-
     if (thread_demoted && level < EVCLIP_LOG_DEBUG)
         level = EVCLIP_LOG_DEBUG;
-    int print_prefix = 1;
-
-    if (!log || !log->callback || level > log->level)
+    if (!log->callback || level > log->level)
         return;
+    char line[1024], prefixed[1100];
+    int print_prefix = 1;
     av_log_format_line(avcl, av_level, fmt, vl, line, sizeof(line), &print_prefix);
-    char prefixed[1100];
     snprintf(prefixed, sizeof(prefixed), "ffmpeg: %s", line);
     deliver(log, level, prefixed);
 }
 
+static void ffmpeg_callback(void *avcl, int av_level, const char *fmt, va_list vl)
+{
+    if (thread_logger) {
+        deliver_ffmpeg(thread_logger, avcl, av_level, fmt, vl);
+        return;
+    }
+    pthread_rwlock_rdlock(&fallback_lock);
+    const Logger *log = fallback;
+    if (log)
+        deliver_ffmpeg(log, avcl, av_level, fmt, vl);
+    pthread_rwlock_unlock(&fallback_lock);
+    if (!log)
+        av_log_default_callback(avcl, av_level, fmt, vl);
+}
+
+static void install(void)
+{
+    av_log_set_callback(ffmpeg_callback);
+}
+
 void ev_log_capture_ffmpeg(const Logger *log)
 {
+    if (log && !log->ffmpeg)
+        log = NULL;
     thread_logger = log;
-    if (log)
-        atomic_store(&last_logger, log);
-    if (!atomic_flag_test_and_set(&installed))
-        av_log_set_callback(ffmpeg_callback);
+    if (!log)
+        return;
+    pthread_rwlock_wrlock(&fallback_lock);
+    fallback = log;
+    pthread_rwlock_unlock(&fallback_lock);
+    pthread_once(&install_once, install);
 }
 
 void ev_log_demote_ffmpeg(int on)
@@ -95,8 +121,10 @@ void ev_log_demote_ffmpeg(int on)
 
 void ev_log_release(const Logger *log)
 {
-    const Logger *expected = log;
     if (thread_logger == log)
         thread_logger = NULL;
-    atomic_compare_exchange_strong(&last_logger, &expected, NULL);
+    pthread_rwlock_wrlock(&fallback_lock);
+    if (fallback == log)
+        fallback = NULL;
+    pthread_rwlock_unlock(&fallback_lock);
 }

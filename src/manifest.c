@@ -303,6 +303,7 @@ static int write_key(const char *path, const char *header, const unsigned char *
 
 EVCLIP_API int evclip_keygen(const char *prefix)
 {
+    ev_error_clear();
     if (!prefix || !*prefix)
         return ev_error(EVCLIP_ERR_INVALID, "evclip_keygen: empty prefix");
     if (sodium_init() < 0)
@@ -867,6 +868,7 @@ static json_t *load_manifest(const char *path, EvclipVerifyResult *res)
 EVCLIP_API int evclip_verify(const char *clip, const char *manifest, const char *pubkey_path,
                              unsigned flags, EvclipVerifyResult *res)
 {
+    ev_error_clear();
     unsigned char given[crypto_sign_PUBLICKEYBYTES];
     char *path = NULL;
     if (!clip || !res)

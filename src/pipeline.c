@@ -16,6 +16,7 @@
 struct Pipeline {
     EvclipRenderer *r;
     const EvclipSettings *s;
+    const atomic_int *cancel;  /* the render's own flag (PipelineParams.cancel) or NULL */
     Mux *mux;
     int defer_publish;   /* pipeline_finish leaves the complete file in its temp */
     Converter *conv;
@@ -93,6 +94,7 @@ int pipeline_open(Pipeline **out, EvclipRenderer *r, const PipelineParams *pp)
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     p->r = r;
     p->s = pp->settings ? pp->settings : &r->settings;
+    p->cancel = pp->cancel;
     p->time_base = pp->time_base;
     if ((ret = mux_open(&p->mux, pp->output, p->s->overwrite)) < 0 ||
         (ret = open_converter(p, pp)) < 0)
@@ -167,7 +169,7 @@ int pipeline_video(Pipeline *p, const AVFrame *frame, int64_t pts, int64_t durat
     AVFrame *out = NULL;
     int ret;
 
-    if (renderer_cancelled(p->r))
+    if (renderer_cancelled(p->r) || (p->cancel && atomic_load(p->cancel)))
         return ev_error(EVCLIP_ERR_CANCELED, "render cancelled");
     if ((ret = converter_run(p->conv, frame, info ? info->orient : 0, &out)) < 0)
         return ret;

@@ -25,6 +25,8 @@ typedef struct PipelineParams {
                                           bits; FrameInfo.orient may change it later) */
     const EvclipSettings *settings;    /* encoder/drawing/output settings; NULL = the
                                           renderer's (must outlive the pipeline) */
+    const atomic_int *cancel;          /* this render's own cancel flag (besides the
+                                          renderer's), or NULL */
 } PipelineParams;
 
 /* Where a frame came from: drawn as the timestamp caption and carried in the SEI. */

@@ -913,6 +913,7 @@ int reader_load_jsonl(EvclipDetections *d, const char *path)
 EVCLIP_API int evclip_detections_load_format(EvclipDetections *dets, const char *path,
                                              const char *format, int normalized)
 {
+    ev_error_clear();
     if (!dets || !path)
         return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_load_format: NULL argument");
     int f = reader_format_from_name(format);

@@ -14,6 +14,7 @@
 #include "src/mux.h"
 #include "src/publish.h"
 #include "src/render.h"
+#include "src/settings.h"
 
 #define TIME_EPSILON 1e-6
 #define MAX_PENDING_AUDIO 4096
@@ -95,14 +96,8 @@ void clip_run_init(ClipRun *c, EvclipRenderer *r, const EvclipClip *clip, Evclip
     atomic_init(&c->status, 0);
     c->s = clip && clip->settings ? clip->settings : &r->settings;
     int ret = plan_check_clip(clip);
-    if (ret >= 0 && clip->settings && clip->settings->encoder == NULL)
-        ret = ev_error(EVCLIP_ERR_INVALID, "clip settings: encoder name is empty");
-    if (ret >= 0 && clip->settings && clip->settings->box_space != EVCLIP_BOX_DISPLAY &&
-        clip->settings->box_space != EVCLIP_BOX_STORED)
-        ret = ev_error(EVCLIP_ERR_INVALID, "clip settings: box_space %d is not display (0) or "
-                       "stored (1)", clip->settings->box_space);
-    if (ret >= 0 && clip->settings && clip->settings->manifest && clip->settings->sign_key)
-        ret = manifest_check_key(clip->settings->sign_key);
+    if (ret >= 0 && clip->settings)
+        ret = settings_validate(clip->settings);
     if (ret >= 0)
         ret = mux_check(clip->output, c->s->overwrite);
     if (ret >= 0)
@@ -171,7 +166,7 @@ void clip_run_begin_segment(ClipRun *c, Source *src)
     drop_audio_queue(c);
     c->seg_first = NAN;
     c->counter = 0;
-    c->dets = (EvclipDetections *)seg->source->detections;
+    c->dets = seg->source->detections;
     c->use_index = 0;
     c->damage_mark = -1;
     c->seg_damaged = 0;
@@ -317,6 +312,7 @@ static int open_output(ClipRun *c, Source *src, const AVFrame *f)
         .primaries = par->color_primaries, .transfer = par->color_trc,
         .sample_aspect = f->sample_aspect_ratio, .time_base = c->out_tb, .framerate = rate,
         .audio = c->audio ? src->audio : NULL, .settings = c->s,
+        .cancel = c->progress ? &c->progress->cancel : NULL,
         .out_width = c->plan.width ? c->plan.width
                                    : c->plan.nb_segments > 1 ? (dw + 1) & ~1 : 0,
         .out_height = c->plan.height ? c->plan.height
@@ -390,21 +386,20 @@ static int emit(ClipRun *c, Source *src, AVFrame *f, double t, double next)
 /* Reports the progress of the whole batch (one clip for evclip_render). */
 static void report_progress(ClipRun *c, double out_seconds)
 {
-    EvclipRenderer *r = c->r;
-    const EvclipSettings *s = &r->settings;
-    r->progress_done++;
-    r->progress_seconds += out_seconds;
+    RenderProgress *g = c->progress;
+    const EvclipSettings *s = &c->r->settings;
+    g->done++;
+    g->seconds += out_seconds;
     if (!s->progress_callback)
         return;
     EvclipProgress p = {
-        .frames_done = r->progress_done,
-        .frames_total = r->progress_total > r->progress_done ? r->progress_total
-                                                             : r->progress_done,
-        .seconds_done = r->progress_seconds,
-        .seconds_total = r->progress_seconds_total,
+        .frames_done = g->done,
+        .frames_total = g->total > g->done ? g->total : g->done,
+        .seconds_done = g->seconds,
+        .seconds_total = g->seconds_total,
     };
     if (s->progress_callback(s->progress_opaque, &p))
-        evclip_cancel(r);
+        atomic_store(&g->cancel, 1);
 }
 
 static int is_key(const AVFrame *f)

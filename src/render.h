@@ -17,8 +17,17 @@
 typedef struct ClipJob ClipJob;
 typedef struct WorkerPool WorkerPool;
 
+/* One render's (batch's) progress and its own cancellation: a progress callback's non-zero
+ * return stops this render only, never the renderer's other or later renders. */
+typedef struct RenderProgress {
+    int64_t done, total;          /* frames (rendering thread only) */
+    double seconds, seconds_total;
+    atomic_int cancel;            /* set by the progress callback; read by encoder threads */
+} RenderProgress;
+
 typedef struct ClipRun {
     EvclipRenderer *r;
+    RenderProgress *progress; /* the render this clip belongs to */
     const EvclipClip *clip;
     const EvclipSettings *s;  /* clip->settings or the renderer's */
     EvclipResult *res;
@@ -38,7 +47,7 @@ typedef struct ClipRun {
     int64_t counter;          /* frames of the window seen (framedrop step) */
     double first_time, last_time;
     /* detections of the current segment */
-    EvclipDetections *dets;
+    const EvclipDetections *dets;
     int use_index;
     double ts_shift;          /* added to source times to match ts keys (EVCLIP_TS_PTS) */
     HoldState hold;

@@ -15,9 +15,6 @@ struct EvclipRenderer {
     atomic_int cancel;
     EvclipStats stats; /* updated by the rendering thread(s) under stats_lock */
     pthread_mutex_t stats_lock;
-    /* progress of the running batch (rendering thread only) */
-    int64_t progress_done, progress_total;
-    double progress_seconds, progress_seconds_total;
 };
 
 /* Adds to r's counters (thread-safe). */

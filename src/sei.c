@@ -453,6 +453,7 @@ static int read_entries(AVFormatContext *fmt, int stream, int length_size, Entry
 
 EVCLIP_API int evclip_inspect(const char *clip, EvclipInspectCallback cb, void *opaque)
 {
+    ev_error_clear();
     if (!clip || !cb)
         return ev_error(EVCLIP_ERR_INVALID, "evclip_inspect: NULL argument");
     AVFormatContext *fmt = NULL;

@@ -2,6 +2,7 @@
  * once; a failing clip fails alone and the report says why. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -47,15 +48,22 @@ static const char usage[] =
 
 #define EXIT_PARTIAL 9
 
+typedef struct Jobs Jobs;
+
 typedef struct BatchArgs {
     const char *jobs_path, *report_path;
     int jobs, json;
     int strict, mkdirs;  /* --strict, --mkdirs */
     EvclipSettings settings;
     CliOptions cli;
+    /* The report as the batch runs: one line appended and fsynced per finished job, so a
+     * killed batch keeps what finished (rewritten in job order at the end). */
+    FILE *report;
+    const Jobs *running;    /* the jobs being rendered */
+    const int *clip_job;    /* clip index -> job line */
 } BatchArgs;
 
-typedef struct Jobs {
+struct Jobs {
     json_t **objects;   /* parsed lines (NULL for broken ones) */
     ClipSpec *specs;
     EvclipResult *results;
@@ -64,7 +72,7 @@ typedef struct Jobs {
     int *lines;         /* job -> its line number in the file */
     int *invalid;       /* job -> 1 when its line could not be parsed into a clip */
     int count;
-} Jobs;
+};
 
 static int parse_args(BatchArgs *a, int argc, char **argv)
 {
@@ -95,9 +103,12 @@ static int parse_args(BatchArgs *a, int argc, char **argv)
         case 'p': a->settings.preset = optarg; break;
         case 'e': a->settings.encoder = optarg; break;
         case 'c':
-            if (cli_integer("--crf", optarg, 0, 51, &n))
+            if (cli_integer("--crf", optarg, INT_MIN, INT_MAX, &n))
                 return EXIT_USAGE;
             a->settings.crf = (int)n;
+            if (evclip_settings_validate(&(EvclipSettings){ .struct_size = sizeof(EvclipSettings),
+                    .encoder = "x", .crf = a->settings.crf }) < 0) /* the library's range */
+                return cli_usage_error("batch", "--crf: %s", evclip_last_error());
             break;
         case 'J': a->json = 1; break;
         case 'M': a->settings.manifest = 0; break;
@@ -117,6 +128,8 @@ static int parse_args(BatchArgs *a, int argc, char **argv)
     }
     if (optind != argc - 1)
         return cli_usage_error("batch", "expected exactly one JOBS.jsonl argument");
+    if (evclip_settings_validate(&a->settings) < 0) /* the library's ranges */
+        return cli_usage_error("batch", "%s", evclip_last_error());
     a->jobs_path = argv[optind];
     return 0;
 }
@@ -292,13 +305,55 @@ static void print_counts(const Jobs *j, const int counts[4])
     fputc('\n', stderr);
 }
 
-static int write_report(const BatchArgs *a, const Jobs *j, int counts[4])
+/* Appends job i's line to the running report and makes it durable (fsync). */
+static void append_report(BatchArgs *a, const Jobs *j, int i, const EvclipResult *res)
 {
-    FILE *f = a->report_path ? fopen(a->report_path, "w") : NULL;
-    if (a->report_path && !f) {
-        fprintf(stderr, "evclip: error: report '%s': %s\n", a->report_path,
-                strerror(errno));
+    if (!a->report)
+        return;
+    report_line(a->report, j, i, res, job_status(a, j, i, res));
+    if (fflush(a->report) != 0 || fsync(fileno(a->report)) != 0)
+        fprintf(stderr, "evclip: warning: report '%s': %s\n", a->report_path, strerror(errno));
+}
+
+/* EvclipSettings.clip_done_callback: a clip of the batch was published or failed. */
+static void clip_done(void *opaque, int clip, const EvclipResult *res)
+{
+    BatchArgs *a = opaque;
+    append_report(a, a->running, a->clip_job[clip], res);
+}
+
+/* Opens the running report (truncated) and appends the jobs refused before rendering. */
+static int start_report(BatchArgs *a, const Jobs *j)
+{
+    if (!a->report_path)
+        return 0;
+    a->report = fopen(a->report_path, "w");
+    if (!a->report) {
+        fprintf(stderr, "evclip: error: report '%s': %s\n", a->report_path, strerror(errno));
         return -1;
+    }
+    EvclipResult none = { 0 };
+    for (int i = 0; i < j->count; i++)
+        if (j->line_errors[i])
+            append_report(a, j, i, &none);
+    return 0;
+}
+
+/* The final report, every job in job order: written beside it and renamed over the running
+ * one, so the report is complete at every moment. */
+static int write_report(BatchArgs *a, const Jobs *j, int counts[4])
+{
+    char tmp[4200];
+    FILE *f = NULL;
+    if (a->report) {
+        fclose(a->report);
+        a->report = NULL;
+        snprintf(tmp, sizeof(tmp), "%s.partial", a->report_path);
+        f = fopen(tmp, "w");
+        if (!f) {
+            fprintf(stderr, "evclip: error: report '%s': %s\n", tmp, strerror(errno));
+            return -1;
+        }
     }
     memset(counts, 0, 4 * sizeof(*counts));
     for (int i = 0; i < j->count; i++) {
@@ -314,8 +369,10 @@ static int write_report(const BatchArgs *a, const Jobs *j, int counts[4])
             fprintf(stderr, "evclip: job %d (line %d) failed: %s\n", i + 1, j->lines[i],
                     j->line_errors[i] ? j->line_errors[i] : res->error);
     }
-    if (f && fclose(f) != 0) {
+    if (f && (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 ||
+              rename(tmp, a->report_path) != 0)) {
         fprintf(stderr, "evclip: error: report '%s': write failed\n", a->report_path);
+        unlink(tmp);
         return -1;
     }
     return 0;
@@ -326,17 +383,23 @@ static int render_jobs(BatchArgs *a, Jobs *j)
 {
     EvclipClip *clips = calloc((size_t)j->count + 1, sizeof(*clips));
     EvclipResult *results = calloc((size_t)j->count + 1, sizeof(*results));
+    int *clip_job = calloc((size_t)j->count + 1, sizeof(*clip_job));
     EvclipRenderer *r = NULL;
     int n = 0, ret;
-    if (!clips || !results) {
-        free(clips), free(results);
+    if (!clips || !results || !clip_job) {
+        free(clips), free(results), free(clip_job);
         return EVCLIP_ERR_NOMEM;
     }
     for (int i = 0; i < j->count; i++)
         if (!j->line_errors[i]) {
             j->clip_index[i] = n;
+            clip_job[n] = i;
             clips[n++] = j->specs[i].clip;
         }
+    a->running = j;
+    a->clip_job = clip_job;
+    a->settings.clip_done_callback = clip_done;
+    a->settings.clip_done_opaque = a;
     ret = evclip_open(&r, &a->settings);
     if (ret >= 0) {
         cli_handle_signals(r);
@@ -354,6 +417,8 @@ static int render_jobs(BatchArgs *a, Jobs *j)
     memcpy(j->results, results, (size_t)n * sizeof(*results));
     free(clips);
     free(results);
+    free(clip_job);
+    a->clip_job = NULL;
     return ret;
 }
 
@@ -370,6 +435,7 @@ int cli_batch_main(int argc, char **argv)
         return ret < 0 ? EXIT_OK : ret;
     a.cli.progress = !a.cli.quiet && !a.json && isatty(STDERR_FILENO);
     a.settings.log_callback = cli_log;
+    a.settings.ffmpeg_log = 1; /* the CLI is the host: FFmpeg speaks through its log */
     a.settings.log_opaque = &a.cli;
     a.settings.progress_callback = cli_progress;
     a.settings.progress_opaque = &a.cli;
@@ -377,6 +443,11 @@ int cli_batch_main(int argc, char **argv)
         jobs_free(&j);
         log_cache_free(&cache);
         return EXIT_USAGE;
+    }
+    if (start_report(&a, &j) < 0) {
+        jobs_free(&j);
+        log_cache_free(&cache);
+        return EXIT_OUTPUT;
     }
     ret = render_jobs(&a, &j);
     int code = EXIT_OK;

@@ -156,6 +156,7 @@ int cli_demo_main(int argc, char **argv)
     if (optind < argc)
         return cli_usage_error("demo", "unexpected argument '%s'", argv[optind]);
     s.log_callback = cli_log;
+    s.ffmpeg_log = 1; /* the CLI is the host: FFmpeg speaks through its log */
     s.log_opaque = &cli;
     s.title = "evclip demo: synthetic street";
     EvclipRenderer *r = NULL;

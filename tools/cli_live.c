@@ -647,6 +647,7 @@ int cli_live_main(int argc, char **argv)
     if ((ret = parse_args(&o, argc, argv)) != 0)
         return ret < 0 ? EXIT_OK : ret;
     o.settings.log_callback = cli_log;
+    o.settings.ffmpeg_log = 1; /* the CLI is the host: FFmpeg speaks through its log */
     o.settings.log_opaque = &o.cli;
     o.settings.log_level = o.cli.quiet ? EVCLIP_LOG_ERROR
                                        : o.cli.verbose ? EVCLIP_LOG_DEBUG : EVCLIP_LOG_WARNING;

@@ -1,5 +1,6 @@
 /* cli_render.c: `evclip render`: one evidence clip from a video and a detection log. */
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +182,17 @@ static int parse_time_option(const char *name, const char *value, double *out)
     return 0;
 }
 
+/* The library owns the ranges (evclip_settings_validate: the same message for options, clip
+ * specs and Python); checked right after each option so the error names it. */
+static int check_setting(const char *option, const EvclipSettings *s)
+{
+    EvclipSettings ranges = *s;
+    ranges.sign_key = NULL; /* the key is checked once all options are read */
+    if (evclip_settings_validate(&ranges) < 0)
+        return cli_usage_error("render", "%s: %s", option, evclip_last_error());
+    return 0;
+}
+
 static int parse_option(RenderArgs *a, int c, const char *arg)
 {
     EvclipSettings *s = &a->settings;
@@ -284,30 +296,30 @@ static int parse_option(RenderArgs *a, int c, const char *arg)
         s->hold = v / 1000.0;
         return 0;
     case OPT_CRF:
-        if (cli_integer("--crf", arg, 0, 51, &n))
+        if (cli_integer("--crf", arg, INT_MIN, INT_MAX, &n))
             return EXIT_USAGE;
         s->crf = (int)n;
-        return 0;
+        return check_setting("--crf", s);
     case OPT_BITRATE:
         if (cli_integer("--bitrate", arg, 1000, 2000000000, &n))
             return EXIT_USAGE;
         s->bitrate = n;
         return 0;
     case OPT_THREADS:
-        if (cli_integer("--threads", arg, 0, 256, &n))
+        if (cli_integer("--threads", arg, INT_MIN, INT_MAX, &n))
             return EXIT_USAGE;
         s->threads = (int)n;
-        return 0;
+        return check_setting("--threads", s);
     case OPT_THICKNESS:
-        if (cli_integer("--thickness", arg, 1, 256, &n))
+        if (cli_integer("--thickness", arg, INT_MIN, INT_MAX, &n))
             return EXIT_USAGE;
         s->thickness = (int)n;
-        return 0;
+        return check_setting("--thickness", s);
     case OPT_FONT_SIZE:
-        if (cli_integer("--font-size", arg, 6, 512, &n))
+        if (cli_integer("--font-size", arg, INT_MIN, INT_MAX, &n))
             return EXIT_USAGE;
         s->font_size = (int)n;
-        return 0;
+        return check_setting("--font-size", s);
     default:
         return cli_usage_error("render", "unknown option");
     }
@@ -335,6 +347,9 @@ static int parse_args(RenderArgs *a, int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error("render", "unexpected argument '%s'", argv[optind]);
+    /* Ranges are the library's (the same for options, clip specs and Python). */
+    if (evclip_settings_validate(&a->settings) < 0)
+        return cli_usage_error("render", "%s", evclip_last_error());
     if (a->spec)
         return a->nb_sources || a->sources[0].input || a->output
                    ? cli_usage_error("render", "--spec replaces -i, -d, windows and -o")
@@ -461,6 +476,7 @@ int cli_render_main(int argc, char **argv)
         return ret < 0 ? EXIT_OK : ret;
     a.cli.progress = cli_progress_mode(&a.cli);
     a.settings.log_callback = cli_log;
+    a.settings.ffmpeg_log = 1; /* the CLI is the host: FFmpeg speaks through its log */
     a.settings.log_opaque = &a.cli;
     a.settings.log_level = a.cli.verbose ? EVCLIP_LOG_DEBUG : EVCLIP_LOG_INFO;
     a.settings.progress_callback = cli_progress;

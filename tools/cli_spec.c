@@ -295,20 +295,21 @@ static int parse_settings(ClipSpec *spec, json_t *obj, const char *where, char *
         return -1;
     if (box_space && (s->box_space = spec_parse_box_space(box_space)) < 0)
         return FAIL("%s: field 'box_space': '%s' is not display or stored", where, box_space);
-    if (crf < 0 || crf > 51 || crf != floor(crf))
-        return FAIL("%s: field 'crf': expected an integer in 0..51", where);
-    if (bitrate < 0 || hold < 0 || thickness < 0 || font_size < 0)
-        return FAIL("%s: 'bitrate', 'hold', 'thickness' and 'font_size' must be >= 0", where);
-    /* Range before the integer conversions (a huge double is undefined behaviour there); the
-     * library checks the exact ranges when the clip renders. */
-    if (!(bitrate <= 1e15) || !(thickness <= INT_MAX) || !(font_size <= INT_MAX) ||
-        !(hold <= 3600000))
-        return FAIL("%s: 'bitrate', 'hold', 'thickness' or 'font_size' is out of range", where);
+    if (crf != floor(crf) || thickness != floor(thickness) || font_size != floor(font_size))
+        return FAIL("%s: 'crf', 'thickness' and 'font_size' must be integers", where);
+    /* C-representable before the conversions (a huge double is undefined behaviour there);
+     * the ranges themselves are the library's (evclip_settings_validate below). */
+    if (!(fabs(bitrate) <= 1e15) || !(fabs(thickness) <= INT_MAX) || !(fabs(crf) <= INT_MAX) ||
+        !(fabs(font_size) <= INT_MAX) || !(fabs(hold) <= 1e12))
+        return FAIL("%s: 'bitrate', 'crf', 'hold', 'thickness' or 'font_size' is out of range",
+                    where);
     s->crf = (int)crf;
     s->bitrate = (int64_t)bitrate;
     s->hold = hold / 1000.0;
     s->thickness = (int)thickness;
     s->font_size = (int)font_size;
+    if (evclip_settings_validate(s) < 0)
+        return FAIL("%s: %s", where, evclip_last_error());
     return 0;
 }
 

@@ -13,6 +13,23 @@
  *   which set *p to NULL and accept a pointer to NULL.
  * - The library never prints: it logs through EvclipSettings.log_callback.
  * - No FFmpeg or FreeType type appears here; the header is C99 and C++ clean.
+ * - Threads: evclip_last_error() is per thread. Every function returning an int code clears
+ *   the calling thread's message at entry, so after a successful call it is "" (a stale
+ *   message never describes a later success). Functions returning void or a value (close,
+ *   free, defaults, statistics, cancel, version, strerror) leave it as it is, so cleaning up
+ *   between a failure and its report keeps the message.
+ *
+ * ABI (as dav1d): EVCLIP_API_VERSION_MAJOR/MINOR/PATCH (evclip/version.h) version the ABI;
+ * the shared library's soname is libevclip.so.MAJOR and the major changes whenever a public
+ * struct changes size or layout or a function changes. Structs the caller allocates either
+ * carry `struct_size` (EvclipSettings, EvclipLiveSettings: set by their default function and
+ * checked by the library, which refuses another size with INVALID naming both sizes) or end in
+ * `reserved` bytes that later minor versions turn into fields (keep them zero: zero-initialise
+ * the struct). EvclipDetection has neither (it is an array element of the stores): it only
+ * changes with the major. Structs the library allocates and hands to callbacks
+ * (EvclipProgress, EvclipInspectFrame, EvclipLiveEvent) may grow at their end in a minor
+ * version; never allocate or copy them by value. evclip_struct_size() gives the library's
+ * sizeof of every public struct, for bindings to check theirs against.
  *
  * API changelog:
  * - 0.1.0: renderer, detection store, single-source render, frame writer.
@@ -21,7 +38,14 @@
  *          (evclip_detections_load_format), evidence manifests and signatures
  *          (evclip_keygen, evclip_verify), SEI detections (evclip_inspect), live mode,
  *          EvclipResult warnings and output_sha256, EvclipSource.end INFINITY.
- * - next:  EvclipSource ts_origin, stream, fps; display orientation (rotated phone video is
+ * - API 1.0.0 (soname libevclip.so.1; 0.x structs grew under soname 0): EVCLIP_API_VERSION_*,
+ *          evclip_version_api(), evclip_struct_size(); struct_size in EvclipSettings and
+ *          EvclipLiveSettings; reserved tails in the other caller-allocated structs;
+ *          EvclipSettings.ffmpeg_log (FFmpeg's process-wide log no longer captured unless
+ *          asked); a progress callback's cancel stops only its own render; detection stores
+ *          shared by concurrent renders (index built once under the store's lock);
+ *          evclip_settings_validate(); EvclipSettings.clip_done_callback (per-clip completion);
+ *          EvclipSource ts_origin, stream, fps; display orientation (rotated phone video is
  *          rendered upright), EvclipSettings.box_space; EvclipResult.damaged_packets.
  */
 
@@ -72,8 +96,23 @@ EVCLIP_API const char *evclip_strerror(int code);
  */
 EVCLIP_API const char *evclip_last_error(void);
 
-/** Library version string, e.g. "0.1.0". Static. */
+/** Library (release) version string, e.g. "0.2.0". Static. */
 EVCLIP_API const char *evclip_version(void);
+
+/**
+ * API version of the loaded library, packed as EVCLIP_API_VERSION_INT(major, minor, patch)
+ * ((major << 16) | (minor << 8) | patch). A program built against EVCLIP_API_VERSION_MAJOR M
+ * runs with any library whose major is M and whose minor is at least the one it was built
+ * with.
+ */
+EVCLIP_API int evclip_version_api(void);
+
+/**
+ * sizeof of the public struct `name` ("EvclipSettings", "EvclipResult", ... every struct
+ * typedef of this header) in the loaded library, or 0 for an unknown name. Bindings (the
+ * Python one does at import) compare it with their own layout.
+ */
+EVCLIP_API size_t evclip_struct_size(const char *name);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Logging and progress                                                                     */
@@ -125,13 +164,21 @@ typedef struct EvclipDetection {
     int normalized;     /**< 1 when x1..y2 are fractions of the frame size (0..1) */
 } EvclipDetection;
 
-/** A detection store: a log of detections for one source. Not thread-safe while adding. */
+/**
+ * A detection store: a log of detections for one source.
+ * Threads: loading and adding need exclusive use of the store. Once filled, a store is read
+ * only by renders: any number of renders (on one or several renderers, in several threads)
+ * may share it; the lookup index is built once, on the first render's use, under the store's
+ * own lock (or ahead of time by evclip_detections_prepare()). Adding to a store while a render
+ * uses it is not allowed.
+ */
 typedef struct EvclipDetections EvclipDetections;
 
 /** Counts kept by a store. */
 typedef struct EvclipDetectionStats {
     int64_t count;    /**< detections stored */
     int64_t skipped;  /**< nonsense boxes skipped (NaN, infinite, reversed or empty corners) */
+    uint8_t reserved[16]; /**< room for later fields (written as zero) */
 } EvclipDetectionStats;
 
 /** Creates an empty store. Returns 0 or NOMEM. */
@@ -170,6 +217,13 @@ EVCLIP_API int evclip_detections_load_format(EvclipDetections *dets, const char 
  */
 EVCLIP_API int evclip_detections_add(EvclipDetections *dets, const EvclipDetection *det);
 
+/**
+ * Builds the store's lookup index now (renders otherwise build it on first use). Optional:
+ * call it after the last add to keep that cost out of the first render. Thread-safe with
+ * renders of the store. Returns 0, INVALID (NULL) or NOMEM.
+ */
+EVCLIP_API int evclip_detections_prepare(EvclipDetections *dets);
+
 /** Fills *stats. */
 EVCLIP_API void evclip_detections_get_stats(const EvclipDetections *dets,
                                             EvclipDetectionStats *stats);
@@ -195,6 +249,15 @@ EVCLIP_API void evclip_palette_color(const char *label, int64_t track_id, uint8_
 /* ---------------------------------------------------------------------------------------- */
 /* Renderer settings                                                                        */
 
+struct EvclipResult;
+
+/**
+ * Per-clip completion sink (EvclipSettings.clip_done_callback): `index` is the clip's
+ * position in the batch, `result` its final outcome (valid during the call only).
+ */
+typedef void (*EvclipClipDoneCallback)(void *opaque, int index,
+                                       const struct EvclipResult *result);
+
 /**
  * Coordinate space of the detection boxes of a source whose container asks players to turn
  * it (a display matrix, e.g. phone video shot upright: stored 1920x1080, shown 1080x1920).
@@ -216,13 +279,29 @@ enum EvclipBoxSpace {
  * Strings are copied by evclip_open().
  */
 typedef struct EvclipSettings {
+    size_t struct_size;  /**< sizeof(EvclipSettings) this caller was built with; set by
+                              evclip_default_settings(); any other value is refused (INVALID)
+                              by every function taking settings */
+
     /* Logging. */
     EvclipLogCallback log_callback;  /**< default NULL: messages are dropped */
     void *log_opaque;                /**< passed to log_callback; default NULL */
     int log_level;                   /**< most verbose level delivered; default EVCLIP_LOG_INFO */
+    int ffmpeg_log;       /**< 1 = route FFmpeg's own messages (av_log) to log_callback while
+                               this renderer renders. FFmpeg's log callback is process-wide:
+                               evclip installs its own (av_log_set_callback) once, the first
+                               time a renderer with ffmpeg_log renders, and keeps it for the
+                               process; messages of FFmpeg's worker threads go to the last
+                               such renderer still open (none after it closes; evclip_close
+                               waits for a message being delivered to it). Default 0: FFmpeg's
+                               logging is left as the host set it (the CLI sets 1) */
 
     /* Progress. */
-    EvclipProgressCallback progress_callback; /**< default NULL */
+    EvclipProgressCallback progress_callback; /**< default NULL. Called on the thread that
+                                                   called evclip_render/evclip_render_batch;
+                                                   a non-zero return cancels that render only
+                                                   (other renders, concurrent or later, on
+                                                   the same renderer are not affected) */
     void *progress_opaque;                    /**< passed to progress_callback; default NULL */
 
     /* Encoder. */
@@ -262,18 +341,41 @@ typedef struct EvclipSettings {
     int box_space;        /**< enum EvclipBoxSpace of the boxes of rotated sources; default
                                EVCLIP_BOX_DISPLAY. A warning tells when the boxes fit the other
                                space's frame size but not this one's */
+
+    /* Batch. */
+    EvclipClipDoneCallback clip_done_callback; /**< default NULL. Called by
+                               evclip_render_batch (and evclip_render) once per clip, as soon
+                               as that clip is published or has failed, with its index and
+                               final result, on the thread that called the render; the
+                               batch's later clips wait for it (it may write and fsync a
+                               report line) */
+    void *clip_done_opaque;                    /**< passed to clip_done_callback */
+
+    uint8_t reserved[32]; /**< room for later fields; zero (evclip_default_settings) */
 } EvclipSettings;
 
-/** Fills *s with the defaults documented above. */
+/** Fills *s with the defaults documented above (struct_size included). */
 EVCLIP_API void evclip_default_settings(EvclipSettings *s);
+
+/**
+ * Checks every field of *s against its documented range (struct_size, encoder name, crf
+ * 0..51, bitrate >= 0, threads 0..256, hold finite >= 0, thickness 0..256, font_size 0 or
+ * 6..512, the signing key when manifest and sign_key are set). This is the one validation of
+ * settings: evclip_open(), per-clip EvclipClip.settings, the CLI (options and clip specs) and
+ * the Python binding all use it. Returns 0 or INVALID with "settings: <field> <value> is
+ * outside <range>" in evclip_last_error().
+ */
+EVCLIP_API int evclip_settings_validate(const EvclipSettings *s);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Renderer                                                                                 */
 
 /**
- * A renderer: settings, font cache and encoder choice shared by the clips it renders.
- * One render at a time per renderer; distinct renderers may run in parallel threads.
- * evclip_cancel() is the only function safe to call concurrently.
+ * A renderer: settings and encoder choice shared by the clips it renders.
+ * Threads: evclip_render(), evclip_render_batch() and evclip_writer_*() may run concurrently
+ * on one renderer from several threads (each render has its own state; counters are locked);
+ * evclip_cancel() and evclip_reset_cancel() may be called from any thread at any time;
+ * evclip_close() must not run concurrently with any other use of the renderer.
  */
 typedef struct EvclipRenderer EvclipRenderer;
 
@@ -284,8 +386,9 @@ EVCLIP_API int evclip_open(EvclipRenderer **out, const EvclipSettings *settings)
 EVCLIP_API void evclip_close(EvclipRenderer **r);
 
 /**
- * Requests cancellation of the render running on r (if any) and of later renders until
- * evclip_reset_cancel(). Async-signal-safe; callable from any thread.
+ * Requests cancellation of every render running on r (if any) and of later renders until
+ * evclip_reset_cancel(). Async-signal-safe; callable from any thread. (A progress callback's
+ * non-zero return, by contrast, cancels only the render that called it.)
  */
 EVCLIP_API void evclip_cancel(EvclipRenderer *r);
 
@@ -304,7 +407,10 @@ enum EvclipTsOrigin {
  * Zero-initialised fields after `end` take their defaults. */
 typedef struct EvclipSource {
     const char *path;                    /**< any input FFmpeg reads (file path or URL) */
-    const EvclipDetections *detections;  /**< boxes to draw; NULL = none */
+    const EvclipDetections *detections;  /**< boxes to draw; NULL = none. Only read: the
+                                              store's contents are not changed by rendering;
+                                              its lookup index is built once under the
+                                              store's lock (see EvclipDetections) */
     double start;  /**< window start, seconds from the video stream's start time (>= 0) */
     double end;    /**< window end (exclusive), seconds; must be > start; INFINITY = to the
                         end of the video (needs a known duration) */
@@ -314,6 +420,7 @@ typedef struct EvclipSource {
                         container.streams.video[N-1]) */
     double fps;    /**< frame rate to time a stream that has no timestamps (raw H.264/HEVC);
                         default 0 = the rate the stream declares, else 25 */
+    uint8_t reserved[32]; /**< room for later fields; must be zero */
 } EvclipSource;
 
 /** How a clip longer than max_duration is made to fit. */
@@ -347,7 +454,9 @@ typedef struct EvclipClip {
                             boxes transformed the same way */
     const EvclipSettings *settings; /**< per-clip override of the renderer's encoder, audio,
                             drawing and output fields (callbacks stay the renderer's);
-                            default NULL = the renderer's settings */
+                            default NULL = the renderer's settings; checked by
+                            evclip_settings_validate(), struct_size included */
+    uint8_t reserved[32]; /**< room for later fields; must be zero */
 } EvclipClip;
 
 /** Size of EvclipResult.warnings in bytes. */
@@ -385,6 +494,7 @@ typedef struct EvclipResult {
                                   demuxer (e.g. MPEG-TS continuity errors), rejected by the
                                   decoder (skipped) or decoded with errors concealed. 0 = none;
                                   else a warning names each source and its count */
+    uint8_t reserved[128];   /**< room for later fields (written as zero) */
 } EvclipResult;
 
 /**
@@ -404,6 +514,7 @@ typedef struct EvclipStats {
     int64_t frames_decoded;  /**< video frames decoded, over all renders */
     int64_t seeks;           /**< seeks performed */
     int64_t clips_rendered;  /**< clips completed successfully */
+    uint8_t reserved[32];    /**< room for later fields (written as zero) */
 } EvclipStats;
 
 /** Fills *stats with r's counters since evclip_open(). */
@@ -436,6 +547,7 @@ typedef struct EvclipFrame {
     const uint8_t *data[3];   /**< planes (one for packed formats) */
     int linesize[3];          /**< bytes per row of each plane */
     double time;              /**< presentation time in seconds; strictly increasing */
+    uint8_t reserved[32];     /**< room for later fields; must be zero */
 } EvclipFrame;
 
 /** Output stream parameters of a writer. */
@@ -443,6 +555,7 @@ typedef struct EvclipWriterParams {
     const char *output;  /**< output .mp4 path (temp file + rename, as evclip_render) */
     int width, height;   /**< frame size in pixels (odd sizes allowed) */
     int fps_num, fps_den; /**< nominal frame rate for rate control, e.g. 30/1 */
+    uint8_t reserved[32]; /**< room for later fields; must be zero */
 } EvclipWriterParams;
 
 /** A writer: frames in, evidence clip out. */
@@ -527,6 +640,7 @@ typedef struct EvclipVerifyResult {
     char key_id[40];     /**< key_id of the manifest's signature; "" when unsigned */
     char detail[1024];   /**< each failure in words ("output modified: ..."), "; "-separated;
                               "" when ok */
+    uint8_t reserved[64];  /**< room for later fields (written as zero) */
 } EvclipVerifyResult;
 
 /**
@@ -668,6 +782,8 @@ typedef void (*EvclipLiveCallback)(void *opaque, const EvclipLiveEvent *event);
 
 /** Pool settings. Fill with evclip_live_default_settings(), then change fields. */
 typedef struct EvclipLiveSettings {
+    size_t struct_size;     /**< sizeof(EvclipLiveSettings) the caller was built with; set by
+                                 evclip_live_default_settings(); another value is refused */
     EvclipLiveCallback event_callback; /**< default NULL: events are dropped */
     void *event_opaque;                /**< passed to event_callback; default NULL */
     double pre_roll_max;    /**< seconds each ring keeps (plus up to one GOP); default 30 */
@@ -686,6 +802,7 @@ typedef struct EvclipLiveSettings {
     const char *output_dir; /**< directory of clips triggered without an output path (named
                                  STREAM-ID.mp4, or STREAM-YYYYMMDDTHHMMSSZ.mp4 without id);
                                  copied; default NULL = "." */
+    uint8_t reserved[32];   /**< room for later fields; zero */
 } EvclipLiveSettings;
 
 /** Fills *s with the defaults documented above. */
@@ -706,6 +823,7 @@ typedef struct EvclipStreamParams {
     int loop;           /**< 1 = with realtime, restart a file at its end; default 0 */
     double pre, post;   /**< default pre-/post-roll of this stream's triggers, seconds;
                              0 = 10 / 10 */
+    uint8_t reserved[32]; /**< room for later fields; must be zero */
 } EvclipStreamParams;
 
 /** A pool of live streams. All functions are thread-safe, except close. */
@@ -796,6 +914,7 @@ struct EvclipStreamStats {
     char clock[16];         /**< "rtcp", "arrival" or "" before the first packet */
     char state[16];         /**< "connecting" (never up yet), "up", "down" (reconnecting) or
                                  "removing" */
+    uint8_t reserved[32];   /**< room for later fields (written as zero) */
 };
 
 /** Fills *stats. Returns 0 or INVALID (unknown stream). */

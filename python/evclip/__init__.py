@@ -17,6 +17,16 @@ from evclip.types import (Clip, ClipSource, Detection, Encoder, FrameDetections,
 
 __version__ = "0.2.0"
 
+# Check the library's ABI at import when it can be found (a mismatch raises
+# evclip._lib.AbiMismatchError, an ImportError); when it cannot, the pure-Python parts still
+# work and the first render raises OSError naming where it looked.
+try:
+    from evclip import _lib as _abi_lib
+
+    _abi_lib.load()
+except OSError:
+    pass
+
 
 def library_version() -> str:
     """Version of the loaded libevclip (loads it)."""

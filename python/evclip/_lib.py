@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_double, c_int,
-                    c_int64, c_uint8, c_void_p)
+                    c_int64, c_size_t, c_uint8, c_void_p)
 from pathlib import Path
 
 EVCLIP_NONE = -1
@@ -75,63 +75,7 @@ class EvclipDetection(Structure):
 
 
 class EvclipDetectionStats(Structure):
-    _fields_ = [("count", c_int64), ("skipped", c_int64)]
-
-
-class EvclipSettings(Structure):
-    _fields_ = [
-        ("log_callback", LogCallback),
-        ("log_opaque", c_void_p),
-        ("log_level", c_int),
-        ("progress_callback", ProgressCallback),
-        ("progress_opaque", c_void_p),
-        ("encoder", c_char_p),
-        ("preset", c_char_p),
-        ("crf", c_int),
-        ("bitrate", c_int64),
-        ("threads", c_int),
-        ("audio", c_int),
-        ("font", c_char_p),
-        ("hold", c_double),
-        ("title", c_char_p),
-        ("timestamp", c_int),
-        ("thickness", c_int),
-        ("font_size", c_int),
-        ("overwrite", c_int),
-        ("clamp", c_int),
-        ("manifest", c_int),
-        ("sign_key", c_char_p),
-        ("embed_detections", c_int),
-        ("box_space", c_int),
-    ]
-
-
-class EvclipSource(Structure):
-    _fields_ = [
-        ("path", c_char_p),
-        ("detections", c_void_p),
-        ("start", c_double),
-        ("end", c_double),
-        ("ts_origin", c_int),
-        ("stream", c_int),
-        ("fps", c_double),
-    ]
-
-
-class EvclipClip(Structure):
-    _fields_ = [
-        ("sources", POINTER(EvclipSource)),
-        ("nb_sources", c_int),
-        ("output", c_char_p),
-        ("pre_roll", c_double),
-        ("post_roll", c_double),
-        ("speed", c_double),
-        ("max_duration", c_double),
-        ("cap_strategy", c_int),
-        ("width", c_int),
-        ("height", c_int),
-        ("settings", POINTER(EvclipSettings)),
-    ]
+    _fields_ = [("count", c_int64), ("skipped", c_int64), ("reserved", c_uint8 * 16)]
 
 
 class EvclipResult(Structure):
@@ -152,13 +96,90 @@ class EvclipResult(Structure):
         ("nb_warnings", c_int),
         ("warnings", c_char * 4096),  # EVCLIP_WARNINGS_SIZE
         ("damaged_packets", c_int64),
+        ("reserved", c_uint8 * 128),
     ]
+
+
+ClipDoneCallback = CFUNCTYPE(None, c_void_p, c_int, POINTER(EvclipResult))
+
+
+class EvclipSettings(Structure):
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("log_callback", LogCallback),
+        ("log_opaque", c_void_p),
+        ("log_level", c_int),
+        ("ffmpeg_log", c_int),
+        ("progress_callback", ProgressCallback),
+        ("progress_opaque", c_void_p),
+        ("encoder", c_char_p),
+        ("preset", c_char_p),
+        ("crf", c_int),
+        ("bitrate", c_int64),
+        ("threads", c_int),
+        ("audio", c_int),
+        ("font", c_char_p),
+        ("hold", c_double),
+        ("title", c_char_p),
+        ("timestamp", c_int),
+        ("thickness", c_int),
+        ("font_size", c_int),
+        ("overwrite", c_int),
+        ("clamp", c_int),
+        ("manifest", c_int),
+        ("sign_key", c_char_p),
+        ("embed_detections", c_int),
+        ("box_space", c_int),
+        ("clip_done_callback", ClipDoneCallback),
+        ("clip_done_opaque", c_void_p),
+        ("reserved", c_uint8 * 32),
+    ]
+
+
+class EvclipSource(Structure):
+    _fields_ = [
+        ("path", c_char_p),
+        ("detections", c_void_p),
+        ("start", c_double),
+        ("end", c_double),
+        ("ts_origin", c_int),
+        ("stream", c_int),
+        ("fps", c_double),
+        ("reserved", c_uint8 * 32),
+    ]
+
+
+class EvclipClip(Structure):
+    _fields_ = [
+        ("sources", POINTER(EvclipSource)),
+        ("nb_sources", c_int),
+        ("output", c_char_p),
+        ("pre_roll", c_double),
+        ("post_roll", c_double),
+        ("speed", c_double),
+        ("max_duration", c_double),
+        ("cap_strategy", c_int),
+        ("width", c_int),
+        ("height", c_int),
+        ("settings", POINTER(EvclipSettings)),
+        ("reserved", c_uint8 * 32),
+    ]
+
+
+# The structures above, checked against the loaded library's evclip_struct_size() by load().
+MIRRORED_STRUCTS = (EvclipProgress, EvclipDetection, EvclipDetectionStats, EvclipSettings,
+                    EvclipSource, EvclipClip, EvclipResult)
+# The C API major this mirror follows (EVCLIP_API_VERSION_MAJOR).
+API_VERSION_MAJOR = 1
 
 
 _PROTOTYPES = {
     "evclip_strerror": (c_char_p, [c_int]),
     "evclip_last_error": (c_char_p, []),
     "evclip_version": (c_char_p, []),
+    "evclip_version_api": (c_int, []),
+    "evclip_struct_size": (c_size_t, [c_char_p]),
+    "evclip_settings_validate": (c_int, [POINTER(EvclipSettings)]),
     "evclip_detections_new": (c_int, [POINTER(c_void_p)]),
     "evclip_detections_load": (c_int, [c_void_p, c_char_p]),
     "evclip_detections_add": (c_int, [c_void_p, POINTER(EvclipDetection)]),
@@ -217,13 +238,43 @@ def load():
             except OSError as exc:
                 tried.append(f"{path} ({where}): {exc}")
                 continue
-            _declare(lib)
+            try:
+                _declare(lib)
+            except AttributeError as exc:
+                raise AbiMismatchError(f"evclip: {path} ({where}) is not the libevclip this "
+                                       f"binding was written for (API {API_VERSION_MAJOR}.x): "
+                                       f"{exc}") from None
+            check_abi(lib, path)
             _lib = lib
             return lib
         detail = "; ".join(tried) if tried else "nothing found"
         raise OSError("evclip: cannot load libevclip.so (set EVCLIP_LIBRARY to its path, "
                       "install it with 'meson install', or build it in the source tree): "
                       + detail)
+
+
+class AbiMismatchError(ImportError):
+    """The loaded libevclip's ABI differs from this binding's ctypes mirror."""
+
+
+def check_abi(lib, path="libevclip"):
+    """Raises AbiMismatchError unless the library's API major and the size of every
+    mirrored struct equal this binding's (a mismatch would corrupt memory silently)."""
+    api = lib.evclip_version_api()
+    major, minor, patch = api >> 16, (api >> 8) & 0xFF, api & 0xFF
+    problems = []
+    if major != API_VERSION_MAJOR:
+        problems.append(f"API {major}.{minor}.{patch}, binding expects {API_VERSION_MAJOR}.x")
+    for struct in MIRRORED_STRUCTS:
+        theirs = lib.evclip_struct_size(struct.__name__.encode())
+        ours = ctypes.sizeof(struct)
+        if theirs != ours:
+            problems.append(f"sizeof({struct.__name__}) is {theirs} in the library, "
+                            f"{ours} in python/evclip/_lib.py")
+    if problems:
+        raise AbiMismatchError(f"evclip: {path} does not match this Python binding: "
+                               + "; ".join(problems) + " (install the binding and the "
+                               "library from the same evclip release)")
 
 
 def _declare(lib):

@@ -104,6 +104,9 @@ def _number(value: Any, name: str, minimum: Optional[float] = None,
     return v
 
 
+_C_INT_MIN, _C_INT_MAX = -2**31, 2**31 - 1
+
+
 def _optional_int(value: Any, name: str, lo: int, hi: int) -> Optional[int]:
     if value is None:
         return None
@@ -200,15 +203,17 @@ class _Options:
         self.pre_roll = _number(pre_roll, "pre_roll", minimum=0)
         self.post_roll = _number(post_roll, "post_roll", minimum=0)
         self.preset = _optional_text(preset, "preset")
-        self.crf = _optional_int(crf, "crf", 0, 51)
-        self.bitrate = _optional_int(bitrate, "bitrate", 1, 2**62)
-        self.hold = _number(hold, "hold", minimum=0)
+        # Encoder and drawing ranges are libevclip's (evclip_settings_validate, checked below):
+        # here only that each value is of the right type and fits its C field.
+        self.crf = _optional_int(crf, "crf", _C_INT_MIN, _C_INT_MAX)
+        self.bitrate = _optional_int(bitrate, "bitrate", -2**63, 2**63 - 1)
+        self.hold = _number(hold, "hold")
         self.title = _optional_text(title, "title")
         self.font = _optional_text(font, "font")
         self.sign_key = None if sign_key is None else _path(sign_key, "sign_key")
-        self.thickness = _optional_int(thickness, "thickness", 1, 1000)
-        self.font_size = _optional_int(font_size, "font_size", 1, 1000)
-        self.threads = _optional_int(threads, "threads", 0, 1024) or 0
+        self.thickness = _optional_int(thickness, "thickness", _C_INT_MIN, _C_INT_MAX)
+        self.font_size = _optional_int(font_size, "font_size", _C_INT_MIN, _C_INT_MAX)
+        self.threads = _optional_int(threads, "threads", _C_INT_MIN, _C_INT_MAX) or 0
         self.width = _optional_int(width, "width", 2, 16384) or 0
         self.height = _optional_int(height, "height", 2, 16384) or 0
         self.flags = {}
@@ -232,6 +237,17 @@ class _Options:
         stream = _optional_int(stream, "stream", 0, 1000)
         self.stream = 0 if stream is None else stream + 1
         self.fps = 0.0 if fps is None else _number(fps, "fps", minimum=0.01)
+        self._validate()
+
+    def _validate(self):
+        """Asks libevclip to check the settings (its ranges are the only ones, the same as
+        the CLI's and clip specs'): ValueError with the library's message."""
+        lib = _lib.load()
+        s = _lib.EvclipSettings()
+        lib.evclip_default_settings(ctypes.byref(s))
+        self.fill(s)
+        if lib.evclip_settings_validate(ctypes.byref(s)) < 0:
+            raise ValueError(_lib.last_error())
 
     def fill_source(self, src: _lib.EvclipSource):
         """Per-input options (the same for every source of the clip)."""

@@ -114,7 +114,7 @@ def test_palette_color_is_stable():
      "duration_strategy must be one of ('timelapse', 'framedrop'), got 'slow'"),
     (dict(detections_format="csv"), "detections_format must be one of"),
     (dict(pre_roll=-1), "pre_roll must be >= 0"),
-    (dict(crf=60), "crf must be in 0..51"),
+    (dict(crf=60), "settings: crf 60 is outside 0..51"),
 ])
 def test_value_errors(car, car_log, out, kwargs, message):
     args = dict(video=car, detections_jsonl=car_log, event_start=1, event_end=2, output=out)

@@ -178,7 +178,9 @@ static void test_pool(void)
     EvclipStreamParams bad = { .name = "b" };
     CHECK(evclip_live_add_stream(live, &bad) == EVCLIP_ERR_INVALID);
     CHECK(evclip_live_trigger(live, "zz", 1, 1, "x.mp4", NULL) == EVCLIP_ERR_INVALID);
-    CHECK(evclip_live_trigger(live, "a", 1, 1, NULL, NULL) == EVCLIP_ERR_INVALID);
+    CHECK(evclip_live_trigger(live, "a", 1, 1, "", NULL) == EVCLIP_ERR_INVALID);
+    CHECK(evclip_live_trigger(live, "a", 1, 1, NULL, NULL) ==
+          EVCLIP_ERR_INPUT); /* NULL: the default name; nothing received yet */
     CHECK(evclip_live_trigger(live, "a", 1, 1, "/nonexistent/x.mp4", NULL) ==
           EVCLIP_ERR_INPUT); /* nothing received yet */
     EvclipDetection d = { .x1 = 1, .y1 = 1, .x2 = 5, .y2 = 5, .label = "car" };

@@ -1,0 +1,83 @@
+/* settings.c: renderer settings: defaults and the one validation every front end relies on. */
+#include <math.h>
+#include <string.h>
+
+#include "src/error.h"
+#include "src/manifest.h"
+#include "src/settings.h"
+
+void evclip_default_settings(EvclipSettings *s)
+{
+    if (!s)
+        return;
+    memset(s, 0, sizeof(*s));
+    s->struct_size = sizeof(*s);
+    s->log_level = EVCLIP_LOG_INFO;
+    s->encoder = "libx264";
+    s->preset = "veryfast";
+    s->crf = 23;
+    s->audio = 1;
+    s->manifest = 1;
+    s->embed_detections = 1;
+}
+
+int settings_check_size(size_t struct_size, size_t expected, const char *name)
+{
+    if (struct_size == expected)
+        return 0;
+    return ev_error(EVCLIP_ERR_INVALID, "%s.struct_size is %zu, this libevclip (API %d.%d.%d) "
+                    "expects %zu: fill it with its default function and rebuild against "
+                    "this evclip.h", name, struct_size, EVCLIP_API_VERSION_MAJOR,
+                    EVCLIP_API_VERSION_MINOR, EVCLIP_API_VERSION_PATCH, expected);
+}
+
+static int range(const char *field, int64_t v, int64_t lo, int64_t hi, const char *note)
+{
+    if (v >= lo && v <= hi)
+        return 0;
+    return ev_error(EVCLIP_ERR_INVALID, "settings: %s %lld is outside %lld..%lld%s", field,
+                    (long long)v, (long long)lo, (long long)hi, note);
+}
+
+/* Drawing sizes: 0 is "scaled to the frame", else an explicit size in a sane range. */
+static int size_range(const char *field, int v, int lo, int hi)
+{
+    if (v == 0 || (v >= lo && v <= hi))
+        return 0;
+    return ev_error(EVCLIP_ERR_INVALID, "settings: %s %d is outside %d..%d (0 = scaled to "
+                    "the frame height)", field, v, lo, hi);
+}
+
+int evclip_settings_validate(const EvclipSettings *s)
+{
+    ev_error_clear();
+    return settings_validate(s);
+}
+
+int settings_validate(const EvclipSettings *s)
+{
+    int ret;
+    if (!s)
+        return ev_error(EVCLIP_ERR_INVALID, "settings: NULL");
+    if ((ret = settings_check_size(s->struct_size, sizeof(*s), "EvclipSettings")) < 0)
+        return ret;
+    if (!s->encoder || !*s->encoder)
+        return ev_error(EVCLIP_ERR_INVALID, "settings: encoder name is empty");
+    if ((ret = range("crf", s->crf, 0, 51, "")) < 0 ||
+        (ret = range("bitrate", s->bitrate, 0, INT64_C(1000000000000), " (0 = use crf)")) < 0 ||
+        (ret = range("threads", s->threads, 0, 256, " (0 = automatic)")) < 0 ||
+        (ret = size_range("thickness", s->thickness, 1, 256)) < 0 ||
+        (ret = size_range("font_size", s->font_size, 6, 512)) < 0)
+        return ret;
+    if (!(s->hold >= 0) || !(s->hold <= 3600))
+        return ev_error(EVCLIP_ERR_INVALID, "settings: hold %g s is outside 0..3600 s",
+                        s->hold);
+    if (s->box_space != EVCLIP_BOX_DISPLAY && s->box_space != EVCLIP_BOX_STORED)
+        return ev_error(EVCLIP_ERR_INVALID, "settings: box_space %d is not EVCLIP_BOX_DISPLAY "
+                        "(0) or EVCLIP_BOX_STORED (1)", s->box_space);
+    if (s->log_level < EVCLIP_LOG_ERROR || s->log_level > EVCLIP_LOG_DEBUG)
+        return range("log level", s->log_level, EVCLIP_LOG_ERROR, EVCLIP_LOG_DEBUG, "");
+    if (s->manifest && s->sign_key)
+        return manifest_check_key(s->sign_key);
+    return 0;
+}
