@@ -73,7 +73,7 @@ def test_final_report_in_job_order():
     C.check(r.returncode == 9, "order: exit 9 (some clips failed)", (r.returncode, r.stderr))
     rep = read_jsonl(report)
     C.check([x["job"] for x in rep] == [1, 2, 3, 4], "order: final report in job order", rep)
-    C.check([x["status"] for x in rep] == ["ok", "error", "error", "ok"],
+    C.check([x["status"] for x in rep] == ["ok", "invalid", "error", "ok"],
             "order: statuses", [x["status"] for x in rep])
     C.check(not os.path.exists(report + ".partial"), "order: no temp report left")
 
