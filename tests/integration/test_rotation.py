@@ -254,6 +254,17 @@ def opencv_renders(src, stem, cw, mirror, fix):
                 fi.check_boxes(out, label, expect_frames=list(range(10, 50)))
 
 
+def check_odd_angle():
+    """A matrix turning by 37 degrees (not a multiple of 90) is named in a warning."""
+    import math
+    odd = os.path.join(TMP, "odd-angle.mp4")
+    shutil.copyfile(os.path.join(TMP, "rot180.enc.mp4"), odd)
+    c, s_ = (int(round(f(math.radians(37)) * 65536)) for f in (math.cos, math.sin))
+    patch_matrix(odd, [c, s_, 0, -s_, c, 0, 0, 0, 1 << 30])
+    _, r = render(odd, os.path.join(TMP, "rot180.display-idx.jsonl"), "odd-angle.out.mp4")
+    C.check("not a multiple of 90" in r.stderr, "37 degree matrix: warning", r.stderr)
+
+
 def check_warnings(src, stem):
     """A box that fits only the stored frame (x > display width) or only the display frame
     (y > stored height) is named, with the option that fixes it; --strict exits 8."""
@@ -419,6 +430,7 @@ def main():
     one = 1 << 16
     src, cw, mirror = case("transpose", ("matrix", [0, one, 0, one, 0, 0, 0, 0, 1 << 30]))
     C.check(mirror == 1, "transpose matrix: a mirrored turn", (cw, mirror))
+    check_odd_angle()
     check_warnings(src90, "rot90")
     check_python(src90, "rot90", "rot90")
     check_chromium(os.path.join(TMP, "rot90.display-idx.mp4"))
