@@ -257,6 +257,12 @@ int source_seek(Source *s, double seconds)
     int ret = avformat_seek_file(s->fmt, -1, INT64_MIN, ts, ts, 0);
     if (ret < 0)
         ret = av_seek_frame(s->fmt, s->video->index, target, AVSEEK_FLAG_BACKWARD);
+    /* No keyframe at or before the target in the index (an MP4 of a recording cut mid-GOP):
+     * any packet will do; frames that cannot be decoded are skipped, and the caller seeks
+     * further back when decoding starts after the window. */
+    if (ret < 0)
+        ret = av_seek_frame(s->fmt, s->video->index, target,
+                            AVSEEK_FLAG_BACKWARD | AVSEEK_FLAG_ANY);
     if (ret < 0)
         return ev_error_av(ret, EVCLIP_ERR_INPUT, "input '%s': cannot seek to %.3f s",
                            s->path, seconds);

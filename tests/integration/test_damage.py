@@ -148,6 +148,10 @@ def main():
     # H.264 decoding does not always carry over (README: Damaged input): one decoding thread.
     check(bad_mp4, "garbage-mp4", True, extra=["--threads", "1"])
     check_batch(bad_ts, clean_ts)
+    r = run(["render", "-i", cut_ts, "--start", "0.5", "--end", "3.5", "-o",
+             os.path.join(TMP, "strict.mp4"), "--strict"])
+    C.check(r.returncode == 8 and WARNING in r.stderr, "--strict: damaged input exits 8",
+            f"{r.returncode}: {r.stderr}")
     cleanup(TMP)
     cleanup(fi.TMP)
     C.close()

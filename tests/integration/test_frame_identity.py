@@ -236,6 +236,12 @@ def case_ts_cut_mid_gop():
     with open(cut, "wb") as f:   # drop whole TS packets: starts ~10 frames into the first GOP
         f.write(data[(len(data) // 10) // 188 * 188:])
     check_case(cut, "ts-cut", 0.5, 2.5)
+    # The same cut recording in MP4 (packets copied, the leading non-keyframes kept): its first
+    # frames cannot be decoded either.
+    mp4 = os.path.join(TMP, "cut.mp4")
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-nostdin", "-i", cut, "-c",
+                    "copy", "-copyinkf", mp4], check=True, timeout=60)
+    check_case(mp4, "mp4-cut", 0.5, 2.5)
 
 
 def case_avi_bframes():
@@ -275,6 +281,15 @@ def case_raw_annexb():
                       "-f", "h264"])
     check_case(raw, "raw", 1.0, 3.0, pyav_pts=False, cv_ts_ok=False)
     cv_idx, _, _ = opencv_logs(raw, "raw")
+    # ts mode: neither reader has times for a raw stream (OpenCV's CAP_PROP_POS_MSEC stays 0,
+    # PyAV's pts is None); a detector that knows the camera's rate logs ts = i / fps.
+    rows = [dict(json.loads(line), ts=json.loads(line)["frame_idx"] / 25) for line in open(cv_idx)]
+    for r in rows:
+        del r["frame_idx"]
+    out, r = render(raw, write_log(os.path.join(TMP, "raw.rate-ts.jsonl"), rows), 1.0, 3.0,
+                    "raw.rate-ts.mp4")
+    if r.returncode == 0:
+        check_boxes(out, "raw ts = i / fps", expect_frames=list(range(25, 75)))
     out, r = render(raw, cv_idx, 1.0, 1.5, "raw.fps50.mp4", ["--fps", "50"])
     if r.returncode == 0:
         check_boxes(out, "raw --fps 50", expect_frames=list(range(50, 75)))

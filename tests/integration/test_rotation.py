@@ -195,7 +195,7 @@ def case(stem, how):
     return src, cw, mirror
 
 
-def check_opencv(src, stem, cw, mirror):
+def check_opencv(src, stem, cw, mirror, renders=True):
     """Records what the installed OpenCV reads (README: Rotated video)."""
     cap = fi.cv2.VideoCapture(src)
     ok, frame = cap.read()
@@ -211,6 +211,58 @@ def check_opencv(src, stem, cw, mirror):
         want = [2] if cw in (90, 270) else [0]
         C.check(turns == want, f"OpenCV 4.6 on '{stem}': upright size, "
                 f"{'upside down' if want == [2] else 'upright'} (README)", turns)
+    if renders and len(turns) == 1:
+        opencv_renders(src, stem, cw, mirror, turns[0])
+
+
+def opencv_logs(src, stem, cw, mirror, auto, fix):
+    """The usual OpenCV loop (frame_idx = i, ts = CAP_PROP_POS_MSEC / 1000 after read()).
+    auto=1: OpenCV's own turn, then np.rot90(frame, -fix) (README: cv2.rotate(frame,
+    cv2.ROTATE_180) on 4.6 for +-90 degree files) gives the frame players show: display-space
+    boxes. auto=0: stored frames (CAP_PROP_ORIENTATION_AUTO off): stored-space boxes."""
+    cap = fi.cv2.VideoCapture(src)
+    cap.set(fi.cv2.CAP_PROP_ORIENTATION_AUTO, auto)
+    by_idx, by_ts, i = [], [], 0
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        ts = cap.get(fi.cv2.CAP_PROP_POS_MSEC) / 1000
+        gray = fi.cv2.cvtColor(frame, fi.cv2.COLOR_BGR2GRAY)
+        shown = np.rot90(gray, -fix) if auto else op(gray, cw, mirror)
+        row = fi.log_row(fi.read_barcode(shown), {})
+        if not auto:
+            row["bbox"] = stored_box(row["bbox"], cw, mirror)
+        by_idx.append(dict(row, frame_idx=i))
+        by_ts.append(dict(row, ts=ts))
+        i += 1
+    cap.release()
+    name = "auto" if auto else "stored"
+    return (fi.write_log(os.path.join(TMP, f"{stem}.cv-{name}-idx.jsonl"), by_idx),
+            fi.write_log(os.path.join(TMP, f"{stem}.cv-{name}-ts.jsonl"), by_ts))
+
+
+def opencv_renders(src, stem, cw, mirror, fix):
+    """Logs of OpenCV loops render right: upright frames (auto-rotation, turned upright where
+    OpenCV turns the wrong way) with the default box space, stored frames with --box-space
+    stored."""
+    for auto, extra in ((1, []), (0, ["--box-space", "stored"])):
+        for key, log in zip(("idx", "ts"), opencv_logs(src, stem, cw, mirror, auto, fix)):
+            label = f"{stem} opencv auto={auto} {key}"
+            out, r = render(src, log, f"{stem}.cv{auto}-{key}.mp4", extra)
+            if r.returncode == 0:
+                fi.check_boxes(out, label, expect_frames=list(range(10, 50)))
+
+
+def check_odd_angle():
+    """A matrix turning by 37 degrees (not a multiple of 90) is named in a warning."""
+    import math
+    odd = os.path.join(TMP, "odd-angle.mp4")
+    shutil.copyfile(os.path.join(TMP, "rot180.enc.mp4"), odd)
+    c, s_ = (int(round(f(math.radians(37)) * 65536)) for f in (math.cos, math.sin))
+    patch_matrix(odd, [c, s_, 0, -s_, c, 0, 0, 0, 1 << 30])
+    _, r = render(odd, os.path.join(TMP, "rot180.display-idx.jsonl"), "odd-angle.out.mp4")
+    C.check("not a multiple of 90" in r.stderr, "37 degree matrix: warning", r.stderr)
 
 
 def check_warnings(src, stem):
@@ -373,11 +425,12 @@ def main():
     src, cw, mirror = case("rot180", ("rotate", 180))
     check_opencv(src, "rot180", cw, mirror)
     src, cw, mirror = case("rot270", ("rotate", 270))
-    check_opencv(src, "rot270", cw, mirror)
+    check_opencv(src, "rot270", cw, mirror, renders=False)  # as rot90 (time)
     # a mirrored matrix (transpose: x and y swapped), as some front cameras write
     one = 1 << 16
     src, cw, mirror = case("transpose", ("matrix", [0, one, 0, one, 0, 0, 0, 0, 1 << 30]))
     C.check(mirror == 1, "transpose matrix: a mirrored turn", (cw, mirror))
+    check_odd_angle()
     check_warnings(src90, "rot90")
     check_python(src90, "rot90", "rot90")
     check_chromium(os.path.join(TMP, "rot90.display-idx.mp4"))
