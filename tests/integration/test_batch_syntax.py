@@ -49,16 +49,17 @@ def test_jobs_file():
         dict(base, output="tail.mp4", start="0:28", pre="0:00.5"),                    # line 6
         dict(base, output="nodir/d.mp4", start=4, end=5),                             # line 7
         dict(base, output="e.mp4", start="-1", end=5),                                # line 8
+        dict(base, output="hex.mp4", start="0x4", end=5),                             # line 9
     ])
     report = path("report.jsonl")
     r = batch(jobs, "--report", report)
     C.check(r.returncode == 9, "unparsed lines and a failed job: exit 9", r.returncode)
-    C.check("evclip: batch: 7 jobs: 3 ok, 1 failed, 3 not parsed (lines 2, 3, 8)\n" in r.stderr,
+    C.check("evclip: batch: 8 jobs: 3 ok, 1 failed, 4 not parsed (lines 2, 3, 8, 9)\n" in r.stderr,
             "summary counts every job and names the unparsed lines", r.stderr)
     rows = read_jsonl(report)
     C.check([(x["line"], x["status"]) for x in rows] ==
             [(1, "ok"), (2, "invalid"), (3, "invalid"), (5, "ok"), (6, "ok"), (7, "error"),
-             (8, "invalid")], "report: one row per job with its line and status",
+             (8, "invalid"), (9, "invalid")], "report: one row per job with its line and status",
             [(x["line"], x["status"]) for x in rows])
     by_line = {x["line"]: x for x in rows}
     C.check(by_line[2]["error"].startswith(f"{jobs}:2: invalid JSON"), "line 2 named",
@@ -67,6 +68,8 @@ def test_jobs_file():
             "MM:SS.ms or HH:MM:SS.ms, >= 0)", "bad time string named", by_line[3]["error"])
     C.check(by_line[8]["error"].startswith(f"{jobs}:8: field 'start': '-1' is not a time"),
             "negative time string refused", by_line[8]["error"])
+    C.check(by_line[9]["error"].startswith(f"{jobs}:9: field 'start': '0x4' is not a time"),
+            "hex time string refused", by_line[9]["error"])
     # Relative paths are the jobs file's, not the working directory's.
     a = path("proj", "clips", "a.mp4")
     C.check(by_line[1]["output"] == a and os.path.isfile(a), "output resolved and mkdirs",
@@ -86,6 +89,14 @@ def test_jobs_file():
     C.check(by_line[7]["error"] == f"{jobs}:7: output folder '{path('proj', 'nodir')}' does not "
             "exist (--mkdirs, or \"mkdirs\": true in a spec, creates it)",
             "missing output folder named", by_line[7]["error"])
+    # "../" is resolved from the jobs file's folder too.
+    os.makedirs(path("proj", "sub"), exist_ok=True)
+    up = write_lines(path("proj", "sub", "up.jsonl"), [
+        {"input": "../video/car.mp4", "detections": "../logs/car.jsonl", "start": "0:04",
+         "end": "0:04.5", "output": "../up.mp4"}])
+    r = batch(up, "-q")
+    C.check(r.returncode == 0 and os.path.isfile(path("proj", "up.mp4")), "'../' paths",
+            r.stderr)
     # --mkdirs for every job; the folder must not be a file.
     with open(path("proj", "afile"), "w"):
         pass
