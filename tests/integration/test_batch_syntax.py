@@ -137,6 +137,18 @@ def test_strict():
     C.check(r.returncode == 9, "a failed job wins over warnings: exit 9", r.returncode)
 
 
+def test_help():
+    h = run(["batch", "--help"]).stdout
+    for text in ("Relative input, detections and output paths are relative to JOBS.jsonl's "
+                 "folder; times\nare seconds or strings as on the command line (\"1:02.5\")",
+                 "--mkdirs          create missing output folders",
+                 "--strict          a clip rendered with warnings counts as failed"):
+        C.check(text in h, "batch --help: " + text[:30], h)
+    h = run(["render", "--help"]).stdout
+    C.check("--mkdirs            create the output's missing folders" in h, "render --help",
+            h)
+
+
 def test_spec_and_render():
     spec = path("proj", "clip.json")
     with open(spec, "w") as f:
@@ -165,6 +177,7 @@ if __name__ == "__main__":
         test_jobs_file()
         test_strict()
         test_spec_and_render()
+        test_help()
     finally:
         cleanup(TMP)
     C.close()
