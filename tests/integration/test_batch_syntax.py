@@ -103,12 +103,17 @@ def test_jobs_file():
     jobs2 = write_lines(path("proj", "jobs2.jsonl"), [
         dict(base, output="deep/er/f.mp4", start=4, end=4.5),
         dict(base, output="afile/g.mp4", start=4, end=4.5),
-        dict(base, output="h.mp4", start=4, end=4.5, mkdirs=False)])
+        dict(base, output="h.mp4", start=4, end=4.5, mkdirs=False),
+        dict(base, output="nodir2/i.mp4", start=4, end=4.5, mkdirs=False)])
     r = batch(jobs2, "--mkdirs", "--json", "-q")
     rows = [json.loads(line) for line in r.stdout.splitlines()]
-    C.check(r.returncode == 9 and [x["status"] for x in rows] == ["ok", "error", "ok"] and
-            os.path.isfile(path("proj", "deep", "er", "f.mp4")), "--mkdirs creates folders",
+    C.check(r.returncode == 9 and [x["status"] for x in rows] == ["ok", "error", "ok", "error"]
+            and os.path.isfile(path("proj", "deep", "er", "f.mp4")), "--mkdirs creates folders",
             r.stdout)
+    C.check(rows[3]["error"].startswith(f"{jobs2}:4: output folder '{path('proj', 'nodir2')}' "
+                                        "does not exist") and
+            not os.path.exists(path("proj", "nodir2")), "\"mkdirs\": false overrides --mkdirs",
+            rows[3]["error"])
     C.check(rows[1]["error"] == f"{jobs2}:2: cannot create output folder "
             f"'{path('proj', 'afile')}': a file of that name exists", "a file in the way named",
             rows[1]["error"])
@@ -169,6 +174,12 @@ def test_spec_and_render():
     res = json.loads(r.stdout) if r.stdout.strip() else {}
     C.check(r.returncode == 0 and os.path.isfile(out) and abs(res.get("duration", 0) - 1) < 0.05,
             "render --mkdirs, --pre as a time string", f"{r.stderr} {res}")
+    # Folders made for a render that then fails stay (empty); no clip is left.
+    failed = path("elsewhere", "made", "f.mp4")
+    r = run(["render", "-i", CAR, "--start", "40", "--end", "41", "-o", failed, "-q",
+             "--mkdirs"])
+    C.check(r.returncode == 5 and os.listdir(os.path.dirname(failed)) == [],
+            "failed render: folder stays, empty", f"{r.returncode} {r.stderr}")
 
 
 if __name__ == "__main__":
