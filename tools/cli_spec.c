@@ -219,7 +219,7 @@ static int parse_source(ClipSpec *spec, EvclipSource *src, json_t *obj, const ch
         EvclipDetections *d = NULL;
         int ret = log_cache_get(cache, dets, &d);
         if (ret < 0) {
-            snprintf(err, errlen, "%s", evclip_last_error());
+            snprintf(err, errlen, "%s: field 'detections': %s", where, evclip_last_error());
             return ret;
         }
         src->detections = d;

@@ -142,6 +142,17 @@ def test_strict():
     C.check(r.returncode == 9, "a failed job wins over warnings: exit 9", r.returncode)
 
 
+def test_missing_log_named():
+    jobs = write_lines(path("proj", "nolog.jsonl"), [
+        {"input": "video/car.mp4", "detections": "logs/none.jsonl", "start": 4, "end": 5,
+         "output": "nolog.mp4"}])
+    r = batch(jobs, "-q", "--json")
+    row = json.loads(r.stdout.splitlines()[0]) if r.stdout.strip() else {}
+    C.check(r.returncode == 9 and row.get("status") == "invalid" and row.get("error") ==
+            f"{jobs}:1: field 'detections': {path('proj', 'logs', 'none.jsonl')}: No such file "
+            "or directory", "a missing log is named with the job's line", r.stdout)
+
+
 def test_help():
     h = run(["batch", "--help"]).stdout
     for text in ("Relative input, detections and output paths are relative to JOBS.jsonl's "
@@ -189,6 +200,7 @@ if __name__ == "__main__":
         test_strict()
         test_spec_and_render()
         test_help()
+        test_missing_log_named()
     finally:
         cleanup(TMP)
     C.close()
