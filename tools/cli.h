@@ -96,7 +96,7 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 int cli_check_options(const char *command, int argc, char **argv, const char *shortopts,
                       const struct option *longopts);
 /* The candidate closest to word[0..len) (edit distance <= 2, or word a prefix of it), or NULL
- * when none is close enough to be a plausible typo. */
+ * when none is close enough to be a plausible typo. (cli_suggest.c) */
 const char *cli_suggest(const char *word, size_t len, const char *const *candidates, size_t n);
 
 /* Subcommands. */

@@ -166,8 +166,14 @@ static int check_keys(json_t *obj, const char *const *known, const char *where, 
         int ok = 0;
         for (int i = 0; known[i] && !ok; i++)
             ok = !strcmp(key, known[i]);
-        if (!ok)
-            return FAIL("%s: unknown field '%s'", where, key);
+        if (!ok) {
+            size_t n = 0;
+            while (known[n])
+                n++;
+            const char *hint = cli_suggest(key, strlen(key), known, n);
+            return FAIL("%s: unknown field '%.100s'%s%s%s", where, key,
+                        hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+        }
     }
     return 0;
 }

@@ -119,6 +119,27 @@ def test_jobs_file():
             rows[1]["error"])
 
 
+def test_three_good_two_broken():
+    base = {"input": CAR, "detections": CAR_LOG, "overwrite": True}
+    jobs = write_lines(path("five.jsonl"), [
+        dict(base, output=path("g1.mp4"), start=4, end=4.5),
+        '{"output": "broken.mp4", "input": ',
+        dict(base, output=path("g2.mp4"), start="0:05", end="0:05.5"),
+        dict(base, output=path("g4.mp4"), start=4, end=5, colour="red"),
+        dict(base, output=path("g3.mp4"), start=6, end=6.5)])
+    rep = path("five-report.jsonl")
+    r = batch(jobs, "--report", rep)
+    rows = read_jsonl(rep)
+    C.check(r.returncode == 9 and r.stderr.endswith(
+        "evclip: batch: 5 jobs: 3 ok, 0 failed, 2 not parsed (lines 2, 4)\n"),
+        "3 good + 2 broken: summary", r.stderr)
+    C.check(len(rows) == 5 and [x["status"] for x in rows] ==
+            ["ok", "invalid", "ok", "invalid", "ok"] and
+            rows[3]["error"] == f"{jobs}:4: unknown field 'colour'" and
+            all(os.path.isfile(path(n)) for n in ("g1.mp4", "g2.mp4", "g3.mp4")),
+            "3 good + 2 broken: report", rows)
+
+
 def test_strict():
     base = {"input": CAR, "detections": CAR_LOG, "overwrite": True}
     jobs = write_lines(path("strict.jsonl"), [
@@ -175,6 +196,12 @@ def test_spec_and_render():
     C.check(r.returncode == 0 and res.get("output") == path("proj", "spec", "out.mp4") and
             res.get("to_end") is True, "render --spec: relative paths, time string, to the end",
             f"{r.returncode} {r.stderr} {res}")
+    typo = path("proj", "typo.json")
+    with open(typo, "w") as f:
+        json.dump({"ouput": "t.mp4", "input": "video/car.mp4", "start": 1, "end": 2}, f)
+    r = run(["render", "--spec", typo])
+    C.check(r.returncode == 2 and r.stderr == f"evclip: error: {typo}: unknown field 'ouput' "
+            "(did you mean 'output'?)\n", "spec key typo: did you mean", r.stderr)
     out = path("elsewhere", "x", "y", "z.mp4")
     r = run(["render", "-i", CAR, "--start", "4", "--end", "4.5", "-o", out, "-q"])
     C.check(r.returncode == 6 and r.stderr == "evclip: error: output folder "
@@ -197,6 +224,7 @@ if __name__ == "__main__":
     try:
         setup_tree()
         test_jobs_file()
+        test_three_good_two_broken()
         test_strict()
         test_spec_and_render()
         test_help()
