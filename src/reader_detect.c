@@ -91,6 +91,8 @@ int reader_detect_line(const char *name, size_t number, const char *text, size_t
 {
     size_t i = 0;
     char why[1024];
+    while (len > 0 && (text[len - 1] == '\r' || text[len - 1] == ' ' || text[len - 1] == '\t'))
+        len--; /* CRLF logs: no CR in the message */
     while (i < len && (text[i] == ' ' || text[i] == '\t'))
         i++;
     if (i < len && text[i] >= '0' && text[i] <= '9')

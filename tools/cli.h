@@ -55,7 +55,8 @@ int cli_exit_code(int code);
 /* Prints "evclip: error: ..." with evclip_last_error() (or the code's text). */
 void cli_print_error(int code);
 
-/* Parses seconds: "12.5", "1:02.5", "01:02:03.25". Returns 0 or -1. */
+/* Parses seconds: "12.5", "1:02.5", "01:02:03.25" (digits, '.' and ':' only; minutes and
+ * seconds after a ':' below 60). Returns 0 or -1. (cli_values.c) */
 int cli_parse_time(const char *s, double *out);
 /* Parses a finite number / an integer in [min, max]. Return 0 or -1 and print a usage error
  * naming the option. */
@@ -95,7 +96,7 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 int cli_check_options(const char *command, int argc, char **argv, const char *shortopts,
                       const struct option *longopts);
 /* The candidate closest to word[0..len) (edit distance <= 2, or word a prefix of it), or NULL
- * when none is close enough to be a plausible typo. */
+ * when none is close enough to be a plausible typo. (cli_suggest.c) */
 const char *cli_suggest(const char *word, size_t len, const char *const *candidates, size_t n);
 
 /* Subcommands. */

@@ -236,6 +236,8 @@ static const char inspect_usage[] =
     "                   \"box\": [x1, y1, x2, y2], \"color\": [b, g, r]}]}\n"
     "score, track_id and color appear only when set; \"normalized\": true when the box is in\n"
     "fractions of the frame. A frame without embedded data has \"source_time\": null.\n"
+    "The output is a detection log (format inspect): render -d takes it, boxes keyed by\n"
+    "source_time, to re-render the same source.\n"
     "\n"
     "      --only-data       skip frames that carry no embedded data\n"
     "  -h, --help            this help\n"

@@ -175,8 +175,14 @@ static int check_keys(json_t *obj, const char *const *known, const char *where, 
         int ok = 0;
         for (int i = 0; known[i] && !ok; i++)
             ok = !strcmp(key, known[i]);
-        if (!ok)
-            return FAIL("%s: unknown field '%s'", where, key);
+        if (!ok) {
+            size_t n = 0;
+            while (known[n])
+                n++;
+            const char *hint = cli_suggest(key, strlen(key), known, n);
+            return FAIL("%s: unknown field '%.100s'%s%s%s", where, key,
+                        hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+        }
     }
     return 0;
 }
@@ -228,7 +234,7 @@ static int parse_source(ClipSpec *spec, EvclipSource *src, json_t *obj, const ch
         EvclipDetections *d = NULL;
         int ret = log_cache_get(cache, dets, &d);
         if (ret < 0) {
-            snprintf(err, errlen, "%s", evclip_last_error());
+            snprintf(err, errlen, "%s: field 'detections': %s", where, evclip_last_error());
             return ret;
         }
         src->detections = d;

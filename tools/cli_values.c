@@ -15,7 +15,8 @@ int cli_parse_time(const char *s, double *out)
     double parts[3];
     int n = 0;
     const char *p = s;
-    if (!s || !*s)
+    /* Decimal only: strtod would also take " 12", "0x1p4", "1e3" and "infinity". */
+    if (!s || !*s || s[strspn(s, "0123456789.:")])
         return -1;
     while (n < 3) {
         char *end;

@@ -1,5 +1,5 @@
 /* fuzz_reader.c: libFuzzer target for every detection log format (native, grouped,
- * Ultralytics, MOT), with and without normalised coordinates. */
+ * Ultralytics, MOT, evclip inspect), with and without normalised coordinates. */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,8 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     DetList all = { 0 };
     if (size < 1 || evclip_detections_new(&d) < 0)
         return 0;
-    /* First byte: format (auto, native, grouped, ultralytics, mot) and the normalized default. */
-    int format = (data[0] & 7) % 5, normalized = (data[0] >> 3) & 1;
+    /* First byte: format (auto, native, grouped, ultralytics, mot, inspect) and the normalized
+     * default. */
+    int format = (data[0] & 7) % 6, normalized = (data[0] >> 3) & 1;
     int ret = reader_parse(d, "fuzz", (const char *)data + 1, size - 1, format, normalized);
     if (ret == 0 && detections_prepare(d) == 0 &&
         detections_lookup(d, INT64_MIN, INT64_MAX, -INFINITY, INFINITY, &all) == 0) {

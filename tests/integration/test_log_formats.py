@@ -94,6 +94,9 @@ def test_inspect_round_trip():
     C.check(framemd5(first) == framemd5(second), "same pixels on every frame")
     r = render(inspect_log, second, "--format", "inspect")
     C.check(r.returncode == 0, "--format inspect", r.stderr)
+    h = run(["inspect", "--help"])
+    C.check("The output is a detection log (format inspect): render -d takes it" in h.stdout,
+            "inspect --help says its output is a log", h.stdout)
     # A narrower window reads the same log (boxes keyed by source_time, not the clip's frame).
     part = path("part.mp4")
     r = render(inspect_log, part, window=("5", "6"))

@@ -650,6 +650,7 @@ static void test_no_format(void)
     expect_format_error(READER_AUTO, "frame,id,left", 1, "mot: not comma-separated numbers "
                         "(first field 'frame': a header line? MOT logs have none)");
     expect_format_error(READER_AUTO, "\"text\"", 1, "a JSON string, not an object or array");
+    expect_format_error(READER_AUTO, "hello world\r\n", 1, "(first field 'hello world')");
     /* A line whose shape names a format keeps that format's precise error. */
     expect_format_error(READER_AUTO, "{\"bbox\": [1, 2, 3], \"label\": \"a\", \"ts\": 0}", 1,
                         "field 'bbox': expected [x1, y1, x2, y2]");
