@@ -559,7 +559,9 @@ enum EvclipLiveEventType {
     EVCLIP_LIVE_STREAM_DOWN = 1,     /**< connection lost or stalled; `message` says why */
     EVCLIP_LIVE_RECONNECTING = 2,    /**< next attempt after `delay` seconds */
     EVCLIP_LIVE_CLIP_STARTED = 3,    /**< trigger accepted; `start` = first packet's time */
-    EVCLIP_LIVE_CLIP_EXTENDED = 4,   /**< merge mode: `end` moved later */
+    EVCLIP_LIVE_CLIP_EXTENDED = 4,   /**< merge mode: a trigger (`clip_id`) was merged into
+                                          the clip at `path` (`start`/`end` widened), or a
+                                          "start" recording got its stop (message "stopped") */
     EVCLIP_LIVE_CLIP_FINISHED = 5,   /**< file published at `path` */
     EVCLIP_LIVE_CLIP_FAILED = 6,     /**< nothing written; `status`, `message` say why */
     EVCLIP_LIVE_CLOCK = 7,           /**< the wall-clock mapping changed (`clock`) */
@@ -587,7 +589,8 @@ typedef struct EvclipLiveEvent {
     double start, end;      /**< clip window, wall-clock epoch seconds (clip events) */
     double duration;        /**< FINISHED: output duration in seconds */
     int64_t frames;         /**< FINISHED: frames written */
-    double pre_available;   /**< STARTED: seconds of pre-roll the ring really held */
+    double pre_available;   /**< STARTED, EXTENDED: seconds of pre-roll the clip holds before
+                                 the (merged) trigger */
     int incomplete;         /**< clip events: 1 when an outage or shutdown cut the clip short
                                  of its requested window (it holds what exists) */
     int status;             /**< FAILED: negative error code */
