@@ -20,7 +20,10 @@
  *          renderer statistics, normalised detection coordinates, detection log formats
  *          (evclip_detections_load_format), evidence manifests and signatures
  *          (evclip_keygen, evclip_verify), SEI detections (evclip_inspect), live mode,
- *          EvclipResult warnings and output_sha256, EvclipSource.end INFINITY.
+ *          EvclipResult warnings and output_sha256, EvclipSource.end INFINITY; live
+ *          manifests (EvclipVerifyResult.sources_live), evclip_live_start/stop/remove_stream,
+ *          LIST and STREAM_REMOVED events, EvclipLiveEvent damaged_packets/manifest/
+ *          trigger_ids, EvclipStreamStats.state, evclip_live_trigger output NULL.
  */
 
 #include <stddef.h>
