@@ -302,7 +302,7 @@ def scenario_normalized(out):
     writer_clip(written)
     # live (the same file read in real time)
     live = tl.Live(["--url", src, "--name", "f", "--realtime", "--hold", "400",
-                    "--output-dir", out], "normalized")
+                    "--output-dir", out, "--no-manifest"], "normalized")
     try:
         if check(live.wait_type("stream_up", 10) is not None, "normalized: live up"):
             time.sleep(3)
@@ -311,7 +311,11 @@ def scenario_normalized(out):
             lpath = os.path.join(out, "live.mp4")
             live.send({"type": "trigger", "stream": "f", "pre": 1.5, "post": 0.3,
                        "output": lpath})
-            check(live.wait_type("clip_finished", 20) is not None, "normalized: live clip")
+            done = live.wait_type("clip_finished", 20)
+            check(done is not None, "normalized: live clip")
+            check(done and done["manifest"] is None and os.path.exists(lpath) and
+                  not os.path.exists(lpath + ".evidence.json"),
+                  "live --no-manifest: no manifest written or named", str(done))
     finally:
         live.stop()
     got = {name: boxed_frame(p) for name, p in
