@@ -128,6 +128,23 @@ def scenario_evidence(server, out):
         check(live.stop() == 0, "evidence: clean exit")
 
 
+def scenario_no_password_in_events(out):
+    """A stream that cannot be opened: its stream_down names the URL without the password."""
+    live = tl.Live(["--url", "rtsp://alice:s3cr3t@127.0.0.1:9/x", "--name", "pw"], "password")
+    try:
+        down = live.wait_type("stream_down", 15)
+        check(down and "rtsp://127.0.0.1:9/x" in down.get("message", ""),
+              "events: URL named without credentials", str(down))
+        time.sleep(0.5)
+        text = json.dumps(live.events)
+        check("s3cr3t" not in text and "alice" not in text,
+              "events: the password never appears", text[:300])
+    finally:
+        live.stop()
+        live.log.seek(0)
+        check("s3cr3t" not in live.log.read(), "stderr: the password never appears")
+
+
 def scenario_merge(server, out):
     """Merged trigger: longer pre widens the start; every id gets its clip_finished naming
     the file; its own output is refused."""
@@ -362,6 +379,7 @@ def main():
             run(scenario_merge, server, dirs["merge"]),
             run(scenario_normalized, dirs["norm"]),
             run(scenario_damaged, dirs["dmg"]),
+            run(scenario_no_password_in_events, dirs["dmg"]),
         ]
         for t in threads:
             t.join(90)
