@@ -296,6 +296,9 @@ static int merge_into(Stream *st, ClipJob *j, double now, double pre, double end
         int first = ring_find_start(&st->ring, now - pre);
         ret = live_job_prepend(j, &st->ring, first);
     }
+    for (int i = 0; ret >= 0 && id && i < j->nids; i++)
+        if (!strcmp(j->ids[i], id))
+            return 0; /* the same id again: one outcome event for it */
     return ret < 0 ? ret : id ? live_job_add_id(j, id) : 0;
 }
 

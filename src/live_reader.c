@@ -42,8 +42,10 @@ static int connect_stream(Stream *st, AVFormatContext **out, int *vidx, int *aid
     EvclipLive *l = st->live;
     AVDictionary *opts = NULL;
     AVFormatContext *fmt = avformat_alloc_context();
-    char timeout[32];
+    char timeout[32], shown[4096];
     int ret;
+
+    manifest_strip_credentials(st->url, shown, sizeof(shown)); /* events never show a password */
 
     if (!fmt)
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
@@ -58,14 +60,14 @@ static int connect_stream(Stream *st, AVFormatContext **out, int *vidx, int *aid
     ret = avformat_open_input(&fmt, st->url, NULL, &opts);
     av_dict_free(&opts);
     if (ret < 0)
-        return ev_error_av(ret, EVCLIP_ERR_INPUT, "opening '%s'", st->url);
+        return ev_error_av(ret, EVCLIP_ERR_INPUT, "opening '%s'", shown);
     *out = fmt;
     if ((ret = avformat_find_stream_info(fmt, NULL)) < 0)
-        return ev_error_av(ret, EVCLIP_ERR_INPUT, "probing '%s'", st->url);
+        return ev_error_av(ret, EVCLIP_ERR_INPUT, "probing '%s'", shown);
     *vidx = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
     *aidx = av_find_best_stream(fmt, AVMEDIA_TYPE_AUDIO, -1, *vidx, NULL, 0);
     if (*vidx < 0)
-        return ev_error(EVCLIP_ERR_NO_VIDEO, "'%s' has no video stream", st->url);
+        return ev_error(EVCLIP_ERR_NO_VIDEO, "'%s' has no video stream", shown);
     return 0;
 }
 

@@ -230,7 +230,7 @@ static void on_event(void *opaque, const EvclipLiveEvent *ev)
             fprintf(f, "%s[%.6f,%.6f]", i ? "," : "", ev->gaps[2 * i], ev->gaps[2 * i + 1]);
         fputc(']', f);
     }
-    if (ev->type == EVCLIP_LIVE_CLIP_STARTED)
+    if (ev->type == EVCLIP_LIVE_CLIP_STARTED || ev->type == EVCLIP_LIVE_CLIP_EXTENDED)
         fprintf(f, ",\"pre_available\":%.3f", ev->pre_available);
     if (ev->type == EVCLIP_LIVE_CLIP_FINISHED) {
         fprintf(f, ",\"duration\":%.6f,\"frames\":%lld,\"damaged_packets\":%lld",

@@ -46,7 +46,10 @@
  *          shared by concurrent renders (index built once under the store's lock);
  *          evclip_settings_validate(); EvclipSettings.clip_done_callback (per-clip completion);
  *          EvclipSource ts_origin, stream, fps; display orientation (rotated phone video is
- *          rendered upright), EvclipSettings.box_space; EvclipResult.damaged_packets.
+ *          rendered upright), EvclipSettings.box_space; EvclipResult.damaged_packets; live
+ *          manifests (EvclipVerifyResult.sources_live), evclip_live_start/stop/remove_stream,
+ *          LIST and STREAM_REMOVED events, EvclipLiveEvent damaged_packets/manifest/
+ *          trigger_ids, EvclipStreamStats.state, evclip_live_trigger output NULL.
  */
 
 #include <stddef.h>
@@ -718,7 +721,9 @@ enum EvclipLiveEventType {
     EVCLIP_LIVE_STREAM_DOWN = 1,     /**< connection lost or stalled; `message` says why */
     EVCLIP_LIVE_RECONNECTING = 2,    /**< next attempt after `delay` seconds */
     EVCLIP_LIVE_CLIP_STARTED = 3,    /**< trigger accepted; `start` = first packet's time */
-    EVCLIP_LIVE_CLIP_EXTENDED = 4,   /**< merge mode: `end` moved later */
+    EVCLIP_LIVE_CLIP_EXTENDED = 4,   /**< merge mode: a trigger (`clip_id`) was merged into
+                                          the clip at `path` (`start`/`end` widened), or a
+                                          "start" recording got its stop (message "stopped") */
     EVCLIP_LIVE_CLIP_FINISHED = 5,   /**< file published at `path` */
     EVCLIP_LIVE_CLIP_FAILED = 6,     /**< nothing written; `status`, `message` say why */
     EVCLIP_LIVE_CLOCK = 7,           /**< the wall-clock mapping changed (`clock`) */
@@ -746,7 +751,8 @@ typedef struct EvclipLiveEvent {
     double start, end;      /**< clip window, wall-clock epoch seconds (clip events) */
     double duration;        /**< FINISHED: output duration in seconds */
     int64_t frames;         /**< FINISHED: frames written */
-    double pre_available;   /**< STARTED: seconds of pre-roll the ring really held */
+    double pre_available;   /**< STARTED, EXTENDED: seconds of pre-roll the clip holds before
+                                 the (merged) trigger */
     int incomplete;         /**< clip events: 1 when an outage or shutdown cut the clip short
                                  of its requested window (it holds what exists) */
     int status;             /**< FAILED: negative error code */

@@ -134,8 +134,16 @@ def scenario_add_remove(server, out):
               "list: the socket reply carries the streams", str(reply))
         n = len(live.events)
         t0 = time.time()
-        live.send({"type": "remove_stream", "stream": "b"})
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.settimeout(30)
+        c.connect(sock)
+        c.sendall(b'{"type":"remove_stream","stream":"b","id":"rm"}\n')
+        reply = json.loads(c.makefile("rb").readline())
+        t_reply = time.time()
+        c.close()
         removed = live.wait_type("stream_removed", 20, stream="b")
+        check(reply.get("reply") == "ok" and removed and removed["time"] <= t_reply,
+              "remove: the socket reply comes after stream_removed", f"{reply} {removed}")
         done = live.wait_type("clip_finished", 1, id="long")
         if not check(removed and done, "remove: clip finished and stream removed",
                      str(live.events[n:])):

@@ -179,8 +179,18 @@ static void test_pool(void)
     CHECK(evclip_live_add_stream(live, &bad) == EVCLIP_ERR_INVALID);
     CHECK(evclip_live_trigger(live, "zz", 1, 1, "x.mp4", NULL) == EVCLIP_ERR_INVALID);
     CHECK(evclip_live_trigger(live, "a", 1, 1, "", NULL) == EVCLIP_ERR_INVALID);
-    CHECK(evclip_live_trigger(live, "a", 1, 1, NULL, NULL) ==
-          EVCLIP_ERR_INPUT); /* NULL: the default name; nothing received yet */
+    CHECK(evclip_live_trigger(live, "a", 1, 1, NULL, NULL) == EVCLIP_ERR_INPUT); /* default
+                                                                name; nothing received yet */
+    CHECK(evclip_live_start(live, "a", 1, 10, NULL, NULL) == EVCLIP_ERR_INVALID); /* no id */
+    CHECK(evclip_live_start(live, "a", 1, 1e6, NULL, "r") == EVCLIP_ERR_INVALID); /* max */
+    CHECK(evclip_live_start(live, "zz", 1, 10, NULL, "r") == EVCLIP_ERR_INVALID);
+    CHECK(evclip_live_stop(live, "a", "r", 0) == EVCLIP_ERR_INVALID); /* not recording */
+    CHECK(strstr(evclip_last_error(), "no open recording 'r'") != NULL);
+    CHECK(evclip_live_stop(live, "a", "r", -1) == EVCLIP_ERR_INVALID);
+    CHECK(evclip_live_remove_stream(live, "zz") == EVCLIP_ERR_INVALID);
+    CHECK(evclip_live_control(live, "{\"type\":\"add_stream\",\"config\":3}") ==
+          EVCLIP_ERR_INVALID);
+    CHECK(evclip_live_control(live, "{\"type\":\"list\"}") == 0);
     CHECK(evclip_live_trigger(live, "a", 1, 1, "/nonexistent/x.mp4", NULL) ==
           EVCLIP_ERR_INPUT); /* nothing received yet */
     EvclipDetection d = { .x1 = 1, .y1 = 1, .x2 = 5, .y2 = 5, .label = "car" };
@@ -204,6 +214,11 @@ static void test_pool(void)
     CHECK(atomic_load(&seen.down) == 1 && atomic_load(&seen.reconnecting) >= 2);
     CHECK(evclip_live_get_stream_stats(live, "a", &st) == 0 && !st.connected &&
           st.packets == 0);
+    /* Removing a stream that retries: its reader stops at once, the name is free again. */
+    t0 = now_s();
+    CHECK(evclip_live_remove_stream(live, "a") == 0 && now_s() - t0 < 2);
+    CHECK(evclip_live_get_stream_stats(live, "a", &st) == EVCLIP_ERR_INVALID);
+    CHECK(evclip_live_add_stream(live, &p) == 0);
     t0 = now_s();
     evclip_live_close(&live);
     CHECK(!live && now_s() - t0 < 2);
