@@ -844,8 +844,9 @@ static const char *container_magic(const char *buf, size_t len)
     return NULL;
 }
 
-/* A log file read in chunks: at most READ_CHUNK bytes (or the longest line) are held. */
-#define READ_CHUNK ((size_t)1 << 20)
+/* A log file read in chunks: at most READ_CHUNK bytes (or the longest line) are held. The
+ * chunk is also the block of the window index (reader_window.c). */
+#define READ_CHUNK ((size_t)256 << 10)
 
 typedef struct Chunks {
     FILE *f;
@@ -853,6 +854,9 @@ typedef struct Chunks {
     char *buf;
     size_t cap, have;  /* buf holds cap + FAST_READER_PADDING bytes, `have` of them read */
     int eof;
+    int64_t offset;    /* file offset of buf[0] */
+    ReaderBlockFn on_block;
+    void *ctx;
 } Chunks;
 
 /* Makes room for at least `need` bytes of text. Returns 0 or NOMEM. */
@@ -899,12 +903,20 @@ static int load_chunks(Chunks *c, Parse *p)
             while (done > 0 && c->buf[done - 1] != '\n')
                 done--;
         }
+        ReaderBlock b = { .offset = c->offset, .data = c->buf, .bytes = done,
+                          .first_line = p->ln.number, .first_ordinal = p->ln.ordinal,
+                          .first_det = detections_count(p->d) };
         if (done > 0)
             ret = parse_lines(p, c->buf, done, c->cap + FAST_READER_PADDING);
+        if (ret >= 0 && done > 0 && c->on_block) {
+            b.format = p->ln.format;
+            c->on_block(c->ctx, &b);
+        }
         if (ret < 0 || c->eof)
             break;
         memmove(c->buf, c->buf + done, c->have - done);
         c->have -= done;
+        c->offset += (int64_t)done;
         if (c->have == c->cap) /* one line longer than the buffer */
             ret = chunks_reserve(c, c->cap * 2);
         if (ret >= 0)
@@ -913,9 +925,29 @@ static int load_chunks(Chunks *c, Parse *p)
     return ret;
 }
 
+int reader_parse_block(EvclipDetections *d, const char *name, const char *buf, size_t len,
+                       size_t avail, int format, int normalized, size_t first_line,
+                       int64_t first_ordinal)
+{
+    Parse p;
+    int ret = parse_begin(&p, d, name, format, normalized, 0);
+    p.ln.number = first_line;
+    p.ln.ordinal = first_ordinal;
+    p.started = first_line > 0; /* a BOM only counts at the start of the file */
+    if (ret >= 0)
+        ret = parse_lines(&p, buf, len, avail);
+    return parse_end(&p, ret);
+}
+
 int reader_load(EvclipDetections *d, const char *path, int format, int normalized)
 {
-    Chunks c = { .f = fopen(path, "rb"), .path = path };
+    return reader_load_blocks(d, path, format, normalized, NULL, NULL);
+}
+
+int reader_load_blocks(EvclipDetections *d, const char *path, int format, int normalized,
+                       ReaderBlockFn on_block, void *ctx)
+{
+    Chunks c = { .f = fopen(path, "rb"), .path = path, .on_block = on_block, .ctx = ctx };
     if (!c.f)
         return file_error(path, errno);
     Parse p;

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "src/detections.h"
@@ -200,6 +202,109 @@ static void test_long_line(const char *dir)
     free(t.s);
 }
 
+/* Detections of d with ts in [lo, hi] (as "frame:x1" keys) all in w? */
+static int window_covered(const EvclipDetections *full, const EvclipDetections *w, double lo,
+                          double hi, size_t *needed)
+{
+    size_t missing = 0, j = 0;
+    *needed = 0;
+    for (size_t i = 0; i < detections_count(full); i++) {
+        EvclipDetection a, b;
+        detections_get(full, i, &a);
+        if (!(a.ts >= lo && a.ts <= hi))
+            continue;
+        (*needed)++;
+        for (; j < detections_count(w); j++) { /* both in file order */
+            detections_get(w, j, &b);
+            if (b.frame_idx == a.frame_idx && b.x1 == a.x1 && b.ts == a.ts)
+                break;
+        }
+        missing += j == detections_count(w);
+    }
+    return missing == 0;
+}
+
+static void set_mtime(const char *path, const struct stat *st)
+{
+    struct timespec t[2] = { st->st_atim, st->st_mtim };
+    CHECK(utimensat(AT_FDCWD, path, t, 0) == 0);
+}
+
+/* Windowed loads: the first builds LOG.evidx (reading all), later ones read only the window's
+ * blocks; a changed log, a damaged index or a changed block is caught and read whole. */
+static void test_window(const char *dir)
+{
+    Text t = { 0 };
+    char path[256], idx[300], line[256];
+    for (int i = 0; i < 30000; i++) { /* 200 s at 30 fps, 5 boxes a frame, sorted by ts */
+        snprintf(line, sizeof(line), "{\"frame_idx\": %d, \"ts\": %.6f, \"bbox\": [%d, 2, "
+                 "%d, 40], \"label\": \"car\", \"score\": 0.5}\n", i / 5, (i / 5) / 30.0,
+                 i % 5, i % 5 + 10);
+        add(&t, line);
+    }
+    snprintf(path, sizeof(path), "%s/hour.jsonl", dir);
+    snprintf(idx, sizeof(idx), "%s.evidx", path);
+    write_file(path, t.s, t.len);
+    EvclipDetections *full = NULL, *w = NULL;
+    CHECK(evclip_detections_new(&full) == 0 && evclip_detections_new(&w) == 0);
+    CHECK(reader_load(full, path, READER_AUTO, 0) == 0 && detections_count(full) == 30000);
+    CHECK(access(idx, F_OK) != 0);
+    CHECK(evclip_detections_load_window(w, path, NULL, 0, 100, 110) == 0);
+    CHECK(detections_count(w) == 30000 && access(idx, F_OK) == 0); /* built: read all */
+    evclip_detections_free(&w);
+    CHECK(evclip_detections_new(&w) == 0);
+    CHECK(evclip_detections_load_window(w, path, NULL, 0, 100, 110) == 0);
+    size_t needed;
+    CHECK(window_covered(full, w, 100, 110, &needed) && needed == 5 * 301);
+    CHECK_MSG(detections_count(w) < 30000 / 4, "%zu", detections_count(w));
+    CHECK(evclip_detections_load_window(w, path, "grouped", 0, 100, 110) == EVCLIP_ERR_DETECTIONS);
+    CHECK(evclip_detections_load_window(w, path, NULL, 0, 110, 100) == EVCLIP_ERR_INVALID);
+    evclip_detections_free(&w);
+
+    /* A block changed behind the index (same size and mtime): its hash catches it. */
+    struct stat st;
+    CHECK(stat(path, &st) == 0);
+    char *mid = strstr(t.s + t.len / 2, "\"car\"");
+    memcpy(mid, "\"bus\"", 5);
+    write_file(path, t.s, t.len);
+    set_mtime(path, &st);
+    CHECK(evclip_detections_new(&w) == 0);
+    double ts_mid = atof(strstr(mid - 60, "\"ts\": ") + 6);
+    CHECK(evclip_detections_load_window(w, path, NULL, 0, ts_mid, ts_mid) == 0);
+    CHECK_MSG(detections_count(w) == 30000, "%zu", detections_count(w)); /* read whole */
+    evclip_detections_free(&w);
+
+    /* A damaged index is ignored and rewritten. */
+    FILE *f = fopen(idx, "r+b");
+    CHECK(f && fseek(f, 100, SEEK_SET) == 0 && fputc('x', f) != EOF);
+    if (f)
+        fclose(f);
+    CHECK(evclip_detections_new(&w) == 0);
+    CHECK(evclip_detections_load_window(w, path, NULL, 0, 100, 110) == 0);
+    CHECK(detections_count(w) == 30000);
+    evclip_detections_free(&w);
+    CHECK(evclip_detections_new(&w) == 0);
+    CHECK(evclip_detections_load_window(w, path, NULL, 0, 100, 110) == 0);
+    CHECK(detections_count(w) < 30000 / 4);
+    evclip_detections_free(&w);
+
+    /* A bad line appended: the window load fails like a full load, store untouched. */
+    add(&t, "{\"frame_idx\": 1, \"ts\": 300, \"bbox\": [1, 2, 3], \"label\": \"a\"}\n");
+    write_file(path, t.s, t.len);
+    CHECK(evclip_detections_new(&w) == 0);
+    CHECK(evclip_detections_load_window(w, path, NULL, 0, 100, 110) == EVCLIP_ERR_DETECTIONS);
+    char msg[512];
+    snprintf(msg, sizeof(msg), "%s:30001: field 'bbox': expected [x1, y1, x2, y2] (4 numbers)",
+             path);
+    CHECK_MSG(!strcmp(evclip_last_error(), msg), "%s", evclip_last_error());
+    CHECK(detections_count(w) == 0);
+    evclip_detections_free(&w);
+    evclip_detections_free(&full);
+    remove(idx);
+    remove(path);
+    free(t.s);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/evclip_reader_fast_XXXXXX";
@@ -207,6 +312,7 @@ int main(void)
     test_fast_contract();
     test_stream(dir);
     test_long_line(dir);
+    test_window(dir);
     rmdir(dir);
     return test_summary();
 }
