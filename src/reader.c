@@ -36,6 +36,7 @@ typedef struct Line {
     int format;       /* enum ReaderFormat, never READER_AUTO */
     int normalized;   /* default of the "normalized" flag */
     char ctx[48];     /* "detections[3]: " while reading an item of an array, else "" */
+    int slow_numbers; /* READER_NO_FAST: MOT fields through strtod() only */
 } Line;
 
 #define MAX_EXACT_INT 9007199254740992.0 /* 2^53: larger reals are not exact integers */
@@ -552,6 +553,41 @@ static double c_strtod(char *s, char **stop)
     return strtod(s, stop);
 }
 
+/* Fast path of a MOT field: [ \t]* -?digits[.digits] [ \t\r]*, at most 15 significant
+ * digits. Both the digits and the power of ten are then exact doubles, so one division gives
+ * the correctly rounded value, the one strtod() returns. Returns 1, or 0 for anything else
+ * (strtod() decides). */
+static int mot_number(const char *s, size_t len, double *out)
+{
+    static const double pow10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+                                    1e11, 1e12, 1e13, 1e14, 1e15 };
+    size_t i = 0;
+    while (i < len && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    int neg = i < len && s[i] == '-';
+    i += neg;
+    uint64_t m = 0;
+    int digits = 0, frac = -1;
+    for (; i < len; i++) {
+        if (s[i] >= '0' && s[i] <= '9') {
+            m = m * 10 + (uint64_t)(s[i] - '0');
+            digits++;
+            frac += frac >= 0;
+        } else if (s[i] == '.' && frac < 0) {
+            frac = 0;
+        } else {
+            break;
+        }
+    }
+    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
+        i++;
+    if (i != len || digits == 0 || digits > 15 || frac == 0)
+        return 0;
+    double v = frac > 0 ? (double)m / pow10[frac] : (double)m;
+    *out = neg ? -v : v;
+    return 1;
+}
+
 /* frame,id,left,top,width,height[,conf[,x,y,z | class,visibility]]: 1-based frames, id -1 =
  * untracked, conf -1 = none. Every box is labelled "obj" (MOT logs carry no class names). */
 static int read_mot(EvclipDetections *d, Line *ln, const char *text, size_t len)
@@ -568,6 +604,13 @@ static int read_mot(EvclipDetections *d, Line *ln, const char *text, size_t len)
         char *stop;
         if (n >= 6 && is_blank(text + pos, flen))
             break;
+        if (!ln->slow_numbers && mot_number(text + pos, flen, &v[n])) {
+            n++;
+            pos = end + 1;
+            if (!comma)
+                break;
+            continue;
+        }
         if (flen >= sizeof(field))
             return field_error(ln, names[n], "expected a number");
         memcpy(field, text + pos, flen);
@@ -708,7 +751,7 @@ static int parse_begin(Parse *p, EvclipDetections *d, const char *name, int form
     evclip_detections_get_stats(d, &stats);
     *p = (Parse){ .d = d, .count = detections_count(d), .skipped = stats.skipped,
                   .ln = { .name = name ? name : "detections", .normalized = !!normalized,
-                          .format = format } };
+                          .format = format, .slow_numbers = flags & READER_NO_FAST } };
     if (!(flags & READER_NO_FAST) && fast_reader_supported() && !(p->s.fast = fast_reader_new()))
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory (reading detections)");
     return 0;

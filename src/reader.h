@@ -32,8 +32,8 @@ enum ReaderFormat {
 int reader_parse(EvclipDetections *d, const char *name, const char *buf, size_t len,
                  int format, int normalized);
 
-/* reader_parse() with flags: READER_NO_FAST reads every line with jansson (the reference the
- * simdjson fast path is checked against). */
+/* reader_parse() with flags: READER_NO_FAST reads every JSON line with jansson and every MOT
+ * field with strtod() (the references the fast paths are checked against). */
 #define READER_NO_FAST 1
 int reader_parse_flags(EvclipDetections *d, const char *name, const char *buf, size_t len,
                        int format, int normalized, int flags);

@@ -305,6 +305,59 @@ static void test_window(const char *dir)
     free(t.s);
 }
 
+/* MOT fields through the fast numeric parser give strtod()'s doubles, bit for bit, and the
+ * same errors. */
+static void test_mot_numbers(void)
+{
+    static const char *const fields[] = {
+        "0", "7", "-3", "12.5", ".5", "5.", "-0", "-0.0", "1e3", " 42 ", "\t9.25\r",
+        "123456789012345", "1234567890123456", "0.1", "0.30000000000000004", "999999.999999",
+        "3.14159265358979", "-2.718281828459045", "+4", "0x10", "1.5.2", "", "-", "abc",
+    };
+    Text t = { 0 };
+    char line[256];
+    srand(7);
+    for (int i = 0; i < 4000; i++) {
+        const char *f = fields[(size_t)i % (sizeof(fields) / sizeof(fields[0]))];
+        /* The field as left (a float once stored) and as conf (a double: compared exactly). */
+        snprintf(line, sizeof(line), "%d,%d,%s,%d.%06d,%d.%d,%d.%03d,%s\n", i % 50 + 1,
+                 i % 9 - 1, f, rand() % 2000, rand() % 1000000, rand() % 300 + 1, rand() % 10,
+                 rand() % 400 + 1, rand() % 1000, f);
+        add(&t, line);
+    }
+    size_t pos = 0;
+    int lines = 0, failed = 0;
+    while (pos < t.len) { /* each line alone: bad fields are errors in both */
+        char *nl = memchr(t.s + pos, '\n', t.len - pos);
+        size_t len = (size_t)(nl - (t.s + pos)) + 1;
+        EvclipDetections *a = NULL, *b = NULL;
+        CHECK(evclip_detections_new(&a) == 0 && evclip_detections_new(&b) == 0);
+        char ea[512] = "", eb[512] = "";
+        int ra = reader_parse_flags(a, "m.txt", t.s + pos, len, READER_MOT, 0, 0);
+        if (ra < 0)
+            snprintf(ea, sizeof(ea), "%s", evclip_last_error());
+        int rb = reader_parse_flags(b, "m.txt", t.s + pos, len, READER_MOT, 0, READER_NO_FAST);
+        if (rb < 0)
+            snprintf(eb, sizeof(eb), "%s", evclip_last_error());
+        failed += ra < 0;
+        CHECK_MSG(ra == rb && !strcmp(ea, eb), "%.*s: %s / %s", (int)len - 1, t.s + pos, ea, eb);
+        if (ra == 0 && rb == 0 && detections_count(a) == 1 && detections_count(b) == 1) {
+            EvclipDetection x, y;
+            detections_get(a, 0, &x);
+            detections_get(b, 0, &y);
+            CHECK(!memcmp(&x.x1, &y.x1, sizeof(double)) && !memcmp(&x.y2, &y.y2,
+                                                                   sizeof(double)));
+            CHECK(!memcmp(&x.score, &y.score, sizeof(double)));
+        }
+        evclip_detections_free(&a);
+        evclip_detections_free(&b);
+        pos += len;
+        lines++;
+    }
+    CHECK(lines == 4000 && failed > 0 && failed < lines);
+    free(t.s);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/evclip_reader_fast_XXXXXX";
@@ -313,6 +366,7 @@ int main(void)
     test_stream(dir);
     test_long_line(dir);
     test_window(dir);
+    test_mot_numbers();
     rmdir(dir);
     return test_summary();
 }
