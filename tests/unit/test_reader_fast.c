@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -358,6 +359,44 @@ static void test_mot_numbers(void)
     free(t.s);
 }
 
+static long max_rss_kb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+/* A 36 MB log loads in memory for its detections (56 bytes each), not for a copy of the file;
+ * an index that cannot be written (LOG.evidx is a directory) does not fail the load. */
+static void test_bounded_memory(const char *dir)
+{
+    char path[256], idx[300];
+    snprintf(path, sizeof(path), "%s/large.jsonl", dir);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    for (int i = 0; f && i < 300000; i++)
+        fprintf(f, "{\"frame_idx\": %d, \"ts\": %.6f, \"bbox\": [%d.5, 20.25, %d.75, 400], "
+                "\"label\": \"person\", \"score\": 0.%03d, \"track_id\": %d}\n", i / 5,
+                i / 150.0, i % 1000, i % 1000 + 50, i % 1000, i % 17);
+    if (f)
+        fclose(f);
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && st.st_size > 33000000);
+    snprintf(idx, sizeof(idx), "%s.evidx", path);
+    CHECK(mkdir(idx, 0755) == 0);
+    EvclipDetections *d = NULL;
+    CHECK(evclip_detections_new(&d) == 0);
+    long before = max_rss_kb();
+    CHECK(evclip_detections_load_window(d, path, NULL, 0, 10, 20) == 0);
+    long grown = max_rss_kb() - before;
+    CHECK(detections_count(d) == 300000);
+    CHECK_MSG(grown * 1024 < st.st_size / 2, "peak RSS grew by %ld KB for a %lld-byte log",
+              grown, (long long)st.st_size);
+    evclip_detections_free(&d);
+    rmdir(idx);
+    remove(path);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/evclip_reader_fast_XXXXXX";
@@ -367,6 +406,7 @@ int main(void)
     test_long_line(dir);
     test_window(dir);
     test_mot_numbers();
+    test_bounded_memory(dir);
     rmdir(dir);
     return test_summary();
 }
