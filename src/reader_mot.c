@@ -23,15 +23,17 @@ static double c_strtod(char *s, char **stop)
     return strtod(s, stop);
 }
 
-/* Fast path of a MOT field: [ \t]* -?digits[.digits] [ \t\r]*, at most 15 significant
- * digits. Both the digits and the power of ten are then exact doubles, so one division gives
- * the correctly rounded value, the one strtod() returns. Returns 1, or 0 for anything else
- * (strtod() decides). */
+/* Fast path of a MOT field under 64 bytes (longer ones are errors): [ \t]* -?digits[.digits]
+ * [ \t\r]*, at most 15 significant digits. Both the digits and the power of ten are then
+ * exact doubles, so one division gives the correctly rounded value, the one strtod() returns.
+ * Returns 1, or 0 for anything else (strtod() decides). */
 static int mot_number(const char *s, size_t len, double *out)
 {
     static const double pow10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
                                     1e11, 1e12, 1e13, 1e14, 1e15 };
     size_t i = 0;
+    if (len >= 64) /* reader_mot_line()'s field copy: longer fields are errors there */
+        return 0;
     while (i < len && (s[i] == ' ' || s[i] == '\t'))
         i++;
     int neg = i < len && s[i] == '-';
