@@ -117,11 +117,24 @@ bool integral(const Number &n, int64_t *out)
     return true;
 }
 
-/* A string value. The line holds no backslash and no control byte (plain_line()), so the text
- * is what jansson would read: no escapes, no NUL (jansson refuses \u0000). */
+/* Whether the line being read holds a backslash (set by fast_reader_line()). */
+thread_local bool line_escapes;
+
+/* Text that jansson would read the same: a line without backslash and control bytes
+ * (plain_line()) has no escapes and no NUL; after escapes, what simdjson unescaped must hold
+ * no NUL (jansson refuses \u0000) and be valid UTF-8 (no lone surrogate). */
+void check_text(string_view s)
+{
+    if (line_escapes && (std::memchr(s.data(), 0, s.size()) ||
+                         !simdjson::validate_utf8(s.data(), s.size())))
+        throw Defer();
+}
+
 string_view read_string(od::value v)
 {
-    return need(v.get_string());
+    string_view s = need(v.get_string());
+    check_text(s);
+    return s;
 }
 
 void validate(od::value v, int depth);
@@ -171,6 +184,7 @@ struct Keys {
                 throw Defer();
         if (n == MAX_KEYS)
             throw Defer();
+        check_text(k);
         other[n] = k.data();
         other_len[n++] = k.size();
         return id;
@@ -571,11 +585,12 @@ extern "C" void fast_reader_free(FastReader **f)
     *f = nullptr;
 }
 
-/* A quick scan for what the fast path leaves to jansson: backslashes (escapes) and control
- * bytes (invalid inside strings; tabs and CRs are rare outside them). Trailing CRs (CRLF
- * files) are cut off. */
+/* A quick scan for what the fast path leaves to jansson: control bytes (invalid inside
+ * strings; tabs and CRs are rare outside them). Notes backslashes (line_escapes). Trailing CRs
+ * (CRLF files) are cut off. */
 static bool plain_line(const char *text, size_t *len)
 {
+    line_escapes = false;
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     while (*len && text[*len - 1] == '\r')
         (*len)--;
@@ -588,15 +603,17 @@ static bool plain_line(const char *text, size_t *len)
         if (((w - ones * 0x20) | (slash - ones) | w) & highs) {
             for (size_t j = i; j < i + 8; j++) {
                 unsigned char c = (unsigned char)text[j];
-                if (c < 0x20 || c == '\\')
+                if (c < 0x20)
                     return false;
+                line_escapes |= c == '\\';
             }
         }
     }
     for (; i < *len; i++) {
         unsigned char c = (unsigned char)text[i];
-        if (c < 0x20 || c == '\\')
+        if (c < 0x20)
             return false;
+        line_escapes |= c == '\\';
     }
     return *len > 0;
 }

@@ -69,8 +69,22 @@ static void test_fast_contract(void)
         { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"colour\": \"red\"}",
           READER_NATIVE, 0, 0 },
         { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3], \"label\": \"a\"}", READER_NATIVE, 0, 0 },
-        { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"caf\\u00e9\"}",
+        /* Escapes (Python's json.dumps writes non-ASCII as \\uXXXX): read, unless they make
+         * what jansson refuses (\\u0000, lone surrogates) or are invalid. */
+        { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"caf\\u00e9 \\ud83d\\ude00\"}",
+          READER_NATIVE, 1, 1 },
+        { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"lab\\u0065l\": \"a\\\"b\"}",
+          READER_NATIVE, 1, 1 },
+        { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\\u0000b\"}",
           READER_NATIVE, 0, 0 },
+        { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"\\udc00\"}",
+          READER_NATIVE, 0, 0 },
+        { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"\\ud800x\"}",
+          READER_NATIVE, 0, 0 },
+        { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\\qb\"}",
+          READER_NATIVE, 0, 0 },
+        { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", "
+          "\"extra\": {\"k\\u0000\": 1}}", READER_NATIVE, 0, 0 },
         { "{\"frame_idx\": 1, \"bbox\": [NaN, 2, 3, 4], \"label\": \"a\"}", READER_NATIVE, 0, 0 },
         { "{\"frame_idx\": 1, \"bbox\": [3, 2, 3, 4], \"label\": \"a\"}", READER_NATIVE, 0, 0 },
         { "{\"frame_idx\": 1, \"frame_idx\": 2, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
@@ -99,6 +113,11 @@ static void make_log(Text *t, int lines)
         case 13:
             snprintf(line, sizeof(line), "{\"frame_idx\": %d, \"bbox\": [1, 2, 3, 4], "
                      "\"label\": \"caf\\u00e9\", \"colour\": [1, 2, 3]}\n", i);
+            break;
+        case 53:
+            snprintf(line, sizeof(line), "{\"frame_idx\": %d, \"bbox\": [1, 2, 3, 4], "
+                     "\"label\": \"caf\\u00e9 \\u5e97 \\\"q\\\" \\ud83d\\ude00\", "
+                     "\"extra\": {\"n\\u00e9\": [\"\\t\"]}}\n", i);
             break;
         case 29:
             snprintf(line, sizeof(line), "{\"frame_idx\": %d, \"bbox\": [NaN, 2, 3, 4], "
