@@ -1,5 +1,6 @@
-/* bench_reader.c: loads one detection log with evclip's reader and prints what it cost (count,
- * seconds, lines/s, peak RSS, store bytes per detection) as one JSON line for bench_reader.py. */
+/* bench_reader.c: loads one detection log with evclip's reader (whole, or the window
+ * [START, END] of its ts through evclip_detections_load_window) and prints what it cost
+ * (count, seconds, peak RSS, store bytes per detection) as one JSON line for bench_reader.py. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +27,9 @@ static long max_rss_kb(void)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: bench_reader LOG [auto|jsonl|grouped|ultralytics|mot]\n");
+    if (argc != 2 && argc != 3 && argc != 5) {
+        fprintf(stderr, "usage: bench_reader LOG [auto|jsonl|grouped|ultralytics|mot "
+                "[START END]]\n");
         return 2;
     }
     int format = reader_format_from_name(argc > 2 ? argv[2] : "auto");
@@ -38,7 +40,9 @@ int main(int argc, char **argv)
     }
     long rss0 = max_rss_kb();
     double t0 = now();
-    int ret = reader_load(d, argv[1], format, 0);
+    int ret = argc == 5 ? evclip_detections_load_window(d, argv[1], argv[2], 0, atof(argv[3]),
+                                                        atof(argv[4]))
+                        : reader_load(d, argv[1], format, 0);
     double t1 = now();
     long rss1 = max_rss_kb();
     if (ret < 0) {

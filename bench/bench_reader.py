@@ -70,6 +70,30 @@ def make_grouped(path, nframes, per_frame, fps=30.0):
                                 "detections": dets}) + "\n")
 
 
+def make_hour(path, fps=30.0, per_frame=5, seconds=3600):
+    """A camera-hour sorted by ts: 30 fps x 5 boxes = 540 k lines."""
+    make_native(path, int(seconds * fps), per_frame, fps)
+
+
+def bench_window(tool, path, start, end, reps):
+    """First call: full load that writes LOG.evidx; then windowed loads through it."""
+    idx = path + ".evidx"
+    if os.path.exists(idx):
+        os.remove(idx)
+    first = run_json([tool, path, "jsonl", str(start), str(end)])
+    runs = [run_json([tool, path, "jsonl", str(start), str(end)]) for _ in range(reps)]
+    full = run_json([tool, path, "jsonl"])
+    med = statistics.median(r["seconds"] for r in runs)
+    return [
+        ["full load", f"{full['seconds'] * 1e3:.1f}", full["count"],
+         f"{full['rss_peak_kb'] / 1024:.0f}"],
+        ["first windowed load (full load + writes .evidx)", f"{first['seconds'] * 1e3:.1f}",
+         first["count"], f"{first['rss_peak_kb'] / 1024:.0f}"],
+        [f"windowed load [{start}, {end}] s (median of {reps})", f"{med * 1e3:.1f}",
+         runs[0]["count"], f"{runs[0]['rss_peak_kb'] / 1024:.0f}"],
+    ]
+
+
 def ensure(path, maker, *args):
     if not os.path.exists(path):
         tmp = path + ".tmp"
@@ -141,6 +165,11 @@ def main():
         print(f"\n{name} JSONL: {lines} lines, {count} detections, {mb:.0f} MB "
               f"(median of {args.reps})\n")
         print(fmt_table(headers, rows))
+    hour = ensure(os.path.join(args.workdir, "hour-540k.jsonl"), make_hour)
+    print(f"\n10 s window from a sorted 1-hour log: 540 000 lines, "
+          f"{os.path.getsize(hour) / 1e6:.0f} MB\n")
+    print(fmt_table(["load", "ms", "detections", "peak RSS MB"],
+                    bench_window(tool, hour, 1800, 1810, max(args.reps, 5))))
 
 
 if __name__ == "__main__":

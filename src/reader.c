@@ -2,7 +2,6 @@
  * with format detection, file:line:field errors and rollback. */
 #include <errno.h>
 #include <inttypes.h>
-#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,29 +15,7 @@
 #include "src/reader.h"
 #include "src/reader_detect.h"
 #include "src/reader_fast.h"
-
-/* Reusable per-parse buffers: the rewritten line and where each NaN became "null" (the only
- * rewrite that changes the length, needed to report jansson's column on the original line). */
-typedef struct Scratch {
-    char *buf;
-    size_t cap;
-    size_t *nan_at;
-    size_t nb_nan, nan_cap;
-    FastReader *fast;  /* simdjson fast path (reader_fast.cpp), NULL = jansson only */
-    size_t avail;      /* bytes readable from the current line's start (fast path padding) */
-} Scratch;
-
-/* One line being read. */
-typedef struct Line {
-    const char *name;
-    size_t number;
-    int64_t ordinal;  /* 0-based position among non-blank lines */
-    int rewrote;      /* NaN/Infinity tokens were replaced by null */
-    int format;       /* enum ReaderFormat, never READER_AUTO */
-    int64_t source;   /* inspect logs: source_index of the data lines (-1 before the first) */
-    int normalized;   /* default of the "normalized" flag */
-    char ctx[48];     /* "detections[3]: " while reading an item of an array, else "" */
-} Line;
+#include "src/reader_internal.h"
 
 #define MAX_EXACT_INT 9007199254740992.0 /* 2^53: larger reals are not exact integers */
 
@@ -563,68 +540,6 @@ static int read_json(EvclipDetections *d, Line *ln, const json_t *v)
     }
 }
 
-/* ---- MOTChallenge ------------------------------------------------------------------- */
-
-/* strtod() reading '.' as the decimal point whatever LC_NUMERIC the host program set (the
- * same approach as jansson's number parser). `s` is a writable copy of the field. */
-static double c_strtod(char *s, char **stop)
-{
-    const char *point = localeconv()->decimal_point;
-    if (point && point[0] && point[0] != '.' && !point[1]) {
-        char *dot = strchr(s, '.');
-        if (dot)
-            *dot = point[0];
-    }
-    return strtod(s, stop);
-}
-
-/* frame,id,left,top,width,height[,conf[,x,y,z | class,visibility]]: 1-based frames, id -1 =
- * untracked, conf -1 = none. Every box is labelled "obj" (MOT logs carry no class names). */
-static int read_mot(EvclipDetections *d, Line *ln, const char *text, size_t len)
-{
-    static const char *const names[7] = { "frame", "id", "left", "top", "width", "height",
-                                          "conf" };
-    double v[7];
-    size_t n = 0, pos = 0;
-    char field[64];
-    while (pos <= len && n < 7) {
-        const char *comma = memchr(text + pos, ',', len - pos);
-        size_t end = comma ? (size_t)(comma - text) : len;
-        size_t flen = end - pos;
-        char *stop;
-        if (n >= 6 && is_blank(text + pos, flen))
-            break;
-        if (flen >= sizeof(field))
-            return field_error(ln, names[n], "expected a number");
-        memcpy(field, text + pos, flen);
-        field[flen] = '\0';
-        v[n] = c_strtod(field, &stop);
-        while (*stop == ' ' || *stop == '\t' || *stop == '\r')
-            stop++;
-        if (stop == field || *stop)
-            return field_error(ln, names[n], "expected a number");
-        n++;
-        pos = end + 1;
-        if (!comma)
-            break;
-    }
-    if (n < 6)
-        return line_error(ln, "expected at least 6 comma-separated fields "
-                          "(frame,id,left,top,width,height)");
-    if (!(v[0] >= 1 && v[0] <= MAX_EXACT_INT) || v[0] != floor(v[0]))
-        return field_error(ln, "frame", "expected an integer >= 1 (MOT frames are 1-based)");
-    if (!(fabs(v[1]) <= MAX_EXACT_INT) || v[1] != floor(v[1]))
-        return field_error(ln, "id", "expected an integer (-1 = none)");
-    EvclipDetection det = {
-        .frame_idx = (int64_t)v[0] - 1, .ts = EVCLIP_NONE, .label = "obj",
-        .x1 = v[2], .y1 = v[3], .x2 = v[2] + v[4], .y2 = v[3] + v[5],
-        .score = n > 6 && v[6] >= 0 ? v[6] : EVCLIP_NONE,
-        .track_id = v[1] >= 0 ? (int64_t)v[1] : EVCLIP_NONE,
-        .normalized = ln->normalized,
-    };
-    return store(d, ln, &det, 0);
-}
-
 /* ---- Lines -------------------------------------------------------------------------- */
 
 static int json_failure(const Scratch *s, const Line *ln, const json_error_t *err)
@@ -657,7 +572,7 @@ static int read_line(EvclipDetections *d, Scratch *s, Line *ln, const char *text
     if (is_blank(text, len))
         return 0;
     if (ln->format == READER_MOT)
-        return read_mot(d, ln, text, len);
+        return reader_mot_line(d, ln, text, len);
     int fast = s->fast && ln->format != READER_INSPECT;
     int ret = fast ? fast_reader_line(s->fast, d, text, len, s->avail, ln->format,
                                          ln->normalized, ln->ordinal) : 0;
@@ -692,24 +607,15 @@ int reader_parse(EvclipDetections *d, const char *name, const char *buf, size_t 
     return reader_parse_flags(d, name, buf, len, format, normalized, 0);
 }
 
-/* One parse, fed complete lines by parse_lines() (a whole buffer, or a file chunk by chunk). */
-typedef struct Parse {
-    EvclipDetections *d;
-    Scratch s;
-    Line ln;
-    size_t count;      /* detections before the parse: kept on error, the rest dropped */
-    int64_t skipped;
-    int started;       /* the first bytes (BOM) were seen */
-} Parse;
-
-static int parse_begin(Parse *p, EvclipDetections *d, const char *name, int format,
+int reader_parse_begin(Parse *p, EvclipDetections *d, const char *name, int format,
                        int normalized, int flags)
 {
     EvclipDetectionStats stats;
     evclip_detections_get_stats(d, &stats);
     *p = (Parse){ .d = d, .count = detections_count(d), .skipped = stats.skipped,
                   .ln = { .name = name ? name : "detections", .normalized = !!normalized,
-                          .format = format, .source = -1 } };
+                          .format = format, .source = -1,
+                          .slow_numbers = flags & READER_NO_FAST } };
     if (!(flags & READER_NO_FAST) && fast_reader_supported() && !(p->s.fast = fast_reader_new()))
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory (reading detections)");
     return 0;
@@ -718,7 +624,7 @@ static int parse_begin(Parse *p, EvclipDetections *d, const char *name, int form
 /* Reads the lines of buf[0, len) (each ends with '\n' but maybe the last one of the log);
  * `avail` bytes are readable from buf (the fast path's padding). AUTO format is decided on
  * the first non-blank line. */
-static int parse_lines(Parse *p, const char *buf, size_t len, size_t avail)
+int reader_parse_lines(Parse *p, const char *buf, size_t len, size_t avail)
 {
     int ret = 0;
     size_t pos = 0;
@@ -730,7 +636,8 @@ static int parse_lines(Parse *p, const char *buf, size_t len, size_t avail)
         size_t end = nl ? (size_t)(nl - buf) : len;
         int blank = is_blank(buf + pos, end - pos);
         if (p->ln.format == READER_AUTO && !blank) {
-            int format = detect_format(&p->s, p->ln.name, p->ln.number + 1, buf + pos, end - pos);
+            int format = detect_format(&p->s, p->ln.name, p->ln.number + 1, buf + pos,
+                                       end - pos);
             if (format < 0)
                 return format;
             p->ln.format = format;
@@ -745,7 +652,7 @@ static int parse_lines(Parse *p, const char *buf, size_t len, size_t avail)
 }
 
 /* Frees the parse; on error (ret < 0) drops what it added. Returns ret or 0. */
-static int parse_end(Parse *p, int ret)
+int reader_parse_end(Parse *p, int ret)
 {
     free(p->s.buf);
     free(p->s.nan_at);
@@ -759,10 +666,10 @@ int reader_parse_flags(EvclipDetections *d, const char *name, const char *buf, s
                        int format, int normalized, int flags)
 {
     Parse p;
-    int ret = parse_begin(&p, d, name, format, normalized, flags);
+    int ret = reader_parse_begin(&p, d, name, format, normalized, flags);
     if (ret >= 0)
-        ret = parse_lines(&p, buf, len, len);
-    return parse_end(&p, ret);
+        ret = reader_parse_lines(&p, buf, len, len);
+    return reader_parse_end(&p, ret);
 }
 
 int reader_parse_jsonl(EvclipDetections *d, const char *name, const char *buf, size_t len)
@@ -783,7 +690,7 @@ static const char *errno_text(int err, char *buf, size_t size)
 #endif
 }
 
-static int file_error(const char *path, int err)
+int reader_file_error(const char *path, int err)
 {
     char why[128];
     return ev_error(EVCLIP_ERR_DETECTIONS, "%s: %s", path, errno_text(err, why, sizeof(why)));
@@ -800,7 +707,7 @@ int reader_read_all(FILE *f, const char *path, char **out, size_t *len)
         if (ferror(f)) {
             int err = errno;
             free(buf);
-            return file_error(path, err ? err : EIO);
+            return reader_file_error(path, err ? err : EIO);
         }
         if (n < cap)
             break;
@@ -815,94 +722,6 @@ int reader_read_all(FILE *f, const char *path, char **out, size_t *len)
     *out = buf;
     *len = n;
     return 0;
-}
-
-/* A log file read in chunks: at most READ_CHUNK bytes (or the longest line) are held. */
-#define READ_CHUNK ((size_t)1 << 20)
-
-typedef struct Chunks {
-    FILE *f;
-    const char *path;
-    char *buf;
-    size_t cap, have;  /* buf holds cap + FAST_READER_PADDING bytes, `have` of them read */
-    int eof;
-} Chunks;
-
-/* Makes room for at least `need` bytes of text. Returns 0 or NOMEM. */
-static int chunks_reserve(Chunks *c, size_t need)
-{
-    if (need <= c->cap && c->buf)
-        return 0;
-    size_t cap = c->cap ? c->cap : READ_CHUNK;
-    while (cap < need)
-        cap = cap <= SIZE_MAX / 4 ? cap * 2 : SIZE_MAX - FAST_READER_PADDING;
-    char *buf = realloc(c->buf, cap + FAST_READER_PADDING);
-    if (!buf)
-        return ev_error(EVCLIP_ERR_NOMEM, "%s: out of memory", c->path);
-    memset(buf + c->cap, ' ', cap + FAST_READER_PADDING - c->cap);
-    c->buf = buf;
-    c->cap = cap;
-    return 0;
-}
-
-/* Fills the buffer after what it holds. Returns 0 or DETECTIONS (read error). */
-static int chunks_fill(Chunks *c)
-{
-    c->have += fread(c->buf + c->have, 1, c->cap - c->have, c->f);
-    if (ferror(c->f))
-        return file_error(c->path, errno ? errno : EIO);
-    c->eof = c->have < c->cap;
-    return 0;
-}
-
-/* Streams the file through p: complete lines are parsed as they arrive, so memory stays
- * bounded by the chunk size (or the longest line) whatever the log's size. */
-static int load_chunks(Chunks *c, Parse *p)
-{
-    int ret = chunks_reserve(c, READ_CHUNK);
-    if (ret >= 0)
-        ret = chunks_fill(c);
-    const char *video = ret >= 0 ? reader_container_magic(c->buf, c->have) : NULL;
-    if (video)
-        return ev_error(EVCLIP_ERR_DETECTIONS, "%s: this is a video (%s container), not a "
-                        "detection log: give videos with -i and logs with -d", c->path, video);
-    while (ret >= 0) {
-        size_t done = c->have;
-        if (!c->eof) {
-            while (done > 0 && c->buf[done - 1] != '\n')
-                done--;
-        }
-        if (done > 0)
-            ret = parse_lines(p, c->buf, done, c->cap + FAST_READER_PADDING);
-        if (ret < 0 || c->eof)
-            break;
-        memmove(c->buf, c->buf + done, c->have - done);
-        c->have -= done;
-        if (c->have == c->cap) /* one line longer than the buffer */
-            ret = chunks_reserve(c, c->cap * 2);
-        if (ret >= 0)
-            ret = chunks_fill(c);
-    }
-    return ret;
-}
-
-int reader_load(EvclipDetections *d, const char *path, int format, int normalized)
-{
-    Chunks c = { .f = fopen(path, "rb"), .path = path };
-    if (!c.f)
-        return file_error(path, errno);
-    Parse p;
-    int ret = parse_begin(&p, d, path, format, normalized, 0);
-    if (ret >= 0)
-        ret = load_chunks(&c, &p);
-    ret = parse_end(&p, ret);
-    fclose(c.f);
-    free(c.buf);
-    if (ret >= 0) {
-        detections_shrink(d);
-        ret = detections_note_file(d, path); /* the manifest lists and hashes it */
-    }
-    return ret;
 }
 
 int reader_load_jsonl(EvclipDetections *d, const char *path)
@@ -920,4 +739,26 @@ EVCLIP_API int evclip_detections_load_format(EvclipDetections *dets, const char 
     if (f < 0)
         return f;
     return reader_load(dets, path, f, normalized);
+}
+
+/* ---- Shared with reader_mot.c and reader_stream.c (reader_internal.h) --------------- */
+
+int reader_is_blank(const char *s, size_t len)
+{
+    return is_blank(s, len);
+}
+
+int reader_field_error(const Line *ln, const char *field, const char *why)
+{
+    return field_error(ln, field, why);
+}
+
+int reader_line_error(const Line *ln, const char *why)
+{
+    return line_error(ln, why);
+}
+
+int reader_store(EvclipDetections *d, const Line *ln, const EvclipDetection *det, int nonsense)
+{
+    return store(d, ln, det, nonsense);
 }

@@ -4,6 +4,7 @@
 #define EVCLIP_SRC_READER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "evclip/evclip.h"
@@ -34,8 +35,8 @@ enum ReaderFormat {
 int reader_parse(EvclipDetections *d, const char *name, const char *buf, size_t len,
                  int format, int normalized);
 
-/* reader_parse() with flags: READER_NO_FAST reads every line with jansson (the reference the
- * simdjson fast path is checked against). */
+/* reader_parse() with flags: READER_NO_FAST reads every JSON line with jansson and every MOT
+ * field with strtod() (the references the fast paths are checked against). */
 #define READER_NO_FAST 1
 int reader_parse_flags(EvclipDetections *d, const char *name, const char *buf, size_t len,
                        int format, int normalized, int flags);
@@ -50,6 +51,30 @@ int reader_load(EvclipDetections *d, const char *path, int format, int normalize
 /* Reads the whole stream (files, pipes) into a malloc'ed *out of *len bytes. Returns 0,
  * DETECTIONS ("path: why") or NOMEM. */
 int reader_read_all(FILE *f, const char *path, char **out, size_t *len);
+
+/* A block of whole lines that reader_load_blocks() has just parsed. */
+typedef struct ReaderBlock {
+    int64_t offset;          /* byte offset of data[0] in the file */
+    const char *data;        /* the block's bytes (valid during the callback) */
+    size_t bytes;
+    size_t first_line;       /* lines before the block (its first line is first_line + 1) */
+    int64_t first_ordinal;   /* non-blank lines before the block */
+    size_t first_det;        /* detections_count() before the block */
+    int format;              /* enum ReaderFormat in force (AUTO: no non-blank line yet) */
+} ReaderBlock;
+typedef void (*ReaderBlockFn)(void *ctx, const ReaderBlock *block);
+
+/* reader_load() calling on_block (when not NULL) after each block of lines (the read chunk,
+ * 256 KB or one longer line). Blocks tile the file. */
+int reader_load_blocks(EvclipDetections *d, const char *path, int format, int normalized,
+                       ReaderBlockFn on_block, void *ctx);
+
+/* Parses lines cut from a log as reader_parse() would inside the whole file: numbering goes on
+ * from first_line / first_ordinal; `avail` readable bytes from buf (>= len). Format is not
+ * AUTO. Errors and rollback as reader_parse(). */
+int reader_parse_block(EvclipDetections *d, const char *name, const char *buf, size_t len,
+                       size_t avail, int format, int normalized, size_t first_line,
+                       int64_t first_ordinal);
 
 /* reader_load(d, path, READER_AUTO, 0): what evclip_detections_load() does. */
 int reader_load_jsonl(EvclipDetections *d, const char *path);

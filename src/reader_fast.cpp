@@ -91,7 +91,10 @@ Number read_number(od::value v)
 {
     string_view raw = v.raw_json_token();
     Number n{};
-    n.integer = raw.find_first_of(".eE") == string_view::npos;
+    size_t i = raw.size() && raw[0] == '-';
+    while (i < raw.size() && raw[i] >= '0' && raw[i] <= '9')
+        i++;
+    n.integer = i == raw.size() || (raw[i] != '.' && raw[i] != 'e' && raw[i] != 'E');
     if (n.integer) {
         n.i = need(v.get_int64());
     } else {
@@ -114,30 +117,77 @@ bool integral(const Number &n, int64_t *out)
     return true;
 }
 
-/* A string value; NUL bytes (jansson refuses \u0000) defer. The line holds no backslash, so
- * the text is what jansson would read. */
+/* Whether the line being read holds a backslash (set by fast_reader_line()). */
+thread_local bool line_escapes;
+
+/* Text that jansson would read the same: a line without backslash and control bytes
+ * (plain_line()) has no escapes and no NUL; after escapes, what simdjson unescaped must hold
+ * no NUL (jansson refuses \u0000) and be valid UTF-8 (no lone surrogate). */
+void check_text(string_view s)
+{
+    if (line_escapes && (std::memchr(s.data(), 0, s.size()) ||
+                         !simdjson::validate_utf8(s.data(), s.size())))
+        throw Defer();
+}
+
 string_view read_string(od::value v)
 {
     string_view s = need(v.get_string());
-    if (std::memchr(s.data(), 0, s.size()))
-        throw Defer();
+    check_text(s);
     return s;
 }
 
 void validate(od::value v, int depth);
 
 /* Reads the keys of an object one by one; a repeated key defers (JSON_REJECT_DUPLICATES). */
+/* The keys the readers know, as small ids (bit positions in Keys::known). */
+enum KeyId {
+    K_OTHER = -1, K_BBOX, K_BOX, K_LABEL, K_NAME, K_CLASS, K_SCORE, K_CONF, K_TRACK, K_COLOR,
+    K_FRAME_IDX, K_FRAME, K_TS, K_NORM, K_EXTRA, K_DETECTIONS, K_X1, K_Y1, K_X2, K_Y2,
+};
+
+KeyId key_id(string_view k)
+{
+    static const struct { string_view name; KeyId id; } keys[] = {
+        { "bbox", K_BBOX }, { "box", K_BOX }, { "label", K_LABEL }, { "name", K_NAME },
+        { "class", K_CLASS }, { "score", K_SCORE }, { "confidence", K_CONF },
+        { "track_id", K_TRACK }, { "color", K_COLOR }, { "frame_idx", K_FRAME_IDX },
+        { "frame", K_FRAME }, { "ts", K_TS }, { "normalized", K_NORM }, { "extra", K_EXTRA },
+        { "detections", K_DETECTIONS }, { "x1", K_X1 }, { "y1", K_Y1 }, { "x2", K_X2 },
+        { "y2", K_Y2 },
+    };
+    for (const auto &key : keys) {
+        if (k == key.name)
+            return key.id;
+    }
+    return K_OTHER;
+}
+
 struct Keys {
-    string_view seen[MAX_KEYS];
+    uint32_t known = 0;          /* bit per KeyId seen */
+    const char *other[MAX_KEYS]; /* other keys seen (left uninitialised: only [0, n) read) */
+    size_t other_len[MAX_KEYS];
     int n = 0;
-    void add(string_view k)
+
+    /* Returns the key's id; a repeated key defers. */
+    KeyId add(string_view k)
     {
-        for (int i = 0; i < n; i++)
-            if (seen[i] == k)
+        KeyId id = key_id(k);
+        if (id != K_OTHER) {
+            if (known & (1u << id))
                 throw Defer();
-        if (n == MAX_KEYS || std::memchr(k.data(), 0, k.size()))
+            known |= 1u << id;
+            return id;
+        }
+        for (int i = 0; i < n; i++)
+            if (other_len[i] == k.size() && !std::memcmp(other[i], k.data(), k.size()))
+                throw Defer();
+        if (n == MAX_KEYS)
             throw Defer();
-        seen[n++] = k;
+        check_text(k);
+        other[n] = k.data();
+        other_len[n++] = k.size();
+        return id;
     }
 };
 
@@ -209,9 +259,8 @@ void read_box(od::value v, double out[4])
     int got = 0;
     for (auto field : obj) {
         od::field f = need(std::move(field));
-        string_view k = need(f.unescaped_key());
-        keys.add(k);
-        int i = k == "x1" ? 0 : k == "y1" ? 1 : k == "x2" ? 2 : k == "y2" ? 3 : -1;
+        KeyId id = keys.add(need(f.unescaped_key()));
+        int i = id >= K_X1 && id <= K_Y2 ? id - K_X1 : -1;
         if (i < 0) {
             validate(f.value(), 1);
             continue;
@@ -247,55 +296,68 @@ void read_color(od::value v, Item *it)
 }
 
 /* One field of a detection object (native or Ultralytics row: the union of their keys). */
-void read_field(string_view k, od::value v, Item *it)
+void read_field(KeyId k, od::value v, Item *it)
 {
-    if (k == "bbox") {
+    switch (k) {
+    case K_BBOX:
         it->has_bbox = true;
         read_bbox(v, it->bbox);
-    } else if (k == "box") {
+        break;
+    case K_BOX:
         it->has_box = true;
         read_box(v, it->box);
-    } else if (k == "label") {
+        break;
+    case K_LABEL:
         it->has_label = true;
         it->label = read_string(v);
-    } else if (k == "name") {
+        break;
+    case K_NAME:
         it->has_name = true;
         it->null_name = need_bool(v.is_null());
         if (!it->null_name)
             it->name = read_string(v);
-    } else if (k == "class") {
+        break;
+    case K_CLASS:
         it->has_class = true;
         number_or_null(v, &it->cls, &it->null_class);
-    } else if (k == "score") {
+        break;
+    case K_SCORE:
         it->has_score = true;
         number_or_null(v, &it->score, &it->null_score);
-    } else if (k == "confidence") {
+        break;
+    case K_CONF:
         it->has_conf = true;
         number_or_null(v, &it->conf, &it->null_conf);
-    } else if (k == "track_id") {
+        break;
+    case K_TRACK:
         it->has_track = true;
         number_or_null(v, &it->track, &it->null_track);
-    } else if (k == "color") {
+        break;
+    case K_COLOR:
         it->has_color = true;
         read_color(v, it);
-    } else if (k == "frame_idx") {
+        break;
+    case K_FRAME_IDX:
         it->has_idx = true;
         number_or_null(v, &it->idx, &it->null_idx);
-    } else if (k == "frame") {
+        break;
+    case K_FRAME:
         it->has_frame = true;
         it->unknown = true; /* a key only of Ultralytics rows */
         number_or_null(v, &it->frame, &it->null_frame);
-    } else if (k == "ts") {
+        break;
+    case K_TS:
         it->has_ts = true;
         number_or_null(v, &it->ts, &it->null_ts);
-    } else if (k == "normalized") {
+        break;
+    case K_NORM:
         it->has_norm = true;
         it->null_norm = need_bool(v.is_null());
         if (!it->null_norm)
             it->norm = need_bool(v.get_bool());
-    } else {
-        if (k != "extra")
-            it->unknown = true;
+        break;
+    default:
+        it->unknown |= k != K_EXTRA;
         validate(v, 1);
     }
 }
@@ -306,9 +368,7 @@ Item read_fields(od::object obj)
     Keys keys;
     for (auto field : obj) {
         od::field f = need(std::move(field));
-        string_view k = need(f.unescaped_key());
-        keys.add(k);
-        read_field(k, f.value(), &it);
+        read_field(keys.add(need(f.unescaped_key())), f.value(), &it);
     }
     return it;
 }
@@ -445,13 +505,12 @@ struct FastReader {
         bool has_dets = false;
         for (auto field : obj) {
             od::field f = need(std::move(field));
-            string_view k = need(f.unescaped_key());
-            keys.add(k);
-            if (k == "detections") {
+            KeyId k = keys.add(need(f.unescaped_key()));
+            if (k == K_DETECTIONS) {
                 has_dets = true;
                 /* The frame's keys may come later: read_group() fills them in after. */
                 read_array(need(f.value().get_array()), READER_GROUPED, true, nullptr, -1);
-            } else if (k == "frame_idx" || k == "ts" || k == "normalized") {
+            } else if (k == K_FRAME_IDX || k == K_TS || k == K_NORM) {
                 read_field(k, f.value(), &frame_item);
             } else {
                 validate(f.value(), 1);
@@ -526,17 +585,35 @@ extern "C" void fast_reader_free(FastReader **f)
     *f = nullptr;
 }
 
-/* A quick scan for what the fast path leaves to jansson: backslashes (escapes) and control
- * bytes (invalid inside strings; tabs and CRs are rare outside them). Trailing CRs (CRLF
- * files) are cut off. */
+/* A quick scan for what the fast path leaves to jansson: control bytes (invalid inside
+ * strings; tabs and CRs are rare outside them). Notes backslashes (line_escapes). Trailing CRs
+ * (CRLF files) are cut off. */
 static bool plain_line(const char *text, size_t *len)
 {
+    line_escapes = false;
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     while (*len && text[*len - 1] == '\r')
         (*len)--;
-    for (size_t i = 0; i < *len; i++) {
+    size_t i = 0;
+    for (; i + 8 <= *len; i += 8) {
+        uint64_t w;
+        std::memcpy(&w, text + i, 8);
+        uint64_t slash = w ^ (ones * '\\');
+        /* A byte < 0x20 or == '\\' (or >= 0x80: UTF-8, checked bytewise below). */
+        if (((w - ones * 0x20) | (slash - ones) | w) & highs) {
+            for (size_t j = i; j < i + 8; j++) {
+                unsigned char c = (unsigned char)text[j];
+                if (c < 0x20)
+                    return false;
+                line_escapes |= c == '\\';
+            }
+        }
+    }
+    for (; i < *len; i++) {
         unsigned char c = (unsigned char)text[i];
-        if (c < 0x20 || c == '\\')
+        if (c < 0x20)
             return false;
+        line_escapes |= c == '\\';
     }
     return *len > 0;
 }

@@ -42,7 +42,7 @@ void fast_reader_free(FastReader **f);
  * line is copied first.
  * Returns 1 when the line was read whole and its detections added; 0 when the line must be
  * read by the jansson reader (anything other than a plain valid line: errors, warnings,
- * skipped boxes, escapes, NaN...), with nothing added; EVCLIP_ERR_NOMEM.
+ * skipped boxes, NaN, control bytes, \u0000...), with nothing added; EVCLIP_ERR_NOMEM.
  */
 int fast_reader_line(FastReader *f, EvclipDetections *d, const char *text, size_t len,
                      size_t avail, int format, int normalized, int64_t ordinal);

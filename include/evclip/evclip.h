@@ -49,7 +49,8 @@
  *          rendered upright), EvclipSettings.box_space; EvclipResult.damaged_packets; live
  *          manifests (EvclipVerifyResult.sources_live), evclip_live_start/stop/remove_stream,
  *          LIST and STREAM_REMOVED events, EvclipLiveEvent damaged_packets/manifest/
- *          trigger_ids, EvclipStreamStats.state, evclip_live_trigger output NULL.
+ *          trigger_ids, EvclipStreamStats.state, evclip_live_trigger output NULL;
+ *          evclip_detections_load_window (windowed loading through PATH.evidx).
  */
 
 #include <stddef.h>
@@ -212,6 +213,25 @@ EVCLIP_API int evclip_detections_load(EvclipDetections *dets, const char *path);
  */
 EVCLIP_API int evclip_detections_load_format(EvclipDetections *dets, const char *path,
                                              const char *format, int normalized);
+
+/**
+ * Reads the part of a detection log that a window of its `ts` needs (format and normalized as
+ * evclip_detections_load_format()). Appends every detection whose ts is in [start, end]
+ * seconds, every detection without ts, and possibly others near the window (whole blocks of
+ * about 256 KB are read). The first call reads the whole log (appending all of it) and writes
+ * a block index beside it, PATH.evidx (best effort: no index in a read-only directory); later
+ * calls read only the blocks whose ts range meets the window. The index is used only when it
+ * matches the log (size, mtime, inode, a hash of its first and last 64 KB, the format and
+ * normalized flag, its own checksum) and each block read matches its hash; otherwise the log
+ * is read whole again and the index rewritten. Since the index is written only after a full
+ * load succeeded, errors are those of a full load. A log in any order works; a log sorted by
+ * ts reads least. Stats and warnings count the detections read.
+ * Returns 0, INVALID (NULL argument, unknown format, start > end or NaN), DETECTIONS or NOMEM;
+ * on error the store is left as it was.
+ */
+EVCLIP_API int evclip_detections_load_window(EvclipDetections *dets, const char *path,
+                                             const char *format, int normalized,
+                                             double start, double end);
 
 /**
  * Adds one detection (validated like a log line; the label is copied). A nonsense box is

@@ -198,6 +198,8 @@ _PROTOTYPES = {
 # Newer entry points: used when present.
 _OPTIONAL = {
     "evclip_detections_load_format": (c_int, [c_void_p, c_char_p, c_char_p, c_int]),
+    "evclip_detections_load_window": (c_int, [c_void_p, c_char_p, c_char_p, c_int, c_double,
+                                              c_double]),
 }
 
 _lock = threading.Lock()

@@ -321,6 +321,15 @@ static void test_compact(void)
     CHECK(detections_add_checked(d, &e, "f:2") == 0 && stats_of(d).skipped == 1);
     CHECK(!strcmp(detections_skip_note(d), "f:2: field 'bbox': empty or reversed corners, "
                                            "box skipped"));
+    for (int i = 0; i < 1000; i++) { /* float corners: within 1/4096 px below 8192 px */
+        EvclipDetection p = det(1, -1, "a", -1), q;
+        p.x1 = 8191.0 * i / 1000 + 1e-7 * i;
+        p.x2 = p.x1 + 1;
+        CHECK(evclip_detections_add(d, &p) == 0);
+        detections_get(d, detections_count(d) - 1, &q);
+        CHECK_MSG(fabs(q.x1 - p.x1) <= 1.0 / 4096, "%.9f -> %.9f", p.x1, q.x1);
+    }
+    detections_truncate(d, 100000, stats_of(d).skipped);
     e.x1 = 1, e.x2 = 1e39;
     CHECK(detections_add_checked(d, &e, "f:3") == 0 && stats_of(d).skipped == 2);
     CHECK(stats_of(d).count == 100000);
