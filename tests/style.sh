@@ -12,7 +12,7 @@ for f in $files; do
     if awk 'length > 100 { printf "%s:%d: line longer than 100 columns\n", FILENAME, FNR; n++ }
             END { exit n > 0 }' "$f"; then :; else bad=$((bad + 1)); fi
     # An error detail formatted into itself (use ev_error_wrap): ev_error(..., ev_error_message())
-    if perl -0 -ne 'while (/(ev_error(?:_av)?\([^;]*?ev_error_message\(\))/sg) {
+    if perl -0 -ne 'while (/(ev_error(?:_av)?\([^;]*?(?:ev_error_message|evclip_last_error)\(\))/sg) {
             print "$ARGV: formats the error detail into itself: $1\n"; $n++ }
             END { exit($n ? 1 : 0) }' "$f"; then :; else bad=$((bad + 1)); fi
 done

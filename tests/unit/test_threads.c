@@ -136,6 +136,67 @@ static void test_progress_cancel(void)
     evclip_detections_free(&d);
 }
 
+/* clip_done_callback: each clip's index once, on the rendering thread, its result final. */
+typedef struct Done {
+    int calls[4];
+    int order[4], nb;
+    pthread_t thread;
+    int wrong_thread;
+} Done;
+
+static void clip_done(void *opaque, int index, const EvclipResult *res)
+{
+    Done *d = opaque;
+    if (index < 0 || index > 3)
+        return;
+    d->calls[index]++;
+    d->order[d->nb++ % 4] = index;
+    d->wrong_thread |= !pthread_equal(pthread_self(), d->thread);
+    /* A published clip's result is complete when it is reported. */
+    if (res->status == 0 && (res->frames <= 0 || !res->output_sha256[0]))
+        d->wrong_thread |= 2;
+}
+
+/* A batch with encoder threads (jobs 2) on a shared store, and a failing clip: every clip is
+ * reported once by clip_done_callback as it finishes. */
+static void test_batch_threads(void)
+{
+    EvclipDetections *d = load_store();
+    EvclipSettings s;
+    EvclipRenderer *r = NULL;
+    Done done = { .thread = pthread_self() };
+    evclip_default_settings(&s);
+    s.overwrite = 1;
+    s.preset = "ultrafast";
+    s.clip_done_callback = clip_done;
+    s.clip_done_opaque = &done;
+    CHECK(evclip_open(&r, &s) == 0);
+    char video[4200], out[4][4300];
+    snprintf(video, sizeof(video), "%s/car-detection.mp4", media);
+    EvclipSource src[4] = {
+        { .path = video, .detections = d, .start = 5, .end = 6 },
+        { .path = video, .detections = d, .start = 5.5, .end = 6.5 },
+        { .path = "/nonexistent/evclip.mp4", .start = 0, .end = 1 },
+        { .path = video, .detections = d, .start = 20, .end = 21 },
+    };
+    EvclipClip clips[4];
+    EvclipResult res[4];
+    for (int i = 0; i < 4; i++) {
+        snprintf(out[i], sizeof(out[i]), "%s/batch%d.mp4", dir, i);
+        clips[i] = (EvclipClip){ .sources = &src[i], .nb_sources = 1, .output = out[i] };
+    }
+    int failed = evclip_render_batch(r, clips, 4, res, 2);
+    CHECK_MSG(failed == 1, "failed = %d", failed);
+    CHECK(res[0].status == 0 && res[1].status == 0 && res[3].status == 0);
+    CHECK(res[2].status == EVCLIP_ERR_INPUT);
+    for (int i = 0; i < 4; i++)
+        CHECK_MSG(done.calls[i] == 1, "clip %d reported %d times", i, done.calls[i]);
+    CHECK(done.nb == 4 && done.order[0] == 2); /* refused at planning: reported first */
+    CHECK(done.wrong_thread == 0);
+    evclip_close(&r);
+    evclip_detections_free(&d);
+}
+
 int main(void)
 {
     const char *m = getenv("EVCLIP_MEDIA");
@@ -151,6 +212,7 @@ int main(void)
         return 1;
     test_shared_store();
     test_progress_cancel();
+    test_batch_threads();
     char cmd[4200];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)
