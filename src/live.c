@@ -190,6 +190,8 @@ int evclip_live_add_stream(EvclipLive *l, const EvclipStreamParams *p)
     ev_error_clear();
     if (!l || !p || !p->name || !*p->name || !p->url || !*p->url)
         return ev_error(EVCLIP_ERR_INVALID, "a stream needs a name and a url");
+    if (settings_check_reserved(p->reserved, sizeof(p->reserved), "EvclipStreamParams") < 0)
+        return EVCLIP_ERR_INVALID;
     if (find_stream(l, p->name))
         return ev_error(EVCLIP_ERR_INVALID, "stream '%s' exists already", p->name);
     if (p->pre < 0 || p->post < 0 || !isfinite(p->pre) || !isfinite(p->post))

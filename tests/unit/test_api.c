@@ -184,6 +184,30 @@ static void test_struct_size(void)
     CHECK(evclip_render(r, &clip, &res) == EVCLIP_ERR_INVALID);
     CHECK_MSG(strstr(res.error, "EvclipSettings.struct_size is 1"), "%s", res.error);
 
+    /* Reserved bytes must be zero: a later version gives them a meaning. */
+    EvclipClip dirty = clip;
+    dirty.settings = NULL;
+    dirty.reserved[3] = 1;
+    CHECK(evclip_render(r, &dirty, &res) == EVCLIP_ERR_INVALID);
+    CHECK_MSG(strstr(res.error, "EvclipClip.reserved[3] is 1: reserved bytes must be zero"),
+              "%s", res.error);
+    EvclipSource dirty_src = src;
+    dirty_src.reserved[0] = 7;
+    dirty.reserved[3] = 0;
+    dirty.sources = &dirty_src;
+    CHECK(evclip_render(r, &dirty, &res) == EVCLIP_ERR_INVALID);
+    CHECK_MSG(strstr(res.error, "EvclipSource.reserved[0] is 7"), "%s", res.error);
+    EvclipWriterParams wp = { .output = out, .width = 64, .height = 48, .fps_num = 10,
+                              .fps_den = 1, .reserved = { [31] = 2 } };
+    EvclipWriter *w = NULL;
+    CHECK(evclip_writer_open(&w, r, &wp) == EVCLIP_ERR_INVALID && !w);
+    CHECK_MSG(strstr(evclip_last_error(), "EvclipWriterParams.reserved[31] is 2"), "%s",
+              evclip_last_error());
+    EvclipSettings dirty_s;
+    evclip_default_settings(&dirty_s);
+    dirty_s.reserved[0] = 1;
+    CHECK(evclip_settings_validate(&dirty_s) == EVCLIP_ERR_INVALID);
+
     EvclipLiveSettings ls;
     EvclipLive *live = NULL;
     evclip_live_default_settings(&ls);
