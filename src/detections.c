@@ -2,6 +2,7 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@ typedef struct DetIndex {
     TsKey *by_ts;
     size_t nb_idx, nb_ts;
     int dirty;               /* set by adds, cleared by a build */
+    atomic_int users;        /* renders drawing from the store now (detections_use) */
 } DetIndex;
 
 struct EvclipDetections {
@@ -336,6 +338,22 @@ int detections_prepare(const EvclipDetections *d)
     return ret;
 }
 
+void detections_use(const EvclipDetections *d, int delta)
+{
+    if (d)
+        atomic_fetch_add(&d->ix->users, delta);
+}
+
+int detections_check_unused(const EvclipDetections *d, const char *what)
+{
+    int users = atomic_load(&d->ix->users);
+    if (users > 0)
+        return ev_error(EVCLIP_ERR_INVALID, "%s: the detection store is being drawn by %d "
+                        "render%s: add detections before rendering, or use another store",
+                        what, users, users > 1 ? "s" : "");
+    return 0;
+}
+
 EVCLIP_API int evclip_detections_prepare(EvclipDetections *dets)
 {
     ev_error_clear();
@@ -549,9 +567,12 @@ EVCLIP_API int evclip_detections_load(EvclipDetections *dets, const char *path)
     ev_error_clear();
     if (!dets || !path)
         return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_load: NULL argument");
+    int ret = detections_check_unused(dets, "evclip_detections_load");
+    if (ret < 0)
+        return ret;
     size_t count = dets->count;
     int64_t skipped = dets->skipped;
-    int ret = reader_load_jsonl(dets, path);
+    ret = reader_load_jsonl(dets, path);
     if (ret >= 0 && (ret = detections_note_file(dets, path)) < 0)
         detections_truncate(dets, count, skipped);
     return ret;
@@ -574,7 +595,8 @@ EVCLIP_API int evclip_detections_add(EvclipDetections *dets, const EvclipDetecti
     ev_error_clear();
     if (!dets || !det)
         return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_add: NULL argument");
-    return detections_add_checked(dets, det, NULL);
+    int ret = detections_check_unused(dets, "evclip_detections_add");
+    return ret < 0 ? ret : detections_add_checked(dets, det, NULL);
 }
 
 EVCLIP_API void evclip_detections_get_stats(const EvclipDetections *dets,

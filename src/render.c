@@ -164,7 +164,9 @@ void clip_run_begin_segment(ClipRun *c, Source *src)
     drop_audio_queue(c);
     c->seg_first = NAN;
     c->counter = 0;
+    detections_use(c->dets, -1); /* the previous segment's store */
     c->dets = seg->source->detections;
+    detections_use(c->dets, 1);
     c->use_index = 0;
     window_check_reset(&c->check);
     if (c->dets && (ret = detections_prepare(c->dets)) >= 0) {
@@ -648,6 +650,8 @@ void clip_run_free(ClipRun *c)
 {
     if (c->pool)
         pool_drain(c->pool, c);
+    detections_use(c->dets, -1);
+    c->dets = NULL;
     drop_audio_queue(c);
     free(c->audio_queue);
     free(c->digests);

@@ -167,7 +167,7 @@ typedef struct EvclipDetection {
  * only by renders: any number of renders (on one or several renderers, in several threads)
  * may share it; the lookup index is built once, on the first render's use, under the store's
  * own lock (or ahead of time by evclip_detections_prepare()). Adding to a store while a render
- * uses it is not allowed.
+ * uses it is refused (INVALID, "the detection store is being drawn by N renders").
  */
 typedef struct EvclipDetections EvclipDetections;
 

@@ -15,9 +15,21 @@ static char media[4096], dir[4096];
 /* Set by the thread whose render its progress callback must cancel. */
 static _Thread_local int cancel_here;
 
+/* Set by the thread whose render must try to add to the store it draws. */
+static _Thread_local EvclipDetections *add_here;
+static _Thread_local int add_refused;
+
 static int progress(void *opaque, const EvclipProgress *p)
 {
     (void)opaque;
+    if (add_here) {
+        EvclipDetection det = { .frame_idx = 1, .ts = EVCLIP_NONE, .x1 = 1, .y1 = 1, .x2 = 9,
+                                .y2 = 9, .label = "late", .score = EVCLIP_NONE,
+                                .track_id = EVCLIP_NONE };
+        add_refused = evclip_detections_add(add_here, &det) == EVCLIP_ERR_INVALID &&
+                      strstr(evclip_last_error(), "being drawn by 1 render");
+        add_here = NULL;
+    }
     return cancel_here && p->frames_done >= 2;
 }
 
@@ -130,8 +142,13 @@ static void test_progress_cancel(void)
     /* The cancel was that render's only: the renderer still renders. */
     Job c = { .r = r, .dets = d, .start = 5, .end = 5.5 };
     snprintf(c.output, sizeof(c.output), "%s/later.mp4", dir);
+    add_here = d; /* the progress callback tries to add to the store being drawn */
     render_job(&c);
     CHECK_MSG(c.ret == 0, "later render returned %d: %s", c.ret, c.res.error);
+    CHECK_MSG(add_refused, "adding to a store while a render draws it was not refused");
+    CHECK(evclip_detections_add(d, &(EvclipDetection){ .frame_idx = 1, .ts = EVCLIP_NONE,
+          .x1 = 1, .y1 = 1, .x2 = 9, .y2 = 9, .label = "after", .score = EVCLIP_NONE,
+          .track_id = EVCLIP_NONE }) == 0); /* the render is over: adding works again */
     evclip_close(&r);
     evclip_detections_free(&d);
 }
