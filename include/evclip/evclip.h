@@ -458,7 +458,8 @@ typedef struct EvclipResult {
  * in time order, over the union of the needed windows (far-apart windows are reached by
  * seeking), and each decoded frame is handed to every clip whose window covers it. Encoders
  * of concurrently open clips run on up to `jobs` threads (0 = number of cores). A failing
- * clip fails alone: `results[i]` (nb_clips entries, required) holds each clip's outcome.
+ * clip fails alone: `results[i]` (nb_clips entries, required) holds each clip's outcome (and
+ * its error text: evclip_last_error() is "" when the batch ran).
  * Returns the number of failed clips (>= 0), or INVALID / NOMEM / CANCELED for the batch.
  */
 EVCLIP_API int evclip_render_batch(EvclipRenderer *r, const EvclipClip *clips, int nb_clips,

@@ -204,6 +204,7 @@ static void test_batch_threads(void)
     }
     int failed = evclip_render_batch(r, clips, 4, res, 2);
     CHECK_MSG(failed == 1, "failed = %d", failed);
+    CHECK_MSG(!*evclip_last_error(), "batch ran, yet last error \"%s\"", evclip_last_error());
     CHECK(res[0].status == 0 && res[1].status == 0 && res[3].status == 0);
     CHECK(res[2].status == EVCLIP_ERR_INPUT);
     for (int i = 0; i < 4; i++)
