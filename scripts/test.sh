@@ -1,6 +1,7 @@
 #!/bin/bash
 # Installs dependencies, builds evclip and runs the whole test suite: a release build, the same
-# suite under ASan + UBSan, and a bounded libFuzzer run of every fuzz target (clang).
+# suite under ASan + UBSan, the threaded tests under TSan, and a bounded libFuzzer run of every
+# fuzz target (clang).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 sh scripts/install-deps.sh || exit 1
@@ -48,6 +49,21 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0
 build_or_fail asan build-asan -Db_sanitize=address,undefined -Dbuildtype=debugoptimized \
     && run_suite "asan+ubsan" build-asan
+
+# ThreadSanitizer over the unit tests (test_threads: two renderers sharing one store, a
+# per-render cancel, a batch with encoder threads) and the threaded integration tests that
+# stay short under TSan (batch report with a killed batch, live streams). Only FFmpeg and
+# fontconfig internals are suppressed (tests/tsan.supp says why, entry by entry).
+unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+export TSAN_OPTIONS="suppressions=$(pwd)/tests/tsan.supp:halt_on_error=1:second_deadlock_stack=1"
+if build_or_fail tsan build-tsan -Db_sanitize=thread -Dbuildtype=debugoptimized; then
+    run_suite "tsan unit" build-tsan --suite unit
+    run_suite "tsan threaded" build-tsan integration-batch_report integration-live
+fi
+unset TSAN_OPTIONS
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export LSAN_OPTIONS=suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0
 
 if command -v clang >/dev/null; then
     if CC=clang CXX=clang++ build_or_fail fuzz build-fuzz -Dfuzzer=true -Db_sanitize=address,undefined \

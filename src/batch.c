@@ -561,6 +561,8 @@ int evclip_render_batch(EvclipRenderer *r, const EvclipClip *clips, int nb_clips
     ev_log_capture_ffmpeg(&r->log);
     int ret = run_batch(r, clips, nb_clips, results, jobs ? jobs : default_jobs());
     ev_log_capture_ffmpeg(NULL);
+    if (ret >= 0)
+        ev_error_clear(); /* the batch ran: each clip's failure is in its result */
     return ret;
 }
 

@@ -2,6 +2,7 @@
  * index and box hold. */
 #include <float.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -14,6 +15,13 @@
 #include "src/detections.h"
 #include "src/error.h"
 #include "src/reader.h"
+
+/* What renders sharing a const store change: the index lock and the count of renders drawing
+ * from the store (allocated apart so a const store can still lock and count). */
+typedef struct StoreSync {
+    pthread_mutex_t index_lock;
+    atomic_int users;        /* renders drawing from the store now (detections_use) */
+} StoreSync;
 
 /* One stored detection: 56 bytes where EvclipDetection takes 96. Corners are floats (24-bit
  * mantissa: within 1/2048 px below 8192 px); ts and score stay doubles; the label is an index
@@ -57,11 +65,12 @@ struct EvclipDetections {
                               * repeat a few labels, so most lookups skip the hash */
 
     /* The sorted lookup index, valid when !dirty: a cache that renders sharing the (const)
-     * store build once, under *index_lock (detections_prepare); lookups after a prepare read
-     * it without locking (the lock orders them after the build). Adds need exclusive use. */
+     * store build once, under sync->index_lock (detections_prepare); lookups after a prepare
+     * read it without locking (the lock orders them after the build). Adds need exclusive
+     * use (refused while renders draw the store: sync->users). */
     KeyIndex by_idx, by_ts;
     int dirty;
-    pthread_mutex_t *index_lock;
+    StoreSync *sync;
 
     DetectionsFile *files;   /* logs loaded by evclip_detections_load */
     int nb_files;
@@ -537,10 +546,26 @@ int detections_prepare(const EvclipDetections *store)
 {
     /* The index is a cache of the const store's content: built here, once, under its lock. */
     EvclipDetections *d = (EvclipDetections *)store;
-    pthread_mutex_lock(d->index_lock);
+    pthread_mutex_lock(&d->sync->index_lock);
     int ret = d->dirty ? build_indexes(d) : 0;
-    pthread_mutex_unlock(d->index_lock);
+    pthread_mutex_unlock(&d->sync->index_lock);
     return ret;
+}
+
+void detections_use(const EvclipDetections *d, int delta)
+{
+    if (d)
+        atomic_fetch_add(&d->sync->users, delta);
+}
+
+int detections_check_unused(const EvclipDetections *d, const char *what)
+{
+    int users = atomic_load(&d->sync->users);
+    if (users > 0)
+        return ev_error(EVCLIP_ERR_INVALID, "%s: the detection store is being drawn by %d "
+                        "render%s: add detections before rendering, or use another store",
+                        what, users, users > 1 ? "s" : "");
+    return 0;
 }
 
 EVCLIP_API int evclip_detections_prepare(EvclipDetections *dets)
@@ -717,14 +742,15 @@ EVCLIP_API int evclip_detections_new(EvclipDetections **out)
         return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_new: out is NULL");
     ev_error_clear();
     EvclipDetections *d = calloc(1, sizeof(*d));
-    pthread_mutex_t *lock = d ? malloc(sizeof(*lock)) : NULL;
-    if (!lock || pthread_mutex_init(lock, NULL) != 0) {
-        free(lock);
+    StoreSync *sync = d ? calloc(1, sizeof(*sync)) : NULL;
+    if (!sync || pthread_mutex_init(&sync->index_lock, NULL) != 0) {
+        free(sync);
         free(d);
         *out = NULL;
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory (detection store)");
     }
-    d->index_lock = lock;
+    atomic_init(&sync->users, 0);
+    d->sync = sync;
     *out = d;
     return 0;
 }
@@ -756,9 +782,12 @@ EVCLIP_API int evclip_detections_load(EvclipDetections *dets, const char *path)
     ev_error_clear();
     if (!dets || !path)
         return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_load: NULL argument");
+    int ret = detections_check_unused(dets, "evclip_detections_load");
+    if (ret < 0)
+        return ret;
     size_t count = dets->count;
     int64_t skipped = dets->skipped;
-    int ret = reader_load_jsonl(dets, path);
+    ret = reader_load_jsonl(dets, path);
     if (ret >= 0 && (ret = detections_note_file(dets, path)) < 0)
         detections_truncate(dets, count, skipped);
     return ret;
@@ -775,7 +804,8 @@ EVCLIP_API int evclip_detections_add(EvclipDetections *dets, const EvclipDetecti
     ev_error_clear();
     if (!dets || !det)
         return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_add: NULL argument");
-    return detections_add_checked(dets, det, NULL);
+    int ret = detections_check_unused(dets, "evclip_detections_add");
+    return ret < 0 ? ret : detections_add_checked(dets, det, NULL);
 }
 
 EVCLIP_API void evclip_detections_get_stats(const EvclipDetections *dets,
@@ -800,8 +830,8 @@ EVCLIP_API void evclip_detections_free(EvclipDetections **dets)
     free_items(d);
     free(d->by_idx.pos);
     free(d->by_ts.pos);
-    pthread_mutex_destroy(d->index_lock);
-    free(d->index_lock);
+    pthread_mutex_destroy(&d->sync->index_lock);
+    free(d->sync);
     for (int i = 0; i < d->nb_files; i++)
         free(d->files[i].path);
     free(d->files);

@@ -91,6 +91,12 @@ void detections_get(const EvclipDetections *d, size_t i, EvclipDetection *out);
  * Returns 0 or EVCLIP_ERR_NOMEM. */
 int detections_prepare(const EvclipDetections *d);
 
+/* Counts a render drawing from the store (+1 when it starts using it, -1 when done). */
+void detections_use(const EvclipDetections *d, int delta);
+/* INVALID ("what: the detection store is being drawn by N renders...") while a render uses
+ * the store: the public add and load functions refuse to change a store being read. */
+int detections_check_unused(const EvclipDetections *d, const char *what);
+
 /* 1 when at least one stored detection is keyed by frame_idx (the renderer must then know the
  * presentation index of each frame). */
 int detections_uses_frame_index(const EvclipDetections *d);

@@ -55,7 +55,6 @@ int evclip_open(EvclipRenderer **out, const EvclipSettings *settings)
     r->log = (Logger){ settings->log_callback, settings->log_opaque, settings->log_level,
                       settings->ffmpeg_log != 0 };
     atomic_init(&r->cancel, 0);
-    pthread_mutex_init(&r->stats_lock, NULL);
     *out = r;
     return 0;
 }
@@ -66,7 +65,6 @@ void evclip_close(EvclipRenderer **pr)
         return;
     EvclipRenderer *r = *pr;
     ev_log_release(&r->log);
-    pthread_mutex_destroy(&r->stats_lock);
     free(r->encoder);
     free(r->preset);
     free(r->font);
@@ -96,21 +94,21 @@ int renderer_cancelled(EvclipRenderer *r)
 void renderer_count(EvclipRenderer *r, int64_t sources, int64_t frames, int64_t seeks,
                     int64_t clips)
 {
-    pthread_mutex_lock(&r->stats_lock);
-    r->stats.sources_opened += sources;
-    r->stats.frames_decoded += frames;
-    r->stats.seeks += seeks;
-    r->stats.clips_rendered += clips;
-    pthread_mutex_unlock(&r->stats_lock);
+    atomic_fetch_add(&r->sources_opened, sources);
+    atomic_fetch_add(&r->frames_decoded, frames);
+    atomic_fetch_add(&r->seeks, seeks);
+    atomic_fetch_add(&r->clips_rendered, clips);
 }
 
 void evclip_get_stats(const EvclipRenderer *r, EvclipStats *stats)
 {
-    EvclipRenderer *m = (EvclipRenderer *)r;
+    if (!stats)
+        return;
     memset(stats, 0, sizeof(*stats));
     if (!r)
         return;
-    pthread_mutex_lock(&m->stats_lock);
-    *stats = r->stats;
-    pthread_mutex_unlock(&m->stats_lock);
+    stats->sources_opened = atomic_load(&r->sources_opened);
+    stats->frames_decoded = atomic_load(&r->frames_decoded);
+    stats->seeks = atomic_load(&r->seeks);
+    stats->clips_rendered = atomic_load(&r->clips_rendered);
 }

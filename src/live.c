@@ -231,6 +231,8 @@ int evclip_live_add_stream(EvclipLive *l, const EvclipStreamParams *p)
     ev_error_clear();
     if (!l || !p || !p->name || !*p->name || !p->url || !*p->url)
         return ev_error(EVCLIP_ERR_INVALID, "a stream needs a name and a url");
+    if (settings_check_reserved(p->reserved, sizeof(p->reserved), "EvclipStreamParams") < 0)
+        return EVCLIP_ERR_INVALID;
     pthread_mutex_lock(&l->lock);
     int exists = live_stream_find(l, p->name) != NULL;
     pthread_mutex_unlock(&l->lock);

@@ -5,6 +5,7 @@
 
 #include "src/error.h"
 #include "src/plan.h"
+#include "src/settings.h"
 
 static int check_source(const EvclipSource *s, int i)
 {
@@ -54,9 +55,14 @@ int plan_check_clip(const EvclipClip *clip)
         clip->width % 2 || clip->height % 2 || clip->width > 16384 || clip->height > 16384)
         return ev_error(EVCLIP_ERR_INVALID, "output size %dx%d must be even and both set",
                         clip->width, clip->height);
-    for (int i = 0; i < clip->nb_sources; i++)
-        if ((ret = check_source(&clip->sources[i], i)) < 0)
+    if ((ret = settings_check_reserved(clip->reserved, sizeof(clip->reserved), "EvclipClip")) < 0)
+        return ret;
+    for (int i = 0; i < clip->nb_sources; i++) {
+        const EvclipSource *s = &clip->sources[i];
+        if ((ret = settings_check_reserved(s->reserved, sizeof(s->reserved), "EvclipSource")) < 0 ||
+            (ret = check_source(s, i)) < 0)
             return ret;
+    }
     return 0;
 }
 

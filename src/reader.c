@@ -735,6 +735,8 @@ EVCLIP_API int evclip_detections_load_format(EvclipDetections *dets, const char 
     ev_error_clear();
     if (!dets || !path)
         return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_load_format: NULL argument");
+    if (detections_check_unused(dets, "evclip_detections_load_format") < 0)
+        return EVCLIP_ERR_INVALID;
     int f = reader_format_from_name(format);
     if (f < 0)
         return f;

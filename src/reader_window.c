@@ -239,8 +239,11 @@ EVCLIP_API int evclip_detections_load_window(EvclipDetections *dets, const char 
                                              const char *format, int normalized,
                                              double start, double end)
 {
+    ev_error_clear();
     if (!dets || !path)
         return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_load_window: NULL argument");
+    if (detections_check_unused(dets, "evclip_detections_load_window") < 0)
+        return EVCLIP_ERR_INVALID;
     if (!(start <= end))
         return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_load_window: window [%g, %g] "
                         "is empty or NaN", start, end);

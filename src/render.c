@@ -166,7 +166,9 @@ void clip_run_begin_segment(ClipRun *c, Source *src)
     drop_audio_queue(c);
     c->seg_first = NAN;
     c->counter = 0;
+    detections_use(c->dets, -1); /* the previous segment's store */
     c->dets = seg->source->detections;
+    detections_use(c->dets, 1);
     c->use_index = 0;
     c->damage_mark = -1;
     c->seg_damaged = 0;
@@ -665,6 +667,8 @@ void clip_run_free(ClipRun *c)
 {
     if (c->pool)
         pool_drain(c->pool, c);
+    detections_use(c->dets, -1);
+    c->dets = NULL;
     drop_audio_queue(c);
     free(c->audio_queue);
     free(c->digests);

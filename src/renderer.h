@@ -13,8 +13,9 @@ struct EvclipRenderer {
     char *encoder, *preset, *font, *title, *sign_key;
     Logger log;
     atomic_int cancel;
-    EvclipStats stats; /* updated by the rendering thread(s) under stats_lock */
-    pthread_mutex_t stats_lock;
+    /* EvclipStats counters, added to by concurrent renders; atomics, so that
+     * evclip_get_stats() reads a const renderer without a cast */
+    _Atomic int64_t sources_opened, frames_decoded, seeks, clips_rendered;
 };
 
 /* Adds to r's counters (thread-safe). */

@@ -31,6 +31,16 @@ int settings_check_size(size_t struct_size, size_t expected, const char *name)
                     EVCLIP_API_VERSION_MINOR, EVCLIP_API_VERSION_PATCH, expected);
 }
 
+int settings_check_reserved(const uint8_t *reserved, size_t size, const char *name)
+{
+    for (size_t i = 0; i < size; i++)
+        if (reserved[i])
+            return ev_error(EVCLIP_ERR_INVALID, "%s.reserved[%zu] is %d: reserved bytes must be "
+                            "zero (zero-initialise the struct; a later evclip gives them a "
+                            "meaning)", name, i, reserved[i]);
+    return 0;
+}
+
 static int range(const char *field, int64_t v, int64_t lo, int64_t hi, const char *note)
 {
     if (v >= lo && v <= hi)
@@ -59,7 +69,8 @@ int settings_validate(const EvclipSettings *s)
     int ret;
     if (!s)
         return ev_error(EVCLIP_ERR_INVALID, "settings: NULL");
-    if ((ret = settings_check_size(s->struct_size, sizeof(*s), "EvclipSettings")) < 0)
+    if ((ret = settings_check_size(s->struct_size, sizeof(*s), "EvclipSettings")) < 0 ||
+        (ret = settings_check_reserved(s->reserved, sizeof(s->reserved), "EvclipSettings")) < 0)
         return ret;
     if (!s->encoder || !*s->encoder)
         return ev_error(EVCLIP_ERR_INVALID, "settings: encoder name is empty");

@@ -3,12 +3,17 @@
 #define EVCLIP_SRC_SETTINGS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "evclip/evclip.h"
 
 /* Refuses a caller's struct_size that is not this library's sizeof: INVALID naming `name`
  * and both sizes. Returns 0 when equal. */
 int settings_check_size(size_t struct_size, size_t expected, const char *name);
+
+/* Refuses reserved bytes that are not zero (a later API version gives them a meaning, so a
+ * caller's garbage there would change behaviour): INVALID naming `name` and the byte. */
+int settings_check_reserved(const uint8_t *reserved, size_t size, const char *name);
 
 /* evclip_settings_validate() without clearing the thread's error first (for internal
  * callers: evclip_open, per-clip overrides). */

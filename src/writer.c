@@ -7,6 +7,7 @@
 #include "src/error.h"
 #include "src/frame_boxes.h"
 #include "src/pipeline.h"
+#include "src/settings.h"
 
 #define WRITER_TIME_BASE 90000
 
@@ -43,6 +44,9 @@ int evclip_writer_open(EvclipWriter **out, EvclipRenderer *r, const EvclipWriter
     if (wp->fps_num <= 0 || wp->fps_den <= 0)
         return ev_error(EVCLIP_ERR_INVALID, "writer: frame rate %d/%d is invalid", wp->fps_num,
                         wp->fps_den);
+    int ret = settings_check_reserved(wp->reserved, sizeof(wp->reserved), "EvclipWriterParams");
+    if (ret < 0)
+        return ret;
     EvclipWriter *w = calloc(1, sizeof(*w));
     if (!w || !(w->frame = av_frame_alloc()) || evclip_detections_new(&w->scratch) < 0) {
         evclip_writer_close(&w);
@@ -58,7 +62,7 @@ int evclip_writer_open(EvclipWriter **out, EvclipRenderer *r, const EvclipWriter
         .time_base = { 1, WRITER_TIME_BASE }, .framerate = { wp->fps_num, wp->fps_den },
     };
     ev_log_capture_ffmpeg(&r->log);
-    int ret = pipeline_open(&w->out, r, &pp);
+    ret = pipeline_open(&w->out, r, &pp);
     if (ret < 0) {
         evclip_writer_close(&w);
         return ret;
@@ -101,6 +105,8 @@ int evclip_writer_push(EvclipWriter *w, const EvclipFrame *f, const EvclipDetect
         return ev_error(EVCLIP_ERR_INVALID, "evclip_writer_push: invalid argument");
     if (w->finished)
         return ev_error(EVCLIP_ERR_INVALID, "writer is already finished");
+    if ((ret = settings_check_reserved(f->reserved, sizeof(f->reserved), "EvclipFrame")) < 0)
+        return ret;
     if (!isfinite(f->time) || f->time < 0)
         return ev_error(EVCLIP_ERR_INVALID, "writer: frame time %g is invalid", f->time);
     int64_t pts = llround(f->time * WRITER_TIME_BASE);

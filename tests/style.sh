@@ -14,7 +14,7 @@ bad_lines=$(awk '
     END { for (f in bad) printf "BAD %s\n", f }' $files)
 # An error detail formatted into itself (use ev_error_wrap): ev_error(..., ev_error_message())
 # shellcheck disable=SC2086
-self_format=$(perl -0 -ne 'while (/(ev_error(?:_av)?\([^;]*?ev_error_message\(\))/sg) {
+self_format=$(perl -0 -ne 'while (/(ev_error(?:_av)?\([^;]*?(?:ev_error_message|evclip_last_error)\(\))/sg) {
         print "$ARGV: formats the error detail into itself: $1\n"; print "BAD $ARGV\n" }' $files)
 report=$(printf '%s\n%s\n' "$bad_lines" "$self_format" | grep -v '^BAD ' | grep .)
 [ -n "$report" ] && echo "$report"

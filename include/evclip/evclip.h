@@ -174,7 +174,7 @@ typedef struct EvclipDetection {
  * only by renders: any number of renders (on one or several renderers, in several threads)
  * may share it; the lookup index is built once, on the first render's use, under the store's
  * own lock (or ahead of time by evclip_detections_prepare()). Adding to a store while a render
- * uses it is not allowed.
+ * uses it is refused (INVALID, "the detection store is being drawn by N renders").
  */
 typedef struct EvclipDetections EvclipDetections;
 
@@ -525,7 +525,8 @@ typedef struct EvclipResult {
  * in time order, over the union of the needed windows (far-apart windows are reached by
  * seeking), and each decoded frame is handed to every clip whose window covers it. Encoders
  * of concurrently open clips run on up to `jobs` threads (0 = number of cores). A failing
- * clip fails alone: `results[i]` (nb_clips entries, required) holds each clip's outcome.
+ * clip fails alone: `results[i]` (nb_clips entries, required) holds each clip's outcome (and
+ * its error text: evclip_last_error() is "" when the batch ran).
  * Returns the number of failed clips (>= 0), or INVALID / NOMEM / CANCELED for the batch.
  */
 EVCLIP_API int evclip_render_batch(EvclipRenderer *r, const EvclipClip *clips, int nb_clips,

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libavutil/log.h>
+
 #include "evclip/evclip.h"
 #include "tests/unit/check.h"
 
@@ -182,6 +184,30 @@ static void test_struct_size(void)
     CHECK(evclip_render(r, &clip, &res) == EVCLIP_ERR_INVALID);
     CHECK_MSG(strstr(res.error, "EvclipSettings.struct_size is 1"), "%s", res.error);
 
+    /* Reserved bytes must be zero: a later version gives them a meaning. */
+    EvclipClip dirty = clip;
+    dirty.settings = NULL;
+    dirty.reserved[3] = 1;
+    CHECK(evclip_render(r, &dirty, &res) == EVCLIP_ERR_INVALID);
+    CHECK_MSG(strstr(res.error, "EvclipClip.reserved[3] is 1: reserved bytes must be zero"),
+              "%s", res.error);
+    EvclipSource dirty_src = src;
+    dirty_src.reserved[0] = 7;
+    dirty.reserved[3] = 0;
+    dirty.sources = &dirty_src;
+    CHECK(evclip_render(r, &dirty, &res) == EVCLIP_ERR_INVALID);
+    CHECK_MSG(strstr(res.error, "EvclipSource.reserved[0] is 7"), "%s", res.error);
+    EvclipWriterParams wp = { .output = out, .width = 64, .height = 48, .fps_num = 10,
+                              .fps_den = 1, .reserved = { [31] = 2 } };
+    EvclipWriter *w = NULL;
+    CHECK(evclip_writer_open(&w, r, &wp) == EVCLIP_ERR_INVALID && !w);
+    CHECK_MSG(strstr(evclip_last_error(), "EvclipWriterParams.reserved[31] is 2"), "%s",
+              evclip_last_error());
+    EvclipSettings dirty_s;
+    evclip_default_settings(&dirty_s);
+    dirty_s.reserved[0] = 1;
+    CHECK(evclip_settings_validate(&dirty_s) == EVCLIP_ERR_INVALID);
+
     EvclipLiveSettings ls;
     EvclipLive *live = NULL;
     evclip_live_default_settings(&ls);
@@ -191,6 +217,51 @@ static void test_struct_size(void)
     CHECK_MSG(strstr(evclip_last_error(), "EvclipLiveSettings.struct_size is 0"), "%s",
               evclip_last_error());
     evclip_close(&r);
+}
+
+/* FFmpeg's process-wide log: the host's callback stays unless a renderer opts in. */
+static int host_lines, renderer_lines;
+
+static void host_log(void *avcl, int level, const char *fmt, va_list vl)
+{
+    (void)avcl, (void)level, (void)fmt, (void)vl;
+    host_lines++;
+}
+
+static void renderer_log(void *opaque, int level, const char *message)
+{
+    (void)opaque, (void)level;
+    renderer_lines += !strncmp(message, "ffmpeg: ", 8);
+}
+
+static void test_ffmpeg_log(void)
+{
+    EvclipSettings s;
+    EvclipRenderer *r = NULL;
+    char clip[512];
+    snprintf(clip, sizeof(clip), "%s/log.mp4", dir);
+    av_log_set_callback(host_log);
+    evclip_default_settings(&s);
+    s.overwrite = 1;
+    s.log_callback = renderer_log;
+    s.log_level = EVCLIP_LOG_DEBUG;
+    CHECK(s.ffmpeg_log == 0);
+    CHECK(evclip_open(&r, &s) == 0);
+    make_clip(r, clip); /* libx264 logs its settings through av_log */
+    evclip_close(&r);
+    CHECK_MSG(host_lines > 0 && renderer_lines == 0, "default: host %d, renderer %d lines",
+              host_lines, renderer_lines);
+
+    s.ffmpeg_log = 1;
+    host_lines = 0;
+    CHECK(evclip_open(&r, &s) == 0);
+    make_clip(r, clip);
+    CHECK_MSG(renderer_lines > 0, "ffmpeg_log: no FFmpeg line reached the renderer");
+    evclip_close(&r);
+    int before = renderer_lines;
+    av_log_set_level(AV_LOG_QUIET);
+    av_log(NULL, AV_LOG_ERROR, "after close\n");
+    CHECK_MSG(renderer_lines == before, "a closed renderer received an FFmpeg line");
 }
 
 static void test_version(void)
@@ -210,6 +281,7 @@ int main(void)
     test_version();
     test_errors_cleared();
     test_struct_size();
+    test_ffmpeg_log();
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)

@@ -15,9 +15,21 @@ static char media[4096], dir[4096];
 /* Set by the thread whose render its progress callback must cancel. */
 static _Thread_local int cancel_here;
 
+/* Set by the thread whose render must try to add to the store it draws. */
+static _Thread_local EvclipDetections *add_here;
+static _Thread_local int add_refused;
+
 static int progress(void *opaque, const EvclipProgress *p)
 {
     (void)opaque;
+    if (add_here) {
+        EvclipDetection det = { .frame_idx = 1, .ts = EVCLIP_NONE, .x1 = 1, .y1 = 1, .x2 = 9,
+                                .y2 = 9, .label = "late", .score = EVCLIP_NONE,
+                                .track_id = EVCLIP_NONE };
+        add_refused = evclip_detections_add(add_here, &det) == EVCLIP_ERR_INVALID &&
+                      strstr(evclip_last_error(), "being drawn by 1 render");
+        add_here = NULL;
+    }
     return cancel_here && p->frames_done >= 2;
 }
 
@@ -130,8 +142,75 @@ static void test_progress_cancel(void)
     /* The cancel was that render's only: the renderer still renders. */
     Job c = { .r = r, .dets = d, .start = 5, .end = 5.5 };
     snprintf(c.output, sizeof(c.output), "%s/later.mp4", dir);
+    add_here = d; /* the progress callback tries to add to the store being drawn */
     render_job(&c);
     CHECK_MSG(c.ret == 0, "later render returned %d: %s", c.ret, c.res.error);
+    CHECK_MSG(add_refused, "adding to a store while a render draws it was not refused");
+    CHECK(evclip_detections_add(d, &(EvclipDetection){ .frame_idx = 1, .ts = EVCLIP_NONE,
+          .x1 = 1, .y1 = 1, .x2 = 9, .y2 = 9, .label = "after", .score = EVCLIP_NONE,
+          .track_id = EVCLIP_NONE }) == 0); /* the render is over: adding works again */
+    evclip_close(&r);
+    evclip_detections_free(&d);
+}
+
+/* clip_done_callback: each clip's index once, on the rendering thread, its result final. */
+typedef struct Done {
+    int calls[4];
+    int order[4], nb;
+    pthread_t thread;
+    int wrong_thread;
+} Done;
+
+static void clip_done(void *opaque, int index, const EvclipResult *res)
+{
+    Done *d = opaque;
+    if (index < 0 || index > 3)
+        return;
+    d->calls[index]++;
+    d->order[d->nb++ % 4] = index;
+    d->wrong_thread |= !pthread_equal(pthread_self(), d->thread);
+    /* A published clip's result is complete when it is reported. */
+    if (res->status == 0 && (res->frames <= 0 || !res->output_sha256[0]))
+        d->wrong_thread |= 2;
+}
+
+/* A batch with encoder threads (jobs 2) on a shared store, and a failing clip: every clip is
+ * reported once by clip_done_callback as it finishes. */
+static void test_batch_threads(void)
+{
+    EvclipDetections *d = load_store();
+    EvclipSettings s;
+    EvclipRenderer *r = NULL;
+    Done done = { .thread = pthread_self() };
+    evclip_default_settings(&s);
+    s.overwrite = 1;
+    s.preset = "ultrafast";
+    s.clip_done_callback = clip_done;
+    s.clip_done_opaque = &done;
+    CHECK(evclip_open(&r, &s) == 0);
+    char video[4200], out[4][4300];
+    snprintf(video, sizeof(video), "%s/car-detection.mp4", media);
+    EvclipSource src[4] = {
+        { .path = video, .detections = d, .start = 5, .end = 6 },
+        { .path = video, .detections = d, .start = 5.5, .end = 6.5 },
+        { .path = "/nonexistent/evclip.mp4", .start = 0, .end = 1 },
+        { .path = video, .detections = d, .start = 20, .end = 21 },
+    };
+    EvclipClip clips[4];
+    EvclipResult res[4];
+    for (int i = 0; i < 4; i++) {
+        snprintf(out[i], sizeof(out[i]), "%s/batch%d.mp4", dir, i);
+        clips[i] = (EvclipClip){ .sources = &src[i], .nb_sources = 1, .output = out[i] };
+    }
+    int failed = evclip_render_batch(r, clips, 4, res, 2);
+    CHECK_MSG(failed == 1, "failed = %d", failed);
+    CHECK_MSG(!*evclip_last_error(), "batch ran, yet last error \"%s\"", evclip_last_error());
+    CHECK(res[0].status == 0 && res[1].status == 0 && res[3].status == 0);
+    CHECK(res[2].status == EVCLIP_ERR_INPUT);
+    for (int i = 0; i < 4; i++)
+        CHECK_MSG(done.calls[i] == 1, "clip %d reported %d times", i, done.calls[i]);
+    CHECK(done.nb == 4 && done.order[0] == 2); /* refused at planning: reported first */
+    CHECK(done.wrong_thread == 0);
     evclip_close(&r);
     evclip_detections_free(&d);
 }
@@ -151,6 +230,7 @@ int main(void)
         return 1;
     test_shared_store();
     test_progress_cancel();
+    test_batch_threads();
     char cmd[4200];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)
