@@ -14,16 +14,12 @@
 #include "src/mux.h"
 #include "src/publish.h"
 #include "src/render.h"
+#include "src/render_jobs.h"
 #include "src/settings.h"
 
 #define TIME_EPSILON 1e-6
 #define MAX_PENDING_AUDIO 4096
 #define MULTI_TIME_BASE 90000
-
-static int run_failed(ClipRun *c)
-{
-    return atomic_load(&c->status) < 0;
-}
 
 /* Records the failure (this thread's detail message) unless the run failed already. */
 static void record_failure(ClipRun *c, int code)
@@ -235,55 +231,6 @@ static int match(ClipRun *c, Source *src, AVFrame *f, double t, double lo, doubl
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* Output jobs, run now or on a worker thread.                                              */
-
-enum { JOB_VIDEO, JOB_AUDIO };
-
-struct ClipJob {
-    int type;
-    AVFrame *frame;
-    AVPacket *packet;
-    DetList dets;
-    FrameInfo info;
-    char stamp[32];
-    int64_t pts, duration;   /* video */
-    AVRational tb;           /* audio */
-    int64_t start, end;
-    double offset;
-};
-
-static void job_clear(ClipJob *j)
-{
-    av_frame_free(&j->frame);
-    av_packet_free(&j->packet);
-    detlist_free(&j->dets);
-}
-
-static int job_run(ClipRun *c, ClipJob *j)
-{
-    if (j->type == JOB_AUDIO)
-        return pipeline_audio(c->out, j->packet, j->tb, j->start, j->end, j->offset);
-    if (j->info.timestamp)
-        j->info.timestamp = j->stamp;
-    return pipeline_video(c->out, j->frame, j->pts, j->duration, &j->dets, &j->info);
-}
-
-static void pool_submit(WorkerPool *pool, ClipRun *c, ClipJob *job);
-static void pool_drain(WorkerPool *pool, ClipRun *c);
-
-static void submit(ClipRun *c, ClipJob *job)
-{
-    if (c->pool) {
-        pool_submit(c->pool, c, job);
-        return;
-    }
-    int ret = job_run(c, job);
-    job_clear(job);
-    if (ret < 0)
-        record_failure(c, ret);
-}
-
-/* ---------------------------------------------------------------------------------------- */
 /* Emission                                                                                 */
 
 static void format_time(double t, char *buf, size_t size)
@@ -375,10 +322,10 @@ static int emit(ClipRun *c, Source *src, AVFrame *f, double t, double next)
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     for (int i = 0; i < c->visible.count; i++)
         if (detlist_push(&job.dets, &c->visible.items[i]) < 0) {
-            job_clear(&job);
+            clip_job_clear(&job);
             return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
         }
-    submit(c, &job);
+    clip_job_submit(c, &job);
     c->res->frames++;
     c->res->boxes_drawn += c->visible.count;
     c->last_time = t;
@@ -479,7 +426,7 @@ static void send_audio(ClipRun *c, Source *src, const AVPacket *pkt)
         record_failure(c, ev_error(EVCLIP_ERR_NOMEM, "out of memory"));
         return;
     }
-    submit(c, &job);
+    clip_job_submit(c, &job);
 }
 
 static void queue_audio_flush(ClipRun *c, Source *src)
@@ -628,7 +575,7 @@ static int publish_pair(ClipRun *c)
 void clip_run_finish(ClipRun *c)
 {
     if (c->pool)
-        pool_drain(c->pool, c);
+        worker_pool_drain(c->pool, c);
     if (run_failed(c))
         return;
     int64_t frames = c->res->frames, boxes = c->res->boxes_drawn;
@@ -659,14 +606,14 @@ void clip_run_fail(ClipRun *c, int code)
 void clip_run_release(ClipRun *c)
 {
     if (c->pool)
-        pool_drain(c->pool, c);
+        worker_pool_drain(c->pool, c);
     pipeline_close(&c->out);
 }
 
 void clip_run_free(ClipRun *c)
 {
     if (c->pool)
-        pool_drain(c->pool, c);
+        worker_pool_drain(c->pool, c);
     detections_use(c->dets, -1);
     c->dets = NULL;
     drop_audio_queue(c);
@@ -680,152 +627,4 @@ void clip_run_free(ClipRun *c)
     plan_free(&c->plan);
     free(c->jobs);
     c->jobs = NULL;
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* Worker pool                                                                              */
-
-#define JOB_QUEUE 8
-#define MAX_POOL_CLIPS 1024
-
-struct WorkerPool {
-    pthread_mutex_t lock;
-    pthread_cond_t work, done;
-    pthread_t *threads;
-    int nb_threads, stop;
-    ClipRun *clips[MAX_POOL_CLIPS]; /* runs with queued jobs, in arrival order */
-    int nb_clips;
-};
-
-/* Takes the next job of a run that has one and is not running one. Caller holds the lock. */
-static ClipRun *take(WorkerPool *p, ClipJob *job)
-{
-    for (int i = 0; i < p->nb_clips; i++) {
-        ClipRun *c = p->clips[i];
-        if (c->busy || !c->job_count)
-            continue;
-        *job = c->jobs[c->job_head];
-        c->job_head = (c->job_head + 1) % JOB_QUEUE;
-        c->job_count--;
-        c->busy = 1;
-        return c;
-    }
-    return NULL;
-}
-
-static void *worker(void *opaque)
-{
-    WorkerPool *p = opaque;
-    ClipJob job;
-    pthread_mutex_lock(&p->lock);
-    for (;;) {
-        ClipRun *c = take(p, &job);
-        if (!c) {
-            if (p->stop)
-                break;
-            pthread_cond_wait(&p->work, &p->lock);
-            continue;
-        }
-        pthread_mutex_unlock(&p->lock);
-        ev_log_capture_ffmpeg(&c->r->log);
-        int ret = run_failed(c) ? 0 : job_run(c, &job);
-        job_clear(&job);
-        if (ret < 0)
-            record_failure(c, ret);
-        pthread_mutex_lock(&p->lock);
-        c->busy = 0;
-        pthread_cond_broadcast(&p->done);
-    }
-    pthread_mutex_unlock(&p->lock);
-    return NULL;
-}
-
-int worker_pool_open(WorkerPool **out, int threads)
-{
-    *out = NULL;
-    WorkerPool *p = calloc(1, sizeof(*p));
-    if (!p || !(p->threads = calloc((size_t)threads, sizeof(*p->threads)))) {
-        free(p);
-        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
-    }
-    pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->work, NULL);
-    pthread_cond_init(&p->done, NULL);
-    for (; p->nb_threads < threads; p->nb_threads++)
-        if (pthread_create(&p->threads[p->nb_threads], NULL, worker, p) != 0)
-            break;
-    if (p->nb_threads == 0) {
-        worker_pool_close(&p);
-        return ev_error(EVCLIP_ERR_NOMEM, "cannot start encoder threads");
-    }
-    *out = p;
-    return 0;
-}
-
-void worker_pool_close(WorkerPool **pp)
-{
-    if (!pp || !*pp)
-        return;
-    WorkerPool *p = *pp;
-    pthread_mutex_lock(&p->lock);
-    p->stop = 1;
-    pthread_cond_broadcast(&p->work);
-    pthread_mutex_unlock(&p->lock);
-    for (int i = 0; i < p->nb_threads; i++)
-        pthread_join(p->threads[i], NULL);
-    pthread_mutex_destroy(&p->lock);
-    pthread_cond_destroy(&p->work);
-    pthread_cond_destroy(&p->done);
-    free(p->threads);
-    free(p);
-    *pp = NULL;
-}
-
-static int enlist(WorkerPool *p, ClipRun *c)
-{
-    for (int i = 0; i < p->nb_clips; i++)
-        if (p->clips[i] == c)
-            return 0;
-    if (p->nb_clips == MAX_POOL_CLIPS)
-        return -1;
-    p->clips[p->nb_clips++] = c;
-    return 0;
-}
-
-static void pool_submit(WorkerPool *p, ClipRun *c, ClipJob *job)
-{
-    if (!c->jobs && !(c->jobs = calloc(JOB_QUEUE, sizeof(*c->jobs)))) {
-        job_clear(job);
-        record_failure(c, ev_error(EVCLIP_ERR_NOMEM, "out of memory"));
-        return;
-    }
-    pthread_mutex_lock(&p->lock);
-    while (c->job_count == JOB_QUEUE)
-        pthread_cond_wait(&p->done, &p->lock);
-    if (enlist(p, c) < 0) {
-        pthread_mutex_unlock(&p->lock);
-        job_clear(job);
-        record_failure(c, ev_error(EVCLIP_ERR_INTERNAL, "too many clips open at once"));
-        return;
-    }
-    c->jobs[(c->job_head + c->job_count) % JOB_QUEUE] = *job;
-    c->job_count++;
-    pthread_cond_signal(&p->work);
-    pthread_mutex_unlock(&p->lock);
-}
-
-/* Waits until c has no queued or running job, then forgets it. */
-static void pool_drain(WorkerPool *p, ClipRun *c)
-{
-    pthread_mutex_lock(&p->lock);
-    while (c->job_count || c->busy)
-        pthread_cond_wait(&p->done, &p->lock);
-    for (int i = 0; i < p->nb_clips; i++) {
-        if (p->clips[i] == c) {
-            memmove(&p->clips[i], &p->clips[i + 1], (p->nb_clips - i - 1) * sizeof(c));
-            p->nb_clips--;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&p->lock);
 }
