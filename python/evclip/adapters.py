@@ -5,7 +5,8 @@ ultralytics and torch are never imported).
   tracker_id each N-array or None, data dict with optional "class_name").
 - from_yolo_results: ultralytics Results (8.x shape: boxes.xyxy, boxes.conf, boxes.cls,
   boxes.id (None when not tracking), names dict id -> name), or a list of them.
-- from_jsonl: the native JSONL log (one detection per line) and per-frame grouped JSONL.
+- from_jsonl: the native JSONL log (one detection per line), per-frame grouped JSONL and
+  `evclip inspect` output.
 """
 
 from __future__ import annotations
@@ -129,14 +130,15 @@ def from_yolo_results(results: Any, frame_idx: Optional[int] = None,
 
 # ---- JSONL ---------------------------------------------------------------------------------
 
-def _parse_detection(obj: Any, where: str) -> Detection:
+def _parse_detection(obj: Any, where: str, box_key: str = "bbox") -> Detection:
+    """A native detection, or an inspect item (box_key "box")."""
     if not isinstance(obj, dict):
         raise ValueError(f"{where} expected a JSON object, got {type(obj).__name__}")
-    bbox = obj.get("bbox")
+    bbox = obj.get(box_key)
     if not isinstance(bbox, list) or len(bbox) != 4:
-        raise ValueError(f"{where} 'bbox' must be a list of 4 numbers")
+        raise ValueError(f"{where} '{box_key}' must be a list of 4 numbers")
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bbox):
-        raise ValueError(f"{where} 'bbox' values must be numeric")
+        raise ValueError(f"{where} '{box_key}' values must be numeric")
     label = obj.get("label")
     if not isinstance(label, str) or not label:
         raise ValueError(f"{where} 'label' must be a non-empty string")
@@ -153,13 +155,16 @@ def _parse_detection(obj: Any, where: str) -> Detection:
             raise ValueError(f"{where} 'color' must be a 3-element list, \"#rrggbb\" or a CSS "
                              "colour name")
         color = (int(color_raw[0]), int(color_raw[1]), int(color_raw[2]))
+    extra = obj.get("extra", {})
+    if box_key == "box" and obj.get("normalized") is True:
+        extra = {"normalized": True}   # an inspect item's fractions of the frame
     return Detection(
         bbox=(float(bbox[0]), float(bbox[1]), float(bbox[2]), float(bbox[3])),
         label=label,
         score=obj.get("score"),
         track_id=obj.get("track_id"),
         color=color,
-        extra=obj.get("extra", {}),
+        extra=extra,
     )
 
 
@@ -176,17 +181,46 @@ def _parse_keys(obj: dict, where: str) -> tuple:
     return frame_idx, float(timestamp) if timestamp is not None else None
 
 
+def _parse_inspect(obj: dict, where: str, source: List[Any]) -> Optional[FrameDetections]:
+    """An `evclip inspect` line: boxes keyed by source_time (seconds of the source's timeline,
+    as the C reader keys them); None for a clip frame without embedded data. `source` holds
+    the source_index of the first data line: one log is one source's lines."""
+    items, time, index = obj["detections"], obj["source_time"], obj.get("source_index")
+    if not isinstance(items, list):
+        raise ValueError(f"{where} 'detections' must be a list")
+    if time is None:
+        if items:
+            raise ValueError(f"{where} 'source_time' missing, and the frame has detections")
+        return None
+    if not isinstance(time, (int, float)) or isinstance(time, bool) or not time >= 0:
+        raise ValueError(f"{where} 'source_time' must be a number of seconds >= 0")
+    index = 0 if index is None else index
+    if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+        raise ValueError(f"{where} 'source_index' must be an integer >= 0")
+    if not source:
+        source.append(index)
+    elif index != source[0]:
+        raise ValueError(f"{where} 'source_index' is {index}, but earlier lines are of source "
+                         f"{source[0]}: a clip of several inputs gives one log per input")
+    dets = [_parse_detection(o, f"{where} detections[{i}]", "box") for i, o in enumerate(items)]
+    return FrameDetections(dets, None, float(time))
+
+
 def from_jsonl(path: Union[str, Path]) -> Iterator[FrameDetections]:
     """Streams a detection log, one FrameDetections per frame.
 
     Native lines (one detection each) with the same key on consecutive lines are grouped into
     one FrameDetections, as cv-evidence-renderer does; a grouped line
-    ({"frame_idx", "ts", "detections": [...]}) is one FrameDetections. Blank lines are skipped.
+    ({"frame_idx", "ts", "detections": [...]}) is one FrameDetections, and so is an
+    `evclip inspect` line ({"frame", "pts", "source_index", "source_time", "detections"}),
+    keyed by its source_time (timestamp; frame_idx None), as the C reader reads it; inspect
+    lines without embedded data are skipped. Blank lines are skipped.
     Raises ValueError naming "path:line" for malformed lines.
     """
     path = Path(path)
     current_key = None
     current: List[Detection] = []
+    source: List[Any] = []
     with path.open(encoding="utf-8-sig") as fh:
         for line_no, raw in enumerate(fh, start=1):
             line = raw.strip()
@@ -199,6 +233,14 @@ def from_jsonl(path: Union[str, Path]) -> Iterator[FrameDetections]:
                 raise ValueError(f"{where} invalid JSON: {exc.msg}") from exc
             if not isinstance(obj, dict):
                 raise ValueError(f"{where} expected a JSON object, got {type(obj).__name__}")
+            if "detections" in obj and "source_time" in obj:
+                frame = _parse_inspect(obj, where, source)
+                if current_key is not None:
+                    yield FrameDetections(current, *current_key)
+                    current_key, current = None, []
+                if frame is not None:
+                    yield frame
+                continue
             if "detections" in obj:
                 items = obj["detections"]
                 if not isinstance(items, list):
