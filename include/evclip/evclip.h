@@ -51,7 +51,8 @@
  *          LIST and STREAM_REMOVED events, EvclipLiveEvent damaged_packets/manifest/
  *          trigger_ids, EvclipStreamStats.state, evclip_live_trigger output NULL;
  *          evclip_detections_load_window (windowed loading through PATH.evidx).
- * - API 1.1.0: evclip_output_dir() (output folder checked or created, as the CLI's --mkdirs).
+ * - API 1.1.0: evclip_output_dir() (output folder checked or created, as the CLI's --mkdirs),
+ *          evclip_detections_get() (a store's detections read back).
  */
 
 #include <stddef.h>
@@ -251,6 +252,17 @@ EVCLIP_API int evclip_detections_prepare(EvclipDetections *dets);
 /** Fills *stats. */
 EVCLIP_API void evclip_detections_get_stats(const EvclipDetections *dets,
                                             EvclipDetectionStats *stats);
+
+/**
+ * Copies detection number `index` of the store (0-based, in the order added; the count is
+ * evclip_detections_get_stats()'s) into *out, as the reader stored it: corners rounded to
+ * 32-bit floats, frame_idx / ts / score / track_id EVCLIP_NONE when absent; out->label points
+ * into the store (valid until it is freed). Lets a binding read a log through the C reader.
+ * Not to be called while the store is being filled. Returns 0, or INVALID (NULL argument,
+ * index out of range).
+ */
+EVCLIP_API int evclip_detections_get(const EvclipDetections *dets, int64_t index,
+                                     EvclipDetection *out);
 
 /** Frees the store and sets *dets to NULL. Accepts NULL and &NULL. */
 EVCLIP_API void evclip_detections_free(EvclipDetections **dets);

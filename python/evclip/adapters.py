@@ -6,12 +6,15 @@ ultralytics and torch are never imported).
 - from_yolo_results: ultralytics Results (8.x shape: boxes.xyxy, boxes.conf, boxes.cls,
   boxes.id (None when not tracking), names dict id -> name), or a list of them.
 - from_jsonl: the native JSONL log (one detection per line), per-frame grouped JSONL and
-  `evclip inspect` output.
+  `evclip inspect` output and Ultralytics rows (those two through the C reader, as read_log
+  reads every format).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
+import os
 from pathlib import Path
 from typing import Any, Iterator, List, Optional, Sequence, Union
 
@@ -130,15 +133,14 @@ def from_yolo_results(results: Any, frame_idx: Optional[int] = None,
 
 # ---- JSONL ---------------------------------------------------------------------------------
 
-def _parse_detection(obj: Any, where: str, box_key: str = "bbox") -> Detection:
-    """A native detection, or an inspect item (box_key "box")."""
+def _parse_detection(obj: Any, where: str) -> Detection:
     if not isinstance(obj, dict):
         raise ValueError(f"{where} expected a JSON object, got {type(obj).__name__}")
-    bbox = obj.get(box_key)
+    bbox = obj.get("bbox")
     if not isinstance(bbox, list) or len(bbox) != 4:
-        raise ValueError(f"{where} '{box_key}' must be a list of 4 numbers")
+        raise ValueError(f"{where} 'bbox' must be a list of 4 numbers")
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bbox):
-        raise ValueError(f"{where} '{box_key}' values must be numeric")
+        raise ValueError(f"{where} 'bbox' values must be numeric")
     label = obj.get("label")
     if not isinstance(label, str) or not label:
         raise ValueError(f"{where} 'label' must be a non-empty string")
@@ -156,8 +158,6 @@ def _parse_detection(obj: Any, where: str, box_key: str = "bbox") -> Detection:
                              "colour name")
         color = (int(color_raw[0]), int(color_raw[1]), int(color_raw[2]))
     extra = obj.get("extra", {})
-    if box_key == "box" and obj.get("normalized") is True:
-        extra = {"normalized": True}   # an inspect item's fractions of the frame
     return Detection(
         bbox=(float(bbox[0]), float(bbox[1]), float(bbox[2]), float(bbox[3])),
         label=label,
@@ -181,29 +181,73 @@ def _parse_keys(obj: dict, where: str) -> tuple:
     return frame_idx, float(timestamp) if timestamp is not None else None
 
 
-def _parse_inspect(obj: dict, where: str, source: List[Any]) -> Optional[FrameDetections]:
-    """An `evclip inspect` line: boxes keyed by source_time (seconds of the source's timeline,
-    as the C reader keys them); None for a clip frame without embedded data. `source` holds
-    the source_index of the first data line: one log is one source's lines."""
-    items, time, index = obj["detections"], obj["source_time"], obj.get("source_index")
-    if not isinstance(items, list):
-        raise ValueError(f"{where} 'detections' must be a list")
-    if time is None:
-        if items:
-            raise ValueError(f"{where} 'source_time' missing, and the frame has detections")
-        return None
-    if not isinstance(time, (int, float)) or isinstance(time, bool) or not time >= 0:
-        raise ValueError(f"{where} 'source_time' must be a number of seconds >= 0")
-    index = 0 if index is None else index
-    if not isinstance(index, int) or isinstance(index, bool) or index < 0:
-        raise ValueError(f"{where} 'source_index' must be an integer >= 0")
-    if not source:
-        source.append(index)
-    elif index != source[0]:
-        raise ValueError(f"{where} 'source_index' is {index}, but earlier lines are of source "
-                         f"{source[0]}: a clip of several inputs gives one log per input")
-    dets = [_parse_detection(o, f"{where} detections[{i}]", "box") for i, o in enumerate(items)]
-    return FrameDetections(dets, None, float(time))
+def _c_detection(det: Any) -> Detection:
+    """A Detection from an EvclipDetection read back from a C store."""
+    return Detection(
+        bbox=(det.x1, det.y1, det.x2, det.y2),
+        label=det.label.decode("utf-8", errors="replace"),
+        score=det.score if det.score >= 0 else None,
+        track_id=det.track_id if det.track_id >= 0 else None,
+        color=tuple(det.color) if det.has_color else None,
+        extra={"normalized": True} if det.normalized else {},
+    )
+
+
+def read_log(path: Union[str, Path], fmt: str = "auto") -> List[FrameDetections]:
+    """Reads a detection log of any format the C reader takes ("auto", "jsonl", "grouped",
+    "ultralytics", "inspect", "mot") through libevclip (evclip_detections_load_format, then
+    evclip_detections_get): one FrameDetections per run of detections with the same frame
+    key, in the log's order; corners as the library stores them (32-bit floats). Raises
+    ValueError with the reader's "file:line: ..." message, OSError for an unreadable file."""
+    from . import _lib
+    lib = _lib.load()
+    if not _lib.has("evclip_detections_get"):
+        raise ValueError("this libevclip has no evclip_detections_get (reading logs back)")
+    with open(path, "rb"):
+        pass   # a missing or unreadable file is an OSError, as for from_jsonl
+    handle = ctypes.c_void_p()
+    if lib.evclip_detections_new(ctypes.byref(handle)) < 0:
+        raise MemoryError(_lib.last_error())
+    frames: List[FrameDetections] = []
+    try:
+        if lib.evclip_detections_load_format(handle, os.fsencode(path), fmt.encode(), 0) < 0:
+            raise ValueError(_lib.last_error())
+        stats = _lib.EvclipDetectionStats()
+        lib.evclip_detections_get_stats(handle, ctypes.byref(stats))
+        det = _lib.EvclipDetection()
+        key = None
+        for i in range(stats.count):
+            if lib.evclip_detections_get(handle, i, ctypes.byref(det)) < 0:
+                raise ValueError(_lib.last_error())
+            k = (det.frame_idx if det.frame_idx >= 0 else None, det.ts if det.ts >= 0 else None)
+            if k != key:
+                frames.append(FrameDetections([], *k))
+                key = k
+            frames[-1].detections.append(_c_detection(det))
+    finally:
+        lib.evclip_detections_free(ctypes.byref(handle))
+    return frames
+
+
+def _c_format(path: Path) -> Optional[str]:
+    """"inspect" when the first non-blank line is an `evclip inspect` line ("source_time" and
+    "detections"), "ultralytics" when it is an array or has an object "box" (the C reader's
+    own tests); None for native and grouped lines (and for any error, reported line by line
+    by from_jsonl)."""
+    with path.open(encoding="utf-8-sig") as fh:
+        for raw in fh:
+            if raw.strip():
+                try:
+                    obj = json.loads(raw)
+                except json.JSONDecodeError:
+                    return None
+                if isinstance(obj, dict) and "source_time" in obj and "detections" in obj:
+                    return "inspect"
+                if isinstance(obj, list) or (isinstance(obj, dict)
+                                             and isinstance(obj.get("box"), dict)):
+                    return "ultralytics"
+                return None
+    return None
 
 
 def from_jsonl(path: Union[str, Path]) -> Iterator[FrameDetections]:
@@ -211,16 +255,20 @@ def from_jsonl(path: Union[str, Path]) -> Iterator[FrameDetections]:
 
     Native lines (one detection each) with the same key on consecutive lines are grouped into
     one FrameDetections, as cv-evidence-renderer does; a grouped line
-    ({"frame_idx", "ts", "detections": [...]}) is one FrameDetections, and so is an
-    `evclip inspect` line ({"frame", "pts", "source_index", "source_time", "detections"}),
-    keyed by its source_time (timestamp; frame_idx None), as the C reader reads it; inspect
-    lines without embedded data are skipped. Blank lines are skipped.
+    ({"frame_idx", "ts", "detections": [...]}) is one FrameDetections. Blank lines are skipped.
+    `evclip inspect` output (first line with "source_time" and "detections") and Ultralytics
+    rows are read by the C reader (read_log(path, "inspect" / "ultralytics")); an inspect log
+    gives one FrameDetections per clip frame with boxes, timestamp = its source_time,
+    frame_idx None.
     Raises ValueError naming "path:line" for malformed lines.
     """
     path = Path(path)
+    fmt = _c_format(path)
+    if fmt is not None:
+        yield from read_log(path, fmt)
+        return
     current_key = None
     current: List[Detection] = []
-    source: List[Any] = []
     with path.open(encoding="utf-8-sig") as fh:
         for line_no, raw in enumerate(fh, start=1):
             line = raw.strip()
@@ -233,14 +281,6 @@ def from_jsonl(path: Union[str, Path]) -> Iterator[FrameDetections]:
                 raise ValueError(f"{where} invalid JSON: {exc.msg}") from exc
             if not isinstance(obj, dict):
                 raise ValueError(f"{where} expected a JSON object, got {type(obj).__name__}")
-            if "detections" in obj and "source_time" in obj:
-                frame = _parse_inspect(obj, where, source)
-                if current_key is not None:
-                    yield FrameDetections(current, *current_key)
-                    current_key, current = None, []
-                if frame is not None:
-                    yield frame
-                continue
             if "detections" in obj:
                 items = obj["detections"]
                 if not isinstance(items, list):
@@ -280,4 +320,4 @@ def as_frames(value: Any) -> List[FrameDetections]:
     return frames
 
 
-__all__: Sequence[str] = ["from_jsonl", "from_supervision", "from_yolo_results"]
+__all__: Sequence[str] = ["from_jsonl", "from_supervision", "from_yolo_results", "read_log"]

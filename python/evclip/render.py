@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from evclip import _lib
-from evclip.adapters import as_frames, from_jsonl
+from evclip.adapters import as_frames, from_jsonl, read_log
 from evclip.types import (Clip, ClipSource, Detection, Encoder, FrameDetections, RenderResult,
                           finite, is_number)
 
@@ -455,14 +455,14 @@ class _Stores:
             self.pending[key] = ("path", _path(detections, "detections"))
             return
         if is_path:
-            if self.opts.detections_format not in (None, "auto", "jsonl", "grouped",
-                                                   "inspect"):
-                raise ValueError("label_formatter needs detections as native, grouped or "
-                                 "inspect JSONL or in memory, not detections_format="
-                                 f"{self.opts.detections_format!r}")
             _path(detections, "detections")
+            fmt = self.opts.detections_format
             try:
-                frames = list(from_jsonl(os.fsdecode(detections)))
+                # Native and grouped JSONL keep their Python reader (extra, messages); every
+                # other format is read by the C reader and read back.
+                frames = list(from_jsonl(os.fsdecode(detections))) \
+                    if fmt in (None, "auto", "jsonl", "grouped") \
+                    else read_log(os.fsdecode(detections), fmt)
             except OSError as exc:
                 raise DetectionsError(_lib.ERR_DETECTIONS, f"{os.fsdecode(detections)}: "
                                       f"{exc.strerror or exc}") from exc

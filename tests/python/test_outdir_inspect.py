@@ -1,5 +1,6 @@
 """Issue 19 in Python: mkdirs (the library's evclip_output_dir, as the CLI's --mkdirs) and
-from_jsonl reading `evclip inspect` output (re-render with a label_formatter)."""
+from_jsonl reading `evclip inspect` output through the C reader (evclip_detections_get), so
+a label_formatter re-renders from it."""
 
 import ctypes
 import json
@@ -9,7 +10,7 @@ import subprocess
 import pytest
 
 import evclip
-from evclip import (Clip, ClipSource, OutputError, from_jsonl, render_clips,
+from evclip import (Clip, ClipSource, OutputError, from_jsonl, read_log, render_clips,
                     render_from_jsonl)
 
 FAST = {"preset": "ultrafast"}
@@ -117,60 +118,86 @@ def inspected(car, car_log, tmp_path_factory):
 
 def test_from_jsonl_reads_inspect_output(lib, inspected):
     lines = [json.loads(line) for line in inspected.read_text().splitlines()]
-    data = [ln for ln in lines if ln["source_time"] is not None]
-    assert len(data) == 25 and sum(len(ln["detections"]) for ln in data) >= 15
+    assert len(lines) == 25 and all(ln["source_time"] is not None for ln in lines)
+    data = [ln for ln in lines if ln["detections"]]
+    assert len(data) >= 15
     frames = list(from_jsonl(inspected))
-    assert len(frames) == len(data)
+    assert frames == read_log(inspected, "inspect") == read_log(inspected)
+    assert len(frames) == len(data)   # one FrameDetections per clip frame with boxes
     for fd, ln in zip(frames, data):
         assert fd.frame_idx is None and fd.timestamp == ln["source_time"]
-        assert [(d.bbox, d.label, d.score, d.track_id, d.color) for d in fd.detections] == [
-            (tuple(item["box"]), item["label"], item.get("score"), item.get("track_id"),
-             tuple(item["color"]) if "color" in item else None)
-            for item in ln["detections"]]
+        got = [(d.bbox, d.label, d.score, d.track_id, d.color, d.extra)
+               for d in fd.detections]
+        want = [(pytest.approx(tuple(item["box"]), rel=1e-6), item["label"],
+                 pytest.approx(item["score"]) if "score" in item else None,
+                 item.get("track_id"), tuple(item["color"]) if "color" in item else None, {})
+                for item in ln["detections"]]
+        assert got == want
 
 
 def test_label_formatter_on_an_inspect_log_draws_the_c_reader_s_boxes(lib, car, inspected,
                                                                         tmp_path):
-    # The C reader (no formatter) and from_jsonl (formatter) give the same boxes.
+    # Straight from the C reader (no formatter) and read back for the formatter: same boxes.
     by_c = render_from_jsonl(car, inspected, 4, 6, tmp_path / "c.mp4", return_result=True,
                              **FAST)
-    seen = []
+    for fmt in (None, "inspect"):
+        seen = []
 
-    def fmt(d):
-        seen.append(d)
-        return f"{d.label} {d.score:.2f}"
+        def fmt_label(d):
+            seen.append(d)
+            return f"{d.label} {d.score:.2f}"
 
-    by_py = render_from_jsonl(car, inspected, 4, 6, tmp_path / "py.mp4", return_result=True,
-                              label_formatter=fmt, detections_format="inspect", **FAST)
-    assert by_c.boxes_drawn > 0 and by_py.boxes_drawn == by_c.boxes_drawn
-    assert seen and all(d.label == "car" for d in seen)
+        by_py = render_from_jsonl(car, inspected, 4, 6, tmp_path / "py.mp4",
+                                  return_result=True, label_formatter=fmt_label,
+                                  detections_format=fmt, **FAST)
+        assert by_c.boxes_drawn > 0 and by_py.boxes_drawn == by_c.boxes_drawn
+        assert seen and all(d.label == "car" for d in seen)
 
 
-def test_inspect_log_errors(lib, tmp_path):
+def test_inspect_log_errors_are_the_c_reader_s(lib, tmp_path):
     log = tmp_path / "bad.jsonl"
     base = {"frame": 0, "pts": 0.0, "source_index": 0, "source_time": 1.0,
             "detections": [{"label": "car", "box": [1, 2, 3, 4]}]}
     cases = [
-        (dict(base, source_time=None), "bad.jsonl:2 'source_time' missing, and the frame "
+        (dict(base, source_time=None), f"{log}:2: field 'source_time': missing, and the frame "
                                        "has detections"),
-        (dict(base, source_time=-1), "bad.jsonl:2 'source_time' must be a number of seconds"),
-        (dict(base, source_index=1), "bad.jsonl:2 'source_index' is 1, but earlier lines are "
-                                     "of source 0"),
-        (dict(base, detections=[{"label": "car", "bbox": [1, 2, 3, 4]}]),
-         "bad.jsonl:2 detections[0] 'box' must be a list of 4 numbers"),
+        (dict(base, source_time=-1), f"{log}:2: field 'source_time': expected a number of "
+                                     "seconds >= 0"),
+        (dict(base, source_index=1), f"{log}:2: field 'source_index': 1, but earlier lines "
+                                     "are of source 0"),
     ]
     for line, message in cases:
         log.write_text(json.dumps(base) + "\n" + json.dumps(line) + "\n")
         with pytest.raises(ValueError) as info:
             list(from_jsonl(log))
-        assert message in str(info.value)
+        assert str(info.value).startswith(message), str(info.value)
     # A clip frame without embedded data is skipped; normalized boxes stay normalized.
     log.write_text(json.dumps(dict(base, source_time=None, source_index=None, detections=[]))
                    + "\n" + json.dumps(dict(base, detections=[
-                       {"label": "p", "box": [0.1, 0.2, 0.3, 0.4], "normalized": True}])) + "\n")
+                       {"label": "p", "box": [0.25, 0.5, 0.75, 1], "normalized": True}])) + "\n")
     (fd,) = from_jsonl(log)
     assert fd.timestamp == 1.0 and fd.detections[0].extra == {"normalized": True}
+    assert fd.detections[0].bbox == (0.25, 0.5, 0.75, 1.0)
+    with pytest.raises(FileNotFoundError):
+        read_log(tmp_path / "missing.jsonl")
 
 
-def test_ctypes_declares_output_dir(lib):
+def test_ctypes_declares_the_new_functions(lib):
     assert lib.evclip_output_dir.argtypes == [ctypes.c_char_p, ctypes.c_int]
+    assert lib.evclip_detections_get.restype is ctypes.c_int
+
+
+def test_detections_get_bounds(lib, tmp_path):
+    store = ctypes.c_void_p()
+    assert lib.evclip_detections_new(ctypes.byref(store)) == 0
+    det = evclip._lib.EvclipDetection(frame_idx=3, ts=-1, x1=1, y1=2, x2=3, y2=4, label=b"a",
+                                      score=-1, track_id=-1)
+    assert lib.evclip_detections_add(store, ctypes.byref(det)) == 0
+    out = evclip._lib.EvclipDetection()
+    assert lib.evclip_detections_get(store, 0, ctypes.byref(out)) == 0
+    assert (out.frame_idx, out.x2, out.label) == (3, 3.0, b"a")
+    assert lib.evclip_detections_get(store, 1, ctypes.byref(out)) == evclip._lib.ERR_INVALID
+    assert evclip._lib.last_error() == "evclip_detections_get: index 1 is outside 0..0"
+    assert lib.evclip_detections_get(store, -1, ctypes.byref(out)) == evclip._lib.ERR_INVALID
+    assert lib.evclip_detections_get(None, 0, ctypes.byref(out)) == evclip._lib.ERR_INVALID
+    lib.evclip_detections_free(ctypes.byref(store))
