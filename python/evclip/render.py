@@ -557,7 +557,7 @@ def render_clip(sources: List[ClipSource], output, encoder=Encoder.LIBX264,
     keyword arguments: pre_roll, post_roll (seconds), preset, crf, bitrate, hold (seconds),
     title, timestamp, audio, overwrite (default True, as cv-evidence-renderer), clamp, font,
     thickness, font_size, threads, manifest, sign_key, embed_detections, width, height,
-    detections_format ("auto", "jsonl", "grouped", "ultralytics", "mot"), normalized,
+    detections_format ("auto", "jsonl", "grouped", "ultralytics", "inspect", "mot"), normalized,
     ts_origin ("start": ts from the stream's start time as OpenCV's CAP_PROP_POS_MSEC, default;
     "pts": frame.pts * time_base as PyAV), stream
     (0-based video stream; default the first that is not cover art), fps (rate of an input
