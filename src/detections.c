@@ -1,6 +1,7 @@
 /* detections.c: compact detection store (56-byte records, interned labels), sorted lookup
  * index and box hold. */
 #include <float.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <limits.h>
@@ -816,6 +817,19 @@ EVCLIP_API void evclip_detections_get_stats(const EvclipDetections *dets,
     memset(stats, 0, sizeof(*stats));
     stats->count = dets ? (int64_t)dets->count : 0;
     stats->skipped = dets ? dets->skipped : 0;
+}
+
+EVCLIP_API int evclip_detections_get(const EvclipDetections *dets, int64_t index,
+                                     EvclipDetection *out)
+{
+    ev_error_clear();
+    if (!dets || !out)
+        return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_get: NULL argument");
+    if (index < 0 || (uint64_t)index >= dets->count)
+        return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_get: index %" PRId64 " is "
+                        "outside 0..%zu", index, dets->count ? dets->count - 1 : 0);
+    detections_get(dets, (size_t)index, out);
+    return 0;
 }
 
 EVCLIP_API void evclip_detections_free(EvclipDetections **dets)

@@ -57,8 +57,9 @@ char *spec_base_dir(const char *file);
 char *spec_resolve(const char *base_dir, const char *path);
 
 /* cli_values.c: checks that the folder of `output` exists; with mkdirs creates the missing
- * folders (as mkdir -p). Returns 0, or -1 with "output folder 'x' does not exist (...)" or
- * "cannot create output folder 'x': why" in err. */
+ * folders (as mkdir -p); through evclip_output_dir(), which the Python binding calls too.
+ * Returns 0, or -1 with "output folder 'x' does not exist (...)" or "cannot create output
+ * folder 'x': why" in err. */
 int cli_output_dir(const char *output, int mkdirs, char *err, size_t errlen);
 
 /* Parses "WxH" (even, positive). Returns 0 or -1. */

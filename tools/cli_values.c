@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "tools/cli.h"
 #include "tools/cli_spec.h"
@@ -66,51 +65,15 @@ char *spec_resolve(const char *base_dir, const char *path)
     return out;
 }
 
-/* mkdir of every missing folder of dir (mkdir -p). */
-static int make_dirs(char *dir, char *err, size_t errlen)
-{
-    struct stat st;
-    for (char *p = dir + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char saved = *p;
-        *p = '\0';
-        if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
-            snprintf(err, errlen, "cannot create output folder '%s': %s", dir, strerror(errno));
-            return -1;
-        }
-        if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-            snprintf(err, errlen, "cannot create output folder '%s': a file of that name exists",
-                     dir);
-            return -1;
-        }
-        *p = saved;
-        if (!saved)
-            return 0;
-    }
-}
-
 int cli_output_dir(const char *output, int mkdirs, char *err, size_t errlen)
 {
-    const char *slash = strrchr(output, '/');
-    struct stat st;
-    if (!slash || slash == output)
-        return 0; /* the working directory or / */
-    char *dir = strndup(output, (size_t)(slash - output));
-    if (!dir) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    int ret = 0;
-    if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-        ret = 0;
-    else if (mkdirs)
-        ret = make_dirs(dir, err, errlen);
-    else {
-        snprintf(err, errlen, "output folder '%s' does not exist (--mkdirs, or \"mkdirs\": "
-                 "true in a spec, creates it)", dir);
-        ret = -1;
-    }
-    free(dir);
-    return ret;
+    if (!output || !output[0])
+        return 0; /* no output: the render's own checks report it */
+    int ret = evclip_output_dir(output, mkdirs);
+    if (ret >= 0)
+        return 0;
+    /* The library owns the check; the CLI adds how to ask for the folders. */
+    snprintf(err, errlen, "%s%s", evclip_last_error(), ret == EVCLIP_ERR_OUTPUT && !mkdirs ?
+             " (--mkdirs, or \"mkdirs\": true in a spec, creates it)" : "");
+    return -1;
 }

@@ -51,6 +51,8 @@
  *          LIST and STREAM_REMOVED events, EvclipLiveEvent damaged_packets/manifest/
  *          trigger_ids, EvclipStreamStats.state, evclip_live_trigger output NULL;
  *          evclip_detections_load_window (windowed loading through PATH.evidx).
+ * - API 1.1.0: evclip_output_dir() (output folder checked or created, as the CLI's --mkdirs),
+ *          evclip_detections_get() (a store's detections read back).
  */
 
 #include <stddef.h>
@@ -251,6 +253,17 @@ EVCLIP_API int evclip_detections_prepare(EvclipDetections *dets);
 EVCLIP_API void evclip_detections_get_stats(const EvclipDetections *dets,
                                             EvclipDetectionStats *stats);
 
+/**
+ * Copies detection number `index` of the store (0-based, in the order added; the count is
+ * evclip_detections_get_stats()'s) into *out, as the reader stored it: corners rounded to
+ * 32-bit floats, frame_idx / ts / score / track_id EVCLIP_NONE when absent; out->label points
+ * into the store (valid until it is freed). Lets a binding read a log through the C reader.
+ * Not to be called while the store is being filled. Returns 0, or INVALID (NULL argument,
+ * index out of range).
+ */
+EVCLIP_API int evclip_detections_get(const EvclipDetections *dets, int64_t index,
+                                     EvclipDetection *out);
+
 /** Frees the store and sets *dets to NULL. Accepts NULL and &NULL. */
 EVCLIP_API void evclip_detections_free(EvclipDetections **dets);
 
@@ -268,6 +281,18 @@ EVCLIP_API int evclip_color_parse(const char *text, uint8_t bgr[3]);
  * boxes of one label in one frame may be given the next entries: see README "Colours".)
  */
 EVCLIP_API void evclip_palette_color(const char *label, int64_t track_id, uint8_t bgr[3]);
+
+/**
+ * Checks that the folder of the output path `output` (the part before its last '/') exists,
+ * as the CLI's --mkdirs and a spec's "mkdirs" do; a bare file name or a file in / needs
+ * nothing. With `mkdirs` 0 a missing folder (or a file of that name) is OUTPUT, message
+ * "output folder 'DIR' does not exist"; with `mkdirs` non-zero every missing folder is created
+ * (as mkdir -p, mode 0777 minus the umask), and stays even if a later render fails.
+ * Returns 0, OUTPUT ("output folder 'DIR' does not exist", or "cannot create output folder
+ * 'DIR': why" when a folder cannot be made or a file has its name), INVALID (output NULL or
+ * ""), NOMEM.
+ */
+EVCLIP_API int evclip_output_dir(const char *output, int mkdirs);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Renderer settings                                                                        */

@@ -9,7 +9,7 @@ switch with one import:
 libevclip.so is found through $EVCLIP_LIBRARY, the installed library path, or the build tree.
 """
 
-from evclip.adapters import from_jsonl, from_supervision, from_yolo_results
+from evclip.adapters import from_jsonl, from_supervision, from_yolo_results, read_log
 from evclip.render import (DetectionsError, EvclipError, InputError, OutputError, WindowError,
                            palette_color, render_clip, render_clips, render_from_jsonl)
 from evclip.types import (Clip, ClipSource, Detection, Encoder, FrameDetections,
@@ -53,6 +53,7 @@ __all__ = [
     "from_yolo_results",
     "library_version",
     "palette_color",
+    "read_log",
     "render_clip",
     "render_clips",
     "render_from_jsonl",

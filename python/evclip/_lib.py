@@ -200,6 +200,8 @@ _OPTIONAL = {
     "evclip_detections_load_format": (c_int, [c_void_p, c_char_p, c_char_p, c_int]),
     "evclip_detections_load_window": (c_int, [c_void_p, c_char_p, c_char_p, c_int, c_double,
                                               c_double]),
+    "evclip_output_dir": (c_int, [c_char_p, c_int]),
+    "evclip_detections_get": (c_int, [c_void_p, c_int64, POINTER(EvclipDetection)]),
 }
 
 _lock = threading.Lock()

@@ -5,12 +5,16 @@ ultralytics and torch are never imported).
   tracker_id each N-array or None, data dict with optional "class_name").
 - from_yolo_results: ultralytics Results (8.x shape: boxes.xyxy, boxes.conf, boxes.cls,
   boxes.id (None when not tracking), names dict id -> name), or a list of them.
-- from_jsonl: the native JSONL log (one detection per line) and per-frame grouped JSONL.
+- from_jsonl: the native JSONL log (one detection per line), per-frame grouped JSONL and
+  `evclip inspect` output and Ultralytics rows (those two through the C reader, as read_log
+  reads every format).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
+import os
 from pathlib import Path
 from typing import Any, Iterator, List, Optional, Sequence, Union
 
@@ -153,13 +157,14 @@ def _parse_detection(obj: Any, where: str) -> Detection:
             raise ValueError(f"{where} 'color' must be a 3-element list, \"#rrggbb\" or a CSS "
                              "colour name")
         color = (int(color_raw[0]), int(color_raw[1]), int(color_raw[2]))
+    extra = obj.get("extra", {})
     return Detection(
         bbox=(float(bbox[0]), float(bbox[1]), float(bbox[2]), float(bbox[3])),
         label=label,
         score=obj.get("score"),
         track_id=obj.get("track_id"),
         color=color,
-        extra=obj.get("extra", {}),
+        extra=extra,
     )
 
 
@@ -176,15 +181,92 @@ def _parse_keys(obj: dict, where: str) -> tuple:
     return frame_idx, float(timestamp) if timestamp is not None else None
 
 
+def _c_detection(det: Any) -> Detection:
+    """A Detection from an EvclipDetection read back from a C store."""
+    return Detection(
+        bbox=(det.x1, det.y1, det.x2, det.y2),
+        label=det.label.decode("utf-8", errors="replace"),
+        score=det.score if det.score >= 0 else None,
+        track_id=det.track_id if det.track_id >= 0 else None,
+        color=tuple(det.color) if det.has_color else None,
+        extra={"normalized": True} if det.normalized else {},
+    )
+
+
+def read_log(path: Union[str, Path], fmt: str = "auto") -> List[FrameDetections]:
+    """Reads a detection log of any format the C reader takes ("auto", "jsonl", "grouped",
+    "ultralytics", "inspect", "mot") through libevclip (evclip_detections_load_format, then
+    evclip_detections_get): one FrameDetections per run of detections with the same frame
+    key, in the log's order; corners as the library stores them (32-bit floats). Raises
+    ValueError with the reader's "file:line: ..." message, OSError for an unreadable file."""
+    from . import _lib
+    lib = _lib.load()
+    if not _lib.has("evclip_detections_get"):
+        raise ValueError("this libevclip has no evclip_detections_get (reading logs back)")
+    with open(path, "rb"):
+        pass   # a missing or unreadable file is an OSError, as for from_jsonl
+    handle = ctypes.c_void_p()
+    if lib.evclip_detections_new(ctypes.byref(handle)) < 0:
+        raise MemoryError(_lib.last_error())
+    frames: List[FrameDetections] = []
+    try:
+        if lib.evclip_detections_load_format(handle, os.fsencode(path), fmt.encode(), 0) < 0:
+            raise ValueError(_lib.last_error())
+        stats = _lib.EvclipDetectionStats()
+        lib.evclip_detections_get_stats(handle, ctypes.byref(stats))
+        det = _lib.EvclipDetection()
+        key = None
+        for i in range(stats.count):
+            if lib.evclip_detections_get(handle, i, ctypes.byref(det)) < 0:
+                raise ValueError(_lib.last_error())
+            k = (det.frame_idx if det.frame_idx >= 0 else None, det.ts if det.ts >= 0 else None)
+            if k != key:
+                frames.append(FrameDetections([], *k))
+                key = k
+            frames[-1].detections.append(_c_detection(det))
+    finally:
+        lib.evclip_detections_free(ctypes.byref(handle))
+    return frames
+
+
+def _c_format(path: Path) -> Optional[str]:
+    """"inspect" when the first non-blank line is an `evclip inspect` line ("source_time" and
+    "detections"), "ultralytics" when it is an array or has an object "box" (the C reader's
+    own tests); None for native and grouped lines (and for any error, reported line by line
+    by from_jsonl)."""
+    with path.open(encoding="utf-8-sig") as fh:
+        for raw in fh:
+            if raw.strip():
+                try:
+                    obj = json.loads(raw)
+                except json.JSONDecodeError:
+                    return None
+                if isinstance(obj, dict) and "source_time" in obj and "detections" in obj:
+                    return "inspect"
+                if isinstance(obj, list) or (isinstance(obj, dict)
+                                             and isinstance(obj.get("box"), dict)):
+                    return "ultralytics"
+                return None
+    return None
+
+
 def from_jsonl(path: Union[str, Path]) -> Iterator[FrameDetections]:
     """Streams a detection log, one FrameDetections per frame.
 
     Native lines (one detection each) with the same key on consecutive lines are grouped into
     one FrameDetections, as cv-evidence-renderer does; a grouped line
     ({"frame_idx", "ts", "detections": [...]}) is one FrameDetections. Blank lines are skipped.
+    `evclip inspect` output (first line with "source_time" and "detections") and Ultralytics
+    rows are read by the C reader (read_log(path, "inspect" / "ultralytics")); an inspect log
+    gives one FrameDetections per clip frame with boxes, timestamp = its source_time,
+    frame_idx None.
     Raises ValueError naming "path:line" for malformed lines.
     """
     path = Path(path)
+    fmt = _c_format(path)
+    if fmt is not None:
+        yield from read_log(path, fmt)
+        return
     current_key = None
     current: List[Detection] = []
     with path.open(encoding="utf-8-sig") as fh:
@@ -238,4 +320,4 @@ def as_frames(value: Any) -> List[FrameDetections]:
     return frames
 
 
-__all__: Sequence[str] = ["from_jsonl", "from_supervision", "from_yolo_results"]
+__all__: Sequence[str] = ["from_jsonl", "from_supervision", "from_yolo_results", "read_log"]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from evclip import _lib
-from evclip.adapters import as_frames, from_jsonl
+from evclip.adapters import as_frames, from_jsonl, read_log
 from evclip.types import (Clip, ClipSource, Detection, Encoder, FrameDetections, RenderResult,
                           finite, is_number)
 
@@ -185,7 +185,7 @@ _SETTING_NAMES = ("pre_roll", "post_roll", "preset", "crf", "bitrate", "hold", "
                   "timestamp", "audio", "overwrite", "clamp", "font", "thickness", "font_size",
                   "threads", "manifest", "sign_key", "embed_detections", "width", "height",
                   "detections_format", "normalized", "ts_origin", "stream", "fps",
-                  "box_space")
+                  "box_space", "mkdirs")
 _TS_ORIGINS = {"start": 0, "pts": 1}   # enum EvclipTsOrigin
 _BOX_SPACES = {"display": 0, "stored": 1}   # enum EvclipBoxSpace
 
@@ -198,7 +198,7 @@ class _Options:
                  overwrite=True, clamp=False, font=None, thickness=None, font_size=None,
                  threads=0, manifest=True, sign_key=None, embed_detections=True, width=None,
                  height=None, detections_format=None, normalized=False, ts_origin="start",
-                 stream=None, fps=None, box_space="display"):
+                 stream=None, fps=None, box_space="display", mkdirs=False):
         self.encoder = _encoder_name(encoder)
         self.pre_roll = _number(pre_roll, "pre_roll", minimum=0)
         self.post_roll = _number(post_roll, "post_roll", minimum=0)
@@ -220,7 +220,7 @@ class _Options:
         for name, value in (("timestamp", timestamp), ("audio", audio),
                             ("overwrite", overwrite), ("clamp", clamp), ("manifest", manifest),
                             ("embed_detections", embed_detections),
-                            ("normalized", normalized)):
+                            ("normalized", normalized), ("mkdirs", mkdirs)):
             if not isinstance(value, (bool, int)):
                 raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
             self.flags[name] = int(bool(value))
@@ -277,6 +277,21 @@ class _Options:
         s.sign_key = self.sign_key
         s.embed_detections = self.flags["embed_detections"]
         s.box_space = self.box_space
+
+
+def _output_dir(output: bytes, mkdirs: int, where: str = "") -> None:
+    """The output's folder checked, or created with mkdirs, by the library
+    (evclip_output_dir(), as the CLI's --mkdirs): OutputError naming the folder."""
+    lib = _lib.load()
+    if not _lib.has("evclip_output_dir"):
+        raise EvclipError(_lib.ERR_UNSUPPORTED, "this libevclip has no evclip_output_dir "
+                          "(mkdirs)")
+    code = lib.evclip_output_dir(output, mkdirs)
+    if code < 0:
+        message = _lib.last_error()
+        if code == _lib.ERR_OUTPUT and not mkdirs:
+            message += " (mkdirs=True creates it)"
+        raise _error(code, where + message)
 
 
 def _options(kwargs: Dict[str, Any], encoder) -> _Options:
@@ -440,13 +455,14 @@ class _Stores:
             self.pending[key] = ("path", _path(detections, "detections"))
             return
         if is_path:
-            if self.opts.detections_format not in (None, "auto", "jsonl", "grouped"):
-                raise ValueError("label_formatter needs detections as native or grouped "
-                                 "JSONL or in memory, not detections_format="
-                                 f"{self.opts.detections_format!r}")
             _path(detections, "detections")
+            fmt = self.opts.detections_format
             try:
-                frames = list(from_jsonl(os.fsdecode(detections)))
+                # Native and grouped JSONL keep their Python reader (extra, messages); every
+                # other format is read by the C reader and read back.
+                frames = list(from_jsonl(os.fsdecode(detections))) \
+                    if fmt in (None, "auto", "jsonl", "grouped") \
+                    else read_log(os.fsdecode(detections), fmt)
             except OSError as exc:
                 raise DetectionsError(_lib.ERR_DETECTIONS, f"{os.fsdecode(detections)}: "
                                       f"{exc.strerror or exc}") from exc
@@ -541,13 +557,14 @@ def render_clip(sources: List[ClipSource], output, encoder=Encoder.LIBX264,
     keyword arguments: pre_roll, post_roll (seconds), preset, crf, bitrate, hold (seconds),
     title, timestamp, audio, overwrite (default True, as cv-evidence-renderer), clamp, font,
     thickness, font_size, threads, manifest, sign_key, embed_detections, width, height,
-    detections_format ("auto", "jsonl", "grouped", "ultralytics", "mot"), normalized,
+    detections_format ("auto", "jsonl", "grouped", "ultralytics", "inspect", "mot"), normalized,
     ts_origin ("start": ts from the stream's start time as OpenCV's CAP_PROP_POS_MSEC, default;
     "pts": frame.pts * time_base as PyAV), stream
     (0-based video stream; default the first that is not cover art), fps (rate of an input
     without timestamps, raw .h264/.hevc), box_space ("display": boxes of a rotated input are
     pixels of the upright frame players show, default; "stored": of the frame as stored, as
-    PyAV decodes it). They apply to every source of the clip.
+    PyAV decodes it), mkdirs (create the output's missing folders; default False: a missing
+    folder raises OutputError naming it). They apply to every source of the clip.
     Raises ValueError / TypeError for bad arguments and EvclipError for failures in C.
     """
     sources = _check_sources(sources, "render_clip")
@@ -560,6 +577,7 @@ def render_clip(sources: List[ClipSource], output, encoder=Encoder.LIBX264,
     stores = _Stores(opts)
     for src in sources:
         stores.prepare(src.detections, label_formatter)
+    _output_dir(_path(output, "output"), opts.flags["mkdirs"])
     renderer = None
     try:
         renderer = _Renderer(opts, clamp=open_end)
@@ -635,6 +653,9 @@ def render_clips(clips: List[Clip], encoder=Encoder.LIBX264, *, jobs: int = 0,
     for clip, sources, _, _, _ in checked:
         for src in sources:
             stores.prepare(src.detections, clip.label_formatter)
+    for i, (clip, _, _, _, _) in enumerate(checked):
+        _output_dir(_path(clip.output, f"clips[{i}].output"), opts.flags["mkdirs"],
+                    f"clips[{i}]: ")
     renderer = None
     try:
         renderer = _Renderer(opts, clamp=open_end)

@@ -222,9 +222,14 @@ def test_log_formats_and_normalized(lib, car, car_log, tmp_path):
         assert res.boxes_drawn == native.boxes_drawn, (log, fmt)
     with pytest.raises(DetectionsError, match=r"car.txt:1: invalid JSON"):
         render_from_jsonl(car, mot, 4, 6, tmp_path / "m.mp4", detections_format="jsonl")
-    with pytest.raises(ValueError, match="label_formatter needs detections as native"):
-        render_from_jsonl(car, mot, 4, 6, tmp_path / "m.mp4", detections_format="mot",
-                          label_formatter=str)
+    # With a label_formatter, logs of the C reader's other formats are read back from it.
+    labels = []
+    for log, fmt in ((mot, "mot"), (ultra, "ultralytics"), (ultra, None)):
+        res = render_from_jsonl(car, log, 4, 6, tmp_path / "m.mp4", detections_format=fmt,
+                                return_result=True, label_formatter=lambda d: labels.append(
+                                    d.label) or f"{d.label}!", **FAST)
+        assert res.boxes_drawn == native.boxes_drawn, (log, fmt)
+    assert set(labels) == {"obj", "car"}
 
     norm = tmp_path / "norm.jsonl"
     norm.write_text("".join(json.dumps({

@@ -336,6 +336,31 @@ static void test_compact(void)
     evclip_detections_free(&d);
 }
 
+/* evclip_detections_get: the store read back in the order added, labels interned. */
+static void test_get(void)
+{
+    EvclipDetections *d = NULL;
+    EvclipDetection out, a = det(4, EVCLIP_NONE, "car", 7), b = det(EVCLIP_NONE, 0.5, "bus", -1);
+    b.x2 = 0.1f + 30; /* stored as a float */
+    b.has_color = 1;
+    b.color[2] = 255;
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK(evclip_detections_get(d, 0, &out) == EVCLIP_ERR_INVALID);
+    CHECK(evclip_detections_add(d, &a) == 0 && evclip_detections_add(d, &b) == 0);
+    CHECK(evclip_detections_get(d, 0, &out) == 0 && !strcmp(evclip_last_error(), ""));
+    CHECK(out.frame_idx == 4 && out.ts == EVCLIP_NONE && out.track_id == 7 &&
+          !strcmp(out.label, "car") && out.label != a.label && !out.has_color);
+    CHECK(evclip_detections_get(d, 1, &out) == 0);
+    CHECK(out.frame_idx == EVCLIP_NONE && out.ts == 0.5 && out.x2 == (double)(0.1f + 30) &&
+          out.has_color && out.color[2] == 255 && !strcmp(out.label, "bus"));
+    CHECK(evclip_detections_get(d, 2, &out) == EVCLIP_ERR_INVALID);
+    CHECK(!strcmp(evclip_last_error(), "evclip_detections_get: index 2 is outside 0..1"));
+    CHECK(evclip_detections_get(d, -1, &out) == EVCLIP_ERR_INVALID);
+    CHECK(evclip_detections_get(d, 0, NULL) == EVCLIP_ERR_INVALID);
+    CHECK(evclip_detections_get(NULL, 0, &out) == EVCLIP_ERR_INVALID);
+    evclip_detections_free(&d);
+}
+
 int main(void)
 {
     test_lifecycle();
@@ -347,5 +372,6 @@ int main(void)
     test_hold_zero();
     test_hold();
     test_compact();
+    test_get();
     return test_summary();
 }
