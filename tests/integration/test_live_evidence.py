@@ -235,14 +235,17 @@ def boxed_frame(path):
 
 
 class Frame(ctypes.Structure):
+    """EvclipFrame (the reserved tail must be zero: ctypes zero-fills it)."""
     _fields_ = [("format", ctypes.c_int), ("width", ctypes.c_int), ("height", ctypes.c_int),
                 ("data", ctypes.c_void_p * 3), ("linesize", ctypes.c_int * 3),
-                ("time", ctypes.c_double)]
+                ("time", ctypes.c_double), ("reserved", ctypes.c_uint8 * 32)]
 
 
 class WriterParams(ctypes.Structure):
+    """EvclipWriterParams (reserved tail zero-filled)."""
     _fields_ = [("output", ctypes.c_char_p), ("width", ctypes.c_int),
-                ("height", ctypes.c_int), ("fps_num", ctypes.c_int), ("fps_den", ctypes.c_int)]
+                ("height", ctypes.c_int), ("fps_num", ctypes.c_int), ("fps_den", ctypes.c_int),
+                ("reserved", ctypes.c_uint8 * 32)]
 
 
 def writer_clip(path):
@@ -269,6 +272,10 @@ def write_normalized(path):
     """evclip_writer_* through ctypes: 10 gray frames, each with the normalised box."""
     from evclip import _lib
     lib = _lib.load()
+    lib.evclip_struct_size.restype = ctypes.c_size_t
+    lib.evclip_struct_size.argtypes = [ctypes.c_char_p]
+    for cls, name in ((Frame, b"EvclipFrame"), (WriterParams, b"EvclipWriterParams")):
+        assert ctypes.sizeof(cls) == lib.evclip_struct_size(name), f"{name} size"
     s = _lib.EvclipSettings()
     lib.evclip_default_settings(ctypes.byref(s))
     s.manifest = 0
