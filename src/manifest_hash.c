@@ -93,12 +93,18 @@ static int hash_fd(int fd, char hex[65], int64_t *size)
 static int hash_file(const char *path, char hex[65], int64_t *size, int use_cache)
 {
     struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO would otherwise wait for a writer (verify would hang). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return ev_error(EVCLIP_ERR_INPUT, "cannot open '%s' for hashing: %s", path,
                         strerror(errno));
     int regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-    int cached = use_cache && regular && cache_find(&st, hex);
+    if (!regular) {
+        close(fd);
+        return ev_error(EVCLIP_ERR_INPUT, "cannot hash '%s': not a regular file (a FIFO, "
+                        "device or directory has no fixed bytes to certify)", path);
+    }
+    int cached = use_cache && cache_find(&st, hex);
     int err = 0;
     if (cached)
         *size = (int64_t)st.st_size;
@@ -110,7 +116,7 @@ static int hash_file(const char *path, char hex[65], int64_t *size, int use_cach
     if (err < 0)
         return ev_error(EVCLIP_ERR_INPUT, "cannot read '%s' for hashing: %s", path,
                         strerror(-err));
-    if (use_cache && !cached && regular && *size == (int64_t)st.st_size)
+    if (use_cache && !cached && *size == (int64_t)st.st_size)
         cache_add(&st, hex);
     return 0;
 }

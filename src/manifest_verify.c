@@ -142,7 +142,7 @@ static int check_file(const json_t *f, const char *what, EvclipVerifyResult *res
         return ret;
     if (ret < 0) {
         res->sources_missing++;
-        add_detail(res, "source unreadable: %s '%s'", what, path);
+        add_detail(res, "source unreadable: %s '%s': %s", what, path, evclip_last_error());
     } else if (strcmp(hex, want) || !json_is_integer(want_size) ||
                json_integer_value(want_size) != size) {
         res->sources_changed++;

@@ -352,6 +352,28 @@ def test_help_exit_codes():
             r.stdout)
 
 
+def test_verify_never_hangs_on_a_fifo():
+    # A source (or log) replaced by a FIFO has no fixed bytes: verify --sources says so, exit
+    # 13, instead of waiting forever for a writer.
+    src, log = path("fifo-src.mp4"), path("src.jsonl")
+    shutil.copy(path("src.mp4"), src)
+    clip = path("fifo.mp4")
+    r = run(["render", "-i", src, "-d", log, "--start", "1", "--end", "2", "-o", clip, "-q"])
+    C.check(r.returncode == 0, "render for the FIFO check", r.stderr)
+    os.unlink(src)
+    os.mkfifo(src)
+    try:
+        r = run(["verify", clip, "--sources"], timeout=30)
+        C.check(r.returncode == 13 and "not a regular file" in r.stderr,
+                "verify --sources: a FIFO in place of the source fails (13), no hang",
+                f"{r.returncode} {r.stderr}")
+    except subprocess.TimeoutExpired:
+        C.check(False, "verify --sources: a FIFO in place of the source fails (13), no hang",
+                "timed out")
+    finally:
+        os.unlink(src)
+
+
 def main():
     try:
         test_source_hash_is_what_was_read()
@@ -364,6 +386,7 @@ def main():
         test_stale_temp_cleanup()
         test_sei_records_every_box()
         test_help_exit_codes()
+        test_verify_never_hangs_on_a_fifo()
     finally:
         cleanup(TMP)
     C.close()
