@@ -71,6 +71,26 @@ static int check_outputs(const EvclipClip *clip)
     return ret < 0 ? ret : check_not_input(clip, manifest, "manifest");
 }
 
+/* With a manifest, every detection log must be a regular file (its bytes are hashed into the
+ * manifest): a pipe is refused before any work instead of failing after the render. */
+static int check_logs_certifiable(const EvclipClip *clip)
+{
+    for (int i = 0; i < clip->nb_sources; i++) {
+        int n = 0;
+        const DetectionsFile *f = clip->sources[i].detections
+                                      ? detections_files(clip->sources[i].detections, &n) : NULL;
+        for (int k = 0; k < n; k++) {
+            struct stat st;
+            if (stat(f[k].path, &st) != 0 || S_ISREG(st.st_mode))
+                continue; /* gone or changed: the log change check reports it */
+            return ev_error(EVCLIP_ERR_INPUT, "detection log '%s' is not a regular file: the "
+                            "manifest cannot certify its bytes (save the log to a file, or "
+                            "render with --no-manifest)", f[k].path);
+        }
+    }
+    return 0;
+}
+
 /* Removes temp files that killed runs left beside the output (see mux_clean_stale). */
 static void clean_stale(const char *output, const Logger *log)
 {
@@ -98,6 +118,8 @@ void clip_run_init(ClipRun *c, EvclipRenderer *r, const EvclipClip *clip, Evclip
         ret = mux_check(clip->output, c->s->overwrite);
     if (ret >= 0)
         ret = check_outputs(clip);
+    if (ret >= 0 && c->s->manifest)
+        ret = check_logs_certifiable(clip);
     if (ret >= 0)
         clean_stale(clip->output, &r->log);
     if (ret >= 0 && (!(c->audio_queue = calloc(MAX_PENDING_AUDIO, sizeof(*c->audio_queue))) ||
