@@ -505,6 +505,9 @@ int evclip_live_start(EvclipLive *l, const char *stream, double pre, double max,
     return ret;
 }
 
+/* Detections later than this after now are refused: they would wait in memory for a clip. */
+#define MAX_FUTURE_DETECTION 3600.0
+
 static int add_detections(EvclipLive *l, Stream *st, int key, double time,
                           const EvclipDetection *dets, int nb)
 {
@@ -524,7 +527,11 @@ static int add_detections(EvclipLive *l, Stream *st, int key, double time,
             ret = ev_error(EVCLIP_ERR_INVALID, "stream '%s' has no timeline yet", stream);
         time = st->clock.base + time + st->clock.offset;
     }
-    if (st->ndets && st->dets[0].d.ts < cutoff) {
+    if (ret >= 0 && time > live_wall_now() + MAX_FUTURE_DETECTION)
+        ret = ev_error(EVCLIP_ERR_INVALID, "detections for '%s' at %.3f are %.0f s ahead of "
+                       "now: no clip can hold them (check the detector's clock)", stream, time,
+                       time - live_wall_now());
+    if (st->ndets) { /* not in time order: any entry may be old */
         int k = 0;
         for (int i = 0; i < st->ndets; i++) {
             if (st->dets[i].d.ts < cutoff)

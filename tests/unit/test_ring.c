@@ -195,6 +195,10 @@ static void test_pool(void)
           EVCLIP_ERR_INPUT); /* nothing received yet */
     EvclipDetection d = { .x1 = 1, .y1 = 1, .x2 = 5, .y2 = 5, .label = "car" };
     CHECK(evclip_live_add_detections(live, "a", EVCLIP_KEY_WALLCLOCK, 1e9, &d, 1) == 0);
+    /* Far-future detections could never be drawn and would never be evicted: refused. */
+    CHECK(evclip_live_add_detections(live, "a", EVCLIP_KEY_WALLCLOCK, 1e10, &d, 1) ==
+          EVCLIP_ERR_INVALID);
+    CHECK(strstr(evclip_last_error(), "ahead of now") != NULL);
     CHECK(evclip_live_add_detections(live, "a", EVCLIP_KEY_PTS, 1, &d, 1) ==
           EVCLIP_ERR_INVALID); /* no timeline yet */
     CHECK(evclip_live_control(live, "{\"type\":\"stats\"}") == 0);
