@@ -95,6 +95,14 @@ Number read_number(od::value v)
     while (i < raw.size() && raw[i] >= '0' && raw[i] <= '9')
         i++;
     n.integer = i == raw.size() || (raw[i] != '.' && raw[i] != 'e' && raw[i] != 'E');
+    /* simdjson 3.0 (Debian 12) mis-parses reals whose digits overflow 64 bits (0.95 followed
+     * by zeros, or 0.911... with 55 digits gives a tiny number: simdjson issue #2093, fixed in
+     * 3.6.3): more than 19 mantissa digits go to jansson (Python writes at most 17). */
+    size_t digits = 0;
+    for (size_t k = 0; k < raw.size() && raw[k] != 'e' && raw[k] != 'E'; k++)
+        digits += raw[k] >= '0' && raw[k] <= '9';
+    if (digits > 19)
+        throw Defer();
     if (n.integer) {
         n.i = need(v.get_int64());
     } else {

@@ -384,6 +384,30 @@ static void test_mot_numbers(void)
     free(t.s);
 }
 
+/* Reals with more digits than 64 bits hold (simdjson 3.0 mis-parses them: 0.95000000000000000000
+ * gave 0.0277) read the same through both paths: the fast path leaves them to jansson. */
+static void test_long_mantissas(void)
+{
+    static const char *const scores[] = {
+        "0.95000000000000000000", "0.911111111111111111111111111111111111111111111111111111",
+        "1000000000.000000001", "0.12345678901234567890123", "0.9500000000000000000",
+    };
+    static const double want[] = { 0.95, 0.911111111111111111111111111111111111111111111111111111,
+                                   1000000000.000000001, 0.12345678901234567890123, 0.95 };
+    for (size_t i = 0; i < sizeof(scores) / sizeof(scores[0]); i++) {
+        char line[256];
+        snprintf(line, sizeof(line), "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": "
+                 "\"a\", \"score\": %s}\n", scores[i]);
+        EvclipDetections *a = NULL;
+        CHECK(evclip_detections_new(&a) == 0);
+        CHECK(reader_parse_flags(a, "long.jsonl", line, strlen(line), READER_AUTO, 0, 0) == 0);
+        EvclipDetection x;
+        detections_get(a, 0, &x);
+        CHECK_MSG(x.score == want[i], "%s read as %.17g", scores[i], x.score);
+        evclip_detections_free(&a);
+    }
+}
+
 static long max_rss_kb(void)
 {
     struct rusage ru;
@@ -437,6 +461,7 @@ int main(void)
     test_long_line(dir);
     test_window(dir);
     test_mot_numbers();
+    test_long_mantissas();
     test_bounded_memory(dir);
     rmdir(dir);
     return test_summary();
