@@ -158,6 +158,12 @@ def _parse_detection(obj: Any, where: str) -> Detection:
                              "colour name")
         color = (int(color_raw[0]), int(color_raw[1]), int(color_raw[2]))
     extra = obj.get("extra", {})
+    if "normalized" in obj:  # a native line's own flag, as the C reader honours it
+        if not isinstance(obj["normalized"], bool):
+            raise ValueError(f"{where} 'normalized' must be true or false")
+        if not isinstance(extra, dict):
+            raise ValueError(f"{where} 'extra' must be an object")
+        extra = dict(extra, normalized=obj["normalized"])
     return Detection(
         bbox=(float(bbox[0]), float(bbox[1]), float(bbox[2]), float(bbox[3])),
         label=label,

@@ -84,6 +84,23 @@ def test_label_formatter(lib, car, car_log, tmp_path):
     assert not (tmp_path / "g.mp4").exists()
 
 
+def test_native_normalized_flag_reaches_the_library(tmp_path):
+    # A native line's own "normalized": true is honoured by the Python reader as by the C one
+    # (it was dropped: fractions drawn as pixels in the top-left corner).
+    from evclip.render import _prepare
+
+    log = tmp_path / "n.jsonl"
+    log.write_text('{"frame_idx": 1, "bbox": [0.25, 0.25, 0.75, 0.75], "label": "a", '
+                   '"normalized": true}\n{"frame_idx": 2, "bbox": [1, 2, 30, 40], "label": "b"}\n')
+    frames = list(from_jsonl(log))
+    dets = _prepare(frames, None, 0)
+    assert [d.normalized for d in dets] == [1, 0]
+    assert frames[0].detections[0].extra == {"normalized": True}
+    log.write_text('{"frame_idx": 1, "bbox": [1, 2, 3, 4], "label": "a", "normalized": 1}\n')
+    with pytest.raises(ValueError, match="'normalized' must be true or false"):
+        list(from_jsonl(log))
+
+
 def test_label_formatter_text_is_the_whole_chip():
     from evclip.render import _prepare
 
