@@ -456,8 +456,11 @@ void read_item(od::value v, int format, bool row_if_box, const FrameKeys *frame,
             throw Defer();
         }
     } else {
-        if (it.unknown || !it.has_bbox || !it.has_label)
-            throw Defer(); /* unknown keys are warned about by the full reader */
+        /* Unknown keys, and the Ultralytics-only ones (box, name, class, confidence) that are
+         * unknown in a native object, are warned about by the full reader. */
+        if (it.unknown || it.has_box || it.has_name || it.has_class || it.has_conf ||
+            !it.has_bbox || !it.has_label)
+            throw Defer();
         det->x1 = it.bbox[0];
         det->y1 = it.bbox[1];
         det->x2 = it.bbox[2];
