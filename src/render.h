@@ -60,6 +60,9 @@ typedef struct ClipRun {
     int audio_queued;
     /* per source of the clip: hash of the bytes decoded (for the manifest) */
     SourceDigest *digests;
+    /* a live clip (src/batch.h): its manifest section, wall clock of source time 0 */
+    ManifestLive *live;
+    double wall0;
     /* worker thread queue (batch with jobs > 1); guarded by the pool's lock */
     WorkerPool *pool;
     ClipJob *jobs;
