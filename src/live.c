@@ -147,26 +147,19 @@ int evclip_live_open(EvclipLive **out, EvclipRenderer *r, const EvclipLiveSettin
         (ret = check_settings(s)) < 0)
         return ret;
     EvclipLive *l = calloc(1, sizeof(*l));
-    if (!l || !(l->workers = calloc(s->workers, sizeof(*l->workers)))) {
+    if (!l || !(l->output_dir = strdup(s->output_dir ? s->output_dir : "."))) {
         free(l);
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     }
     l->r = r;
     l->s = *s;
-    if (!(l->output_dir = strdup(s->output_dir ? s->output_dir : "."))) {
-        free(l->workers);
-        free(l);
-        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
-    }
     l->s.output_dir = l->output_dir;
     pthread_mutex_init(&l->lock, NULL);
     pthread_mutex_init(&l->pass_lock, NULL);
     pthread_mutex_init(&l->event_lock, NULL);
     pthread_cond_init(&l->cond, NULL);
-    for (; l->nworkers < s->workers; l->nworkers++)
-        if (pthread_create(&l->workers[l->nworkers], NULL, live_worker_main, l))
-            break;
-    if (l->nworkers < s->workers ||
+    /* Clips are rendered by the engine's worker pool, one clip per task. */
+    if (worker_pool_open(&l->pool, s->workers) < 0 ||
         !(l->have_supervisor = !pthread_create(&l->supervisor, NULL, live_supervisor_main, l))) {
         evclip_live_close(&l);
         return ev_error(EVCLIP_ERR_NOMEM, "cannot start the live threads");
@@ -369,9 +362,7 @@ static int id_in_flight(Stream *st, const char *id)
     for (LiveClip *j = st->recording; j && !found; j = j->next)
         found = j->id && !strcmp(j->id, id);
     pthread_mutex_lock(&st->live->lock);
-    for (LiveClip *j = st->live->queue; j && !found; j = j->next)
-        found = j->st == st && j->id && !strcmp(j->id, id);
-    for (LiveClip *j = st->live->running; j && !found; j = j->next)
+    for (LiveClip *j = st->live->handed; j && !found; j = j->next)
         found = j->st == st && j->id && !strcmp(j->id, id);
     pthread_mutex_unlock(&st->live->lock);
     return found;
@@ -622,16 +613,10 @@ void evclip_live_close(EvclipLive **pl)
         pthread_join(l->supervisor, NULL);
     for (int i = 0; i < l->nstreams; i++)
         live_hand_over(l->streams[i], 1, "shutdown");
-    pthread_mutex_lock(&l->lock);
-    l->workers_stop = 1;
-    pthread_cond_broadcast(&l->cond);
-    pthread_mutex_unlock(&l->lock);
-    for (int i = 0; i < l->nworkers; i++)
-        pthread_join(l->workers[i], NULL);
+    worker_pool_close(&l->pool); /* renders what was handed over, then stops */
     for (int i = 0; i < l->nstreams; i++)
         live_stream_free(l->streams[i]);
     free(l->streams);
-    free(l->workers);
     free(l->output_dir);
     pthread_cond_destroy(&l->cond);
     pthread_mutex_destroy(&l->lock);

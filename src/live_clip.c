@@ -202,58 +202,50 @@ static int render_job(EvclipLive *l, LiveClip *j, EvclipResult *res)
     return res->status < 0 ? ev_error(res->status, "%s", res->error) : 0;
 }
 
-void *live_worker_main(void *arg)
+/* Takes j off the list of handed-over clips and frees it. */
+static void forget(EvclipLive *l, LiveClip *j)
 {
-    EvclipLive *l = arg;
-    ev_log_capture_ffmpeg(&l->r->log);
     pthread_mutex_lock(&l->lock);
-    for (;;) {
-        while (!l->queue && !l->workers_stop)
-            pthread_cond_wait(&l->cond, &l->lock);
-        LiveClip *j = l->queue;
-        if (!j)
+    for (LiveClip **pp = &l->handed; *pp; pp = &(*pp)->next)
+        if (*pp == j) {
+            *pp = j->next;
             break;
-        l->queue = j->next;
-        if (!l->queue)
-            l->queue_tail = NULL;
-        j->next = l->running;
-        l->running = j;
-        l->busy++;
-        pthread_mutex_unlock(&l->lock);
-
-        EvclipResult res = { 0 };
-        ev_error_clear();
-        int ret = render_job(l, j, &res);
-        if (ret < 0)
-            live_emit_clip(j, EVCLIP_LIVE_CLIP_FAILED, NULL, ret, ev_error_message());
-        else
-            live_emit_clip(j, EVCLIP_LIVE_CLIP_FINISHED, &res, 0, j->note);
-        pthread_mutex_lock(&l->lock);
-        for (LiveClip **pp = &l->running; *pp; pp = &(*pp)->next)
-            if (*pp == j) {
-                *pp = j->next;
-                break;
-            }
-        live_job_free(&j);
-        l->busy--;
-        pthread_cond_broadcast(&l->cond);
-    }
-    pthread_mutex_unlock(&l->lock);
-    ev_log_capture_ffmpeg(NULL);
-    return NULL;
-}
-
-static void enqueue(EvclipLive *l, LiveClip *j)
-{
-    j->next = NULL;
-    pthread_mutex_lock(&l->lock);
-    if (l->queue_tail)
-        l->queue_tail->next = j;
-    else
-        l->queue = j;
-    l->queue_tail = j;
+        }
+    live_job_free(&j);
     pthread_cond_broadcast(&l->cond);
     pthread_mutex_unlock(&l->lock);
+}
+
+/* A task of the worker pool: renders one handed-over clip, reports it and frees it. */
+static void clip_task(void *arg)
+{
+    LiveClip *j = arg;
+    EvclipLive *l = j->st->live;
+    EvclipResult res = { 0 };
+    ev_log_capture_ffmpeg(&l->r->log);
+    ev_error_clear();
+    int ret = render_job(l, j, &res);
+    if (ret < 0)
+        live_emit_clip(j, EVCLIP_LIVE_CLIP_FAILED, NULL, ret, ev_error_message());
+    else
+        live_emit_clip(j, EVCLIP_LIVE_CLIP_FINISHED, &res, 0, j->note);
+    ev_log_capture_ffmpeg(NULL);
+    forget(l, j);
+}
+
+/* Hands j to the worker pool (st->lock held: a clip is always in one list, see
+ * id_in_flight). */
+static void enqueue(EvclipLive *l, LiveClip *j)
+{
+    pthread_mutex_lock(&l->lock);
+    j->next = l->handed;
+    l->handed = j;
+    pthread_mutex_unlock(&l->lock);
+    int ret = worker_pool_task(l->pool, clip_task, j);
+    if (ret >= 0)
+        return;
+    live_emit_clip(j, EVCLIP_LIVE_CLIP_FAILED, NULL, ret, ev_error_message());
+    forget(l, j);
 }
 
 /* Removes the clips of st that are ready (or must be cut: `force`) from its recording list

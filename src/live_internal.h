@@ -23,6 +23,7 @@
 #include "src/manifest.h"
 #include "src/pipeline.h"
 #include "src/reader.h"
+#include "src/render.h"
 #include "src/renderer.h"
 #include "src/ring.h"
 
@@ -108,17 +109,13 @@ struct EvclipLive {
     pthread_mutex_t event_lock;
     Stream **streams;
     int nstreams;
-    LiveClip *queue, *queue_tail;
-    LiveClip *running;          /* clips the workers are encoding */
-    int busy;
-    pthread_t *workers;
-    int nworkers;
+    LiveClip *handed;          /* clips handed over: queued on the pool or being rendered */
+    WorkerPool *pool;          /* the engine's worker pool: renders each clip as a task */
     pthread_mutex_t pass_lock; /* held by a pass over the streams (supervisor, stats, list):
                                   a stream is unlinked only between passes */
     pthread_t supervisor;
     int have_supervisor;
     atomic_int stop;
-    int workers_stop;
 };
 
 /* Streams by name: find (l->lock held), get (takes a reference that keeps the stream from
@@ -153,9 +150,7 @@ void live_default_output(const EvclipLive *l, const char *stream, const char *id
 /* Sets j->gaps from the packets' final wall clocks. st->lock held, or j handed over. */
 void live_job_gaps(LiveClip *j);
 void live_hand_over(Stream *st, int force, const char *why);
-/* Thread bodies: clip workers and the hand-over supervisor (live_clip.c), stream readers
- * (live_reader.c). */
-void *live_worker_main(void *arg);
+/* Thread bodies: the hand-over supervisor (live_clip.c), stream readers (live_reader.c). */
 void *live_supervisor_main(void *arg);
 void *live_reader_main(void *arg);
 

@@ -48,10 +48,7 @@ int evclip_live_stop(EvclipLive *l, const char *stream, const char *id, double p
 /* 1 while a clip of st is queued or being encoded (l->lock held). */
 static int clips_pending(EvclipLive *l, Stream *st)
 {
-    for (LiveClip *j = l->queue; j; j = j->next)
-        if (j->st == st)
-            return 1;
-    for (LiveClip *j = l->running; j; j = j->next)
+    for (LiveClip *j = l->handed; j; j = j->next)
         if (j->st == st)
             return 1;
     return 0;
