@@ -135,19 +135,22 @@ int live_job_prepend(LiveClip *j, const Ring *ring, int first)
     return ret < 0 ? ret : n;
 }
 
-/* Copies the detections of the clip's window (plus the hold before it) into its own store,
- * on the clip's source timeline (seconds since the stream's timeline origin, j->base). */
-static int take_detections(LiveClip *j, double hold)
+/* Copies the detections of the clip's window (plus the hold before it) into its own stores:
+ * j->dets as pushed (wall clock: the manifest hashes them) and *timed on the clip's source
+ * timeline (seconds since the stream's timeline origin j->base: the engine matches them). */
+static int take_detections(LiveClip *j, double hold, EvclipDetections **timed)
 {
     Stream *st = j->st;
     int ret = evclip_detections_new(&j->dets);
+    if (ret >= 0)
+        ret = evclip_detections_new(timed);
     double lo = fmax(j->start - hold - 1, j->base), hi = j->end + 1;
     pthread_mutex_lock(&st->lock);
     for (int i = 0; ret >= 0 && i < st->ndets; i++) {
         EvclipDetection d = st->dets[i].d;
-        if (d.ts >= lo && d.ts < hi) {
+        if (d.ts >= lo && d.ts < hi && (ret = evclip_detections_add(j->dets, &d)) >= 0) {
             d.ts -= j->base;
-            ret = evclip_detections_add(j->dets, &d);
+            ret = evclip_detections_add(*timed, &d);
         }
     }
     pthread_mutex_unlock(&st->lock);
@@ -191,10 +194,15 @@ static int render_job(EvclipLive *l, LiveClip *j, EvclipResult *res)
         .incomplete = j->incomplete, .note = j->note,
     };
     BatchInput in = { .open = open_packets, .opaque = j, .live = &live, .wall0 = j->base };
-    int ret = take_detections(j, s.hold);
-    src.detections = j->dets;
+    EvclipDetections *timed = NULL;
+    EvclipDetectionStats stats;
+    int ret = take_detections(j, s.hold, &timed);
+    evclip_detections_get_stats(timed, &stats);
+    src.detections = stats.count ? timed : NULL; /* a trigger without detections: no warning */
+    live.detections = j->dets;
     if (ret >= 0)
         ret = batch_run(l->r, &clip, 1, res, 1, &in);
+    evclip_detections_free(&timed);
     if (ret < 0)
         return ret;
     j->damaged = res->damaged_packets;
