@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "src/batch.h"
 #include "src/error.h"
-#include "src/render.h"
 
 #define TIME_EPSILON 1e-6
 #define SEEK_GAP 3.0        /* decode through gaps shorter than this instead of seeking */
@@ -17,6 +17,7 @@
 
 typedef struct Batch {
     EvclipRenderer *r;
+    const BatchInput *in;     /* where the sources come from (NULL: files and URLs) */
     RenderProgress progress;  /* this render's progress and its own cancel */
     ClipRun *runs;
     int nb_runs;
@@ -39,10 +40,18 @@ static int same_input(const EvclipSource *a, const EvclipSource *b)
     return !strcmp(a->path, b->path) && a->stream == b->stream && a->fps == b->fps;
 }
 
-static int probe(EvclipRenderer *r, const EvclipSource *in, SourceInfo *info)
+static int open_source(const Batch *b, Source **out, const EvclipSource *in, int threads)
 {
+    if (b->in && b->in->open)
+        return b->in->open(b->in->opaque, out, in, threads, &b->r->log);
+    return source_open(out, in, threads, &b->r->log);
+}
+
+static int probe(const Batch *b, const EvclipSource *in, SourceInfo *info)
+{
+    EvclipRenderer *r = b->r;
     Source *s = NULL;
-    int ret = source_open(&s, in, 1, &r->log);
+    int ret = open_source(b, &s, in, 1);
     if (ret < 0)
         return ret;
     if (s->video_streams > 1 && in->stream == 0)
@@ -73,7 +82,7 @@ static const Probe *probe_once(Batch *b, Probe *probes, int *nb, const EvclipSou
             return &probes[j];
     Probe *p = &probes[(*nb)++];
     p->input = in;
-    p->code = probe(b->r, in, &p->info);
+    p->code = probe(b, in, &p->info);
     snprintf(p->error, sizeof(p->error), "%s", ev_error_message());
     return p;
 }
@@ -245,7 +254,9 @@ static int check_seek(Walk *w, double t, int *again)
     if (w->seek_checked)
         return 0;
     w->seek_checked = 1;
-    if (t <= w->seek_target + TIME_EPSILON || w->seek_target <= 0)
+    /* A packet list holds nothing before its first packet: its seek is exact by construction
+     * (the last keyframe at or before the target, else the first packet). */
+    if (t <= w->seek_target + TIME_EPSILON || w->seek_target <= 0 || w->src->packets)
         return 0;
     double target = w->seek_retries++ >= MAX_SEEK_RETRIES
                         ? 0 : fmax(0, w->group_start - (1 << w->seek_retries));
@@ -392,7 +403,7 @@ static int walk_loop(Walk *w)
 static void walk_source(Batch *b, const EvclipSource *in, ClipRun **runs, int n)
 {
     Walk w = { .b = b, .runs = runs, .nb_runs = n, .pending_prev = NAN };
-    int ret = source_open(&w.src, in, b->r->settings.threads, &b->r->log);
+    int ret = open_source(b, &w.src, in, b->r->settings.threads);
     w.ended = calloc((size_t)n, sizeof(*w.ended));
     w.video_done = calloc((size_t)n, sizeof(*w.video_done));
     w.audio_done = calloc((size_t)n, sizeof(*w.audio_done));
@@ -494,10 +505,10 @@ static void schedule(Batch *b, ClipRun **selected)
     }
 }
 
-static int run_batch(EvclipRenderer *r, const EvclipClip *clips, int n, EvclipResult *results,
-                     int jobs)
+int batch_run(EvclipRenderer *r, const EvclipClip *clips, int n, EvclipResult *results,
+              int jobs, const BatchInput *in)
 {
-    Batch b = { .r = r, .nb_runs = n };
+    Batch b = { .r = r, .in = in, .nb_runs = n };
     atomic_init(&b.progress.cancel, 0);
     ClipRun **selected = calloc((size_t)n, sizeof(*selected));
     b.runs = calloc((size_t)n, sizeof(*b.runs));
@@ -510,6 +521,10 @@ static int run_batch(EvclipRenderer *r, const EvclipClip *clips, int n, EvclipRe
             clip_run_init(&b.runs[i], r, &clips[i], &results[i]);
             b.runs[i].pool = b.pool;
             b.runs[i].progress = &b.progress;
+            if (in && in->live) {
+                b.runs[i].live = in->live;
+                b.runs[i].wall0 = in->wall0;
+            }
         }
         ret = refuse_shared_outputs(&b);
         if (ret >= 0)
@@ -559,7 +574,7 @@ int evclip_render_batch(EvclipRenderer *r, const EvclipClip *clips, int nb_clips
     if (jobs < 0 || jobs > 256)
         return ev_error(EVCLIP_ERR_INVALID, "jobs %d is outside 0..256", jobs);
     ev_log_capture_ffmpeg(&r->log);
-    int ret = run_batch(r, clips, nb_clips, results, jobs ? jobs : default_jobs());
+    int ret = batch_run(r, clips, nb_clips, results, jobs ? jobs : default_jobs(), NULL);
     ev_log_capture_ffmpeg(NULL);
     if (ret >= 0)
         ev_error_clear(); /* the batch ran: each clip's failure is in its result */
@@ -578,7 +593,7 @@ int evclip_render(EvclipRenderer *r, const EvclipClip *clip, EvclipResult *resul
     if (!clip)
         return ev_error(EVCLIP_ERR_INVALID, "clip is NULL");
     ev_log_capture_ffmpeg(&r->log);
-    int ret = run_batch(r, clip, 1, res, 1);
+    int ret = batch_run(r, clip, 1, res, 1, NULL);
     ev_log_capture_ffmpeg(NULL);
     if (ret < 0)
         return ret;

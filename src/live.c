@@ -83,7 +83,7 @@ void live_emit_stream(Stream *st, int type, const char *message, const char *clo
     live_emit(st->live, &ev);
 }
 
-void live_emit_clip(ClipJob *j, int type, const EvclipResult *res, int status,
+void live_emit_clip(LiveClip *j, int type, const EvclipResult *res, int status,
                     const char *message)
 {
     EvclipLiveEvent ev = {
@@ -147,26 +147,19 @@ int evclip_live_open(EvclipLive **out, EvclipRenderer *r, const EvclipLiveSettin
         (ret = check_settings(s)) < 0)
         return ret;
     EvclipLive *l = calloc(1, sizeof(*l));
-    if (!l || !(l->workers = calloc(s->workers, sizeof(*l->workers)))) {
+    if (!l || !(l->output_dir = strdup(s->output_dir ? s->output_dir : "."))) {
         free(l);
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     }
     l->r = r;
     l->s = *s;
-    if (!(l->output_dir = strdup(s->output_dir ? s->output_dir : "."))) {
-        free(l->workers);
-        free(l);
-        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
-    }
     l->s.output_dir = l->output_dir;
     pthread_mutex_init(&l->lock, NULL);
     pthread_mutex_init(&l->pass_lock, NULL);
     pthread_mutex_init(&l->event_lock, NULL);
     pthread_cond_init(&l->cond, NULL);
-    for (; l->nworkers < s->workers; l->nworkers++)
-        if (pthread_create(&l->workers[l->nworkers], NULL, live_worker_main, l))
-            break;
-    if (l->nworkers < s->workers ||
+    /* Clips are rendered by the engine's worker pool, one clip per task. */
+    if (worker_pool_open(&l->pool, s->workers) < 0 ||
         !(l->have_supervisor = !pthread_create(&l->supervisor, NULL, live_supervisor_main, l))) {
         evclip_live_close(&l);
         return ev_error(EVCLIP_ERR_NOMEM, "cannot start the live threads");
@@ -209,7 +202,7 @@ void live_stream_put(Stream *st)
 
 void live_stream_free(Stream *st)
 {
-    ClipJob *j;
+    LiveClip *j;
     while ((j = st->recording)) {
         st->recording = j->next;
         live_job_free(&j);
@@ -276,10 +269,10 @@ int evclip_live_add_stream(EvclipLive *l, const EvclipStreamParams *p)
 
 /* The stream's latest triggered clip still recording (merge mode takes triggers into it;
  * open-ended "start" recordings take none), or NULL. st->lock held. */
-static ClipJob *merge_target(Stream *st)
+static LiveClip *merge_target(Stream *st)
 {
-    ClipJob *last = NULL;
-    for (ClipJob *j = st->recording; j; j = j->next)
+    LiveClip *last = NULL;
+    for (LiveClip *j = st->recording; j; j = j->next)
         if (!j->reached && !j->open_ended)
             last = j;
     return last;
@@ -288,7 +281,7 @@ static ClipJob *merge_target(Stream *st)
 /* Merges a trigger into j: its end moves to `end` when later, its own pre-roll widens the
  * start when the ring still has those packets, its id joins the clip's. st->lock held.
  * Returns 0 or NOMEM. */
-static int merge_into(Stream *st, ClipJob *j, double now, double pre, double end,
+static int merge_into(Stream *st, LiveClip *j, double now, double pre, double end,
                       const char *id)
 {
     int ret = 0;
@@ -305,7 +298,7 @@ static int merge_into(Stream *st, ClipJob *j, double now, double pre, double end
 }
 
 /* Says what the clip lacks at its start: pre-roll cut by pre_roll_max or not buffered. */
-static void pre_roll_note(ClipJob *j, double pre, double asked, double max)
+static void pre_roll_note(LiveClip *j, double pre, double asked, double max)
 {
     if (!j->st->connected) {
         j->incomplete = 1;
@@ -321,9 +314,9 @@ static void pre_roll_note(ClipJob *j, double pre, double asked, double max)
 }
 
 static int new_clip(Stream *st, double now, double pre, double end, const char *output,
-                    const char *id, ClipJob **out)
+                    const char *id, LiveClip **out)
 {
-    ClipJob *j = calloc(1, sizeof(*j));
+    LiveClip *j = calloc(1, sizeof(*j));
     int ret = 0;
     if (!j || !(j->output = strdup(output)) || (id && !(j->id = strdup(id))) ||
         !(j->vpar = avcodec_parameters_alloc()) ||
@@ -353,7 +346,7 @@ static int new_clip(Stream *st, double now, double pre, double end, const char *
         live_job_free(&j);
         return ret;
     }
-    ClipJob **pp = &st->recording;
+    LiveClip **pp = &st->recording;
     while (*pp)
         pp = &(*pp)->next;
     *pp = j;
@@ -366,19 +359,17 @@ static int new_clip(Stream *st, double now, double pre, double end, const char *
 static int id_in_flight(Stream *st, const char *id)
 {
     int found = 0;
-    for (ClipJob *j = st->recording; j && !found; j = j->next)
+    for (LiveClip *j = st->recording; j && !found; j = j->next)
         found = j->id && !strcmp(j->id, id);
     pthread_mutex_lock(&st->live->lock);
-    for (ClipJob *j = st->live->queue; j && !found; j = j->next)
-        found = j->st == st && j->id && !strcmp(j->id, id);
-    for (ClipJob *j = st->live->running; j && !found; j = j->next)
+    for (LiveClip *j = st->live->handed; j && !found; j = j->next)
         found = j->st == st && j->id && !strcmp(j->id, id);
     pthread_mutex_unlock(&st->live->lock);
     return found;
 }
 
 /* Refuses a merged trigger's own output: merge mode writes one file per recording. */
-static int refuse_merged_output(Stream *st, ClipJob *j, const char *output, const char *id)
+static int refuse_merged_output(Stream *st, LiveClip *j, const char *output, const char *id)
 {
     return ev_error(EVCLIP_ERR_INVALID, "trigger%s%s%s on '%s' would merge into the clip "
                     "recording into '%s' (--overlap merge): a merged trigger cannot have its "
@@ -401,7 +392,7 @@ static int trigger(EvclipLive *l, Stream *st, double pre, double post, const cha
     pre = fmin(asked, l->s.pre_roll_max);
     post = post < 0 ? st->p.post : post;
     double now = live_wall_now();
-    ClipJob *j = NULL;
+    LiveClip *j = NULL;
     int ret = 0, merged = 0;
     char path[4096], id[256], note[256];
     EvclipLiveEvent ev = { 0 };
@@ -409,7 +400,7 @@ static int trigger(EvclipLive *l, Stream *st, double pre, double post, const cha
     if (atomic_load(&st->removing))
         return ev_error(EVCLIP_ERR_INVALID, "stream '%s' is being removed", stream);
     pthread_mutex_lock(&st->lock);
-    ClipJob *target = l->s.overlap == EVCLIP_OVERLAP_MERGE && !max ? merge_target(st) : NULL;
+    LiveClip *target = l->s.overlap == EVCLIP_OVERLAP_MERGE && !max ? merge_target(st) : NULL;
     if (target && output && strcmp(output, target->output)) {
         ret = refuse_merged_output(st, target, output, event_id);
     } else if (target) {
@@ -599,7 +590,7 @@ void live_stream_stats(Stream *st, EvclipStreamStats *s)
     s->ring_bytes = (int64_t)st->ring.bytes;
     s->ring_seconds = ring_span(&st->ring);
     s->reconnects = st->reconnects;
-    for (ClipJob *j = st->recording; j; j = j->next)
+    for (LiveClip *j = st->recording; j; j = j->next)
         s->recording++;
     if (st->clock.anchored)
         snprintf(s->clock, sizeof(s->clock), "%s", st->clock.rtcp ? "rtcp" : "arrival");
@@ -622,16 +613,10 @@ void evclip_live_close(EvclipLive **pl)
         pthread_join(l->supervisor, NULL);
     for (int i = 0; i < l->nstreams; i++)
         live_hand_over(l->streams[i], 1, "shutdown");
-    pthread_mutex_lock(&l->lock);
-    l->workers_stop = 1;
-    pthread_cond_broadcast(&l->cond);
-    pthread_mutex_unlock(&l->lock);
-    for (int i = 0; i < l->nworkers; i++)
-        pthread_join(l->workers[i], NULL);
+    worker_pool_close(&l->pool); /* renders what was handed over, then stops */
     for (int i = 0; i < l->nstreams; i++)
         live_stream_free(l->streams[i]);
     free(l->streams);
-    free(l->workers);
     free(l->output_dir);
     pthread_cond_destroy(&l->cond);
     pthread_mutex_destroy(&l->lock);

@@ -23,6 +23,7 @@
 #include "src/manifest.h"
 #include "src/pipeline.h"
 #include "src/reader.h"
+#include "src/render.h"
 #include "src/renderer.h"
 #include "src/ring.h"
 
@@ -39,8 +40,8 @@ typedef struct DetEntry {
     EvclipDetection d; /* ts = wall clock; label owned */
 } DetEntry;
 
-typedef struct ClipJob {
-    struct ClipJob *next;
+typedef struct LiveClip {
+    struct LiveClip *next;
     struct Stream *st;
     char *output, *id;
     double start, end;         /* wall clock */
@@ -71,8 +72,7 @@ typedef struct ClipJob {
     double max;                /* its max duration guard, seconds */
     int stopped;               /* "stop" received */
     int64_t damaged;           /* video packets damaged (skipped or concealed), at encoding */
-    double first_frame, last_frame; /* wall clock of the first and last frame written */
-} ClipJob;
+} LiveClip;
 
 typedef struct Stream {
     struct EvclipLive *live;
@@ -82,7 +82,7 @@ typedef struct Stream {
     int started;
     pthread_mutex_t lock;      /* everything below */
     Ring ring;
-    ClipJob *recording;
+    LiveClip *recording;
     AVCodecParameters *vpar, *apar;
     AVRational vtb, atb, vrate;
     LiveClock clock;
@@ -109,17 +109,13 @@ struct EvclipLive {
     pthread_mutex_t event_lock;
     Stream **streams;
     int nstreams;
-    ClipJob *queue, *queue_tail;
-    ClipJob *running;          /* clips the workers are encoding */
-    int busy;
-    pthread_t *workers;
-    int nworkers;
+    LiveClip *handed;          /* clips handed over: queued on the pool or being rendered */
+    WorkerPool *pool;          /* the engine's worker pool: renders each clip as a task */
     pthread_mutex_t pass_lock; /* held by a pass over the streams (supervisor, stats, list):
                                   a stream is unlinked only between passes */
     pthread_t supervisor;
     int have_supervisor;
     atomic_int stop;
-    int workers_stop;
 };
 
 /* Streams by name: find (l->lock held), get (takes a reference that keeps the stream from
@@ -137,26 +133,24 @@ double live_mono_now(void);
 double live_wall_now(void);
 void live_emit(EvclipLive *l, EvclipLiveEvent *ev);
 void live_emit_stream(Stream *st, int type, const char *message, const char *clock);
-void live_emit_clip(ClipJob *j, int type, const EvclipResult *res, int status,
+void live_emit_clip(LiveClip *j, int type, const EvclipResult *res, int status,
                     const char *message);
-void live_job_free(ClipJob **pj);
-int live_job_append(ClipJob *j, const RingEntry *e);
+void live_job_free(LiveClip **pj);
+int live_job_append(LiveClip *j, const RingEntry *e);
 /* Adds an id to j->ids (copied). Returns 0 or NOMEM. */
-int live_job_add_id(ClipJob *j, const char *id);
+int live_job_add_id(LiveClip *j, const char *id);
 /* Puts the ring's packets from index `first` that are older than j's first packet in front
  * of j's packets (a merged trigger's longer pre-roll) and lists the gaps again. Returns the
  * number of packets added or NOMEM. */
-int live_job_prepend(ClipJob *j, const Ring *ring, int first);
+int live_job_prepend(LiveClip *j, const Ring *ring, int first);
 /* Default output path of a clip: DIR/STREAM-ID.mp4 (or STREAM-UTCSTAMP.mp4 without id), both
  * parts sanitised so that they never leave the output directory. */
 void live_default_output(const EvclipLive *l, const char *stream, const char *id, char *out,
                          size_t size);
 /* Sets j->gaps from the packets' final wall clocks. st->lock held, or j handed over. */
-void live_job_gaps(ClipJob *j);
+void live_job_gaps(LiveClip *j);
 void live_hand_over(Stream *st, int force, const char *why);
-/* Thread bodies: clip workers and the hand-over supervisor (live_clip.c), stream readers
- * (live_reader.c). */
-void *live_worker_main(void *arg);
+/* Thread bodies: the hand-over supervisor (live_clip.c), stream readers (live_reader.c). */
 void *live_supervisor_main(void *arg);
 void *live_reader_main(void *arg);
 

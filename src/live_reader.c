@@ -127,7 +127,7 @@ static void restamp(Stream *st)
 {
     for (int i = 0; i < st->ring.count; i++)
         restamp_entry(st, ring_entry(&st->ring, i));
-    for (ClipJob *j = st->recording; j; j = j->next) {
+    for (LiveClip *j = st->recording; j; j = j->next) {
         for (int i = 0; i < j->count; i++)
             restamp_entry(st, &j->pkts[i]);
         if (j->count)
@@ -181,7 +181,7 @@ static int store(Stream *st, AVPacket *pkt, const RingEntry *e)
     st->packets++;
     if (e->video)
         st->last_wall = e->wallclock;
-    for (ClipJob *j = st->recording; j && ret >= 0; j = j->next) {
+    for (LiveClip *j = st->recording; j && ret >= 0; j = j->next) {
         if (j->reached || (!e->video && e->wallclock >= j->end + 0.5))
             continue;
         if (e->video && e->wallclock >= j->end) {

@@ -3,9 +3,9 @@
 #include "src/live_internal.h"
 
 /* The open-ended recording of st with this id that has not been stopped (st->lock held). */
-static ClipJob *open_recording(Stream *st, const char *id)
+static LiveClip *open_recording(Stream *st, const char *id)
 {
-    for (ClipJob *j = st->recording; j; j = j->next)
+    for (LiveClip *j = st->recording; j; j = j->next)
         if (j->open_ended && !j->stopped && !j->reached && j->id && !strcmp(j->id, id))
             return j;
     return NULL;
@@ -24,7 +24,7 @@ int evclip_live_stop(EvclipLive *l, const char *stream, const char *id, double p
     char path[4096];
     int ret = 0;
     pthread_mutex_lock(&st->lock);
-    ClipJob *j = open_recording(st, id);
+    LiveClip *j = open_recording(st, id);
     if (!j) {
         ret = ev_error(EVCLIP_ERR_INVALID, "stop on '%s': no open recording '%s' (never "
                        "started, stopped already, or ended at its max duration)", st->name, id);
@@ -48,10 +48,7 @@ int evclip_live_stop(EvclipLive *l, const char *stream, const char *id, double p
 /* 1 while a clip of st is queued or being encoded (l->lock held). */
 static int clips_pending(EvclipLive *l, Stream *st)
 {
-    for (ClipJob *j = l->queue; j; j = j->next)
-        if (j->st == st)
-            return 1;
-    for (ClipJob *j = l->running; j; j = j->next)
+    for (LiveClip *j = l->handed; j; j = j->next)
         if (j->st == st)
             return 1;
     return 0;
@@ -116,7 +113,7 @@ void live_list(EvclipLive *l)
         live_stream_stats(st, &s);
         manifest_strip_credentials(st->url, url, sizeof(url));
         pthread_mutex_lock(&st->lock); /* copies: the callback runs without it */
-        for (ClipJob *j = st->recording; j && nids < LIST_MAX_IDS; j = j->next)
+        for (LiveClip *j = st->recording; j && nids < LIST_MAX_IDS; j = j->next)
             if ((ids[nids] = strdup(j->id ? j->id : "")))
                 nids++;
         pthread_mutex_unlock(&st->lock);

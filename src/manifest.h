@@ -84,6 +84,8 @@ typedef struct ManifestLive {
     int incomplete;
     const char *note;                /* what the clip lacks, or "" */
     int64_t damaged_packets;         /* video packets damaged (skipped or concealed) */
+    const EvclipDetections *detections; /* the detections pushed for the window, ts in wall
+                                        clock as pushed (hashed); NULL: the clip source's */
 } ManifestLive;
 
 /* What a finished clip's manifest records. */

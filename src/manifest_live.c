@@ -27,12 +27,13 @@ void manifest_strip_credentials(const char *url, char *out, size_t size)
 int manifest_live_source(const ManifestInfo *info, json_t **out)
 {
     const ManifestLive *lv = info->live;
-    const EvclipSource *src = &info->clip->sources[0];
+    const EvclipDetections *dets = lv->detections ? lv->detections
+                                                  : info->clip->sources[0].detections;
     EvclipDetectionStats stats = { 0, 0 };
     char url[4096], hex[65];
     manifest_strip_credentials(lv->url, url, sizeof(url));
-    evclip_detections_get_stats(src->detections, &stats);
-    manifest_hash_detections(src->detections, hex);
+    evclip_detections_get_stats(dets, &stats);
+    manifest_hash_detections(dets, hex);
     *out = json_pack("{s:i, s:s, s:n, s:n, s:n, s:b, s:{s:o, s:o}, s:{s:I, s:s, s:[]}, s:I}",
                      "index", 0, "path", url, "absolute_path", "size", "sha256", "live", 1,
                      "window", "start", manifest_real(lv->start), "end", manifest_real(lv->end),

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "src/error.h"
@@ -255,8 +256,19 @@ static int match(ClipRun *c, Source *src, AVFrame *f, double t, double lo, doubl
 /* ---------------------------------------------------------------------------------------- */
 /* Emission                                                                                 */
 
-static void format_time(double t, char *buf, size_t size)
+/* The burnt-in timestamp of a frame at source time t: the time in the source, or for a live
+ * clip the wall clock (UTC). */
+static void format_time(const ClipRun *c, double t, char *buf, size_t size)
 {
+    if (c->live) {
+        double w = c->wall0 + t;
+        time_t sec = (time_t)floor(w);
+        struct tm tm;
+        gmtime_r(&sec, &tm);
+        size_t n = strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+        snprintf(buf + n, size - n, ".%03d UTC", (int)((w - floor(w)) * 1000) % 1000);
+        return;
+    }
     long long ms = llround(fmax(0, t) * 1000);
     snprintf(buf, size, "%02lld:%02lld:%02lld.%03lld", ms / 3600000, ms / 60000 % 60,
              ms / 1000 % 60, ms % 1000);
@@ -339,7 +351,7 @@ static int emit(ClipRun *c, Source *src, AVFrame *f, double t, double next)
     c->seg_end_out = output_time(c, t) + src_dur / c->plan.speed;
     job.info = (FrameInfo){ t, c->segment, c->s->timestamp ? job.stamp : NULL, src->orient };
     if (c->s->timestamp)
-        format_time(t, job.stamp, sizeof(job.stamp));
+        format_time(c, t, job.stamp, sizeof(job.stamp));
     if (!(job.frame = av_frame_clone(f)))
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     for (int i = 0; i < c->visible.count; i++)
@@ -588,8 +600,13 @@ static int publish_pair(ClipRun *c)
 {
     ManifestInfo info = {
         .clip = c->clip, .settings = c->s, .result = c->res, .speed = c->plan.speed,
-        .frame_step = c->plan.step, .digests = c->digests,
+        .frame_step = c->plan.step, .digests = c->digests, .live = c->live,
     };
+    if (c->live) {
+        c->live->first_frame = c->wall0 + c->first_time;
+        c->live->last_frame = c->wall0 + c->last_time;
+        c->live->damaged_packets = c->res->damaged_packets;
+    }
     return publish_clip(c->out, c->clip->output, c->s, c->s->manifest ? &info : NULL,
                         c->res->output_sha256, &c->r->log);
 }

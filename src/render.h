@@ -60,6 +60,9 @@ typedef struct ClipRun {
     int audio_queued;
     /* per source of the clip: hash of the bytes decoded (for the manifest) */
     SourceDigest *digests;
+    /* a live clip (src/batch.h): its manifest section, wall clock of source time 0 */
+    ManifestLive *live;
+    double wall0;
     /* worker thread queue (batch with jobs > 1); guarded by the pool's lock */
     WorkerPool *pool;
     ClipJob *jobs;
@@ -71,6 +74,9 @@ typedef struct ClipRun {
 int worker_pool_open(WorkerPool **out, int threads);
 /* Waits for every queued job of every clip, stops and joins the threads. */
 void worker_pool_close(WorkerPool **pool);
+/* Runs fn(arg) on a thread of the pool (e.g. a whole live clip), in submission order and
+ * before queued clip jobs; close runs those still queued first. Returns 0 or NOMEM. */
+int worker_pool_task(WorkerPool *pool, void (*fn)(void *arg), void *arg);
 
 /* Prepares a run (status < 0 and res filled when the clip is invalid). */
 void clip_run_init(ClipRun *c, EvclipRenderer *r, const EvclipClip *clip, EvclipResult *res);

@@ -42,6 +42,12 @@ void clip_job_submit(ClipRun *c, ClipJob *job)
 #define JOB_QUEUE 8
 #define MAX_POOL_CLIPS 1024
 
+typedef struct Task {
+    struct Task *next;
+    void (*fn)(void *arg);
+    void *arg;
+} Task;
+
 struct WorkerPool {
     pthread_mutex_t lock;
     pthread_cond_t work, done;
@@ -49,7 +55,34 @@ struct WorkerPool {
     int nb_threads, stop;
     ClipRun *clips[MAX_POOL_CLIPS]; /* runs with queued jobs, in arrival order */
     int nb_clips;
+    Task *tasks, *tasks_tail;       /* worker_pool_task(), in submission order */
 };
+
+int worker_pool_task(WorkerPool *p, void (*fn)(void *arg), void *arg)
+{
+    Task *t = malloc(sizeof(*t));
+    if (!t)
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    *t = (Task){ .fn = fn, .arg = arg };
+    pthread_mutex_lock(&p->lock);
+    if (p->tasks_tail)
+        p->tasks_tail->next = t;
+    else
+        p->tasks = t;
+    p->tasks_tail = t;
+    pthread_cond_signal(&p->work);
+    pthread_mutex_unlock(&p->lock);
+    return 0;
+}
+
+/* Takes the oldest task, if any. Caller holds the lock. */
+static Task *take_task(WorkerPool *p)
+{
+    Task *t = p->tasks;
+    if (t && !(p->tasks = t->next))
+        p->tasks_tail = NULL;
+    return t;
+}
 
 /* Takes the next job of a run that has one and is not running one. Caller holds the lock. */
 static ClipRun *take(WorkerPool *p, ClipJob *job)
@@ -73,6 +106,14 @@ static void *worker(void *opaque)
     ClipJob job;
     pthread_mutex_lock(&p->lock);
     for (;;) {
+        Task *t = take_task(p);
+        if (t) {
+            pthread_mutex_unlock(&p->lock);
+            t->fn(t->arg);
+            free(t);
+            pthread_mutex_lock(&p->lock);
+            continue;
+        }
         ClipRun *c = take(p, &job);
         if (!c) {
             if (p->stop)

@@ -6,7 +6,7 @@
 #include <libavutil/avutil.h>
 
 #include "src/error.h"
-#include "src/source.h"
+#include "src/source_packets.h"
 
 void source_close_format(AVFormatContext **fmt, AVIOContext **pb)
 {
@@ -200,6 +200,10 @@ void source_close(Source **ps)
         return;
     Source *s = *ps;
     avcodec_free_context(&s->dec);
+    if (s->packets || (s->fmt && !s->fmt->iformat)) {
+        avformat_free_context(s->fmt); /* streams described, no input opened */
+        s->fmt = NULL;
+    }
     source_close_format(&s->fmt, &s->pb);
     source_file_close(&s->file);
     av_packet_free(&s->packet);
@@ -246,11 +250,24 @@ static int restart(Source *s, double seconds)
     return 0;
 }
 
+/* Restarts decoding (the position was moved). */
+static void flush(Source *s)
+{
+    avcodec_flush_buffers(s->dec);
+    s->demux_eof = s->decode_eof = 0;
+    s->flagged_pending = 0;
+}
+
 int source_seek(Source *s, double seconds)
 {
     if (s->synth_ts)
         return restart(s, seconds);
     int64_t target = seconds <= 0 ? s->origin : source_pts(s, seconds);
+    if (s->packets) {
+        source_packets_seek(s, target);
+        flush(s);
+        return 0;
+    }
     /* As ffmpeg does: seek on the default stream in AV_TIME_BASE units to the last keyframe
      * at or before the target; the caller verifies where decoding really starts. */
     int64_t ts = av_rescale_q(target, s->video->time_base, AV_TIME_BASE_Q);
@@ -266,9 +283,7 @@ int source_seek(Source *s, double seconds)
     if (ret < 0)
         return ev_error_av(ret, EVCLIP_ERR_INPUT, "input '%s': cannot seek to %.3f s",
                            s->path, seconds);
-    avcodec_flush_buffers(s->dec);
-    s->demux_eof = s->decode_eof = 0;
-    s->flagged_pending = 0;
+    flush(s);
     return 0;
 }
 
@@ -326,7 +341,8 @@ int source_next(Source *s, int want_audio)
             return ret;
         if (s->demux_eof)
             continue; /* draining: receive_frame ends with SOURCE_END */
-        ret = av_read_frame(s->fmt, s->packet);
+        ret = s->packets ? source_packets_read(s, s->packet)
+                         : av_read_frame(s->fmt, s->packet);
         if (ret == AVERROR_EOF) {
             s->demux_eof = 1;
             avcodec_send_packet(s->dec, NULL);
@@ -347,6 +363,10 @@ int source_next(Source *s, int want_audio)
 
 double source_keyframe_before(const Source *s, double seconds)
 {
+    if (s->packets) {
+        int64_t pts = source_packets_keyframe_before(s, source_pts(s, seconds));
+        return pts == AV_NOPTS_VALUE ? NAN : source_time(s, pts);
+    }
     const AVIndexEntry *e = avformat_index_get_entry_from_timestamp(
         s->video, source_pts(s, seconds), AVSEEK_FLAG_BACKWARD);
     return e ? source_time(s, e->timestamp) : NAN;

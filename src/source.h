@@ -10,6 +10,7 @@
 #include "evclip/evclip.h"
 #include "src/log.h"
 #include "src/orient.h"
+#include "src/ring.h"
 #include "src/source_file.h"
 
 typedef struct Source {
@@ -44,6 +45,9 @@ typedef struct Source {
     int64_t index_until; /* pts up to which index_pts is complete */
     int index_decoded;   /* 1 when the index had to be built by decoding (see source_index.c) */
     int64_t index_skipped; /* leading packets the decoder outputs no frame for */
+    const RingEntry *packets; /* a packet-list source (source_packets.c), borrowed; NULL for
+                                 files and URLs */
+    int nb_packets, next_packet;
     const Logger *log;
 } Source;
 

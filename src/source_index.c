@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "src/error.h"
-#include "src/source.h"
+#include "src/source_packets.h"
 
 #define HEAD_FRAMES 16 /* decoded frames compared with the demuxed index before trusting it */
 
@@ -214,6 +214,8 @@ int source_build_index(Source *s, int64_t until_pts)
         return 0;
     if (s->synth_ts)
         return synthesize(s, until_pts);
+    if (s->packets)
+        return source_packets_index(s, until_pts); /* every packet is at hand, with its pts */
     int ret = s->index_decoded ? 0 : scan(s, until_pts, 0);
     if (ret == 0) {
         s->index_decoded = 1;

@@ -250,7 +250,8 @@ class WriterParams(ctypes.Structure):
 
 def writer_clip(path):
     """Runs write_normalized() in a child interpreter on the library beside EVCLIP_BIN (with
-    the sanitizer runtimes preloaded when that library needs them)."""
+    the sanitizer runtimes preloaded when that library needs them: a TSan library cannot be
+    dlopen()ed into an uninstrumented python, its runtime's TLS must be there at start)."""
     env = dict(os.environ)
     lib = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(common.EVCLIP))),
                        "libevclip.so")
@@ -258,7 +259,7 @@ def writer_clip(path):
         env["EVCLIP_LIBRARY"] = lib
         ldd = subprocess.run(["ldd", lib], capture_output=True, text=True).stdout
         pre = [line.split("=>")[1].split()[0] for line in ldd.splitlines()
-               if "=>" in line and ("libasan" in line or "libubsan" in line)]
+               if "=>" in line and any(n in line for n in ("libasan", "libubsan", "libtsan"))]
         if pre:
             env["LD_PRELOAD"] = ":".join(pre)
             env["ASAN_OPTIONS"] = "detect_leaks=0"

@@ -1,0 +1,26 @@
+/* batch.h: the decode-once walker's internal entry point, for front ends whose sources are not
+ * files (a live recording is a packet source: src/source_packets.h). */
+#ifndef EVCLIP_SRC_BATCH_H
+#define EVCLIP_SRC_BATCH_H
+
+#include "src/manifest.h"
+#include "src/render.h"
+
+/* Where a batch's sources come from and what its clips' manifests add. */
+typedef struct BatchInput {
+    /* Opens the Source of `in` (NULL: source_open(), a file or URL). */
+    int (*open)(void *opaque, Source **out, const EvclipSource *in, int threads,
+                const Logger *log);
+    void *opaque;
+    ManifestLive *live;  /* a live clip (batch of one): its manifest section, whose first_frame,
+                            last_frame and damaged_packets the run fills; else NULL */
+    double wall0;        /* with live: wall clock (epoch s) of source time 0, for the burnt-in
+                            timestamp and first_frame / last_frame */
+} BatchInput;
+
+/* evclip_render_batch() over sources opened by in->open (in may be NULL). Returns the number
+ * of failed clips or a negative code. */
+int batch_run(EvclipRenderer *r, const EvclipClip *clips, int n, EvclipResult *results,
+              int jobs, const BatchInput *in);
+
+#endif /* EVCLIP_SRC_BATCH_H */
