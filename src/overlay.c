@@ -42,7 +42,8 @@ static int check_params(const OverlayParams *p)
     if (!p || p->width <= 0 || p->height <= 0)
         return ev_error(EVCLIP_ERR_INVALID, "overlay: invalid frame size %dx%d",
                         p ? p->width : 0, p ? p->height : 0);
-    if (p->matrix != DRAW_BT601 && p->matrix != DRAW_BT709)
+    if (p->matrix != DRAW_BT601 && p->matrix != DRAW_BT709 && p->matrix != DRAW_PACKED_BGR &&
+        p->matrix != DRAW_PACKED_RGB)
         return ev_error(EVCLIP_ERR_INVALID, "overlay: unknown colour matrix %d", p->matrix);
     if (p->thickness < 0)
         return ev_error(EVCLIP_ERR_INVALID, "overlay: thickness %d is negative", p->thickness);

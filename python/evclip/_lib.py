@@ -202,7 +202,16 @@ _OPTIONAL = {
                                               c_double]),
     "evclip_output_dir": (c_int, [c_char_p, c_int]),
     "evclip_detections_get": (c_int, [c_void_p, c_int64, POINTER(EvclipDetection)]),
+    "evclip_painter_new": (c_int, [POINTER(c_void_p), c_int, c_int, c_int, c_char_p, c_int,
+                                   c_int]),
+    "evclip_painter_draw": (c_int, [c_void_p, POINTER(c_void_p), POINTER(c_int),
+                                    POINTER(EvclipDetection), c_int]),
+    "evclip_painter_free": (None, [POINTER(c_void_p)]),
+    "evclip_painter_label": (c_int, [POINTER(EvclipDetection), c_char_p, c_size_t]),
 }
+
+# enum EvclipPixelFormat
+PIXFMT_YUV420P, PIXFMT_BGR24, PIXFMT_RGB24 = 0, 1, 2
 
 _lock = threading.Lock()
 _lib = None

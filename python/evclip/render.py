@@ -8,6 +8,7 @@ carrying evclip's message (evclip_last_error() / EvclipResult.error).
 from __future__ import annotations
 
 import ctypes
+import errno
 import math
 import os
 from pathlib import Path
@@ -49,6 +50,29 @@ class InputError(EvclipError):
     """Video missing, unreadable, not a video, or without a video stream."""
 
 
+class EncoderError(EvclipError, ValueError):
+    """Unknown encoder, or one that cannot be opened (a ValueError, as cv-evidence-renderer
+    raises for an unknown encoder)."""
+
+
+class _NotFound(FileNotFoundError):
+    """Sets FileNotFoundError's errno, strerror and filename on an EvclipError subclass."""
+
+    def _not_found(self, path: str) -> None:
+        self.errno, self.strerror, self.filename = errno.ENOENT, os.strerror(errno.ENOENT), path
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class VideoNotFoundError(InputError, _NotFound):
+    """A source video that does not exist (an InputError and a FileNotFoundError)."""
+
+
+class LogNotFoundError(DetectionsError, _NotFound):
+    """A detection log that does not exist (a DetectionsError and a FileNotFoundError)."""
+
+
 class OutputError(EvclipError):
     """Output directory missing, output exists (overwrite=False) or not writable."""
 
@@ -60,7 +84,24 @@ _ERRORS = {
     _lib.ERR_NO_VIDEO: InputError,
     _lib.ERR_OUTPUT: OutputError,
     _lib.ERR_EXISTS: OutputError,
+    _lib.ERR_ENCODER: EncoderError,
 }
+
+
+def _missing(path: Any) -> Optional[str]:
+    """The path as text when it names a local file that does not exist (URLs and FFmpeg
+    protocol inputs such as "rtsp://..." or "pipe:0" are left to the library)."""
+    text = os.fsdecode(os.fspath(path))
+    if "://" in text or (":" in text.split("/")[0] and not os.path.isabs(text)):
+        return None
+    return None if os.path.exists(text) else text
+
+
+def _not_found(cls, path: str, what: str) -> EvclipError:
+    code = _lib.ERR_INPUT if cls is VideoNotFoundError else _lib.ERR_DETECTIONS
+    err = cls(code, f"{what} '{path}' does not exist: {os.strerror(errno.ENOENT)}")
+    err._not_found(path)
+    return err
 
 
 def _error(code: int, message: str = "", results=None) -> EvclipError:
@@ -165,6 +206,9 @@ def _check_source(src: Any, i: int) -> ClipSource:
             (isinstance(d, dict) or not hasattr(d, "__iter__")):
         raise TypeError(f"sources[{i}].detections must be a path, FrameDetections, an iterable "
                         f"of FrameDetections or None, got {type(d).__name__}")
+    missing = _missing(src.video)
+    if missing is not None:
+        raise _not_found(VideoNotFoundError, missing, f"sources[{i}].video")
     return src
 
 
@@ -195,10 +239,10 @@ class _Options:
 
     def __init__(self, encoder="libx264", pre_roll=0.0, post_roll=0.0, preset=None, crf=None,
                  bitrate=None, hold=0.0, title=None, timestamp=False, audio=True,
-                 overwrite=True, clamp=False, font=None, thickness=None, font_size=None,
+                 overwrite=True, clamp=True, font=None, thickness=None, font_size=None,
                  threads=0, manifest=True, sign_key=None, embed_detections=True, width=None,
                  height=None, detections_format=None, normalized=False, ts_origin="start",
-                 stream=None, fps=None, box_space="display", mkdirs=False):
+                 stream=None, fps=None, box_space="display", mkdirs=True):
         self.encoder = _encoder_name(encoder)
         self.pre_roll = _number(pre_roll, "pre_roll", minimum=0)
         self.post_roll = _number(post_roll, "post_roll", minimum=0)
@@ -277,6 +321,9 @@ class _Options:
         s.sign_key = self.sign_key
         s.embed_detections = self.flags["embed_detections"]
         s.box_space = self.box_space
+        # "auto" probes hardware encoders that are expected to fail: their FFmpeg messages are
+        # routed to the "evclip" logger (demoted to debug while probing), not printed.
+        s.ffmpeg_log = int(self.encoder == b"auto")
 
 
 def _output_dir(output: bytes, mkdirs: int, where: str = "") -> None:
@@ -451,6 +498,9 @@ class _Stores:
             return
         normalized = self.opts.flags["normalized"]
         is_path = isinstance(detections, (str, bytes, os.PathLike))
+        missing = _missing(_path(detections, "detections")) if is_path else None
+        if missing is not None:
+            raise _not_found(LogNotFoundError, missing, "detection log")
         if is_path and formatter is None:
             self.pending[key] = ("path", _path(detections, "detections"))
             return
@@ -563,8 +613,11 @@ def render_clip(sources: List[ClipSource], output, encoder=Encoder.LIBX264,
     (0-based video stream; default the first that is not cover art), fps (rate of an input
     without timestamps, raw .h264/.hevc), box_space ("display": boxes of a rotated input are
     pixels of the upright frame players show, default; "stored": of the frame as stored, as
-    PyAV decodes it), mkdirs (create the output's missing folders; default False: a missing
-    folder raises OutputError naming it). They apply to every source of the clip.
+    PyAV decodes it), mkdirs (create the output's missing folders, default True as
+    cv-evidence-renderer; False: a missing folder raises OutputError naming it), clamp (a
+    window ending after the video is cut at its end with one "evclip" log line, default True
+    as cv-evidence-renderer renders to the end; False: WindowError). They apply to every
+    source of the clip.
     Raises ValueError / TypeError for bad arguments and EvclipError for failures in C.
     """
     sources = _check_sources(sources, "render_clip")

@@ -199,7 +199,7 @@ def test_c_errors_carry_evclip_message(lib, car, car_log, tmp_path):
         render_from_jsonl(car, None, 40, 45, out)
     assert "30.16" in str(info.value)
     with pytest.raises(OutputError):
-        render_from_jsonl(car, None, 1, 2, tmp_path / "nodir" / "o.mp4")
+        render_from_jsonl(car, None, 1, 2, tmp_path / "nodir" / "o.mp4", mkdirs=False)
     assert not out.exists()
     render_from_jsonl(car, None, 1, 2, out, **FAST)
     render_from_jsonl(car, None, 1, 2, out, **FAST)  # overwrite=True by default
