@@ -89,7 +89,7 @@ static int frame_image(const EvclipPainter *p, uint8_t *const data[3], const int
 }
 
 int evclip_painter_draw(EvclipPainter *p, uint8_t *const data[3], const int linesize[3],
-                        const EvclipDetection *dets, int nb_dets)
+                        const EvclipDetection *dets, const char *const *texts, int nb_dets)
 {
     DrawImage img;
     int ret;
@@ -101,7 +101,8 @@ int evclip_painter_draw(EvclipPainter *p, uint8_t *const data[3], const int line
                         (const void *)dets);
     if ((ret = frame_image(p, data, linesize, &img)) < 0)
         return ret;
-    ret = frame_boxes_from_array(p->scratch, dets, nb_dets, p->width, p->height, &p->dets);
+    ret = frame_boxes_from_texts(p->scratch, dets, texts, nb_dets, p->width, p->height,
+                                 &p->dets);
     if (ret < 0)
         return ret;
     return overlay_draw_detections(p->overlay, &img, p->dets.items, p->dets.count, &identity);
@@ -124,5 +125,7 @@ int evclip_painter_label(const EvclipDetection *d, char *buf, size_t size)
     ev_error_clear();
     if (!d)
         return ev_error(EVCLIP_ERR_INVALID, "painter: NULL detection");
-    return overlay_format_label(d, buf, size);
+    EvclipDetection e = *d;
+    e.normalized = 0; /* no internal flag from the caller (DETECTION_TEXT) */
+    return overlay_format_label(&e, buf, size);
 }

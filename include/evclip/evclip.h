@@ -54,7 +54,8 @@
  * - API 1.1.0: evclip_output_dir() (output folder checked or created, as the CLI's --mkdirs),
  *          evclip_detections_get() (a store's detections read back).
  * - API 1.2.0: evclip_painter_new/draw/free (the clip overlay drawn into caller frames),
- *          evclip_painter_label() (the chip text).
+ *          evclip_painter_label() (the chip text), evclip_detections_add_text() (a chip
+ *          text of the caller's, e.g. a Python label_formatter's).
  */
 
 #include <stddef.h>
@@ -243,6 +244,15 @@ EVCLIP_API int evclip_detections_load_window(EvclipDetections *dets, const char 
  * frame_idx nor ts is set.
  */
 EVCLIP_API int evclip_detections_add(EvclipDetections *dets, const EvclipDetection *det);
+
+/**
+ * As evclip_detections_add(), with `text` (UTF-8, copied; NULL = the default chip) as the
+ * text of the detection's label chip in clips: the label, score and track id stay the
+ * detection's for everything else (colour, embedded SEI detections, manifests, `inspect`,
+ * evclip_detections_get()); "" draws no chip. Returns as evclip_detections_add().
+ */
+EVCLIP_API int evclip_detections_add_text(EvclipDetections *dets, const EvclipDetection *det,
+                                          const char *text);
 
 /**
  * Builds the store's lookup index now (renders otherwise build it on first use). Optional:
@@ -656,14 +666,16 @@ EVCLIP_API int evclip_painter_new(EvclipPainter **out, int width, int height, in
  * data[1], data[2] for YUV420P) with linesize[i] bytes per row (>= the row's width in bytes),
  * written inside the frame only. Boxes are validated as evclip_detections_add() does (a NULL
  * label is INVALID, nonsense boxes are skipped), normalised ones scaled to the frame. Colours
- * and chip text as in clips (evclip_palette_color(), "label #track score").
+ * and chip text as in clips (evclip_palette_color(), "label #track score"); texts (NULL, or
+ * nb_dets entries, each NULL for the default) replaces the chip text of dets[i] as
+ * evclip_detections_add_text() does.
  * Returns the number of boxes drawn (boxes wholly outside the frame are not counted),
  * INVALID (NULL painter, data or linesize, a too small linesize, nb_dets < 0 or dets NULL
  * with nb_dets > 0) or NOMEM. The frame is untouched on error.
  */
 EVCLIP_API int evclip_painter_draw(EvclipPainter *p, uint8_t *const data[3],
                                    const int linesize[3], const EvclipDetection *dets,
-                                   int nb_dets);
+                                   const char *const *texts, int nb_dets);
 
 /** Frees the painter and sets *p to NULL. Accepts NULL and &NULL. */
 EVCLIP_API void evclip_painter_free(EvclipPainter **p);

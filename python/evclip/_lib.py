@@ -205,7 +205,8 @@ _OPTIONAL = {
     "evclip_painter_new": (c_int, [POINTER(c_void_p), c_int, c_int, c_int, c_char_p, c_int,
                                    c_int]),
     "evclip_painter_draw": (c_int, [c_void_p, POINTER(c_void_p), POINTER(c_int),
-                                    POINTER(EvclipDetection), c_int]),
+                                    POINTER(EvclipDetection), POINTER(c_char_p), c_int]),
+    "evclip_detections_add_text": (c_int, [c_void_p, POINTER(EvclipDetection), c_char_p]),
     "evclip_painter_free": (None, [POINTER(c_void_p)]),
     "evclip_painter_label": (c_int, [POINTER(EvclipDetection), c_char_p, c_size_t]),
 }

@@ -90,12 +90,12 @@ def _frame_args(frame: Any) -> Tuple[int, int, int]:
         raise ValueError(f"frame must be H x W x 3 (BGR or RGB), got shape {tuple(shape)}")
     if not frame.flags.writeable:
         raise ValueError("frame is read-only (draw_detections draws in place)")
+    if shape[0] < 1 or shape[1] < 1:
+        raise ValueError(f"frame is empty ({shape[1]}x{shape[0]})")
     strides = frame.strides
     if strides[2] != 1 or strides[1] != 3 or strides[0] < 3 * shape[1]:
         raise ValueError(f"frame rows must be packed pixels (strides (>= {3 * shape[1]}, 3, 1), "
                          f"got {strides}): pass numpy.ascontiguousarray(frame) and copy back")
-    if shape[0] < 1 or shape[1] < 1:
-        raise ValueError(f"frame is empty ({shape[1]}x{shape[0]})")
     return int(shape[0]), int(shape[1]), int(strides[0])
 
 
@@ -142,15 +142,19 @@ def draw_detections(frame: Any, detections: Any, rgb: bool = False,
         raise TypeError(f"font must be a str or None, got {type(font).__name__}")
     dets = _as_detections(detections)
     c_dets = (_lib.EvclipDetection * max(1, len(dets)))()
+    texts = (ctypes.c_char_p * max(1, len(dets)))() if label_formatter is not None else None
     for i, d in enumerate(dets):
         c_dets[i].frame_idx = 0
         c_dets[i].ts = _lib.EVCLIP_NONE
-        _fill_detection(d, c_dets[i], label_formatter, 0, f"detections[{i}]")
+        text = _fill_detection(d, c_dets[i], label_formatter, 0, f"detections[{i}]")
+        if texts is not None:
+            texts[i] = text
     painter = _painter(width, height, _lib.PIXFMT_RGB24 if rgb else _lib.PIXFMT_BGR24, font,
                        thickness, font_size)
     data = (ctypes.c_void_p * 3)(frame.ctypes.data, None, None)
     linesize = (ctypes.c_int * 3)(stride, 0, 0)
-    code = painter.lib.evclip_painter_draw(painter.handle, data, linesize, c_dets, len(dets))
+    code = painter.lib.evclip_painter_draw(painter.handle, data, linesize, c_dets, texts,
+                                           len(dets))
     if code < 0:
         raise ValueError(_lib.last_error())
     return code

@@ -104,6 +104,20 @@ def _not_found(cls, path: str, what: str) -> EvclipError:
     return err
 
 
+def _clip_error(code: int, message: str, sources: List[ClipSource],
+                results=None) -> EvclipError:
+    """The error of a failed clip: a VideoNotFoundError (also a FileNotFoundError) when the
+    library could not open an input and one of the clip's videos does not exist."""
+    if code == _lib.ERR_INPUT:
+        for src in sources:
+            path = _missing(src.video)
+            if path is not None:
+                err = VideoNotFoundError(code, message or _lib.strerror(code), results)
+                err._not_found(path)
+                return err
+    return _error(code, message, results)
+
+
 def _error(code: int, message: str = "", results=None) -> EvclipError:
     if not message:
         message = _lib.strerror(code)
@@ -206,9 +220,6 @@ def _check_source(src: Any, i: int) -> ClipSource:
             (isinstance(d, dict) or not hasattr(d, "__iter__")):
         raise TypeError(f"sources[{i}].detections must be a path, FrameDetections, an iterable "
                         f"of FrameDetections or None, got {type(d).__name__}")
-    missing = _missing(src.video)
-    if missing is not None:
-        raise _not_found(VideoNotFoundError, missing, f"sources[{i}].video")
     return src
 
 
@@ -395,13 +406,16 @@ class _Store:
             raise EvclipError(_lib.ERR_UNSUPPORTED, "this libevclip has no "
                               "evclip_detections_load_format (formats, normalized)")
 
-    def add(self, dets: List[_lib.EvclipDetection]):
-        for det in dets:
-            _check(self.lib.evclip_detections_add(self.handle, ctypes.byref(det)))
+    def add(self, dets: List[Tuple[_lib.EvclipDetection, Optional[bytes]]]):
+        for det, text in dets:
+            if text is None:
+                _check(self.lib.evclip_detections_add(self.handle, ctypes.byref(det)))
+            else:
+                _check(self.lib.evclip_detections_add_text(self.handle, ctypes.byref(det), text))
 
 
 def _prepare(frames: Iterable[FrameDetections], formatter,
-             normalized: int) -> List[_lib.EvclipDetection]:
+             normalized: int) -> List[Tuple[_lib.EvclipDetection, Optional[bytes]]]:
     """Validates in-memory detections and converts them to C structures (no library needed,
     so every argument error is raised before anything is loaded or opened)."""
     out = []
@@ -411,8 +425,8 @@ def _prepare(frames: Iterable[FrameDetections], formatter,
         key = fd.frame_idx if fd.frame_idx is not None else fd.timestamp
         for i, d in enumerate(fd.detections):
             det = _lib.EvclipDetection(frame_idx=keys.frame_idx, ts=keys.ts)
-            _fill_detection(d, det, formatter, normalized, f"frame {key} detection {i}")
-            out.append(det)
+            text = _fill_detection(d, det, formatter, normalized, f"frame {key} detection {i}")
+            out.append((det, text))
     return out
 
 
@@ -436,7 +450,9 @@ def _frame_keys(fd: Any, det: _lib.EvclipDetection):
     det.ts = float(fd.timestamp) if fd.timestamp is not None else _lib.EVCLIP_NONE
 
 
-def _fill_detection(d: Any, det: _lib.EvclipDetection, formatter, normalized: int, where: str):
+def _fill_detection(d: Any, det: _lib.EvclipDetection, formatter, normalized: int,
+                    where: str) -> Optional[bytes]:
+    """Fills det from a Detection; returns the label_formatter's chip text (None without)."""
     if not isinstance(d, Detection):
         raise TypeError(f"{where}: expected a Detection, got {type(d).__name__}")
     bbox = d.bbox
@@ -454,23 +470,22 @@ def _fill_detection(d: Any, det: _lib.EvclipDetection, formatter, normalized: in
                               or not float(track).is_integer() or abs(track) >= 2**62):
         raise TypeError(f"{where}: track_id must be an int or None, got {track!r}")
     color = color_bgr(d.color, where)
-    label = d.label
+    text = None
     if formatter is not None:
-        # The formatter's text is the whole chip: score and track are not appended again, and
-        # the colour stays the one the track or class would get.
-        if color is None:
-            color = palette_color(d.label, int(track) if track is not None else None)
-        label = formatter(d)
-        if not isinstance(label, str):
-            raise TypeError(f"label_formatter must return a str, got {type(label).__name__}")
-        score = track = None
-    det.label = label.replace("\0", "").encode("utf-8", errors="replace")
+        # The formatter's text is the whole chip; the label, score and track stay the
+        # detection's (colour, SEI, manifest): evclip_detections_add_text.
+        text = formatter(d)
+        if not isinstance(text, str):
+            raise TypeError(f"label_formatter must return a str, got {type(text).__name__}")
+        text = text.replace("\0", "").encode("utf-8", errors="replace")
+    det.label = d.label.replace("\0", "").encode("utf-8", errors="replace")
     det.score = float(score) if score is not None else _lib.EVCLIP_NONE
     det.track_id = int(track) if track is not None else _lib.EVCLIP_NONE
     det.has_color = int(color is not None)
     det.color[:] = color if color is not None else (0, 0, 0)
     extra = d.extra if isinstance(d.extra, dict) else {}
     det.normalized = int(bool(extra.get("normalized", normalized)))
+    return text
 
 
 class _Stores:
@@ -641,7 +656,7 @@ def render_clip(sources: List[ClipSource], output, encoder=Encoder.LIBX264,
         code = renderer.lib.evclip_render(renderer.handle, ctypes.byref(spec.clip),
                                           ctypes.byref(res))
         if code < 0:
-            raise _error(code, _lib.text(res.error) or _lib.last_error())
+            raise _clip_error(code, _lib.text(res.error) or _lib.last_error(), sources)
         result = _result(spec.output, res, code)
     finally:
         if renderer is not None:
@@ -737,11 +752,13 @@ def render_clips(clips: List[Clip], encoder=Encoder.LIBX264, *, jobs: int = 0,
     failed = [r for r in results if not r.ok]
     if failed:
         first = failed[0]
-        raise _error(first.status, f"{len(failed)} of {len(results)} clips failed; first: "
-                     f"{first.output}: {first.error or _lib.strerror(first.status)}", results)
+        raise _clip_error(first.status, f"{len(failed)} of {len(results)} clips failed; "
+                          f"first: {first.output}: {first.error or _lib.strerror(first.status)}",
+                          checked[results.index(first)][1], results)
     return results if return_results else [r.output for r in results]
 
 
 __all__: Sequence[str] = ["render_clip", "render_clips", "render_from_jsonl", "EvclipError",
                           "DetectionsError", "WindowError", "InputError", "OutputError",
+                          "EncoderError", "VideoNotFoundError", "LogNotFoundError",
                           "palette_color"]
