@@ -6,7 +6,8 @@ switch with one import:
     from evclip import render_from_jsonl, render_clip, render_clips, ClipSource, Clip
     from evclip import from_supervision, from_yolo_results, from_jsonl
 
-libevclip.so is found through $EVCLIP_LIBRARY, the installed library path, or the build tree.
+libevclip.so is found through $EVCLIP_LIBRARY, the copy bundled by `pip install .`, the installed
+library path, or the build tree.
 """
 
 from evclip.adapters import from_jsonl, from_supervision, from_yolo_results, read_log

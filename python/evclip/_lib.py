@@ -223,6 +223,10 @@ def _candidates():
     if env:
         yield env, "$EVCLIP_LIBRARY"
         return
+    # Bundled by `pip install .` (meson-python, -Dpython=true) beside this module.
+    bundled = Path(__file__).resolve().parent / "libevclip.so"
+    if bundled.exists():
+        yield str(bundled), "the evclip package"
     found = ctypes.util.find_library("evclip")
     if found:
         yield found, "the installed library path"
@@ -262,8 +266,10 @@ def load():
             _lib = lib
             return lib
         detail = "; ".join(tried) if tried else "nothing found"
-        raise OSError("evclip: cannot load libevclip.so (set EVCLIP_LIBRARY to its path, "
-                      "install it with 'meson install', or build it in the source tree): "
+        raise OSError("evclip: cannot load libevclip.so (install the package with `pip "
+                      "install .` from the repository, which bundles it; or set EVCLIP_LIBRARY "
+                      "to its path, install it with 'meson install', or build it in the source "
+                      "tree): "
                       + detail)
 
 
