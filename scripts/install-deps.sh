@@ -10,7 +10,8 @@ $SUDO apt-get install -y --no-install-recommends \
     libfreetype-dev libfontconfig-dev fonts-dejavu-core libjansson-dev libsimdjson-dev g++ \
     libsodium-dev libssl-dev \
     clang tmux \
-    python3 python3-numpy python3-pytest python3-setuptools python3-pip \
+    python3 python3-numpy python3-pytest python3-setuptools python3-pip python3-mesonpy \
+    python3-venv \
     python3-opencv python3-av \
     python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp \
     gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly \

@@ -39,7 +39,8 @@ typedef struct Stored {
 } Stored;
 _Static_assert(sizeof(Stored) == 56, "a stored detection takes 56 bytes");
 
-enum { STORED_HAS_COLOR = 1, STORED_NORMALIZED = 2 };
+/* STORED_TEXT: `label` indexes `texts` (a label with its own chip text), not `labels`. */
+enum { STORED_HAS_COLOR = 1, STORED_NORMALIZED = 2, STORED_TEXT = 4 };
 
 /* A lookup index lists positions in key order (stable for ties); NULL with `identity` when
  * every stored detection has that key and they were added in key order (logs written as the
@@ -59,6 +60,8 @@ struct EvclipDetections {
     char skip_note[512];
 
     char **labels;           /* label text by id, each allocated once */
+    char **texts;            /* "label\0chip text" of detections added with a chip text */
+    size_t nb_texts, texts_cap;
     uint32_t nb_labels, labels_cap;
     uint32_t *label_slots;   /* open-addressing hash set of label id + 1 (0 = empty) */
     size_t nb_slots;
@@ -336,13 +339,40 @@ static EvclipDetection normalise(const EvclipDetection *det)
     return n;
 }
 
-/* Stores n (normalised, box checked) with the len bytes at n->label. */
-static int store_item(EvclipDetections *d, const EvclipDetection *n, size_t label_len)
+/* Id of a new "label\0text" entry (not interned: each detection's text is its own). */
+static int add_text(EvclipDetections *d, const char *label, size_t len, const char *text,
+                    uint32_t *id)
+{
+    size_t text_len = strlen(text);
+    if (d->nb_texts == d->texts_cap) {
+        size_t cap = d->texts_cap ? d->texts_cap * 2 : 16;
+        char **texts = cap < UINT32_MAX ? realloc(d->texts, cap * sizeof(*texts)) : NULL;
+        if (!texts)
+            return ev_error(EVCLIP_ERR_NOMEM, "out of memory (chip texts)");
+        d->texts = texts;
+        d->texts_cap = cap;
+    }
+    char *entry = malloc(len + text_len + 2);
+    if (!entry)
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory (chip texts)");
+    memcpy(entry, label, len);
+    entry[len] = '\0';
+    memcpy(entry + len + 1, text, text_len + 1);
+    *id = (uint32_t)d->nb_texts;
+    d->texts[d->nb_texts++] = entry;
+    return 0;
+}
+
+/* Stores n (normalised, box checked) with the len bytes at n->label, and its chip text (NULL
+ * = the default). */
+static int store_item(EvclipDetections *d, const EvclipDetection *n, size_t label_len,
+                      const char *text)
 {
     uint32_t label = 0;
     int ret = reserve_items(d);
     if (ret >= 0)
-        ret = intern_label(d, n->label, label_len, &label);
+        ret = text ? add_text(d, n->label, label_len, text, &label)
+                   : intern_label(d, n->label, label_len, &label);
     if (ret < 0)
         return ret;
     Stored *s = &d->items[d->count++];
@@ -351,7 +381,8 @@ static int store_item(EvclipDetections *d, const EvclipDetection *n, size_t labe
         .x1 = (float)n->x1, .y1 = (float)n->y1, .x2 = (float)n->x2, .y2 = (float)n->y2,
         .score = n->score, .label = label,
         .flags = (uint8_t)((n->has_color ? STORED_HAS_COLOR : 0) |
-                           (n->normalized ? STORED_NORMALIZED : 0)),
+                           (n->normalized ? STORED_NORMALIZED : 0) |
+                           (text ? STORED_TEXT : 0)),
     };
     if (n->has_color)
         memcpy(s->color, n->color, 3);
@@ -360,7 +391,8 @@ static int store_item(EvclipDetections *d, const EvclipDetection *n, size_t labe
     return 0;
 }
 
-int detections_add_checked(EvclipDetections *d, const EvclipDetection *det, const char *where)
+int detections_add_text(EvclipDetections *d, const EvclipDetection *det, const char *where,
+                        const char *text)
 {
     const char *sep = where ? ": " : "";
     where = where ? where : "";
@@ -375,7 +407,12 @@ int detections_add_checked(EvclipDetections *d, const EvclipDetection *det, cons
         detections_note_skip(d, where[0] ? where : NULL, problem);
         return 0;
     }
-    return store_item(d, &n, strlen(det->label));
+    return store_item(d, &n, strlen(det->label), text);
+}
+
+int detections_add_checked(EvclipDetections *d, const EvclipDetection *det, const char *where)
+{
+    return detections_add_text(d, det, where, NULL);
 }
 
 int detections_storable(const EvclipDetection *det)
@@ -389,7 +426,7 @@ int detections_storable(const EvclipDetection *det)
 int detections_add_parsed(EvclipDetections *d, const EvclipDetection *det, size_t label_len)
 {
     EvclipDetection n = normalise(det);
-    return store_item(d, &n, label_len);
+    return store_item(d, &n, label_len, NULL);
 }
 
 size_t detections_count(const EvclipDetections *d)
@@ -432,7 +469,8 @@ void detections_get(const EvclipDetections *d, size_t i, EvclipDetection *out)
     const Stored *s = &d->items[i];
     *out = (EvclipDetection){
         .frame_idx = s->frame_idx, .ts = s->ts, .x1 = s->x1, .y1 = s->y1, .x2 = s->x2,
-        .y2 = s->y2, .label = d->labels[s->label], .score = s->score,
+        .y2 = s->y2, .score = s->score,
+        .label = s->flags & STORED_TEXT ? d->texts[s->label] : d->labels[s->label],
         .track_id = s->track_id, .has_color = (s->flags & STORED_HAS_COLOR) != 0,
         .normalized = (s->flags & STORED_NORMALIZED) != 0,
     };
@@ -445,6 +483,9 @@ size_t detections_memory(const EvclipDetections *d)
                    d->labels_cap * sizeof(*d->labels);
     for (uint32_t i = 0; i < d->nb_labels; i++)
         bytes += strlen(d->labels[i]) + 1;
+    for (size_t i = 0; i < d->nb_texts; i++)
+        bytes += sizeof(*d->texts) + strlen(d->texts[i]) + strlen(d->texts[i] +
+                 strlen(d->texts[i]) + 1) + 2;
     return bytes + (d->by_idx.pos ? d->by_idx.count * sizeof(uint32_t) : 0) +
            (d->by_ts.pos ? d->by_ts.count * sizeof(uint32_t) : 0);
 }
@@ -618,6 +659,8 @@ static int lookup_range(const EvclipDetections *d, const KeyIndex *ix, int by_fr
             break;
         EvclipDetection e;
         detections_get(d, (size_t)(s - d->items), &e);
+        if (s->flags & STORED_TEXT)
+            e.normalized |= DETECTION_TEXT;
         int ret = detlist_push(out, &e);
         if (ret < 0)
             return ret;
@@ -809,6 +852,16 @@ EVCLIP_API int evclip_detections_add(EvclipDetections *dets, const EvclipDetecti
     return ret < 0 ? ret : detections_add_checked(dets, det, NULL);
 }
 
+EVCLIP_API int evclip_detections_add_text(EvclipDetections *dets, const EvclipDetection *det,
+                                          const char *text)
+{
+    ev_error_clear();
+    if (!dets || !det)
+        return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_add_text: NULL argument");
+    int ret = detections_check_unused(dets, "evclip_detections_add_text");
+    return ret < 0 ? ret : detections_add_text(dets, det, NULL, text);
+}
+
 EVCLIP_API void evclip_detections_get_stats(const EvclipDetections *dets,
                                             EvclipDetectionStats *stats)
 {
@@ -840,6 +893,9 @@ EVCLIP_API void evclip_detections_free(EvclipDetections **dets)
     for (uint32_t i = 0; i < d->nb_labels; i++)
         free(d->labels[i]);
     free(d->labels);
+    for (size_t i = 0; i < d->nb_texts; i++)
+        free(d->texts[i]);
+    free(d->texts);
     free(d->label_slots);
     free_items(d);
     free(d->by_idx.pos);

@@ -14,6 +14,12 @@ typedef struct DetList {
     int count, capacity;
 } DetList;
 
+/* Set in EvclipDetection.normalized (beside its 0/1 value) by detections_lookup(), never by
+ * detections_get() nor any public read: the label points into the store's "label\0chip text"
+ * entry (evclip_detections_add_text), so the overlay draws that text as the chip while the
+ * label, score and track id stay the detection's. */
+#define DETECTION_TEXT 0x100
+
 /* Appends a copy of *d. Returns 0 or EVCLIP_ERR_NOMEM. */
 int detlist_push(DetList *list, const EvclipDetection *d);
 void detlist_clear(DetList *list); /* count = 0, keeps memory */
@@ -28,6 +34,9 @@ void detlist_free(DetList *list);
  * Labels are interned (one copy per distinct label). Invalidates the lookup index.
  */
 int detections_add_checked(EvclipDetections *d, const EvclipDetection *det, const char *where);
+/* detections_add_checked() with a chip text (NULL = the default chip): see DETECTION_TEXT. */
+int detections_add_text(EvclipDetections *d, const EvclipDetection *det, const char *where,
+                        const char *text);
 
 /* 1 when detections_add_checked() would store det as it is (label set, a key set, a real box
  * at the store's precision), else 0. */

@@ -1,4 +1,5 @@
-/* draw.c: clipped rectangles, box outlines, blends and alpha masks painted into YUV 4:2:0. */
+/* draw.c: clipped rectangles, box outlines, blends and alpha masks painted into YUV 4:2:0 or
+ * packed 3-byte (BGR/RGB) images. */
 #include <string.h>
 
 #include "src/draw.h"
@@ -60,9 +61,35 @@ static void fill_plane(uint8_t *plane, ptrdiff_t stride, const Rect *r, uint8_t 
         set_row(row, n, v);
 }
 
+/* The first pixel of r in a packed image. */
+static uint8_t *packed_at(const DrawImage *img, int x, int y)
+{
+    return img->plane[0] + y * img->stride[0] + 3 * (ptrdiff_t)x;
+}
+
+/* Packed images: the first row is written pixel by pixel, the others copied from it. */
+static void fill_packed(DrawImage *img, const Rect *r, DrawColor c)
+{
+    uint8_t *first = packed_at(img, r->x0, r->y0);
+    size_t n = (size_t)(r->x1 - r->x0);
+
+    for (size_t x = 0; x < n; x++) {
+        first[3 * x] = c.y;
+        first[3 * x + 1] = c.u;
+        first[3 * x + 2] = c.v;
+    }
+    for (int y = r->y0 + 1; y < r->y1; y++)
+        memcpy(packed_at(img, r->x0, y), first, 3 * n);
+}
+
 static void fill(DrawImage *img, const Rect *r, DrawColor c)
 {
     Rect cr = chroma_of(r);
+
+    if (img->packed) {
+        fill_packed(img, r, c);
+        return;
+    }
 
     fill_plane(img->plane[0], img->stride[0], r, c.y);
     fill_plane(img->plane[1], img->stride[1], &cr, c.u);
@@ -95,6 +122,10 @@ static int to_byte(double v)
 DrawColor draw_color_from_rgb(uint8_t r, uint8_t g, uint8_t b, enum DrawMatrix matrix,
                               int full_range)
 {
+    if (matrix == DRAW_PACKED_BGR)
+        return (DrawColor){ b, g, r };
+    if (matrix == DRAW_PACKED_RGB)
+        return (DrawColor){ r, g, b };
     double kr = matrix == DRAW_BT709 ? 0.2126 : 0.299;
     double kb = matrix == DRAW_BT709 ? 0.0722 : 0.114;
     double luma = kr * r + (1.0 - kr - kb) * g + kb * b;
@@ -130,6 +161,15 @@ void draw_blend_rect(DrawImage *img, int x, int y, int w, int h, DrawColor c, in
         return;
     if (alpha >= 255) {
         fill(img, &r, c);
+        return;
+    }
+    if (img->packed) {
+        const uint8_t v[3] = { c.y, c.u, c.v };
+        for (int row = r.y0; row < r.y1; row++) {
+            uint8_t *p = packed_at(img, r.x0, row);
+            for (int i = 0; i < 3 * (r.x1 - r.x0); i++)
+                p[i] = mix(p[i], v[i % 3], (uint8_t)alpha);
+        }
         return;
     }
     cr = chroma_of(&r);
@@ -225,6 +265,22 @@ static void mask_chroma(DrawImage *img, const Rect *r, const uint8_t *mask, ptrd
     }
 }
 
+/* Packed images: every byte of a pixel blended with its coverage. */
+static void mask_packed(DrawImage *img, const Rect *r, const uint8_t *mask, ptrdiff_t ms,
+                        DrawColor c)
+{
+    int n = r->x1 - r->x0;
+
+    for (int y = r->y0; y < r->y1; y++, mask += ms) {
+        uint8_t *p = packed_at(img, r->x0, y);
+        for (int x = 0; x < n; x++, p += 3) {
+            p[0] = mix(p[0], c.y, mask[x]);
+            p[1] = mix(p[1], c.u, mask[x]);
+            p[2] = mix(p[2], c.v, mask[x]);
+        }
+    }
+}
+
 void draw_alpha_mask(DrawImage *img, int x, int y, const uint8_t *mask, int mask_w, int mask_h,
                      ptrdiff_t mask_stride, DrawColor c)
 {
@@ -236,6 +292,10 @@ void draw_alpha_mask(DrawImage *img, int x, int y, const uint8_t *mask, int mask
         return;
     /* Start of the visible part of the mask: the offsets are < mask size once clipped. */
     mask += ((int64_t)r.y0 - y) * mask_stride + ((int64_t)r.x0 - x);
+    if (img->packed) {
+        mask_packed(img, &r, mask, mask_stride, c);
+        return;
+    }
     mask_luma(img, &r, mask, mask_stride, c.y);
     mask_chroma(img, &r, mask, mask_stride, c);
 }

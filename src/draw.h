@@ -5,14 +5,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* An 8-bit YUV 4:2:0 image: luma width x height, chroma ((width+1)/2) x ((height+1)/2). */
+/* An 8-bit YUV 4:2:0 image: luma width x height, chroma ((width+1)/2) x ((height+1)/2);
+ * or, with `packed` set, 8-bit 3-channel pixels (BGR or RGB, 3 bytes each) in plane[0] with
+ * stride[0] (planes 1 and 2 unused). */
 typedef struct DrawImage {
     uint8_t *plane[3];   /* Y, U (Cb), V (Cr) */
     ptrdiff_t stride[3]; /* bytes per row of each plane */
     int width, height;   /* luma size in pixels */
+    int packed;          /* 0 = planar YUV 4:2:0; 1 = packed 3-byte pixels */
 } DrawImage;
 
-/* A colour already converted to the image's YUV space. */
+/* A colour already converted to the image's space: Y, U, V; or, for a packed image, its three
+ * bytes in memory order (y = first byte). */
 typedef struct DrawColor {
     uint8_t y, u, v;
 } DrawColor;
@@ -20,10 +24,12 @@ typedef struct DrawColor {
 enum DrawMatrix {
     DRAW_BT601 = 0,
     DRAW_BT709 = 1,
+    DRAW_PACKED_BGR = 2, /* packed images: the colour's bytes are B, G, R */
+    DRAW_PACKED_RGB = 3, /* packed images: R, G, B */
 };
 
 /* Converts 8-bit sRGB-ish R, G, B to YUV with the given matrix; limited range (16-235/240)
- * unless full_range. */
+ * unless full_range. DRAW_PACKED_* give the bytes of a packed pixel (range ignored). */
 DrawColor draw_color_from_rgb(uint8_t r, uint8_t g, uint8_t b, enum DrawMatrix matrix,
                               int full_range);
 

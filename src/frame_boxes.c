@@ -7,13 +7,13 @@ static void denormalize(DetList *list, int first, int width, int height)
 {
     for (int i = first; i < list->count; i++) {
         EvclipDetection *d = &list->items[i];
-        if (!d->normalized)
+        if (!(d->normalized & 1)) /* DETECTION_TEXT is no part of the value */
             continue;
         d->x1 *= width;
         d->x2 *= width;
         d->y1 *= height;
         d->y2 *= height;
-        d->normalized = 0;
+        d->normalized &= DETECTION_TEXT;
     }
 }
 
@@ -30,6 +30,13 @@ int frame_boxes_lookup(const EvclipDetections *d, int64_t index_lo, int64_t inde
 int frame_boxes_from_array(EvclipDetections *scratch, const EvclipDetection *dets, int nb,
                            int width, int height, DetList *out)
 {
+    return frame_boxes_from_texts(scratch, dets, NULL, nb, width, height, out);
+}
+
+int frame_boxes_from_texts(EvclipDetections *scratch, const EvclipDetection *dets,
+                           const char *const *texts, int nb, int width, int height,
+                           DetList *out)
+{
     EvclipDetectionStats stats;
     int ret = 0;
     evclip_detections_get_stats(scratch, &stats);
@@ -39,7 +46,7 @@ int frame_boxes_from_array(EvclipDetections *scratch, const EvclipDetection *det
         EvclipDetection one = dets[i];
         one.frame_idx = EVCLIP_NONE;
         one.ts = 0; /* every box of the array belongs to this frame */
-        ret = detections_add_checked(scratch, &one, NULL);
+        ret = detections_add_text(scratch, &one, NULL, texts ? texts[i] : NULL);
     }
     if (ret < 0 || (ret = detections_prepare(scratch)) < 0)
         return ret;

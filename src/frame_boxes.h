@@ -26,4 +26,10 @@ int frame_boxes_lookup(const EvclipDetections *d, int64_t index_lo, int64_t inde
 int frame_boxes_from_array(EvclipDetections *scratch, const EvclipDetection *dets, int nb,
                            int width, int height, DetList *out);
 
+/* frame_boxes_from_array() with texts[i] (texts NULL, or texts[i] NULL: the default) as the
+ * chip text of dets[i] (evclip_detections_add_text). */
+int frame_boxes_from_texts(EvclipDetections *scratch, const EvclipDetection *dets,
+                           const char *const *texts, int nb, int width, int height,
+                           DetList *out);
+
 #endif /* EVCLIP_SRC_FRAME_BOXES_H */

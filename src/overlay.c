@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/detections.h"
 #include "src/error.h"
 #include "src/overlay.h"
 #include "src/text.h"
@@ -42,7 +43,8 @@ static int check_params(const OverlayParams *p)
     if (!p || p->width <= 0 || p->height <= 0)
         return ev_error(EVCLIP_ERR_INVALID, "overlay: invalid frame size %dx%d",
                         p ? p->width : 0, p ? p->height : 0);
-    if (p->matrix != DRAW_BT601 && p->matrix != DRAW_BT709)
+    if (p->matrix != DRAW_BT601 && p->matrix != DRAW_BT709 && p->matrix != DRAW_PACKED_BGR &&
+        p->matrix != DRAW_PACKED_RGB)
         return ev_error(EVCLIP_ERR_INVALID, "overlay: unknown colour matrix %d", p->matrix);
     if (p->thickness < 0)
         return ev_error(EVCLIP_ERR_INVALID, "overlay: thickness %d is negative", p->thickness);
@@ -123,6 +125,12 @@ int overlay_format_label(const EvclipDetection *d, char *buf, size_t size)
     char track[32] = "", score[48] = "";
     int len;
 
+    if (d->normalized & DETECTION_TEXT) { /* the chip text given with the detection */
+        len = snprintf(buf, size, "%s", d->label + strlen(d->label) + 1);
+        if (len >= 0 && size > 0 && (size_t)len >= size)
+            trim_utf8(buf, size - 1);
+        return len;
+    }
     if (d->track_id >= 0)
         snprintf(track, sizeof(track), " #%" PRId64, d->track_id);
     if (isfinite(d->score) && d->score >= 0) {

@@ -14,7 +14,7 @@ typedef struct BoxTransform {
 
 typedef struct OverlayParams {
     int width, height;       /* output frame size */
-    enum DrawMatrix matrix;  /* YUV matrix of the output */
+    enum DrawMatrix matrix;  /* YUV matrix of the output (DRAW_PACKED_*: packed images) */
     int full_range;          /* 0 = limited range output (evclip's output is always limited) */
     const char *font;        /* NULL = DejaVu Sans via fontconfig */
     int thickness;           /* 0 = auto: max(2, round(height / 400)) */

@@ -97,7 +97,7 @@ static size_t label_len(const char *label)
 
 static uint8_t *put_det(uint8_t *p, const EvclipDetection *d)
 {
-    int flags = (d->normalized ? F_NORMALIZED : 0) | (d->has_color ? F_COLOR : 0) |
+    int flags = (d->normalized & 1 ? F_NORMALIZED : 0) | (d->has_color ? F_COLOR : 0) |
                 (d->score >= 0 ? F_SCORE : 0) | (d->track_id >= 0 ? F_TRACK : 0);
     *p++ = (uint8_t)flags;
     p = put_f32(p, d->x1);

@@ -53,6 +53,9 @@
  *          evclip_detections_load_window (windowed loading through PATH.evidx).
  * - API 1.1.0: evclip_output_dir() (output folder checked or created, as the CLI's --mkdirs),
  *          evclip_detections_get() (a store's detections read back).
+ * - API 1.2.0: evclip_painter_new/draw/free (the clip overlay drawn into caller frames),
+ *          evclip_painter_label() (the chip text), evclip_detections_add_text() (a chip
+ *          text of the caller's, e.g. a Python label_formatter's).
  */
 
 #include <stddef.h>
@@ -241,6 +244,15 @@ EVCLIP_API int evclip_detections_load_window(EvclipDetections *dets, const char 
  * frame_idx nor ts is set.
  */
 EVCLIP_API int evclip_detections_add(EvclipDetections *dets, const EvclipDetection *det);
+
+/**
+ * As evclip_detections_add(), with `text` (UTF-8, copied; NULL = the default chip) as the
+ * text of the detection's label chip in clips: the label, score and track id stay the
+ * detection's for everything else (colour, embedded SEI detections, manifests, `inspect`,
+ * evclip_detections_get()); "" draws no chip. Returns as evclip_detections_add().
+ */
+EVCLIP_API int evclip_detections_add_text(EvclipDetections *dets, const EvclipDetection *det,
+                                          const char *text);
 
 /**
  * Builds the store's lookup index now (renders otherwise build it on first use). Optional:
@@ -628,6 +640,53 @@ EVCLIP_API int evclip_writer_finish(EvclipWriter *w, EvclipResult *result);
 
 /** Frees the writer; an unfinished output is removed. Sets *w to NULL; accepts &NULL. */
 EVCLIP_API void evclip_writer_close(EvclipWriter **w);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Painter: the boxes and label chips of a clip drawn into the caller's own frames (e.g. an */
+/* OpenCV loop), with the clips' drawing code: same outlines, chips, fonts and colours.     */
+/* ---------------------------------------------------------------------------------------- */
+
+/** A painter for frames of one size and pixel format. Not thread-safe: one per thread. */
+typedef struct EvclipPainter EvclipPainter;
+
+/**
+ * Opens a painter for width x height frames of `format` (enum EvclipPixelFormat: BGR24 and
+ * RGB24 are packed 3-byte pixels; YUV420P is limited-range BT.709 when height >= 720, else
+ * BT.601, as SD/HD video). font: a font file or fontconfig name, NULL = DejaVu Sans;
+ * thickness and font_size in pixels, 0 = scaled to the frame height as in clips
+ * (max(2, round(height / 400)) and max(12, height / 40)), else in the ranges of
+ * EvclipSettings.thickness and font_size. Returns 0, INVALID (NULL out, size not 1..16384,
+ * unknown format, thickness or font_size out of range), FONT or NOMEM; *out is NULL on error.
+ */
+EVCLIP_API int evclip_painter_new(EvclipPainter **out, int width, int height, int format,
+                                  const char *font, int thickness, int font_size);
+
+/**
+ * Draws dets (nb_dets >= 0; frame_idx and ts ignored) in place into one frame: data[0] (and
+ * data[1], data[2] for YUV420P) with linesize[i] bytes per row (>= the row's width in bytes),
+ * written inside the frame only. Boxes are validated as evclip_detections_add() does (a NULL
+ * label is INVALID, nonsense boxes are skipped), normalised ones scaled to the frame. Colours
+ * and chip text as in clips (evclip_palette_color(), "label #track score"); texts (NULL, or
+ * nb_dets entries, each NULL for the default) replaces the chip text of dets[i] as
+ * evclip_detections_add_text() does.
+ * Returns the number of boxes drawn (boxes wholly outside the frame are not counted),
+ * INVALID (NULL painter, data or linesize, a too small linesize, nb_dets < 0 or dets NULL
+ * with nb_dets > 0) or NOMEM. The frame is untouched on error.
+ */
+EVCLIP_API int evclip_painter_draw(EvclipPainter *p, uint8_t *const data[3],
+                                   const int linesize[3], const EvclipDetection *dets,
+                                   const char *const *texts, int nb_dets);
+
+/** Frees the painter and sets *p to NULL. Accepts NULL and &NULL. */
+EVCLIP_API void evclip_painter_free(EvclipPainter **p);
+
+/**
+ * Writes the chip text clips and painters draw for d into buf (size bytes, NUL-terminated,
+ * truncated to fit): "label #track score", track and score only when set (>= 0), score with
+ * two decimals, e.g. "car #7 0.64". Returns the length of the full text (as snprintf), or
+ * INVALID when d is NULL (buf untouched).
+ */
+EVCLIP_API int evclip_painter_label(const EvclipDetection *d, char *buf, size_t size);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Evidence integrity: manifests, Ed25519 signatures, detections embedded in the video.     */

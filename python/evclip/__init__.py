@@ -6,11 +6,13 @@ switch with one import:
     from evclip import render_from_jsonl, render_clip, render_clips, ClipSource, Clip
     from evclip import from_supervision, from_yolo_results, from_jsonl
 
-libevclip.so is found through $EVCLIP_LIBRARY, the installed library path, or the build tree.
+libevclip.so is found through $EVCLIP_LIBRARY, the copy bundled by `pip install .`, the installed
+library path, or the build tree.
 """
 
 from evclip.adapters import from_jsonl, from_supervision, from_yolo_results, read_log
-from evclip.render import (DetectionsError, EvclipError, InputError, OutputError, WindowError,
+from evclip.render import (DetectionsError, EncoderError, EvclipError, InputError,
+                           LogNotFoundError, OutputError, VideoNotFoundError, WindowError,
                            palette_color, render_clip, render_clips, render_from_jsonl)
 from evclip.types import (Clip, ClipSource, Detection, Encoder, FrameDetections,
                           RenderResult)
@@ -41,11 +43,14 @@ __all__ = [
     "Detection",
     "DetectionsError",
     "Encoder",
+    "EncoderError",
     "EvclipError",
     "FrameDetections",
     "InputError",
+    "LogNotFoundError",
     "OutputError",
     "RenderResult",
+    "VideoNotFoundError",
     "WindowError",
     "__version__",
     "from_jsonl",

@@ -202,7 +202,17 @@ _OPTIONAL = {
                                               c_double]),
     "evclip_output_dir": (c_int, [c_char_p, c_int]),
     "evclip_detections_get": (c_int, [c_void_p, c_int64, POINTER(EvclipDetection)]),
+    "evclip_painter_new": (c_int, [POINTER(c_void_p), c_int, c_int, c_int, c_char_p, c_int,
+                                   c_int]),
+    "evclip_painter_draw": (c_int, [c_void_p, POINTER(c_void_p), POINTER(c_int),
+                                    POINTER(EvclipDetection), POINTER(c_char_p), c_int]),
+    "evclip_detections_add_text": (c_int, [c_void_p, POINTER(EvclipDetection), c_char_p]),
+    "evclip_painter_free": (None, [POINTER(c_void_p)]),
+    "evclip_painter_label": (c_int, [POINTER(EvclipDetection), c_char_p, c_size_t]),
 }
+
+# enum EvclipPixelFormat
+PIXFMT_YUV420P, PIXFMT_BGR24, PIXFMT_RGB24 = 0, 1, 2
 
 _lock = threading.Lock()
 _lib = None
@@ -213,6 +223,10 @@ def _candidates():
     if env:
         yield env, "$EVCLIP_LIBRARY"
         return
+    # Bundled by `pip install .` (meson-python, -Dpython=true) beside this module.
+    bundled = Path(__file__).resolve().parent / "libevclip.so"
+    if bundled.exists():
+        yield str(bundled), "the evclip package"
     found = ctypes.util.find_library("evclip")
     if found:
         yield found, "the installed library path"
@@ -252,8 +266,10 @@ def load():
             _lib = lib
             return lib
         detail = "; ".join(tried) if tried else "nothing found"
-        raise OSError("evclip: cannot load libevclip.so (set EVCLIP_LIBRARY to its path, "
-                      "install it with 'meson install', or build it in the source tree): "
+        raise OSError("evclip: cannot load libevclip.so (install the package with `pip "
+                      "install .` from the repository, which bundles it; or set EVCLIP_LIBRARY "
+                      "to its path, install it with 'meson install', or build it in the source "
+                      "tree): "
                       + detail)
 
 

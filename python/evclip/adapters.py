@@ -45,15 +45,36 @@ def _boxes(xyxy: Any, what: str) -> list:
     return [tuple(float(v) for v in row) for row in rows]
 
 
+def _type_name(value: Any) -> str:
+    return "None" if value is None else type(value).__name__
+
+
+def _check_supervision(detections: Any) -> None:
+    """TypeError unless `detections` looks like a supervision.Detections (an .xyxy array):
+    the wrong object is never read as "no detections" (that would lose evidence)."""
+    if hasattr(detections, "boxes") and hasattr(detections, "names"):
+        raise TypeError("from_supervision expects a supervision.Detections, got an Ultralytics "
+                        f"{_type_name(detections)} (use from_yolo_results, or "
+                        "sv.Detections.from_ultralytics first)")
+    if isinstance(detections, (str, bytes, dict)) or not hasattr(detections, "xyxy"):
+        raise TypeError("from_supervision expects a supervision.Detections (an object with "
+                        f".xyxy, N x 4), got {_type_name(detections)}")
+
+
 def from_supervision(detections: Any, frame_idx: Optional[int] = None,
                      timestamp: Optional[float] = None) -> FrameDetections:
     """Converts a supervision.Detections to FrameDetections.
 
     Label: data["class_name"][i], else f"class_{class_id[i]}", else "obj". confidence and
-    tracker_id are copied when present.
+    tracker_id are copied when present. Anything but a Detections (None, a str, an Ultralytics
+    Results...) raises TypeError; a Detections with no boxes gives an empty FrameDetections.
     """
+    _check_supervision(detections)
     _keys_required("from_supervision", frame_idx, timestamp)
-    boxes = _boxes(getattr(detections, "xyxy", None), "detections.xyxy")
+    xyxy = detections.xyxy
+    if xyxy is None:
+        raise TypeError("from_supervision: detections.xyxy is None (expected an N x 4 array)")
+    boxes = _boxes(xyxy, "detections.xyxy")
     n = len(boxes)
     data = getattr(detections, "data", None) or {}
     names = _column(data.get("class_name") if hasattr(data, "get") else None, n,
@@ -78,32 +99,58 @@ def from_supervision(detections: Any, frame_idx: Optional[int] = None,
     return FrameDetections(detections=parsed, frame_idx=frame_idx, timestamp=timestamp)
 
 
+def _check_result(result: Any, what: str) -> Any:
+    """The box container of one Ultralytics Results: .boxes, else .obb (an OBB model's
+    rotated boxes, drawn as their axis-aligned bounds). TypeError for anything else."""
+    if not hasattr(result, "boxes") or isinstance(result, (str, bytes, dict)):
+        if hasattr(result, "xyxy"):
+            hint = (" (this looks like Results.boxes or a supervision.Detections: pass the "
+                    "Results itself, or use from_supervision)")
+        elif hasattr(result, "__next__") or hasattr(result, "gi_frame"):
+            hint = (" (a generator, as model(..., stream=True) returns: convert each Results, "
+                    "[from_yolo_results(r, frame_idx=i) for i, r in enumerate(results)])")
+        else:
+            hint = ""
+        raise TypeError(f"from_yolo_results expects an Ultralytics Results (with .boxes and "
+                        f".names) or a list of them, got {what}{_type_name(result)}{hint}")
+    boxes = result.boxes
+    if boxes is None:
+        boxes = getattr(result, "obb", None)
+    if boxes is None:
+        raise TypeError(f"from_yolo_results expects a detection Results (.boxes or .obb set), "
+                        f"got {what}a Results with boxes=None (a classification or "
+                        "segmentation-only model?)")
+    if getattr(boxes, "xyxy", None) is None:
+        raise TypeError(f"from_yolo_results: {what}Results.boxes has no .xyxy (expected "
+                        f"ultralytics Boxes or OBB, got {_type_name(boxes)})")
+    return boxes
+
+
 def _one_result(result: Any, frame_idx: Optional[int],
-                timestamp: Optional[float]) -> FrameDetections:
-    boxes = getattr(result, "boxes", None)
+                timestamp: Optional[float], what: str = "") -> FrameDetections:
+    boxes = _check_result(result, what)
     names = getattr(result, "names", None) or {}
     parsed: List[Detection] = []
-    if boxes is not None:
-        xyxy = _boxes(getattr(boxes, "xyxy", None), "results.boxes.xyxy")
-        n = len(xyxy)
-        conf = _column(getattr(boxes, "conf", None), n, "results.boxes.conf")
-        cls = _column(getattr(boxes, "cls", None), n, "results.boxes.cls")
-        ids = _column(getattr(boxes, "id", None), n, "results.boxes.id")
-        for i, bbox in enumerate(xyxy):
-            if cls is not None:
-                c = int(cls[i])
-                try:
-                    label = str(names[c])
-                except (KeyError, IndexError, TypeError):
-                    label = f"class_{c}"
-            else:
-                label = "obj"
-            parsed.append(Detection(
-                bbox=bbox,
-                label=label,
-                score=float(conf[i]) if conf is not None else None,
-                track_id=int(ids[i]) if ids is not None else None,
-            ))
+    xyxy = _boxes(boxes.xyxy, "results.boxes.xyxy")
+    n = len(xyxy)
+    conf = _column(getattr(boxes, "conf", None), n, "results.boxes.conf")
+    cls = _column(getattr(boxes, "cls", None), n, "results.boxes.cls")
+    ids = _column(getattr(boxes, "id", None), n, "results.boxes.id")
+    for i, bbox in enumerate(xyxy):
+        if cls is not None:
+            c = int(cls[i])
+            try:
+                label = str(names[c])
+            except (KeyError, IndexError, TypeError):
+                label = f"class_{c}"
+        else:
+            label = "obj"
+        parsed.append(Detection(
+            bbox=bbox,
+            label=label,
+            score=float(conf[i]) if conf is not None else None,
+            track_id=int(ids[i]) if ids is not None else None,
+        ))
     return FrameDetections(detections=parsed, frame_idx=frame_idx, timestamp=timestamp)
 
 
@@ -115,9 +162,13 @@ def from_yolo_results(results: Any, frame_idx: Optional[int] = None,
     list of FrameDetections: frame i gets frame_idx + i, and timestamp (if given) must then be
     a sequence with one timestamp per Results.
     """
-    _keys_required("from_yolo_results", frame_idx, timestamp)
     if not isinstance(results, (list, tuple)):
+        _check_result(results, "")
+        _keys_required("from_yolo_results", frame_idx, timestamp)
         return _one_result(results, frame_idx, timestamp)
+    for i, r in enumerate(results):
+        _check_result(r, f"results[{i}] = ")
+    _keys_required("from_yolo_results", frame_idx, timestamp)
     if timestamp is not None and not isinstance(timestamp, (list, tuple)):
         if len(results) != 1:
             raise ValueError("from_yolo_results: a list of Results needs frame_idx (of the "

@@ -8,6 +8,7 @@ carrying evclip's message (evclip_last_error() / EvclipResult.error).
 from __future__ import annotations
 
 import ctypes
+import errno
 import math
 import os
 from pathlib import Path
@@ -49,6 +50,29 @@ class InputError(EvclipError):
     """Video missing, unreadable, not a video, or without a video stream."""
 
 
+class EncoderError(EvclipError, ValueError):
+    """Unknown encoder, or one that cannot be opened (a ValueError, as cv-evidence-renderer
+    raises for an unknown encoder)."""
+
+
+class _NotFound(FileNotFoundError):
+    """Sets FileNotFoundError's errno, strerror and filename on an EvclipError subclass."""
+
+    def _not_found(self, path: str) -> None:
+        self.errno, self.strerror, self.filename = errno.ENOENT, os.strerror(errno.ENOENT), path
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class VideoNotFoundError(InputError, _NotFound):
+    """A source video that does not exist (an InputError and a FileNotFoundError)."""
+
+
+class LogNotFoundError(DetectionsError, _NotFound):
+    """A detection log that does not exist (a DetectionsError and a FileNotFoundError)."""
+
+
 class OutputError(EvclipError):
     """Output directory missing, output exists (overwrite=False) or not writable."""
 
@@ -60,7 +84,38 @@ _ERRORS = {
     _lib.ERR_NO_VIDEO: InputError,
     _lib.ERR_OUTPUT: OutputError,
     _lib.ERR_EXISTS: OutputError,
+    _lib.ERR_ENCODER: EncoderError,
 }
+
+
+def _missing(path: Any) -> Optional[str]:
+    """The path as text when it names a local file that does not exist (URLs and FFmpeg
+    protocol inputs such as "rtsp://..." or "pipe:0" are left to the library)."""
+    text = os.fsdecode(os.fspath(path))
+    if "://" in text or (":" in text.split("/")[0] and not os.path.isabs(text)):
+        return None
+    return None if os.path.exists(text) else text
+
+
+def _not_found(cls, path: str, what: str) -> EvclipError:
+    code = _lib.ERR_INPUT if cls is VideoNotFoundError else _lib.ERR_DETECTIONS
+    err = cls(code, f"{what} '{path}' does not exist: {os.strerror(errno.ENOENT)}")
+    err._not_found(path)
+    return err
+
+
+def _clip_error(code: int, message: str, sources: List[ClipSource],
+                results=None) -> EvclipError:
+    """The error of a failed clip: a VideoNotFoundError (also a FileNotFoundError) when the
+    library could not open an input and one of the clip's videos does not exist."""
+    if code == _lib.ERR_INPUT:
+        for src in sources:
+            path = _missing(src.video)
+            if path is not None:
+                err = VideoNotFoundError(code, message or _lib.strerror(code), results)
+                err._not_found(path)
+                return err
+    return _error(code, message, results)
 
 
 def _error(code: int, message: str = "", results=None) -> EvclipError:
@@ -195,10 +250,10 @@ class _Options:
 
     def __init__(self, encoder="libx264", pre_roll=0.0, post_roll=0.0, preset=None, crf=None,
                  bitrate=None, hold=0.0, title=None, timestamp=False, audio=True,
-                 overwrite=True, clamp=False, font=None, thickness=None, font_size=None,
+                 overwrite=True, clamp=True, font=None, thickness=None, font_size=None,
                  threads=0, manifest=True, sign_key=None, embed_detections=True, width=None,
                  height=None, detections_format=None, normalized=False, ts_origin="start",
-                 stream=None, fps=None, box_space="display", mkdirs=False):
+                 stream=None, fps=None, box_space="display", mkdirs=True):
         self.encoder = _encoder_name(encoder)
         self.pre_roll = _number(pre_roll, "pre_roll", minimum=0)
         self.post_roll = _number(post_roll, "post_roll", minimum=0)
@@ -277,6 +332,9 @@ class _Options:
         s.sign_key = self.sign_key
         s.embed_detections = self.flags["embed_detections"]
         s.box_space = self.box_space
+        # "auto" probes hardware encoders that are expected to fail: their FFmpeg messages are
+        # routed to the "evclip" logger (demoted to debug while probing), not printed.
+        s.ffmpeg_log = int(self.encoder == b"auto")
 
 
 def _output_dir(output: bytes, mkdirs: int, where: str = "") -> None:
@@ -348,13 +406,16 @@ class _Store:
             raise EvclipError(_lib.ERR_UNSUPPORTED, "this libevclip has no "
                               "evclip_detections_load_format (formats, normalized)")
 
-    def add(self, dets: List[_lib.EvclipDetection]):
-        for det in dets:
-            _check(self.lib.evclip_detections_add(self.handle, ctypes.byref(det)))
+    def add(self, dets: List[Tuple[_lib.EvclipDetection, Optional[bytes]]]):
+        for det, text in dets:
+            if text is None:
+                _check(self.lib.evclip_detections_add(self.handle, ctypes.byref(det)))
+            else:
+                _check(self.lib.evclip_detections_add_text(self.handle, ctypes.byref(det), text))
 
 
 def _prepare(frames: Iterable[FrameDetections], formatter,
-             normalized: int) -> List[_lib.EvclipDetection]:
+             normalized: int) -> List[Tuple[_lib.EvclipDetection, Optional[bytes]]]:
     """Validates in-memory detections and converts them to C structures (no library needed,
     so every argument error is raised before anything is loaded or opened)."""
     out = []
@@ -364,8 +425,8 @@ def _prepare(frames: Iterable[FrameDetections], formatter,
         key = fd.frame_idx if fd.frame_idx is not None else fd.timestamp
         for i, d in enumerate(fd.detections):
             det = _lib.EvclipDetection(frame_idx=keys.frame_idx, ts=keys.ts)
-            _fill_detection(d, det, formatter, normalized, f"frame {key} detection {i}")
-            out.append(det)
+            text = _fill_detection(d, det, formatter, normalized, f"frame {key} detection {i}")
+            out.append((det, text))
     return out
 
 
@@ -389,7 +450,9 @@ def _frame_keys(fd: Any, det: _lib.EvclipDetection):
     det.ts = float(fd.timestamp) if fd.timestamp is not None else _lib.EVCLIP_NONE
 
 
-def _fill_detection(d: Any, det: _lib.EvclipDetection, formatter, normalized: int, where: str):
+def _fill_detection(d: Any, det: _lib.EvclipDetection, formatter, normalized: int,
+                    where: str) -> Optional[bytes]:
+    """Fills det from a Detection; returns the label_formatter's chip text (None without)."""
     if not isinstance(d, Detection):
         raise TypeError(f"{where}: expected a Detection, got {type(d).__name__}")
     bbox = d.bbox
@@ -407,23 +470,22 @@ def _fill_detection(d: Any, det: _lib.EvclipDetection, formatter, normalized: in
                               or not float(track).is_integer() or abs(track) >= 2**62):
         raise TypeError(f"{where}: track_id must be an int or None, got {track!r}")
     color = color_bgr(d.color, where)
-    label = d.label
+    text = None
     if formatter is not None:
-        # The formatter's text is the whole chip: score and track are not appended again, and
-        # the colour stays the one the track or class would get.
-        if color is None:
-            color = palette_color(d.label, int(track) if track is not None else None)
-        label = formatter(d)
-        if not isinstance(label, str):
-            raise TypeError(f"label_formatter must return a str, got {type(label).__name__}")
-        score = track = None
-    det.label = label.replace("\0", "").encode("utf-8", errors="replace")
+        # The formatter's text is the whole chip; the label, score and track stay the
+        # detection's (colour, SEI, manifest): evclip_detections_add_text.
+        text = formatter(d)
+        if not isinstance(text, str):
+            raise TypeError(f"label_formatter must return a str, got {type(text).__name__}")
+        text = text.replace("\0", "").encode("utf-8", errors="replace")
+    det.label = d.label.replace("\0", "").encode("utf-8", errors="replace")
     det.score = float(score) if score is not None else _lib.EVCLIP_NONE
     det.track_id = int(track) if track is not None else _lib.EVCLIP_NONE
     det.has_color = int(color is not None)
     det.color[:] = color if color is not None else (0, 0, 0)
     extra = d.extra if isinstance(d.extra, dict) else {}
     det.normalized = int(bool(extra.get("normalized", normalized)))
+    return text
 
 
 class _Stores:
@@ -451,6 +513,9 @@ class _Stores:
             return
         normalized = self.opts.flags["normalized"]
         is_path = isinstance(detections, (str, bytes, os.PathLike))
+        missing = _missing(_path(detections, "detections")) if is_path else None
+        if missing is not None:
+            raise _not_found(LogNotFoundError, missing, "detection log")
         if is_path and formatter is None:
             self.pending[key] = ("path", _path(detections, "detections"))
             return
@@ -563,8 +628,11 @@ def render_clip(sources: List[ClipSource], output, encoder=Encoder.LIBX264,
     (0-based video stream; default the first that is not cover art), fps (rate of an input
     without timestamps, raw .h264/.hevc), box_space ("display": boxes of a rotated input are
     pixels of the upright frame players show, default; "stored": of the frame as stored, as
-    PyAV decodes it), mkdirs (create the output's missing folders; default False: a missing
-    folder raises OutputError naming it). They apply to every source of the clip.
+    PyAV decodes it), mkdirs (create the output's missing folders, default True as
+    cv-evidence-renderer; False: a missing folder raises OutputError naming it), clamp (a
+    window ending after the video is cut at its end with one "evclip" log line, default True
+    as cv-evidence-renderer renders to the end; False: WindowError). They apply to every
+    source of the clip.
     Raises ValueError / TypeError for bad arguments and EvclipError for failures in C.
     """
     sources = _check_sources(sources, "render_clip")
@@ -588,7 +656,7 @@ def render_clip(sources: List[ClipSource], output, encoder=Encoder.LIBX264,
         code = renderer.lib.evclip_render(renderer.handle, ctypes.byref(spec.clip),
                                           ctypes.byref(res))
         if code < 0:
-            raise _error(code, _lib.text(res.error) or _lib.last_error())
+            raise _clip_error(code, _lib.text(res.error) or _lib.last_error(), sources)
         result = _result(spec.output, res, code)
     finally:
         if renderer is not None:
@@ -684,11 +752,13 @@ def render_clips(clips: List[Clip], encoder=Encoder.LIBX264, *, jobs: int = 0,
     failed = [r for r in results if not r.ok]
     if failed:
         first = failed[0]
-        raise _error(first.status, f"{len(failed)} of {len(results)} clips failed; first: "
-                     f"{first.output}: {first.error or _lib.strerror(first.status)}", results)
+        raise _clip_error(first.status, f"{len(failed)} of {len(results)} clips failed; "
+                          f"first: {first.output}: {first.error or _lib.strerror(first.status)}",
+                          checked[results.index(first)][1], results)
     return results if return_results else [r.output for r in results]
 
 
 __all__: Sequence[str] = ["render_clip", "render_clips", "render_from_jsonl", "EvclipError",
                           "DetectionsError", "WindowError", "InputError", "OutputError",
+                          "EncoderError", "VideoNotFoundError", "LogNotFoundError",
                           "palette_color"]

@@ -17,7 +17,7 @@ FAST = {"preset": "ultrafast", "manifest": False}
 def colors_of(*colors):
     frames = [FrameDetections([Detection((1, 2, 30, 40), "car", color=c) for c in colors],
                               timestamp=1.0)]
-    return [tuple(d.color) if d.has_color else None for d in _prepare(frames, None, 0)]
+    return [tuple(d.color) if d.has_color else None for d, _ in _prepare(frames, None, 0)]
 
 
 def test_strings_parsed_by_the_library(lib):

@@ -26,7 +26,7 @@ def is_mp4(path):
 def test_missing_folder_is_named_and_not_created(lib, car, tmp_path):
     missing = tmp_path / "nodir" / "deeper"
     with pytest.raises(OutputError) as info:
-        render_from_jsonl(car, None, 1, 1.5, missing / "o.mp4", **FAST)
+        render_from_jsonl(car, None, 1, 1.5, missing / "o.mp4", mkdirs=False, **FAST)
     assert str(info.value) == (f"output folder '{missing}' does not exist "
                                "(mkdirs=True creates it)")
     assert info.value.code == evclip._lib.ERR_OUTPUT
@@ -37,9 +37,11 @@ def test_mkdirs_creates_the_folders(lib, car, car_log, tmp_path):
     out = tmp_path / "a" / "b" / "c" / "o.mp4"
     got = render_from_jsonl(car, car_log, 4, 4.5, out, mkdirs=True, **FAST)
     assert got == out and out.is_file() and is_mp4(out)
-    # An existing folder with mkdirs is no error; False is the default.
+    # An existing folder with mkdirs is no error; True is the default (as cv-evidence-renderer).
     render_from_jsonl(car, None, 4, 4.5, out, mkdirs=True, **FAST)
     render_from_jsonl(car, None, 4, 4.5, tmp_path / "a" / "o2.mp4", mkdirs=False, **FAST)
+    assert render_from_jsonl(car, None, 4, 4.5, tmp_path / "d" / "e" / "o.mp4",
+                             **FAST) == tmp_path / "d" / "e" / "o.mp4"
 
 
 def test_mkdirs_relative_to_the_working_directory(lib, car, tmp_path, monkeypatch):
@@ -57,7 +59,8 @@ def test_mkdirs_refuses_a_file_in_the_way(lib, car, tmp_path):
                                "of that name exists")
     # Without mkdirs, a file named as the folder is a missing folder.
     with pytest.raises(OutputError, match="does not exist"):
-        render_from_jsonl(car, None, 4, 4.5, tmp_path / "afile" / "o.mp4", **FAST)
+        render_from_jsonl(car, None, 4, 4.5, tmp_path / "afile" / "o.mp4", mkdirs=False,
+                          **FAST)
 
 
 def test_mkdirs_type_checked(lib, car, tmp_path):
@@ -72,7 +75,7 @@ def test_render_clips_checks_every_folder_before_rendering(lib, car, tmp_path):
     clips = [Clip([ClipSource(car, None, 4, 4.5)], first),
              Clip([ClipSource(car, None, 5, 5.5)], second)]
     with pytest.raises(OutputError) as info:
-        render_clips(clips, **FAST)
+        render_clips(clips, mkdirs=False, **FAST)
     assert str(info.value) == (f"clips[1]: output folder '{tmp_path / 'new'}' does not exist "
                                "(mkdirs=True creates it)")
     assert not first.exists()   # refused before any clip was rendered

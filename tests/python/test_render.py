@@ -93,7 +93,7 @@ def test_native_normalized_flag_reaches_the_library(tmp_path):
     log.write_text('{"frame_idx": 1, "bbox": [0.25, 0.25, 0.75, 0.75], "label": "a", '
                    '"normalized": true}\n{"frame_idx": 2, "bbox": [1, 2, 30, 40], "label": "b"}\n')
     frames = list(from_jsonl(log))
-    dets = _prepare(frames, None, 0)
+    dets = [d for d, _ in _prepare(frames, None, 0)]
     assert [d.normalized for d in dets] == [1, 0]
     assert frames[0].detections[0].extra == {"normalized": True}
     log.write_text('{"frame_idx": 1, "bbox": [1, 2, 3, 4], "label": "a", "normalized": 1}\n')
@@ -107,13 +107,16 @@ def test_label_formatter_text_is_the_whole_chip():
     frames = [FrameDetections([Detection((1, 2, 3, 4), "car", score=0.5, track_id=3),
                                Detection((1, 2, 3, 4), "bus", color=(1, 2, 3))], timestamp=1.5)]
     plain = _prepare(frames, None, 0)
-    assert plain[0].label == b"car" and plain[0].score == 0.5 and plain[0].track_id == 3
-    assert not plain[0].has_color and plain[0].frame_idx == -1 and plain[0].ts == 1.5
+    assert plain[0][0].label == b"car" and plain[0][0].score == 0.5
+    assert plain[0][0].track_id == 3 and plain[0][1] is None
+    assert not plain[0][0].has_color and plain[0][0].frame_idx == -1 and plain[0][0].ts == 1.5
+    # The formatter's text is the chip (evclip_detections_add_text); the detection itself
+    # keeps its label, score, track and colour (test_compat: SEI and manifest).
     chips = _prepare(frames, lambda d: f"{d.label}/{d.track_id}", 0)
-    assert [c.label for c in chips] == [b"car/3", b"bus/None"]
-    assert all(c.score == -1 and c.track_id == -1 and c.has_color for c in chips)
-    assert tuple(chips[0].color) == evclip.palette_color("car", 3)
-    assert tuple(chips[1].color) == (1, 2, 3)
+    assert [t for _, t in chips] == [b"car/3", b"bus/None"]
+    assert [(c.label, c.score, c.track_id, c.has_color) for c, _ in chips] == \
+        [(b"car", 0.5, 3, 0), (b"bus", -1, -1, 1)]
+    assert tuple(chips[1][0].color) == (1, 2, 3)
 
 
 def test_palette_color_is_stable():
@@ -199,7 +202,7 @@ def test_c_errors_carry_evclip_message(lib, car, car_log, tmp_path):
         render_from_jsonl(car, None, 40, 45, out)
     assert "30.16" in str(info.value)
     with pytest.raises(OutputError):
-        render_from_jsonl(car, None, 1, 2, tmp_path / "nodir" / "o.mp4")
+        render_from_jsonl(car, None, 1, 2, tmp_path / "nodir" / "o.mp4", mkdirs=False)
     assert not out.exists()
     render_from_jsonl(car, None, 1, 2, out, **FAST)
     render_from_jsonl(car, None, 1, 2, out, **FAST)  # overwrite=True by default
@@ -262,8 +265,8 @@ def test_log_formats_and_normalized(lib, car, car_log, tmp_path):
     frames = [FrameDetections([Detection((0.1, 0.1, 0.5, 0.5), "a"),
                                Detection((0.1, 0.1, 0.5, 0.5), "b",
                                          extra={"normalized": True})], frame_idx=50)]
-    assert [d.normalized for d in _prepare(frames, None, 0)] == [0, 1]
-    assert [d.normalized for d in _prepare(frames, None, 1)] == [1, 1]
+    assert [d.normalized for d, _ in _prepare(frames, None, 0)] == [0, 1]
+    assert [d.normalized for d, _ in _prepare(frames, None, 1)] == [1, 1]
 
 
 def test_speed_cap_rolls_and_open_end(lib, car, car_log, out):
