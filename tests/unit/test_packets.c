@@ -155,6 +155,38 @@ static void test_damaged(const PacketList *good, RingEntry *pkts)
     av_packet_free(&garbage);
 }
 
+/* A list cut mid-GOP (as a ring evicted up to a P frame would be): the frames that cannot be
+ * decoded without their keyframe are skipped, decoding resumes at the next keyframe; an empty
+ * list has no duration and ends at once. */
+static void test_cut_and_empty(const PacketList *good)
+{
+    PacketList cut = *good;
+    cut.pkts += 2 * 5; /* from frame 5: keyframes at 10 and 20 remain */
+    cut.count -= 2 * 5;
+    Source *s = NULL;
+    int64_t pts[FRAMES + 8];
+    int luma[FRAMES + 8];
+    CHECK(source_open_packets(&s, &cut, 1, NULL) == 0);
+    if (s) {
+        int n = read_all(s, pts, luma);
+        CHECK_MSG(n >= FRAMES - 10 && n <= FRAMES - 5, "%d frames", n);
+        CHECK(n > 0 && pts[n - 1] == FRAMES - 1 && luma[n - 1] == FRAMES - 1);
+        for (int i = 0; i < n; i++)
+            CHECK_MSG(pts[i] < 10 || luma[i] == pts[i], "frame %lld luma %d",
+                      (long long)pts[i], luma[i]);
+    }
+    source_close(&s);
+    PacketList empty = *good;
+    empty.count = 0;
+    CHECK(source_open_packets(&s, &empty, 1, NULL) == 0);
+    if (s) {
+        CHECK(s->duration < 0);
+        CHECK(source_next(s, 1) == SOURCE_END);
+        CHECK(isnan(source_keyframe_before(s, 1.0)));
+    }
+    source_close(&s);
+}
+
 int main(void)
 {
     RingEntry pkts[2 * (FRAMES + 4)];
@@ -171,6 +203,7 @@ int main(void)
                         .vtb = { 1, 30 }, .atb = { 1, 30 }, .vrate = { 30, 1 } };
     test_read_and_seek(&list);
     test_damaged(&list, pkts);
+    test_cut_and_empty(&list);
 
     Source *s = (Source *)&list;
     PacketList none = { .name = "test://none" };
