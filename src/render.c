@@ -373,7 +373,7 @@ static void report_progress(ClipRun *c, double out_seconds)
     const EvclipSettings *s = &c->r->settings;
     g->done++;
     g->seconds += out_seconds;
-    if (!s->progress_callback)
+    if (!s->progress_callback || c->live) /* a live clip reports through live events */
         return;
     EvclipProgress p = {
         .frames_done = g->done,
