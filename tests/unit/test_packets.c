@@ -1,13 +1,16 @@
 /* test_packets.c: unit tests of the packet-list source (a live recording read like a file):
- * frames in order, timeline, seeking to a keyframe, keyframe lookup, index, damaged packets. */
+ * frames in order, timeline, seeking to a keyframe, keyframe lookup, index, damaged packets,
+ * and the clip engine rendering from it. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libavcodec/avcodec.h>
 #include <libavutil/opt.h>
 
+#include "src/batch.h"
 #include "src/error.h"
 #include "src/source_packets.h"
 #include "tests/unit/check.h"
@@ -187,6 +190,53 @@ static void test_cut_and_empty(const PacketList *good)
     source_close(&s);
 }
 
+static int open_list(void *opaque, Source **out, const EvclipSource *in, int threads,
+                     const Logger *log)
+{
+    (void)in;
+    return source_open_packets(out, opaque, threads, log);
+}
+
+/* The clip engine (batch_run, the walker, ClipRun) over a packet source: the window's frames
+ * are written; a list without a keyframe fails the clip with WINDOW, nothing written. */
+static void test_engine(const PacketList *good)
+{
+    char dir[] = "/tmp/evclip-test-packets-XXXXXX", out[64];
+    EvclipSettings s;
+    EvclipRenderer *r = NULL;
+    evclip_default_settings(&s);
+    s.manifest = 0;
+    s.preset = "ultrafast";
+    CHECK(mkdtemp(dir) != NULL);
+    CHECK(evclip_open(&r, &s) == 0);
+    snprintf(out, sizeof(out), "%s/clip.mp4", dir);
+    EvclipSource src = { .path = "test://packets", .start = 0.25, .end = 0.75 };
+    EvclipClip clip = { .sources = &src, .nb_sources = 1, .output = out };
+    EvclipResult res;
+    BatchInput in = { .open = open_list, .opaque = (void *)good };
+    CHECK(batch_run(r, &clip, 1, &res, 1, &in) == 0);
+    CHECK_MSG(res.status == 0 && res.frames == 15, "status %d frames %lld: %s", res.status,
+              (long long)res.frames, res.error);
+    CHECK_MSG(fabs(res.first_time - 8 / 30.0) < 1e-6 && res.damaged_packets == 0,
+              "first %f damaged %lld", res.first_time, (long long)res.damaged_packets);
+    CHECK(access(out, F_OK) == 0);
+    unlink(out);
+
+    PacketList nokey = *good;
+    nokey.pkts += 2; /* frames 1..9: no keyframe before the window */
+    nokey.count = 2 * 9;
+    in.opaque = &nokey;
+    src.start = 0.05;
+    src.end = 0.3;
+    CHECK(batch_run(r, &clip, 1, &res, 1, &in) == 1);
+    CHECK_MSG(res.status == EVCLIP_ERR_WINDOW && strstr(res.error, "no decodable video frame"),
+              "status %d: %s", res.status, res.error);
+    CHECK_MSG(res.damaged_packets == 0, "%lld", (long long)res.damaged_packets); /* failed */
+    CHECK(access(out, F_OK) != 0);
+    evclip_close(&r);
+    rmdir(dir);
+}
+
 int main(void)
 {
     RingEntry pkts[2 * (FRAMES + 4)];
@@ -204,6 +254,7 @@ int main(void)
     test_read_and_seek(&list);
     test_damaged(&list, pkts);
     test_cut_and_empty(&list);
+    test_engine(&list);
 
     Source *s = (Source *)&list;
     PacketList none = { .name = "test://none" };
