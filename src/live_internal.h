@@ -21,7 +21,6 @@
 #include "src/error.h"
 #include "src/live.h"
 #include "src/manifest.h"
-#include "src/pipeline.h"
 #include "src/reader.h"
 #include "src/render.h"
 #include "src/renderer.h"
