@@ -52,8 +52,8 @@ build_or_fail asan build-asan -Db_sanitize=address,undefined -Dbuildtype=debugop
 
 # ThreadSanitizer over the unit tests (test_threads: two renderers sharing one store, a
 # per-render cancel, a batch with encoder threads) and the threaded integration tests that
-# stay short under TSan (batch report with a killed batch, live streams). Only FFmpeg and
-# fontconfig internals are suppressed (tests/tsan.supp says why, entry by entry).
+# stay short under TSan (batch report with a killed batch, live streams). Only FFmpeg, x264
+# and fontconfig internals are suppressed (tests/tsan.supp says why, entry by entry).
 unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 export TSAN_OPTIONS="suppressions=$(pwd)/tests/tsan.supp:halt_on_error=1:second_deadlock_stack=1"
 if build_or_fail tsan build-tsan -Db_sanitize=thread -Dbuildtype=debugoptimized; then

@@ -475,7 +475,7 @@ static void notify_done(Batch *b)
         if (status < 0)
             clip_run_release(c);
         b->notified[i] = 1;
-        if (s->clip_done_callback)
+        if (s->clip_done_callback && !(b->in && b->in->live)) /* live: its own events */
             s->clip_done_callback(s->clip_done_opaque, i, c->res);
     }
 }

@@ -13,7 +13,8 @@ typedef struct BatchInput {
                 const Logger *log);
     void *opaque;
     ManifestLive *live;  /* a live clip (batch of one): its manifest section, whose first_frame,
-                            last_frame and damaged_packets the run fills; else NULL */
+                            last_frame and damaged_packets the run fills; else NULL. A live
+                            clip calls no progress or clip_done callback (live events say) */
     double wall0;        /* with live: wall clock (epoch s) of source time 0, for the burnt-in
                             timestamp and first_frame / last_frame */
 } BatchInput;

@@ -205,7 +205,7 @@ void live_stream_free(Stream *st)
     LiveClip *j;
     while ((j = st->recording)) {
         st->recording = j->next;
-        live_job_free(&j);
+        live_clip_free(&j);
     }
     ring_free(&st->ring);
     for (int i = 0; i < st->ndets; i++)
@@ -289,12 +289,12 @@ static int merge_into(Stream *st, LiveClip *j, double now, double pre, double en
         j->end = end;
     if (now - pre < j->start - 1e-6) {
         int first = ring_find_start(&st->ring, now - pre);
-        ret = live_job_prepend(j, &st->ring, first);
+        ret = live_clip_prepend(j, &st->ring, first);
     }
     for (int i = 0; ret >= 0 && id && i < j->nids; i++)
         if (!strcmp(j->ids[i], id))
             return 0; /* the same id again: one outcome event for it */
-    return ret < 0 ? ret : id ? live_job_add_id(j, id) : 0;
+    return ret < 0 ? ret : id ? live_clip_add_id(j, id) : 0;
 }
 
 /* Says what the clip lacks at its start: pre-roll cut by pre_roll_max or not buffered. */
@@ -323,11 +323,11 @@ static int new_clip(Stream *st, double now, double pre, double end, const char *
         avcodec_parameters_copy(j->vpar, st->vpar) < 0 ||
         (st->apar && (!(j->apar = avcodec_parameters_alloc()) ||
                       avcodec_parameters_copy(j->apar, st->apar) < 0))) {
-        live_job_free(&j);
+        live_clip_free(&j);
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     }
-    if (id && live_job_add_id(j, id) < 0) {
-        live_job_free(&j);
+    if (id && live_clip_add_id(j, id) < 0) {
+        live_clip_free(&j);
         return EVCLIP_ERR_NOMEM;
     }
     j->st = st;
@@ -341,9 +341,9 @@ static int new_clip(Stream *st, double now, double pre, double end, const char *
     j->start = first >= 0 ? ring_get(&st->ring, first)->wallclock : now;
     j->pre_available = now - j->start;
     for (int i = first; first >= 0 && i < st->ring.count && ret >= 0; i++)
-        ret = live_job_append(j, ring_get(&st->ring, i));
+        ret = live_clip_append(j, ring_get(&st->ring, i));
     if (ret < 0) {
-        live_job_free(&j);
+        live_clip_free(&j);
         return ret;
     }
     LiveClip **pp = &st->recording;

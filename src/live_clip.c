@@ -7,7 +7,7 @@
 /* ---------------------------------------------------------------------------------------- */
 /* Clip jobs                                                                                */
 
-void live_job_free(LiveClip **pj)
+void live_clip_free(LiveClip **pj)
 {
     LiveClip *j = *pj;
     if (!j)
@@ -63,7 +63,7 @@ static int note_gap(LiveClip *j, const RingEntry *e, int index)
     return 0;
 }
 
-void live_job_gaps(LiveClip *j)
+void live_clip_gaps(LiveClip *j)
 {
     for (int i = 0; i < j->ngaps; i++) {
         j->gaps[i][0] = j->pkts[j->gap_at[i][0]].wallclock;
@@ -71,7 +71,7 @@ void live_job_gaps(LiveClip *j)
     }
 }
 
-int live_job_append(LiveClip *j, const RingEntry *e)
+int live_clip_append(LiveClip *j, const RingEntry *e)
 {
     if (j->count == j->capacity) {
         int cap = j->capacity ? j->capacity * 2 : 512;
@@ -89,7 +89,7 @@ int live_job_append(LiveClip *j, const RingEntry *e)
     return note_gap(j, c, j->count - 1);
 }
 
-int live_job_add_id(LiveClip *j, const char *id)
+int live_clip_add_id(LiveClip *j, const char *id)
 {
     char **p = realloc(j->ids, sizeof(*p) * (j->nids + 1));
     if (!p)
@@ -101,7 +101,7 @@ int live_job_add_id(LiveClip *j, const char *id)
     return 0;
 }
 
-int live_job_prepend(LiveClip *j, const Ring *ring, int first)
+int live_clip_prepend(LiveClip *j, const Ring *ring, int first)
 {
     int64_t seq0 = j->count ? j->pkts[0].seq : INT64_MAX;
     int n = 0, ret = 0;
@@ -219,7 +219,7 @@ static void forget(EvclipLive *l, LiveClip *j)
             *pp = j->next;
             break;
         }
-    live_job_free(&j);
+    live_clip_free(&j);
     pthread_cond_broadcast(&l->cond);
     pthread_mutex_unlock(&l->lock);
 }
@@ -279,7 +279,7 @@ void live_hand_over(Stream *st, int force, const char *why)
                          fmax(0, fmin(st->last_wall, j->end) - j->start), j->end - j->start);
             }
             *pp = j->next;
-            live_job_gaps(j);
+            live_clip_gaps(j);
             enqueue(l, j); /* under st->lock: a clip is always in one list (id_in_flight) */
         } else {
             pp = &j->next;

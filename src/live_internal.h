@@ -21,7 +21,6 @@
 #include "src/error.h"
 #include "src/live.h"
 #include "src/manifest.h"
-#include "src/pipeline.h"
 #include "src/reader.h"
 #include "src/render.h"
 #include "src/renderer.h"
@@ -135,20 +134,20 @@ void live_emit(EvclipLive *l, EvclipLiveEvent *ev);
 void live_emit_stream(Stream *st, int type, const char *message, const char *clock);
 void live_emit_clip(LiveClip *j, int type, const EvclipResult *res, int status,
                     const char *message);
-void live_job_free(LiveClip **pj);
-int live_job_append(LiveClip *j, const RingEntry *e);
+void live_clip_free(LiveClip **pj);
+int live_clip_append(LiveClip *j, const RingEntry *e);
 /* Adds an id to j->ids (copied). Returns 0 or NOMEM. */
-int live_job_add_id(LiveClip *j, const char *id);
+int live_clip_add_id(LiveClip *j, const char *id);
 /* Puts the ring's packets from index `first` that are older than j's first packet in front
  * of j's packets (a merged trigger's longer pre-roll) and lists the gaps again. Returns the
  * number of packets added or NOMEM. */
-int live_job_prepend(LiveClip *j, const Ring *ring, int first);
+int live_clip_prepend(LiveClip *j, const Ring *ring, int first);
 /* Default output path of a clip: DIR/STREAM-ID.mp4 (or STREAM-UTCSTAMP.mp4 without id), both
  * parts sanitised so that they never leave the output directory. */
 void live_default_output(const EvclipLive *l, const char *stream, const char *id, char *out,
                          size_t size);
 /* Sets j->gaps from the packets' final wall clocks. st->lock held, or j handed over. */
-void live_job_gaps(LiveClip *j);
+void live_clip_gaps(LiveClip *j);
 void live_hand_over(Stream *st, int force, const char *why);
 /* Thread bodies: the hand-over supervisor (live_clip.c), stream readers (live_reader.c). */
 void *live_supervisor_main(void *arg);

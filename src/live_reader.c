@@ -189,7 +189,7 @@ static int store(Stream *st, AVPacket *pkt, const RingEntry *e)
             j->ready_at = live_mono_now() + st->live->s.detection_delay;
             continue;
         }
-        ret = live_job_append(j, e);
+        ret = live_clip_append(j, e);
     }
     return ret < 0 ? ret : ring_push(&st->ring, pkt, e);
 }

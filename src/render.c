@@ -373,7 +373,7 @@ static void report_progress(ClipRun *c, double out_seconds)
     const EvclipSettings *s = &c->r->settings;
     g->done++;
     g->seconds += out_seconds;
-    if (!s->progress_callback)
+    if (!s->progress_callback || c->live) /* a live clip reports through live events */
         return;
     EvclipProgress p = {
         .frames_done = g->done,
@@ -558,7 +558,7 @@ void clip_run_end_segment(ClipRun *c, Source *src, int reached_end)
     const SegmentPlan *seg = &c->plan.segments[c->segment];
     if (run_failed(c))
         return;
-    if (isnan(c->seg_first) && !reached_end &&
+    if (isnan(c->seg_first) && !reached_end && !src->packets &&
         seg->start < src->duration - src->frame_period) {
         /* The file ended before a window its header says it contains: it was cut. */
         record_failure(c, ev_error(EVCLIP_ERR_INPUT, "input '%s' ends before the window "
@@ -569,8 +569,8 @@ void clip_run_end_segment(ClipRun *c, Source *src, int reached_end)
     }
     if (isnan(c->seg_first)) {
         record_failure(c, ev_error(EVCLIP_ERR_WINDOW, "window [%.3f, %.3f) s of '%s' contains "
-                                   "no video frame", seg->source->start, seg->source->end,
-                                   seg->source->path));
+                                   "no %svideo frame", seg->source->start, seg->source->end,
+                                   seg->source->path, src->packets ? "decodable " : ""));
         return;
     }
     double period = src->frame_period * c->plan.step;

@@ -296,6 +296,14 @@ static int receive_frame(Source *s)
         s->decode_eof = 1;
         return SOURCE_END;
     }
+    if (ret == AVERROR_INVALIDDATA) {
+        /* A frame-threaded decoder reports a damaged packet here rather than when it is sent:
+         * skipped and counted, as at sending. */
+        s->corrupt_packets++;
+        s->damaged++;
+        ev_log(s->log, EVCLIP_LOG_DEBUG, "input '%s': skipping a corrupt video frame", s->path);
+        return 0;
+    }
     if (ret < 0)
         return ev_error_av(ret, EVCLIP_ERR_DECODE, "input '%s': decoding", s->path);
     s->frame->pts = s->synth_ts ? s->synth_next++ * s->synth_step

@@ -61,6 +61,8 @@ static int receive(Scan *sc)
             sc->decode_done = 1;
             return 0;
         }
+        if (r == AVERROR_INVALIDDATA)
+            continue; /* a damaged frame: no frame, as in the walker */
         if (r < 0)
             return ev_error_av(r, EVCLIP_ERR_DECODE, "input '%s': indexing", sc->s->path);
         int64_t pts = sc->frame->best_effort_timestamp;

@@ -8,6 +8,8 @@
 - Merge mode: a merged trigger's longer pre widens the clip's start, each id gets its
   clip_finished naming the one file, a merged trigger's own output is refused.
 - Damaged packets are counted in clip_finished and the manifest.
+- The offline engine's window checks apply to live clips (a box past the frame is warned of
+  in the manifest).
 - A normalised box (0.25..0.75 of a 320x240 frame) lands on the same pixels through
   `evclip render`, the frame writer (evclip_writer_*, via ctypes) and `evclip live`.
 Skipped (exit 77) without the GStreamer RTSP server."""
@@ -360,6 +362,31 @@ def scenario_normalized(out):
               f"{got['live'][0][:4]} {got['live'][1][:4]}")
 
 
+def scenario_engine_checks(server, out):
+    """A live clip is checked by the offline clip engine's window checks: a box reaching past
+    the 320x240 frame is named in the clip's warnings (manifest "warnings"), as `evclip
+    render` does for a file."""
+    live = tl.Live(["--url", server.url(), "--name", "edge", "--output-dir", out], "engine")
+    try:
+        if not check(live.wait_type("stream_up", 15) is not None, "engine: stream up"):
+            return
+        time.sleep(3)
+        now = time.time()
+        live.send({"type": "detections", "stream": "edge", "wallclock": now - 1,
+                   "detections": [{"bbox": [280, 200, 400, 300], "label": "truck"}]})
+        live.send({"type": "trigger", "stream": "edge", "pre": 2, "post": 0.5, "id": "e1"})
+        done = live.wait_type("clip_finished", 20, id="e1")
+        if not check(done is not None, "engine: clip finished", str(live.events[-3:])):
+            return
+        m = json.load(open(done["path"] + ".evidence.json"))
+        warned = [w for w in m.get("warnings", []) if "reach outside the 320x240 frame" in w]
+        check(len(warned) == 1 and "'truck' [280.0, 200.0, 400.0, 300.0]" in warned[0],
+              "engine: a box past the frame is in the live clip's manifest warnings",
+              str(m.get("warnings")))
+    finally:
+        live.stop()
+
+
 def main():
     if not tl.gst_available():
         print("SKIP: GStreamer RTSP server not installed")
@@ -379,7 +406,7 @@ def main():
         return t
 
     try:
-        dirs = {d: os.path.join(out, d) for d in ("ev", "merge", "norm", "dmg")}
+        dirs = {d: os.path.join(out, d) for d in ("ev", "merge", "norm", "dmg", "engine")}
         for d in dirs.values():
             os.mkdir(d)
         threads = [
@@ -388,6 +415,7 @@ def main():
             run(scenario_normalized, dirs["norm"]),
             run(scenario_damaged, dirs["dmg"]),
             run(scenario_no_password_in_events, dirs["dmg"]),
+            run(scenario_engine_checks, server, dirs["engine"]),
         ]
         for t in threads:
             t.join(90)

@@ -1,13 +1,16 @@
 /* test_packets.c: unit tests of the packet-list source (a live recording read like a file):
- * frames in order, timeline, seeking to a keyframe, keyframe lookup, index, damaged packets. */
+ * frames in order, timeline, seeking to a keyframe, keyframe lookup, index, damaged packets,
+ * and the clip engine rendering from it. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libavcodec/avcodec.h>
 #include <libavutil/opt.h>
 
+#include "src/batch.h"
 #include "src/error.h"
 #include "src/source_packets.h"
 #include "tests/unit/check.h"
@@ -155,6 +158,85 @@ static void test_damaged(const PacketList *good, RingEntry *pkts)
     av_packet_free(&garbage);
 }
 
+/* A list cut mid-GOP (as a ring evicted up to a P frame would be): the frames that cannot be
+ * decoded without their keyframe are skipped, decoding resumes at the next keyframe; an empty
+ * list has no duration and ends at once. */
+static void test_cut_and_empty(const PacketList *good)
+{
+    PacketList cut = *good;
+    cut.pkts += 2 * 5; /* from frame 5: keyframes at 10 and 20 remain */
+    cut.count -= 2 * 5;
+    Source *s = NULL;
+    int64_t pts[FRAMES + 8];
+    int luma[FRAMES + 8];
+    CHECK(source_open_packets(&s, &cut, 1, NULL) == 0);
+    if (s) {
+        int n = read_all(s, pts, luma);
+        CHECK_MSG(n >= FRAMES - 10 && n <= FRAMES - 5, "%d frames", n);
+        CHECK(n > 0 && pts[n - 1] == FRAMES - 1 && luma[n - 1] == FRAMES - 1);
+        for (int i = 0; i < n; i++)
+            CHECK_MSG(pts[i] < 10 || luma[i] == pts[i], "frame %lld luma %d",
+                      (long long)pts[i], luma[i]);
+    }
+    source_close(&s);
+    PacketList empty = *good;
+    empty.count = 0;
+    CHECK(source_open_packets(&s, &empty, 1, NULL) == 0);
+    if (s) {
+        CHECK(s->duration < 0);
+        CHECK(source_next(s, 1) == SOURCE_END);
+        CHECK(isnan(source_keyframe_before(s, 1.0)));
+    }
+    source_close(&s);
+}
+
+static int open_list(void *opaque, Source **out, const EvclipSource *in, int threads,
+                     const Logger *log)
+{
+    (void)in;
+    return source_open_packets(out, opaque, threads, log);
+}
+
+/* The clip engine (batch_run, the walker, ClipRun) over a packet source: the window's frames
+ * are written; a list without a keyframe fails the clip with WINDOW, nothing written. */
+static void test_engine(const PacketList *good)
+{
+    char dir[] = "/tmp/evclip-test-packets-XXXXXX", out[64];
+    EvclipSettings s;
+    EvclipRenderer *r = NULL;
+    evclip_default_settings(&s);
+    s.manifest = 0;
+    s.preset = "ultrafast";
+    CHECK(mkdtemp(dir) != NULL);
+    CHECK(evclip_open(&r, &s) == 0);
+    snprintf(out, sizeof(out), "%s/clip.mp4", dir);
+    EvclipSource src = { .path = "test://packets", .start = 0.25, .end = 0.75 };
+    EvclipClip clip = { .sources = &src, .nb_sources = 1, .output = out };
+    EvclipResult res;
+    BatchInput in = { .open = open_list, .opaque = (void *)good };
+    CHECK(batch_run(r, &clip, 1, &res, 1, &in) == 0);
+    CHECK_MSG(res.status == 0 && res.frames == 15, "status %d frames %lld: %s", res.status,
+              (long long)res.frames, res.error);
+    CHECK_MSG(fabs(res.first_time - 8 / 30.0) < 1e-6 && res.damaged_packets == 0,
+              "first %f damaged %lld", res.first_time, (long long)res.damaged_packets);
+    CHECK(access(out, F_OK) == 0);
+    unlink(out);
+
+    PacketList nokey = *good;
+    nokey.pkts += 2; /* frames 1..9: no keyframe before the window */
+    nokey.count = 2 * 9;
+    in.opaque = &nokey;
+    src.start = 0.05;
+    src.end = 0.3;
+    CHECK(batch_run(r, &clip, 1, &res, 1, &in) == 1);
+    CHECK_MSG(res.status == EVCLIP_ERR_WINDOW && strstr(res.error, "no decodable video frame"),
+              "status %d: %s", res.status, res.error);
+    CHECK_MSG(res.damaged_packets == 0, "%lld", (long long)res.damaged_packets); /* failed */
+    CHECK(access(out, F_OK) != 0);
+    evclip_close(&r);
+    rmdir(dir);
+}
+
 int main(void)
 {
     RingEntry pkts[2 * (FRAMES + 4)];
@@ -171,6 +253,8 @@ int main(void)
                         .vtb = { 1, 30 }, .atb = { 1, 30 }, .vrate = { 30, 1 } };
     test_read_and_seek(&list);
     test_damaged(&list, pkts);
+    test_cut_and_empty(&list);
+    test_engine(&list);
 
     Source *s = (Source *)&list;
     PacketList none = { .name = "test://none" };
