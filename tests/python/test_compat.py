@@ -266,3 +266,13 @@ def test_label_formatter_changes_only_the_chip(lib, car, car_log, tmp_path):
         return manifest["sources"][0]["detections"]
 
     assert canonical("fmt") == canonical("plain")
+
+
+def test_a_missing_video_fails_only_its_clip(lib, car, tmp_path):
+    good, bad = tmp_path / "good.mp4", tmp_path / "bad.mp4"
+    with pytest.raises(evclip.VideoNotFoundError) as info:
+        render_clips([Clip([ClipSource(tmp_path / "nope.mp4", None, 1, 2)], bad),
+                      Clip([ClipSource(car, None, 1, 1.5)], good)], **FAST)
+    assert isinstance(info.value, FileNotFoundError) and "1 of 2 clips failed" in str(info.value)
+    assert [r.ok for r in info.value.results] == [False, True]
+    assert good.is_file() and not bad.exists()

@@ -188,3 +188,19 @@ def test_painter_c_errors(lib):
         lib.evclip_painter_free(ctypes.byref(handle))
     assert not handle
     lib.evclip_painter_free(ctypes.byref(handle))    # &NULL is fine
+
+
+def test_ultralytics_results_are_drawn_as_their_detections(lib):
+    class Boxes:
+        xyxy = np.array([[40, 60, 240, 200]], np.float32)
+        conf = np.array([0.64], np.float32)
+        cls = np.array([2.0], np.float32)
+        id = np.array([7.0], np.float32)
+
+    class Results:
+        boxes, obb, names = Boxes(), None, {2: "car"}
+
+    via_results, plain = gray(), gray()
+    assert draw_detections(via_results, Results()) == 1
+    draw_detections(plain, [DETS[0]])
+    assert np.array_equal(via_results, plain)
