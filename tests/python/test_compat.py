@@ -148,6 +148,7 @@ def test_from_yolo_results_obb_gives_the_axis_aligned_box():
     fd = from_yolo_results(Results(boxes=None, obb=OBB(corners, [0.8], [0])), frame_idx=2)
     (d,) = fd.detections
     assert d.bbox == (10, 10, 90, 90) and d.label == "person" and d.score == pytest.approx(0.8)
+    assert d.extra == {"polygon": [[50, 10], [90, 50], [50, 90], [10, 50]]}
 
 
 # ---- Drop-in rendering behaviours ----------------------------------------------------------
