@@ -82,6 +82,10 @@ def from_supervision(detections: Any, frame_idx: Optional[int] = None,
     class_id = _column(getattr(detections, "class_id", None), n, "detections.class_id")
     conf = _column(getattr(detections, "confidence", None), n, "detections.confidence")
     tracker = _column(getattr(detections, "tracker_id", None), n, "detections.tracker_id")
+    # from_ultralytics on an OBB model stores the rotated corners in data["xyxyxyxy"]: kept as
+    # extra["polygon"] (the box drawn is xyxy, their axis-aligned bounds).
+    corners = _column(data.get("xyxyxyxy") if hasattr(data, "get") else None, n,
+                      'detections.data["xyxyxyxy"]')
     parsed = []
     for i, bbox in enumerate(boxes):
         if names is not None:
@@ -95,6 +99,8 @@ def from_supervision(detections: Any, frame_idx: Optional[int] = None,
             label=label,
             score=float(conf[i]) if conf is not None else None,
             track_id=int(tracker[i]) if tracker is not None else None,
+            extra={} if corners is None else
+            {"polygon": [[float(x), float(y)] for x, y in corners[i]]},
         ))
     return FrameDetections(detections=parsed, frame_idx=frame_idx, timestamp=timestamp)
 

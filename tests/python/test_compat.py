@@ -113,6 +113,15 @@ def test_from_supervision_wrong_types(value, expected):
     assert expected in str(info.value)
 
 
+def test_from_supervision_obb_corners_are_kept():
+    corners = np.array([[[50, 10], [90, 50], [50, 90], [10, 50]]], np.float32)
+    det = SvDetections([[10, 10, 90, 90]], data={"xyxyxyxy": corners,
+                                                "class_name": np.array(["ship"])})
+    (d,) = from_supervision(det, frame_idx=0).detections
+    assert d.bbox == (10, 10, 90, 90) and d.label == "ship"
+    assert d.extra == {"polygon": [[50, 10], [90, 50], [50, 90], [10, 50]]}
+
+
 def test_from_supervision_empty_is_empty():
     fd = from_supervision(SvDetections(np.empty((0, 4))), frame_idx=3)
     assert fd == FrameDetections([], 3)
