@@ -436,8 +436,14 @@ size_t detections_count(const EvclipDetections *d)
 
 void detections_truncate(EvclipDetections *d, size_t count, int64_t skipped)
 {
-    for (size_t i = count; i < d->count; i++)
+    size_t texts = d->nb_texts; /* texts are added with their items: drop the dropped ones' */
+    for (size_t i = count; i < d->count; i++) {
         d->nb_frame_keyed -= d->items[i].frame_idx >= 0;
+        if ((d->items[i].flags & STORED_TEXT) && d->items[i].label < texts)
+            texts = d->items[i].label;
+    }
+    while (d->nb_texts > texts)
+        free(d->texts[--d->nb_texts]);
     if (count < d->count) {
         d->count = count;
         d->dirty = 1;
@@ -483,9 +489,11 @@ size_t detections_memory(const EvclipDetections *d)
                    d->labels_cap * sizeof(*d->labels);
     for (uint32_t i = 0; i < d->nb_labels; i++)
         bytes += strlen(d->labels[i]) + 1;
-    for (size_t i = 0; i < d->nb_texts; i++)
-        bytes += sizeof(*d->texts) + strlen(d->texts[i]) + strlen(d->texts[i] +
-                 strlen(d->texts[i]) + 1) + 2;
+    bytes += d->texts_cap * sizeof(*d->texts);
+    for (size_t i = 0; i < d->nb_texts; i++) {
+        size_t label = strlen(d->texts[i]) + 1; /* "label\0text\0" */
+        bytes += label + strlen(d->texts[i] + label) + 1;
+    }
     return bytes + (d->by_idx.pos ? d->by_idx.count * sizeof(uint32_t) : 0) +
            (d->by_ts.pos ? d->by_ts.count * sizeof(uint32_t) : 0);
 }

@@ -82,6 +82,10 @@ def from_supervision(detections: Any, frame_idx: Optional[int] = None,
     class_id = _column(getattr(detections, "class_id", None), n, "detections.class_id")
     conf = _column(getattr(detections, "confidence", None), n, "detections.confidence")
     tracker = _column(getattr(detections, "tracker_id", None), n, "detections.tracker_id")
+    # from_ultralytics on an OBB model stores the rotated corners in data["xyxyxyxy"]: kept as
+    # extra["polygon"] (the box drawn is xyxy, their axis-aligned bounds).
+    corners = _column(data.get("xyxyxyxy") if hasattr(data, "get") else None, n,
+                      'detections.data["xyxyxyxy"]')
     parsed = []
     for i, bbox in enumerate(boxes):
         if names is not None:
@@ -95,6 +99,8 @@ def from_supervision(detections: Any, frame_idx: Optional[int] = None,
             label=label,
             score=float(conf[i]) if conf is not None else None,
             track_id=int(tracker[i]) if tracker is not None else None,
+            extra={} if corners is None else
+            {"polygon": [[float(x), float(y)] for x, y in corners[i]]},
         ))
     return FrameDetections(detections=parsed, frame_idx=frame_idx, timestamp=timestamp)
 
@@ -136,6 +142,10 @@ def _one_result(result: Any, frame_idx: Optional[int],
     conf = _column(getattr(boxes, "conf", None), n, "results.boxes.conf")
     cls = _column(getattr(boxes, "cls", None), n, "results.boxes.cls")
     ids = _column(getattr(boxes, "id", None), n, "results.boxes.id")
+    # An OBB model's rotated boxes: their 4 corners kept as extra["polygon"] (drawn as the
+    # axis-aligned bounds: polygons are not drawn yet).
+    corners = _column(getattr(boxes, "xyxyxyxy", None), n, "results.obb.xyxyxyxy") \
+        if boxes is getattr(result, "obb", None) else None
     for i, bbox in enumerate(xyxy):
         if cls is not None:
             c = int(cls[i])
@@ -150,6 +160,8 @@ def _one_result(result: Any, frame_idx: Optional[int],
             label=label,
             score=float(conf[i]) if conf is not None else None,
             track_id=int(ids[i]) if ids is not None else None,
+            extra={} if corners is None else
+            {"polygon": [[float(x), float(y)] for x, y in corners[i]]},
         ))
     return FrameDetections(detections=parsed, frame_idx=frame_idx, timestamp=timestamp)
 

@@ -47,7 +47,7 @@ def main():
         tmp = Path(tmp)
         v = tmp / "v"
         run([PY, "-m", "venv", "--system-site-packages", v], env=env)
-        settings = ["--config-settings", f"builddir={tmp / 'build'}",
+        settings = ["--no-cache-dir", "--config-settings", f"builddir={tmp / 'build'}",
                     "--config-settings", "setup-args=-Doptimization=0"]
         run([v / "bin" / "pip", "wheel", "--no-build-isolation", "--no-deps", "-w",
              tmp / "wheels", *settings, root], env=env, cwd=tmp)

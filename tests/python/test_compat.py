@@ -113,6 +113,15 @@ def test_from_supervision_wrong_types(value, expected):
     assert expected in str(info.value)
 
 
+def test_from_supervision_obb_corners_are_kept():
+    corners = np.array([[[50, 10], [90, 50], [50, 90], [10, 50]]], np.float32)
+    det = SvDetections([[10, 10, 90, 90]], data={"xyxyxyxy": corners,
+                                                "class_name": np.array(["ship"])})
+    (d,) = from_supervision(det, frame_idx=0).detections
+    assert d.bbox == (10, 10, 90, 90) and d.label == "ship"
+    assert d.extra == {"polygon": [[50, 10], [90, 50], [50, 90], [10, 50]]}
+
+
 def test_from_supervision_empty_is_empty():
     fd = from_supervision(SvDetections(np.empty((0, 4))), frame_idx=3)
     assert fd == FrameDetections([], 3)
@@ -148,6 +157,7 @@ def test_from_yolo_results_obb_gives_the_axis_aligned_box():
     fd = from_yolo_results(Results(boxes=None, obb=OBB(corners, [0.8], [0])), frame_idx=2)
     (d,) = fd.detections
     assert d.bbox == (10, 10, 90, 90) and d.label == "person" and d.score == pytest.approx(0.8)
+    assert d.extra == {"polygon": [[50, 10], [90, 50], [50, 90], [10, 50]]}
 
 
 # ---- Drop-in rendering behaviours ----------------------------------------------------------
@@ -266,3 +276,13 @@ def test_label_formatter_changes_only_the_chip(lib, car, car_log, tmp_path):
         return manifest["sources"][0]["detections"]
 
     assert canonical("fmt") == canonical("plain")
+
+
+def test_a_missing_video_fails_only_its_clip(lib, car, tmp_path):
+    good, bad = tmp_path / "good.mp4", tmp_path / "bad.mp4"
+    with pytest.raises(evclip.VideoNotFoundError) as info:
+        render_clips([Clip([ClipSource(tmp_path / "nope.mp4", None, 1, 2)], bad),
+                      Clip([ClipSource(car, None, 1, 1.5)], good)], **FAST)
+    assert isinstance(info.value, FileNotFoundError) and "1 of 2 clips failed" in str(info.value)
+    assert [r.ok for r in info.value.results] == [False, True]
+    assert good.is_file() and not bad.exists()

@@ -188,3 +188,42 @@ def test_painter_c_errors(lib):
         lib.evclip_painter_free(ctypes.byref(handle))
     assert not handle
     lib.evclip_painter_free(ctypes.byref(handle))    # &NULL is fine
+
+
+def test_ultralytics_results_are_drawn_as_their_detections(lib):
+    class Boxes:
+        xyxy = np.array([[40, 60, 240, 200]], np.float32)
+        conf = np.array([0.64], np.float32)
+        cls = np.array([2.0], np.float32)
+        id = np.array([7.0], np.float32)
+
+    class Results:
+        boxes, obb, names = Boxes(), None, {2: "car"}
+
+    via_results, plain = gray(), gray()
+    assert draw_detections(via_results, Results()) == 1
+    draw_detections(plain, [DETS[0]])
+    assert np.array_equal(via_results, plain)
+
+
+def test_attacks_huge_nan_long_many_tiny(lib):
+    frame = gray()
+    nan = float("nan")
+    assert draw_detections(frame, [Detection((nan, 1, 5, 5), "nan"),
+                                   Detection((1, 1, float("inf"), 5), "inf")]) == 0
+    assert (frame == 128).all()
+    assert draw_detections(frame, [Detection((-1e12, -1e12, 1e12, 1e12), "huge")]) in (0, 1)
+    long_label = gray()
+    assert draw_detections(long_label, [Detection((10, 100, 50, 140), "x" * 100000)]) == 1
+    many = gray()
+    dets = [Detection((i % 600, i % 300, i % 600 + 40, i % 300 + 40), f"l{i % 40}", 0.5, i)
+            for i in range(1000)]
+    assert draw_detections(many, dets) == 1000
+    tiny = np.full((1, 1, 3), 7, np.uint8)
+    assert draw_detections(tiny, [Detection((0, 0, 1, 1), "dot")]) == 1
+    with pytest.raises(TypeError, match="label_formatter must return a str"):
+        draw_detections(gray(), DETS, label_formatter=lambda d: 5)
+    for w in range(20, 40):            # many sizes: the painter cache stays bounded
+        draw_detections(gray(20, w), DETS)
+    from evclip import overlay
+    assert len(overlay._local.painters) <= 8

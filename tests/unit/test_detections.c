@@ -168,6 +168,34 @@ static void test_truncate(void)
     evclip_detections_free(&d);
 }
 
+/* Chip texts (evclip_detections_add_text): lookups flag them (DETECTION_TEXT) with the text
+ * after the label's NUL; public reads do not; a truncate frees the dropped ones' texts, so a
+ * scratch store reused frame after frame (painter, writer) does not grow. */
+static void test_texts(void)
+{
+    EvclipDetections *d = NULL;
+    DetList l = { 0 };
+    EvclipDetection e = det(0, EVCLIP_NONE, "car", 7), back;
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK(evclip_detections_add(d, &e) == 0);
+    size_t base = detections_memory(d), after[3];
+    for (int round = 0; round < 3; round++) {
+        detections_truncate(d, 1, 0);
+        for (int i = 0; i < 100; i++)
+            CHECK(evclip_detections_add_text(d, &e, "CAR!") == 0);
+        after[round] = detections_memory(d);
+        CHECK(after[round] >= base + 100 * 9);   /* 100 x "car\0CAR!\0" */
+    }
+    CHECK(after[0] == after[1] && after[1] == after[2]);
+    CHECK(detections_prepare(d) == 0 && detections_lookup(d, 0, 1, 0, 0, &l) == 101);
+    CHECK(l.items[0].normalized == 0 && !strcmp(l.items[0].label, "car"));
+    CHECK(l.items[1].normalized == DETECTION_TEXT && !strcmp(l.items[1].label, "car"));
+    CHECK(!strcmp(l.items[1].label + 4, "CAR!") && l.items[1].track_id == 7);
+    CHECK(evclip_detections_get(d, 1, &back) == 0 && back.normalized == 0);
+    detlist_free(&l);
+    evclip_detections_free(&d);
+}
+
 /* Frame times of a variable-frame-rate video: gaps of 33, 67, 20, 80, 40, 100 ms... */
 static const double vfr[] = { 0.0, 0.033, 0.1, 0.12, 0.2, 0.24, 0.34, 0.3733, 0.4066 };
 #define NB_VFR ((int)(sizeof(vfr) / sizeof(vfr[0])))
@@ -368,6 +396,7 @@ int main(void)
     test_interning();
     test_lookup_index();
     test_truncate();
+    test_texts();
     test_vfr_matching();
     test_hold_zero();
     test_hold();
