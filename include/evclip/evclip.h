@@ -53,6 +53,7 @@
  *          evclip_detections_load_window (windowed loading through PATH.evidx).
  * - API 1.1.0: evclip_output_dir() (output folder checked or created, as the CLI's --mkdirs),
  *          evclip_detections_get() (a store's detections read back).
+ * - API 1.2.0: EvclipSettings.worker (the worker name recorded in manifests).
  */
 
 #include <stddef.h>
@@ -399,7 +400,12 @@ typedef struct EvclipSettings {
                                report line) */
     void *clip_done_opaque;                    /**< passed to clip_done_callback */
 
-    uint8_t reserved[32]; /**< room for later fields; zero (evclip_default_settings) */
+    /* Scale-out (API 1.2). */
+    const char *worker;   /**< name of the machine/process that rendered the clip, recorded as
+                               "worker" in the manifest (`evclip worker --name`); at most 255
+                               bytes, no control characters; default NULL = not recorded */
+
+    uint8_t reserved[24]; /**< room for later fields; zero (evclip_default_settings) */
 } EvclipSettings;
 
 /** Fills *s with the defaults documented above (struct_size included). */
