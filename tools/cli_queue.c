@@ -232,14 +232,14 @@ static void set_key(char *out, size_t n, const char *prefix, const char *suffix)
     snprintf(out, n, "%s:%s", prefix, suffix);
 }
 
-int queue_open(Queue *q, const char *url, const char *stream)
+int queue_open(Queue *q, const char *command, const char *url, const char *stream)
 {
     char err[512], prefix[256];
     if (queue_parse_url(url, &q->url, err, sizeof(err)) < 0)
-        return cli_usage_error("queue", "--redis: %s", err);
+        return cli_usage_error(command, "--redis: %s", err);
     size_t len = strlen(stream);
     if (len == 0 || len >= sizeof(prefix) - 8)
-        return cli_usage_error("queue", "--stream: the name must have 1..247 bytes");
+        return cli_usage_error(command, "--stream: the name must have 1..247 bytes");
     snprintf(q->stream, sizeof(q->stream), "%s", stream);
     snprintf(prefix, sizeof(prefix), "%.*s", (int)(len > 5 && !strcmp(stream + len - 5,
              ":jobs") ? len - 5 : len), stream);

@@ -45,7 +45,7 @@ int queue_parse_url(const char *url, QueueUrl *u, char *err, size_t errlen);
 /* Parses the URL, connects, authenticates and selects the database; prints a clear error and
  * returns EXIT_USAGE (bad URL, stream name, database), EXIT_QUEUE_DOWN or EXIT_QUEUE_AUTH on
  * failure, 0 on success. */
-int queue_open(Queue *q, const char *url, const char *stream);
+int queue_open(Queue *q, const char *command, const char *url, const char *stream);
 void queue_close(Queue *q);
 
 /* Runs one command (hiredis format: %s, %b...). With q->retry, a connection error reconnects

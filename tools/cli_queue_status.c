@@ -109,7 +109,8 @@ static json_t *group_json(Queue *q, const redisReply *g)
     redisReply *c = queue_cmd(q, "XINFO CONSUMERS %s %s", q->stream, name);
     for (size_t i = 0; c && c->type == REDIS_REPLY_ARRAY && i < c->elements; i++)
         json_array_append_new(consumers, json_pack("{s:s, s:I, s:f}", "name",
-            field_str(c->element[i], "name"), (json_int_t)field_int(c->element[i], "pending"),
+            field_str(c->element[i], "name"), "pending",
+            (json_int_t)field_int(c->element[i], "pending"),
             "idle_seconds", field_int(c->element[i], "idle") / 1000.0));
     freeReplyObject(c);
     return json_pack("{s:s, s:I, s:I, s:o}", "name", name, "pending",
@@ -172,7 +173,7 @@ int cli_status_main(int argc, char **argv)
     int ret = parse_args("status", status_usage, &a, argc, argv);
     if (ret != 0)
         return ret < 0 ? EXIT_OK : ret;
-    if ((ret = queue_open(&q, a.url, a.stream)) != 0)
+    if ((ret = queue_open(&q, "status", a.url, a.stream)) != 0)
         return ret;
     json_t *s = status_json(&q);
     if (!q.c) {
@@ -221,7 +222,7 @@ int cli_results_main(int argc, char **argv)
     int ret = parse_args("results", results_usage, &a, argc, argv);
     if (ret != 0)
         return ret < 0 ? EXIT_OK : ret;
-    if ((ret = queue_open(&q, a.url, a.stream)) != 0)
+    if ((ret = queue_open(&q, "results", a.url, a.stream)) != 0)
         return ret;
     for (;;) { /* the stream so far, 500 entries at a time */
         snprintf(start, sizeof(start), "%s%s", strcmp(last, "-") ? "(" : "", last);

@@ -260,7 +260,7 @@ int cli_submit_main(int argc, char **argv)
                 "the others)\n", bad, bad > 1 ? "s" : "");
     else if (n < 0)
         code = EXIT_FAILURE_OTHER;
-    else if (code == EXIT_OK && (code = queue_open(&q, a.url, a.stream)) == 0) {
+    else if (code == EXIT_OK && (code = queue_open(&q, "submit", a.url, a.stream)) == 0) {
         int counts[2] = { 0 };
         if (enqueue_all(&q, &a, &j, items, n, path, base ? base : "/", counts) < 0)
             code = EXIT_QUEUE_DOWN;

@@ -303,7 +303,7 @@ int cli_worker_main(int argc, char **argv)
         return ret < 0 ? EXIT_OK : ret;
     if (!w.a.name)
         w.a.name = default_name(name, sizeof(name));
-    if ((ret = queue_open(&w.q, w.a.url, w.a.stream)) != 0)
+    if ((ret = queue_open(&w.q, "worker", w.a.url, w.a.stream)) != 0)
         return ret;
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));

@@ -136,6 +136,8 @@ static void from_manifest(const char *output, json_t *res)
     json_object_set(res, "frames", json_object_get(o, "frames"));
     json_object_set(res, "seconds", json_object_get(o, "duration"));
     json_object_set(res, "output_sha256", json_object_get(o, "sha256"));
+    if (json_is_string(json_object_get(m, "worker"))) /* who rendered it, not who checked */
+        json_object_set(res, "worker", json_object_get(m, "worker"));
     json_decref(m);
 }
 
@@ -160,8 +162,10 @@ static json_t *result_json(const Unit *u, const Worker *w, int i, int *ok)
     if (!o)
         return NULL;
     json_object_del(o, "spec");
-    if (u->skipped[i])
+    if (u->skipped[i]) {
+        json_object_set_new(o, "checked_by", json_string(w->a.name));
         from_manifest(output, o);
+    }
     else if (res && *ok)
         json_object_set_new(o, "frames", json_integer(res->frames)),
         json_object_set_new(o, "seconds", json_real(res->duration)),
