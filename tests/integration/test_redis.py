@@ -1,6 +1,7 @@
 """test_redis.py: evclip submit/worker/status/results on a real redis-server (loopback, AOF):
 two workers, a worker killed mid-unit, Redis restarted mid-run, a poison unit, idempotent
 submit, SIGTERM semantics, bad URLs, wrong passwords and Redis down."""
+import hashlib
 import json
 import os
 import shutil
@@ -181,14 +182,38 @@ def test_two_workers(src):
     s = run(["submit", "--redis", r.url(), jobs], timeout=30)
     C.check(s.returncode == 0 and "20 clips in 3 units" in s.stderr and "3 new" in s.stderr,
             "submit: 20 clips over 3 sources make 3 units", s.stderr)
+    follow = subprocess.Popen([EVCLIP, "results", "--redis", r.url(), "--follow"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ws = [worker(r, f"w{i}", "--drain") for i in (1, 2)]
     for w in ws:
         code, err = finish(w)
         C.check(code == 0, "two workers: exit 0 when drained", err[-2000:])
     res = results(r)
+    time.sleep(1.5)  # --follow polls every second
+    follow.send_signal(signal.SIGTERM)
+    out, err = follow.communicate(timeout=30)
+    C.check(follow.returncode == 0 and [json.loads(x) for x in out.splitlines()] == res,
+            "results --follow: printed every result as it came, exit 0 on SIGTERM", err)
     check_all_ok_once(res, [x["output"] for x in rows], "two workers")
-    C.check(all(x["attempt"] == 1 and not x["skipped"] and x["frames"] == 10 for x in res),
-            "two workers: first attempts, 10 frames each", res[:1])
+    C.check(all(x["attempt"] == 1 and not x["skipped"] and x["frames"] == 10 and
+                x["seconds"] == 1.0 for x in res),
+            "two workers: first attempts, 10 frames and 1 s each", res[:1])
+    for x in res:
+        with open(x["output"] + ".evidence.json", "rb") as f:
+            data = f.read()
+        C.check(x["manifest_sha256"] == hashlib.sha256(data).hexdigest() and
+                x["output_sha256"] == json.loads(data)["output"]["sha256"],
+                "results: manifest_sha256 and output_sha256", x)
+        spec = rows[x["line"] - 1]
+        C.check(spec["output"] == x["output"] and x["id"] == hashlib.sha256(
+                    (TMP + "\n" + json.dumps(spec, sort_keys=True, separators=(",", ":")))
+                    .encode()).hexdigest()[:32], "results: line and stable clip id", x)
+    units = {}
+    for x in sorted(res, key=lambda x: x["line"]):
+        units.setdefault(x["unit"], []).append(x["id"])
+    C.check(all(u == hashlib.sha256("".join(ids).encode()).hexdigest()[:32]
+                for u, ids in units.items()) and len(units) == 3,
+            "results: unit id = hash of its clips' ids", units)
     st = status(r)
     C.check((st["ok"], st["failed"], st["dead"], st["units"]) == (20, 0, 0, 3),
             "status: 20 ok, 0 failed, 0 dead, 3 units", st)
@@ -196,6 +221,9 @@ def test_two_workers(src):
             "status: nothing pending or waiting", st["groups"])
     C.check(sorted(w["name"] for w in st["workers"]) == ["w1", "w2"], "status: workers seen",
             st["workers"])
+    text = run(["status", "--redis", r.url()], timeout=30).stdout
+    C.check("stream evclip:jobs: 3 units\ngroup renderers: 0 waiting, 0 pending\n" in text and
+            "results: 20 ok, 0 failed; dead letters: 0\n" in text, "status: text", text)
 
     # Submit twice: nothing added, nothing rendered again.
     mtimes = {x["output"]: os.stat(x["output"]).st_mtime_ns for x in rows}
@@ -208,11 +236,16 @@ def test_two_workers(src):
     r.cmd("DEL", "evclip:units", "evclip:done")
     s = run(["submit", "--redis", r.url(), jobs], timeout=30)
     C.check("3 new" in s.stderr, "resubmit after DEL: 3 units again", s.stderr)
-    code, err = finish(worker(r, "w4", "--drain"))
+    w4 = subprocess.Popen([EVCLIP, "worker", "--redis", r.url(), "--drain"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    code, err = finish(w4)
     again = results(r)[20:]
     C.check(code == 0 and len(again) == 20 and all(x["skipped"] and x["status"] == "ok"
                                                    for x in again),
             "resubmit: every clip skipped as already done", err[-1000:])
+    C.check(all(x["checked_by"] == f"{socket.gethostname()}-{w4.pid}" and
+                x["worker"] in ("w1", "w2") for x in again),
+            "resubmit: default worker name HOST-PID; results name who rendered", again[:1])
     C.check(mtimes == {x["output"]: os.stat(x["output"]).st_mtime_ns for x in rows},
             "resubmit: no output rewritten")
     r.kill()
@@ -225,9 +258,13 @@ def test_kill_worker(slow):
     rows = clips(out, slow, 8, "k", preset="veryslow")
     run(["submit", "-q", "--redis", r.url(), job_file("kill.jsonl", rows)], timeout=30)
     a = worker(r, "doomed", "--claim-timeout", "1.5")
-    wait_for(lambda: os.path.exists(f"{out}/k0.mp4"), 60, "the first clip of the unit")
+    wait_for(lambda: os.path.exists(f"{out}/k0.mp4") and any(
+        n.endswith(".evclip-tmp") for n in os.listdir(out)), 60,
+        "the first clip of the unit and the next one's temp file")
     a.kill()
     a.wait(timeout=10)
+    C.check(any(n.endswith(".evclip-tmp") for n in os.listdir(out)),
+            "kill -9: the dead worker left a temp file", os.listdir(out))
     done_at_kill = {x["output"] for x in rows if os.path.exists(x["output"])}
     C.check(len(done_at_kill) < len(rows), "kill -9: the worker died in the middle of its unit",
             done_at_kill)
@@ -285,19 +322,20 @@ def test_poison(src):
     good = clips(out, src[0], 3, "g")
     rows = good + [{"output": f"{out}/p.mp4", "input": bad, "start": 0, "end": 1}]
     run(["submit", "-q", "--redis", r.url(), job_file("poison.jsonl", rows)], timeout=30)
-    code, err = finish(worker(r, "pw", "--drain", "--claim-timeout", "0.5",
-                              "--max-attempts", "2"))
+    expect_error(["worker", "--redis", r.url(), "--max-attempts", "0"], 2,
+                 ["--max-attempts"], "--max-attempts 0")
+    code, err = finish(worker(r, "pw", "--drain", "--claim-timeout", "0.5"))
     C.check(code == 0, "poison: the worker drains the queue", err[-2000:])
     dead = r.cmd("XRANGE", "evclip:dead", "-", "+")
     C.check(len(dead) == 1, "poison: one dead letter", dead)
     if dead:
         d = dict(zip(dead[0][1][::2], dead[0][1][1::2]))
-        C.check(d["attempts"] == "2" and "poison.mp4" in d["error"],
+        C.check(d["attempts"] == "3" and "poison.mp4" in d["error"],
                 "poison: dead letter has the attempts and the last error", d)
     res = results(r)
     check_all_ok_once(res, [x["output"] for x in good], "poison: the others")
     bad_res = [x for x in res if x["output"].endswith("/p.mp4")]
-    C.check([x["attempt"] for x in bad_res] == [1, 2] and
+    C.check([x["attempt"] for x in bad_res] == [1, 2, 3] and
             all(x["status"] == "error" and "poison.mp4" in x["error"] for x in bad_res),
             "poison: an error result per attempt", bad_res)
     st = status(r)
@@ -348,6 +386,10 @@ def expect_error(args, code, words, what, hidden=None):
 
 
 def test_errors(src):
+    helps = run(["worker", "--help"]).stdout + run(["submit", "--help"]).stdout
+    C.check(all(x in helps for x in ("--claim-timeout S      take over units idle for S seconds "
+                                     "(default 60)", "(default 3)", "(default 600)",
+                                     "(default 8)")), "help: the documented defaults", helps)
     jobs = job_file("err.jsonl", clips(os.path.join(TMP, "err"), src[0], 2, "e"))
     os.makedirs(os.path.join(TMP, "err"))
     for url, word in [("http://127.0.0.1:6379", "expected redis://"),
@@ -377,6 +419,11 @@ def test_errors(src):
                        ["bad.jsonl:3", "nothing enqueued"], "submit: bad line")
     C.check(r.cmd("EXISTS", "evclip:jobs", password="s3cret-pw") == 0,
             "submit: a bad line enqueues nothing")
+    got = run(["submit", "--redis", r.url(":s3cret-pw@"), "--stream", "other:jobs",
+               "--unit-seconds", "2", job_file("seven.jsonl", clips(os.path.join(TMP, "err"),
+                                                                     src[0], 7, "s"))])
+    C.check(got.returncode == 0 and r.cmd("XLEN", "other:jobs", password="s3cret-pw") == 4,
+            "--unit-seconds 2 --stream other:jobs: 7 one-second clips in 4 units", got.stderr)
     got = run(["submit", "--redis", r.url(":s3cret-pw@"), "--skip-bad", bad], timeout=30)
     C.check(got.returncode == 9 and r.cmd("XLEN", "evclip:jobs", password="s3cret-pw") == 1,
             "submit --skip-bad: the good lines are enqueued, exit 9", got.stderr)
