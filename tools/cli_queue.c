@@ -316,7 +316,8 @@ redisReply *queue_cmd(Queue *q, const char *fmt, ...)
 
 redisReply *queue_cmd_once(Queue *q, int argc, const char **argv, const size_t *lens)
 {
-    if (!q->c)
+    char err[512];
+    if (!q->c && connect_once(q, err, sizeof(err)) != 0) /* one quick try, no backoff */
         return NULL;
     redisReply *r = redisCommandArgv(q->c, argc, argv, lens);
     if (!r) { /* leave the reconnecting to the next queue_cmd */

@@ -53,7 +53,8 @@ void queue_close(Queue *q);
  * error after printing it). An error reply is returned (type REDIS_REPLY_ERROR). Free with
  * freeReplyObject. */
 redisReply *queue_cmd(Queue *q, const char *fmt, ...);
-/* As queue_cmd, argv style (binary-safe), with no retry whatever q->retry says. */
+/* As queue_cmd, argv style (binary-safe), without backoff whatever q->retry says: when not
+ * connected, one connection attempt; NULL when it or the command fails. */
 redisReply *queue_cmd_once(Queue *q, int argc, const char **argv, const size_t *lens);
 
 /* Runs a Lua script (EVAL) with nkeys keys then args (NUL-terminated strings). Retries as
