@@ -96,6 +96,16 @@ def timed_workers(evclip, work, sources, args, port, n):
     return wall, ok
 
 
+def memory(port, clips):
+    """Bytes Redis holds per clip after a run (MEMORY USAGE of each key, all samples)."""
+    out = []
+    for key in ("jobs", "results", "done", "units", "workers"):
+        reply = redis_cmd(port, "MEMORY", "USAGE", f"evclip:{key}", "SAMPLES", "0")
+        n = int(reply[1:].split(b"\r\n")[0]) if reply.startswith(b":") else 0
+        out.append(f"evclip:{key} {n} B ({n / clips:.0f} B/clip)")
+    return "; ".join(out)
+
+
 def latency(evclip, work, sources, port, reps):
     """Submit -> result with an idle worker, for one tiny clip at a time."""
     url = f"redis://127.0.0.1:{port}/0"
@@ -112,6 +122,7 @@ def latency(evclip, work, sources, port, reps):
                            "end": i + 0.2, "preset": "ultrafast"}])
         t = time.monotonic()
         subprocess.run([evclip, "submit", "-q", "--redis", url, jobs], check=True)
+        submitted = time.monotonic() - t
         while redis_cmd(port, "XLEN", "evclip:results") != b":%d\r\n" % (i + 1):
             time.sleep(0.002)
         total = time.monotonic() - t
@@ -119,7 +130,7 @@ def latency(evclip, work, sources, port, reps):
         while "unit " not in line:
             line = w.stderr.readline()
         unit = float(re.search(r"([0-9.]+) s$", line.strip()).group(1))
-        rows.append((total, unit))
+        rows.append((total, unit, submitted))
     w.terminate()
     w.wait(timeout=60)
     return rows
@@ -147,6 +158,7 @@ def main():
                                    "--dir", work, "--appendonly", "yes", "--save", ""],
                                   stdout=subprocess.DEVNULL)
         time.sleep(0.5)
+        print(f"load average at the start: {os.getloadavg()}")
         rows = []
         base = timed_batch(evclip, work, sources, args, "")
         rows.append(("evclip batch (1 process)", args.clips, f"{base:.1f}", "1.00"))
@@ -158,12 +170,16 @@ def main():
         rows.append(("evclip batch again (noise check)", args.clips, f"{again:.1f}",
                      f"{base / again:.2f}"))
         print(fmt_table(["run", "clips ok", "wall s", "speed vs batch"], rows))
+        print(f"\nRedis memory after the last run: {memory(port, args.clips)}")
         lat = latency(evclip, work, sources, port, args.latency_reps)
-        over = [1000 * (t - u) for t, u in lat]
+        over = [1000 * (t - u) for t, u, _ in lat]
         print(f"\nsubmit -> result, one 0.2 s clip, idle worker ({len(lat)} reps): median "
-              f"{1000 * statistics.median(t for t, _ in lat):.0f} ms total, render (unit) "
-              f"{1000 * statistics.median(u for _, u in lat):.0f} ms, queue overhead median "
-              f"{statistics.median(over):.0f} ms, max {max(over):.0f} ms")
+              f"{1000 * statistics.median(t for t, _, _ in lat):.0f} ms total, of which the "
+              f"`evclip submit` process {1000 * statistics.median(s for _, _, s in lat):.0f} "
+              f"ms and the unit in the worker (parse, verify check, render, results) "
+              f"{1000 * statistics.median(u for _, u, _ in lat):.0f} ms; queue overhead "
+              f"(total - unit) median {statistics.median(over):.0f} ms, max {max(over):.0f} ms")
+        print(f"load average at the end: {os.getloadavg()}")
     finally:
         if server:
             server.terminate()
