@@ -397,6 +397,8 @@ def test_errors(src):
                       ("redis://:pw@", "no host name"), ("redis://h/x", "database 'x'"),
                       ("unix://relative.sock", "unix:///absolute")]:
         expect_error(["status", "--redis", url], 2, ["--redis", word], f"bad URL {url}")
+    expect_error(["worker", "--redis", "redis://127.0.0.1", "--name", "a\nb"], 2,
+                 ["--name", "control character"], "worker --name with a newline")
     down = f"redis://:hunter2@127.0.0.1:{free_port()}/0"
     for cmd in (["submit", jobs], ["worker"], ["status"], ["results"]):
         expect_error([cmd[0], "--redis", down] + cmd[1:], 20,
