@@ -48,7 +48,8 @@ int evclip_open(EvclipRenderer **out, const EvclipSettings *settings)
         (ret = copy_string(&r->preset, &r->settings.preset)) < 0 ||
         (ret = copy_string(&r->font, &r->settings.font)) < 0 ||
         (ret = copy_string(&r->title, &r->settings.title)) < 0 ||
-        (ret = copy_string(&r->sign_key, &r->settings.sign_key)) < 0) {
+        (ret = copy_string(&r->sign_key, &r->settings.sign_key)) < 0 ||
+        (ret = copy_string(&r->worker, &r->settings.worker)) < 0) {
         evclip_close(&r);
         return ret;
     }
@@ -70,6 +71,7 @@ void evclip_close(EvclipRenderer **pr)
     free(r->font);
     free(r->title);
     free(r->sign_key);
+    free(r->worker);
     free(r);
     *pr = NULL;
 }

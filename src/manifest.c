@@ -246,6 +246,8 @@ static int build(const ManifestInfo *info, json_t **out, const Logger *log)
         "timing", timing_json(info), "encoder", encoder_json(info));
     if (*out && (json_object_set_new(*out, "drawing", drawing_json(info)) < 0 ||
                  json_object_set_new(*out, "warnings", warnings_json(r)) < 0 ||
+                 (info->settings->worker && json_object_set_new(*out, "worker",
+                                                json_string(info->settings->worker)) < 0) ||
                  (info->live && json_object_set_new(*out, "live",
                                                     manifest_live_json(info->live)) < 0))) {
         json_decref(*out);

@@ -32,6 +32,7 @@
  *              ... RGB, indexed by track id % size or label hash], same_label, chip,
  *              chip_text (the fixed rules, in words)}}
  *   warnings: [text, ...] (EvclipResult.warnings: the clip may be wrong; [] when none)
+ *   worker (only when EvclipSettings.worker is set): the name of the worker that rendered it
  *   live (live clips only): {stream, url (credentials removed), trigger_ids [..], mode
  *              ("trigger" | "start"), window: {start, end, start_utc, end_utc} (wall clock,
  *              epoch seconds), first_frame, last_frame (wall clock), clock ("rtcp" |

@@ -10,7 +10,7 @@
 
 struct EvclipRenderer {
     EvclipSettings settings; /* string fields point into the copies below */
-    char *encoder, *preset, *font, *title, *sign_key;
+    char *encoder, *preset, *font, *title, *sign_key, *worker;
     Logger log;
     atomic_int cancel;
     /* EvclipStats counters, added to by concurrent renders; atomics, so that

@@ -64,6 +64,20 @@ int evclip_settings_validate(const EvclipSettings *s)
     return settings_validate(s);
 }
 
+/* The worker name goes into manifests and queue results: short, printable. */
+static int check_worker(const char *w)
+{
+    size_t n = strlen(w);
+    if (n == 0 || n > 255)
+        return ev_error(EVCLIP_ERR_INVALID, "settings: worker name of %zu bytes is outside "
+                        "1..255", n);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)w[i] < 0x20 || w[i] == 0x7f)
+            return ev_error(EVCLIP_ERR_INVALID, "settings: worker name has a control "
+                            "character at byte %zu", i);
+    return 0;
+}
+
 int settings_validate(const EvclipSettings *s)
 {
     int ret;
@@ -88,6 +102,8 @@ int settings_validate(const EvclipSettings *s)
                         "(0) or EVCLIP_BOX_STORED (1)", s->box_space);
     if (s->log_level < EVCLIP_LOG_ERROR || s->log_level > EVCLIP_LOG_DEBUG)
         return range("log level", s->log_level, EVCLIP_LOG_ERROR, EVCLIP_LOG_DEBUG, "");
+    if (s->worker && (ret = check_worker(s->worker)) < 0)
+        return ret;
     if (s->manifest && s->sign_key)
         return manifest_check_key(s->sign_key);
     return 0;

@@ -107,5 +107,9 @@ int cli_live_main(int argc, char **argv);      /* cli_live.c */
 int cli_keygen_main(int argc, char **argv);    /* cli_integrity.c */
 int cli_verify_main(int argc, char **argv);    /* cli_integrity.c */
 int cli_inspect_main(int argc, char **argv);   /* cli_integrity.c */
+int cli_submit_main(int argc, char **argv);    /* cli_submit.c */
+int cli_worker_main(int argc, char **argv);    /* cli_worker.c */
+int cli_status_main(int argc, char **argv);    /* cli_queue_status.c */
+int cli_results_main(int argc, char **argv);   /* cli_queue_status.c */
 
 #endif /* EVCLIP_TOOLS_CLI_H */

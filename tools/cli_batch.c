@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "tools/cli.h"
+#include "tools/cli_jobs.h"
 #include "tools/cli_spec.h"
 
 static const char usage[] =
@@ -48,8 +49,6 @@ static const char usage[] =
 
 #define EXIT_PARTIAL 9
 
-typedef struct Jobs Jobs;
-
 typedef struct BatchArgs {
     const char *jobs_path, *report_path;
     int jobs, json;
@@ -62,17 +61,6 @@ typedef struct BatchArgs {
     const Jobs *running;    /* the jobs being rendered */
     const int *clip_job;    /* clip index -> job line */
 } BatchArgs;
-
-struct Jobs {
-    json_t **objects;   /* parsed lines (NULL for broken ones) */
-    ClipSpec *specs;
-    EvclipResult *results;
-    int *clip_index;    /* line -> index into clips, or -1 */
-    char **line_errors;
-    int *lines;         /* job -> its line number in the file */
-    int *invalid;       /* job -> 1 when its line could not be parsed into a clip */
-    int count;
-};
 
 static int parse_args(BatchArgs *a, int argc, char **argv)
 {
@@ -134,7 +122,7 @@ static int parse_args(BatchArgs *a, int argc, char **argv)
     return 0;
 }
 
-static int add_line(Jobs *j, json_t *obj, const char *error, int lineno)
+int jobs_add(Jobs *j, json_t *obj, const char *error, int lineno)
 {
     int n = j->count + 1;
     json_t **o = realloc(j->objects, n * sizeof(*o));
@@ -158,8 +146,8 @@ static int add_line(Jobs *j, json_t *obj, const char *error, int lineno)
 }
 
 /* Parses job i into a clip and checks (or, with mkdirs, creates) its output folder. */
-static void parse_job(Jobs *j, int i, const char *path, const char *base, const BatchArgs *a,
-                      LogCache *cache)
+static void parse_job(Jobs *j, int i, const char *path, const char *base,
+                      const EvclipSettings *defaults, int mkdirs, LogCache *cache)
 {
     char where[512], err[1024];
     ClipSpec *spec = &j->specs[i];
@@ -168,10 +156,9 @@ static void parse_job(Jobs *j, int i, const char *path, const char *base, const 
         j->invalid[i] = 1;
         return;
     }
-    if (spec_parse(spec, j->objects[i], where, base, &a->settings, cache, err,
-                   sizeof(err)) != 0) {
+    if (spec_parse(spec, j->objects[i], where, base, defaults, cache, err, sizeof(err)) != 0) {
         j->invalid[i] = 1;
-    } else if (cli_output_dir(spec->clip.output, spec->mkdirs >= 0 ? spec->mkdirs : a->mkdirs,
+    } else if (cli_output_dir(spec->clip.output, spec->mkdirs >= 0 ? spec->mkdirs : mkdirs,
                               err + strlen(where) + 2, sizeof(err) - strlen(where) - 2) < 0) {
         memcpy(err, where, strlen(where));
         memcpy(err + strlen(where), ": ", 2);
@@ -182,8 +169,8 @@ static void parse_job(Jobs *j, int i, const char *path, const char *base, const 
     j->line_errors[i] = strdup(err);
 }
 
-/* Reads the job file; each non-blank line becomes a job (broken lines keep their error). */
-static int read_jobs(Jobs *j, const char *path, const BatchArgs *a, LogCache *cache)
+int jobs_read(Jobs *j, const char *path, const EvclipSettings *defaults, int mkdirs,
+              LogCache *cache)
 {
     FILE *f = fopen(path, "r");
     char *line = NULL, where[512], err[1024];
@@ -205,33 +192,41 @@ static int read_jobs(Jobs *j, const char *path, const BatchArgs *a, LogCache *ca
         if (!obj)
             snprintf(err, sizeof(err), "%s: invalid JSON at column %d: %s", where,
                      jerr.column, jerr.text);
-        if (add_line(j, obj, obj ? NULL : err, lineno) < 0) {
+        if (jobs_add(j, obj, obj ? NULL : err, lineno) < 0) {
             ret = -1;
             break;
         }
     }
     free(line);
     fclose(f);
-    j->specs = calloc((size_t)j->count + 1, sizeof(*j->specs));
-    j->results = calloc((size_t)j->count + 1, sizeof(*j->results));
-    j->clip_index = calloc((size_t)j->count + 1, sizeof(*j->clip_index));
-    j->invalid = calloc((size_t)j->count + 1, sizeof(*j->invalid));
     char *base = spec_base_dir(path);
-    if (ret < 0 || !j->specs || !j->results || !j->clip_index || !j->invalid ||
-        (strchr(path, '/') && !base)) {
+    if (ret < 0 || (strchr(path, '/') && !base) ||
+        jobs_parse(j, path, base, defaults, mkdirs, cache) < 0) {
         free(base);
         fprintf(stderr, "evclip: error: %s: out of memory\n", path);
         return -1;
-    }
-    for (int i = 0; i < j->count; i++) {
-        j->clip_index[i] = -1;
-        parse_job(j, i, path, base, a, cache);
     }
     free(base);
     return 0;
 }
 
-static void jobs_free(Jobs *j)
+int jobs_parse(Jobs *j, const char *path, const char *base, const EvclipSettings *defaults,
+               int mkdirs, LogCache *cache)
+{
+    j->specs = calloc((size_t)j->count + 1, sizeof(*j->specs));
+    j->results = calloc((size_t)j->count + 1, sizeof(*j->results));
+    j->clip_index = calloc((size_t)j->count + 1, sizeof(*j->clip_index));
+    j->invalid = calloc((size_t)j->count + 1, sizeof(*j->invalid));
+    if (!j->specs || !j->results || !j->clip_index || !j->invalid)
+        return -1;
+    for (int i = 0; i < j->count; i++) {
+        j->clip_index[i] = -1;
+        parse_job(j, i, path, base, defaults, mkdirs, cache);
+    }
+    return 0;
+}
+
+void jobs_free(Jobs *j)
 {
     for (int i = 0; i < j->count; i++) {
         if (j->specs)
@@ -439,7 +434,7 @@ int cli_batch_main(int argc, char **argv)
     a.settings.log_opaque = &a.cli;
     a.settings.progress_callback = cli_progress;
     a.settings.progress_opaque = &a.cli;
-    if (read_jobs(&j, a.jobs_path, &a, &cache) < 0) {
+    if (jobs_read(&j, a.jobs_path, &a.settings, a.mkdirs, &cache) < 0) {
         jobs_free(&j);
         log_cache_free(&cache);
         return EXIT_USAGE;

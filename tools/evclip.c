@@ -39,6 +39,8 @@ static const char usage[] =
     "  11       verify: manifest edited (signature mismatch) or malformed\n"
     "  12       verify: signed by another key, or unsigned with --pubkey\n"
     "  13       verify: a source or detection log missing or changed (--sources)\n"
+    "  20       submit/worker/status/results: Redis unreachable\n"
+    "  21       submit/worker/status/results: Redis refused the user or password\n"
     "  130/143  interrupted by SIGINT/SIGTERM\n";
 
 static const struct {
@@ -48,7 +50,9 @@ static const struct {
     { "render", cli_render_main }, { "demo", cli_demo_main },
     { "batch", cli_batch_main }, { "live", cli_live_main },
     { "keygen", cli_keygen_main }, { "verify", cli_verify_main },
-    { "inspect", cli_inspect_main },
+    { "inspect", cli_inspect_main }, { "submit", cli_submit_main },
+    { "worker", cli_worker_main }, { "status", cli_status_main },
+    { "results", cli_results_main },
 };
 #define NB_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -55,7 +55,8 @@
  *          evclip_detections_get() (a store's detections read back).
  * - API 1.2.0: evclip_painter_new/draw/free (the clip overlay drawn into caller frames),
  *          evclip_painter_label() (the chip text), evclip_detections_add_text() (a chip
- *          text of the caller's, e.g. a Python label_formatter's).
+ *          text of the caller's, e.g. a Python label_formatter's);
+ *          EvclipSettings.worker (the worker name recorded in manifests).
  */
 
 #include <stddef.h>
@@ -411,7 +412,12 @@ typedef struct EvclipSettings {
                                report line) */
     void *clip_done_opaque;                    /**< passed to clip_done_callback */
 
-    uint8_t reserved[32]; /**< room for later fields; zero (evclip_default_settings) */
+    /* Scale-out (API 1.2). */
+    const char *worker;   /**< name of the machine/process that rendered the clip, recorded as
+                               "worker" in the manifest (`evclip worker --name`); at most 255
+                               bytes, no control characters; default NULL = not recorded */
+
+    uint8_t reserved[24]; /**< room for later fields; zero (evclip_default_settings) */
 } EvclipSettings;
 
 /** Fills *s with the defaults documented above (struct_size included). */
