@@ -107,5 +107,7 @@ int cli_live_main(int argc, char **argv);      /* cli_live.c */
 int cli_keygen_main(int argc, char **argv);    /* cli_integrity.c */
 int cli_verify_main(int argc, char **argv);    /* cli_integrity.c */
 int cli_inspect_main(int argc, char **argv);   /* cli_integrity.c */
+int cli_events_main(int argc, char **argv);    /* cli_events.c */
+int cli_report_main(int argc, char **argv);    /* cli_report.c */
 
 #endif /* EVCLIP_TOOLS_CLI_H */

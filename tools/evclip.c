@@ -12,6 +12,8 @@ static const char usage[] =
     "Commands:\n"
     "  render    one clip from a video and a detection log (or several videos)\n"
     "  batch     many clips from one JSON-lines job file, each source decoded once\n"
+    "  events    event windows from detection logs, as batch job lines\n"
+    "  report    a static HTML review page of clips (posters, timelines, integrity)\n"
     "  live      ring buffers on live streams (RTSP...), clips on triggers\n"
     "  keygen    create an Ed25519 key pair for signing manifests\n"
     "  verify    check a clip against its evidence manifest (and signature)\n"
@@ -48,7 +50,8 @@ static const struct {
     { "render", cli_render_main }, { "demo", cli_demo_main },
     { "batch", cli_batch_main }, { "live", cli_live_main },
     { "keygen", cli_keygen_main }, { "verify", cli_verify_main },
-    { "inspect", cli_inspect_main },
+    { "inspect", cli_inspect_main }, { "events", cli_events_main },
+    { "report", cli_report_main },
 };
 #define NB_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -185,7 +185,7 @@ _SETTING_NAMES = ("pre_roll", "post_roll", "preset", "crf", "bitrate", "hold", "
                   "timestamp", "audio", "overwrite", "clamp", "font", "thickness", "font_size",
                   "threads", "manifest", "sign_key", "embed_detections", "width", "height",
                   "detections_format", "normalized", "ts_origin", "stream", "fps",
-                  "box_space", "mkdirs")
+                  "box_space", "mkdirs", "poster")
 _TS_ORIGINS = {"start": 0, "pts": 1}   # enum EvclipTsOrigin
 _BOX_SPACES = {"display": 0, "stored": 1}   # enum EvclipBoxSpace
 
@@ -198,7 +198,7 @@ class _Options:
                  overwrite=True, clamp=False, font=None, thickness=None, font_size=None,
                  threads=0, manifest=True, sign_key=None, embed_detections=True, width=None,
                  height=None, detections_format=None, normalized=False, ts_origin="start",
-                 stream=None, fps=None, box_space="display", mkdirs=False):
+                 stream=None, fps=None, box_space="display", mkdirs=False, poster=False):
         self.encoder = _encoder_name(encoder)
         self.pre_roll = _number(pre_roll, "pre_roll", minimum=0)
         self.post_roll = _number(post_roll, "post_roll", minimum=0)
@@ -220,7 +220,8 @@ class _Options:
         for name, value in (("timestamp", timestamp), ("audio", audio),
                             ("overwrite", overwrite), ("clamp", clamp), ("manifest", manifest),
                             ("embed_detections", embed_detections),
-                            ("normalized", normalized), ("mkdirs", mkdirs)):
+                            ("normalized", normalized), ("mkdirs", mkdirs),
+                            ("poster", poster)):
             if not isinstance(value, (bool, int)):
                 raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
             self.flags[name] = int(bool(value))
@@ -277,6 +278,7 @@ class _Options:
         s.sign_key = self.sign_key
         s.embed_detections = self.flags["embed_detections"]
         s.box_space = self.box_space
+        s.poster = self.flags["poster"]
 
 
 def _output_dir(output: bytes, mkdirs: int, where: str = "") -> None:
@@ -564,7 +566,8 @@ def render_clip(sources: List[ClipSource], output, encoder=Encoder.LIBX264,
     without timestamps, raw .h264/.hevc), box_space ("display": boxes of a rotated input are
     pixels of the upright frame players show, default; "stored": of the frame as stored, as
     PyAV decodes it), mkdirs (create the output's missing folders; default False: a missing
-    folder raises OutputError naming it). They apply to every source of the clip.
+    folder raises OutputError naming it), poster (also write OUTPUT.jpg, the frame with the
+    most boxes, recorded in the manifest; default False). They apply to every source of the clip.
     Raises ValueError / TypeError for bad arguments and EvclipError for failures in C.
     """
     sources = _check_sources(sources, "render_clip")
