@@ -62,7 +62,7 @@ typedef struct PatternValues {
 /* Expands `pattern` ({source}, {label}, {start}, {end}, {duration}, {index}, {track},
  * {part}, each with an optional printf-like spec after ':' as in Python: {start:08.2f},
  * {index:04d}; "{{" and "}}" are braces) into out. Text values are made file-name safe
- * (anything but letters, digits, '.', '-', '_' becomes '_'; a leading '.' too). Returns 0, or -1
+ * (anything but ASCII letters, digits, '-' and '_' becomes '_'). Returns 0, or -1
  * with a message in err. */
 int pattern_expand(const char *pattern, const PatternValues *v, char *out, size_t size,
                    char *err, size_t errlen);

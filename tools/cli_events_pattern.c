@@ -7,14 +7,14 @@
 
 #define FAIL(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
-/* A text value made safe as (part of) a file name. */
+/* A text value made safe as (part of) a file name: no '/', no '.' (so no ".."). */
 static void safe_text(const char *s, char *out, size_t size)
 {
     size_t n = 0;
     for (; *s && n + 1 < size; s++) {
         unsigned char c = (unsigned char)*s;
         int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '-' || c == '_' || (c == '.' && n > 0);
+                 c == '-' || c == '_';
         out[n++] = ok ? (char)c : '_';
     }
     out[n] = '\0';
