@@ -115,8 +115,12 @@ static int on_frame(void *opaque, const EvclipInspectFrame *f)
     c->frames++;
     if (!f->has_data || !(c->duration > 0))
         return 0;
+    /* The frame shows for one frame period: it fills the columns of that span. */
+    double period = c->frames_total > 0 ? c->duration / (double)c->frames_total : 0;
     int bin = (int)(f->time / c->duration * REPORT_BINS);
+    int last = (int)ceil((f->time + period) / c->duration * REPORT_BINS) - 1;
     bin = bin < 0 ? 0 : bin >= REPORT_BINS ? REPORT_BINS - 1 : bin;
+    last = last < bin ? bin : last >= REPORT_BINS ? REPORT_BINS - 1 : last;
     int counts[64] = { 0 };
     ReportLabel *seen[64];
     int n = 0;
@@ -134,8 +138,9 @@ static int on_frame(void *opaque, const EvclipInspectFrame *f)
             counts[k]++;
     }
     for (int k = 0; k < n; k++)
-        if (counts[k] > seen[k]->bins[bin])
-            seen[k]->bins[bin] = counts[k];
+        for (int b = bin; b <= last; b++)
+            if (counts[k] > seen[k]->bins[b])
+                seen[k]->bins[b] = counts[k];
     if (f->nb_detections > c->max_bin)
         c->max_bin = f->nb_detections;
     return 0;
@@ -155,6 +160,7 @@ static void read_manifest(ReportClip *c, const char *path)
     c->start = json_number_value(json_object_get(out, "first_source_time"));
     c->end = json_number_value(json_object_get(out, "last_source_time"));
     c->duration = json_number_value(json_object_get(out, "duration"));
+    c->frames_total = json_integer_value(json_object_get(out, "frames"));
     c->boxes = json_integer_value(json_object_get(m, "boxes_drawn"));
     const char *created = json_string_value(json_object_get(m, "created_utc"));
     snprintf(c->created, sizeof(c->created), "%s", created ? created : "");

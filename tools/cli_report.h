@@ -27,7 +27,8 @@ typedef struct ReportClip {
     double start, end;      /* window on the first / last source's timeline (NAN unknown) */
     int nb_sources;
     double duration;        /* output seconds (manifest, else the last frame's time) */
-    int64_t boxes, frames;
+    int64_t boxes, frames;  /* boxes drawn (manifest); frames read from the clip */
+    int64_t frames_total;   /* frames the manifest records (0 unknown) */
     char created[32];       /* manifest's created_utc, or "" */
     int state;              /* enum ReportState */
     char reason[1100];
