@@ -46,6 +46,9 @@ void cli_progress_end(const CliOptions *o);
 
 /* Installs SIGINT/SIGTERM handlers that cancel r (pass NULL to detach). */
 void cli_handle_signals(EvclipRenderer *r);
+/* Makes SIGINT, SIGTERM and SIGPIPE remove the temp file `temp` (borrowed until the process
+ * ends; NULL = none), then end the process by that signal: a killed command leaves nothing. */
+void cli_remove_on_signal(const char *temp);
 /* Signal received since cli_handle_signals, or 0. */
 int cli_signal_received(void);
 

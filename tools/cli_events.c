@@ -403,6 +403,7 @@ static int open_output(EventsArgs *a)
     if (!(a->temp = malloc(n)))
         return EXIT_FAILURE_OTHER;
     snprintf(a->temp, n, "%s.%ld.partial", a->output, (long)getpid());
+    cli_remove_on_signal(a->temp);
     if (!(a->out = fopen(a->temp, "wx"))) {
         fprintf(stderr, "evclip: error: cannot write '%s': %s\n", a->temp, strerror(errno));
         return EXIT_OUTPUT;
@@ -417,11 +418,14 @@ static int close_output(EventsArgs *a, int code)
     int ok = a->out && fflush(a->out) == 0 && fsync(fileno(a->out)) == 0;
     if (a->out)
         ok &= fclose(a->out) == 0;
-    if (code == 0 && ok && rename(a->temp, a->output) == 0)
+    if (code == 0 && ok && rename(a->temp, a->output) == 0) {
+        cli_remove_on_signal(NULL);
         return 0;
+    }
     if (code == 0)
         fprintf(stderr, "evclip: error: cannot write '%s': %s\n", a->output, strerror(errno));
     unlink(a->temp);
+    cli_remove_on_signal(NULL);
     return code ? code : EXIT_OUTPUT;
 }
 

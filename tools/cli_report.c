@@ -390,17 +390,20 @@ static int write_page(ReportArgs *a)
     if (!tmp)
         return EXIT_FAILURE_OTHER;
     snprintf(tmp, n, "%s.%ld.partial", a->output, (long)getpid());
+    cli_remove_on_signal(tmp);
     FILE *f = fopen(tmp, "wx");
     int ok = f && report_write_html(f, &a->r) == 0;
     ok &= f && fflush(f) == 0 && fsync(fileno(f)) == 0;
     if (f)
         ok &= fclose(f) == 0;
     if (ok && rename(tmp, a->output) == 0) {
+        cli_remove_on_signal(NULL);
         free(tmp);
         return 0;
     }
     fprintf(stderr, "evclip: error: cannot write '%s': %s\n", a->output, strerror(errno));
     unlink(tmp);
+    cli_remove_on_signal(NULL);
     free(tmp);
     return EXIT_OUTPUT;
 }
