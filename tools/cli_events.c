@@ -28,7 +28,7 @@ static const char usage[] =
     "      --format NAME       log format: auto (default), jsonl, grouped, ultralytics, mot\n"
     "      --label A,B         only detections with these labels (default: all)\n"
     "      --min-score S       only detections with score >= S (unscored ones are dropped)\n"
-    "      --gap G             detections less than G seconds apart join (default 2)\n"
+    "      --gap G             detections at most G seconds apart join (default 2)\n"
     "      --min-duration D    drop events shorter than D seconds (default 0)\n"
     "      --min-boxes N       drop events with fewer than N detections (default 1)\n"
     "      --pre P, --post Q   widen each event by P / Q seconds (default 0), clamped at the\n"

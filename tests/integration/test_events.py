@@ -87,6 +87,11 @@ def test_filters():
     r = events(*base, "--label", "car", "--min-score", "0.5")
     C.check([j["extra"]["boxes"] for j in jobs_of(r)] == [1, 5], "--min-score drops low "
             "scores", r.stdout)
+    C.write_jsonl(path("unscored.jsonl"), [{"ts": 0.5, "bbox": [1, 1, 9, 9], "label": "x"},
+                                           det(2.5, "y", score=0.7)])
+    r = events("-i", path("h1.mp4"), "-d", path("unscored.jsonl"), "--min-score", "0.5")
+    C.check([j["extra"]["label"] for j in jobs_of(r)] == ["y"], "unscored detections fail "
+            "--min-score", r.stdout)
     r = events(*base, "--min-boxes", "4")
     C.check([j["extra"]["boxes"] for j in jobs_of(r)] == [6, 5], "--min-boxes drops small "
             "events", r.stdout)
@@ -137,6 +142,12 @@ def test_multi_file():
             srcs[1]["from"] == 0 and srcs[1]["to"] == 0.4, "an event across the file "
             "boundary is one multi-source job", last)
     C.check(last.get("extra", {}).get("boxes") == 9, "its boxes come from both logs", last)
+    C.check(last.get("output") == "h1-00003.50-car.mp4", "{start} on the first file's "
+            "timeline", last.get("output"))
+    r = events("-i", path("h1.mp4"), "-d", path("h1.jsonl"), "-i", path("h2.mp4"), "-d",
+               path("h2.jsonl"), "--gap", "0.5", "--label", "car", "--pre", "1")
+    srcs = jobs_of(r)[-1].get("sources", [{}]) if r.returncode == 0 else [{}]
+    C.check(srcs[0].get("from") == 2.5, "rolls on the joined timeline", srcs)
 
 
 def test_patterns():

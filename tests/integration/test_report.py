@@ -85,6 +85,9 @@ def test_page():
                        "c.mp4": "modified", "e.mp4": "missing", "d.mp4": "ok"},
             "integrity verified now", states)
     C.check("1 failed jobs" in html and "missing.mp4" in html, "failed job in the summary")
+    C.check('<span id="clips">5 clips</span><span>9.0 s total</span><span>ok: 1</span>'
+            '<span>unsigned: 2</span><span>modified: 1</span><span>missing: 1</span>' in html
+            and "<span>person: 80 boxes</span>" in html, "header sums")
     C.check('fill="#' in html and "<rect" in html, "timelines drawn")
     r = run(["report", "-o", path("nodir", "x.html"), path("a.mp4")])
     C.check(r.returncode == 6 and not os.path.exists(path("nodir")), "unwritable page: 6",
@@ -119,6 +122,12 @@ window.addEventListener('load', function () { setTimeout(function () {
   pick('label', 'car'); R.car = visible(); pick('label', '');
   pick('state', 'modified'); R.modified = visible(); pick('state', '');
   R.all = visible().length;
+  pick('sort', 'boxes'); R.by_boxes = [].map.call(document.querySelectorAll('.card'),
+    function (c) { return parseInt(c.dataset.boxes); }); pick('sort', 'time');
+  var a = [].filter.call(document.querySelectorAll('.card'), function (c) {
+    return c.querySelector('h3').textContent === 'a.mp4'; })[0];
+  a.querySelector('.media img').click();
+  R.poster_click = !!a.querySelector('video');
   var card = [].filter.call(document.querySelectorAll('.card'), function (c) {
     return c.querySelector('h3').textContent === 'd.mp4'; })[0];
   var tl = card.querySelector('svg.tl'); card.scrollIntoView();
@@ -224,6 +233,9 @@ def test_browser():
     C.check(R.get("playing") and abs(R.get("seeked", -9) - R["expected"]) < 0.35,
             "a timeline click plays from that time", R)
     C.check(R.get("later", 0) > R.get("seeked", 0), "the video plays on", R)
+    C.check(R.get("by_boxes") == sorted(R.get("by_boxes", []), reverse=True) and
+            len(set(R.get("by_boxes", []))) > 1, "sort by boxes", R.get("by_boxes"))
+    C.check(R.get("poster_click"), "clicking the poster opens the player", R)
 
 
 def test_screenshot_from_file():
@@ -249,7 +261,46 @@ def test_screenshot_from_file():
             dom[-300:])
 
 
-for test in (setup, test_page, test_browser, test_screenshot_from_file):
+def test_readme_walkthrough():
+    """README "From a week of footage to a review page", run as written."""
+    readme = open(os.path.join(os.environ.get("EVCLIP_SOURCE_ROOT", os.path.join(
+        os.path.dirname(__file__), "..", "..")), "README.md")).read()
+    block = readme.split("### From a week of footage to a review page")[1]
+    block = block.split("```sh\n")[1].split("```")[0]
+    work = path("week")
+    os.makedirs(os.path.join(work, "cam"))
+    for h in ("10h", "11h"):
+        ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=4", "-c:v",
+               "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+               os.path.join(work, "cam", f"mon-{h}.mp4"))
+    # 10h: a person at 0.5-1.0 s, a dog (not asked for), weak cars; a car from 3.5 s that
+    # goes on in 11h until 0.5 s; 11h: a person at 3 s seen twice only (under --min-boxes).
+    ten = [det(0.5 + 0.1 * i, "person") for i in range(6)]
+    ten += [det(2.0 + 0.1 * i, "dog") for i in range(5)]
+    ten += [dict(det(2.6 + 0.1 * i, "car"), score=0.3) for i in range(5)]
+    ten += [det(3.5 + 0.1 * i, "car", x=80) for i in range(5)]
+    eleven = [det(0.1 * i, "car", x=80) for i in range(6)] + [det(3.0, "person"),
+                                                             det(3.1, "person")]
+    write_jsonl(os.path.join(work, "cam", "mon-10h.jsonl"), ten)
+    write_jsonl(os.path.join(work, "cam", "mon-11h.jsonl"), eleven)
+    env = dict(os.environ, PATH=os.path.dirname(os.path.abspath(EVCLIP)) + ":" +
+               os.environ["PATH"])
+    r = subprocess.run(["sh", "-ec", block], cwd=work, env=env, capture_output=True, text=True)
+    C.check(r.returncode == 0, "README walkthrough runs", r.stderr)
+    jobs = [json.loads(x) for x in open(os.path.join(work, "jobs.jsonl"))]
+    C.check([j["output"] for j in jobs] == ["clips/mon-10h-00000.00-person.mp4",
+                                            "clips/mon-10h-00002.50-car.mp4"],
+            "two events: the person, the car across the hour", [j["output"] for j in jobs])
+    C.check(len(jobs) == 2 and len(jobs[1]["sources"]) == 2 and jobs[0]["poster"],
+            "the car event spans both files; posters asked", jobs)
+    clips = sorted(os.listdir(os.path.join(work, "clips")))
+    C.check(len([c for c in clips if c.endswith(".jpg")]) == 2, "posters rendered", clips)
+    html = open(os.path.join(work, "review.html")).read()
+    C.check(cards(html) == 2 and "Gate 3, week 48" in html, "the review page", cards(html))
+
+
+for test in (setup, test_page, test_browser, test_screenshot_from_file,
+             test_readme_walkthrough):
     print(f"== {test.__name__}", flush=True)
     try:
         test()
