@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import common  # noqa: E402
@@ -150,6 +151,35 @@ def test_multi_file():
     C.check(srcs[0].get("from") == 2.5, "rolls on the joined timeline", srcs)
 
 
+def test_frame_index_and_kill():
+    C.write_jsonl(path("frames.jsonl"), [{"frame_idx": 5 + i, "bbox": [1, 1, 9, 9],
+                                           "label": "p"} for i in range(3)])
+    r = events("-i", path("h1.mp4"), "-d", path("frames.jsonl"))
+    jobs = jobs_of(r)
+    C.check(jobs and jobs[0]["start"] == 0.5 and jobs[0]["end"] == 0.8, "frame_idx timed by "
+            "the video's frame rate", r.stdout + r.stderr)
+    # Killed while reading its log (a FIFO that never ends): neither the jobs file nor its
+    # temp file is left.
+    fifo = path("fifo.jsonl")
+    os.mkfifo(fifo)
+    p = subprocess.Popen([C.EVCLIP, "events", "-i", path("h1.mp4"), "-d", fifo, "-o",
+                          path("killed.jsonl")], stderr=subprocess.PIPE)
+    writer = open(fifo, "w")
+    writer.write(json.dumps(det(0.5)) + "\n")
+    writer.flush()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not any(n.startswith("killed.jsonl.")
+                                                  for n in os.listdir(T)):
+        time.sleep(0.05)
+    started = any(n.startswith("killed.jsonl.") for n in os.listdir(T))
+    p.terminate()
+    p.wait()
+    writer.close()
+    C.check(started and p.returncode == -15, "events was running when killed", p.returncode)
+    C.check(not [n for n in os.listdir(T) if n.startswith("killed.jsonl")], "a killed events "
+            "leaves no file", os.listdir(T))
+
+
 def test_patterns():
     rows = [det(0.5, "../../x <script>"), det(0.6, "../../x <script>")]
     C.write_jsonl(path("evil.jsonl"), rows)
@@ -251,8 +281,8 @@ def test_poster_scaled():
 def main():
     setup()
     for t in (test_windows, test_filters, test_rolls_and_split, test_per_track,
-              test_multi_file, test_patterns, test_bad_input, test_pipe_to_batch_with_poster,
-              test_poster_scaled):
+              test_multi_file, test_frame_index_and_kill, test_patterns, test_bad_input,
+              test_pipe_to_batch_with_poster, test_poster_scaled):
         print(f"== {t.__name__}", flush=True)
         try:
             t()
