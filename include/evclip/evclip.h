@@ -53,6 +53,9 @@
  *          evclip_detections_load_window (windowed loading through PATH.evidx).
  * - API 1.1.0: evclip_output_dir() (output folder checked or created, as the CLI's --mkdirs),
  *          evclip_detections_get() (a store's detections read back).
+ * - API 1.2.0: EvclipSettings.poster
+ *          (from reserved), evclip_detections_scan() (a log streamed detection by
+ *          detection), evclip_probe() (a video's duration and frame period).
  */
 
 #include <stddef.h>
