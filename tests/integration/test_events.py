@@ -258,6 +258,10 @@ def test_pipe_to_batch_with_poster():
             "poster", r.stderr)
     r = C.run(["batch", "-"], input="{\"output\": 1}\n", cwd=path("out"))
     C.check(r.returncode == 9 and "stdin:1" in r.stderr, "batch - names stdin:LINE", r.stderr)
+    bad = {"output": "x.mp4", "input": path("h1.mp4"), "start": 0, "extra": 5}
+    r = C.run(["batch", "-"], input=json.dumps(bad) + "\n", cwd=path("out"))
+    C.check(r.returncode == 9 and "field 'extra': expected an object" in r.stderr,
+            "extra must be an object", r.stderr)
 
 
 def test_poster_scaled():
