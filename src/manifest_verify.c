@@ -67,7 +67,8 @@ static int check_poster(const char *clip, const json_t *m, EvclipVerifyResult *r
     const char *file = jstr(p, "file"), *want = jstr(p, "sha256");
     if (!p)
         return 0;
-    if (!file || !want || strchr(file, '/')) {
+    if (!file || !want || strchr(file, '/') || !*file || !strcmp(file, ".") ||
+        !strcmp(file, "..")) {
         res->manifest = EVCLIP_CHECK_FAILED;
         add_detail(res, "manifest malformed: poster.file or poster.sha256 missing or bad");
         return 0;

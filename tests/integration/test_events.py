@@ -247,6 +247,12 @@ def test_pipe_to_batch_with_poster():
             C.leftovers(path("out")))
     r = C.run(["verify", clip])
     C.check(r.returncode == 0, "verify passes", r.stdout + r.stderr)
+    m["poster"]["file"] = ".."
+    with open(path("evil.json"), "w") as f:
+        json.dump(m, f)
+    r = C.run(["verify", "--manifest", path("evil.json"), clip])
+    C.check(r.returncode == 11 and "poster.file" in r.stderr, "a poster path that climbs "
+            "out of the clip's folder is a malformed manifest", r.stderr)
     with open(poster, "ab") as f:
         f.write(b"x")
     r = C.run(["verify", clip])
