@@ -295,6 +295,22 @@ static int add_failure(ReportArgs *a, json_t *line)
     return f->output && f->status && f->error ? 0 : -1;
 }
 
+/* A clip a batch report names: its path is as batch resolved it, from batch's working folder;
+ * when that does not name a file from here, the report's own folder is tried. */
+static int add_report_clip(ReportArgs *a, const char *report, const char *out)
+{
+    const char *slash = strrchr(report, '/');
+    if (out[0] == '/' || access(out, F_OK) == 0 || !slash)
+        return add_clip(a, out);
+    char *alt = malloc((size_t)(slash - report) + strlen(out) + 2);
+    if (!alt)
+        return -1;
+    sprintf(alt, "%.*s/%s", (int)(slash - report), report, out);
+    int ret = add_clip(a, access(alt, F_OK) == 0 ? alt : out);
+    free(alt);
+    return ret;
+}
+
 /* A batch report: its ok clips become cards (paths as batch wrote them), the others are
  * listed as failed jobs. */
 static int add_batch_report(ReportArgs *a, const char *path)
@@ -318,7 +334,7 @@ static int add_batch_report(ReportArgs *a, const char *path)
         } else if (strcmp(status, "ok") && strcmp(status, "warnings")) {
             ret = add_failure(a, o);
         } else if (out) {
-            ret = add_clip(a, out);
+            ret = add_report_clip(a, path, out);
         }
         json_decref(o);
     }

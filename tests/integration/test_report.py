@@ -297,6 +297,13 @@ def test_readme_walkthrough():
     C.check(len([c for c in clips if c.endswith(".jpg")]) == 2, "posters rendered", clips)
     html = open(os.path.join(work, "review.html")).read()
     C.check(cards(html) == 2 and "Gate 3, week 48" in html, "the review page", cards(html))
+    C.check(html.count('data-state="unsigned"') == 2, "both clips verified", html[-3000:])
+    # From another folder: the report's relative clip paths are found beside the report.
+    r = run(["report", "-o", path("from-elsewhere.html"), os.path.join(work, "report.jsonl")])
+    other = open(path("from-elsewhere.html")).read() if r.returncode == 0 else ""
+    C.check(other.count('data-state="unsigned"') == 2 and
+            'data-href="week/clips/mon-10h-00000.00-person.mp4"' in other,
+            "a batch report read from another folder", r.stderr)
 
 
 for test in (setup, test_page, test_browser, test_screenshot_from_file,
