@@ -121,26 +121,26 @@ static int on_frame(void *opaque, const EvclipInspectFrame *f)
     int last = (int)ceil((f->time + period) / c->duration * REPORT_BINS) - 1;
     bin = bin < 0 ? 0 : bin >= REPORT_BINS ? REPORT_BINS - 1 : bin;
     last = last < bin ? bin : last >= REPORT_BINS ? REPORT_BINS - 1 : last;
-    int counts[64] = { 0 };
-    ReportLabel *seen[64];
+    /* Labels by index: find_label may move c->labels. */
+    int counts[64] = { 0 }, seen[64];
     int n = 0;
     for (int i = 0; i < f->nb_detections; i++) {
         ReportLabel *l = find_label(c, f->detections[i].label);
         if (!l)
             return -1;
         l->boxes++;
-        int k = 0;
-        while (k < n && seen[k] != l)
+        int id = (int)(l - c->labels), k = 0;
+        while (k < n && seen[k] != id)
             k++;
         if (k == n && n < 64)
-            seen[n++] = l;
+            seen[n++] = id;
         if (k < 64)
             counts[k]++;
     }
     for (int k = 0; k < n; k++)
         for (int b = bin; b <= last; b++)
-            if (counts[k] > seen[k]->bins[b])
-                seen[k]->bins[b] = counts[k];
+            if (counts[k] > c->labels[seen[k]].bins[b])
+                c->labels[seen[k]].bins[b] = counts[k];
     if (f->nb_detections > c->max_bin)
         c->max_bin = f->nb_detections;
     return 0;
