@@ -158,6 +158,14 @@ def test_frame_index_and_kill():
     jobs = jobs_of(r)
     C.check(jobs and jobs[0]["start"] == 0.5 and jobs[0]["end"] == 0.8, "frame_idx timed by "
             "the video's frame rate", r.stdout + r.stderr)
+    with open(path("mot.txt"), "w") as f:  # MOTChallenge: 1-based frames 8..10
+        f.write("".join(f"{n},3,10,10,20,20,0.9,-1,-1,-1\n" for n in (8, 9, 10)))
+    r = events("-i", path("h1.mp4"), "-d", path("mot.txt"), "--format", "mot")
+    jobs = jobs_of(r)
+    C.check(jobs and jobs[0]["start"] == 0.7 and jobs[0]["extra"]["boxes"] == 3,
+            "--format mot", r.stdout + r.stderr)
+    r = events("-i", path("h1.mp4"), "-d", path("mot.txt"), "--format", "xml")
+    C.check(r.returncode == 2 and "xml" in r.stderr, "unknown --format", r.stderr)
     # Killed while reading its log (a FIFO that never ends): neither the jobs file nor its
     # temp file is left.
     fifo = path("fifo.jsonl")
