@@ -17,6 +17,7 @@
 #include "src/manifest_internal.h"
 #include "src/orient.h"
 #include "src/overlay.h"
+#include "src/poster.h"
 
 #define FILE_FLAGS (JSON_SORT_KEYS | JSON_INDENT(2) | JSON_REAL_PRECISION(15))
 
@@ -205,6 +206,18 @@ static const char *base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
+static json_t *poster_json(const struct Poster *p)
+{
+    int w, h;
+    int64_t boxes;
+    double time;
+    poster_facts(p, &w, &h, &boxes, &time);
+    return json_pack("{s:s, s:I, s:s, s:i, s:i, s:I, s:o}", "file",
+                     base_name(poster_final_path(p)), "size", (json_int_t)poster_size(p),
+                     "sha256", poster_sha256(p), "width", w, "height", h, "boxes",
+                     (json_int_t)boxes, "source_time", real(time));
+}
+
 static int build(const ManifestInfo *info, json_t **out, const Logger *log)
 {
     const EvclipResult *r = info->result;
@@ -248,6 +261,8 @@ static int build(const ManifestInfo *info, json_t **out, const Logger *log)
                  json_object_set_new(*out, "warnings", warnings_json(r)) < 0 ||
                  (info->settings->worker && json_object_set_new(*out, "worker",
                                                 json_string(info->settings->worker)) < 0) ||
+                 (info->poster && json_object_set_new(*out, "poster",
+                                                      poster_json(info->poster)) < 0) ||
                  (info->live && json_object_set_new(*out, "live",
                                                     manifest_live_json(info->live)) < 0))) {
         json_decref(*out);

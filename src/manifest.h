@@ -31,6 +31,8 @@
  *              style: {version 1, color_by ["color", "track_id", "label"], palette ["#rrggbb",
  *              ... RGB, indexed by track id % size or label hash], same_label, chip,
  *              chip_text (the fixed rules, in words)}}
+ *   poster (EvclipSettings.poster only): {file (base name, beside the clip), size, sha256,
+ *              width, height, boxes (boxes on that frame), source_time}
  *   warnings: [text, ...] (EvclipResult.warnings: the clip may be wrong; [] when none)
  *   worker (only when EvclipSettings.worker is set): the name of the worker that rendered it
  *   live (live clips only): {stream, url (credentials removed), trigger_ids [..], mode
@@ -105,6 +107,7 @@ typedef struct ManifestInfo {
     int thickness, font_size;        /* resolved box line width and label size, pixels */
     char *sha256_out;                /* optional, 65 bytes: receives the output's SHA-256 */
     const ManifestLive *live;        /* a live clip: its source is this stream; else NULL */
+    const struct Poster *poster;     /* the clip's poster (written, in its temp), or NULL */
 } ManifestInfo;
 
 /* Writes "<output>.evidence.json" atomically (temp + rename),

@@ -59,6 +59,41 @@ static int check_output(const char *clip, const json_t *m, EvclipVerifyResult *r
     return 0;
 }
 
+/* The poster the manifest records (beside the clip): missing or changed fails the output
+ * check, since it is an output of the same render. */
+static int check_poster(const char *clip, const json_t *m, EvclipVerifyResult *res)
+{
+    const json_t *p = json_object_get(m, "poster");
+    const char *file = jstr(p, "file"), *want = jstr(p, "sha256");
+    if (!p)
+        return 0;
+    if (!file || !want || strchr(file, '/') || !*file || !strcmp(file, ".") ||
+        !strcmp(file, "..")) {
+        res->manifest = EVCLIP_CHECK_FAILED;
+        add_detail(res, "manifest malformed: poster.file or poster.sha256 missing or bad");
+        return 0;
+    }
+    const char *slash = strrchr(clip, '/');
+    int dir = slash ? (int)(slash - clip) + 1 : 0;
+    char path[4096], hex[65];
+    int64_t size = 0;
+    snprintf(path, sizeof(path), "%.*s%s", dir, clip, file);
+    if (access(path, F_OK) != 0) {
+        res->output = EVCLIP_CHECK_FAILED;
+        add_detail(res, "poster missing: '%s' (recorded in the manifest)", path);
+        return 0;
+    }
+    int ret = manifest_hash_file(path, hex, &size);
+    if (ret < 0)
+        return ret;
+    if (strcmp(hex, want) != 0) {
+        res->output = EVCLIP_CHECK_FAILED;
+        add_detail(res, "poster modified: '%s' has SHA-256 %s, the manifest records %.64s",
+                   path, hex, want);
+    }
+    return 0;
+}
+
 static void check_signature(const json_t *m, const unsigned char *given,
                             EvclipVerifyResult *res)
 {
@@ -224,6 +259,8 @@ EVCLIP_API int evclip_verify(const char *clip, const char *manifest, const char 
     free(path);
     if (m)
         ret = check_output(clip, m, res);
+    if (m && ret == 0)
+        ret = check_poster(clip, m, res);
     if (m && ret == 0) {
         check_signature(m, pubkey_path ? given : NULL, res);
         if (flags & EVCLIP_VERIFY_SOURCES)

@@ -9,6 +9,7 @@
 #include "src/mux.h"
 #include "src/overlay.h"
 #include "src/pipeline.h"
+#include "src/poster.h"
 #include "src/sei.h"
 
 #define DURATION_SLOTS 256
@@ -23,6 +24,7 @@ struct Pipeline {
     Encoder *enc;
     Overlay *overlay;
     AudioOut *audio;
+    Poster *poster;      /* settings->poster: the frame with the most boxes so far */
     AVStream *video;
     AVRational time_base;
     int64_t frames, boxes;
@@ -122,6 +124,7 @@ void pipeline_close(Pipeline **pp)
         return;
     Pipeline *p = *pp;
     audio_close(&p->audio);
+    poster_close(&p->poster);
     encoder_close(&p->enc);
     overlay_close(&p->overlay);
     converter_close(&p->conv);
@@ -175,10 +178,17 @@ int pipeline_video(Pipeline *p, const AVFrame *frame, int64_t pts, int64_t durat
         return ret;
     DrawImage img = converter_draw_image(out);
     BoxTransform t = converter_transform(p->conv);
+    int64_t drawn = 0;
     if (dets && dets->count > 0)
-        p->boxes += overlay_draw_detections(p->overlay, &img, dets->items, dets->count, &t);
+        p->boxes += drawn = overlay_draw_detections(p->overlay, &img, dets->items, dets->count,
+                                                    &t);
     if (s->title || timestamp)
         overlay_draw_captions(p->overlay, &img, s->title, timestamp);
+    if (s->poster && (ret = poster_offer(&p->poster, out, drawn,
+                                         info ? info->source_time : 0)) < 0) {
+        av_frame_free(&out);
+        return ret;
+    }
     if (s->embed_detections && dets &&
         (ret = sei_attach(out, dets->items, dets->count, info ? info->source_time : 0,
                           info ? info->source_index : 0)) < 0) {
@@ -252,6 +262,11 @@ int pipeline_finish(Pipeline *p, EvclipResult *res)
         snprintf(res->encoder, sizeof(res->encoder), "%s", encoder_name(p->enc));
     }
     return 0;
+}
+
+Poster *pipeline_poster(const Pipeline *p)
+{
+    return p->poster;
 }
 
 void pipeline_drawing(const Pipeline *p, int *thickness, int *font_size)

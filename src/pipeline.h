@@ -81,6 +81,9 @@ const EvclipSettings *pipeline_settings(const Pipeline *p);
 /* Box line width and label font size in pixels, as resolved for the output's frame size. */
 void pipeline_drawing(const Pipeline *p, int *thickness, int *font_size);
 
+/* The poster kept so far (settings->poster), or NULL. */
+struct Poster *pipeline_poster(const Pipeline *p);
+
 /* Frees everything; an unfinished output is removed. */
 void pipeline_close(Pipeline **p);
 

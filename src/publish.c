@@ -7,25 +7,38 @@
 #include <unistd.h>
 
 #include "src/error.h"
+#include "src/poster.h"
 #include "src/publish.h"
+
+/* Without a manifest: the poster, then the clip (removing the poster if the clip fails). */
+static int publish_plain(Pipeline *out, const char *path, const EvclipSettings *s,
+                         Poster *poster, char sha256[65])
+{
+    int64_t size;
+    int ret = manifest_hash_file(pipeline_temp_path(out), sha256, &size);
+    if (ret >= 0 && poster)
+        ret = poster_publish(poster, s->overwrite);
+    if (ret >= 0 && (ret = pipeline_publish(out)) < 0)
+        poster_unpublish(poster);
+    if (ret >= 0 && s->overwrite)
+        unlink(path); /* a replaced clip's manifest would describe another file */
+    return ret;
+}
 
 int publish_clip(Pipeline *out, const char *output, const EvclipSettings *s,
                  ManifestInfo *info, char sha256[65], const Logger *log)
 {
     char path[4096];
     int ret;
+    Poster *poster = pipeline_poster(out);
     snprintf(path, sizeof(path), "%s.evidence.json", output);
-    if (!info) {
-        int64_t size;
-        ret = manifest_hash_file(pipeline_temp_path(out), sha256, &size);
-        if (ret >= 0)
-            ret = pipeline_publish(out);
-        if (ret >= 0 && s->overwrite)
-            unlink(path); /* a replaced clip's manifest would describe another file */
+    if (poster && (ret = poster_write_temp(poster, output, log)) < 0)
         return ret;
-    }
+    if (!info)
+        return publish_plain(out, path, s, poster, sha256);
     info->output_file = pipeline_temp_path(out);
     info->sha256_out = sha256;
+    info->poster = poster;
     pipeline_drawing(out, &info->thickness, &info->font_size);
     if ((ret = manifest_write_temp(info, log)) < 0)
         return ret;
@@ -33,12 +46,17 @@ int publish_clip(Pipeline *out, const char *output, const EvclipSettings *s,
         if (rename(info->manifest_temp, path) != 0)
             ret = ev_error(EVCLIP_ERR_OUTPUT, "cannot write manifest '%s': %s", path,
                            strerror(errno));
-        else
+        else if (!poster || (ret = poster_publish(poster, 1)) >= 0)
             ret = pipeline_publish(out);
-    } else if ((ret = pipeline_publish(out)) >= 0 && rename(info->manifest_temp, path)) {
-        ret = ev_error(EVCLIP_ERR_OUTPUT, "cannot write manifest '%s': %s", path,
-                       strerror(errno));
-        unlink(output); /* ours: without overwrite no earlier clip was there */
+    } else if ((ret = pipeline_publish(out)) >= 0) {
+        if (poster && (ret = poster_publish(poster, 0)) < 0) {
+            unlink(output); /* ours: without overwrite no earlier clip was there */
+        } else if (rename(info->manifest_temp, path)) {
+            ret = ev_error(EVCLIP_ERR_OUTPUT, "cannot write manifest '%s': %s", path,
+                           strerror(errno));
+            unlink(output);
+            poster_unpublish(poster);
+        }
     }
     unlink(info->manifest_temp); /* gone after a rename; removed after a failure */
     free(info->manifest_temp);

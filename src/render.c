@@ -13,6 +13,7 @@
 #include "src/frame_boxes.h"
 #include "src/manifest.h"
 #include "src/mux.h"
+#include "src/poster.h"
 #include "src/publish.h"
 #include "src/render.h"
 #include "src/render_jobs.h"
@@ -64,12 +65,19 @@ static int check_not_input(const EvclipClip *clip, const char *out, const char *
     return 0;
 }
 
-static int check_outputs(const EvclipClip *clip)
+static int check_outputs(const EvclipClip *clip, const EvclipSettings *s)
 {
     char manifest[4096];
     int ret = check_not_input(clip, clip->output, "output");
     snprintf(manifest, sizeof(manifest), "%s.evidence.json", clip->output);
-    return ret < 0 ? ret : check_not_input(clip, manifest, "manifest");
+    if (ret >= 0)
+        ret = check_not_input(clip, manifest, "manifest");
+    if (ret >= 0 && s->poster) {
+        char *poster = poster_path(clip->output);
+        ret = poster ? check_not_input(clip, poster, "poster") : EVCLIP_ERR_INVALID;
+        free(poster);
+    }
+    return ret;
 }
 
 /* With a manifest, every detection log must be a regular file (its bytes are hashed into the
@@ -118,7 +126,7 @@ void clip_run_init(ClipRun *c, EvclipRenderer *r, const EvclipClip *clip, Evclip
     if (ret >= 0)
         ret = mux_check(clip->output, c->s->overwrite);
     if (ret >= 0)
-        ret = check_outputs(clip);
+        ret = check_outputs(clip, c->s);
     if (ret >= 0 && c->s->manifest)
         ret = check_logs_certifiable(clip);
     if (ret >= 0)

@@ -46,6 +46,9 @@ void cli_progress_end(const CliOptions *o);
 
 /* Installs SIGINT/SIGTERM handlers that cancel r (pass NULL to detach). */
 void cli_handle_signals(EvclipRenderer *r);
+/* Makes SIGINT, SIGTERM and SIGPIPE remove the temp file `temp` (borrowed until the process
+ * ends; NULL = none), then end the process by that signal: a killed command leaves nothing. */
+void cli_remove_on_signal(const char *temp);
 /* Signal received since cli_handle_signals, or 0. */
 int cli_signal_received(void);
 
@@ -111,5 +114,7 @@ int cli_submit_main(int argc, char **argv);    /* cli_submit.c */
 int cli_worker_main(int argc, char **argv);    /* cli_worker.c */
 int cli_status_main(int argc, char **argv);    /* cli_queue_status.c */
 int cli_results_main(int argc, char **argv);   /* cli_queue_status.c */
+int cli_events_main(int argc, char **argv);    /* cli_events.c */
+int cli_report_main(int argc, char **argv);    /* cli_report.c */
 
 #endif /* EVCLIP_TOOLS_CLI_H */

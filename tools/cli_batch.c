@@ -12,10 +12,12 @@
 #include "tools/cli_spec.h"
 
 static const char usage[] =
-    "Usage: evclip batch JOBS.jsonl [--jobs N] [--report REPORT.jsonl] [options]\n"
+    "Usage: evclip batch JOBS.jsonl|- [--jobs N] [--report REPORT.jsonl] [options]\n"
     "\n"
-    "Renders one clip per line of JOBS.jsonl. Each source is demuxed and decoded once over\n"
-    "the union of the windows that need it; frames go to every clip that covers them.\n"
+    "Renders one clip per line of JOBS.jsonl ('-': standard input, paths relative to the\n"
+    "working folder; e.g. evclip events ... | evclip batch -). Each source is demuxed and\n"
+    "decoded once over the union of the windows that need it; frames go to every clip that\n"
+    "covers them.\n"
     "Relative input, detections and output paths are relative to JOBS.jsonl's folder; times\n"
     "are seconds or strings as on the command line (\"1:02.5\"); without end, to the end.\n"
     "A line is a clip spec (see README.md), e.g.\n"
@@ -38,6 +40,7 @@ static const char usage[] =
     "      --no-manifest     do not write OUTPUT.evidence.json beside each clip\n"
     "      --sign-key FILE   sign every manifest with this Ed25519 secret key\n"
     "      --no-sei          do not embed per-frame detections in the H.264 stream\n"
+    "      --poster          write OUT.jpg beside each clip (a clip may say \"poster\")\n"
     "      --box-space WHAT  default space of the boxes of rotated inputs: display\n"
     "                        (default) or stored (a clip's box_space overrides it)\n"
     "      --json            print the report lines on stdout too\n"
@@ -71,7 +74,8 @@ static int parse_args(BatchArgs *a, int argc, char **argv)
         { "json", no_argument, NULL, 'J' }, { "quiet", no_argument, NULL, 'q' },
         { "no-manifest", no_argument, NULL, 'M' }, { "sign-key", required_argument, NULL, 'k' },
         { "no-sei", no_argument, NULL, 'S' }, { "box-space", required_argument, NULL, 'B' },
-        { "strict", no_argument, NULL, 's' }, { "mkdirs", no_argument, NULL, 'm' },
+        { "strict", no_argument, NULL, 's' }, { "poster", no_argument, NULL, 'P' },
+        { "mkdirs", no_argument, NULL, 'm' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     long long n;
@@ -108,6 +112,7 @@ static int parse_args(BatchArgs *a, int argc, char **argv)
                                        optarg);
             break;
         case 's': a->strict = 1; break;
+        case 'P': a->settings.poster = 1; break;
         case 'm': a->mkdirs = 1; break;
         case 'q': a->cli.quiet = 1; break;
         case 'h': fputs(usage, stdout); return -1;
@@ -172,7 +177,9 @@ static void parse_job(Jobs *j, int i, const char *path, const char *base,
 int jobs_read(Jobs *j, const char *path, const EvclipSettings *defaults, int mkdirs,
               LogCache *cache)
 {
-    FILE *f = fopen(path, "r");
+    int is_stdin = !strcmp(path, "-");
+    const char *name = is_stdin ? "stdin" : path;
+    FILE *f = is_stdin ? stdin : fopen(path, "r");
     char *line = NULL, where[512], err[1024];
     int ret = 0;
     size_t cap = 0;
@@ -187,7 +194,7 @@ int jobs_read(Jobs *j, const char *path, const EvclipSettings *defaults, int mkd
         if (strspn(line, " \t\r\n") == (size_t)len)
             continue;
         json_error_t jerr;
-        snprintf(where, sizeof(where), "%s:%d", path, lineno);
+        snprintf(where, sizeof(where), "%s:%d", name, lineno);
         json_t *obj = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, &jerr);
         if (!obj)
             snprintf(err, sizeof(err), "%s: invalid JSON at column %d: %s", where,
@@ -198,10 +205,11 @@ int jobs_read(Jobs *j, const char *path, const EvclipSettings *defaults, int mkd
         }
     }
     free(line);
-    fclose(f);
-    char *base = spec_base_dir(path);
-    if (ret < 0 || (strchr(path, '/') && !base) ||
-        jobs_parse(j, path, base, defaults, mkdirs, cache) < 0) {
+    if (!is_stdin)
+        fclose(f);
+    char *base = is_stdin ? NULL : spec_base_dir(path);
+    if (ret < 0 || (!is_stdin && strchr(path, '/') && !base) ||
+        jobs_parse(j, name, base, defaults, mkdirs, cache) < 0) {
         free(base);
         fprintf(stderr, "evclip: error: %s: out of memory\n", path);
         return -1;

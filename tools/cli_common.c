@@ -135,6 +135,28 @@ void cli_handle_signals(EvclipRenderer *r)
     sigaction(SIGTERM, &sa, NULL);
 }
 
+static const char *volatile signal_temp;
+
+static void remove_temp(int sig)
+{
+    if (signal_temp)
+        unlink(signal_temp);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void cli_remove_on_signal(const char *temp)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = remove_temp;
+    sigemptyset(&sa.sa_mask);
+    signal_temp = temp;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
 int cli_signal_received(void)
 {
     return signal_number;

@@ -160,7 +160,8 @@ static const char *const clip_keys[] = {
     "output", "sources", "input", "detections", "start", "end", "pre", "post", "speed",
     "max_duration", "cap_strategy", "size", "encoder", "preset", "crf", "bitrate", "hold",
     "title", "timestamp", "font", "thickness", "font_size", "audio", "overwrite", "clamp",
-    "manifest", "id", "ts_origin", "stream", "fps", "box_space", "mkdirs", NULL,
+    "manifest", "id", "ts_origin", "stream", "fps", "box_space", "mkdirs", "poster", "extra",
+    NULL,
 };
 static const char *const source_keys[] = {
     "input", "detections", "from", "to", "ts_origin", "stream", "fps", NULL,
@@ -297,6 +298,7 @@ static int parse_settings(ClipSpec *spec, json_t *obj, const char *where, char *
         get_bool(obj, "overwrite", &s->overwrite, where, err, errlen) < 0 ||
         get_bool(obj, "clamp", &s->clamp, where, err, errlen) < 0 ||
         get_bool(obj, "manifest", &s->manifest, where, err, errlen) < 0 ||
+        get_bool(obj, "poster", &s->poster, where, err, errlen) < 0 ||
         get_string(obj, "box_space", &box_space, where, err, errlen) < 0)
         return -1;
     if (box_space && (s->box_space = spec_parse_box_space(box_space)) < 0)
@@ -358,6 +360,9 @@ int spec_parse(ClipSpec *spec, json_t *obj, const char *where, const char *base_
     spec->mkdirs = -1;
     if (!json_is_object(obj))
         return FAIL("%s: expected a JSON object", where);
+    json_t *extra = json_object_get(obj, "extra");
+    if (extra && !json_is_object(extra))
+        return FAIL("%s: field 'extra': expected an object (free-form, not rendered)", where);
     if ((ret = check_keys(obj, clip_keys, where, err, errlen)) < 0 ||
         (ret = parse_clip_fields(spec, obj, where, base_dir, err, errlen)) < 0 ||
         (ret = parse_settings(spec, obj, where, err, errlen)) < 0 ||

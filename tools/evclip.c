@@ -12,6 +12,8 @@ static const char usage[] =
     "Commands:\n"
     "  render    one clip from a video and a detection log (or several videos)\n"
     "  batch     many clips from one JSON-lines job file, each source decoded once\n"
+    "  events    event windows from detection logs, as batch job lines\n"
+    "  report    a static HTML review page of clips (posters, timelines, integrity)\n"
     "  live      ring buffers on live streams (RTSP...), clips on triggers\n"
     "  keygen    create an Ed25519 key pair for signing manifests\n"
     "  verify    check a clip against its evidence manifest (and signature)\n"
@@ -53,6 +55,8 @@ static const struct {
     { "inspect", cli_inspect_main }, { "submit", cli_submit_main },
     { "worker", cli_worker_main }, { "status", cli_status_main },
     { "results", cli_results_main },
+    { "inspect", cli_inspect_main }, { "events", cli_events_main },
+    { "report", cli_report_main },
 };
 #define NB_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

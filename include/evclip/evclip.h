@@ -56,7 +56,9 @@
  * - API 1.2.0: evclip_painter_new/draw/free (the clip overlay drawn into caller frames),
  *          evclip_painter_label() (the chip text), evclip_detections_add_text() (a chip
  *          text of the caller's, e.g. a Python label_formatter's);
- *          EvclipSettings.worker (the worker name recorded in manifests).
+ *          EvclipSettings.worker (the worker name recorded in manifests);
+ *          EvclipSettings.poster (from reserved), evclip_detections_scan() (a log streamed
+ *          detection by detection), evclip_probe() (a video's duration and frame period).
  */
 
 #include <stddef.h>
@@ -280,6 +282,22 @@ EVCLIP_API int evclip_detections_get(const EvclipDetections *dets, int64_t index
 /** Frees the store and sets *dets to NULL. Accepts NULL and &NULL. */
 EVCLIP_API void evclip_detections_free(EvclipDetections **dets);
 
+/** Receives one detection of evclip_detections_scan(); its label is valid during the call
+ * only. Return 0 to go on, non-zero to stop the scan. */
+typedef int (*EvclipDetectionFn)(void *opaque, const EvclipDetection *det);
+
+/**
+ * Streams a detection log (format and normalized as evclip_detections_load_format()) to fn,
+ * detection by detection in file order, holding only one read block (about 256 KB of lines)
+ * at a time: memory stays bounded whatever the log's size (`evclip events` on huge logs).
+ * Detections are delivered as evclip_detections_get() returns them. On a malformed line the
+ * detections of the lines before it's block may already have been delivered.
+ * Returns 0, INVALID (NULL path or fn, unknown format), DETECTIONS ("file:line: field: why"),
+ * CANCELED (fn returned non-zero) or NOMEM.
+ */
+EVCLIP_API int evclip_detections_scan(const char *path, const char *format, int normalized,
+                                      EvclipDetectionFn fn, void *opaque);
+
 /**
  * Parses a colour given as text, as a log's "color" string: "#rrggbb" (RGB hex, either case)
  * or a CSS named colour ("red", "teal", "rebeccapurple"; case-insensitive), into
@@ -306,6 +324,14 @@ EVCLIP_API void evclip_palette_color(const char *label, int64_t track_id, uint8_
  * ""), NOMEM.
  */
 EVCLIP_API int evclip_output_dir(const char *output, int mkdirs);
+
+/**
+ * Probes a video as a render would open it (first video stream that is not cover art):
+ * *duration = seconds of video from its first frame (< 0 when the container does not say),
+ * *frame_period = nominal seconds per frame (0 when unknown). Returns 0, INVALID (NULL
+ * argument), INPUT, NO_VIDEO, DECODE or NOMEM.
+ */
+EVCLIP_API int evclip_probe(const char *path, double *duration, double *frame_period);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Renderer settings                                                                        */
@@ -412,12 +438,19 @@ typedef struct EvclipSettings {
                                report line) */
     void *clip_done_opaque;                    /**< passed to clip_done_callback */
 
+    /* Outputs beside the clip (API 1.2). */
+    int poster;           /**< 1 = also write OUT.jpg beside each clip (OUT = the output path
+                               without ".mp4"): the frame with the most boxes (ties: the
+                               earliest) as drawn, scaled to at most 640 pixels wide, published
+                               with the clip and recorded (file, sha256) in its manifest;
+                               default 0 */
+
     /* Scale-out (API 1.2). */
     const char *worker;   /**< name of the machine/process that rendered the clip, recorded as
                                "worker" in the manifest (`evclip worker --name`); at most 255
                                bytes, no control characters; default NULL = not recorded */
 
-    uint8_t reserved[24]; /**< room for later fields; zero (evclip_default_settings) */
+    uint8_t reserved[16]; /**< room for later fields; zero (evclip_default_settings) */
 } EvclipSettings;
 
 /** Fills *s with the defaults documented above (struct_size included). */

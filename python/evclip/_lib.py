@@ -132,8 +132,11 @@ class EvclipSettings(Structure):
         ("box_space", c_int),
         ("clip_done_callback", ClipDoneCallback),
         ("clip_done_opaque", c_void_p),
+        ("poster", c_int),
+        ("label_max", c_int),
         ("worker", c_char_p),
-        ("reserved", c_uint8 * 24),
+        ("draw_options", c_void_p),
+        ("reserved", c_uint8 * 8),
     ]
 
 

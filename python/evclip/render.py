@@ -240,7 +240,7 @@ _SETTING_NAMES = ("pre_roll", "post_roll", "preset", "crf", "bitrate", "hold", "
                   "timestamp", "audio", "overwrite", "clamp", "font", "thickness", "font_size",
                   "threads", "manifest", "sign_key", "embed_detections", "width", "height",
                   "detections_format", "normalized", "ts_origin", "stream", "fps",
-                  "box_space", "mkdirs")
+                  "box_space", "mkdirs", "poster")
 _TS_ORIGINS = {"start": 0, "pts": 1}   # enum EvclipTsOrigin
 _BOX_SPACES = {"display": 0, "stored": 1}   # enum EvclipBoxSpace
 
@@ -253,7 +253,7 @@ class _Options:
                  overwrite=True, clamp=True, font=None, thickness=None, font_size=None,
                  threads=0, manifest=True, sign_key=None, embed_detections=True, width=None,
                  height=None, detections_format=None, normalized=False, ts_origin="start",
-                 stream=None, fps=None, box_space="display", mkdirs=True):
+                 stream=None, fps=None, box_space="display", mkdirs=True, poster=False):
         self.encoder = _encoder_name(encoder)
         self.pre_roll = _number(pre_roll, "pre_roll", minimum=0)
         self.post_roll = _number(post_roll, "post_roll", minimum=0)
@@ -275,7 +275,8 @@ class _Options:
         for name, value in (("timestamp", timestamp), ("audio", audio),
                             ("overwrite", overwrite), ("clamp", clamp), ("manifest", manifest),
                             ("embed_detections", embed_detections),
-                            ("normalized", normalized), ("mkdirs", mkdirs)):
+                            ("normalized", normalized), ("mkdirs", mkdirs),
+                            ("poster", poster)):
             if not isinstance(value, (bool, int)):
                 raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
             self.flags[name] = int(bool(value))
@@ -335,6 +336,7 @@ class _Options:
         # "auto" probes hardware encoders that are expected to fail: their FFmpeg messages are
         # routed to the "evclip" logger (demoted to debug while probing), not printed.
         s.ffmpeg_log = int(self.encoder == b"auto")
+        s.poster = self.flags["poster"]
 
 
 def _output_dir(output: bytes, mkdirs: int, where: str = "") -> None:
@@ -631,8 +633,9 @@ def render_clip(sources: List[ClipSource], output, encoder=Encoder.LIBX264,
     PyAV decodes it), mkdirs (create the output's missing folders, default True as
     cv-evidence-renderer; False: a missing folder raises OutputError naming it), clamp (a
     window ending after the video is cut at its end with one "evclip" log line, default True
-    as cv-evidence-renderer renders to the end; False: WindowError). They apply to every
-    source of the clip.
+    as cv-evidence-renderer renders to the end; False: WindowError), poster (also write
+    OUTPUT.jpg, the frame with the most boxes, recorded in the manifest; default False). They
+    apply to every source of the clip.
     Raises ValueError / TypeError for bad arguments and EvclipError for failures in C.
     """
     sources = _check_sources(sources, "render_clip")

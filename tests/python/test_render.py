@@ -38,6 +38,19 @@ def test_render_from_jsonl_returns_path(lib, car, car_log, out):
     assert (res.width, res.height) == (768, 432)
 
 
+def test_poster_kwarg(lib, car, car_log, out):
+    """poster=True writes clip.jpg (<= 640 wide) recorded with its hash in the manifest."""
+    import hashlib
+    render_from_jsonl(car, car_log, 5.0, 5.5, out, poster=True, **FAST)
+    poster = out.with_suffix(".jpg")
+    assert poster.read_bytes()[:2] == b"\xff\xd8"
+    m = json.loads(out.with_name(out.name + ".evidence.json").read_text())
+    assert m["poster"]["file"] == "clip.jpg" and m["poster"]["width"] == 640
+    assert m["poster"]["sha256"] == hashlib.sha256(poster.read_bytes()).hexdigest()
+    with pytest.raises(TypeError):
+        render_from_jsonl(car, car_log, 5.0, 5.5, out, poster="yes", **FAST)
+
+
 def test_in_memory_detections_match_the_log(lib, car, car_log, tmp_path):
     from_log = render_from_jsonl(car, car_log, 4, 6, tmp_path / "a.mp4", return_result=True,
                                  **FAST)
