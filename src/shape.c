@@ -28,8 +28,7 @@ int shape_is_control(uint32_t cp)
     return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029;
 }
 
-/* Controls that separate words: shown as a space rather than gluing the words together. */
-static int is_space_control(uint32_t cp)
+int shape_is_space_control(uint32_t cp)
 {
     return (cp >= 0x09 && cp <= 0x0D) || cp == 0x85 || cp == 0x2028 || cp == 0x2029;
 }
@@ -44,7 +43,7 @@ int shape_clean(const char *utf8, int max, uint32_t **out)
     if (!cps)
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory (label text)");
     while (utf8 && (max < 0 || n < max) && n < INT32_MAX - 1 && (cp = utf8_next(&utf8))) {
-        if (is_space_control(cp))
+        if (shape_is_space_control(cp))
             cps[n++] = ' ';
         else if (!shape_is_control(cp))
             cps[n++] = cp;

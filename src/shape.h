@@ -35,6 +35,10 @@ typedef struct ShapeFonts {
  * a space (shape_clean), the rest are dropped. */
 int shape_is_control(uint32_t cp);
 
+/* 1 for the controls that separate words (tab, LF, VT, FF, CR, NEL, U+2028, U+2029): shown as a
+ * space rather than gluing the words together. */
+int shape_is_space_control(uint32_t cp);
+
 /* Decodes `utf8` (invalid bytes become U+FFFD) into *out (malloc'ed, free it), keeping at most
  * `max` code points (< 0: all); tab, CR, LF, VT, FF, NEL and U+2028/2029 become spaces, other
  * controls are dropped. Returns the count or EVCLIP_ERR_NOMEM. */

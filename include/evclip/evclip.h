@@ -399,7 +399,11 @@ typedef struct EvclipSettings {
                                report line) */
     void *clip_done_opaque;                    /**< passed to clip_done_callback */
 
-    uint8_t reserved[32]; /**< room for later fields; zero (evclip_default_settings) */
+    int label_max;        /**< label characters (Unicode code points) drawn in a chip; a longer
+                               label is cut with an ellipsis "\u2026" (the SEI keeps the whole
+                               label); default 0 = no limit; 0..65535. Whatever the limit, a
+                               chip is cut with an ellipsis to the frame width */
+    uint8_t reserved[28]; /**< room for later fields; zero (evclip_default_settings) */
 } EvclipSettings;
 
 /** Fills *s with the defaults documented above (struct_size included). */
@@ -408,7 +412,7 @@ EVCLIP_API void evclip_default_settings(EvclipSettings *s);
 /**
  * Checks every field of *s against its documented range (struct_size, encoder name, crf
  * 0..51, bitrate >= 0, threads 0..256, hold finite >= 0, thickness 0..256, font_size 0 or
- * 6..512, the signing key when manifest and sign_key are set). This is the one validation of
+ * 6..512, label_max 0..65535, the signing key when manifest and sign_key are set). This is the one validation of
  * settings: evclip_open(), per-clip EvclipClip.settings, the CLI (options and clip specs) and
  * the Python binding all use it. Returns 0 or INVALID with "settings: <field> <value> is
  * outside <range>" in evclip_last_error().

@@ -132,7 +132,8 @@ class EvclipSettings(Structure):
         ("box_space", c_int),
         ("clip_done_callback", ClipDoneCallback),
         ("clip_done_opaque", c_void_p),
-        ("reserved", c_uint8 * 32),
+        ("label_max", c_int),
+        ("reserved", c_uint8 * 28),
     ]
 
 

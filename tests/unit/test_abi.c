@@ -71,6 +71,7 @@ static const Entry entries[] = {
     FIELD(EvclipSettings, box_space),
     FIELD(EvclipSettings, clip_done_callback),
     FIELD(EvclipSettings, clip_done_opaque),
+    FIELD(EvclipSettings, label_max),
     FIELD(EvclipSettings, reserved),
     STRUCT(EvclipSource),
     FIELD(EvclipSource, path),
