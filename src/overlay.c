@@ -302,15 +302,17 @@ static int map_box(const Overlay *o, const EvclipDetection *d, const BoxTransfor
     return b[2] > 0 && b[0] < o->width && b[3] > 0 && b[1] < o->height;
 }
 
-/* Counts code points that stay after cleaning, stopping past max. */
-static int visible_length(const char *s, int max)
+/* 1 when s is clean (no control) and has at most max code points (max 0: any number). */
+static int short_and_clean(const char *s, int max)
 {
     uint32_t cp;
     int n = 0;
 
-    while (s && n <= max && (cp = utf8_next(&s)))
-        n += !shape_is_control(cp) || shape_is_space_control(cp);
-    return n;
+    while ((cp = utf8_next(&s))) {
+        if (shape_is_control(cp) || (max && ++n > max))
+            return 0;
+    }
+    return 1;
 }
 
 /* "#track score" part of a chip, with its leading space, into buf. */
@@ -331,8 +333,7 @@ char *overlay_chip_text(Overlay *o, const EvclipDetection *d)
 
     format_suffix(d, suffix, sizeof(suffix));
     /* The common case, short and fitting: one cached measure, no allocation but the copy. */
-    if (ll + strlen(suffix) < sizeof(small) &&
-        (!o->label_max || visible_length(label, o->label_max) <= o->label_max)) {
+    if (ll + strlen(suffix) < sizeof(small) && short_and_clean(label, o->label_max)) {
         snprintf(small, sizeof(small), "%s%s", label, suffix);
         if (text_measure(o->font, small) <= avail)
             return strdup(small);
@@ -382,11 +383,12 @@ static void place_chip(const Overlay *o, int w, int h, const int b[4], const int
     }
 }
 
-static void draw_chip(Overlay *o, DrawImage *img, const EvclipDetection *d, const int b[4],
-                      const uint8_t rgb[3], DrawColor c, int (*placed)[4], int *np)
+/* Places (and with img, draws) d's chip; rect gets its place ({0, 0, 0, 0} for no chip). */
+static void chip(Overlay *o, DrawImage *img, const EvclipDetection *d, const int b[4],
+                 const uint8_t rgb[3], DrawColor c, int (*placed)[4], int *np, int rect[4])
 {
     char *text = overlay_chip_text(o, d);
-    int r[4];
+    int r[4] = { 0, 0, 0, 0 };
 
     if (text && text[0]) {
         int h = o->line_height + 2 * o->pad_y;
@@ -396,15 +398,20 @@ static void draw_chip(Overlay *o, DrawImage *img, const EvclipDetection *d, cons
         } else {
             default_rect(o, band_width(o, text), h, b[0], b[1], r);
         }
-        draw_fill_rect(img, r[0], r[1], r[2], r[3], c);
-        text_draw(o->font, img, r[0] + o->pad_x, r[1] + o->pad_y, text,
-                  overlay_chip_text_black(rgb) ? o->black : o->white);
+        if (img) {
+            draw_fill_rect(img, r[0], r[1], r[2], r[3], c);
+            text_draw(o->font, img, r[0] + o->pad_x, r[1] + o->pad_y, text,
+                      overlay_chip_text_black(rgb) ? o->black : o->white);
+        }
     }
+    if (rect)
+        memcpy(rect, r, sizeof(r));
     free(text);
 }
 
-int overlay_draw_detections(Overlay *o, DrawImage *img, const EvclipDetection *dets, int n,
-                            const BoxTransform *t)
+/* Draws (img) or only lays out (rects) the boxes and chips of one frame. */
+static int detections(Overlay *o, DrawImage *img, const EvclipDetection *dets, int n,
+                      const BoxTransform *t, int (*rects)[4])
 {
     int drawn = 0, np = 0, stack[64][4];
     /* Chips placed so far (for n > 64 on the heap; without it chips keep their default place). */
@@ -415,22 +422,37 @@ int overlay_draw_detections(Overlay *o, DrawImage *img, const EvclipDetection *d
         for (int i = 0; i < n; i++) {
             uint8_t rgb[3];
             int b[4];
+            if (rects && pass == 0)
+                memset(rects[i], 0, sizeof(rects[i]));
             if (!map_box(o, &dets[i], t ? t : &identity, b))
                 continue;
             frame_rgb(dets, n, i, rgb);
             DrawColor c = draw_color_from_rgb(rgb[0], rgb[1], rgb[2], o->matrix,
                                               o->full_range);
             if (pass == 0) {
-                draw_box_outline(img, b[0], b[1], b[2], b[3], o->thickness, c);
+                if (img)
+                    draw_box_outline(img, b[0], b[1], b[2], b[3], o->thickness, c);
                 drawn++;
             } else {
-                draw_chip(o, img, &dets[i], b, rgb, c, placed, &np);
+                chip(o, img, &dets[i], b, rgb, c, placed, &np, rects ? rects[i] : NULL);
             }
         }
     }
     if (placed != stack)
         free(placed);
     return drawn;
+}
+
+int overlay_draw_detections(Overlay *o, DrawImage *img, const EvclipDetection *dets, int n,
+                            const BoxTransform *t)
+{
+    return detections(o, img, dets, n, t, NULL);
+}
+
+void overlay_chip_layout(Overlay *o, const EvclipDetection *dets, int n, const BoxTransform *t,
+                         int (*rects)[4])
+{
+    detections(o, NULL, dets, n, t, rects);
 }
 
 static void caption(Overlay *o, DrawImage *img, const char *text, int bottom)

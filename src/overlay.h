@@ -77,6 +77,11 @@ char *overlay_chip_text(Overlay *o, const EvclipDetection *d);
 int overlay_draw_detections(Overlay *o, DrawImage *img, const EvclipDetection *dets, int n,
                             const BoxTransform *t);
 
+/* The chip rectangles {x, y, w, h} that overlay_draw_detections would draw for dets, into
+ * rects[0 .. n) ({0, 0, 0, 0} where a box or its chip is not drawn); draws nothing. */
+void overlay_chip_layout(Overlay *o, const EvclipDetection *dets, int n, const BoxTransform *t,
+                         int (*rects)[4]);
+
 /* Draws `title` (may be NULL) in the top-left corner and `timestamp` (may be NULL) in the
  * bottom-left corner, white text on a translucent dark band; the same shaped text as chips,
  * cut with an ellipsis to the frame width. */

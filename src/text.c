@@ -564,18 +564,18 @@ static char *encode(const uint32_t *cps, int n)
     return s;
 }
 
-/* Head limited to max_chars code points (0 = no limit), never cut before an extender; *cut is
- * set when that removed some. */
+/* Head limited to max_chars code points (0 = no limit) and the marks and joiners that follow
+ * the last one; *cut is set when that removed some. */
 static int head_limit(const uint32_t *h, int nh, int max_chars, int *cut)
 {
     int limit = nh;
 
-    *cut = max_chars > 0 && nh > max_chars;
-    if (*cut) {
+    if (max_chars > 0 && nh > max_chars) {
         limit = max_chars;
-        while (limit > 0 && shape_is_extender(h[limit]))
-            limit--;
+        while (limit < nh && shape_is_extender(h[limit]))
+            limit++;
     }
+    *cut = limit < nh;
     return limit;
 }
 
