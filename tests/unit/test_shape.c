@@ -1,5 +1,7 @@
 /* test_shape.c: labels in every script: no tofu, HarfBuzz/FreeType reference rasters, Arabic
  * joining, bidi order, font fallback, control stripping, ellipsis, label_max, chip layout. */
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -423,6 +425,59 @@ static void test_captions(void)
     overlay_close(&o);
 }
 
+typedef struct Job {
+    TextFont *font;
+    const Frame *ref; /* samples[3] drawn before the threads started */
+    int id, bad;
+} Job;
+
+/* Draws mixed-script labels, many distinct (so the shaped-line cache fills, is emptied while
+ * other threads hold lines, and refills), and now and then a label checked against ref. */
+static void *worker(void *arg)
+{
+    Job *j = arg;
+    Frame *f = malloc(sizeof(*f));
+    char text[128];
+
+    if (!f) {
+        j->bad = 1;
+        return NULL;
+    }
+    for (int i = 0; i < 1500; i++) {
+        snprintf(text, sizeof(text), "%s #%d", samples[(i + j->id) % 9].text, i * 4 + j->id);
+        frame_init(f);
+        text_draw(j->font, &f->img, 2, 2, i % 100 ? text : samples[3].text, white);
+        j->bad += i % 100 == 0 && diff_pixels(f, j->ref) != 0;
+        j->bad += text_measure(j->font, text) <= 0;
+    }
+    free(f);
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    TextFont *font;
+    pthread_t t[4];
+    Job jobs[4];
+    static Frame one;
+
+    if (text_font_open(&font, NULL, 16) < 0) {
+        CHECK(0);
+        return;
+    }
+    frame_init(&one);
+    text_draw(font, &one.img, 2, 2, samples[3].text, white);
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (Job){ .font = font, .ref = &one, .id = i };
+        CHECK(pthread_create(&t[i], NULL, worker, &jobs[i]) == 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        CHECK_MSG(jobs[i].bad == 0, "thread %d: %d wrong drawings", i, jobs[i].bad);
+    }
+    text_font_close(&font);
+}
+
 int main(void)
 {
     TextFont *font;
@@ -441,5 +496,6 @@ int main(void)
     test_chip_layout();
     test_chip_text();
     test_captions();
+    test_threads();
     return test_summary();
 }
