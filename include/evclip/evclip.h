@@ -414,8 +414,8 @@ EVCLIP_API void evclip_default_settings(EvclipSettings *s);
  * 0..51, bitrate >= 0, threads 0..256, hold finite >= 0, thickness 0..256, font_size 0 or
  * 6..512, label_max 0..65535, the signing key when manifest and sign_key are set). This is the
  * one validation of settings: evclip_open(), per-clip EvclipClip.settings, the CLI (options
- * and clip specs) and the Python binding all use it. Returns 0 or INVALID with "settings: <field> <value> is
- * outside <range>" in evclip_last_error().
+ * and clip specs) and the Python binding all use it. Returns 0 or INVALID with
+ * "settings: <field> <value> is outside <range>" in evclip_last_error().
  */
 EVCLIP_API int evclip_settings_validate(const EvclipSettings *s);
 
