@@ -219,7 +219,7 @@ static int shape_run(Out *o, hb_buffer_t *buf, const uint32_t *cps, int n, const
     hb_buffer_add_codepoints(buf, cps, n, (unsigned)r->start, r->len);
     hb_buffer_set_direction(buf, r->level & 1 ? HB_DIRECTION_RTL : HB_DIRECTION_LTR);
     hb_buffer_set_script(buf, r->script);
-    hb_buffer_set_language(buf, hb_language_from_string("und", -1));
+    /* No language: language-neutral shaping, the same whatever the process locale. */
     hb_shape(font, buf, NULL, 0);
     if (!hb_buffer_allocation_successful(buf))
         return -1;
