@@ -52,13 +52,18 @@ int shape_clean(const char *utf8, int max, uint32_t **out)
     return n;
 }
 
+/* Default-ignorable extenders: drawn as nothing by HarfBuzz when the font lacks them. */
+static int is_invisible(uint32_t cp)
+{
+    return cp == 0x200C || cp == 0x200D || (cp >= 0xFE00 && cp <= 0xFE0F) ||
+           (cp >= 0xE0100 && cp <= 0xE01EF) || (cp >= 0xE0020 && cp <= 0xE007F);
+}
+
 int shape_is_extender(uint32_t cp)
 {
     hb_unicode_general_category_t gc;
 
-    if (cp == 0x200C || cp == 0x200D || (cp >= 0xFE00 && cp <= 0xFE0F) ||
-        (cp >= 0xE0100 && cp <= 0xE01EF) || (cp >= 0x1F3FB && cp <= 0x1F3FF) ||
-        (cp >= 0xE0020 && cp <= 0xE007F))
+    if (is_invisible(cp) || (cp >= 0x1F3FB && cp <= 0x1F3FF))
         return 1;
     gc = hb_unicode_general_category(hb_unicode_funcs_get_default(), cp);
     return gc == HB_UNICODE_GENERAL_CATEGORY_NON_SPACING_MARK ||
@@ -118,7 +123,8 @@ static int itemize(const uint32_t *cps, int n, const ShapeFonts *fonts, Run **ou
         scripts(cps, n, sc);
         nb = 0;
         for (int i = 0; i < n; i++) {
-            if (i == 0 || !shape_is_extender(cps[i]))
+            if (i == 0 || !shape_is_extender(cps[i]) ||
+                !(is_invisible(cps[i]) || fonts->face_has(fonts->opaque, face, cps[i])))
                 face = fonts->face_for(fonts->opaque, cps[i]);
             Run *r = nb ? &runs[nb - 1] : NULL;
             if (r && r->level == levels[i] && r->face == face && r->script == sc[i]) {

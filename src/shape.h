@@ -26,6 +26,7 @@ typedef struct Shaped {
  * without a lock), NULL when it cannot be loaded (its text is then shaped with face 0). */
 typedef struct ShapeFonts {
     int (*face_for)(void *opaque, uint32_t cp);
+    int (*face_has)(void *opaque, int face, uint32_t cp); /* 1 when that face has cp */
     hb_font_t *(*hb_font)(void *opaque, int face);
     void *opaque;
 } ShapeFonts;
@@ -45,7 +46,9 @@ int shape_is_space_control(uint32_t cp);
 int shape_clean(const char *utf8, int max, uint32_t **out);
 
 /* 1 when cp joins the preceding character (combining marks, joiners, variation selectors,
- * emoji modifiers): text is never cut, nor given another font, before such a code point. */
+ * emoji modifiers, tags): text is never cut before such a code point, and it keeps the font of
+ * that character when the font has it or when it is invisible anyway (joiners, variation
+ * selectors, tags: HarfBuzz hides them). */
 int shape_is_extender(uint32_t cp);
 
 /* Shapes n code points into one line: paragraph direction from the first strong character,

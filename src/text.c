@@ -254,6 +254,13 @@ static int face_for(void *opaque, uint32_t cp)
     return 0;
 }
 
+static int face_has(void *opaque, int i, uint32_t cp)
+{
+    const TextFont *f = opaque;
+
+    return FcCharSetHasChar(f->files[i].charset, cp);
+}
+
 static hb_font_t *hb_font_of(void *opaque, int i)
 {
     TextFont *f = opaque;
@@ -273,7 +280,9 @@ static hb_font_t *hb_font_of(void *opaque, int i)
 /* Shapes n code points (uncached). NULL when out of memory. */
 static Shaped *shape_cps(TextFont *f, const uint32_t *cps, int n)
 {
-    ShapeFonts fonts = { .face_for = face_for, .hb_font = hb_font_of, .opaque = f };
+    ShapeFonts fonts = {
+        .face_for = face_for, .face_has = face_has, .hb_font = hb_font_of, .opaque = f,
+    };
 
     return shape_line(cps, n, &fonts);
 }

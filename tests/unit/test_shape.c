@@ -231,12 +231,14 @@ static void test_rtl(TextFont *font)
 }
 
 /* Per-glyph fallback: one label mixing scripts takes each glyph from a font that has it, also
- * when the font asked for is a CJK one (Hebrew and Arabic were tofu with it). */
+ * when the font asked for is a CJK one (Hebrew and Arabic were tofu with it); an emoji
+ * variation selector or skin-tone modifier the emoji's font lacks is no tofu either. */
 static void test_fallback(void)
 {
     static const char *const fonts[] = { NULL, "Noto Sans CJK JP" };
     const char *s = "car \xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D \xD8\xB3\xD9\x84\xD8\xA7\xD9\x85 "
-                    "\xE6\xB1\xBD\xE8\xBD\xA6 \xF0\x9F\x9A\x97";
+                    "\xE6\xB1\xBD\xE8\xBD\xA6 \xF0\x9F\x9A\x97 "
+                    "\xE2\x9D\xA4\xEF\xB8\x8F\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD"; /* VS16, tone */
 
     for (int f = 0; f < 2; f++) {
         TextFont *font;
