@@ -525,10 +525,12 @@ static int64_t width_of(TextFont *f, uint32_t *buf, const uint32_t *cps, int k, 
     Shaped *s;
     int64_t w;
 
-    memcpy(buf, cps, (size_t)k * sizeof(*buf));
+    if (k)
+        memcpy(buf, cps, (size_t)k * sizeof(*buf));
     if (ellipsis)
         buf[k++] = ELLIPSIS;
-    memcpy(buf + k, tail, (size_t)nt * sizeof(*buf));
+    if (nt)
+        memcpy(buf + k, tail, (size_t)nt * sizeof(*buf));
     if (!(s = shape_cps(f, buf, k + nt)))
         return -1;
     w = s->width;
