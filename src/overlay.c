@@ -302,14 +302,15 @@ static int map_box(const Overlay *o, const EvclipDetection *d, const BoxTransfor
     return b[2] > 0 && b[0] < o->width && b[3] > 0 && b[1] < o->height;
 }
 
-/* 1 when s is clean (no control) and has at most max code points (max 0: any number). */
+/* 1 when s is clean (no control, no explicit bidi control) and has at most max code points
+ * (max 0: any number). */
 static int short_and_clean(const char *s, int max)
 {
     uint32_t cp;
     int n = 0;
 
     while ((cp = utf8_next(&s))) {
-        if (shape_is_control(cp) || (max && ++n > max))
+        if (shape_is_control(cp) || shape_is_bidi_control(cp) || (max && ++n > max))
             return 0;
     }
     return 1;
@@ -332,9 +333,11 @@ char *overlay_chip_text(Overlay *o, const EvclipDetection *d)
     int avail = o->width - 2 * o->pad_x;
 
     format_suffix(d, suffix, sizeof(suffix));
-    /* The common case, short and fitting: one cached measure, no allocation but the copy. */
-    if (ll + strlen(suffix) < sizeof(small) && short_and_clean(label, o->label_max)) {
-        snprintf(small, sizeof(small), "%s%s", label, suffix);
+    /* The common case, short and fitting: one cached measure, no allocation but the copy.
+     * As text_fit: the label isolated (U+2068 .. U+2069) before "#track score". */
+    if (ll + strlen(suffix) + 6 < sizeof(small) && short_and_clean(label, o->label_max)) {
+        snprintf(small, sizeof(small), suffix[0] ? "\xE2\x81\xA8%s\xE2\x81\xA9%s" : "%s%s",
+                 label, suffix);
         if (text_measure(o->font, small) <= avail)
             return strdup(small);
     }

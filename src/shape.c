@@ -33,6 +33,11 @@ int shape_is_space_control(uint32_t cp)
     return (cp >= 0x09 && cp <= 0x0D) || cp == 0x85 || cp == 0x2028 || cp == 0x2029;
 }
 
+int shape_is_bidi_control(uint32_t cp)
+{
+    return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 int shape_clean(const char *utf8, int max, uint32_t **out)
 {
     size_t len = utf8 ? strlen(utf8) : 0;

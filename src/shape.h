@@ -40,6 +40,10 @@ int shape_is_control(uint32_t cp);
  * space rather than gluing the words together. */
 int shape_is_space_control(uint32_t cp);
 
+/* 1 for the explicit bidi controls: embeddings and overrides (U+202A..202E) and isolates
+ * (U+2066..2069). */
+int shape_is_bidi_control(uint32_t cp);
+
 /* Decodes `utf8` (invalid bytes become U+FFFD) into *out (malloc'ed, free it), keeping at most
  * `max` code points (< 0: all); tab, CR, LF, VT, FF, NEL and U+2028/2029 become spaces, other
  * controls are dropped. Returns the count or EVCLIP_ERR_NOMEM. */

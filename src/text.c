@@ -21,6 +21,8 @@
 #define CACHE_BUCKETS 1024
 #define CACHE_MAX 4096   /* shaped lines kept; the cache is emptied when it is full */
 #define ELLIPSIS 0x2026u
+#define FSI 0x2068u      /* first strong isolate */
+#define PDI 0x2069u      /* pop directional isolate */
 
 /* A rendered glyph: immutable once cached, freed only with its font. */
 typedef struct Glyph {
@@ -518,30 +520,48 @@ void text_draw(TextFont *f, DrawImage *img, int x, int y_top, const char *utf8, 
 
 /* ---- fitting ---------------------------------------------------------------------------- */
 
-/* Width in 26.6 of cps[0..k) + (ellipsis) + tail[0..nt); -1 when out of memory. */
-static int64_t width_of(TextFont *f, uint32_t *buf, const uint32_t *cps, int k, int ellipsis,
-                        const uint32_t *tail, int nt)
+/* buf = [FSI] cps[0..k) [ellipsis] [PDI] tail[0..nt), the isolates with iso; returns its
+ * length. buf has room for k + nt + 3. */
+static int compose(uint32_t *buf, const uint32_t *cps, int k, int ellipsis,
+                   const uint32_t *tail, int nt, int iso)
 {
-    Shaped *s;
+    int n = 0;
+
+    if (iso)
+        buf[n++] = FSI;
+    if (k)
+        memcpy(buf + n, cps, (size_t)k * sizeof(*buf));
+    n += k;
+    if (ellipsis)
+        buf[n++] = ELLIPSIS;
+    if (iso)
+        buf[n++] = PDI;
+    if (nt)
+        memcpy(buf + n, tail, (size_t)nt * sizeof(*buf));
+    return n + nt;
+}
+
+/* Width in 26.6 of what compose makes in buf (*len its length); -1 when out of memory. */
+static int64_t width_of(TextFont *f, uint32_t *buf, const uint32_t *cps, int k, int ellipsis,
+                        const uint32_t *tail, int nt, int iso, int *len)
+{
+    int n = compose(buf, cps, k, ellipsis, tail, nt, iso);
+    Shaped *s = shape_cps(f, buf, n);
     int64_t w;
 
-    if (k)
-        memcpy(buf, cps, (size_t)k * sizeof(*buf));
-    if (ellipsis)
-        buf[k++] = ELLIPSIS;
-    if (nt)
-        memcpy(buf + k, tail, (size_t)nt * sizeof(*buf));
-    if (!(s = shape_cps(f, buf, k + nt)))
+    if (!s)
         return -1;
     w = s->width;
     free(s);
+    if (len)
+        *len = n;
     return w;
 }
 
 /* Largest k such that head[0..k) + ellipsis + tail fits in max (26.6), never cutting before an
  * extender; -1 when none fits, -2 when out of memory. */
 static int longest_fit(TextFont *f, uint32_t *buf, const uint32_t *head, int nh,
-                       const uint32_t *tail, int nt, int64_t max)
+                       const uint32_t *tail, int nt, int iso, int64_t max)
 {
     int lo = 0, hi = nh - 1, best = -1;
 
@@ -549,7 +569,7 @@ static int longest_fit(TextFont *f, uint32_t *buf, const uint32_t *head, int nh,
         int k = lo + (hi - lo) / 2, kk = k;
         while (kk > 0 && shape_is_extender(head[kk]))
             kk--;
-        int64_t w = width_of(f, buf, head, kk, 1, tail, nt);
+        int64_t w = width_of(f, buf, head, kk, 1, tail, nt, iso, NULL);
         if (w < 0)
             return -2;
         if (w <= max) {
@@ -594,30 +614,41 @@ static int head_limit(const uint32_t *h, int nh, int max_chars, int *cut)
 static int fit(TextFont *f, uint32_t *buf, uint32_t *all, int nh, int nt, int max_chars,
                int whole, int64_t max, char **out)
 {
-    int cut, limit = head_limit(all, nh, max_chars, &cut), k;
+    int cut, limit = head_limit(all, nh, max_chars, &cut), k, n, iso = nt > 0;
 
     if (!cut && whole) {
-        int64_t w = width_of(f, buf, all, nh, 0, all + nh, nt);
+        int64_t w = width_of(f, buf, all, nh, 0, all + nh, nt, iso, &n);
         if (w < 0)
             return -1;
         if (w <= max)
-            return (*out = encode(all, nh + nt)) ? 0 : -1; /* fits whole: no ellipsis */
+            return (*out = encode(buf, n)) ? 0 : -1; /* fits whole: no ellipsis */
     }
     /* Cut the head, keeping the tail (e.g. "#track score"); when even that cannot fit, cut
      * head and tail as one text. */
-    k = longest_fit(f, buf, all, cut ? limit + 1 : nh, all + nh, nt, max);
+    k = longest_fit(f, buf, all, cut ? limit + 1 : nh, all + nh, nt, iso, max);
     if (k == -1 && !(cut && limit == 0)) {
         memmove(all + limit, all + nh, (size_t)nt * sizeof(*all));
-        k = longest_fit(f, buf, all, limit + nt, NULL, 0, max);
-        nt = 0;
+        k = longest_fit(f, buf, all, limit + nt, NULL, 0, 0, max);
+        nt = iso = 0;
     }
     if (k == -2)
         return -1;
     if (k == -1)
         return (*out = calloc(1, 1)) ? 0 : -1; /* not even an ellipsis fits */
-    if (width_of(f, buf, all, k, 1, all + nh, nt) < 0)
+    if (width_of(f, buf, all, k, 1, all + nh, nt, iso, &n) < 0)
         return -1;
-    return (*out = encode(buf, k + 1 + nt)) ? 0 : -1;
+    return (*out = encode(buf, n)) ? 0 : -1;
+}
+
+/* Removes explicit bidi controls from cps; returns the new count. */
+static int strip_bidi(uint32_t *cps, int n)
+{
+    int m = 0;
+
+    for (int i = 0; i < n; i++)
+        if (!shape_is_bidi_control(cps[i]))
+            cps[m++] = cps[i];
+    return m;
 }
 
 int text_fit(TextFont *f, const char *head, int max_chars, const char *tail, int max_width,
@@ -632,7 +663,9 @@ int text_fit(TextFont *f, const char *head, int max_chars, const char *tail, int
     *out = NULL;
     if ((nh = shape_clean(head, cap, &h)) >= 0 && (nt = shape_clean(tail, cap, &t)) >= 0 &&
         (all = malloc(((size_t)nh + nt + 1) * sizeof(*all))) &&
-        (buf = malloc(((size_t)nh + nt + 2) * sizeof(*buf)))) {
+        (buf = malloc(((size_t)nh + nt + 3) * sizeof(*buf)))) {
+        if (nt > 0)
+            nh = strip_bidi(h, nh); /* the head can then never reorder the tail */
         memcpy(all, h, (size_t)nh * sizeof(*all));
         memcpy(all + nh, t, (size_t)nt * sizeof(*all));
         if (max_chars <= 0 && nh == cap)

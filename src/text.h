@@ -49,8 +49,11 @@ int text_glyphs(TextFont *f, const char *utf8, TextGlyph *out, int max);
 /* Fits head + tail into max_width pixels, head first cut to max_chars code points (0 = no
  * limit) with an ellipsis (U+2026). *out (malloc'ed) is the cleaned text unchanged when it fits
  * whole, else the longest head prefix + ellipsis + tail that fits, else the longest prefix of
- * head + tail + ellipsis, else "". Text is never cut before a combining mark or joiner. head
- * and tail may be NULL. Returns 0 or EVCLIP_ERR_NOMEM. */
+ * head + tail + ellipsis, else "". Text is never cut before a combining mark or joiner. With a
+ * non-empty tail, the head loses its explicit bidi controls (shape_is_bidi_control) and is
+ * wrapped in U+2068 .. U+2069 (first strong isolate), so a right-to-left head reads right to
+ * left and the tail still follows it on its right. head and tail may be NULL. Returns 0 or
+ * EVCLIP_ERR_NOMEM. */
 int text_fit(TextFont *f, const char *head, int max_chars, const char *tail, int max_width,
              char **out);
 

@@ -20,6 +20,9 @@
 #define BG 16
 #define PX 24
 #define MAX_GLYPHS 256
+#define FSI "\xE2\x81\xA8"
+#define PDI "\xE2\x81\xA9"
+#define ELL "\xE2\x80\xA6"
 
 typedef struct Frame {
     uint8_t y[W * H], u[(W / 2) * (H / 2)], v[(W / 2) * (H / 2)];
@@ -280,14 +283,14 @@ static void test_fit(TextFont *font)
 {
     char *out = NULL;
 
-    CHECK(text_fit(font, "car", 0, " #7", 1000, &out) == 0 && !strcmp(out, "car #7"));
+    CHECK(text_fit(font, "car", 0, " #7", 1000, &out) == 0 && !strcmp(out, FSI "car" PDI " #7"));
     free(out);
     CHECK(text_fit(font, "abcdefghij", 4, " #7", 1000, &out) == 0 &&
-          !strcmp(out, "abcd\xE2\x80\xA6 #7"));
+          !strcmp(out, FSI "abcd" ELL PDI " #7"));
     free(out);
     int w = text_measure(font, "abcdefghij #7") - 1;
     CHECK(text_fit(font, "abcdefghij", 0, " #7", w, &out) == 0);
-    CHECK_MSG(strstr(out, "\xE2\x80\xA6 #7") && text_measure(font, out) <= w, "'%s'", out);
+    CHECK_MSG(strstr(out, ELL PDI " #7") && text_measure(font, out) <= w, "'%s'", out);
     free(out);
     /* Combining marks stay with their base: no cut between e and U+0301. */
     CHECK(text_fit(font, "e\xCC\x81" "e\xCC\x81" "e", 1, NULL, 1000, &out) == 0 &&
@@ -349,6 +352,20 @@ static void test_chip_layout(void)
     check_row(o, 20, 60, 300, 1280, 720); /* chips wider than boxes: stacked */
     check_row(o, 20, 60, 0, 1280, 720);   /* no room above */
     check_row(o, 20, 60, 640, 1280, 720); /* little room below */
+    /* More chips than the frame has room for: every one stays inside the frame. */
+    Overlay *small = open_overlay(200, 100, 0);
+    EvclipDetection many[40];
+    int mr[40][4], outside = 0;
+    for (int i = 0; i < 40; i++)
+        many[i] = (EvclipDetection){ .x1 = 50, .y1 = 40, .x2 = 90, .y2 = 60, .label = "person",
+                                     .score = 0.5, .track_id = i };
+    if (small)
+        overlay_chip_layout(small, many, 40, NULL, mr);
+    for (int i = 0; small && i < 40; i++)
+        outside += mr[i][2] <= 0 || mr[i][0] < 0 || mr[i][1] < 0 || mr[i][0] + mr[i][2] > 200 ||
+                   mr[i][1] + mr[i][3] > 100;
+    CHECK_MSG(small && outside == 0, "%d of 40 piled chips outside the frame", outside);
+    overlay_close(&small);
     /* A lone box keeps its chip above its top-left corner. */
     int r[1][4];
     EvclipDetection d = { .x1 = 100, .y1 = 200, .x2 = 300, .y2 = 300, .label = "car",
@@ -375,19 +392,52 @@ static void test_chip_text(void)
     EvclipDetection d = { .x1 = 10, .y1 = 100, .x2 = 50, .y2 = 150, .label = label,
                           .score = 0.64, .track_id = 7 };
     t = overlay_chip_text(o, &d);
-    CHECK_MSG(t && strlen(t) < 200 && strstr(t, "\xE2\x80\xA6 #7 0.64"), "'%s'", t);
+    CHECK_MSG(t && strlen(t) < 200 && strstr(t, ELL PDI " #7 0.64"), "'%s'", t);
     overlay_chip_layout(o, &d, 1, NULL, r);
     CHECK_MSG(r[0][2] > 200 && r[0][2] <= 320 && r[0][0] >= 0, "chip %d wide at x %d",
               r[0][2], r[0][0]);
     free(t);
     d.label = "elephant";
     t = overlay_chip_text(m, &d);
-    CHECK_MSG(t && !strcmp(t, "eleph\xE2\x80\xA6 #7 0.64"), "'%s'", t);
+    CHECK_MSG(t && !strcmp(t, FSI "eleph" ELL PDI " #7 0.64"), "'%s'", t);
     free(t);
     d.label = "zebra";
     t = overlay_chip_text(m, &d);
-    CHECK_MSG(t && !strcmp(t, "zebra #7 0.64"), "'%s'", t);
+    CHECK_MSG(t && !strcmp(t, FSI "zebra" PDI " #7 0.64"), "'%s'", t);
     free(t);
+    /* A right-to-left label reads right to left and "#track score" stays on its right, also
+     * when the label carries a bidi override meant to reverse what follows it. */
+    static const char *const rtl[] = {
+        "\xD8\xB3\xD9\x84\xD8\xA7\xD9\x85", "\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D\xE2\x80\xAE",
+        "\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D\xE2\x81\xA9\xE2\x80\xAE",
+    };
+    for (int k = 0; k < 3; k++) {
+        TextGlyph g[64];
+        uint32_t hash, seven;
+        d.label = rtl[k];
+        t = overlay_chip_text(o, &d);
+        TextFont *font = NULL;
+        if (!t || text_font_open(&font, NULL, 16) < 0) {
+            CHECK(0);
+            free(t);
+            continue;
+        }
+        ids(font, "#", &hash, 1);
+        ids(font, "7", &seven, 1);
+        int n = text_glyphs(font, t, g, 64), at_hash = -1, at_seven = -1, max_rtl = -1;
+        for (int i = 0; i < n && i < 64; i++) {
+            if (g[i].glyph == hash)
+                at_hash = g[i].x;
+            else if (g[i].glyph == seven)
+                at_seven = g[i].x;
+            else if (strstr(g[i].path, "DejaVu") == NULL || g[i].glyph > 1000)
+                max_rtl = g[i].x > max_rtl ? g[i].x : max_rtl;
+        }
+        CHECK_MSG(at_hash >= 0 && at_hash < at_seven && max_rtl < at_hash, "label %d: '%s': "
+                  "'#' at %d, '7' at %d, label up to %d", k, t, at_hash, at_seven, max_rtl);
+        text_font_close(&font);
+        free(t);
+    }
     d.label = "ze\x1b[0mbra\n";
     t = overlay_chip_text(o, &d);
     CHECK_MSG(t && !strchr(t, '\x1b') && !strchr(t, '\n'), "controls kept: '%s'", t);
