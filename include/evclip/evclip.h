@@ -53,6 +53,8 @@
  *          evclip_detections_load_window (windowed loading through PATH.evidx).
  * - API 1.1.0: evclip_output_dir() (output folder checked or created, as the CLI's --mkdirs),
  *          evclip_detections_get() (a store's detections read back).
+ * - API 1.2.0: EvclipSettings.label_max (in the former reserved tail; labels shaped with
+ *          HarfBuzz/FriBidi, font fallback, chips cut to the frame and kept apart).
  */
 
 #include <stddef.h>
