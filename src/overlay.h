@@ -60,7 +60,9 @@ void overlay_chip_rect(Overlay *o, const char *text, int x1, int y1, int rect[4]
 /* The text of d's chip (malloc'ed; NULL when out of memory): its label cut to label_max
  * characters with an ellipsis (U+2026), then " #track score", all cut with an ellipsis to
  * the frame width less the chip padding (text_fit: the label is cut first, then the rest), so
- * that no chip is wider than the frame. Controls are stripped (shape_clean). */
+ * that no chip is wider than the frame. With a " #track score" part the label is isolated
+ * (U+2068 .. U+2069, its own explicit bidi controls removed) so that part stays on its right.
+ * Controls are stripped (shape_clean). */
 char *overlay_chip_text(Overlay *o, const EvclipDetection *d);
 
 /* Draws every box outline first, then every chip (so no outline crosses a label). Colours as
