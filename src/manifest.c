@@ -169,20 +169,22 @@ static json_t *style_json(void)
     return json_pack("{s:i, s:[s, s, s], s:o, s:s, s:s, s:s}", "version", 1,
                      "color_by", "color", "track_id", "label", "palette", palette,
                      "same_label", "untracked boxes of one label in a frame: next palette "
-                     "entries, left to right", "chip", "label #track score, above the box, "
-                     "drawn after all outlines", "chip_text", "black or white, the higher WCAG "
+                     "entries, left to right", "chip", "label #track score, above the box "
+                     "(else inside its top, below it or stacked: chips never overlap), cut "
+                     "with an ellipsis at label_max characters and at the frame width, drawn "
+                     "after all outlines", "chip_text", "black or white, the higher WCAG "
                      "contrast");
 }
 
 static json_t *drawing_json(const ManifestInfo *info)
 {
     const EvclipSettings *s = info->settings;
-    return json_pack("{s:o, s:o, s:b, s:o, s:i, s:i, s:i, s:i, s:s, s:o}",
+    return json_pack("{s:o, s:o, s:b, s:o, s:i, s:i, s:i, s:i, s:i, s:s, s:o}",
                      "hold", real(s->hold), "title", str_or_null(s->title),
                      "timestamp", s->timestamp != 0, "font", str_or_null(s->font),
                      "thickness", info->thickness, "font_size", info->font_size,
                      "thickness_requested", s->thickness,
-                     "font_size_requested", s->font_size,
+                     "font_size_requested", s->font_size, "label_max", s->label_max,
                      "box_space", s->box_space == EVCLIP_BOX_STORED ? "stored" : "display",
                      "style", style_json());
 }

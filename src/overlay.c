@@ -9,7 +9,9 @@
 #include "src/detections.h"
 #include "src/error.h"
 #include "src/overlay.h"
+#include "src/shape.h"
 #include "src/text.h"
+#include "src/utf8.h"
 
 #define LABEL_MAX 256
 #define CAPTION_ALPHA 160
@@ -32,6 +34,7 @@ struct Overlay {
     int thickness, font_size;
     int pad_x, pad_y;      /* chip padding around the text line */
     int line_height;
+    int label_max;         /* label code points shown, 0 = all */
     TextFont *font;
     DrawColor black, white;
 };
@@ -50,6 +53,8 @@ static int check_params(const OverlayParams *p)
         return ev_error(EVCLIP_ERR_INVALID, "overlay: thickness %d is negative", p->thickness);
     if (p->font_size < 0 || (p->font_size > 0 && p->font_size < 4))
         return ev_error(EVCLIP_ERR_INVALID, "overlay: font size %d is below 4", p->font_size);
+    if (p->label_max < 0)
+        return ev_error(EVCLIP_ERR_INVALID, "overlay: label_max %d is negative", p->label_max);
     return 0;
 }
 
@@ -68,6 +73,7 @@ int overlay_open(Overlay **out, const OverlayParams *p)
     o->height = p->height;
     o->matrix = p->matrix;
     o->full_range = p->full_range ? 1 : 0;
+    o->label_max = p->label_max;
     /* Auto sizes: max(2, round(height / 400)) and max(12, height / 40). */
     int t = p->height / 400 + (p->height % 400 >= 200), fs = p->height / 40;
     o->thickness = p->thickness ? p->thickness : t > 2 ? t : 2;
@@ -257,10 +263,10 @@ static int band_width(Overlay *o, const char *text)
     return tw > INT_MAX - 2 * o->pad_x ? INT_MAX : tw + 2 * o->pad_x;
 }
 
-void overlay_chip_rect(Overlay *o, const char *text, int x1, int y1, int rect[4])
+/* Default chip place for a chip w x h on a box whose top-left corner is (x1, y1): above the
+ * box, or just inside its top when there is no room above; shifted left to stay in the frame. */
+static void default_rect(const Overlay *o, int w, int h, int x1, int y1, int rect[4])
 {
-    int w = band_width(o, text);
-    int h = o->line_height + 2 * o->pad_y;
     int x = x1 < 0 ? 0 : x1;
     int y = y1 - h;
 
@@ -274,6 +280,11 @@ void overlay_chip_rect(Overlay *o, const char *text, int x1, int y1, int rect[4]
     rect[1] = y;
     rect[2] = w;
     rect[3] = h;
+}
+
+void overlay_chip_rect(Overlay *o, const char *text, int x1, int y1, int rect[4])
+{
+    default_rect(o, band_width(o, text), o->line_height + 2 * o->pad_y, x1, y1, rect);
 }
 
 /* Rounds a transformed coordinate, clamped far outside any frame so int never overflows. */
@@ -299,55 +310,180 @@ static int map_box(const Overlay *o, const EvclipDetection *d, const BoxTransfor
     return b[2] > 0 && b[0] < o->width && b[3] > 0 && b[1] < o->height;
 }
 
-static void draw_chip(Overlay *o, DrawImage *img, const EvclipDetection *d, const int b[4],
-                      const uint8_t rgb[3], DrawColor c)
+/* 1 when s is clean (no control, no explicit bidi control) and has at most max code points
+ * (max 0: any number). */
+static int short_and_clean(const char *s, int max)
 {
-    char text[LABEL_MAX];
-    int r[4];
+    uint32_t cp;
+    int n = 0;
 
-    overlay_format_label(d, text, sizeof(text));
-    if (!text[0])
-        return;
-    overlay_chip_rect(o, text, b[0], b[1], r);
-    draw_fill_rect(img, r[0], r[1], r[2], r[3], c);
-    text_draw(o->font, img, r[0] + o->pad_x, r[1] + o->pad_y, text,
-              overlay_chip_text_black(rgb) ? o->black : o->white);
+    while ((cp = utf8_next(&s))) {
+        if (shape_is_control(cp) || shape_is_bidi_control(cp) || (max && ++n > max))
+            return 0;
+    }
+    return 1;
 }
 
-int overlay_draw_detections(Overlay *o, DrawImage *img, const EvclipDetection *dets, int n,
-                            const BoxTransform *t)
+/* "#track score" part of a chip, with its leading space, into buf. */
+static void format_suffix(const EvclipDetection *d, char *buf, size_t size)
 {
-    int drawn = 0;
+    EvclipDetection tail = *d;
+
+    tail.label = NULL;
+    overlay_format_label(&tail, buf, size);
+}
+
+char *overlay_chip_text(Overlay *o, const EvclipDetection *d)
+{
+    char suffix[96], small[LABEL_MAX], *text = NULL;
+    const char *label = d->label ? d->label : "";
+    size_t ll = strlen(label);
+    int avail = o->width - 2 * o->pad_x;
+
+    format_suffix(d, suffix, sizeof(suffix));
+    /* The common case, short and fitting: one cached measure, no allocation but the copy.
+     * As text_fit: the label isolated (U+2068 .. U+2069) before "#track score". */
+    if (ll + strlen(suffix) + 6 < sizeof(small) && short_and_clean(label, o->label_max)) {
+        snprintf(small, sizeof(small), suffix[0] ? "\xE2\x81\xA8%s\xE2\x81\xA9%s" : "%s%s",
+                 label, suffix);
+        if (text_measure(o->font, small) <= avail)
+            return strdup(small);
+    }
+    if (text_fit(o->font, label, o->label_max, suffix, avail, &text) < 0)
+        return NULL;
+    return text;
+}
+
+/* 1 when rectangles {x, y, w, h} a and b share a pixel. */
+static int overlaps(const int a[4], const int b[4])
+{
+    return a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] && b[1] < a[1] + a[3];
+}
+
+static int is_free(const int r[4], const int (*placed)[4], int np)
+{
+    for (int i = 0; i < np; i++)
+        if (overlaps(r, placed[i]))
+            return 0;
+    return 1;
+}
+
+/* Chip place for box b that overlaps none of the chips placed so far: above the box, inside its
+ * top, below it, then stacked further above and below, one chip height per step, in that
+ * order; the default place when the whole column is taken. */
+static void place_chip(const Overlay *o, int w, int h, const int b[4], const int (*placed)[4],
+                       int np, int r[4])
+{
+    default_rect(o, w, h, b[0], b[1], r);
+    if (is_free(r, placed, np))
+        return;
+    int x = r[0], steps = o->height / (h > 0 ? h : 1) + 2;
+    int64_t y1 = b[1], y2 = b[3];
+    for (int k = 0; k <= steps; k++) {
+        int64_t cand[3] = { y1 - (int64_t)h * (k + 1), k ? INT64_MIN : y1, y2 + (int64_t)h * k };
+        for (int c = 0; c < 3; c++) {
+            int t[4] = { x, 0, w, h };
+            if (cand[c] < 0 || cand[c] + h > o->height)
+                continue;
+            t[1] = (int)cand[c];
+            if (is_free(t, placed, np)) {
+                memcpy(r, t, sizeof(t));
+                return;
+            }
+        }
+    }
+}
+
+/* Places (and with img, draws) d's chip; rect gets its place ({0, 0, 0, 0} for no chip). */
+static void chip(Overlay *o, DrawImage *img, const EvclipDetection *d, const int b[4],
+                 const uint8_t rgb[3], DrawColor c, int (*placed)[4], int *np, int rect[4])
+{
+    char *text = overlay_chip_text(o, d);
+    int r[4] = { 0, 0, 0, 0 };
+
+    if (text && text[0]) {
+        int h = o->line_height + 2 * o->pad_y;
+        if (placed) {
+            place_chip(o, band_width(o, text), h, b, (const int (*)[4])placed, *np, r);
+            memcpy(placed[(*np)++], r, sizeof(r));
+        } else {
+            default_rect(o, band_width(o, text), h, b[0], b[1], r);
+        }
+        if (img) {
+            draw_fill_rect(img, r[0], r[1], r[2], r[3], c);
+            text_draw(o->font, img, r[0] + o->pad_x, r[1] + o->pad_y, text,
+                      overlay_chip_text_black(rgb) ? o->black : o->white);
+        }
+    }
+    if (rect)
+        memcpy(rect, r, sizeof(r));
+    free(text);
+}
+
+/* Draws (img) or only lays out (rects) the boxes and chips of one frame. */
+static int detections(Overlay *o, DrawImage *img, const EvclipDetection *dets, int n,
+                      const BoxTransform *t, int (*rects)[4])
+{
+    int drawn = 0, np = 0, stack[64][4];
+    /* Chips placed so far (for n > 64 on the heap; without it chips keep their default place). */
+    int (*placed)[4] = n <= 64 ? stack : malloc((size_t)(n > 0 ? n : 1) * sizeof(*placed));
 
     /* Two passes: every outline first, then every chip, so no box line crosses a label. */
     for (int pass = 0; pass < 2; pass++) {
         for (int i = 0; i < n; i++) {
             uint8_t rgb[3];
             int b[4];
+            if (rects && pass == 0)
+                memset(rects[i], 0, sizeof(rects[i]));
             if (!map_box(o, &dets[i], t ? t : &identity, b))
                 continue;
             frame_rgb(dets, n, i, rgb);
             DrawColor c = draw_color_from_rgb(rgb[0], rgb[1], rgb[2], o->matrix,
                                               o->full_range);
             if (pass == 0) {
-                draw_box_outline(img, b[0], b[1], b[2], b[3], o->thickness, c);
+                if (img)
+                    draw_box_outline(img, b[0], b[1], b[2], b[3], o->thickness, c);
                 drawn++;
             } else {
-                draw_chip(o, img, &dets[i], b, rgb, c);
+                chip(o, img, &dets[i], b, rgb, c, placed, &np, rects ? rects[i] : NULL);
             }
         }
     }
+    if (placed != stack)
+        free(placed);
     return drawn;
+}
+
+int overlay_draw_detections(Overlay *o, DrawImage *img, const EvclipDetection *dets, int n,
+                            const BoxTransform *t)
+{
+    return detections(o, img, dets, n, t, NULL);
+}
+
+void overlay_chip_layout(Overlay *o, const EvclipDetection *dets, int n, const BoxTransform *t,
+                         int (*rects)[4])
+{
+    detections(o, NULL, dets, n, t, rects);
 }
 
 static void caption(Overlay *o, DrawImage *img, const char *text, int bottom)
 {
-    int w = band_width(o, text);
     int h = o->line_height + 2 * o->pad_y;
     int y = bottom ? img->height - h : 0;
+    char *fitted = NULL;
 
-    draw_blend_rect(img, 0, y, w, h, o->black, CAPTION_ALPHA);
-    text_draw(o->font, img, o->pad_x, y + o->pad_y, text, o->white);
+    /* Same path as chips: cleaned, shaped, cut with an ellipsis to the frame width. */
+    if (text_measure(o->font, text) <= o->width - 2 * o->pad_x)
+        fitted = strdup(text);
+    else if (text_fit(o->font, text, 0, NULL, o->width - 2 * o->pad_x, &fitted) < 0)
+        fitted = NULL;
+    if (!fitted || !fitted[0]) {
+        free(fitted);
+        return;
+    }
+    draw_blend_rect(img, 0, y, band_width(o, fitted), h, o->black, CAPTION_ALPHA);
+    text_draw(o->font, img, o->pad_x, y + o->pad_y, fitted, o->white);
+    free(fitted);
 }
 
 void overlay_draw_captions(Overlay *o, DrawImage *img, const char *title,

@@ -19,6 +19,7 @@ typedef struct OverlayParams {
     const char *font;        /* NULL = DejaVu Sans via fontconfig */
     int thickness;           /* 0 = auto: max(2, round(height / 400)) */
     int font_size;           /* 0 = auto: max(12, height / 40) */
+    int label_max;           /* label characters (code points) shown, 0 = all; >= 0 */
 } OverlayParams;
 
 /* Per-frame styling state. Thread-safe for concurrent overlay_draw_* calls on distinct images. */
@@ -51,25 +52,41 @@ double overlay_contrast(const uint8_t a[3], const uint8_t b[3]);
  * WCAG contrast, which is >= 4.58 for every colour. */
 int overlay_chip_text_black(const uint8_t chip_rgb[3]);
 
-/* Chip rectangle rect = {x, y, w, h} that overlay_draw_detections uses for label `text` on a box
- * whose rounded, transformed top-left corner is (x1, y1): above the box, or inside its top when
- * there is no room above, shifted left to stay inside the frame. */
+/* Default chip rectangle rect = {x, y, w, h} for label `text` on a box whose rounded,
+ * transformed top-left corner is (x1, y1): above the box, or inside its top when there is no
+ * room above, shifted left to stay inside the frame. */
 void overlay_chip_rect(Overlay *o, const char *text, int x1, int y1, int rect[4]);
+
+/* The text of d's chip (malloc'ed; NULL when out of memory): its label cut to label_max
+ * characters with an ellipsis (U+2026), then " #track score", all cut with an ellipsis to
+ * the frame width less the chip padding (text_fit: the label is cut first, then the rest), so
+ * that no chip is wider than the frame. With a " #track score" part the label is isolated
+ * (U+2068 .. U+2069, its own explicit bidi controls removed) so that part stays on its right.
+ * Controls are stripped (shape_clean). */
+char *overlay_chip_text(Overlay *o, const EvclipDetection *d);
 
 /* Draws every box outline first, then every chip (so no outline crosses a label). Colours as
  * overlay_detection_rgb, except that untracked boxes of the same label without a colour get
  * distinct palette entries within the frame (left to right; the leftmost keeps the label's).
  * Each detection: box outline (transformed, rounded to pixels, clipped) and a filled chip
  * in the box colour holding its label text (black or white, whichever has the higher WCAG
- * contrast, overlay_chip_text_black), placed
- * above the box's top-left corner, or just inside the box top when there is no room above;
- * the chip is shifted left to stay inside the frame. Returns the number of boxes drawn (boxes
+ * contrast, overlay_chip_text_black) holding overlay_chip_text, at the first of these places
+ * that overlaps no chip drawn before it (chips are placed in detection order): its default
+ * place (overlay_chip_rect), inside the box top, below the box, then stacked one chip height
+ * further above or below per step, alternately; the default place when the frame column has
+ * no free place left. Returns the number of boxes drawn (boxes
  * wholly outside the frame are not counted). */
 int overlay_draw_detections(Overlay *o, DrawImage *img, const EvclipDetection *dets, int n,
                             const BoxTransform *t);
 
+/* The chip rectangles {x, y, w, h} that overlay_draw_detections would draw for dets, into
+ * rects[0 .. n) ({0, 0, 0, 0} where a box or its chip is not drawn); draws nothing. */
+void overlay_chip_layout(Overlay *o, const EvclipDetection *dets, int n, const BoxTransform *t,
+                         int (*rects)[4]);
+
 /* Draws `title` (may be NULL) in the top-left corner and `timestamp` (may be NULL) in the
- * bottom-left corner, white text on a translucent dark band. */
+ * bottom-left corner, white text on a translucent dark band; the same shaped text as chips,
+ * cut with an ellipsis to the frame width. */
 void overlay_draw_captions(Overlay *o, DrawImage *img, const char *title,
                            const char *timestamp);
 

@@ -52,6 +52,7 @@ static int open_overlay(Pipeline *p)
     OverlayParams op = {
         .width = p->width, .height = p->height, .matrix = converter_matrix(p->conv),
         .full_range = 0, .font = s->font, .thickness = s->thickness, .font_size = s->font_size,
+        .label_max = s->label_max,
     };
     return overlay_open(&p->overlay, &op);
 }

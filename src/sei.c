@@ -15,9 +15,9 @@ const uint8_t SEI_UUID[16] = {
 };
 
 #define HEADER_SIZE (16 + 1 + 1 + 2 + 8 + 2)
-#define DET_MAX_SIZE (1 + 16 + 4 + 8 + 3 + 1 + 255)
+#define DET_FIXED_MAX (1 + 16 + 4 + 8 + 3 + 2) /* every field but the label's bytes */
 
-enum { F_NORMALIZED = 1, F_COLOR = 2, F_SCORE = 4, F_TRACK = 8 };
+enum { F_NORMALIZED = 1, F_COLOR = 2, F_SCORE = 4, F_TRACK = 8, F_LONG_LABEL = 16 };
 
 /* ---- big-endian helpers --------------------------------------------------------------- */
 
@@ -83,22 +83,12 @@ static double get_f64(const uint8_t *p)
 
 /* ---- payload ------------------------------------------------------------------------- */
 
-/* Length of label cut to 255 bytes without splitting a UTF-8 sequence. */
-static size_t label_len(const char *label)
-{
-    size_t n = label ? strlen(label) : 0;
-    if (n <= 255)
-        return n;
-    n = 255;
-    while (n > 0 && ((unsigned char)label[n] & 0xC0) == 0x80)
-        n--;
-    return n;
-}
-
 static uint8_t *put_det(uint8_t *p, const EvclipDetection *d)
 {
+    size_t n = d->label ? strlen(d->label) : 0; /* <= SEI_MAX_LABEL: sei_encode checked */
     int flags = (d->normalized & 1 ? F_NORMALIZED : 0) | (d->has_color ? F_COLOR : 0) |
-                (d->score >= 0 ? F_SCORE : 0) | (d->track_id >= 0 ? F_TRACK : 0);
+                (d->score >= 0 ? F_SCORE : 0) | (d->track_id >= 0 ? F_TRACK : 0) |
+                (n > 255 ? F_LONG_LABEL : 0);
     *p++ = (uint8_t)flags;
     p = put_f32(p, d->x1);
     p = put_f32(p, d->y1);
@@ -112,8 +102,10 @@ static uint8_t *put_det(uint8_t *p, const EvclipDetection *d)
         memcpy(p, d->color, 3);
         p += 3;
     }
-    size_t n = label_len(d->label);
-    *p++ = (uint8_t)n;
+    if (flags & F_LONG_LABEL)
+        p = put_u16(p, (unsigned)n);
+    else
+        *p++ = (uint8_t)n;
     if (n)
         memcpy(p, d->label, n);
     return p + n;
@@ -127,7 +119,16 @@ int sei_encode(const EvclipDetection *dets, int n, double source_time, int sourc
     if (n < 0 || n > SEI_MAX_DETECTIONS)
         return ev_error(EVCLIP_ERR_INVALID, "SEI: %d detections on one frame (max %d)", n,
                         SEI_MAX_DETECTIONS);
-    uint8_t *buf = malloc(HEADER_SIZE + (size_t)n * DET_MAX_SIZE);
+    size_t total = HEADER_SIZE + (size_t)n * DET_FIXED_MAX;
+    for (int i = 0; i < n; i++) {
+        size_t len = dets[i].label ? strlen(dets[i].label) : 0;
+        if (len > SEI_MAX_LABEL)
+            return ev_error(EVCLIP_ERR_INVALID, "SEI: the label of detection %d has %zu bytes, "
+                            "more than the %d an SEI message carries (shorten it, or render "
+                            "without embedded detections)", i, len, SEI_MAX_LABEL);
+        total += len;
+    }
+    uint8_t *buf = malloc(total);
     if (!buf)
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory (SEI)");
     uint8_t *p = buf;
@@ -173,7 +174,7 @@ static int get_det(const uint8_t *data, size_t size, size_t *pos, EvclipDetectio
     d->y2 = get_f32(data + i + 12);
     i += 16;
     size_t need = (flags & F_SCORE ? 4 : 0) + (flags & F_TRACK ? 8 : 0) +
-                  (flags & F_COLOR ? 3 : 0) + 1;
+                  (flags & F_COLOR ? 3 : 0) + (flags & F_LONG_LABEL ? 2 : 1);
     if (size - i < need)
         return -1;
     d->score = flags & F_SCORE ? get_f32(data + i) : EVCLIP_NONE;
@@ -186,6 +187,8 @@ static int get_det(const uint8_t *data, size_t size, size_t *pos, EvclipDetectio
         i += 3;
     }
     size_t n = data[i++];
+    if (flags & F_LONG_LABEL)
+        n = n << 8 | data[i++];
     if (size - i < n)
         return -1;
     memcpy(strings + *spos, data + i, n);

@@ -21,18 +21,22 @@
  *   count            u16      number of detections that follow (at most SEI_MAX_DETECTIONS)
  *   count times:
  *     flags          u8       bit 0: coordinates normalised (0..1); bit 1: colour follows;
- *                             bit 2: score present; bit 3: track id present
+ *                             bit 2: score present; bit 3: track id present; bit 4: long
+ *                             label (label_len is a u16)
  *     x1, y1, x2, y2 f32 x 4  box as drawn, source frame pixels (or fractions, bit 0)
  *     score          f32      only with bit 2
  *     track_id       i64      only with bit 3
  *     color          u8 x 3   B, G, R, only with bit 1
- *     label_len      u8       bytes of label (UTF-8, cut to 255 bytes at a character edge)
+ *     label_len      u8       bytes of label (UTF-8, whole); a u16 with flags bit 4, which
+ *                             writers set only for labels longer than 255 bytes (so short
+ *                             labels read as before bit 4 existed)
  *     label          label_len bytes, no terminator
  *
  * Readers ignore trailing bytes (room for later fields) and reject versions they do not know.
  */
 #define SEI_VERSION 1
 #define SEI_MAX_DETECTIONS 4096
+#define SEI_MAX_LABEL 65535 /* bytes; a longer label fails sei_encode (never cut silently) */
 /* A frame with more boxes carries several messages of at most SEI_MAX_DETECTIONS each, in
  * order, with the same source index and time; readers concatenate them (the frame's boxes are
  * all of its messages' boxes). */
@@ -51,8 +55,9 @@ typedef struct SeiFrame {
 
 void sei_frame_free(SeiFrame *f);
 
-/* Serialises a payload (uuid included) into a malloc'ed buffer. Returns 0, INVALID (too many
- * detections) or NOMEM. */
+/* Serialises a payload (uuid included) into a malloc'ed buffer; labels are carried whole.
+ * Returns 0, INVALID (more than SEI_MAX_DETECTIONS detections, or a label longer than
+ * SEI_MAX_LABEL bytes: the message names it) or NOMEM. */
 int sei_encode(const EvclipDetection *dets, int n, double source_time, int source_index,
                uint8_t **out, size_t *size);
 

@@ -93,7 +93,8 @@ int settings_validate(const EvclipSettings *s)
         (ret = range("threads", s->threads, 0, 256, " (0 = automatic)")) < 0 ||
         (ret = range("poster", s->poster, 0, 1, " (0 = none, 1 = OUT.jpg)")) < 0 ||
         (ret = size_range("thickness", s->thickness, 1, 256)) < 0 ||
-        (ret = size_range("font_size", s->font_size, 6, 512)) < 0)
+        (ret = size_range("font_size", s->font_size, 6, 512)) < 0 ||
+        (ret = range("label_max", s->label_max, 0, 65535, " (0 = no limit)")) < 0)
         return ret;
     if (!(s->hold >= 0) || !(s->hold <= 3600))
         return ev_error(EVCLIP_ERR_INVALID, "settings: hold %g s is outside 0..3600 s",

@@ -1,51 +1,65 @@
-/* text.c: FreeType text rendering with a per-font glyph cache, drawn into DrawImage. */
-#include <ctype.h>
+/* text.c: shaped text (HarfBuzz + FriBidi, fontconfig fallback) drawn into DrawImage through
+ * FreeType with per-face glyph caches and a cache of shaped lines. */
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include <fontconfig/fontconfig.h>
 #include <ft2build.h>
 #include FT_FREETYPE_H
+#include <hb-ot.h>
 
 #include "src/error.h"
+#include "src/fontfind.h"
+#include "src/shape.h"
 #include "src/text.h"
 #include "src/utf8.h"
 
 #define DEFAULT_FONT "DejaVu Sans"
 #define MAX_PIXEL_SIZE 2048
-#define KERN_UNKNOWN INT16_MIN
+#define CACHE_BUCKETS 1024
+#define CACHE_MAX 4096   /* shaped lines kept; the cache is emptied when it is full */
+#define ELLIPSIS 0x2026u
+#define FSI 0x2068u      /* first strong isolate */
+#define PDI 0x2069u      /* pop directional isolate */
 
 /* A rendered glyph: immutable once cached, freed only with its font. */
 typedef struct Glyph {
-    unsigned index;    /* glyph index in the face (for kerning) */
     int left, top;     /* bitmap offset from the pen position and the baseline (up) */
     int w, h;          /* bitmap size; the bitmap is w * h bytes of coverage */
-    FT_Pos advance;    /* 26.6 pixels */
     uint8_t *bitmap;
 } Glyph;
 
-struct TextFont {
-    pthread_mutex_t lock;  /* guards face, glyphs and ascii */
-    FT_Library lib;
-    FT_Face face;
-    int has_kerning;
-    int ascent, line_height;
-    char *path;
+/* One font file of the fallback chain, loaded on first use. */
+typedef struct Face {
+    const FontFile *file;
+    int state;         /* 0 not loaded yet, 1 loaded, -1 cannot be loaded */
+    FT_Face ft;
+    hb_font_t *hb;     /* immutable once loaded: hb_shape runs without the lock */
     long nb_glyphs;
-    Glyph **glyphs;        /* by glyph index, loaded on first use */
-    const Glyph *ascii[128]; /* code point shortcut for the common case */
-    int16_t kern[128][128];  /* 26.6 kerning of ASCII pairs, KERN_UNKNOWN until looked up */
-};
+    Glyph **glyphs;    /* by glyph id, rendered on first use */
+} Face;
 
-/* Layout position along a line. */
-typedef struct Pen {
-    int64_t x;        /* 26.6 pixels */
-    unsigned prev;    /* glyph index of the previous character, 0 at the start */
-    uint32_t prev_cp; /* its code point */
-} Pen;
+/* A cached shaped line, shared by reference: the cache may drop it while a drawer holds it. */
+typedef struct Entry {
+    struct Entry *next;
+    atomic_int refs;
+    uint32_t hash;
+    Shaped *shaped;
+    char key[];
+} Entry;
+
+struct TextFont {
+    pthread_mutex_t lock;  /* guards face loading, glyph caches and the line cache */
+    FT_Library lib;
+    int pixel_size, ascent, line_height;
+    FontFile *files;
+    int nb_faces;
+    Face *faces;           /* faces[0] is the font asked for, then the fallbacks */
+    Entry *buckets[CACHE_BUCKETS];
+    int nb_entries;
+};
 
 /* The one place FreeType errors become evclip codes. */
 static int ft_fail(const char *name, const char *what, FT_Error err)
@@ -63,155 +77,77 @@ static int ft_fail(const char *name, const char *what, FT_Error err)
     return ev_error(EVCLIP_ERR_FONT, "font '%s': %s: FreeType error %d", name, what, err);
 }
 
-static int is_file(const char *path)
+/* HarfBuzz font on the same file, scaled like the FreeType face (positions in 26.6 pixels). */
+static hb_font_t *make_hb_font(const Face *fc)
 {
-    struct stat st;
+    hb_blob_t *blob = hb_blob_create_from_file_or_fail(fc->file->path);
+    hb_face_t *face;
+    hb_font_t *font;
+    const FT_Size_Metrics *m = &fc->ft->size->metrics;
 
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+    if (!blob)
+        return NULL;
+    face = hb_face_create(blob, (unsigned)fc->file->index);
+    hb_blob_destroy(blob);
+    font = hb_font_create(face);
+    hb_face_destroy(face);
+    if (font == hb_font_get_empty())
+        return NULL;
+    hb_font_set_scale(font,
+                      (int)(((int64_t)m->x_scale * fc->ft->units_per_EM + (1 << 15)) >> 16),
+                      (int)(((int64_t)m->y_scale * fc->ft->units_per_EM + (1 << 15)) >> 16));
+    hb_font_make_immutable(font);
+    return font;
 }
 
-/* Generic names that fontconfig resolves to some installed family by design. */
-static int is_generic(const FcChar8 *family)
+/* Loads face i at the font's pixel size (ascender + descender span pixel_size pixels);
+ * lock held. Returns 0, or a negative code with the error set (state becomes -1). */
+static int load_face(TextFont *f, int i, const char *name)
 {
-    static const char *const generic[] = {
-        "sans-serif", "sans", "serif", "monospace", "mono", "cursive", "fantasy", "system-ui",
-    };
-
-    for (size_t i = 0; i < sizeof(generic) / sizeof(generic[0]); i++)
-        if (!FcStrCmpIgnoreCase(family, (const FcChar8 *)generic[i]))
-            return 1;
-    return 0;
-}
-
-/* Compares family names ignoring case and blanks ("DejaVuSans" names "DejaVu Sans"). */
-static int same_family(const char *a, const char *b)
-{
-    for (;;) {
-        while (*a == ' ')
-            a++;
-        while (*b == ' ')
-            b++;
-        if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
-            return 0;
-        if (!*a)
-            return 1;
-        a++;
-        b++;
-    }
-}
-
-/* 1 when `match` is the family that was asked for: fontconfig always returns some font, and a
- * silently substituted one would hide a typo in the font name. */
-static int family_ok(const FcChar8 *wanted, FcPattern *match)
-{
-    FcChar8 *family;
-
-    if (!wanted || is_generic(wanted))
-        return 1;
-    for (int i = 0; FcPatternGetString(match, FC_FAMILY, i, &family) == FcResultMatch; i++)
-        if (same_family((const char *)family, (const char *)wanted))
-            return 1;
-    return 0;
-}
-
-/* Copies the file and face index of fontconfig's best match for `name` to *path, *index. */
-static int match_file(const char *name, FcConfig *cfg, FcPattern *pat, char **path, int *index)
-{
-    FcChar8 *wanted = NULL, *file;
-    FcResult res;
-    FcPattern *match;
-    int ret = 0;
-
-    if (FcPatternGetString(pat, FC_FAMILY, 0, &wanted) == FcResultMatch &&
-        !(wanted = FcStrCopy(wanted)))
-        return ev_error(EVCLIP_ERR_NOMEM, "font '%s': out of memory", name);
-    FcConfigSubstitute(cfg, pat, FcMatchPattern);
-    FcDefaultSubstitute(pat);
-    match = FcFontMatch(cfg, pat, &res);
-    if (!match || !family_ok(wanted, match) ||
-        FcPatternGetString(match, FC_FILE, 0, &file) != FcResultMatch) {
-        ret = ev_error(EVCLIP_ERR_FONT, "font '%s': no such file or installed font family",
-                       name);
-    } else {
-        if (FcPatternGetInteger(match, FC_INDEX, 0, index) != FcResultMatch)
-            *index = 0;
-        *path = strdup((const char *)file);
-        if (!*path)
-            ret = ev_error(EVCLIP_ERR_NOMEM, "font '%s': out of memory", name);
-    }
-    if (match)
-        FcPatternDestroy(match);
-    FcStrFree(wanted);
-    return ret;
-}
-
-/* Resolves `name` (an existing file or a fontconfig pattern) to a font file and face index.
- * A private fontconfig configuration (a few ms, once per font) leaves the application's global
- * one alone and is freed completely afterwards. */
-static int find_font(const char *name, char **path, int *index)
-{
-    FcConfig *cfg;
-    FcPattern *pat;
-    int ret;
-
-    *index = 0;
-    if (is_file(name)) {
-        *path = strdup(name);
-        return *path ? 0 : ev_error(EVCLIP_ERR_NOMEM, "font '%s': out of memory", name);
-    }
-    pat = FcNameParse((const FcChar8 *)name);
-    if (!pat)
-        return ev_error(EVCLIP_ERR_FONT, "font '%s': not a file nor a fontconfig pattern",
-                        name);
-    cfg = FcInitLoadConfigAndFonts();
-    if (cfg) {
-        ret = match_file(name, cfg, pat, path, index);
-        FcConfigDestroy(cfg);
-    } else {
-        ret = ev_error(EVCLIP_ERR_FONT, "font '%s': cannot load the fontconfig configuration",
-                       name);
-    }
-    FcPatternDestroy(pat);
-    return ret;
-}
-
-/* Loads the face and scales it so that ascender + descender spans pixel_size pixels. */
-static int load_face(TextFont *f, const char *name, int index, int pixel_size)
-{
+    Face *fc = &f->faces[i];
     FT_Size_RequestRec req = {
-        .type = FT_SIZE_REQUEST_TYPE_CELL, .width = 0, .height = (FT_Long)pixel_size << 6,
+        .type = FT_SIZE_REQUEST_TYPE_CELL, .width = 0, .height = (FT_Long)f->pixel_size << 6,
     };
     FT_Error err;
 
-    if ((err = FT_Init_FreeType(&f->lib)))
-        return ft_fail(name, "cannot start FreeType", err);
-    if ((err = FT_New_Face(f->lib, f->path, index, &f->face)))
-        return ft_fail(name, f->path, err);
-    if (!f->face->charmap && FT_Select_Charmap(f->face, FT_ENCODING_UNICODE))
+    if (fc->state)
+        return fc->state > 0 ? 0 : EVCLIP_ERR_FONT;
+    fc->state = -1;
+    if ((err = FT_New_Face(f->lib, fc->file->path, fc->file->index, &fc->ft)))
+        return ft_fail(name, fc->file->path, err);
+    if (!fc->ft->charmap && FT_Select_Charmap(fc->ft, FT_ENCODING_UNICODE))
         return ev_error(EVCLIP_ERR_FONT, "font '%s': %s has no Unicode character map",
-                        name, f->path);
-    if ((err = FT_Request_Size(f->face, &req)))
-        return ft_fail(name, "cannot scale the font", err);
-    /* The line is exactly pixel_size high, split at the rounded ascender. */
-    f->ascent = (int)((f->face->size->metrics.ascender + 32) >> 6);
-    f->ascent = f->ascent < 1 ? 1 : f->ascent > pixel_size ? pixel_size : f->ascent;
-    f->line_height = pixel_size;
-    f->has_kerning = FT_HAS_KERNING(f->face) ? 1 : 0;
-    for (int a = 0; a < 128; a++)
-        for (int b = 0; b < 128; b++)
-            f->kern[a][b] = KERN_UNKNOWN;
-    f->nb_glyphs = f->face->num_glyphs;
-    f->glyphs = calloc(f->nb_glyphs > 0 ? (size_t)f->nb_glyphs : 1, sizeof(*f->glyphs));
-    if (!f->glyphs)
+                        name, fc->file->path);
+    if (!FT_IS_SCALABLE(fc->ft) || (err = FT_Request_Size(fc->ft, &req)))
+        return err ? ft_fail(name, "cannot scale the font", err)
+                   : ev_error(EVCLIP_ERR_FONT, "font '%s': %s is not scalable", name,
+                              fc->file->path);
+    fc->nb_glyphs = fc->ft->num_glyphs;
+    fc->glyphs = calloc(fc->nb_glyphs > 0 ? (size_t)fc->nb_glyphs : 1, sizeof(*fc->glyphs));
+    if (!fc->glyphs)
         return ev_error(EVCLIP_ERR_NOMEM, "font '%s': out of memory", name);
+    if (!(fc->hb = make_hb_font(fc)))
+        return ev_error(EVCLIP_ERR_FONT, "font '%s': HarfBuzz cannot read %s", name,
+                        fc->file->path);
+    fc->state = 1;
     return 0;
+}
+
+/* Line metrics from the primary face: the line is exactly pixel_size high, split at the rounded
+ * ascender. */
+static void set_metrics(TextFont *f)
+{
+    f->ascent = (int)((f->faces[0].ft->size->metrics.ascender + 32) >> 6);
+    f->ascent = f->ascent < 1 ? 1 : f->ascent > f->pixel_size ? f->pixel_size : f->ascent;
+    f->line_height = f->pixel_size;
 }
 
 int text_font_open(TextFont **out, const char *font, int pixel_size)
 {
     const char *name = font ? font : DEFAULT_FONT;
     TextFont *f;
-    int index, ret;
+    FT_Error err;
+    int ret;
 
     *out = NULL;
     if (pixel_size < 4 || pixel_size > MAX_PIXEL_SIZE)
@@ -224,15 +160,44 @@ int text_font_open(TextFont **out, const char *font, int pixel_size)
         free(f);
         return ev_error(EVCLIP_ERR_NOMEM, "font '%s': cannot create a mutex", name);
     }
-    ret = find_font(name, &f->path, &index);
-    if (!ret)
-        ret = load_face(f, name, index, pixel_size);
+    f->pixel_size = pixel_size;
+    ret = fontfind_resolve(name, &f->files, &f->nb_faces);
+    if (ret >= 0 && !(f->faces = calloc((size_t)f->nb_faces, sizeof(*f->faces))))
+        ret = ev_error(EVCLIP_ERR_NOMEM, "font '%s': out of memory", name);
+    for (int i = 0; ret >= 0 && i < f->nb_faces; i++)
+        f->faces[i].file = &f->files[i];
+    if (ret >= 0 && (err = FT_Init_FreeType(&f->lib)))
+        ret = ft_fail(name, "cannot start FreeType", err);
+    if (ret >= 0)
+        ret = load_face(f, 0, name);
     if (ret < 0) {
         text_font_close(&f);
         return ret;
     }
+    set_metrics(f);
     *out = f;
     return 0;
+}
+
+static void entry_release(Entry *e)
+{
+    if (e && atomic_fetch_sub(&e->refs, 1) == 1) {
+        free(e->shaped);
+        free(e);
+    }
+}
+
+/* Empties the line cache; lock held (or the font being freed). */
+static void cache_clear(TextFont *f)
+{
+    for (int b = 0; b < CACHE_BUCKETS; b++) {
+        while (f->buckets[b]) {
+            Entry *e = f->buckets[b];
+            f->buckets[b] = e->next;
+            entry_release(e);
+        }
+    }
+    f->nb_entries = 0;
 }
 
 void text_font_close(TextFont **pf)
@@ -241,25 +206,32 @@ void text_font_close(TextFont **pf)
 
     if (!f)
         return;
-    for (long i = 0; f->glyphs && i < f->nb_glyphs; i++) {
-        if (f->glyphs[i])
-            free(f->glyphs[i]->bitmap);
-        free(f->glyphs[i]);
+    cache_clear(f);
+    for (int i = 0; f->faces && i < f->nb_faces; i++) {
+        Face *fc = &f->faces[i];
+        for (long g = 0; fc->glyphs && g < fc->nb_glyphs; g++) {
+            if (fc->glyphs[g])
+                free(fc->glyphs[g]->bitmap);
+            free(fc->glyphs[g]);
+        }
+        free(fc->glyphs);
+        if (fc->hb)
+            hb_font_destroy(fc->hb);
+        if (fc->ft)
+            FT_Done_Face(fc->ft);
     }
-    free(f->glyphs);
-    if (f->face)
-        FT_Done_Face(f->face);
+    free(f->faces);
+    fontfind_free(&f->files, f->nb_faces);
     if (f->lib)
         FT_Done_FreeType(f->lib);
     pthread_mutex_destroy(&f->lock);
-    free(f->path);
     free(f);
     *pf = NULL;
 }
 
 const char *text_font_path(const TextFont *f)
 {
-    return f->path;
+    return f->files[0].path;
 }
 
 void text_font_metrics(const TextFont *f, int *ascent, int *line_height)
@@ -269,6 +241,141 @@ void text_font_metrics(const TextFont *f, int *ascent, int *line_height)
     if (line_height)
         *line_height = f->line_height;
 }
+
+/* ---- shaping ------------------------------------------------------------------------- */
+
+/* First face of the fallback chain that has cp (the font asked for when none has it: its
+ * missing-glyph box then shows). Charsets are immutable: no lock needed. */
+static int face_for(void *opaque, uint32_t cp)
+{
+    const TextFont *f = opaque;
+
+    for (int i = 0; i < f->nb_faces; i++)
+        if (FcCharSetHasChar(f->files[i].charset, cp))
+            return i;
+    return 0;
+}
+
+static int face_has(void *opaque, int i, uint32_t cp)
+{
+    const TextFont *f = opaque;
+
+    return FcCharSetHasChar(f->files[i].charset, cp);
+}
+
+static hb_font_t *hb_font_of(void *opaque, int i)
+{
+    TextFont *f = opaque;
+    hb_font_t *font;
+
+    pthread_mutex_lock(&f->lock);
+    if (load_face(f, i, f->files[0].path) < 0) {
+        ev_error_clear(); /* a broken fallback is skipped, not an error of the caller's text */
+        font = NULL;
+    } else {
+        font = f->faces[i].hb;
+    }
+    pthread_mutex_unlock(&f->lock);
+    return font;
+}
+
+/* Shapes n code points (uncached). NULL when out of memory. */
+static Shaped *shape_cps(TextFont *f, const uint32_t *cps, int n)
+{
+    ShapeFonts fonts = {
+        .face_for = face_for, .face_has = face_has, .hb_font = hb_font_of, .opaque = f,
+    };
+
+    return shape_line(cps, n, &fonts);
+}
+
+static uint32_t hash_key(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u;
+
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+/* The shaped line of utf8, from the cache or shaped and added; release with entry_release.
+ * NULL when out of memory. */
+static Entry *shaped_line(TextFont *f, const char *utf8)
+{
+    size_t len = strlen(utf8);
+    uint32_t h = hash_key(utf8, len), *cps;
+    Entry *e, **bucket = &f->buckets[h % CACHE_BUCKETS];
+    int n;
+
+    pthread_mutex_lock(&f->lock);
+    for (e = *bucket; e; e = e->next)
+        if (e->hash == h && !strcmp(e->key, utf8))
+            break;
+    if (e)
+        atomic_fetch_add(&e->refs, 1);
+    pthread_mutex_unlock(&f->lock);
+    if (e)
+        return e;
+    if ((n = shape_clean(utf8, -1, &cps)) < 0)
+        return NULL;
+    e = malloc(sizeof(*e) + len + 1);
+    if (e && !(e->shaped = shape_cps(f, cps, n))) {
+        free(e);
+        e = NULL;
+    }
+    free(cps);
+    if (!e)
+        return NULL;
+    atomic_init(&e->refs, 2); /* the cache's and the caller's */
+    e->hash = h;
+    memcpy(e->key, utf8, len + 1);
+    pthread_mutex_lock(&f->lock);
+    if (f->nb_entries >= CACHE_MAX)
+        cache_clear(f);
+    e->next = *bucket;
+    *bucket = e;
+    f->nb_entries++;
+    pthread_mutex_unlock(&f->lock);
+    return e;
+}
+
+static int to_pixels(int64_t w)
+{
+    w = (w + 32) >> 6;
+    return w > INT_MAX ? INT_MAX : w < 0 ? 0 : (int)w;
+}
+
+int text_measure(TextFont *f, const char *utf8)
+{
+    Entry *e;
+    int w;
+
+    if (!f || !utf8 || !(e = shaped_line(f, utf8)))
+        return 0;
+    w = to_pixels(e->shaped->width);
+    entry_release(e);
+    return w;
+}
+
+int text_glyphs(TextFont *f, const char *utf8, TextGlyph *out, int max)
+{
+    Entry *e;
+    int n;
+
+    if (!f || !utf8 || !(e = shaped_line(f, utf8)))
+        return EVCLIP_ERR_NOMEM;
+    n = e->shaped->n;
+    for (int i = 0; i < n && i < max; i++) {
+        const ShapeGlyph *g = &e->shaped->g[i];
+        out[i] = (TextGlyph){ .glyph = g->glyph, .x = g->x, .y = g->y,
+                              .path = f->files[g->face].path,
+                              .face_index = f->files[g->face].index };
+    }
+    entry_release(e);
+    return n;
+}
+
+/* ---- rasterising ----------------------------------------------------------------------- */
 
 /* Copies the rendered bitmap of the face's current glyph into g (rows made contiguous). */
 static int copy_bitmap(Glyph *g, const FT_GlyphSlot slot)
@@ -293,86 +400,31 @@ static int copy_bitmap(Glyph *g, const FT_GlyphSlot slot)
     return 0;
 }
 
-/* Renders and caches glyph `index`; called with the lock held. NULL when out of memory.
+/* Renders and caches glyph id of face fi. NULL when out of memory or the face is not loaded.
  * A glyph FreeType cannot render is cached blank so that it is not retried on every frame. */
-static const Glyph *load_glyph(TextFont *f, unsigned index)
+static const Glyph *get_glyph(TextFont *f, uint32_t fi, uint32_t id)
 {
-    Glyph *g;
-
-    if ((long)index >= f->nb_glyphs)
-        index = 0;
-    if (f->glyphs[index])
-        return f->glyphs[index];
-    g = calloc(1, sizeof(*g));
-    if (!g)
-        return NULL;
-    g->index = index;
-    if (!FT_Load_Glyph(f->face, index, FT_LOAD_DEFAULT | FT_LOAD_TARGET_LIGHT) &&
-        !FT_Render_Glyph(f->face->glyph, FT_RENDER_MODE_NORMAL)) {
-        g->advance = f->face->glyph->advance.x;
-        if (copy_bitmap(g, f->face->glyph) < 0) {
-            free(g);
-            return NULL;
-        }
-    }
-    f->glyphs[index] = g;
-    return g;
-}
-
-/* Kerning (26.6) between the glyph at pen and glyph g of code point cp; lock held. FreeType's
- * lookup is a table search, so ASCII pairs are remembered. */
-static FT_Pos kerning(TextFont *f, const Pen *pen, const Glyph *g, uint32_t cp)
-{
-    int16_t *known = pen->prev_cp < 128 && cp < 128 ? &f->kern[pen->prev_cp][cp] : NULL;
-    FT_Vector k;
-
-    if (known && *known != KERN_UNKNOWN)
-        return *known;
-    if (FT_Get_Kerning(f->face, pen->prev, g->index, FT_KERNING_DEFAULT, &k))
-        k.x = 0;
-    if (known && k.x > KERN_UNKNOWN && k.x <= INT16_MAX)
-        *known = (int16_t)k.x;
-    return k.x;
-}
-
-/* Returns the glyph of code point cp (missing ones give glyph 0, the .notdef box) and moves the
- * pen by the kerning after the previous glyph. NULL when out of memory. */
-static const Glyph *next_glyph(TextFont *f, uint32_t cp, Pen *pen)
-{
-    const Glyph *g;
+    Face *fc = &f->faces[fi];
+    Glyph *g = NULL;
 
     pthread_mutex_lock(&f->lock);
-    g = cp < 128 ? f->ascii[cp] : NULL;
-    if (!g) {
-        g = load_glyph(f, FT_Get_Char_Index(f->face, cp));
-        if (g && cp < 128)
-            f->ascii[cp] = g;
+    if (fc->state > 0) {
+        if ((long)id >= fc->nb_glyphs)
+            id = 0;
+        g = fc->glyphs[id];
+        if (!g && (g = calloc(1, sizeof(*g)))) {
+            if (!FT_Load_Glyph(fc->ft, id, FT_LOAD_DEFAULT | FT_LOAD_TARGET_LIGHT) &&
+                !FT_Render_Glyph(fc->ft->glyph, FT_RENDER_MODE_NORMAL) &&
+                copy_bitmap(g, fc->ft->glyph) < 0) {
+                free(g);
+                g = NULL;
+            }
+            if (g)
+                fc->glyphs[id] = g;
+        }
     }
-    if (g && f->has_kerning && pen->prev)
-        pen->x += kerning(f, pen, g, cp);
     pthread_mutex_unlock(&f->lock);
-    if (g) {
-        pen->prev = g->index;
-        pen->prev_cp = cp;
-    }
     return g;
-}
-
-int text_measure(TextFont *f, const char *utf8)
-{
-    Pen pen = { 0, 0, 0 };
-    uint32_t cp;
-    int64_t w;
-
-    if (!f || !utf8)
-        return 0;
-    while ((cp = utf8_next(&utf8))) {
-        const Glyph *g = next_glyph(f, cp, &pen);
-        if (g)
-            pen.x += g->advance;
-    }
-    w = (pen.x + 32) >> 6;
-    return w > INT_MAX ? INT_MAX : w < 0 ? 0 : (int)w;
 }
 
 /* Glyphs composed into one coverage mask and blended at once: wide rows vectorize, and chroma
@@ -387,16 +439,11 @@ typedef struct Run {
     uint8_t mask[16384];
 } Run;
 
-/* dst += src over the first `overlap` bytes (saturating: coverage of abutting glyphs adds up),
- * then a plain copy into the still blank rest. */
-static void add_row(uint8_t *restrict dst, const uint8_t *restrict src, int n, int overlap)
+/* dst += src (saturating: coverage of abutting or overlapping glyphs adds up). */
+static void add_row(uint8_t *restrict dst, const uint8_t *restrict src, int n)
 {
-    int k = overlap < 0 ? 0 : overlap < n ? overlap : n;
-
-    for (int x = 0; x < k; x++)
+    for (int x = 0; x < n; x++)
         dst[x] = (uint8_t)(dst[x] + src[x] > 255 ? 255 : dst[x] + src[x]);
-    if (n > k)
-        memcpy(dst + k, src + k, (size_t)(n - k));
 }
 
 static void run_flush(Run *run, DrawImage *img, DrawColor c)
@@ -406,15 +453,13 @@ static void run_flush(Run *run, DrawImage *img, DrawColor c)
     if (!run->n)
         return;
     memset(run->mask, 0, (size_t)w * h);
-    /* Columns right of every glyph placed so far are still blank: copied, not added. */
-    for (int i = 0, right = run->x0; i < run->n; i++) {
+    for (int i = 0; i < run->n; i++) {
         const Glyph *g = run->at[i].g;
         int gx = run->at[i].x, gy = run->at[i].y;
         int xa = gx > run->x0 ? gx : run->x0, xb = gx + g->w < run->x1 ? gx + g->w : run->x1;
         for (int y = gy > run->y0 ? gy : run->y0; y < gy + g->h && y < run->y1; y++)
             add_row(run->mask + (ptrdiff_t)(y - run->y0) * w + (xa - run->x0),
-                    g->bitmap + (ptrdiff_t)(y - gy) * g->w + (xa - gx), xb - xa, right - xa);
-        right = xb > right ? xb : right;
+                    g->bitmap + (ptrdiff_t)(y - gy) * g->w + (xa - gx), xb - xa);
     }
     draw_alpha_mask(img, run->x0, run->y0, run->mask, w, h, w, c);
     run->n = 0;
@@ -451,24 +496,185 @@ static void run_add(Run *run, DrawImage *img, const Glyph *g, int64_t gx, int64_
 
 void text_draw(TextFont *f, DrawImage *img, int x, int y_top, const char *utf8, DrawColor c)
 {
-    Pen pen = { (int64_t)x * 64, 0, 0 };
     int64_t baseline;
-    uint32_t cp;
+    Entry *e;
     Run run;
 
-    if (!f || !img || !utf8 || img->width <= 0 || img->height <= 0)
+    if (!f || !img || !utf8 || img->width <= 0 || img->height <= 0 ||
+        !(e = shaped_line(f, utf8)))
         return;
     run.n = 0;
     baseline = (int64_t)y_top + f->ascent;
-    while ((cp = utf8_next(&utf8))) {
-        const Glyph *g = next_glyph(f, cp, &pen);
-        if (!g)
-            continue;
-        int64_t gx = ((pen.x + 32) >> 6) + g->left;
-        if (gx >= img->width)
-            break; /* advances are positive: the rest is off the right edge */
-        run_add(&run, img, g, gx, baseline - g->top, c);
-        pen.x += g->advance;
+    for (int i = 0; i < e->shaped->n; i++) {
+        const ShapeGlyph *sg = &e->shaped->g[i];
+        int64_t px = (int64_t)x + ((sg->x + 32) >> 6);
+        if (px >= img->width + f->pixel_size)
+            break; /* glyphs go left to right: the rest is off the right edge */
+        const Glyph *g = get_glyph(f, sg->face, sg->glyph);
+        if (g)
+            run_add(&run, img, g, px + g->left, baseline - ((sg->y + 32) >> 6) - g->top, c);
     }
     run_flush(&run, img, c);
+    entry_release(e);
+}
+
+/* ---- fitting ---------------------------------------------------------------------------- */
+
+/* buf = [FSI] cps[0..k) [ellipsis] [PDI] tail[0..nt), the isolates with iso; returns its
+ * length. buf has room for k + nt + 3. */
+static int compose(uint32_t *buf, const uint32_t *cps, int k, int ellipsis,
+                   const uint32_t *tail, int nt, int iso)
+{
+    int n = 0;
+
+    if (iso)
+        buf[n++] = FSI;
+    if (k)
+        memcpy(buf + n, cps, (size_t)k * sizeof(*buf));
+    n += k;
+    if (ellipsis)
+        buf[n++] = ELLIPSIS;
+    if (iso)
+        buf[n++] = PDI;
+    if (nt)
+        memcpy(buf + n, tail, (size_t)nt * sizeof(*buf));
+    return n + nt;
+}
+
+/* Width in 26.6 of what compose makes in buf (*len its length); -1 when out of memory. */
+static int64_t width_of(TextFont *f, uint32_t *buf, const uint32_t *cps, int k, int ellipsis,
+                        const uint32_t *tail, int nt, int iso, int *len)
+{
+    int n = compose(buf, cps, k, ellipsis, tail, nt, iso);
+    Shaped *s = shape_cps(f, buf, n);
+    int64_t w;
+
+    if (!s)
+        return -1;
+    w = s->width;
+    free(s);
+    if (len)
+        *len = n;
+    return w;
+}
+
+/* Largest k such that head[0..k) + ellipsis + tail fits in max (26.6), never cutting before an
+ * extender; -1 when none fits, -2 when out of memory. */
+static int longest_fit(TextFont *f, uint32_t *buf, const uint32_t *head, int nh,
+                       const uint32_t *tail, int nt, int iso, int64_t max)
+{
+    int lo = 0, hi = nh - 1, best = -1;
+
+    while (lo <= hi) {
+        int k = lo + (hi - lo) / 2, kk = k;
+        while (kk > 0 && shape_is_extender(head[kk]))
+            kk--;
+        int64_t w = width_of(f, buf, head, kk, 1, tail, nt, iso, NULL);
+        if (w < 0)
+            return -2;
+        if (w <= max) {
+            best = kk > best ? kk : best;
+            lo = k + 1;
+        } else {
+            hi = k - 1;
+        }
+    }
+    return best;
+}
+
+/* Encodes cps as UTF-8 into a new string. */
+static char *encode(const uint32_t *cps, int n)
+{
+    char *s = malloc((size_t)n * 4 + 1), *p = s;
+
+    if (!s)
+        return NULL;
+    for (int i = 0; i < n; i++)
+        p += utf8_put(cps[i], p);
+    *p = 0;
+    return s;
+}
+
+/* Head limited to max_chars code points (0 = no limit) and the marks and joiners that follow
+ * the last one; *cut is set when that removed some. */
+static int head_limit(const uint32_t *h, int nh, int max_chars, int *cut)
+{
+    int limit = nh;
+
+    if (max_chars > 0 && nh > max_chars) {
+        limit = max_chars;
+        while (limit < nh && shape_is_extender(h[limit]))
+            limit++;
+    }
+    *cut = limit < nh;
+    return limit;
+}
+
+/* The fitted text of all = head (nh) + tail (nt) into *out; 0 or -1 when out of memory. */
+static int fit(TextFont *f, uint32_t *buf, uint32_t *all, int nh, int nt, int max_chars,
+               int whole, int64_t max, char **out)
+{
+    int cut, limit = head_limit(all, nh, max_chars, &cut), k, n, iso = nt > 0;
+
+    if (!cut && whole) {
+        int64_t w = width_of(f, buf, all, nh, 0, all + nh, nt, iso, &n);
+        if (w < 0)
+            return -1;
+        if (w <= max)
+            return (*out = encode(buf, n)) ? 0 : -1; /* fits whole: no ellipsis */
+    }
+    /* Cut the head, keeping the tail (e.g. "#track score"); when even that cannot fit, cut
+     * head and tail as one text. */
+    k = longest_fit(f, buf, all, cut ? limit + 1 : nh, all + nh, nt, iso, max);
+    if (k == -1 && !(cut && limit == 0)) {
+        memmove(all + limit, all + nh, (size_t)nt * sizeof(*all));
+        k = longest_fit(f, buf, all, limit + nt, NULL, 0, 0, max);
+        nt = iso = 0;
+    }
+    if (k == -2)
+        return -1;
+    if (k == -1)
+        return (*out = calloc(1, 1)) ? 0 : -1; /* not even an ellipsis fits */
+    if (width_of(f, buf, all, k, 1, all + nh, nt, iso, &n) < 0)
+        return -1;
+    return (*out = encode(buf, n)) ? 0 : -1;
+}
+
+/* Removes explicit bidi controls from cps; returns the new count. */
+static int strip_bidi(uint32_t *cps, int n)
+{
+    int m = 0;
+
+    for (int i = 0; i < n; i++)
+        if (!shape_is_bidi_control(cps[i]))
+            cps[m++] = cps[i];
+    return m;
+}
+
+int text_fit(TextFont *f, const char *head, int max_chars, const char *tail, int max_width,
+             char **out)
+{
+    uint32_t *h = NULL, *t = NULL, *all = NULL, *buf = NULL;
+    int nh = 0, nt = 0, ret = -1;
+    int64_t max = (int64_t)(max_width < 0 ? 0 : max_width) << 6;
+    /* Nothing past 4 code points per pixel can show (bounds the work on huge labels). */
+    int cap = max_width > INT_MAX / 8 ? INT_MAX / 2 : (max_width < 0 ? 0 : max_width) * 4 + 64;
+
+    *out = NULL;
+    if ((nh = shape_clean(head, cap, &h)) >= 0 && (nt = shape_clean(tail, cap, &t)) >= 0 &&
+        (all = malloc(((size_t)nh + nt + 1) * sizeof(*all))) &&
+        (buf = malloc(((size_t)nh + nt + 3) * sizeof(*buf)))) {
+        if (nt > 0)
+            nh = strip_bidi(h, nh); /* the head can then never reorder the tail */
+        memcpy(all, h, (size_t)nh * sizeof(*all));
+        memcpy(all + nh, t, (size_t)nt * sizeof(*all));
+        if (max_chars <= 0 && nh == cap)
+            max_chars = nh - 1; /* the cap cut it: show that it was cut */
+        ret = fit(f, buf, all, nh, nt, max_chars, nt < cap, max, out);
+    }
+    free(h);
+    free(t);
+    free(all);
+    free(buf);
+    return ret < 0 ? ev_error(EVCLIP_ERR_NOMEM, "out of memory (label text)") : 0;
 }

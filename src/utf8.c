@@ -48,3 +48,31 @@ uint32_t utf8_next(const char **s)
     *s += n + 1;
     return c;
 }
+
+int utf8_put(uint32_t cp, char *out)
+{
+    unsigned char *p = (unsigned char *)out;
+
+    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        cp = 0xFFFD;
+    if (cp < 0x80) {
+        p[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        p[0] = (unsigned char)(0xC0 | cp >> 6);
+        p[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        p[0] = (unsigned char)(0xE0 | cp >> 12);
+        p[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+        p[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    p[0] = (unsigned char)(0xF0 | cp >> 18);
+    p[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+    p[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+    p[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}

@@ -8,4 +8,8 @@
  * advance one byte. Returns 0 at the terminating NUL (without advancing). */
 uint32_t utf8_next(const char **s);
 
+/* Writes cp (<= 0x10FFFF, not a surrogate; else U+FFFD) as 1-4 bytes at out (no NUL).
+ * Returns the number of bytes written. */
+int utf8_put(uint32_t cp, char *out);
+
 #endif /* EVCLIP_SRC_UTF8_H */

@@ -41,6 +41,7 @@ static const char usage[] =
     "      --sign-key FILE   sign every manifest with this Ed25519 secret key\n"
     "      --no-sei          do not embed per-frame detections in the H.264 stream\n"
     "      --poster          write OUT.jpg beside each clip (a clip may say \"poster\")\n"
+    "      --label-max N     default label length in characters (ellipsis; 0 = no limit)\n"
     "      --box-space WHAT  default space of the boxes of rotated inputs: display\n"
     "                        (default) or stored (a clip's box_space overrides it)\n"
     "      --json            print the report lines on stdout too\n"
@@ -75,7 +76,7 @@ static int parse_args(BatchArgs *a, int argc, char **argv)
         { "no-manifest", no_argument, NULL, 'M' }, { "sign-key", required_argument, NULL, 'k' },
         { "no-sei", no_argument, NULL, 'S' }, { "box-space", required_argument, NULL, 'B' },
         { "strict", no_argument, NULL, 's' }, { "poster", no_argument, NULL, 'P' },
-        { "mkdirs", no_argument, NULL, 'm' },
+        { "mkdirs", no_argument, NULL, 'm' }, { "label-max", required_argument, NULL, 'L' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     long long n;
@@ -110,6 +111,14 @@ static int parse_args(BatchArgs *a, int argc, char **argv)
             if ((a->settings.box_space = spec_parse_box_space(optarg)) < 0)
                 return cli_usage_error("batch", "--box-space: '%s' is not display or stored",
                                        optarg);
+            break;
+        case 'L':
+            if (cli_integer("--label-max", optarg, INT_MIN, INT_MAX, &n))
+                return EXIT_USAGE;
+            a->settings.label_max = (int)n;
+            if (evclip_settings_validate(&(EvclipSettings){ .struct_size = sizeof(EvclipSettings),
+                    .encoder = "x", .label_max = a->settings.label_max }) < 0)
+                return cli_usage_error("batch", "--label-max: %s", evclip_last_error());
             break;
         case 's': a->strict = 1; break;
         case 'P': a->settings.poster = 1; break;

@@ -78,6 +78,8 @@ static const char usage[] =
     "      --timestamp         draw the source time in the bottom-left corner\n"
     "      --thickness PX      box line width (default: scaled to frame height)\n"
     "      --font-size PX      label text height (default: scaled to frame height)\n"
+    "      --label-max N       cut labels to N characters with an ellipsis (default 0 = no\n"
+    "                          limit; chips are always cut to the frame width)\n"
     "Reporting:\n"
     "  -q, --quiet             only errors on stderr\n"
     "  -v, --verbose           debug messages\n"
@@ -98,6 +100,7 @@ enum {
     OPT_NO_SEI, OPT_POSTER, OPT_FORMAT, OPT_NORMALIZED, OPT_SPEED, OPT_MAX_DURATION,
     OPT_CAP_STRATEGY,
     OPT_SIZE, OPT_SPEC, OPT_TS_ORIGIN, OPT_STREAM, OPT_FPS, OPT_STRICT, OPT_BOX_SPACE, OPT_MKDIRS,
+    OPT_LABEL_MAX,
 };
 
 static const struct option long_options[] = {
@@ -140,6 +143,7 @@ static const struct option long_options[] = {
     { "timestamp", no_argument, NULL, OPT_TIMESTAMP },
     { "thickness", required_argument, NULL, OPT_THICKNESS },
     { "font-size", required_argument, NULL, OPT_FONT_SIZE },
+    { "label-max", required_argument, NULL, OPT_LABEL_MAX },
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
     { "json", no_argument, NULL, OPT_JSON },
@@ -325,6 +329,11 @@ static int parse_option(RenderArgs *a, int c, const char *arg)
             return EXIT_USAGE;
         s->font_size = (int)n;
         return check_setting("--font-size", s);
+    case OPT_LABEL_MAX:
+        if (cli_integer("--label-max", arg, INT_MIN, INT_MAX, &n))
+            return EXIT_USAGE;
+        s->label_max = (int)n;
+        return check_setting("--label-max", s);
     default:
         return cli_usage_error("render", "unknown option");
     }

@@ -161,6 +161,7 @@ static const char *const clip_keys[] = {
     "max_duration", "cap_strategy", "size", "encoder", "preset", "crf", "bitrate", "hold",
     "title", "timestamp", "font", "thickness", "font_size", "audio", "overwrite", "clamp",
     "manifest", "id", "ts_origin", "stream", "fps", "box_space", "mkdirs", "poster", "extra",
+    "label_max",
     NULL,
 };
 static const char *const source_keys[] = {
@@ -282,7 +283,7 @@ static int parse_settings(ClipSpec *spec, json_t *obj, const char *where, char *
 {
     EvclipSettings *s = &spec->settings;
     double crf = s->crf, bitrate = (double)s->bitrate, hold = s->hold * 1000;
-    double thickness = s->thickness, font_size = s->font_size;
+    double thickness = s->thickness, font_size = s->font_size, label_max = s->label_max;
     const char *box_space = NULL;
     if (get_string(obj, "encoder", &s->encoder, where, err, errlen) < 0 ||
         get_string(obj, "preset", &s->preset, where, err, errlen) < 0 ||
@@ -293,6 +294,7 @@ static int parse_settings(ClipSpec *spec, json_t *obj, const char *where, char *
         get_number(obj, "hold", &hold, where, err, errlen) < 0 ||
         get_number(obj, "thickness", &thickness, where, err, errlen) < 0 ||
         get_number(obj, "font_size", &font_size, where, err, errlen) < 0 ||
+        get_number(obj, "label_max", &label_max, where, err, errlen) < 0 ||
         get_bool(obj, "timestamp", &s->timestamp, where, err, errlen) < 0 ||
         get_bool(obj, "audio", &s->audio, where, err, errlen) < 0 ||
         get_bool(obj, "overwrite", &s->overwrite, where, err, errlen) < 0 ||
@@ -303,19 +305,23 @@ static int parse_settings(ClipSpec *spec, json_t *obj, const char *where, char *
         return -1;
     if (box_space && (s->box_space = spec_parse_box_space(box_space)) < 0)
         return FAIL("%s: field 'box_space': '%s' is not display or stored", where, box_space);
-    if (crf != floor(crf) || thickness != floor(thickness) || font_size != floor(font_size))
-        return FAIL("%s: 'crf', 'thickness' and 'font_size' must be integers", where);
+    if (crf != floor(crf) || thickness != floor(thickness) || font_size != floor(font_size) ||
+        label_max != floor(label_max))
+        return FAIL("%s: 'crf', 'thickness', 'font_size' and 'label_max' must be integers",
+                    where);
     /* C-representable before the conversions (a huge double is undefined behaviour there);
      * the ranges themselves are the library's (evclip_settings_validate below). */
     if (!(fabs(bitrate) <= 1e15) || !(fabs(thickness) <= INT_MAX) || !(fabs(crf) <= INT_MAX) ||
-        !(fabs(font_size) <= INT_MAX) || !(fabs(hold) <= 1e12))
-        return FAIL("%s: 'bitrate', 'crf', 'hold', 'thickness' or 'font_size' is out of range",
-                    where);
+        !(fabs(font_size) <= INT_MAX) || !(fabs(label_max) <= INT_MAX) ||
+        !(fabs(hold) <= 1e12))
+        return FAIL("%s: 'bitrate', 'crf', 'hold', 'thickness', 'font_size' or 'label_max' is "
+                    "out of range", where);
     s->crf = (int)crf;
     s->bitrate = (int64_t)bitrate;
     s->hold = hold / 1000.0;
     s->thickness = (int)thickness;
     s->font_size = (int)font_size;
+    s->label_max = (int)label_max;
     if (evclip_settings_validate(s) < 0)
         return FAIL("%s: %s", where, evclip_last_error());
     return 0;

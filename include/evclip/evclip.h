@@ -58,7 +58,9 @@
  *          text of the caller's, e.g. a Python label_formatter's);
  *          EvclipSettings.worker (the worker name recorded in manifests);
  *          EvclipSettings.poster (from reserved), evclip_detections_scan() (a log streamed
- *          detection by detection), evclip_probe() (a video's duration and frame period).
+ *          detection by detection), evclip_probe() (a video's duration and frame period);
+ *          EvclipSettings.label_max (labels shaped with HarfBuzz/FriBidi, font fallback,
+ *          chips cut to the frame and kept apart).
  */
 
 #include <stddef.h>
@@ -445,6 +447,12 @@ typedef struct EvclipSettings {
                                with the clip and recorded (file, sha256) in its manifest;
                                default 0 */
 
+    /* Drawing (continued, API 1.2). */
+    int label_max;        /**< label characters (Unicode code points) drawn in a chip; a longer
+                               label is cut with an ellipsis "\u2026" (the SEI keeps the whole
+                               label); default 0 = no limit; 0..65535. Whatever the limit, a
+                               chip is cut with an ellipsis to the frame width */
+
     /* Scale-out (API 1.2). */
     const char *worker;   /**< name of the machine/process that rendered the clip, recorded as
                                "worker" in the manifest (`evclip worker --name`); at most 255
@@ -459,10 +467,10 @@ EVCLIP_API void evclip_default_settings(EvclipSettings *s);
 /**
  * Checks every field of *s against its documented range (struct_size, encoder name, crf
  * 0..51, bitrate >= 0, threads 0..256, hold finite >= 0, thickness 0..256, font_size 0 or
- * 6..512, the signing key when manifest and sign_key are set). This is the one validation of
- * settings: evclip_open(), per-clip EvclipClip.settings, the CLI (options and clip specs) and
- * the Python binding all use it. Returns 0 or INVALID with "settings: <field> <value> is
- * outside <range>" in evclip_last_error().
+ * 6..512, label_max 0..65535, the signing key when manifest and sign_key are set). This is the
+ * one validation of settings: evclip_open(), per-clip EvclipClip.settings, the CLI (options
+ * and clip specs) and the Python binding all use it. Returns 0 or INVALID with
+ * "settings: <field> <value> is outside <range>" in evclip_last_error().
  */
 EVCLIP_API int evclip_settings_validate(const EvclipSettings *s);
 

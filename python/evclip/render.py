@@ -240,7 +240,7 @@ _SETTING_NAMES = ("pre_roll", "post_roll", "preset", "crf", "bitrate", "hold", "
                   "timestamp", "audio", "overwrite", "clamp", "font", "thickness", "font_size",
                   "threads", "manifest", "sign_key", "embed_detections", "width", "height",
                   "detections_format", "normalized", "ts_origin", "stream", "fps",
-                  "box_space", "mkdirs", "poster")
+                  "box_space", "mkdirs", "poster", "label_max")
 _TS_ORIGINS = {"start": 0, "pts": 1}   # enum EvclipTsOrigin
 _BOX_SPACES = {"display": 0, "stored": 1}   # enum EvclipBoxSpace
 
@@ -253,7 +253,8 @@ class _Options:
                  overwrite=True, clamp=True, font=None, thickness=None, font_size=None,
                  threads=0, manifest=True, sign_key=None, embed_detections=True, width=None,
                  height=None, detections_format=None, normalized=False, ts_origin="start",
-                 stream=None, fps=None, box_space="display", mkdirs=True, poster=False):
+                 stream=None, fps=None, box_space="display", mkdirs=True, poster=False,
+                 label_max=None):
         self.encoder = _encoder_name(encoder)
         self.pre_roll = _number(pre_roll, "pre_roll", minimum=0)
         self.post_roll = _number(post_roll, "post_roll", minimum=0)
@@ -268,6 +269,7 @@ class _Options:
         self.sign_key = None if sign_key is None else _path(sign_key, "sign_key")
         self.thickness = _optional_int(thickness, "thickness", _C_INT_MIN, _C_INT_MAX)
         self.font_size = _optional_int(font_size, "font_size", _C_INT_MIN, _C_INT_MAX)
+        self.label_max = _optional_int(label_max, "label_max", _C_INT_MIN, _C_INT_MAX)
         self.threads = _optional_int(threads, "threads", _C_INT_MIN, _C_INT_MAX) or 0
         self.width = _optional_int(width, "width", 2, 16384) or 0
         self.height = _optional_int(height, "height", 2, 16384) or 0
@@ -327,6 +329,7 @@ class _Options:
         s.timestamp = self.flags["timestamp"]
         s.thickness = self.thickness or 0
         s.font_size = self.font_size or 0
+        s.label_max = self.label_max or 0
         s.overwrite = self.flags["overwrite"]
         s.clamp = int(self.flags["clamp"] or clamp)
         s.manifest = self.flags["manifest"]
@@ -623,8 +626,9 @@ def render_clip(sources: List[ClipSource], output, encoder=Encoder.LIBX264,
     Returns the output Path (a RenderResult with return_result=True). evclip extras as
     keyword arguments: pre_roll, post_roll (seconds), preset, crf, bitrate, hold (seconds),
     title, timestamp, audio, overwrite (default True, as cv-evidence-renderer), clamp, font,
-    thickness, font_size, threads, manifest, sign_key, embed_detections, width, height,
-    detections_format ("auto", "jsonl", "grouped", "ultralytics", "inspect", "mot"), normalized,
+    thickness, font_size, label_max (characters of a label drawn; longer ones end in an
+    ellipsis; default None = no limit), threads, manifest, sign_key, embed_detections, width,
+    height, detections_format ("auto", "jsonl", "grouped", "ultralytics", "inspect", "mot"), normalized,
     ts_origin ("start": ts from the stream's start time as OpenCV's CAP_PROP_POS_MSEC, default;
     "pts": frame.pts * time_base as PyAV), stream
     (0-based video stream; default the first that is not cover art), fps (rate of an input

@@ -137,6 +137,7 @@ def test_abi_mismatch_is_a_clear_import_error(lib, tmp_path):
     ("--font-size", "font_size", 3,
      "settings: font_size 3 is outside 6..512 (0 = scaled to the frame height)"),
     ("--crf", "crf", 60, "settings: crf 60 is outside 0..51"),
+    ("--label-max", "label_max", -1, "settings: label_max -1 is outside 0..65535 (0 = no limit)"),
 ])
 def test_settings_ranges_are_the_library_s(car, car_log, tmp_path, option, field, value,
                                            message):

@@ -72,6 +72,7 @@ static const Entry entries[] = {
     FIELD(EvclipSettings, clip_done_callback),
     FIELD(EvclipSettings, clip_done_opaque),
     FIELD(EvclipSettings, poster),
+    FIELD(EvclipSettings, label_max),
     FIELD(EvclipSettings, worker),
     FIELD(EvclipSettings, reserved),
     STRUCT(EvclipSource),

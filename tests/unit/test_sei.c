@@ -3,8 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/error.h"
 #include "src/sei.h"
 #include "tests/unit/check.h"
+
+#define HEADER (16 + 1 + 1 + 2 + 8 + 2) /* payload header: uuid to count */
 
 static EvclipDetection det(const char *label, double x1, double y1, double x2, double y2)
 {
@@ -63,16 +66,37 @@ static void test_round_trip(void)
     CHECK(sei_decode(buf, size, &f) == EVCLIP_ERR_INVALID);
     free(buf);
 
-    /* Empty frames and long labels. */
-    char label[400];
-    memset(label, 'a', sizeof(label) - 3);
-    memcpy(label + 254, "\xc3\xa9", 2); /* a 2-byte character straddling the 255 limit */
-    label[sizeof(label) - 1] = 0;
-    EvclipDetection longd = det(label, 1, 2, 3, 4);
+    /* Empty frames and long labels: carried whole (a u16 length with flag bit 4), short ones
+     * keep the one-byte length of the first format. */
+    static char label[SEI_MAX_LABEL + 2];
+    memset(label, 'a', sizeof(label) - 1);
+    memcpy(label + 254, "\xc3\xa9", 2); /* a 2-byte character across the old 255 limit */
+    label[400] = 0;
+    EvclipDetection longd = det(label, 1, 2, 3, 4), pair[2] = { longd, det("ok", 5, 6, 7, 8) };
+    CHECK(sei_encode(pair, 2, 0, 0, &buf, &size) == 0);
+    CHECK(buf[HEADER + 0] == 16 && buf[HEADER + 17] == 1 && buf[HEADER + 18] == 400 - 256);
+    CHECK(sei_decode(buf, size, &f) == 1 && f.count == 2 && !strcmp(f.dets[0].label, label) &&
+          !strcmp(f.dets[1].label, "ok"));
+    sei_frame_free(&f);
+    for (size_t n = HEADER; n < size; n++) /* truncated inside the long label: rejected */
+        CHECK(sei_decode(buf, n, &f) <= 0);
+    free(buf);
+    label[255] = 0;
+    CHECK(sei_encode(&longd, 1, 0, 0, &buf, &size) == 0 && buf[HEADER] == 0 &&
+          buf[HEADER + 17] == 255 && size == HEADER + 1 + 16 + 1 + 255);
+    free(buf);
+    label[255] = label[400] = 'a';
+    label[SEI_MAX_LABEL] = 0;
     CHECK(sei_encode(&longd, 1, 0, 0, &buf, &size) == 0);
-    CHECK(sei_decode(buf, size, &f) == 1 && strlen(f.dets[0].label) == 254);
+    CHECK(sei_decode(buf, size, &f) == 1 && strlen(f.dets[0].label) == SEI_MAX_LABEL);
     sei_frame_free(&f);
     free(buf);
+    label[SEI_MAX_LABEL] = 'a'; /* one byte too many: an error naming it, never a cut */
+    label[SEI_MAX_LABEL + 1] = 0;
+    CHECK(sei_encode(&longd, 1, 0, 0, &buf, &size) == EVCLIP_ERR_INVALID && !buf);
+    CHECK_MSG(strstr(ev_error_message(), "label of detection 0 has 65536 bytes"), "%s",
+              ev_error_message());
+    label[SEI_MAX_LABEL] = 0;
     CHECK(sei_encode(NULL, 0, 1.5, 0, &buf, &size) == 0);
     CHECK(sei_decode(buf, size, &f) == 1 && f.count == 0 && f.source_time == 1.5);
     sei_frame_free(&f);
