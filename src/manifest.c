@@ -17,6 +17,7 @@
 #include "src/manifest_internal.h"
 #include "src/orient.h"
 #include "src/overlay.h"
+#include "src/redact.h"
 
 #define FILE_FLAGS (JSON_SORT_KEYS | JSON_INDENT(2) | JSON_REAL_PRECISION(15))
 
@@ -247,7 +248,9 @@ static int build(const ManifestInfo *info, json_t **out, const Logger *log)
     if (*out && (json_object_set_new(*out, "drawing", drawing_json(info)) < 0 ||
                  json_object_set_new(*out, "warnings", warnings_json(r)) < 0 ||
                  (info->live && json_object_set_new(*out, "live",
-                                                    manifest_live_json(info->live)) < 0))) {
+                                                    manifest_live_json(info->live)) < 0) ||
+                 (info->redaction && json_object_set_new(*out, "redaction",
+                                                         redactor_json(info->redaction)) < 0))) {
         json_decref(*out);
         *out = NULL;
     }

@@ -32,6 +32,12 @@
  *              ... RGB, indexed by track id % size or label hash], same_label, chip,
  *              chip_text (the fixed rules, in words)}}
  *   warnings: [text, ...] (EvclipResult.warnings: the clip may be wrong; [] when none)
+ *   redaction (redacted clips only: the clip is a redacted derivative): {selectors [..], mode
+ *              ("pixelate" | "blur" | "fill"), pad, label (chip text or null), regions
+ *              (boxes redacted, all frames), frames (frames with one or more), ranges
+ *              [{first_frame, last_frame, regions}] (output frame runs, at most 1000),
+ *              ranges_truncated, log ({path, size, sha256} of --redact-detections, or null),
+ *              rule}
  *   live (live clips only): {stream, url (credentials removed), trigger_ids [..], mode
  *              ("trigger" | "start"), window: {start, end, start_utc, end_utc} (wall clock,
  *              epoch seconds), first_frame, last_frame (wall clock), clock ("rtcp" |
@@ -102,6 +108,7 @@ typedef struct ManifestInfo {
     int thickness, font_size;        /* resolved box line width and label size, pixels */
     char *sha256_out;                /* optional, 65 bytes: receives the output's SHA-256 */
     const ManifestLive *live;        /* a live clip: its source is this stream; else NULL */
+    const struct Redactor *redaction; /* what was redacted (src/redact.h), or NULL */
 } ManifestInfo;
 
 /* Writes "<output>.evidence.json" atomically (temp + rename),

@@ -275,9 +275,10 @@ static int to_pixel(double v, double scale, double offset)
     return v < -1e9 ? -1000000000 : v > 1e9 ? 1000000000 : (int)lround(v);
 }
 
-/* Maps d to a pixel box {x1, y1, x2, y2}; 0 when it is nonsense or wholly outside the frame. */
-static int map_box(const Overlay *o, const EvclipDetection *d, const BoxTransform *t, int b[4])
+int overlay_map_box(const Overlay *o, const EvclipDetection *d, const BoxTransform *t, int b[4])
 {
+    if (!t)
+        t = &identity;
     if (!isfinite(d->x1) || !isfinite(d->y1) || !isfinite(d->x2) || !isfinite(d->y2))
         return 0;
     b[0] = to_pixel(d->x1, t->scale_x, t->offset_x);
@@ -316,7 +317,7 @@ int overlay_draw_detections(Overlay *o, DrawImage *img, const EvclipDetection *d
         for (int i = 0; i < n; i++) {
             uint8_t rgb[3];
             int b[4];
-            if (!map_box(o, &dets[i], t ? t : &identity, b))
+            if (!overlay_map_box(o, &dets[i], t, b))
                 continue;
             frame_rgb(dets, n, i, rgb);
             DrawColor c = draw_color_from_rgb(rgb[0], rgb[1], rgb[2], o->matrix,

@@ -56,6 +56,10 @@ int overlay_chip_text_black(const uint8_t chip_rgb[3]);
  * there is no room above, shifted left to stay inside the frame. */
 void overlay_chip_rect(Overlay *o, const char *text, int x1, int y1, int rect[4]);
 
+/* Maps d through t (NULL = identity) to the rounded pixel box {x1, y1, x2, y2} that
+ * overlay_draw_detections outlines; 0 when it is nonsense or wholly outside the frame. */
+int overlay_map_box(const Overlay *o, const EvclipDetection *d, const BoxTransform *t, int b[4]);
+
 /* Draws every box outline first, then every chip (so no outline crosses a label). Colours as
  * overlay_detection_rgb, except that untracked boxes of the same label without a colour get
  * distinct palette entries within the frame (left to right; the leftmost keeps the label's).

@@ -9,6 +9,7 @@
 #include "src/mux.h"
 #include "src/overlay.h"
 #include "src/pipeline.h"
+#include "src/redact.h"
 #include "src/sei.h"
 
 #define DURATION_SLOTS 256
@@ -22,6 +23,10 @@ struct Pipeline {
     Converter *conv;
     Encoder *enc;
     Overlay *overlay;
+    Redactor *redactor;  /* NULL when nothing is redacted */
+    uint8_t *marks;      /* per box of the frame: EVCLIP_BOX_* bits */
+    DetList drawn;       /* the frame's boxes as drawn (redacted ones without their chip) */
+    int marks_capacity;
     AudioOut *audio;
     AVStream *video;
     AVRational time_base;
@@ -100,7 +105,8 @@ int pipeline_open(Pipeline **out, EvclipRenderer *r, const PipelineParams *pp)
         (ret = open_converter(p, pp)) < 0)
         goto fail;
     converter_output(p->conv, &p->width, &p->height, &space);
-    if ((ret = open_overlay(p)) < 0 || (ret = open_encoder(p, pp)) < 0)
+    if ((ret = open_overlay(p)) < 0 || (ret = open_encoder(p, pp)) < 0 ||
+        (ret = redactor_open(&p->redactor, p->s->draw_options)) < 0)
         goto fail;
     if (pp->audio && (ret = audio_open(&p->audio, pp->audio, p->mux, &r->log)) < 0)
         goto fail;
@@ -124,6 +130,9 @@ void pipeline_close(Pipeline **pp)
     audio_close(&p->audio);
     encoder_close(&p->enc);
     overlay_close(&p->overlay);
+    redactor_close(&p->redactor);
+    free(p->marks);
+    detlist_free(&p->drawn);
     converter_close(&p->conv);
     mux_close(&p->mux);
     free(p);
@@ -161,6 +170,39 @@ static int write_video_packet(void *opaque, AVPacket *pkt)
     return mux_write(p->mux, pkt);
 }
 
+/* Redacts the selected boxes of dets (and its redaction-only tail) in img, marks them, and
+ * fills p->drawn with the boxes to draw: redacted ones in neutral grey with no chip, or with
+ * the neutral redact_label chip. Returns 0 or NOMEM. */
+static int redact(Pipeline *p, DrawImage *img, const DetList *dets, int forced,
+                  const BoxTransform *t)
+{
+    static const EvclipDetection neutral = { .has_color = 1, .color = { 160, 160, 160 },
+                                             .score = EVCLIP_NONE, .track_id = EVCLIP_NONE };
+    const char *label = p->s->draw_options->redact_label;
+    if (dets->count > p->marks_capacity) {
+        uint8_t *m = realloc(p->marks, (size_t)dets->count);
+        if (!m)
+            return ev_error(EVCLIP_ERR_NOMEM, "out of memory (redaction)");
+        p->marks = m;
+        p->marks_capacity = dets->count;
+    }
+    redactor_frame(p->redactor, p->overlay, img, dets->items, dets->count, forced, t,
+                   p->frames, p->marks);
+    detlist_clear(&p->drawn);
+    for (int i = 0; i < dets->count - forced; i++) {
+        EvclipDetection d = dets->items[i];
+        if (p->marks[i]) {
+            EvclipDetection box = neutral;
+            box.x1 = d.x1, box.y1 = d.y1, box.x2 = d.x2, box.y2 = d.y2;
+            box.label = label ? label : "";
+            d = box;
+        }
+        if (detlist_push(&p->drawn, &d) < 0)
+            return ev_error(EVCLIP_ERR_NOMEM, "out of memory (redaction)");
+    }
+    return 0;
+}
+
 int pipeline_video(Pipeline *p, const AVFrame *frame, int64_t pts, int64_t duration,
                    const DetList *dets, const FrameInfo *info)
 {
@@ -175,12 +217,24 @@ int pipeline_video(Pipeline *p, const AVFrame *frame, int64_t pts, int64_t durat
         return ret;
     DrawImage img = converter_draw_image(out);
     BoxTransform t = converter_transform(p->conv);
-    if (dets && dets->count > 0)
-        p->boxes += overlay_draw_detections(p->overlay, &img, dets->items, dets->count, &t);
+    int forced = info && dets ? info->redact_only : 0; /* redaction-only boxes at the end */
+    const DetList *draw = dets;
+    if (p->redactor && dets && dets->count > 0) {
+        if ((ret = redact(p, &img, dets, forced, &t)) < 0) {
+            av_frame_free(&out);
+            return ret;
+        }
+        draw = &p->drawn;
+        forced = 0;
+    }
+    if (draw && draw->count - forced > 0)
+        p->boxes += overlay_draw_detections(p->overlay, &img, draw->items, draw->count - forced,
+                                            &t);
     if (s->title || timestamp)
         overlay_draw_captions(p->overlay, &img, s->title, timestamp);
     if (s->embed_detections && dets &&
-        (ret = sei_attach(out, dets->items, dets->count, info ? info->source_time : 0,
+        (ret = sei_attach(out, dets->items, p->redactor ? p->marks : NULL, dets->count,
+                          info ? info->source_time : 0,
                           info ? info->source_index : 0)) < 0) {
         av_frame_free(&out);
         return ret;
@@ -252,6 +306,11 @@ int pipeline_finish(Pipeline *p, EvclipResult *res)
         snprintf(res->encoder, sizeof(res->encoder), "%s", encoder_name(p->enc));
     }
     return 0;
+}
+
+Redactor *pipeline_redactor(const Pipeline *p)
+{
+    return p ? p->redactor : NULL;
 }
 
 void pipeline_drawing(const Pipeline *p, int *thickness, int *font_size)

@@ -36,6 +36,8 @@ typedef struct FrameInfo {
     const char *timestamp;  /* caption text, or NULL for none */
     int orient;             /* display orientation of the frame (ORIENT_* bits): the output
                                shows it turned; 0 = as stored */
+    int redact_only;        /* the last redact_only boxes of the frame's list come from the
+                               redaction log: always redacted, never drawn */
 } FrameInfo;
 
 typedef struct Pipeline Pipeline;
@@ -80,6 +82,10 @@ const EvclipSettings *pipeline_settings(const Pipeline *p);
 
 /* Box line width and label font size in pixels, as resolved for the output's frame size. */
 void pipeline_drawing(const Pipeline *p, int *thickness, int *font_size);
+
+/* The clip's redaction record, or NULL when it redacts nothing. */
+struct Redactor;
+struct Redactor *pipeline_redactor(const Pipeline *p);
 
 /* Frees everything; an unfinished output is removed. */
 void pipeline_close(Pipeline **p);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "tools/cli.h"
+#include "tools/cli_redact.h"
 #include "tools/cli_spec.h"
 
 static const char usage[] =
@@ -39,6 +40,8 @@ static const char usage[] =
     "      --no-sei          do not embed per-frame detections in the H.264 stream\n"
     "      --box-space WHAT  default space of the boxes of rotated inputs: display\n"
     "                        (default) or stored (a clip's box_space overrides it)\n"
+    "Default redaction of every clip (a job's redact keys replace it):\n"
+    CLI_REDACT_USAGE
     "      --json            print the report lines on stdout too\n"
     "  -q, --quiet           only errors on stderr\n"
     "  -h, --help            this help\n"
@@ -55,6 +58,7 @@ typedef struct BatchArgs {
     int jobs, json;
     int strict, mkdirs;  /* --strict, --mkdirs */
     EvclipSettings settings;
+    CliRedact redact;       /* --redact... (settings.draw_options points here when used) */
     CliOptions cli;
     /* The report as the batch runs: one line appended and fsynced per finished job, so a
      * killed batch keeps what finished (rewritten in job order at the end). */
@@ -84,7 +88,7 @@ static int parse_args(BatchArgs *a, int argc, char **argv)
         { "no-manifest", no_argument, NULL, 'M' }, { "sign-key", required_argument, NULL, 'k' },
         { "no-sei", no_argument, NULL, 'S' }, { "box-space", required_argument, NULL, 'B' },
         { "strict", no_argument, NULL, 's' }, { "mkdirs", no_argument, NULL, 'm' },
-        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+        { "help", no_argument, NULL, 'h' }, CLI_REDACT_LONG_OPTIONS, { NULL, 0, NULL, 0 },
     };
     long long n;
     int c;
@@ -123,7 +127,15 @@ static int parse_args(BatchArgs *a, int argc, char **argv)
         case 'm': a->mkdirs = 1; break;
         case 'q': a->cli.quiet = 1; break;
         case 'h': fputs(usage, stdout); return -1;
-        default: return cli_usage_error("batch", "bad option (see above)");
+        default: {
+            char err[1024];
+            int ret = cli_redact_option(&a->redact, c, optarg, err, sizeof(err));
+            if (ret == CLI_REDACT_BAD)
+                return cli_usage_error("batch", "%s", err);
+            if (ret != 0)
+                return cli_usage_error("batch", "bad option (see above)");
+            cli_redact_apply(&a->redact, &a->settings);
+        }
         }
     }
     if (optind != argc - 1)
@@ -430,6 +442,7 @@ int cli_batch_main(int argc, char **argv)
     int counts[4] = { 0 };
 
     evclip_default_settings(&a.settings);
+    cli_redact_init(&a.redact);
     int ret = parse_args(&a, argc, argv);
     if (ret != 0)
         return ret < 0 ? EXIT_OK : ret;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "tools/cli.h"
+#include "tools/cli_redact.h"
 #include "tools/cli_spec.h"
 
 #define MAX_SOURCES 64
@@ -76,6 +77,7 @@ static const char usage[] =
     "      --timestamp         draw the source time in the bottom-left corner\n"
     "      --thickness PX      box line width (default: scaled to frame height)\n"
     "      --font-size PX      label text height (default: scaled to frame height)\n"
+    CLI_REDACT_USAGE
     "Reporting:\n"
     "  -q, --quiet             only errors on stderr\n"
     "  -v, --verbose           debug messages\n"
@@ -136,6 +138,7 @@ static const struct option long_options[] = {
     { "timestamp", no_argument, NULL, OPT_TIMESTAMP },
     { "thickness", required_argument, NULL, OPT_THICKNESS },
     { "font-size", required_argument, NULL, OPT_FONT_SIZE },
+    CLI_REDACT_LONG_OPTIONS,
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
     { "json", no_argument, NULL, OPT_JSON },
@@ -165,6 +168,7 @@ typedef struct RenderArgs {
     int strict, to_end;  /* --strict; some input has no window end (to the end of it) */
     int mkdirs;          /* --mkdirs: create the output's missing folders */
     EvclipSettings settings;
+    CliRedact redact;    /* --redact... (settings.draw_options points here when used) */
     CliOptions cli;
 } RenderArgs;
 
@@ -320,8 +324,17 @@ static int parse_option(RenderArgs *a, int c, const char *arg)
             return EXIT_USAGE;
         s->font_size = (int)n;
         return check_setting("--font-size", s);
-    default:
+    default: {
+        char err[1024];
+        int ret = cli_redact_option(&a->redact, c, arg, err, sizeof(err));
+        if (ret == CLI_REDACT_BAD)
+            return cli_usage_error("render", "%s", err);
+        if (ret == 0) {
+            cli_redact_apply(&a->redact, s);
+            return 0;
+        }
         return cli_usage_error("render", "unknown option");
+    }
     }
 }
 
@@ -471,6 +484,7 @@ int cli_render_main(int argc, char **argv)
     double began = cli_now();
 
     evclip_default_settings(&a.settings);
+    cli_redact_init(&a.redact);
     int ret = parse_args(&a, argc, argv);
     if (ret != 0)
         return ret < 0 ? EXIT_OK : ret;

@@ -160,7 +160,8 @@ static const char *const clip_keys[] = {
     "output", "sources", "input", "detections", "start", "end", "pre", "post", "speed",
     "max_duration", "cap_strategy", "size", "encoder", "preset", "crf", "bitrate", "hold",
     "title", "timestamp", "font", "thickness", "font_size", "audio", "overwrite", "clamp",
-    "manifest", "id", "ts_origin", "stream", "fps", "box_space", "mkdirs", NULL,
+    "manifest", "id", "ts_origin", "stream", "fps", "box_space", "mkdirs", "redact",
+    "redact_mode", "redact_pad", "redact_label", "redact_detections", NULL,
 };
 static const char *const source_keys[] = {
     "input", "detections", "from", "to", "ts_origin", "stream", "fps", NULL,
@@ -276,6 +277,57 @@ static int parse_sources(ClipSpec *spec, json_t *obj, const char *where, const c
     return 0;
 }
 
+/* "redact": a selector or an array of them (replacing the command line's), "redact_mode",
+ * "redact_pad", "redact_label", "redact_detections" (a path, resolved as the others); checked
+ * by parse_settings' evclip_settings_validate. */
+static int parse_redact(ClipSpec *spec, json_t *obj, const char *where, const char *base,
+                        char *err, size_t errlen)
+{
+    static const char *const keys[] = { "redact", "redact_mode", "redact_pad", "redact_label",
+                                        "redact_detections" };
+    CliRedact *r = &spec->redact;
+    const char *mode = NULL;
+    double pad;
+    int any = 0;
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        any |= json_object_get(obj, keys[i]) != NULL;
+    if (!any)
+        return 0;
+    cli_redact_copy(r, spec->settings.draw_options);
+    r->used = 1;
+    pad = r->opts.redact_pad;
+    json_t *sel = json_object_get(obj, "redact"), *v;
+    size_t i;
+    if (sel) {
+        r->opts.nb_redact = 0;
+        if (json_is_string(sel) && cli_redact_add(r, json_string_value(sel)) < 0)
+            return -1; /* not reached: one selector */
+        if (!json_is_string(sel) && !json_is_array(sel))
+            return FAIL("%s: field 'redact': expected a selector string or an array of them",
+                        where);
+        json_array_foreach(sel, i, v) {
+            if (!json_is_string(v))
+                return FAIL("%s: field 'redact'[%zu]: expected a selector string", where, i);
+            if (cli_redact_add(r, json_string_value(v)) < 0)
+                return FAIL("%s: field 'redact': more than %d selectors", where,
+                            EVCLIP_REDACT_MAX_SELECTORS);
+        }
+    }
+    if (get_string(obj, "redact_mode", &mode, where, err, errlen) < 0 ||
+        get_number(obj, "redact_pad", &pad, where, err, errlen) < 0 ||
+        get_string(obj, "redact_label", &r->opts.redact_label, where, err, errlen) < 0 ||
+        get_path(spec, obj, "redact_detections", base, &r->opts.redact_detections, where, err,
+                 errlen) < 0)
+        return -1;
+    if (mode && (r->opts.redact_mode = cli_redact_parse_mode(mode)) < 0)
+        return FAIL("%s: field 'redact_mode': '%s' is not pixelate, blur or fill", where, mode);
+    if (!(pad >= 0 && pad <= 1000 && pad == floor(pad)))
+        return FAIL("%s: field 'redact_pad': expected pixels, an integer in 0..1000", where);
+    r->opts.redact_pad = (int)pad;
+    spec->settings.draw_options = &r->opts;
+    return 0;
+}
+
 static int parse_settings(ClipSpec *spec, json_t *obj, const char *where, char *err,
                           size_t errlen)
 {
@@ -360,6 +412,7 @@ int spec_parse(ClipSpec *spec, json_t *obj, const char *where, const char *base_
         return FAIL("%s: expected a JSON object", where);
     if ((ret = check_keys(obj, clip_keys, where, err, errlen)) < 0 ||
         (ret = parse_clip_fields(spec, obj, where, base_dir, err, errlen)) < 0 ||
+        (ret = parse_redact(spec, obj, where, base_dir, err, errlen)) < 0 ||
         (ret = parse_settings(spec, obj, where, err, errlen)) < 0 ||
         (ret = parse_sources(spec, obj, where, base_dir, cache, err, errlen)) < 0)
         return ret;

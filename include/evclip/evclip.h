@@ -53,6 +53,8 @@
  *          evclip_detections_load_window (windowed loading through PATH.evidx).
  * - API 1.1.0: evclip_output_dir() (output folder checked or created, as the CLI's --mkdirs),
  *          evclip_detections_get() (a store's detections read back).
+ * - API 1.2.0: EvclipDrawOptions (redaction) through EvclipSettings.draw_options;
+ *          EvclipVerifyResult.redacted; EvclipInspectFrame.box_flags (EVCLIP_BOX_*).
  */
 
 #include <stddef.h>
@@ -321,6 +323,49 @@ enum EvclipBoxSpace {
                                  turns them with the picture */
 };
 
+/** How a redacted box is hidden (EvclipDrawOptions.redact_mode). */
+enum EvclipRedactMode {
+    EVCLIP_REDACT_PIXELATE = 0, /**< blocks of the box's mean colour; block side
+                                     max(4, min(box width, box height) / 8) pixels */
+    EVCLIP_REDACT_BLUR = 1,     /**< box blur whose radius scales with the box (three passes,
+                                     radius max(4, min(w, h) / 6)); detail does not survive */
+    EVCLIP_REDACT_FILL = 2,     /**< solid mid grey */
+};
+
+/** Most redaction selectors in one EvclipDrawOptions. */
+#define EVCLIP_REDACT_MAX_SELECTORS 64
+
+/**
+ * Drawing options beyond EvclipSettings (EvclipSettings.draw_options): redaction.
+ * Zero-initialise, then set struct_size = sizeof(EvclipDrawOptions).
+ *
+ * Redaction rule: a box is redacted on every output frame where it is drawn, which includes
+ * the frames where EvclipSettings.hold keeps it after its last detection, so a detector that
+ * misses a face for a few frames does not leak it (set hold to cover the detector's gaps).
+ * Pixels are changed in YUV on the decoded frame, before any box or chip is drawn; the box
+ * outline is then drawn in its colour, with no chip (or with redact_label's chip).
+ */
+typedef struct EvclipDrawOptions {
+    size_t struct_size;          /**< sizeof(EvclipDrawOptions); another value is refused
+                                      (INVALID) */
+    const char *const *redact;   /**< nb_redact selectors, each "all", "label=NAME" (exact,
+                                      case-sensitive label) or "track=N" (N >= 0). A box
+                                      matching any of them is redacted. Default NULL */
+    int nb_redact;               /**< entries in redact, 0..EVCLIP_REDACT_MAX_SELECTORS;
+                                      default 0 = nothing redacted */
+    int redact_mode;             /**< enum EvclipRedactMode; default EVCLIP_REDACT_PIXELATE */
+    int redact_pad;              /**< pixels (of the output frame) added on every side of a
+                                      redacted box, 0..1000; default 0 */
+    const char *redact_label;    /**< chip text of redacted boxes (no track or score); default
+                                      NULL = redacted boxes get no chip */
+    const char *redact_detections; /**< detection log (any evclip_detections_load_format
+                                      format, guessed) whose boxes, on the clip's single
+                                      source, are redacted (selectors ignored: every box of
+                                      it) and not drawn; hold applies to them too. Default
+                                      NULL. Multi-source clips refuse it (INVALID) */
+    uint8_t reserved[64];        /**< room for later fields; must be zero */
+} EvclipDrawOptions;
+
 /**
  * Renderer settings. Fill with evclip_default_settings(), then change fields. Order of
  * precedence for the encoder, as in x264: defaults -> preset -> crf/bitrate.
@@ -399,7 +444,11 @@ typedef struct EvclipSettings {
                                report line) */
     void *clip_done_opaque;                    /**< passed to clip_done_callback */
 
-    uint8_t reserved[32]; /**< room for later fields; zero (evclip_default_settings) */
+    uint8_t reserved0[16]; /**< room for later fields; zero (evclip_default_settings) */
+    const struct EvclipDrawOptions *draw_options; /**< redaction (see EvclipDrawOptions);
+                               default NULL = none. Copied by evclip_open(); for a clip's
+                               own settings (EvclipClip.settings) borrowed for the call */
+    uint8_t reserved[8]; /**< room for later fields; zero (evclip_default_settings) */
 } EvclipSettings;
 
 /** Fills *s with the defaults documented above (struct_size included). */
@@ -689,7 +738,9 @@ typedef struct EvclipVerifyResult {
     char key_id[40];     /**< key_id of the manifest's signature; "" when unsigned */
     char detail[1024];   /**< each failure in words ("output modified: ..."), "; "-separated;
                               "" when ok */
-    uint8_t reserved[64];  /**< room for later fields (written as zero) */
+    int redacted;        /**< 1 when the manifest records a redaction: the clip is a redacted
+                              derivative of its sources (their pixels were hidden in places) */
+    uint8_t reserved[60];  /**< room for later fields (written as zero) */
 } EvclipVerifyResult;
 
 /**
@@ -717,7 +768,15 @@ typedef struct EvclipInspectFrame {
                                 coordinates carried as 32-bit floats; frame_idx EVCLIP_NONE,
                                 ts = source_time); valid during the callback only */
     int nb_detections;     /**< entries in detections */
+    const uint8_t *box_flags; /**< nb_detections entries (EVCLIP_BOX_* bits) of the boxes'
+                                marks; NULL when has_data is 0 */
 } EvclipInspectFrame;
+
+/** EvclipInspectFrame.box_flags bit: the box's pixels were redacted in the clip. */
+#define EVCLIP_BOX_REDACTED 1u
+/** EvclipInspectFrame.box_flags bit: the box was not detected on this frame but interpolated
+ * (reserved: no evclip writes it yet). */
+#define EVCLIP_BOX_INTERPOLATED 2u
 
 /** Per-frame callback of evclip_inspect(); return non-zero to stop (CANCELED). */
 typedef int (*EvclipInspectCallback)(void *opaque, const EvclipInspectFrame *frame);

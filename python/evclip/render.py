@@ -185,7 +185,9 @@ _SETTING_NAMES = ("pre_roll", "post_roll", "preset", "crf", "bitrate", "hold", "
                   "timestamp", "audio", "overwrite", "clamp", "font", "thickness", "font_size",
                   "threads", "manifest", "sign_key", "embed_detections", "width", "height",
                   "detections_format", "normalized", "ts_origin", "stream", "fps",
-                  "box_space", "mkdirs")
+                  "box_space", "mkdirs", "redact", "redact_mode", "redact_pad",
+                  "redact_label", "redact_detections")
+_REDACT_MODES = {"pixelate": 0, "blur": 1, "fill": 2}   # enum EvclipRedactMode
 _TS_ORIGINS = {"start": 0, "pts": 1}   # enum EvclipTsOrigin
 _BOX_SPACES = {"display": 0, "stored": 1}   # enum EvclipBoxSpace
 
@@ -198,7 +200,9 @@ class _Options:
                  overwrite=True, clamp=False, font=None, thickness=None, font_size=None,
                  threads=0, manifest=True, sign_key=None, embed_detections=True, width=None,
                  height=None, detections_format=None, normalized=False, ts_origin="start",
-                 stream=None, fps=None, box_space="display", mkdirs=False):
+                 stream=None, fps=None, box_space="display", mkdirs=False, redact=None,
+                 redact_mode="pixelate", redact_pad=0, redact_label=None,
+                 redact_detections=None):
         self.encoder = _encoder_name(encoder)
         self.pre_roll = _number(pre_roll, "pre_roll", minimum=0)
         self.post_roll = _number(post_roll, "post_roll", minimum=0)
@@ -237,7 +241,39 @@ class _Options:
         stream = _optional_int(stream, "stream", 0, 1000)
         self.stream = 0 if stream is None else stream + 1
         self.fps = 0.0 if fps is None else _number(fps, "fps", minimum=0.01)
+        self._draw = self._draw_options(redact, redact_mode, redact_pad, redact_label,
+                                        redact_detections)
         self._validate()
+
+    def _draw_options(self, redact, mode, pad, label, log):
+        """EvclipDrawOptions for the redaction kwargs (None when nothing is redacted); the
+        selectors are checked by the library (_validate)."""
+        if isinstance(redact, str):
+            redact = [redact]
+        if redact is None:
+            redact = []
+        if not isinstance(redact, (list, tuple)) or \
+                not all(isinstance(r, str) for r in redact):
+            raise TypeError("redact must be a selector str ('all', 'label=NAME', 'track=N') "
+                            f"or a list of them, got {redact!r}")
+        if mode not in _REDACT_MODES:
+            raise ValueError(f"redact_mode must be 'pixelate', 'blur' or 'fill', got {mode!r}")
+        pad = _optional_int(pad, "redact_pad", 0, 1000) or 0
+        label = _optional_text(label, "redact_label")
+        log = None if log is None else _path(log, "redact_detections")
+        if not redact and log is None:
+            return None
+        self._selectors = (ctypes.c_char_p * max(1, len(redact)))(
+            *[_optional_text(r, "redact") for r in redact])
+        o = _lib.EvclipDrawOptions()
+        o.struct_size = ctypes.sizeof(o)
+        o.redact = ctypes.cast(self._selectors, ctypes.POINTER(ctypes.c_char_p))
+        o.nb_redact = len(redact)
+        o.redact_mode = _REDACT_MODES[mode]
+        o.redact_pad = pad
+        o.redact_label = label
+        o.redact_detections = log
+        return o
 
     def _validate(self):
         """Asks libevclip to check the settings (its ranges are the only ones, the same as
@@ -277,6 +313,8 @@ class _Options:
         s.sign_key = self.sign_key
         s.embed_detections = self.flags["embed_detections"]
         s.box_space = self.box_space
+        # the options (and the selectors they point to) live as long as this _Options
+        s.draw_options = ctypes.addressof(self._draw) if self._draw is not None else None
 
 
 def _output_dir(output: bytes, mkdirs: int, where: str = "") -> None:
@@ -564,7 +602,11 @@ def render_clip(sources: List[ClipSource], output, encoder=Encoder.LIBX264,
     without timestamps, raw .h264/.hevc), box_space ("display": boxes of a rotated input are
     pixels of the upright frame players show, default; "stored": of the frame as stored, as
     PyAV decodes it), mkdirs (create the output's missing folders; default False: a missing
-    folder raises OutputError naming it). They apply to every source of the clip.
+    folder raises OutputError naming it), redact (a selector "all", "label=NAME", "track=N"
+    or a list of them: those boxes are hidden on every frame they are drawn, hold included),
+    redact_mode ("pixelate" default, "blur", "fill"), redact_pad (pixels), redact_label (chip
+    text of hidden boxes; default none), redact_detections (a log whose boxes are all hidden,
+    not drawn; single-source clips). They apply to every source of the clip.
     Raises ValueError / TypeError for bad arguments and EvclipError for failures in C.
     """
     sources = _check_sources(sources, "render_clip")
