@@ -15,7 +15,7 @@ int redact_log_open(RedactLog *l, const char *path)
     memset(l, 0, sizeof(*l));
     int ret = manifest_hash_file(path, l->sha256, &l->size);
     if (ret < 0)
-        return ret;
+        goto fail;
     if ((ret = evclip_detections_new(&l->store)) < 0 ||
         (ret = evclip_detections_load_format(l->store, path, NULL, 0)) < 0 ||
         (ret = manifest_hash_file(path, after, &size_after)) < 0)

@@ -41,11 +41,16 @@ static int same_file(const struct stat *a, const char *path)
 /* An output (clip or manifest) never replaces an input, whatever `overwrite` says: the same
  * file (links resolved: stat follows them; hard links share the inode) as a source video or a
  * detection log is refused. */
-static int check_not_input(const EvclipClip *clip, const char *out, const char *what)
+static int check_not_input(const EvclipClip *clip, const EvclipSettings *s, const char *out,
+                           const char *what)
 {
     struct stat st;
     if (stat(out, &st) < 0)
         return 0; /* does not exist yet: cannot be an input */
+    const char *redact_log = s->draw_options ? s->draw_options->redact_detections : NULL;
+    if (redact_log && same_file(&st, redact_log))
+        return ev_error(EVCLIP_ERR_OUTPUT, "%s '%s' is the redaction log '%s': an output "
+                        "never replaces an input (even with overwrite)", what, out, redact_log);
     for (int k = 0; k < clip->nb_sources; k++) {
         const EvclipSource *src = &clip->sources[k];
         int n = 0;
@@ -64,12 +69,12 @@ static int check_not_input(const EvclipClip *clip, const char *out, const char *
     return 0;
 }
 
-static int check_outputs(const EvclipClip *clip)
+static int check_outputs(const EvclipClip *clip, const EvclipSettings *s)
 {
     char manifest[4096];
-    int ret = check_not_input(clip, clip->output, "output");
+    int ret = check_not_input(clip, s, clip->output, "output");
     snprintf(manifest, sizeof(manifest), "%s.evidence.json", clip->output);
-    return ret < 0 ? ret : check_not_input(clip, manifest, "manifest");
+    return ret < 0 ? ret : check_not_input(clip, s, manifest, "manifest");
 }
 
 /* With a manifest, every detection log must be a regular file (its bytes are hashed into the
@@ -131,7 +136,7 @@ void clip_run_init(ClipRun *c, EvclipRenderer *r, const EvclipClip *clip, Evclip
     if (ret >= 0)
         ret = mux_check(clip->output, c->s->overwrite);
     if (ret >= 0)
-        ret = check_outputs(clip);
+        ret = check_outputs(clip, c->s);
     if (ret >= 0 && c->s->manifest)
         ret = check_logs_certifiable(clip);
     if (ret >= 0)
