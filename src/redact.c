@@ -147,30 +147,104 @@ static void pixelate_plane(uint8_t *p, ptrdiff_t stride, int w, int h, int bs)
     }
 }
 
-/* One box-blur pass of radius r over n samples at p (step apart), edges clamped inside the
- * region (pixels outside it are neither read nor written); tmp holds n samples. */
-static void blur_line(uint8_t *p, ptrdiff_t step, int n, int r, uint8_t *tmp)
+#define GRID 64 /* most cells of a blur grid per side */
+
+/* Means of the cell x cell cells of the w x h region at p into grid (gw x gh). */
+static void cell_means(const uint8_t *p, ptrdiff_t stride, int w, int h, int cell,
+                       int gw, int gh, int grid[GRID][GRID])
 {
-    int32_t sum = 0, div = 2 * r + 1;
-    for (int i = 0; i < n; i++)
-        tmp[i] = p[i * step];
-    for (int k = -r; k <= r; k++)
-        sum += tmp[k < 0 ? 0 : k >= n ? n - 1 : k];
-    for (int i = 0; i < n; i++) {
-        p[i * step] = (uint8_t)((sum + div / 2) / div);
-        int add = i + r + 1, sub = i - r;
-        sum += tmp[add >= n ? n - 1 : add] - tmp[sub < 0 ? 0 : sub];
+    uint32_t sum[GRID];
+    for (int gy = 0; gy < gh; gy++) {
+        int y0 = gy * cell, y1 = y0 + cell < h ? y0 + cell : h;
+        memset(sum, 0, sizeof(sum));
+        for (int y = y0; y < y1; y++) {
+            const uint8_t *row = p + y * stride;
+            for (int gx = 0, x = 0; gx < gw; gx++) {
+                int x1 = x + cell < w ? x + cell : w;
+                uint32_t acc = 0;
+                for (; x < x1; x++)
+                    acc += row[x];
+                sum[gx] += acc;
+            }
+        }
+        for (int gx = 0; gx < gw; gx++) {
+            int cw = (gx + 1) * cell < w ? cell : w - gx * cell;
+            grid[gy][gx] = (int)(sum[gx] / (uint32_t)(cw * (y1 - y0)));
+        }
     }
 }
 
-static void blur_plane(uint8_t *p, ptrdiff_t stride, int w, int h, int r, uint8_t *tmp)
+/* Smooths the grid with a 3 x 3 box (edges clamped), in place. */
+static void smooth_grid(int gw, int gh, int grid[GRID][GRID])
 {
-    for (int pass = 0; pass < 3; pass++) {
-        for (int y = 0; y < h; y++)
-            blur_line(p + y * stride, 1, w, r, tmp);
-        for (int x = 0; x < w; x++)
-            blur_line(p + x, stride, h, r, tmp);
+    static _Thread_local int tmp[GRID][GRID];
+    for (int y = 0; y < gh; y++)
+        for (int x = 0; x < gw; x++) {
+            int acc = 0;
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++) {
+                    int yy = y + dy < 0 ? 0 : y + dy >= gh ? gh - 1 : y + dy;
+                    int xx = x + dx < 0 ? 0 : x + dx >= gw ? gw - 1 : x + dx;
+                    acc += grid[yy][xx];
+                }
+            tmp[y][x] = acc;
+        }
+    for (int y = 0; y < gh; y++)
+        for (int x = 0; x < gw; x++)
+            grid[y][x] = tmp[y][x]; /* 9 x the mean: the weights below divide it out */
+}
+
+/* Position of pixel i between the centres of cells: index of the cell before it and the
+ * weight (0..256) of the one after. */
+static void lerp_at(int i, int cell, int n, int *g, int *wt)
+{
+    int pos = ((2 * i + 1) * 256) / (2 * cell) - 128; /* in 1/256 cells from centre 0 */
+    if (pos < 0)
+        pos = 0;
+    *g = pos >> 8;
+    *wt = pos & 255;
+    if (*g >= n - 1) {
+        *g = n - 1;
+        *wt = 0;
     }
+}
+
+/* A strong blur at the cost of about two reads per pixel: the region's cell means, smoothed,
+ * then interpolated bilinearly back over the region (no sharp edge survives, no block
+ * either). The grid rows are first expanded to full width (rows[]), so the per-pixel loop is
+ * a plain blend of two rows that compilers vectorise. Returns 0, or -1 without memory (the
+ * caller pixelates instead). */
+static int blur_plane(uint8_t *p, ptrdiff_t stride, int w, int h, int cell)
+{
+    static _Thread_local int grid[GRID][GRID];
+    if (cell < (w + GRID - 1) / GRID)
+        cell = (w + GRID - 1) / GRID;
+    if (cell < (h + GRID - 1) / GRID)
+        cell = (h + GRID - 1) / GRID;
+    int gw = (w + cell - 1) / cell, gh = (h + cell - 1) / cell;
+    int32_t *rows = malloc(sizeof(*rows) * (size_t)gh * (size_t)w);
+    if (!rows)
+        return -1;
+    cell_means(p, stride, w, h, cell, gw, gh, grid);
+    smooth_grid(gw, gh, grid);
+    for (int x = 0; x < w; x++) {
+        int g, wt;
+        lerp_at(x, cell, gw, &g, &wt);
+        int g2 = g + 1 < gw ? g + 1 : g;
+        for (int gy = 0; gy < gh; gy++) /* 256 x the smoothed mean */
+            rows[(size_t)gy * w + x] = (grid[gy][g] * (256 - wt) + grid[gy][g2] * wt + 4) / 9;
+    }
+    for (int y = 0; y < h; y++) {
+        int g, wt;
+        lerp_at(y, cell, gh, &g, &wt);
+        const int32_t *a = rows + (size_t)g * w;
+        const int32_t *b = rows + (size_t)(g + 1 < gh ? g + 1 : g) * w;
+        uint8_t *row = p + y * stride;
+        for (int x = 0; x < w; x++)
+            row[x] = (uint8_t)((a[x] * (256 - wt) + b[x] * wt + 32768) >> 16);
+    }
+    free(rows);
+    return 0;
 }
 
 static void fill_plane(uint8_t *p, ptrdiff_t stride, int w, int h)
@@ -197,17 +271,16 @@ void redact_region(DrawImage *img, int mode, int x1, int y1, int x2, int y2)
     int cx1 = x1 / 2, cy1 = y1 / 2, cx2 = (x2 + 1) / 2, cy2 = (y2 + 1) / 2;
     int rect[3][4] = { { x1, y1, x2 - x1, y2 - y1 },
                        { cx1, cy1, cx2 - cx1, cy2 - cy1 }, { cx1, cy1, cx2 - cx1, cy2 - cy1 } };
-    uint8_t tmp[8192];
     for (int k = 0; k < 3; k++) {
         int *q = rect[k], sub = k ? 2 : 1;
         uint8_t *p = img->plane[k] + q[1] * img->stride[k] + q[0];
         if (mode == EVCLIP_REDACT_FILL) {
             fill_plane(p, img->stride[k], q[2], q[3]);
-        } else if (mode == EVCLIP_REDACT_BLUR && q[2] <= (int)sizeof(tmp) &&
-                   q[3] <= (int)sizeof(tmp)) {
-            int r = (side / 6 > 4 ? side / 6 : 4) / sub;
-            blur_plane(p, img->stride[k], q[2], q[3], r > 1 ? r : 1, tmp);
-        } else { /* pixelate (and blur of a region too large for tmp: still hidden) */
+        } else if (mode == EVCLIP_REDACT_BLUR &&
+                   blur_plane(p, img->stride[k], q[2], q[3],
+                              (side / 6 > 4 ? side / 6 : 4) / sub) == 0) {
+            continue;
+        } else { /* pixelate (and a blur that found no memory: still hidden) */
             int bs = (side / 8 > 4 ? side / 8 : 4) / sub;
             pixelate_plane(p, img->stride[k], q[2], q[3], bs > 1 ? bs : 1);
         }
