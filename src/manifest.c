@@ -174,7 +174,22 @@ static json_t *style_json(void)
                      "contrast");
 }
 
+static json_t *drawing_fields(const ManifestInfo *info);
+
 static json_t *drawing_json(const ManifestInfo *info)
+{
+    const EvclipSettings *s = info->settings;
+    json_t *d = drawing_fields(info);
+    double gap = s->draw_options ? s->draw_options->interpolate : 0;
+    if (d && gap > 0 && json_object_set_new(d, "interpolate", real(gap)) < 0) {
+        json_decref(d);
+        return NULL;
+    }
+    return d;
+}
+
+/* The drawing settings every manifest has. */
+static json_t *drawing_fields(const ManifestInfo *info)
 {
     const EvclipSettings *s = info->settings;
     return json_pack("{s:o, s:o, s:b, s:o, s:i, s:i, s:i, s:i, s:s, s:o}",

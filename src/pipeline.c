@@ -170,6 +170,23 @@ static int write_video_packet(void *opaque, AVPacket *pkt)
     return mux_write(p->mux, pkt);
 }
 
+/* p->marks sized for n boxes and set from `from` (NULL: zeros). Returns 0 or NOMEM. */
+static int init_marks(Pipeline *p, int n, const uint8_t *from)
+{
+    if (n > p->marks_capacity) {
+        uint8_t *m = realloc(p->marks, (size_t)n);
+        if (!m)
+            return ev_error(EVCLIP_ERR_NOMEM, "out of memory (box marks)");
+        p->marks = m;
+        p->marks_capacity = n;
+    }
+    if (from)
+        memcpy(p->marks, from, (size_t)n);
+    else
+        memset(p->marks, 0, (size_t)n);
+    return 0;
+}
+
 /* Redacts the selected boxes of dets (and its redaction-only tail) in img, marks them, and
  * fills p->drawn with the boxes to draw: redacted ones in neutral grey with no chip, or with
  * the neutral redact_label chip. Returns 0 or NOMEM. */
@@ -179,13 +196,6 @@ static int redact(Pipeline *p, DrawImage *img, const DetList *dets, int forced,
     static const EvclipDetection neutral = { .has_color = 1, .color = { 160, 160, 160 },
                                              .score = EVCLIP_NONE, .track_id = EVCLIP_NONE };
     const char *label = p->s->draw_options->redact_label;
-    if (dets->count > p->marks_capacity) {
-        uint8_t *m = realloc(p->marks, (size_t)dets->count);
-        if (!m)
-            return ev_error(EVCLIP_ERR_NOMEM, "out of memory (redaction)");
-        p->marks = m;
-        p->marks_capacity = dets->count;
-    }
     redactor_frame(p->redactor, p->overlay, img, dets->items, dets->count, forced, t,
                    p->frames, p->marks);
     detlist_clear(&p->drawn);
@@ -219,6 +229,14 @@ int pipeline_video(Pipeline *p, const AVFrame *frame, int64_t pts, int64_t durat
     BoxTransform t = converter_transform(p->conv);
     int forced = info && dets ? info->redact_only : 0; /* redaction-only boxes at the end */
     const DetList *draw = dets;
+    const uint8_t *marks = NULL;
+    if ((p->redactor || (info && info->marks)) && dets && dets->count > 0) {
+        if ((ret = init_marks(p, dets->count, info ? info->marks : NULL)) < 0) {
+            av_frame_free(&out);
+            return ret;
+        }
+        marks = p->marks;
+    }
     if (p->redactor && dets && dets->count > 0) {
         if ((ret = redact(p, &img, dets, forced, &t)) < 0) {
             av_frame_free(&out);
@@ -233,7 +251,7 @@ int pipeline_video(Pipeline *p, const AVFrame *frame, int64_t pts, int64_t durat
     if (s->title || timestamp)
         overlay_draw_captions(p->overlay, &img, s->title, timestamp);
     if (s->embed_detections && dets &&
-        (ret = sei_attach(out, dets->items, p->redactor ? p->marks : NULL, dets->count,
+        (ret = sei_attach(out, dets->items, marks, dets->count,
                           info ? info->source_time : 0,
                           info ? info->source_index : 0)) < 0) {
         av_frame_free(&out);

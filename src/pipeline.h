@@ -38,6 +38,8 @@ typedef struct FrameInfo {
                                shows it turned; 0 = as stored */
     int redact_only;        /* the last redact_only boxes of the frame's list come from the
                                redaction log: always redacted, never drawn */
+    const uint8_t *marks;   /* per box of the frame's list: EVCLIP_BOX_* bits (interpolated),
+                               carried in the SEI; NULL = none */
 } FrameInfo;
 
 typedef struct Pipeline Pipeline;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "src/error.h"
+#include "src/interpolate.h"
 #include "src/redact.h"
 #include "src/settings.h"
 
@@ -77,6 +78,9 @@ int redact_validate(const EvclipDrawOptions *o)
     if (o->redact_pad < 0 || o->redact_pad > MAX_PAD)
         return ev_error(EVCLIP_ERR_INVALID, "draw options: redact pad %d px is outside 0..%d",
                         o->redact_pad, MAX_PAD);
+    if (!(o->interpolate >= 0 && o->interpolate <= INTERPOLATE_MAX_GAP))
+        return ev_error(EVCLIP_ERR_INVALID, "draw options: interpolate %g s is outside "
+                        "0..%g s (0 = off)", o->interpolate, INTERPOLATE_MAX_GAP);
     if (o->redact_detections && !o->redact_detections[0])
         return ev_error(EVCLIP_ERR_INVALID, "draw options: redact_detections is an empty path");
     return 0;
@@ -345,10 +349,9 @@ int redactor_frame(Redactor *r, const Overlay *o, DrawImage *img, const EvclipDe
     int count = 0, pad = r->o->redact_pad;
     for (int i = 0; i < n; i++) {
         int b[4];
-        marks[i] = 0;
         if (i < n - forced && !redactor_selects(r, &dets[i]))
             continue;
-        marks[i] = EVCLIP_BOX_REDACTED;
+        marks[i] |= EVCLIP_BOX_REDACTED;
         if (!overlay_map_box(o, &dets[i], t, b))
             continue; /* wholly outside the frame: nothing to hide */
         redact_region(img, r->o->redact_mode, b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad);

@@ -12,8 +12,8 @@
 #include "src/overlay.h"
 
 /* Checks a caller's EvclipDrawOptions (NULL is valid: no options): struct_size, reserved
- * bytes, selectors ("all", "label=NAME", "track=N"), mode and pad. Returns 0 or INVALID with
- * a message naming the field (and the selector's position and text). */
+ * bytes, selectors ("all", "label=NAME", "track=N"), mode, pad and interpolate. Returns 0 or
+ * INVALID with a message naming the field (and the selector's position and text). */
 int redact_validate(const EvclipDrawOptions *o);
 
 /* A deep copy of validated options (strings and the selector array), or NULL. Returns 0
@@ -42,8 +42,8 @@ int redactor_selects(const Redactor *r, const EvclipDetection *d);
 
 /* Redacts on output frame `frame` (0-based) the boxes of dets[0..n) (boxes in source space,
  * mapped by t and the overlay's rounding) that the selectors select, and every box of
- * dets[n - forced..n) (redaction-log boxes). Sets marks[i] = EVCLIP_BOX_REDACTED for each
- * redacted box (0 otherwise). Returns the number of regions redacted. */
+ * dets[n - forced..n) (redaction-log boxes). Sets EVCLIP_BOX_REDACTED in marks[i] for each
+ * redacted box (other bits are left as they are). Returns the number of regions redacted. */
 int redactor_frame(Redactor *r, const Overlay *o, DrawImage *img, const EvclipDetection *dets,
                    int n, int forced, const BoxTransform *t, int64_t frame, uint8_t *marks);
 

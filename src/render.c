@@ -10,6 +10,7 @@
 
 #include "src/error.h"
 #include "src/frame_boxes.h"
+#include "src/interpolate.h"
 #include "src/manifest.h"
 #include "src/mux.h"
 #include "src/publish.h"
@@ -261,34 +262,70 @@ static void stored_to_display(DetList *list, const Source *src, const AVFrame *f
     }
 }
 
-/* The boxes of store `dets` for frame f, held: matched (this frame's) and visible. */
+static double index_time(void *opaque, int64_t index)
+{
+    const Source *src = opaque;
+    int64_t pts = source_index_pts(src, index);
+    return pts == AV_NOPTS_VALUE ? NAN : source_time(src, pts);
+}
+
+/* The boxes of store `dets` for frame f, held: matched (this frame's, interpolated ones
+ * included, copied to interp) and visible. */
 static int lookup(ClipRun *c, const EvclipDetections *dets, int use_index, HoldState *hold,
-                  DetList *matched, DetList *visible, Source *src, AVFrame *f, double t,
-                  double lo, double hi)
+                  DetList *matched, DetList *visible, DetList *interp, Source *src, AVFrame *f,
+                  double t, double lo, double hi)
 {
     int ret;
     int64_t idx = use_index ? source_frame_index(src, f->pts) : -1;
     int w = f->width, h = f->height; /* normalised boxes are fractions of the boxes' space */
+    const EvclipDrawOptions *o = c->s->draw_options;
     if (!boxes_stored(c, src))
         orient_size(src->orient, f->width, f->height, &w, &h);
     detlist_clear(matched);
+    detlist_clear(interp);
     if ((ret = frame_boxes_lookup(dets, idx, idx >= 0 ? idx + 1 : idx, lo + c->ts_shift,
                                   hi + c->ts_shift, w, h, matched)) < 0)
         return ret;
+    int first = matched->count;
+    if (o && o->interpolate > 0) {
+        InterpolateFrame in = {
+            .d = dets, .gap = o->interpolate, .index = idx, .time = t, .ts_shift = c->ts_shift,
+            .frame_period = src->frame_period, .index_time = index_time, .opaque = src,
+            .width = w, .height = h,
+        };
+        if ((ret = interpolate_frame(&in, matched, &c->scratch)) < 0)
+            return ret;
+    }
     if (boxes_stored(c, src))
         stored_to_display(matched, src, f);
+    for (int i = first; i < matched->count; i++)
+        if (detlist_push(interp, &matched->items[i]) < 0)
+            return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     return hold_update(hold, t, matched, visible);
+}
+
+/* EVCLIP_BOX_INTERPOLATED when d is one of the boxes interpolated on this frame. */
+static uint8_t interp_mark(const DetList *interp, const EvclipDetection *d)
+{
+    for (int i = 0; i < interp->count; i++) {
+        const EvclipDetection *e = &interp->items[i];
+        if (e->track_id == d->track_id && e->x1 == d->x1 && e->y1 == d->y1 && e->x2 == d->x2 &&
+            e->y2 == d->y2)
+            return EVCLIP_BOX_INTERPOLATED;
+    }
+    return 0;
 }
 
 static int match(ClipRun *c, Source *src, AVFrame *f, double t, double lo, double hi)
 {
     int ret = 0;
     if (c->dets)
-        ret = lookup(c, c->dets, c->use_index, &c->hold, &c->matched, &c->visible, src, f, t,
-                     lo, hi);
+        ret = lookup(c, c->dets, c->use_index, &c->hold, &c->matched, &c->visible, &c->interp,
+                     src, f, t, lo, hi);
     if (ret >= 0 && c->redact.store)
         ret = lookup(c, c->redact.store, c->redact.use_index, &c->redact.hold,
-                     &c->redact.matched, &c->redact.visible, src, f, t, lo, hi);
+                     &c->redact.matched, &c->redact.visible, &c->redact_interp, src, f, t, lo,
+                     hi);
     return ret;
 }
 
@@ -385,10 +422,17 @@ static int emit(ClipRun *c, Source *src, AVFrame *f, double t, double next)
         format_time(t, job.stamp, sizeof(job.stamp));
     if (!(job.frame = av_frame_clone(f)))
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < c->visible.count + c->redact.visible.count; i++) {
+    int n = c->visible.count + c->redact.visible.count;
+    if ((c->interp.count || c->redact_interp.count) && !(job.marks = calloc((size_t)n, 1))) {
+        av_frame_free(&job.frame);
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < n; i++) {
         int k = i - c->visible.count; /* the redaction log's boxes go last */
-        if (detlist_push(&job.dets, k < 0 ? &c->visible.items[i]
-                                          : &c->redact.visible.items[k]) < 0) {
+        const EvclipDetection *d = k < 0 ? &c->visible.items[i] : &c->redact.visible.items[k];
+        if (job.marks)
+            job.marks[i] = interp_mark(k < 0 ? &c->interp : &c->redact_interp, d);
+        if (detlist_push(&job.dets, d) < 0) {
             clip_job_clear(&job);
             return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
         }
@@ -693,6 +737,9 @@ void clip_run_free(ClipRun *c)
     detlist_free(&c->visible);
     hold_free(&c->hold);
     redact_log_close(&c->redact);
+    detlist_free(&c->interp);
+    detlist_free(&c->redact_interp);
+    detlist_free(&c->scratch);
     pipeline_close(&c->out);
     plan_free(&c->plan);
     free(c->jobs);

@@ -54,6 +54,9 @@ typedef struct ClipRun {
     HoldState hold;
     DetList matched, visible;
     RedactLog redact;         /* the redaction log's store and boxes (store NULL: none) */
+    DetList interp, redact_interp; /* boxes interpolated on the current frame (main log,
+                                      redaction log) */
+    DetList scratch;          /* interpolation window */
     WindowCheck check;        /* what the segment's window frames matched (warnings) */
     int64_t damage_mark;      /* source's damaged count when it last fed a frame; -1 = none */
     int64_t seg_damaged;      /* damaged packets met while feeding the segment */

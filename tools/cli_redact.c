@@ -89,6 +89,16 @@ int cli_redact_option(CliRedact *r, int opt, const char *arg, char *err, size_t 
         r->opts.redact_label = arg;
         r->used = 1;
         return 0;
+    case CLI_OPT_INTERPOLATE: {
+        double v = strtod(arg, &end);
+        r->used = 1;
+        if (end != arg && !*end && v >= 0 && v <= 60) {
+            r->opts.interpolate = v;
+            return 0;
+        }
+        snprintf(err, errlen, "--interpolate: '%s' is not seconds in 0..60", arg);
+        return CLI_REDACT_BAD;
+    }
     case CLI_OPT_REDACT_DETECTIONS:
         r->opts.redact_detections = arg;
         r->used = 1;

@@ -1,4 +1,4 @@
-/* cli_redact.h: the redaction options of render and batch (--redact ...) and the spec keys. */
+/* cli_redact.h: the draw options of render and batch (--redact ..., --interpolate). */
 #ifndef EVCLIP_TOOLS_CLI_REDACT_H
 #define EVCLIP_TOOLS_CLI_REDACT_H
 
@@ -10,7 +10,7 @@
 /* Option values (above every subcommand's own). */
 enum {
     CLI_OPT_REDACT = 1000, CLI_OPT_REDACT_MODE, CLI_OPT_REDACT_PAD, CLI_OPT_REDACT_LABEL,
-    CLI_OPT_REDACT_DETECTIONS,
+    CLI_OPT_REDACT_DETECTIONS, CLI_OPT_INTERPOLATE,
 };
 
 /* Entries for a subcommand's getopt_long table. */
@@ -19,7 +19,8 @@ enum {
     { "redact-mode", required_argument, NULL, CLI_OPT_REDACT_MODE }, \
     { "redact-pad", required_argument, NULL, CLI_OPT_REDACT_PAD }, \
     { "redact-label", required_argument, NULL, CLI_OPT_REDACT_LABEL }, \
-    { "redact-detections", required_argument, NULL, CLI_OPT_REDACT_DETECTIONS }
+    { "redact-detections", required_argument, NULL, CLI_OPT_REDACT_DETECTIONS }, \
+    { "interpolate", required_argument, NULL, CLI_OPT_INTERPOLATE }
 
 #define CLI_REDACT_USAGE \
     "Redaction (the clip is then a redacted derivative; see README \"Redaction\"):\n" \
@@ -30,7 +31,11 @@ enum {
     "      --redact-pad PX     grow each hidden region by PX pixels (default 0)\n" \
     "      --redact-label TEXT chip text of hidden boxes (default: no chip)\n" \
     "      --redact-detections FILE  hide every box of this log too (not drawn; e.g. a\n" \
-    "                          face detector's output), single-input clips only\n"
+    "                          face detector's output), single-input clips only\n" \
+    "Smooth boxes:\n" \
+    "      --interpolate S     a track with no box on a frame between two of its detections\n" \
+    "                          at most S seconds apart gets one there, linear in time\n" \
+    "                          (0..60; untracked boxes only --hold)\n"
 
 /* Redaction options being built: the selectors' array lives here. */
 typedef struct CliRedact {

@@ -161,7 +161,7 @@ static const char *const clip_keys[] = {
     "max_duration", "cap_strategy", "size", "encoder", "preset", "crf", "bitrate", "hold",
     "title", "timestamp", "font", "thickness", "font_size", "audio", "overwrite", "clamp",
     "manifest", "id", "ts_origin", "stream", "fps", "box_space", "mkdirs", "redact",
-    "redact_mode", "redact_pad", "redact_label", "redact_detections", NULL,
+    "redact_mode", "redact_pad", "redact_label", "redact_detections", "interpolate", NULL,
 };
 static const char *const source_keys[] = {
     "input", "detections", "from", "to", "ts_origin", "stream", "fps", NULL,
@@ -278,16 +278,17 @@ static int parse_sources(ClipSpec *spec, json_t *obj, const char *where, const c
 }
 
 /* "redact": a selector or an array of them (replacing the command line's), "redact_mode",
- * "redact_pad", "redact_label", "redact_detections" (a path, resolved as the others); checked
+ * "redact_pad", "redact_label", "redact_detections" (a path, resolved as the others),
+ * "interpolate" (seconds); checked
  * by parse_settings' evclip_settings_validate. */
 static int parse_redact(ClipSpec *spec, json_t *obj, const char *where, const char *base,
                         char *err, size_t errlen)
 {
     static const char *const keys[] = { "redact", "redact_mode", "redact_pad", "redact_label",
-                                        "redact_detections" };
+                                        "redact_detections", "interpolate" };
     CliRedact *r = &spec->redact;
     const char *mode = NULL;
-    double pad;
+    double pad, gap;
     int any = 0;
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         any |= json_object_get(obj, keys[i]) != NULL;
@@ -296,6 +297,7 @@ static int parse_redact(ClipSpec *spec, json_t *obj, const char *where, const ch
     cli_redact_copy(r, spec->settings.draw_options);
     r->used = 1;
     pad = r->opts.redact_pad;
+    gap = r->opts.interpolate;
     json_t *sel = json_object_get(obj, "redact"), *v;
     size_t i;
     if (sel) {
@@ -315,6 +317,7 @@ static int parse_redact(ClipSpec *spec, json_t *obj, const char *where, const ch
     }
     if (get_string(obj, "redact_mode", &mode, where, err, errlen) < 0 ||
         get_number(obj, "redact_pad", &pad, where, err, errlen) < 0 ||
+        get_number(obj, "interpolate", &gap, where, err, errlen) < 0 ||
         get_string(obj, "redact_label", &r->opts.redact_label, where, err, errlen) < 0 ||
         get_path(spec, obj, "redact_detections", base, &r->opts.redact_detections, where, err,
                  errlen) < 0)
@@ -324,6 +327,7 @@ static int parse_redact(ClipSpec *spec, json_t *obj, const char *where, const ch
     if (!(pad >= 0 && pad <= 1000 && pad == floor(pad)))
         return FAIL("%s: field 'redact_pad': expected pixels, an integer in 0..1000", where);
     r->opts.redact_pad = (int)pad;
+    r->opts.interpolate = gap; /* range: evclip_settings_validate */
     spec->settings.draw_options = &r->opts;
     return 0;
 }

@@ -336,7 +336,8 @@ enum EvclipRedactMode {
 #define EVCLIP_REDACT_MAX_SELECTORS 64
 
 /**
- * Drawing options beyond EvclipSettings (EvclipSettings.draw_options): redaction.
+ * Drawing options beyond EvclipSettings (EvclipSettings.draw_options): redaction and
+ * interpolation.
  * Zero-initialise, then set struct_size = sizeof(EvclipDrawOptions).
  *
  * Redaction rule: a box is redacted on every output frame where it is drawn, which includes
@@ -363,7 +364,15 @@ typedef struct EvclipDrawOptions {
                                       source, are redacted (selectors ignored: every box of
                                       it) and not drawn; hold applies to them too. Default
                                       NULL. Multi-source clips refuse it (INVALID) */
-    uint8_t reserved[64];        /**< room for later fields; must be zero */
+    double interpolate;          /**< seconds, 0..60; default 0 = off. A track (track_id >= 0)
+                                      with no box on a frame but detections before and after it
+                                      at most this far apart gets a box there: corners (and the
+                                      score) linear in time between the two, label and colour
+                                      of the earlier; marked EVCLIP_BOX_INTERPOLATED in the SEI.
+                                      Untracked boxes only hold (EvclipSettings.hold). Applies
+                                      to the redaction log too, and interpolated boxes are
+                                      redacted as detected ones */
+    uint8_t reserved[56];        /**< room for later fields; must be zero */
 } EvclipDrawOptions;
 
 /**
@@ -775,7 +784,7 @@ typedef struct EvclipInspectFrame {
 /** EvclipInspectFrame.box_flags bit: the box's pixels were redacted in the clip. */
 #define EVCLIP_BOX_REDACTED 1u
 /** EvclipInspectFrame.box_flags bit: the box was not detected on this frame but interpolated
- * (reserved: no evclip writes it yet). */
+ * between two detections of its track (EvclipDrawOptions.interpolate). */
 #define EVCLIP_BOX_INTERPOLATED 2u
 
 /** Per-frame callback of evclip_inspect(); return non-zero to stop (CANCELED). */

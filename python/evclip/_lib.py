@@ -112,7 +112,8 @@ class EvclipDrawOptions(Structure):
         ("redact_pad", c_int),
         ("redact_label", c_char_p),
         ("redact_detections", c_char_p),
-        ("reserved", c_uint8 * 64),
+        ("interpolate", c_double),
+        ("reserved", c_uint8 * 56),
     ]
 
 

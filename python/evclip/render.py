@@ -186,7 +186,7 @@ _SETTING_NAMES = ("pre_roll", "post_roll", "preset", "crf", "bitrate", "hold", "
                   "threads", "manifest", "sign_key", "embed_detections", "width", "height",
                   "detections_format", "normalized", "ts_origin", "stream", "fps",
                   "box_space", "mkdirs", "redact", "redact_mode", "redact_pad",
-                  "redact_label", "redact_detections")
+                  "redact_label", "redact_detections", "interpolate")
 _REDACT_MODES = {"pixelate": 0, "blur": 1, "fill": 2}   # enum EvclipRedactMode
 _TS_ORIGINS = {"start": 0, "pts": 1}   # enum EvclipTsOrigin
 _BOX_SPACES = {"display": 0, "stored": 1}   # enum EvclipBoxSpace
@@ -202,7 +202,7 @@ class _Options:
                  height=None, detections_format=None, normalized=False, ts_origin="start",
                  stream=None, fps=None, box_space="display", mkdirs=False, redact=None,
                  redact_mode="pixelate", redact_pad=0, redact_label=None,
-                 redact_detections=None):
+                 redact_detections=None, interpolate=0.0):
         self.encoder = _encoder_name(encoder)
         self.pre_roll = _number(pre_roll, "pre_roll", minimum=0)
         self.post_roll = _number(post_roll, "post_roll", minimum=0)
@@ -242,10 +242,10 @@ class _Options:
         self.stream = 0 if stream is None else stream + 1
         self.fps = 0.0 if fps is None else _number(fps, "fps", minimum=0.01)
         self._draw = self._draw_options(redact, redact_mode, redact_pad, redact_label,
-                                        redact_detections)
+                                        redact_detections, _number(interpolate, "interpolate"))
         self._validate()
 
-    def _draw_options(self, redact, mode, pad, label, log):
+    def _draw_options(self, redact, mode, pad, label, log, interpolate):
         """EvclipDrawOptions for the redaction kwargs (None when nothing is redacted); the
         selectors are checked by the library (_validate)."""
         if isinstance(redact, str):
@@ -261,7 +261,7 @@ class _Options:
         pad = _optional_int(pad, "redact_pad", 0, 1000) or 0
         label = _optional_text(label, "redact_label")
         log = None if log is None else _path(log, "redact_detections")
-        if not redact and log is None:
+        if not redact and log is None and interpolate == 0:
             return None
         self._selectors = (ctypes.c_char_p * max(1, len(redact)))(
             *[_optional_text(r, "redact") for r in redact])
@@ -273,6 +273,7 @@ class _Options:
         o.redact_pad = pad
         o.redact_label = label
         o.redact_detections = log
+        o.interpolate = interpolate
         return o
 
     def _validate(self):
@@ -606,7 +607,9 @@ def render_clip(sources: List[ClipSource], output, encoder=Encoder.LIBX264,
     or a list of them: those boxes are hidden on every frame they are drawn, hold included),
     redact_mode ("pixelate" default, "blur", "fill"), redact_pad (pixels), redact_label (chip
     text of hidden boxes; default none), redact_detections (a log whose boxes are all hidden,
-    not drawn; single-source clips). They apply to every source of the clip.
+    not drawn; single-source clips), interpolate (seconds: a track's box on the frames
+    between two of its detections at most that far apart, linear in time; 0 = off). They
+    apply to every source of the clip.
     Raises ValueError / TypeError for bad arguments and EvclipError for failures in C.
     """
     sources = _check_sources(sources, "render_clip")

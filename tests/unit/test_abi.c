@@ -51,6 +51,7 @@ static const Entry entries[] = {
     FIELD(EvclipDrawOptions, redact_pad),
     FIELD(EvclipDrawOptions, redact_label),
     FIELD(EvclipDrawOptions, redact_detections),
+    FIELD(EvclipDrawOptions, interpolate),
     FIELD(EvclipDrawOptions, reserved),
     STRUCT(EvclipSettings),
     FIELD(EvclipSettings, struct_size),

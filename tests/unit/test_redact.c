@@ -164,7 +164,7 @@ static void test_frames(void)
         { .x1 = 100, .y1 = 10, .x2 = 150, .y2 = 50, .label = "car", .track_id = 8 },
         { .x1 = 200, .y1 = 100, .x2 = 240, .y2 = 140, .label = "car", .track_id = 8 },
     };
-    uint8_t marks[4];
+    uint8_t marks[4] = { 0 };
     Img img, ref;
     img_new(&img, 1);
     img_new(&ref, 1);
@@ -177,6 +177,7 @@ static void test_frames(void)
           img.d.plane[0][7 * W + 7] != ref.d.plane[0][7 * W + 7]);
     CHECK(memcmp(img.d.plane[0] + 20 * W + 110, ref.d.plane[0] + 20 * W + 110, 30) == 0);
     CHECK(redactor_frame(r, ov, &img.d, d, 1, 0, NULL, 1, marks) == 1);
+    marks[0] = 0;
     CHECK(redactor_frame(r, ov, &img.d, d + 2, 1, 0, NULL, 2, marks) == 0 && !marks[0]);
     CHECK(redactor_frame(r, ov, &img.d, d, 2, 0, NULL, 3, marks) == 2);
     json_t *j = redactor_json(r);
