@@ -181,7 +181,9 @@ static json_t *drawing_json(const ManifestInfo *info)
     const EvclipSettings *s = info->settings;
     json_t *d = drawing_fields(info);
     double gap = s->draw_options ? s->draw_options->interpolate : 0;
-    if (d && gap > 0 && json_object_set_new(d, "interpolate", real(gap)) < 0) {
+    const char *style = s->draw_options ? s->draw_options->style : NULL;
+    if (d && ((gap > 0 && json_object_set_new(d, "interpolate", real(gap)) < 0) ||
+              (style && json_object_set_new(d, "custom_style", json_string(style)) < 0))) {
         json_decref(d);
         return NULL;
     }

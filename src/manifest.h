@@ -28,6 +28,7 @@
  *   drawing:  {hold (seconds), title, timestamp (bool), font (requested or null), thickness,
  *              font_size (pixels used), thickness_requested, font_size_requested (0 = auto),
  *              interpolate (seconds, EvclipDrawOptions.interpolate; only when on),
+ *              custom_style (EvclipDrawOptions.style, the JSON text as given; only when set),
  *              box_space ("display" | "stored": the space of the boxes of turned sources),
  *              style: {version 1, color_by ["color", "track_id", "label"], palette ["#rrggbb",
  *              ... RGB, indexed by track id % size or label hash], same_label, chip,

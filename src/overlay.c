@@ -8,6 +8,7 @@
 
 #include "src/error.h"
 #include "src/overlay.h"
+#include "src/style.h"
 #include "src/text.h"
 
 #define LABEL_MAX 256
@@ -33,6 +34,7 @@ struct Overlay {
     int line_height;
     TextFont *font;
     DrawColor black, white;
+    const Style *style;    /* custom styles, or NULL */
 };
 
 static const BoxTransform identity = { 1.0, 1.0, 0.0, 0.0 };
@@ -293,18 +295,60 @@ int overlay_map_box(const Overlay *o, const EvclipDetection *d, const BoxTransfo
 }
 
 static void draw_chip(Overlay *o, DrawImage *img, const EvclipDetection *d, const int b[4],
-                      const uint8_t rgb[3], DrawColor c)
+                      const uint8_t rgb[3], DrawColor c, const BoxStyle *bs)
 {
-    char text[LABEL_MAX];
+    char text[LABEL_MAX], err[8];
     int r[4];
 
-    overlay_format_label(d, text, sizeof(text));
+    if (bs->template)
+        style_format(bs->template, d, text, sizeof(text), err, sizeof(err)); /* validated */
+    else
+        overlay_format_label(d, text, sizeof(text));
     if (!text[0])
         return;
     overlay_chip_rect(o, text, b[0], b[1], r);
+    if (bs->position == STYLE_INSIDE) {
+        r[1] = b[1] < 0 ? 0 : b[1];
+    } else if (bs->position == STYLE_BELOW) {
+        r[1] = b[3];
+        if (r[1] + r[3] > o->height) /* no room below: just inside the box bottom */
+            r[1] = (b[3] > o->height ? o->height : b[3]) - r[3];
+    }
     draw_fill_rect(img, r[0], r[1], r[2], r[3], c);
     text_draw(o->font, img, r[0] + o->pad_x, r[1] + o->pad_y, text,
               overlay_chip_text_black(rgb) ? o->black : o->white);
+}
+
+void overlay_set_style(Overlay *o, const Style *style)
+{
+    o->style = style;
+}
+
+void overlay_box_rgb(const Overlay *o, const EvclipDetection *dets, int n, int i,
+                     uint8_t rgb[3])
+{
+    BoxStyle bs;
+    style_resolve(o->style, &dets[i], &bs);
+    if (bs.has_color)
+        memcpy(rgb, bs.rgb, 3);
+    else
+        frame_rgb(dets, n, i, rgb);
+}
+
+/* The four corners of a box: L shapes a quarter of the shorter side long. */
+static void draw_corners(DrawImage *img, const int b[4], int th, DrawColor c)
+{
+    int w = b[2] - b[0], h = b[3] - b[1], len = (w < h ? w : h) / 4;
+    if (len < th * 2)
+        len = th * 2;
+    draw_fill_rect(img, b[0], b[1], len, th, c);
+    draw_fill_rect(img, b[0], b[1], th, len, c);
+    draw_fill_rect(img, b[2] - len, b[1], len, th, c);
+    draw_fill_rect(img, b[2] - th, b[1], th, len, c);
+    draw_fill_rect(img, b[0], b[3] - th, len, th, c);
+    draw_fill_rect(img, b[0], b[3] - len, th, len, c);
+    draw_fill_rect(img, b[2] - len, b[3] - th, len, th, c);
+    draw_fill_rect(img, b[2] - th, b[3] - len, th, len, c);
 }
 
 int overlay_draw_detections(Overlay *o, DrawImage *img, const EvclipDetection *dets, int n,
@@ -317,20 +361,55 @@ int overlay_draw_detections(Overlay *o, DrawImage *img, const EvclipDetection *d
         for (int i = 0; i < n; i++) {
             uint8_t rgb[3];
             int b[4];
+            BoxStyle bs;
             if (!overlay_map_box(o, &dets[i], t, b))
                 continue;
-            frame_rgb(dets, n, i, rgb);
+            style_resolve(o->style, &dets[i], &bs);
+            overlay_box_rgb(o, dets, n, i, rgb);
             DrawColor c = draw_color_from_rgb(rgb[0], rgb[1], rgb[2], o->matrix,
                                               o->full_range);
-            if (pass == 0) {
-                draw_box_outline(img, b[0], b[1], b[2], b[3], o->thickness, c);
-                drawn++;
-            } else {
-                draw_chip(o, img, &dets[i], b, rgb, c);
+            int th = bs.thickness ? bs.thickness : o->thickness;
+            if (pass == 1) {
+                if (bs.chip)
+                    draw_chip(o, img, &dets[i], b, rgb, c, &bs);
+                continue;
             }
+            if (bs.fill_alpha > 0)
+                draw_blend_rect(img, b[0], b[1], b[2] - b[0], b[3] - b[1], c, bs.fill_alpha);
+            if (bs.corners && b[2] - b[0] > 2 * th && b[3] - b[1] > 2 * th)
+                draw_corners(img, b, th, c);
+            else
+                draw_box_outline(img, b[0], b[1], b[2], b[3], th, c);
+            drawn++;
         }
     }
     return drawn;
+}
+
+void overlay_draw_legend(Overlay *o, DrawImage *img, int corner, const char *const *labels,
+                         const uint8_t (*rgb)[3], int n)
+{
+    int line = o->line_height + 2 * o->pad_y, sw = o->line_height, w = 0;
+    if (n <= 0 || corner == STYLE_LEGEND_NONE)
+        return;
+    for (int i = 0; i < n; i++) {
+        int tw = text_measure(o->font, labels[i]);
+        w = tw > w ? tw : w;
+    }
+    w += sw + 3 * o->pad_x;
+    int h = n * line + 2 * o->pad_y;
+    int x = corner == STYLE_LEGEND_TOP_RIGHT || corner == STYLE_LEGEND_BOTTOM_RIGHT
+                ? o->width - w : 0;
+    int y = corner == STYLE_LEGEND_BOTTOM_LEFT || corner == STYLE_LEGEND_BOTTOM_RIGHT
+                ? o->height - h : 0;
+    draw_blend_rect(img, x, y, w, h, o->black, CAPTION_ALPHA);
+    for (int i = 0; i < n; i++) {
+        DrawColor c = draw_color_from_rgb(rgb[i][0], rgb[i][1], rgb[i][2], o->matrix,
+                                          o->full_range);
+        int ly = y + o->pad_y + i * line;
+        draw_fill_rect(img, x + o->pad_x, ly + o->pad_y, sw, o->line_height, c);
+        text_draw(o->font, img, x + 2 * o->pad_x + sw, ly + o->pad_y, labels[i], o->white);
+    }
 }
 
 static void caption(Overlay *o, DrawImage *img, const char *text, int bottom)

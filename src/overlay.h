@@ -72,6 +72,21 @@ int overlay_map_box(const Overlay *o, const EvclipDetection *d, const BoxTransfo
 int overlay_draw_detections(Overlay *o, DrawImage *img, const EvclipDetection *dets, int n,
                             const BoxTransform *t);
 
+/* Custom styles (src/style.h) for the boxes drawn from now on; NULL = the built-in style.
+ * Borrowed: s must outlive its use. */
+struct Style;
+void overlay_set_style(Overlay *o, const struct Style *s);
+
+/* The RGB colour dets[i] is drawn with (its style's colour, else as overlay_draw_detections
+ * picks it within the frame). */
+void overlay_box_rgb(const Overlay *o, const EvclipDetection *dets, int n, int i,
+                     uint8_t rgb[3]);
+
+/* Draws a legend of n labels with their colour swatches on a translucent dark band in
+ * `corner` (enum StyleLegend; NONE draws nothing). */
+void overlay_draw_legend(Overlay *o, DrawImage *img, int corner, const char *const *labels,
+                         const uint8_t (*rgb)[3], int n);
+
 /* Draws `title` (may be NULL) in the top-left corner and `timestamp` (may be NULL) in the
  * bottom-left corner, white text on a translucent dark band. */
 void overlay_draw_captions(Overlay *o, DrawImage *img, const char *title,

@@ -10,9 +10,11 @@
 #include "src/overlay.h"
 #include "src/pipeline.h"
 #include "src/redact.h"
+#include "src/style.h"
 #include "src/sei.h"
 
 #define DURATION_SLOTS 256
+#define LEGEND_MAX 32
 
 struct Pipeline {
     EvclipRenderer *r;
@@ -26,6 +28,10 @@ struct Pipeline {
     Redactor *redactor;  /* NULL when nothing is redacted */
     uint8_t *marks;      /* per box of the frame: EVCLIP_BOX_* bits */
     DetList drawn;       /* the frame's boxes as drawn (redacted ones without their chip) */
+    Style *style;        /* custom styles (EvclipDrawOptions.style), or NULL */
+    char *legend[LEGEND_MAX];             /* labels drawn so far, for the legend */
+    uint8_t legend_rgb[LEGEND_MAX][3];
+    int nb_legend;
     int marks_capacity;
     AudioOut *audio;
     AVStream *video;
@@ -56,7 +62,26 @@ static int open_overlay(Pipeline *p)
         .width = p->width, .height = p->height, .matrix = converter_matrix(p->conv),
         .full_range = 0, .font = s->font, .thickness = s->thickness, .font_size = s->font_size,
     };
-    return overlay_open(&p->overlay, &op);
+    int ret = overlay_open(&p->overlay, &op);
+    if (ret >= 0 && s->draw_options && s->draw_options->style &&
+        (ret = style_parse(&p->style, s->draw_options->style)) >= 0)
+        overlay_set_style(p->overlay, p->style);
+    return ret;
+}
+
+/* Adds the labels of the boxes drawn on this frame to the legend (first colour kept). */
+static void note_legend(Pipeline *p, const DetList *drawn, int n)
+{
+    for (int i = 0; i < n && p->nb_legend < LEGEND_MAX; i++) {
+        const char *label = drawn->items[i].label;
+        int k = 0;
+        while (k < p->nb_legend && strcmp(p->legend[k], label ? label : ""))
+            k++;
+        if (k < p->nb_legend || !label || !label[0] || !(p->legend[k] = strdup(label)))
+            continue;
+        overlay_box_rgb(p->overlay, drawn->items, n, i, p->legend_rgb[k]);
+        p->nb_legend++;
+    }
 }
 
 static int open_encoder(Pipeline *p, const PipelineParams *pp)
@@ -130,6 +155,9 @@ void pipeline_close(Pipeline **pp)
     audio_close(&p->audio);
     encoder_close(&p->enc);
     overlay_close(&p->overlay);
+    style_free(&p->style);
+    for (int i = 0; i < p->nb_legend; i++)
+        free(p->legend[i]);
     redactor_close(&p->redactor);
     free(p->marks);
     detlist_free(&p->drawn);
@@ -248,6 +276,12 @@ int pipeline_video(Pipeline *p, const AVFrame *frame, int64_t pts, int64_t durat
     if (draw && draw->count - forced > 0)
         p->boxes += overlay_draw_detections(p->overlay, &img, draw->items, draw->count - forced,
                                             &t);
+    if (style_legend(p->style) != STYLE_LEGEND_NONE) {
+        if (draw)
+            note_legend(p, draw, draw->count - forced);
+        overlay_draw_legend(p->overlay, &img, style_legend(p->style),
+                            (const char *const *)p->legend, p->legend_rgb, p->nb_legend);
+    }
     if (s->title || timestamp)
         overlay_draw_captions(p->overlay, &img, s->title, timestamp);
     if (s->embed_detections && dets &&

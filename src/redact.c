@@ -8,6 +8,7 @@
 #include "src/interpolate.h"
 #include "src/redact.h"
 #include "src/settings.h"
+#include "src/style.h"
 
 #define MAX_RANGES 1000
 #define MAX_PAD 1000
@@ -81,6 +82,12 @@ int redact_validate(const EvclipDrawOptions *o)
     if (!(o->interpolate >= 0 && o->interpolate <= INTERPOLATE_MAX_GAP))
         return ev_error(EVCLIP_ERR_INVALID, "draw options: interpolate %g s is outside "
                         "0..%g s (0 = off)", o->interpolate, INTERPOLATE_MAX_GAP);
+    if (o->style) {
+        Style *st = NULL;
+        if ((ret = style_parse(&st, o->style)) < 0)
+            return ret;
+        style_free(&st);
+    }
     if (o->redact_detections && !o->redact_detections[0])
         return ev_error(EVCLIP_ERR_INVALID, "draw options: redact_detections is an empty path");
     return 0;
@@ -98,10 +105,10 @@ int redact_options_copy(EvclipDrawOptions **out, const EvclipDrawOptions *o)
     if (!o)
         return 0;
     size_t need = sizeof(*o) + (size_t)o->nb_redact * sizeof(char *);
-    const char *strs[2] = { o->redact_label, o->redact_detections };
+    const char *strs[3] = { o->redact_label, o->redact_detections, o->style };
     for (int i = 0; i < o->nb_redact; i++)
         need += strlen(o->redact[i]) + 1;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 3; i++)
         need += strs[i] ? strlen(strs[i]) + 1 : 0;
     EvclipDrawOptions *c = malloc(need);
     if (!c)
@@ -114,8 +121,8 @@ int redact_options_copy(EvclipDrawOptions **out, const EvclipDrawOptions *o)
         p += strlen(p) + 1;
     }
     c->redact = o->nb_redact ? sel : NULL;
-    const char **dst[2] = { &c->redact_label, &c->redact_detections };
-    for (int i = 0; i < 2; i++) {
+    const char **dst[3] = { &c->redact_label, &c->redact_detections, &c->style };
+    for (int i = 0; i < 3; i++) {
         *dst[i] = strs[i] ? strcpy(p, strs[i]) : NULL;
         p += strs[i] ? strlen(p) + 1 : 0;
     }

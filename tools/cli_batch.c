@@ -478,5 +478,6 @@ int cli_batch_main(int argc, char **argv)
         code = EXIT_WARNINGS;
     jobs_free(&j);
     log_cache_free(&cache);
+    cli_redact_free(&a.redact);
     return code;
 }

@@ -7,6 +7,34 @@
 
 #include "tools/cli_redact.h"
 
+#define STYLE_MAX (1 << 20)
+
+int cli_read_style(const char *path, char **out, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = f ? malloc(STYLE_MAX + 1) : NULL;
+    size_t n = buf ? fread(buf, 1, STYLE_MAX + 1, f) : 0;
+    int bad = !f || !buf || ferror(f) || n > STYLE_MAX;
+    if (bad) {
+        snprintf(err, errlen, "cannot read style '%s': %s", path,
+                 !f ? strerror(errno) : !buf ? "out of memory"
+                 : n > STYLE_MAX ? "larger than 1 MiB" : "read error");
+        free(buf);
+    } else {
+        buf[n] = 0;
+        *out = buf;
+    }
+    if (f)
+        fclose(f);
+    return bad ? -1 : 0;
+}
+
+void cli_redact_free(CliRedact *r)
+{
+    free(r->style_text);
+    r->style_text = NULL;
+}
+
 void cli_redact_init(CliRedact *r)
 {
     memset(r, 0, sizeof(*r));
@@ -98,6 +126,17 @@ int cli_redact_option(CliRedact *r, int opt, const char *arg, char *err, size_t 
         }
         snprintf(err, errlen, "--interpolate: '%s' is not seconds in 0..60", arg);
         return CLI_REDACT_BAD;
+    }
+    case CLI_OPT_STYLE: {
+        char name[4200];
+        r->used = 1;
+        free(r->style_text);
+        r->style_text = NULL;
+        if (cli_read_style(arg, &r->style_text, err, errlen) < 0)
+            return CLI_REDACT_BAD;
+        r->opts.style = r->style_text;
+        snprintf(name, sizeof(name), "--style %s", arg);
+        return check(r, name, err, errlen);
     }
     case CLI_OPT_REDACT_DETECTIONS:
         r->opts.redact_detections = arg;

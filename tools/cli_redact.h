@@ -10,7 +10,7 @@
 /* Option values (above every subcommand's own). */
 enum {
     CLI_OPT_REDACT = 1000, CLI_OPT_REDACT_MODE, CLI_OPT_REDACT_PAD, CLI_OPT_REDACT_LABEL,
-    CLI_OPT_REDACT_DETECTIONS, CLI_OPT_INTERPOLATE,
+    CLI_OPT_REDACT_DETECTIONS, CLI_OPT_INTERPOLATE, CLI_OPT_STYLE,
 };
 
 /* Entries for a subcommand's getopt_long table. */
@@ -20,7 +20,8 @@ enum {
     { "redact-pad", required_argument, NULL, CLI_OPT_REDACT_PAD }, \
     { "redact-label", required_argument, NULL, CLI_OPT_REDACT_LABEL }, \
     { "redact-detections", required_argument, NULL, CLI_OPT_REDACT_DETECTIONS }, \
-    { "interpolate", required_argument, NULL, CLI_OPT_INTERPOLATE }
+    { "interpolate", required_argument, NULL, CLI_OPT_INTERPOLATE }, \
+    { "style", required_argument, NULL, CLI_OPT_STYLE }
 
 #define CLI_REDACT_USAGE \
     "Redaction (the clip is then a redacted derivative; see README \"Redaction\"):\n" \
@@ -35,14 +36,26 @@ enum {
     "Smooth boxes:\n" \
     "      --interpolate S     a track with no box on a frame between two of its detections\n" \
     "                          at most S seconds apart gets one there, linear in time\n" \
-    "                          (0..60; untracked boxes only --hold)\n"
+    "                          (0..60; untracked boxes only --hold)\n" \
+    "Styles:\n" \
+    "      --style FILE.json   per label / track colour, thickness, chip on/off, chip\n" \
+    "                          template and position, corners, fill, legend (README\n" \
+    "                          \"Styles\")\n"
 
 /* Redaction options being built: the selectors' array lives here. */
 typedef struct CliRedact {
     EvclipDrawOptions opts;
     const char *selectors[EVCLIP_REDACT_MAX_SELECTORS];
     int used;  /* 1 when any redaction option was given */
+    char *style_text;  /* --style: the file's text (owned) */
 } CliRedact;
+
+/* Frees what r owns (the --style text). */
+void cli_redact_free(CliRedact *r);
+
+/* Reads a style file (at most 1 MiB) into *out (malloc'ed, NUL-terminated). Returns 0, or -1
+ * with "cannot read style 'F': why" in err. */
+int cli_read_style(const char *path, char **out, char *err, size_t errlen);
 
 /* Zeroes r with opts.struct_size set. */
 void cli_redact_init(CliRedact *r);

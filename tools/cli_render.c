@@ -507,5 +507,6 @@ int cli_render_main(int argc, char **argv)
     }
     free(a.spec_output);
     a.spec_output = NULL;
+    cli_redact_free(&a.redact);
     return code;
 }

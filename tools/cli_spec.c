@@ -161,7 +161,8 @@ static const char *const clip_keys[] = {
     "max_duration", "cap_strategy", "size", "encoder", "preset", "crf", "bitrate", "hold",
     "title", "timestamp", "font", "thickness", "font_size", "audio", "overwrite", "clamp",
     "manifest", "id", "ts_origin", "stream", "fps", "box_space", "mkdirs", "redact",
-    "redact_mode", "redact_pad", "redact_label", "redact_detections", "interpolate", NULL,
+    "redact_mode", "redact_pad", "redact_label", "redact_detections", "interpolate", "style",
+    NULL,
 };
 static const char *const source_keys[] = {
     "input", "detections", "from", "to", "ts_origin", "stream", "fps", NULL,
@@ -277,6 +278,46 @@ static int parse_sources(ClipSpec *spec, json_t *obj, const char *where, const c
     return 0;
 }
 
+/* Keeps a malloc'ed string with the spec (freed by spec_free). */
+static int own(ClipSpec *spec, char *text)
+{
+    char **paths = text ? realloc(spec->paths, (size_t)(spec->nb_paths + 1) * sizeof(*paths))
+                        : NULL;
+    if (!paths) {
+        free(text);
+        return -1;
+    }
+    spec->paths = paths;
+    paths[spec->nb_paths++] = text;
+    return 0;
+}
+
+/* "style": an object (the style itself) or a path to a style file. */
+static int get_style(ClipSpec *spec, json_t *obj, const char *base, const char **out,
+                     const char *where, char *err, size_t errlen)
+{
+    json_t *v = json_object_get(obj, "style");
+    const char *file = NULL;
+    char *text = NULL, msg[4200];
+    if (!v)
+        return 0;
+    if (json_is_object(v)) {
+        if (own(spec, json_dumps(v, JSON_COMPACT)) < 0)
+            return FAIL("out of memory");
+    } else if (json_is_string(v)) {
+        if (get_path(spec, obj, "style", base, &file, where, err, errlen) < 0)
+            return -1;
+        if (cli_read_style(file, &text, msg, sizeof(msg)) < 0)
+            return FAIL("%s: field 'style': %s", where, msg);
+        if (own(spec, text) < 0)
+            return FAIL("out of memory");
+    } else {
+        return FAIL("%s: field 'style': expected an object or a style file path", where);
+    }
+    *out = spec->paths[spec->nb_paths - 1];
+    return 0;
+}
+
 /* "redact": a selector or an array of them (replacing the command line's), "redact_mode",
  * "redact_pad", "redact_label", "redact_detections" (a path, resolved as the others),
  * "interpolate" (seconds); checked
@@ -285,7 +326,7 @@ static int parse_redact(ClipSpec *spec, json_t *obj, const char *where, const ch
                         char *err, size_t errlen)
 {
     static const char *const keys[] = { "redact", "redact_mode", "redact_pad", "redact_label",
-                                        "redact_detections", "interpolate" };
+                                        "redact_detections", "interpolate", "style" };
     CliRedact *r = &spec->redact;
     const char *mode = NULL;
     double pad, gap;
@@ -321,6 +362,8 @@ static int parse_redact(ClipSpec *spec, json_t *obj, const char *where, const ch
         get_string(obj, "redact_label", &r->opts.redact_label, where, err, errlen) < 0 ||
         get_path(spec, obj, "redact_detections", base, &r->opts.redact_detections, where, err,
                  errlen) < 0)
+        return -1;
+    if (get_style(spec, obj, base, &r->opts.style, where, err, errlen) < 0)
         return -1;
     if (mode && (r->opts.redact_mode = cli_redact_parse_mode(mode)) < 0)
         return FAIL("%s: field 'redact_mode': '%s' is not pixelate, blur or fill", where, mode);

@@ -372,7 +372,22 @@ typedef struct EvclipDrawOptions {
                                       Untracked boxes only hold (EvclipSettings.hold). Applies
                                       to the redaction log too, and interpolated boxes are
                                       redacted as detected ones */
-    uint8_t reserved[56];        /**< room for later fields; must be zero */
+    const char *style;           /**< custom box styles as JSON text, or NULL (default) for the
+                                      built-in style:
+                                      {"default": RULE, "labels": {"NAME": RULE},
+                                      "tracks": {"N": RULE}, "legend": false | "top-left" |
+                                      "top-right" | "bottom-left" | "bottom-right"}; RULE:
+                                      {"color": "#rrggbb" | CSS name | [B, G, R],
+                                      "thickness": 1..256, "chip": bool, "template": TEXT,
+                                      "chip_position": "above" | "inside" | "below",
+                                      "corners": bool, "fill_alpha": 0..1}; a track's rule
+                                      beats its label's, which beats "default". Templates:
+                                      {label}, {track_id}, {score}, {score:.Nf},
+                                      {score:.N%}; a field the box lacks is left out with the
+                                      text just before it. Errors (INVALID) name the place:
+                                      "style: labels.face.template: unknown field 'scor'".
+                                      The legend lists the labels drawn so far in the clip */
+    uint8_t reserved[48];        /**< room for later fields; must be zero */
 } EvclipDrawOptions;
 
 /**

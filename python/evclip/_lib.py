@@ -113,7 +113,8 @@ class EvclipDrawOptions(Structure):
         ("redact_label", c_char_p),
         ("redact_detections", c_char_p),
         ("interpolate", c_double),
-        ("reserved", c_uint8 * 56),
+        ("style", c_char_p),
+        ("reserved", c_uint8 * 48),
     ]
 
 

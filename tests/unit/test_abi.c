@@ -52,6 +52,7 @@ static const Entry entries[] = {
     FIELD(EvclipDrawOptions, redact_label),
     FIELD(EvclipDrawOptions, redact_detections),
     FIELD(EvclipDrawOptions, interpolate),
+    FIELD(EvclipDrawOptions, style),
     FIELD(EvclipDrawOptions, reserved),
     STRUCT(EvclipSettings),
     FIELD(EvclipSettings, struct_size),
