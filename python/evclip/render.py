@@ -8,6 +8,7 @@ carrying evclip's message (evclip_last_error() / EvclipResult.error).
 from __future__ import annotations
 
 import ctypes
+import json
 import math
 import os
 from pathlib import Path
@@ -186,10 +187,28 @@ _SETTING_NAMES = ("pre_roll", "post_roll", "preset", "crf", "bitrate", "hold", "
                   "threads", "manifest", "sign_key", "embed_detections", "width", "height",
                   "detections_format", "normalized", "ts_origin", "stream", "fps",
                   "box_space", "mkdirs", "redact", "redact_mode", "redact_pad",
-                  "redact_label", "redact_detections", "interpolate")
+                  "redact_label", "redact_detections", "interpolate", "style")
 _REDACT_MODES = {"pixelate": 0, "blur": 1, "fill": 2}   # enum EvclipRedactMode
 _TS_ORIGINS = {"start": 0, "pts": 1}   # enum EvclipTsOrigin
 _BOX_SPACES = {"display": 0, "stored": 1}   # enum EvclipBoxSpace
+
+
+def _style_text(style) -> Optional[bytes]:
+    """A style given as a dict (the JSON object itself) or a path to a style file, as JSON
+    text for EvclipDrawOptions.style (checked by the library)."""
+    if style is None:
+        return None
+    if isinstance(style, dict):
+        try:
+            return json.dumps(style, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"style: not JSON-serialisable: {exc}") from None
+    path = _path(style, "style")
+    try:
+        with open(path, "rb") as f:
+            return f.read(1 << 20)
+    except OSError as exc:
+        raise ValueError(f"style: cannot read '{os.fsdecode(path)}': {exc.strerror}") from None
 
 
 class _Options:
@@ -202,7 +221,7 @@ class _Options:
                  height=None, detections_format=None, normalized=False, ts_origin="start",
                  stream=None, fps=None, box_space="display", mkdirs=False, redact=None,
                  redact_mode="pixelate", redact_pad=0, redact_label=None,
-                 redact_detections=None, interpolate=0.0):
+                 redact_detections=None, interpolate=0.0, style=None):
         self.encoder = _encoder_name(encoder)
         self.pre_roll = _number(pre_roll, "pre_roll", minimum=0)
         self.post_roll = _number(post_roll, "post_roll", minimum=0)
@@ -241,6 +260,7 @@ class _Options:
         stream = _optional_int(stream, "stream", 0, 1000)
         self.stream = 0 if stream is None else stream + 1
         self.fps = 0.0 if fps is None else _number(fps, "fps", minimum=0.01)
+        self._style = _style_text(style)
         self._draw = self._draw_options(redact, redact_mode, redact_pad, redact_label,
                                         redact_detections, _number(interpolate, "interpolate"))
         self._validate()
@@ -261,7 +281,7 @@ class _Options:
         pad = _optional_int(pad, "redact_pad", 0, 1000) or 0
         label = _optional_text(label, "redact_label")
         log = None if log is None else _path(log, "redact_detections")
-        if not redact and log is None and interpolate == 0:
+        if not redact and log is None and interpolate == 0 and self._style is None:
             return None
         self._selectors = (ctypes.c_char_p * max(1, len(redact)))(
             *[_optional_text(r, "redact") for r in redact])
@@ -274,6 +294,7 @@ class _Options:
         o.redact_label = label
         o.redact_detections = log
         o.interpolate = interpolate
+        o.style = self._style
         return o
 
     def _validate(self):
@@ -609,7 +630,8 @@ def render_clip(sources: List[ClipSource], output, encoder=Encoder.LIBX264,
     text of hidden boxes; default none), redact_detections (a log whose boxes are all hidden,
     not drawn; single-source clips), interpolate (seconds: a track's box on the frames
     between two of its detections at most that far apart, linear in time; 0 = off). They
-    apply to every source of the clip.
+    apply to every source of the clip. style: a dict (or a style file path) of per label /
+    track colours, thickness, chips, templates, corners, fill and legend (README "Styles").
     Raises ValueError / TypeError for bad arguments and EvclipError for failures in C.
     """
     sources = _check_sources(sources, "render_clip")

@@ -1,6 +1,6 @@
-"""Redaction through the Python binding: kwargs reach the library (manifest record, SEI-marked
-boxes), one setting per clip in render_clips, and bad values raise with the library's
-message."""
+"""Redaction, styles and interpolation through the Python binding: kwargs reach the library
+(manifest record), one setting per call in render_clips, and bad values raise with the
+library's message."""
 
 import json
 import subprocess
@@ -57,4 +57,27 @@ def test_render_clips_redaction_per_call(lib, car, tmp_path):
 def test_bad_redaction_raises(car, tmp_path, kwargs, exc, message):
     with pytest.raises(exc, match=message):
         render_clip([ClipSource(car, None, 4.0, 5.0)], tmp_path / "x.mp4", **kwargs)
+    assert not (tmp_path / "x.mp4").exists()
+
+
+def test_style_dict_and_interpolate(lib, car, tmp_path):
+    out = tmp_path / "styled.mp4"
+    style = {"labels": {"face": {"color": "teal", "template": "{label} #{track_id}"}},
+             "legend": "top-left"}
+    render_clip([ClipSource(car, faces_log(tmp_path), 4.0, 5.0)], out, style=style,
+                interpolate=0.5, **FAST)
+    drawing = json.loads(out.with_name("styled.mp4.evidence.json").read_text())["drawing"]
+    assert json.loads(drawing["custom_style"]) == style
+    assert drawing["interpolate"] == 0.5
+
+
+@pytest.mark.parametrize("style, exc, message", [
+    ({"labels": {"face": {"template": "{label} {scor}"}}}, ValueError,
+     "labels.face.template: unknown field 'scor'"),
+    ({"default": {"thickness": float("nan")}}, ValueError, "not JSON-serialisable"),
+    ("/nonexistent/style.json", ValueError, "cannot read"),
+])
+def test_bad_style_raises(car, tmp_path, style, exc, message):
+    with pytest.raises(exc, match=message):
+        render_clip([ClipSource(car, None, 4.0, 5.0)], tmp_path / "x.mp4", style=style)
     assert not (tmp_path / "x.mp4").exists()
