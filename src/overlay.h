@@ -67,8 +67,10 @@ int overlay_map_box(const Overlay *o, const EvclipDetection *d, const BoxTransfo
  * in the box colour holding its label text (black or white, whichever has the higher WCAG
  * contrast, overlay_chip_text_black), placed
  * above the box's top-left corner, or just inside the box top when there is no room above;
- * the chip is shifted left to stay inside the frame. Returns the number of boxes drawn (boxes
- * wholly outside the frame are not counted). */
+ * the chip is shifted left to stay inside the frame. A style (overlay_set_style) may change,
+ * per box, the colour, line width, chip (off, template, position), draw only the corners and
+ * blend the interior. Returns the number of boxes drawn (boxes wholly outside the frame are
+ * not counted). */
 int overlay_draw_detections(Overlay *o, DrawImage *img, const EvclipDetection *dets, int n,
                             const BoxTransform *t);
 
