@@ -327,8 +327,9 @@ enum EvclipBoxSpace {
 enum EvclipRedactMode {
     EVCLIP_REDACT_PIXELATE = 0, /**< blocks of the box's mean colour; block side
                                      max(4, min(box width, box height) / 8) pixels */
-    EVCLIP_REDACT_BLUR = 1,     /**< box blur whose radius scales with the box (three passes,
-                                     radius max(4, min(w, h) / 6)); detail does not survive */
+    EVCLIP_REDACT_BLUR = 1,     /**< cell means (cell side max(4, min(w, h) / 6) pixels),
+                                     smoothed 3 x 3 and interpolated bilinearly back over the
+                                     box: no edge and no block survives */
     EVCLIP_REDACT_FILL = 2,     /**< solid mid grey */
 };
 
@@ -336,15 +337,18 @@ enum EvclipRedactMode {
 #define EVCLIP_REDACT_MAX_SELECTORS 64
 
 /**
- * Drawing options beyond EvclipSettings (EvclipSettings.draw_options): redaction and
- * interpolation.
- * Zero-initialise, then set struct_size = sizeof(EvclipDrawOptions).
+ * Drawing options beyond EvclipSettings (EvclipSettings.draw_options): redaction,
+ * interpolation and styles. Zero-initialise, then set struct_size = sizeof(EvclipDrawOptions).
+ * Checked by evclip_settings_validate(); copied (strings included) by evclip_open(); as part
+ * of a clip's own settings, borrowed for the render call. Read only by evclip.
  *
  * Redaction rule: a box is redacted on every output frame where it is drawn, which includes
  * the frames where EvclipSettings.hold keeps it after its last detection, so a detector that
  * misses a face for a few frames does not leak it (set hold to cover the detector's gaps).
- * Pixels are changed in YUV on the decoded frame, before any box or chip is drawn; the box
- * outline is then drawn in its colour, with no chip (or with redact_label's chip).
+ * Pixels are changed in YUV on the decoded (converted) frame, before any box or chip is
+ * drawn; the box outline is then drawn in neutral grey, with no chip (or with redact_label's
+ * chip). The manifest records the redaction ("redaction"), evclip_verify() sets
+ * EvclipVerifyResult.redacted and the SEI marks each redacted box (EVCLIP_BOX_REDACTED).
  */
 typedef struct EvclipDrawOptions {
     size_t struct_size;          /**< sizeof(EvclipDrawOptions); another value is refused
