@@ -108,6 +108,18 @@ def test_errors():
         C.check(r.returncode == 2 and f"--style {f}" in r.stderr and
                 all(w in r.stderr for w in words), f"bad style {i}", r.stderr)
         C.check(not os.path.exists(path("bad.mp4")), f"bad style {i}: nothing written")
+    huge = path("huge.json")
+    with open(huge, "w") as f:   # 2 MiB: refused before parsing
+        f.write('{"labels": {' + ", ".join(f'"l{i}": {{}}' for i in range(150000)) + "}}")
+    r = run(base + ["--style", huge])
+    C.check(r.returncode == 2 and "larger than 1 MiB" in r.stderr, "huge style file refused",
+            r.stderr)
+    many = path("many.json")
+    with open(many, "w") as f:   # more rules than allowed
+        f.write('{"labels": {' + ", ".join(f'"l{i}": {{}}' for i in range(5000)) + "}}")
+    r = run(base + ["--style", many])
+    C.check(r.returncode == 2 and "labels: 5000 entries" in r.stderr, "too many rules refused",
+            r.stderr)
     r = run(base + ["--style", path("missing.json")])
     C.check(r.returncode == 2 and "cannot read style" in r.stderr and "missing.json" in r.stderr,
             "missing style file", r.stderr)
