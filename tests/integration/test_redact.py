@@ -184,7 +184,8 @@ def test_batch_and_label():
         {"input": SRC, "detections": path("log.jsonl"), "start": 1, "end": 1.6,
          "output": path("b4.mp4"), "preset": "ultrafast"},
     ])
-    r = run(["batch", jobs, "--report", path("report.jsonl"), "-q", "--redact", "label=car"])
+    r = run(["batch", jobs, "--report", path("report.jsonl"), "-q", "--redact", "label=car",
+             "--jobs", "2"])
     rep = read_jsonl(path("report.jsonl"))
     C.check(r.returncode == 9 and len(rep) == 4, "batch: bad jobs fail alone", r.stderr)
     errs = [x.get("error", "") for x in rep]
