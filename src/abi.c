@@ -15,6 +15,7 @@ static const struct {
     size_t size;
 } structs[] = {
     STRUCT(EvclipProgress), STRUCT(EvclipDetection), STRUCT(EvclipDetectionStats),
+    STRUCT(EvclipDrawOptions),
     STRUCT(EvclipSettings), STRUCT(EvclipSource), STRUCT(EvclipClip), STRUCT(EvclipResult),
     STRUCT(EvclipStats), STRUCT(EvclipFrame), STRUCT(EvclipWriterParams),
     STRUCT(EvclipVerifyResult), STRUCT(EvclipInspectFrame), STRUCT(EvclipLiveEvent),

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "src/error.h"
+#include "src/redact.h"
 #include "src/renderer.h"
 #include "src/settings.h"
 
@@ -49,10 +50,12 @@ int evclip_open(EvclipRenderer **out, const EvclipSettings *settings)
         (ret = copy_string(&r->font, &r->settings.font)) < 0 ||
         (ret = copy_string(&r->title, &r->settings.title)) < 0 ||
         (ret = copy_string(&r->sign_key, &r->settings.sign_key)) < 0 ||
-        (ret = copy_string(&r->worker, &r->settings.worker)) < 0) {
+        (ret = copy_string(&r->worker, &r->settings.worker)) < 0 ||
+        (ret = redact_options_copy(&r->draw_options, settings->draw_options)) < 0) {
         evclip_close(&r);
         return ret;
     }
+    r->settings.draw_options = r->draw_options;
     r->log = (Logger){ settings->log_callback, settings->log_opaque, settings->log_level,
                       settings->ffmpeg_log != 0 };
     atomic_init(&r->cancel, 0);
@@ -72,6 +75,7 @@ void evclip_close(EvclipRenderer **pr)
     free(r->title);
     free(r->sign_key);
     free(r->worker);
+    redact_options_free(&r->draw_options);
     free(r);
     *pr = NULL;
 }

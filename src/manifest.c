@@ -18,6 +18,7 @@
 #include "src/orient.h"
 #include "src/overlay.h"
 #include "src/poster.h"
+#include "src/redact.h"
 
 #define FILE_FLAGS (JSON_SORT_KEYS | JSON_INDENT(2) | JSON_REAL_PRECISION(15))
 
@@ -176,7 +177,24 @@ static json_t *style_json(void)
                      "contrast");
 }
 
+static json_t *drawing_fields(const ManifestInfo *info);
+
 static json_t *drawing_json(const ManifestInfo *info)
+{
+    const EvclipSettings *s = info->settings;
+    json_t *d = drawing_fields(info);
+    double gap = s->draw_options ? s->draw_options->interpolate : 0;
+    const char *style = s->draw_options ? s->draw_options->style : NULL;
+    if (d && ((gap > 0 && json_object_set_new(d, "interpolate", real(gap)) < 0) ||
+              (style && json_object_set_new(d, "custom_style", json_string(style)) < 0))) {
+        json_decref(d);
+        return NULL;
+    }
+    return d;
+}
+
+/* The drawing settings every manifest has. */
+static json_t *drawing_fields(const ManifestInfo *info)
 {
     const EvclipSettings *s = info->settings;
     return json_pack("{s:o, s:o, s:b, s:o, s:i, s:i, s:i, s:i, s:i, s:s, s:o}",
@@ -266,7 +284,9 @@ static int build(const ManifestInfo *info, json_t **out, const Logger *log)
                  (info->poster && json_object_set_new(*out, "poster",
                                                       poster_json(info->poster)) < 0) ||
                  (info->live && json_object_set_new(*out, "live",
-                                                    manifest_live_json(info->live)) < 0))) {
+                                                    manifest_live_json(info->live)) < 0) ||
+                 (info->redaction && json_object_set_new(*out, "redaction",
+                                                         redactor_json(info->redaction)) < 0))) {
         json_decref(*out);
         *out = NULL;
     }

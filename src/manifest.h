@@ -28,6 +28,8 @@
  *   drawing:  {hold (seconds), title, timestamp (bool), font (requested or null), thickness,
  *              font_size (pixels used), thickness_requested, font_size_requested (0 = auto),
  *              label_max (0 = no limit),
+ *              interpolate (seconds, EvclipDrawOptions.interpolate; only when on),
+ *              custom_style (EvclipDrawOptions.style, the JSON text as given; only when set),
  *              box_space ("display" | "stored": the space of the boxes of turned sources),
  *              style: {version 1, color_by ["color", "track_id", "label"], palette ["#rrggbb",
  *              ... RGB, indexed by track id % size or label hash], same_label, chip,
@@ -36,6 +38,12 @@
  *              width, height, boxes (boxes on that frame), source_time}
  *   warnings: [text, ...] (EvclipResult.warnings: the clip may be wrong; [] when none)
  *   worker (only when EvclipSettings.worker is set): the name of the worker that rendered it
+ *   redaction (redacted clips only: the clip is a redacted derivative): {selectors [..], mode
+ *              ("pixelate" | "blur" | "fill"), pad, label (chip text or null), regions
+ *              (boxes redacted, all frames), frames (frames with one or more), ranges
+ *              [{first_frame, last_frame, regions}] (output frame runs, at most 1000),
+ *              ranges_truncated, log ({path, size, sha256} of --redact-detections, or null),
+ *              rule}
  *   live (live clips only): {stream, url (credentials removed), trigger_ids [..], mode
  *              ("trigger" | "start"), window: {start, end, start_utc, end_utc} (wall clock,
  *              epoch seconds), first_frame, last_frame (wall clock), clock ("rtcp" |
@@ -109,6 +117,7 @@ typedef struct ManifestInfo {
     char *sha256_out;                /* optional, 65 bytes: receives the output's SHA-256 */
     const ManifestLive *live;        /* a live clip: its source is this stream; else NULL */
     const struct Poster *poster;     /* the clip's poster (written, in its temp), or NULL */
+    const struct Redactor *redaction; /* what was redacted (src/redact.h), or NULL */
 } ManifestInfo;
 
 /* Writes "<output>.evidence.json" atomically (temp + rename),

@@ -221,6 +221,7 @@ static json_t *load_manifest(const char *path, EvclipVerifyResult *res)
     else {
         res->manifest = EVCLIP_CHECK_PASSED;
         res->nb_sources = (int)json_array_size(json_object_get(m, "sources"));
+        res->redacted = json_is_object(json_object_get(m, "redaction"));
         return m;
     }
     res->manifest = EVCLIP_CHECK_FAILED;

@@ -10,6 +10,7 @@
 #include "src/error.h"
 #include "src/overlay.h"
 #include "src/shape.h"
+#include "src/style.h"
 #include "src/text.h"
 #include "src/utf8.h"
 
@@ -37,6 +38,7 @@ struct Overlay {
     int label_max;         /* label code points shown, 0 = all */
     TextFont *font;
     DrawColor black, white;
+    const Style *style;    /* custom styles, or NULL */
 };
 
 static const BoxTransform identity = { 1.0, 1.0, 0.0, 0.0 };
@@ -294,9 +296,10 @@ static int to_pixel(double v, double scale, double offset)
     return v < -1e9 ? -1000000000 : v > 1e9 ? 1000000000 : (int)lround(v);
 }
 
-/* Maps d to a pixel box {x1, y1, x2, y2}; 0 when it is nonsense or wholly outside the frame. */
-static int map_box(const Overlay *o, const EvclipDetection *d, const BoxTransform *t, int b[4])
+int overlay_map_box(const Overlay *o, const EvclipDetection *d, const BoxTransform *t, int b[4])
 {
+    if (!t)
+        t = &identity;
     if (!isfinite(d->x1) || !isfinite(d->y1) || !isfinite(d->x2) || !isfinite(d->y2))
         return 0;
     b[0] = to_pixel(d->x1, t->scale_x, t->offset_x);
@@ -354,6 +357,23 @@ char *overlay_chip_text(Overlay *o, const EvclipDetection *d)
     return text;
 }
 
+/* The text of d's chip under style bs: its template's text (cut with an ellipsis to the frame
+ * width, as captions) or overlay_chip_text. Malloc'ed; NULL when out of memory. */
+static char *styled_chip_text(Overlay *o, const EvclipDetection *d, const BoxStyle *bs)
+{
+    char text[LABEL_MAX], err[8], *fitted = NULL;
+    int avail = o->width - 2 * o->pad_x;
+
+    if (!bs->template)
+        return overlay_chip_text(o, d);
+    style_format(bs->template, d, text, sizeof(text), err, sizeof(err)); /* validated */
+    if (text_measure(o->font, text) <= avail)
+        return strdup(text);
+    if (text_fit(o->font, text, 0, NULL, avail, &fitted) < 0)
+        return NULL;
+    return fitted;
+}
+
 /* 1 when rectangles {x, y, w, h} a and b share a pixel. */
 static int overlaps(const int a[4], const int b[4])
 {
@@ -394,21 +414,38 @@ static void place_chip(const Overlay *o, int w, int h, const int b[4], const int
     }
 }
 
+/* Chip place for a style that asks for a position inside or below the box (no search: the
+ * user chose the place). */
+static void styled_rect(const Overlay *o, int w, int h, const int b[4], int position, int r[4])
+{
+    default_rect(o, w, h, b[0], b[1], r);
+    if (position == STYLE_INSIDE) {
+        r[1] = b[1] < 0 ? 0 : b[1];
+    } else if (position == STYLE_BELOW) {
+        r[1] = b[3];
+        if (r[1] + r[3] > o->height) /* no room below: just inside the box bottom */
+            r[1] = (b[3] > o->height ? o->height : b[3]) - r[3];
+    }
+}
+
 /* Places (and with img, draws) d's chip; rect gets its place ({0, 0, 0, 0} for no chip). */
 static void chip(Overlay *o, DrawImage *img, const EvclipDetection *d, const int b[4],
-                 const uint8_t rgb[3], DrawColor c, int (*placed)[4], int *np, int rect[4])
+                 const uint8_t rgb[3], DrawColor c, const BoxStyle *bs, int (*placed)[4],
+                 int *np, int rect[4])
 {
-    char *text = overlay_chip_text(o, d);
+    char *text = bs->chip ? styled_chip_text(o, d, bs) : NULL;
     int r[4] = { 0, 0, 0, 0 };
 
     if (text && text[0]) {
-        int h = o->line_height + 2 * o->pad_y;
-        if (placed) {
-            place_chip(o, band_width(o, text), h, b, (const int (*)[4])placed, *np, r);
+        int h = o->line_height + 2 * o->pad_y, w = band_width(o, text);
+        if (bs->position == STYLE_INSIDE || bs->position == STYLE_BELOW)
+            styled_rect(o, w, h, b, bs->position, r);
+        else if (placed)
+            place_chip(o, w, h, b, (const int (*)[4])placed, *np, r);
+        else
+            default_rect(o, w, h, b[0], b[1], r);
+        if (placed)
             memcpy(placed[(*np)++], r, sizeof(r));
-        } else {
-            default_rect(o, band_width(o, text), h, b[0], b[1], r);
-        }
         if (img) {
             draw_fill_rect(img, r[0], r[1], r[2], r[3], c);
             text_draw(o->font, img, r[0] + o->pad_x, r[1] + o->pad_y, text,
@@ -418,6 +455,51 @@ static void chip(Overlay *o, DrawImage *img, const EvclipDetection *d, const int
     if (rect)
         memcpy(rect, r, sizeof(r));
     free(text);
+}
+
+void overlay_set_style(Overlay *o, const Style *style)
+{
+    o->style = style;
+}
+
+void overlay_box_rgb(const Overlay *o, const EvclipDetection *dets, int n, int i,
+                     uint8_t rgb[3])
+{
+    BoxStyle bs;
+    style_resolve(o->style, &dets[i], &bs);
+    if (bs.has_color)
+        memcpy(rgb, bs.rgb, 3);
+    else
+        frame_rgb(dets, n, i, rgb);
+}
+
+/* The four corners of a box: L shapes a quarter of the shorter side long. */
+static void draw_corners(DrawImage *img, const int b[4], int th, DrawColor c)
+{
+    int w = b[2] - b[0], h = b[3] - b[1], len = (w < h ? w : h) / 4;
+    if (len < th * 2)
+        len = th * 2;
+    draw_fill_rect(img, b[0], b[1], len, th, c);
+    draw_fill_rect(img, b[0], b[1], th, len, c);
+    draw_fill_rect(img, b[2] - len, b[1], len, th, c);
+    draw_fill_rect(img, b[2] - th, b[1], th, len, c);
+    draw_fill_rect(img, b[0], b[3] - th, len, th, c);
+    draw_fill_rect(img, b[0], b[3] - len, th, len, c);
+    draw_fill_rect(img, b[2] - len, b[3] - th, len, th, c);
+    draw_fill_rect(img, b[2] - th, b[3] - len, th, len, c);
+}
+
+/* Box of one detection under its style: blended interior, corners or outline. */
+static void box(Overlay *o, DrawImage *img, const int b[4], const BoxStyle *bs, DrawColor c)
+{
+    int th = bs->thickness ? bs->thickness : o->thickness;
+
+    if (bs->fill_alpha > 0)
+        draw_blend_rect(img, b[0], b[1], b[2] - b[0], b[3] - b[1], c, bs->fill_alpha);
+    if (bs->corners && b[2] - b[0] > 2 * th && b[3] - b[1] > 2 * th)
+        draw_corners(img, b, th, c);
+    else
+        draw_box_outline(img, b[0], b[1], b[2], b[3], th, c);
 }
 
 /* Draws (img) or only lays out (rects) the boxes and chips of one frame. */
@@ -433,19 +515,21 @@ static int detections(Overlay *o, DrawImage *img, const EvclipDetection *dets, i
         for (int i = 0; i < n; i++) {
             uint8_t rgb[3];
             int b[4];
+            BoxStyle bs;
             if (rects && pass == 0)
                 memset(rects[i], 0, sizeof(rects[i]));
-            if (!map_box(o, &dets[i], t ? t : &identity, b))
+            if (!overlay_map_box(o, &dets[i], t, b))
                 continue;
-            frame_rgb(dets, n, i, rgb);
+            style_resolve(o->style, &dets[i], &bs);
+            overlay_box_rgb(o, dets, n, i, rgb);
             DrawColor c = draw_color_from_rgb(rgb[0], rgb[1], rgb[2], o->matrix,
                                               o->full_range);
             if (pass == 0) {
                 if (img)
-                    draw_box_outline(img, b[0], b[1], b[2], b[3], o->thickness, c);
+                    box(o, img, b, &bs, c);
                 drawn++;
             } else {
-                chip(o, img, &dets[i], b, rgb, c, placed, &np, rects ? rects[i] : NULL);
+                chip(o, img, &dets[i], b, rgb, c, &bs, placed, &np, rects ? rects[i] : NULL);
             }
         }
     }
@@ -464,6 +548,32 @@ void overlay_chip_layout(Overlay *o, const EvclipDetection *dets, int n, const B
                          int (*rects)[4])
 {
     detections(o, NULL, dets, n, t, rects);
+}
+
+void overlay_draw_legend(Overlay *o, DrawImage *img, int corner, const char *const *labels,
+                         const uint8_t (*rgb)[3], int n)
+{
+    int line = o->line_height + 2 * o->pad_y, sw = o->line_height, w = 0;
+    if (n <= 0 || corner == STYLE_LEGEND_NONE)
+        return;
+    for (int i = 0; i < n; i++) {
+        int tw = text_measure(o->font, labels[i]);
+        w = tw > w ? tw : w;
+    }
+    w += sw + 3 * o->pad_x;
+    int h = n * line + 2 * o->pad_y;
+    int x = corner == STYLE_LEGEND_TOP_RIGHT || corner == STYLE_LEGEND_BOTTOM_RIGHT
+                ? o->width - w : 0;
+    int y = corner == STYLE_LEGEND_BOTTOM_LEFT || corner == STYLE_LEGEND_BOTTOM_RIGHT
+                ? o->height - h : 0;
+    draw_blend_rect(img, x, y, w, h, o->black, CAPTION_ALPHA);
+    for (int i = 0; i < n; i++) {
+        DrawColor c = draw_color_from_rgb(rgb[i][0], rgb[i][1], rgb[i][2], o->matrix,
+                                          o->full_range);
+        int ly = y + o->pad_y + i * line;
+        draw_fill_rect(img, x + o->pad_x, ly + o->pad_y, sw, o->line_height, c);
+        text_draw(o->font, img, x + 2 * o->pad_x + sw, ly + o->pad_y, labels[i], o->white);
+    }
 }
 
 static void caption(Overlay *o, DrawImage *img, const char *text, int bottom)

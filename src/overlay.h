@@ -65,6 +65,10 @@ void overlay_chip_rect(Overlay *o, const char *text, int x1, int y1, int rect[4]
  * Controls are stripped (shape_clean). */
 char *overlay_chip_text(Overlay *o, const EvclipDetection *d);
 
+/* Maps d through t (NULL = identity) to the rounded pixel box {x1, y1, x2, y2} that
+ * overlay_draw_detections outlines; 0 when it is nonsense or wholly outside the frame. */
+int overlay_map_box(const Overlay *o, const EvclipDetection *d, const BoxTransform *t, int b[4]);
+
 /* Draws every box outline first, then every chip (so no outline crosses a label). Colours as
  * overlay_detection_rgb, except that untracked boxes of the same label without a colour get
  * distinct palette entries within the frame (left to right; the leftmost keeps the label's).
@@ -74,8 +78,10 @@ char *overlay_chip_text(Overlay *o, const EvclipDetection *d);
  * that overlaps no chip drawn before it (chips are placed in detection order): its default
  * place (overlay_chip_rect), inside the box top, below the box, then stacked one chip height
  * further above or below per step, alternately; the default place when the frame column has
- * no free place left. Returns the number of boxes drawn (boxes
- * wholly outside the frame are not counted). */
+ * no free place left. A style (overlay_set_style) may change, per box, the colour, line width,
+ * chip (off, template, position inside/below: then placed there without a search), draw only
+ * the corners and blend the interior. Returns the number of boxes drawn (boxes wholly outside
+ * the frame are not counted). */
 int overlay_draw_detections(Overlay *o, DrawImage *img, const EvclipDetection *dets, int n,
                             const BoxTransform *t);
 
@@ -83,6 +89,21 @@ int overlay_draw_detections(Overlay *o, DrawImage *img, const EvclipDetection *d
  * rects[0 .. n) ({0, 0, 0, 0} where a box or its chip is not drawn); draws nothing. */
 void overlay_chip_layout(Overlay *o, const EvclipDetection *dets, int n, const BoxTransform *t,
                          int (*rects)[4]);
+
+/* Custom styles (src/style.h) for the boxes drawn from now on; NULL = the built-in style.
+ * Borrowed: s must outlive its use. */
+struct Style;
+void overlay_set_style(Overlay *o, const struct Style *s);
+
+/* The RGB colour dets[i] is drawn with (its style's colour, else as overlay_draw_detections
+ * picks it within the frame). */
+void overlay_box_rgb(const Overlay *o, const EvclipDetection *dets, int n, int i,
+                     uint8_t rgb[3]);
+
+/* Draws a legend of n labels with their colour swatches on a translucent dark band in
+ * `corner` (enum StyleLegend; NONE draws nothing). */
+void overlay_draw_legend(Overlay *o, DrawImage *img, int corner, const char *const *labels,
+                         const uint8_t (*rgb)[3], int n);
 
 /* Draws `title` (may be NULL) in the top-left corner and `timestamp` (may be NULL) in the
  * bottom-left corner, white text on a translucent dark band; the same shaped text as chips,

@@ -10,9 +10,12 @@
 #include "src/overlay.h"
 #include "src/pipeline.h"
 #include "src/poster.h"
+#include "src/redact.h"
+#include "src/style.h"
 #include "src/sei.h"
 
 #define DURATION_SLOTS 256
+#define LEGEND_MAX 32
 
 struct Pipeline {
     EvclipRenderer *r;
@@ -23,6 +26,14 @@ struct Pipeline {
     Converter *conv;
     Encoder *enc;
     Overlay *overlay;
+    Redactor *redactor;  /* NULL when nothing is redacted */
+    uint8_t *marks;      /* per box of the frame: EVCLIP_BOX_* bits */
+    DetList drawn;       /* the frame's boxes as drawn (redacted ones without their chip) */
+    Style *style;        /* custom styles (EvclipDrawOptions.style), or NULL */
+    char *legend[LEGEND_MAX];             /* labels drawn so far, for the legend */
+    uint8_t legend_rgb[LEGEND_MAX][3];
+    int nb_legend;
+    int marks_capacity;
     AudioOut *audio;
     Poster *poster;      /* settings->poster: the frame with the most boxes so far */
     AVStream *video;
@@ -54,7 +65,26 @@ static int open_overlay(Pipeline *p)
         .full_range = 0, .font = s->font, .thickness = s->thickness, .font_size = s->font_size,
         .label_max = s->label_max,
     };
-    return overlay_open(&p->overlay, &op);
+    int ret = overlay_open(&p->overlay, &op);
+    if (ret >= 0 && s->draw_options && s->draw_options->style &&
+        (ret = style_parse(&p->style, s->draw_options->style)) >= 0)
+        overlay_set_style(p->overlay, p->style);
+    return ret;
+}
+
+/* Adds the labels of the boxes drawn on this frame to the legend (first colour kept). */
+static void note_legend(Pipeline *p, const DetList *drawn, int n)
+{
+    for (int i = 0; i < n && p->nb_legend < LEGEND_MAX; i++) {
+        const char *label = drawn->items[i].label;
+        int k = 0;
+        while (k < p->nb_legend && strcmp(p->legend[k], label ? label : ""))
+            k++;
+        if (k < p->nb_legend || !label || !label[0] || !(p->legend[k] = strdup(label)))
+            continue;
+        overlay_box_rgb(p->overlay, drawn->items, n, i, p->legend_rgb[k]);
+        p->nb_legend++;
+    }
 }
 
 static int open_encoder(Pipeline *p, const PipelineParams *pp)
@@ -103,7 +133,8 @@ int pipeline_open(Pipeline **out, EvclipRenderer *r, const PipelineParams *pp)
         (ret = open_converter(p, pp)) < 0)
         goto fail;
     converter_output(p->conv, &p->width, &p->height, &space);
-    if ((ret = open_overlay(p)) < 0 || (ret = open_encoder(p, pp)) < 0)
+    if ((ret = open_overlay(p)) < 0 || (ret = open_encoder(p, pp)) < 0 ||
+        (ret = redactor_open(&p->redactor, p->s->draw_options)) < 0)
         goto fail;
     if (pp->audio && (ret = audio_open(&p->audio, pp->audio, p->mux, &r->log)) < 0)
         goto fail;
@@ -128,6 +159,12 @@ void pipeline_close(Pipeline **pp)
     poster_close(&p->poster);
     encoder_close(&p->enc);
     overlay_close(&p->overlay);
+    style_free(&p->style);
+    for (int i = 0; i < p->nb_legend; i++)
+        free(p->legend[i]);
+    redactor_close(&p->redactor);
+    free(p->marks);
+    detlist_free(&p->drawn);
     converter_close(&p->conv);
     mux_close(&p->mux);
     free(p);
@@ -165,6 +202,49 @@ static int write_video_packet(void *opaque, AVPacket *pkt)
     return mux_write(p->mux, pkt);
 }
 
+/* p->marks sized for n boxes and set from `from` (NULL: zeros). Returns 0 or NOMEM. */
+static int init_marks(Pipeline *p, int n, const uint8_t *from)
+{
+    if (n > p->marks_capacity) {
+        uint8_t *m = realloc(p->marks, (size_t)n);
+        if (!m)
+            return ev_error(EVCLIP_ERR_NOMEM, "out of memory (box marks)");
+        p->marks = m;
+        p->marks_capacity = n;
+    }
+    if (from)
+        memcpy(p->marks, from, (size_t)n);
+    else
+        memset(p->marks, 0, (size_t)n);
+    return 0;
+}
+
+/* Redacts the selected boxes of dets (and its redaction-only tail) in img, marks them, and
+ * fills p->drawn with the boxes to draw: redacted ones in neutral grey with no chip, or with
+ * the neutral redact_label chip. Returns 0 or NOMEM. */
+static int redact(Pipeline *p, DrawImage *img, const DetList *dets, int forced,
+                  const BoxTransform *t)
+{
+    static const EvclipDetection neutral = { .has_color = 1, .color = { 160, 160, 160 },
+                                             .score = EVCLIP_NONE, .track_id = EVCLIP_NONE };
+    const char *label = p->s->draw_options->redact_label;
+    redactor_frame(p->redactor, p->overlay, img, dets->items, dets->count, forced, t,
+                   p->frames, p->marks);
+    detlist_clear(&p->drawn);
+    for (int i = 0; i < dets->count - forced; i++) {
+        EvclipDetection d = dets->items[i];
+        if (p->marks[i]) {
+            EvclipDetection box = neutral;
+            box.x1 = d.x1, box.y1 = d.y1, box.x2 = d.x2, box.y2 = d.y2;
+            box.label = label ? label : "";
+            d = box;
+        }
+        if (detlist_push(&p->drawn, &d) < 0)
+            return ev_error(EVCLIP_ERR_NOMEM, "out of memory (redaction)");
+    }
+    return 0;
+}
+
 int pipeline_video(Pipeline *p, const AVFrame *frame, int64_t pts, int64_t duration,
                    const DetList *dets, const FrameInfo *info)
 {
@@ -179,10 +259,34 @@ int pipeline_video(Pipeline *p, const AVFrame *frame, int64_t pts, int64_t durat
         return ret;
     DrawImage img = converter_draw_image(out);
     BoxTransform t = converter_transform(p->conv);
+    int forced = info && dets ? info->redact_only : 0; /* redaction-only boxes at the end */
+    const DetList *draw = dets;
+    const uint8_t *marks = NULL;
+    if ((p->redactor || (info && info->marks)) && dets && dets->count > 0) {
+        if ((ret = init_marks(p, dets->count, info ? info->marks : NULL)) < 0) {
+            av_frame_free(&out);
+            return ret;
+        }
+        marks = p->marks;
+    }
+    if (p->redactor && dets && dets->count > 0) {
+        if ((ret = redact(p, &img, dets, forced, &t)) < 0) {
+            av_frame_free(&out);
+            return ret;
+        }
+        draw = &p->drawn;
+        forced = 0;
+    }
     int64_t drawn = 0;
-    if (dets && dets->count > 0)
-        p->boxes += drawn = overlay_draw_detections(p->overlay, &img, dets->items, dets->count,
-                                                    &t);
+    if (draw && draw->count - forced > 0)
+        p->boxes += drawn = overlay_draw_detections(p->overlay, &img, draw->items,
+                                                    draw->count - forced, &t);
+    if (style_legend(p->style) != STYLE_LEGEND_NONE) {
+        if (draw)
+            note_legend(p, draw, draw->count - forced);
+        overlay_draw_legend(p->overlay, &img, style_legend(p->style),
+                            (const char *const *)p->legend, p->legend_rgb, p->nb_legend);
+    }
     if (s->title || timestamp)
         overlay_draw_captions(p->overlay, &img, s->title, timestamp);
     if (s->poster && (ret = poster_offer(&p->poster, out, drawn,
@@ -191,7 +295,8 @@ int pipeline_video(Pipeline *p, const AVFrame *frame, int64_t pts, int64_t durat
         return ret;
     }
     if (s->embed_detections && dets &&
-        (ret = sei_attach(out, dets->items, dets->count, info ? info->source_time : 0,
+        (ret = sei_attach(out, dets->items, marks, dets->count,
+                          info ? info->source_time : 0,
                           info ? info->source_index : 0)) < 0) {
         av_frame_free(&out);
         return ret;
@@ -268,6 +373,11 @@ int pipeline_finish(Pipeline *p, EvclipResult *res)
 Poster *pipeline_poster(const Pipeline *p)
 {
     return p->poster;
+}
+
+Redactor *pipeline_redactor(const Pipeline *p)
+{
+    return p ? p->redactor : NULL;
 }
 
 void pipeline_drawing(const Pipeline *p, int *thickness, int *font_size)

@@ -36,6 +36,10 @@ typedef struct FrameInfo {
     const char *timestamp;  /* caption text, or NULL for none */
     int orient;             /* display orientation of the frame (ORIENT_* bits): the output
                                shows it turned; 0 = as stored */
+    int redact_only;        /* the last redact_only boxes of the frame's list come from the
+                               redaction log: always redacted, never drawn */
+    const uint8_t *marks;   /* per box of the frame's list: EVCLIP_BOX_* bits (interpolated),
+                               carried in the SEI; NULL = none */
 } FrameInfo;
 
 typedef struct Pipeline Pipeline;
@@ -83,6 +87,10 @@ void pipeline_drawing(const Pipeline *p, int *thickness, int *font_size);
 
 /* The poster kept so far (settings->poster), or NULL. */
 struct Poster *pipeline_poster(const Pipeline *p);
+
+/* The clip's redaction record, or NULL when it redacts nothing. */
+struct Redactor;
+struct Redactor *pipeline_redactor(const Pipeline *p);
 
 /* Frees everything; an unfinished output is removed. */
 void pipeline_close(Pipeline **p);

@@ -40,6 +40,7 @@ int publish_clip(Pipeline *out, const char *output, const EvclipSettings *s,
     info->sha256_out = sha256;
     info->poster = poster;
     pipeline_drawing(out, &info->thickness, &info->font_size);
+    info->redaction = pipeline_redactor(out);
     if ((ret = manifest_write_temp(info, log)) < 0)
         return ret;
     if (s->overwrite) {

@@ -11,10 +11,12 @@
 
 #include "src/error.h"
 #include "src/frame_boxes.h"
+#include "src/interpolate.h"
 #include "src/manifest.h"
 #include "src/mux.h"
 #include "src/poster.h"
 #include "src/publish.h"
+#include "src/redact.h"
 #include "src/render.h"
 #include "src/render_jobs.h"
 #include "src/settings.h"
@@ -42,11 +44,16 @@ static int same_file(const struct stat *a, const char *path)
 /* An output (clip or manifest) never replaces an input, whatever `overwrite` says: the same
  * file (links resolved: stat follows them; hard links share the inode) as a source video or a
  * detection log is refused. */
-static int check_not_input(const EvclipClip *clip, const char *out, const char *what)
+static int check_not_input(const EvclipClip *clip, const EvclipSettings *s, const char *out,
+                           const char *what)
 {
     struct stat st;
     if (stat(out, &st) < 0)
         return 0; /* does not exist yet: cannot be an input */
+    const char *redact_log = s->draw_options ? s->draw_options->redact_detections : NULL;
+    if (redact_log && same_file(&st, redact_log))
+        return ev_error(EVCLIP_ERR_OUTPUT, "%s '%s' is the redaction log '%s': an output "
+                        "never replaces an input (even with overwrite)", what, out, redact_log);
     for (int k = 0; k < clip->nb_sources; k++) {
         const EvclipSource *src = &clip->sources[k];
         int n = 0;
@@ -68,13 +75,13 @@ static int check_not_input(const EvclipClip *clip, const char *out, const char *
 static int check_outputs(const EvclipClip *clip, const EvclipSettings *s)
 {
     char manifest[4096];
-    int ret = check_not_input(clip, clip->output, "output");
+    int ret = check_not_input(clip, s, clip->output, "output");
     snprintf(manifest, sizeof(manifest), "%s.evidence.json", clip->output);
     if (ret >= 0)
-        ret = check_not_input(clip, manifest, "manifest");
+        ret = check_not_input(clip, s, manifest, "manifest");
     if (ret >= 0 && s->poster) {
         char *poster = poster_path(clip->output);
-        ret = poster ? check_not_input(clip, poster, "poster") : EVCLIP_ERR_INVALID;
+        ret = poster ? check_not_input(clip, s, poster, "poster") : EVCLIP_ERR_INVALID;
         free(poster);
     }
     return ret;
@@ -110,6 +117,19 @@ static void clean_stale(const char *output, const Logger *log)
     mux_clean_stale(dir, log);
 }
 
+/* The clip's redaction log (EvclipDrawOptions.redact_detections), single-source clips only. */
+static int open_redact_log(ClipRun *c)
+{
+    const EvclipDrawOptions *o = c->s->draw_options;
+    if (!o || !o->redact_detections)
+        return 0;
+    if (c->clip->nb_sources != 1)
+        return ev_error(EVCLIP_ERR_INVALID, "redaction log '%s': a clip of %d sources cannot "
+                        "take one redaction log (it applies to a single source's timeline)",
+                        o->redact_detections, c->clip->nb_sources);
+    return redact_log_open(&c->redact, o->redact_detections);
+}
+
 void clip_run_init(ClipRun *c, EvclipRenderer *r, const EvclipClip *clip, EvclipResult *res)
 {
     memset(c, 0, sizeof(*c));
@@ -129,6 +149,8 @@ void clip_run_init(ClipRun *c, EvclipRenderer *r, const EvclipClip *clip, Evclip
         ret = check_outputs(clip, c->s);
     if (ret >= 0 && c->s->manifest)
         ret = check_logs_certifiable(clip);
+    if (ret >= 0)
+        ret = open_redact_log(c);
     if (ret >= 0)
         clean_stale(clip->output, &r->log);
     if (ret >= 0 && (!(c->audio_queue = calloc(MAX_PENDING_AUDIO, sizeof(*c->audio_queue))) ||
@@ -190,6 +212,10 @@ void clip_run_begin_segment(ClipRun *c, Source *src)
         return;
     hold_free(&c->hold);
     hold_init(&c->hold, c->s->hold);
+    if ((ret = redact_log_begin(&c->redact, c->s->hold)) < 0) {
+        record_failure(c, ret);
+        return;
+    }
     drop_audio_queue(c);
     c->seg_first = NAN;
     c->counter = 0;
@@ -208,9 +234,9 @@ void clip_run_begin_segment(ClipRun *c, Source *src)
         warnings_from_store(c->dets, c->res, &c->r->log, c->clip->output);
         check_ts_origin(c, src, seg->source);
         c->use_index = detections_uses_frame_index(c->dets);
-        if (c->use_index)
-            ret = source_build_index(src, source_pts(src, seg->end + 1.0));
     }
+    if (ret >= 0 && (c->use_index || c->redact.use_index))
+        ret = source_build_index(src, source_pts(src, seg->end + 1.0));
     if (ret < 0)
         record_failure(c, ret);
 }
@@ -224,6 +250,8 @@ void clip_run_restart_lead_in(ClipRun *c)
     drop_audio_queue(c);
     hold_free(&c->hold);
     hold_init(&c->hold, c->s->hold);
+    hold_free(&c->redact.hold);
+    hold_init(&c->redact.hold, c->s->hold);
     c->counter = 0;
 }
 
@@ -235,30 +263,79 @@ static int boxes_stored(const ClipRun *c, const Source *src)
 }
 
 /* Turns boxes given in stored space (pixels of the decoded frame) with the picture. */
-static void stored_to_display(ClipRun *c, const Source *src, const AVFrame *f)
+static void stored_to_display(DetList *list, const Source *src, const AVFrame *f)
 {
-    for (int i = 0; i < c->matched.count; i++) {
-        EvclipDetection *d = &c->matched.items[i];
+    for (int i = 0; i < list->count; i++) {
+        EvclipDetection *d = &list->items[i];
         orient_box(src->orient, f->width, f->height, &d->x1, &d->y1, &d->x2, &d->y2);
     }
 }
 
-static int match(ClipRun *c, Source *src, AVFrame *f, double t, double lo, double hi)
+static double index_time(void *opaque, int64_t index)
+{
+    const Source *src = opaque;
+    int64_t pts = source_index_pts(src, index);
+    return pts == AV_NOPTS_VALUE ? NAN : source_time(src, pts);
+}
+
+/* The boxes of store `dets` for frame f, held: matched (this frame's, interpolated ones
+ * included, copied to interp) and visible. */
+static int lookup(ClipRun *c, const EvclipDetections *dets, int use_index, HoldState *hold,
+                  DetList *matched, DetList *visible, DetList *interp, Source *src, AVFrame *f,
+                  double t, double lo, double hi)
 {
     int ret;
-    if (!c->dets)
-        return 0;
-    int64_t idx = c->use_index ? source_frame_index(src, f->pts) : -1;
+    int64_t idx = use_index ? source_frame_index(src, f->pts) : -1;
     int w = f->width, h = f->height; /* normalised boxes are fractions of the boxes' space */
+    const EvclipDrawOptions *o = c->s->draw_options;
     if (!boxes_stored(c, src))
         orient_size(src->orient, f->width, f->height, &w, &h);
-    detlist_clear(&c->matched);
-    if ((ret = frame_boxes_lookup(c->dets, idx, idx >= 0 ? idx + 1 : idx, lo + c->ts_shift,
-                                  hi + c->ts_shift, w, h, &c->matched)) < 0)
+    detlist_clear(matched);
+    detlist_clear(interp);
+    if ((ret = frame_boxes_lookup(dets, idx, idx >= 0 ? idx + 1 : idx, lo + c->ts_shift,
+                                  hi + c->ts_shift, w, h, matched)) < 0)
         return ret;
+    int first = matched->count;
+    if (o && o->interpolate > 0) {
+        InterpolateFrame in = {
+            .d = dets, .gap = o->interpolate, .index = idx, .time = t, .ts_shift = c->ts_shift,
+            .frame_period = src->frame_period, .index_time = index_time, .opaque = src,
+            .width = w, .height = h,
+        };
+        if ((ret = interpolate_frame(&in, matched, &c->scratch)) < 0)
+            return ret;
+    }
     if (boxes_stored(c, src))
-        stored_to_display(c, src, f);
-    return hold_update(&c->hold, t, &c->matched, &c->visible);
+        stored_to_display(matched, src, f);
+    for (int i = first; i < matched->count; i++)
+        if (detlist_push(interp, &matched->items[i]) < 0)
+            return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    return hold_update(hold, t, matched, visible);
+}
+
+/* EVCLIP_BOX_INTERPOLATED when d is one of the boxes interpolated on this frame. */
+static uint8_t interp_mark(const DetList *interp, const EvclipDetection *d)
+{
+    for (int i = 0; i < interp->count; i++) {
+        const EvclipDetection *e = &interp->items[i];
+        if (e->track_id == d->track_id && e->x1 == d->x1 && e->y1 == d->y1 && e->x2 == d->x2 &&
+            e->y2 == d->y2)
+            return EVCLIP_BOX_INTERPOLATED;
+    }
+    return 0;
+}
+
+static int match(ClipRun *c, Source *src, AVFrame *f, double t, double lo, double hi)
+{
+    int ret = 0;
+    if (c->dets)
+        ret = lookup(c, c->dets, c->use_index, &c->hold, &c->matched, &c->visible, &c->interp,
+                     src, f, t, lo, hi);
+    if (ret >= 0 && c->redact.store)
+        ret = lookup(c, c->redact.store, c->redact.use_index, &c->redact.hold,
+                     &c->redact.matched, &c->redact.visible, &c->redact_interp, src, f, t, lo,
+                     hi);
+    return ret;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -312,6 +389,9 @@ static int open_output(ClipRun *c, Source *src, const AVFrame *f)
     int ret = pipeline_open(&c->out, c->r, &pp);
     if (ret >= 0)
         pipeline_defer_publish(c->out); /* published with its manifest: publish_pair() */
+    if (ret >= 0)
+        redactor_set_log(pipeline_redactor(c->out), c->redact.path, c->redact.sha256,
+                         c->redact.size);
     if (ret >= 0 && c->audio && src->audio)
         ev_log(&c->r->log, EVCLIP_LOG_DEBUG, "'%s': audio from '%s'", c->clip->output,
                src->path);
@@ -362,11 +442,22 @@ static int emit(ClipRun *c, Source *src, AVFrame *f, double t, double next)
         format_time(c, t, job.stamp, sizeof(job.stamp));
     if (!(job.frame = av_frame_clone(f)))
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < c->visible.count; i++)
-        if (detlist_push(&job.dets, &c->visible.items[i]) < 0) {
+    int n = c->visible.count + c->redact.visible.count;
+    if ((c->interp.count || c->redact_interp.count) && !(job.marks = calloc((size_t)n, 1))) {
+        av_frame_free(&job.frame);
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < n; i++) {
+        int k = i - c->visible.count; /* the redaction log's boxes go last */
+        const EvclipDetection *d = k < 0 ? &c->visible.items[i] : &c->redact.visible.items[k];
+        if (job.marks)
+            job.marks[i] = interp_mark(k < 0 ? &c->interp : &c->redact_interp, d);
+        if (detlist_push(&job.dets, d) < 0) {
             clip_job_clear(&job);
             return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
         }
+    }
+    job.info.redact_only = c->redact.visible.count;
     clip_job_submit(c, &job);
     c->res->frames++;
     c->res->boxes_drawn += c->visible.count;
@@ -670,6 +761,10 @@ void clip_run_free(ClipRun *c)
     detlist_free(&c->matched);
     detlist_free(&c->visible);
     hold_free(&c->hold);
+    redact_log_close(&c->redact);
+    detlist_free(&c->interp);
+    detlist_free(&c->redact_interp);
+    detlist_free(&c->scratch);
     pipeline_close(&c->out);
     plan_free(&c->plan);
     free(c->jobs);

@@ -10,6 +10,7 @@
 #include "src/manifest.h"
 #include "src/pipeline.h"
 #include "src/plan.h"
+#include "src/redact_log.h"
 #include "src/renderer.h"
 #include "src/source.h"
 #include "src/warnings.h"
@@ -52,6 +53,10 @@ typedef struct ClipRun {
     double ts_shift;          /* added to source times to match ts keys (EVCLIP_TS_PTS) */
     HoldState hold;
     DetList matched, visible;
+    RedactLog redact;         /* the redaction log's store and boxes (store NULL: none) */
+    DetList interp, redact_interp; /* boxes interpolated on the current frame (main log,
+                                      redaction log) */
+    DetList scratch;          /* interpolation window */
     WindowCheck check;        /* what the segment's window frames matched (warnings) */
     int64_t damage_mark;      /* source's damaged count when it last fed a frame; -1 = none */
     int64_t seg_damaged;      /* damaged packets met while feeding the segment */

@@ -11,6 +11,8 @@ void clip_job_clear(ClipJob *j)
     av_frame_free(&j->frame);
     av_packet_free(&j->packet);
     detlist_free(&j->dets);
+    free(j->marks);
+    j->marks = NULL;
 }
 
 static int job_run(ClipRun *c, ClipJob *j)
@@ -19,6 +21,7 @@ static int job_run(ClipRun *c, ClipJob *j)
         return pipeline_audio(c->out, j->packet, j->tb, j->start, j->end, j->offset);
     if (j->info.timestamp)
         j->info.timestamp = j->stamp;
+    j->info.marks = j->marks;
     return pipeline_video(c->out, j->frame, j->pts, j->duration, &j->dets, &j->info);
 }
 

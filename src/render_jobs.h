@@ -13,6 +13,7 @@ struct ClipJob {
     AVFrame *frame;
     AVPacket *packet;
     DetList dets;
+    uint8_t *marks;          /* per box of dets: EVCLIP_BOX_* bits, or NULL for none */
     FrameInfo info;
     char stamp[32];
     int64_t pts, duration;   /* video */

@@ -11,6 +11,7 @@
 struct EvclipRenderer {
     EvclipSettings settings; /* string fields point into the copies below */
     char *encoder, *preset, *font, *title, *sign_key, *worker;
+    EvclipDrawOptions *draw_options; /* copy of the caller's, or NULL */
     Logger log;
     atomic_int cancel;
     /* EvclipStats counters, added to by concurrent renders; atomics, so that

@@ -17,7 +17,7 @@ const uint8_t SEI_UUID[16] = {
 #define HEADER_SIZE (16 + 1 + 1 + 2 + 8 + 2)
 #define DET_FIXED_MAX (1 + 16 + 4 + 8 + 3 + 2) /* every field but the label's bytes */
 
-enum { F_NORMALIZED = 1, F_COLOR = 2, F_SCORE = 4, F_TRACK = 8, F_LONG_LABEL = 16 };
+enum { F_NORMALIZED = 1, F_COLOR = 2, F_SCORE = 4, F_TRACK = 8, F_LONG_LABEL = 16, F_MARK_SHIFT = 5 };
 
 /* ---- big-endian helpers --------------------------------------------------------------- */
 
@@ -83,12 +83,13 @@ static double get_f64(const uint8_t *p)
 
 /* ---- payload ------------------------------------------------------------------------- */
 
-static uint8_t *put_det(uint8_t *p, const EvclipDetection *d)
+static uint8_t *put_det(uint8_t *p, const EvclipDetection *d, unsigned mark)
 {
     size_t n = d->label ? strlen(d->label) : 0; /* <= SEI_MAX_LABEL: sei_encode checked */
     int flags = (d->normalized & 1 ? F_NORMALIZED : 0) | (d->has_color ? F_COLOR : 0) |
                 (d->score >= 0 ? F_SCORE : 0) | (d->track_id >= 0 ? F_TRACK : 0) |
-                (n > 255 ? F_LONG_LABEL : 0);
+                (n > 255 ? F_LONG_LABEL : 0) |
+                (int)((mark & (EVCLIP_BOX_REDACTED | EVCLIP_BOX_INTERPOLATED)) << F_MARK_SHIFT);
     *p++ = (uint8_t)flags;
     p = put_f32(p, d->x1);
     p = put_f32(p, d->y1);
@@ -111,8 +112,8 @@ static uint8_t *put_det(uint8_t *p, const EvclipDetection *d)
     return p + n;
 }
 
-int sei_encode(const EvclipDetection *dets, int n, double source_time, int source_index,
-               uint8_t **out, size_t *size)
+int sei_encode(const EvclipDetection *dets, const uint8_t *marks, int n, double source_time,
+               int source_index, uint8_t **out, size_t *size)
 {
     *out = NULL;
     *size = 0;
@@ -140,7 +141,7 @@ int sei_encode(const EvclipDetection *dets, int n, double source_time, int sourc
     p = put_f64(p, source_time);
     p = put_u16(p, (unsigned)n);
     for (int i = 0; i < n; i++)
-        p = put_det(p, &dets[i]);
+        p = put_det(p, &dets[i], marks ? marks[i] : 0);
     *out = buf;
     *size = (size_t)(p - buf);
     return 0;
@@ -149,6 +150,7 @@ int sei_encode(const EvclipDetection *dets, int n, double source_time, int sourc
 void sei_frame_free(SeiFrame *f)
 {
     free(f->dets);
+    free(f->marks);
     free(f->strings);
     for (int i = 0; i < f->nb_more; i++)
         free(f->more_strings[i]);
@@ -158,12 +160,13 @@ void sei_frame_free(SeiFrame *f)
 
 /* Reads one detection at *pos; labels are copied to strings + *spos (NUL-terminated). */
 static int get_det(const uint8_t *data, size_t size, size_t *pos, EvclipDetection *d,
-                   char *strings, size_t *spos, double source_time)
+                   uint8_t *mark, char *strings, size_t *spos, double source_time)
 {
     size_t i = *pos;
     if (size - i < 17)
         return -1;
     int flags = data[i++];
+    *mark = (uint8_t)((flags >> F_MARK_SHIFT) & (EVCLIP_BOX_REDACTED | EVCLIP_BOX_INTERPOLATED));
     memset(d, 0, sizeof(*d));
     d->frame_idx = EVCLIP_NONE;
     d->ts = source_time;
@@ -215,13 +218,15 @@ int sei_decode(const uint8_t *data, size_t size, SeiFrame *f)
     if (n > SEI_MAX_DETECTIONS || (size_t)n * 18 > size - pos)
         return ev_error(EVCLIP_ERR_INVALID, "evclip SEI: count %d does not fit", n);
     f->dets = calloc(n ? (size_t)n : 1, sizeof(*f->dets));
+    f->marks = calloc(n ? (size_t)n : 1, 1);
     f->strings = malloc(size + (size_t)n + 1);
-    if (!f->dets || !f->strings) {
+    if (!f->dets || !f->marks || !f->strings) {
         sei_frame_free(f);
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory (SEI)");
     }
     for (int i = 0; i < n; i++) {
-        if (get_det(data, size, &pos, &f->dets[i], f->strings, &spos, f->source_time) < 0) {
+        if (get_det(data, size, &pos, &f->dets[i], &f->marks[i], f->strings, &spos,
+                    f->source_time) < 0) {
             sei_frame_free(f);
             return ev_error(EVCLIP_ERR_INVALID, "evclip SEI: detection %d truncated", i);
         }
@@ -259,17 +264,22 @@ static int merge(SeiFrame *f, SeiFrame *t)
     EvclipDetection *d = realloc(f->dets, (size_t)(f->count + t->count + 1) * sizeof(*d));
     if (d)
         f->dets = d;
+    uint8_t *mk = realloc(f->marks, (size_t)(f->count + t->count + 1));
+    if (mk)
+        f->marks = mk;
     char **m = realloc(f->more_strings, (size_t)(f->nb_more + 1) * sizeof(*m));
     if (m)
         f->more_strings = m;
-    if (!d || !m) {
+    if (!d || !m || !mk) {
         sei_frame_free(t);
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory (SEI)");
     }
     memcpy(f->dets + f->count, t->dets, (size_t)t->count * sizeof(*d));
+    memcpy(f->marks + f->count, t->marks, (size_t)t->count);
     f->count += t->count;
     f->more_strings[f->nb_more++] = t->strings;
     free(t->dets);
+    free(t->marks);
     memset(t, 0, sizeof(*t));
     return 0;
 }
@@ -341,8 +351,8 @@ int sei_find_avcc(const uint8_t *data, size_t size, int length_size, SeiFrame *f
 
 /* ---- encoder side ---------------------------------------------------------------------- */
 
-int sei_attach(AVFrame *frame, const EvclipDetection *dets, int n, double source_time,
-               int source_index)
+int sei_attach(AVFrame *frame, const EvclipDetection *dets, const uint8_t *marks, int n,
+               double source_time, int source_index)
 {
     /* A decoded source frame may carry SEI side data (an x264 banner, or an older evclip
      * clip's boxes): only this frame's messages must reach the encoder. */
@@ -353,7 +363,8 @@ int sei_attach(AVFrame *frame, const EvclipDetection *dets, int n, double source
         int k = n - done > SEI_MAX_DETECTIONS ? SEI_MAX_DETECTIONS : n - done;
         uint8_t *buf;
         size_t size;
-        int ret = sei_encode(dets + done, k, source_time, source_index, &buf, &size);
+        int ret = sei_encode(dets + done, marks ? marks + done : NULL, k, source_time,
+                             source_index, &buf, &size);
         if (ret < 0)
             return ret;
         AVFrameSideData *sd = av_frame_new_side_data(frame, AV_FRAME_DATA_SEI_UNREGISTERED,
@@ -478,6 +489,7 @@ EVCLIP_API int evclip_inspect(const char *clip, EvclipInspectCallback cb, void *
                 .source_time = list[i].sei.source_time,
                 .detections = list[i].sei.dets,
                 .nb_detections = list[i].sei.count,
+                .box_flags = list[i].has ? list[i].sei.marks : NULL,
             };
             with_data += list[i].has;
             if (cb(opaque, &fr))

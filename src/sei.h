@@ -22,7 +22,11 @@
  *   count times:
  *     flags          u8       bit 0: coordinates normalised (0..1); bit 1: colour follows;
  *                             bit 2: score present; bit 3: track id present; bit 4: long
- *                             label (label_len is a u16)
+ *                             label (label_len is a u16);
+ *                             bit 5: the box's pixels were redacted (EVCLIP_BOX_REDACTED);
+ *                             bit 6: interpolated box (EVCLIP_BOX_INTERPOLATED); bits 5-6
+ *                             change no layout, so readers that predate them still read
+ *                             every message (they ignore those bits)
  *     x1, y1, x2, y2 f32 x 4  box as drawn, source frame pixels (or fractions, bit 0)
  *     score          f32      only with bit 2
  *     track_id       i64      only with bit 3
@@ -47,6 +51,7 @@ typedef struct SeiFrame {
     int source_index;
     double source_time;
     EvclipDetection *dets;
+    uint8_t *marks;       /* count entries: EVCLIP_BOX_* bits of each box */
     int count;
     char *strings;
     char **more_strings;  /* label storage of continuation messages (see sei_find_avcc) */
@@ -55,11 +60,13 @@ typedef struct SeiFrame {
 
 void sei_frame_free(SeiFrame *f);
 
-/* Serialises a payload (uuid included) into a malloc'ed buffer; labels are carried whole.
- * Returns 0, INVALID (more than SEI_MAX_DETECTIONS detections, or a label longer than
- * SEI_MAX_LABEL bytes: the message names it) or NOMEM. */
-int sei_encode(const EvclipDetection *dets, int n, double source_time, int source_index,
-               uint8_t **out, size_t *size);
+/* `marks` (NULL = none): per detection, EVCLIP_BOX_* bits written as flag bits 5-6.
+ * Labels are carried whole (a u16 length, flag bit 4, above 255 bytes).
+ * Serialises a payload (uuid included) into a malloc'ed buffer. Returns 0, INVALID (more than
+ * SEI_MAX_DETECTIONS detections, or a label longer than SEI_MAX_LABEL bytes: the message names
+ * it) or NOMEM. */
+int sei_encode(const EvclipDetection *dets, const uint8_t *marks, int n, double source_time,
+               int source_index, uint8_t **out, size_t *size);
 
 /* Parses a payload (uuid included). Returns 1 and fills *f (free with sei_frame_free), 0 when
  * it is not an evclip message, or INVALID when it is evclip's but malformed. */
@@ -74,7 +81,7 @@ int sei_find_avcc(const uint8_t *data, size_t size, int length_size, SeiFrame *f
  * source time and source index (position in the clip's source list) as
  * AV_FRAME_DATA_SEI_UNREGISTERED side data with evclip's UUID, replacing any such side data
  * the frame carried (e.g. copied from the source). Returns 0 or NOMEM. */
-int sei_attach(AVFrame *frame, const EvclipDetection *dets, int n, double source_time,
-               int source_index);
+int sei_attach(AVFrame *frame, const EvclipDetection *dets, const uint8_t *marks, int n,
+               double source_time, int source_index);
 
 #endif /* EVCLIP_SRC_SEI_H */

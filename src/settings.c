@@ -4,6 +4,7 @@
 
 #include "src/error.h"
 #include "src/manifest.h"
+#include "src/redact.h"
 #include "src/settings.h"
 
 void evclip_default_settings(EvclipSettings *s)
@@ -84,7 +85,8 @@ int settings_validate(const EvclipSettings *s)
     if (!s)
         return ev_error(EVCLIP_ERR_INVALID, "settings: NULL");
     if ((ret = settings_check_size(s->struct_size, sizeof(*s), "EvclipSettings")) < 0 ||
-        (ret = settings_check_reserved(s->reserved, sizeof(s->reserved), "EvclipSettings")) < 0)
+        (ret = settings_check_reserved(s->reserved, sizeof(s->reserved), "EvclipSettings")) < 0 ||
+        (ret = redact_validate(s->draw_options)) < 0)
         return ret;
     if (!s->encoder || !*s->encoder)
         return ev_error(EVCLIP_ERR_INVALID, "settings: encoder name is empty");

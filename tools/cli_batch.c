@@ -9,6 +9,7 @@
 
 #include "tools/cli.h"
 #include "tools/cli_jobs.h"
+#include "tools/cli_redact.h"
 #include "tools/cli_spec.h"
 
 static const char usage[] =
@@ -44,6 +45,8 @@ static const char usage[] =
     "      --label-max N     default label length in characters (ellipsis; 0 = no limit)\n"
     "      --box-space WHAT  default space of the boxes of rotated inputs: display\n"
     "                        (default) or stored (a clip's box_space overrides it)\n"
+    "Default redaction of every clip (a job's redact keys replace it):\n"
+    CLI_REDACT_USAGE
     "      --json            print the report lines on stdout too\n"
     "  -q, --quiet           only errors on stderr\n"
     "  -h, --help            this help\n"
@@ -58,6 +61,7 @@ typedef struct BatchArgs {
     int jobs, json;
     int strict, mkdirs;  /* --strict, --mkdirs */
     EvclipSettings settings;
+    CliRedact redact;       /* --redact... (settings.draw_options points here when used) */
     CliOptions cli;
     /* The report as the batch runs: one line appended and fsynced per finished job, so a
      * killed batch keeps what finished (rewritten in job order at the end). */
@@ -77,7 +81,7 @@ static int parse_args(BatchArgs *a, int argc, char **argv)
         { "no-sei", no_argument, NULL, 'S' }, { "box-space", required_argument, NULL, 'B' },
         { "strict", no_argument, NULL, 's' }, { "poster", no_argument, NULL, 'P' },
         { "mkdirs", no_argument, NULL, 'm' }, { "label-max", required_argument, NULL, 'L' },
-        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+        { "help", no_argument, NULL, 'h' }, CLI_REDACT_LONG_OPTIONS, { NULL, 0, NULL, 0 },
     };
     long long n;
     int c;
@@ -125,7 +129,15 @@ static int parse_args(BatchArgs *a, int argc, char **argv)
         case 'm': a->mkdirs = 1; break;
         case 'q': a->cli.quiet = 1; break;
         case 'h': fputs(usage, stdout); return -1;
-        default: return cli_usage_error("batch", "bad option (see above)");
+        default: {
+            char err[1024];
+            int ret = cli_redact_option(&a->redact, c, optarg, err, sizeof(err));
+            if (ret == CLI_REDACT_BAD)
+                return cli_usage_error("batch", "%s", err);
+            if (ret != 0)
+                return cli_usage_error("batch", "bad option (see above)");
+            cli_redact_apply(&a->redact, &a->settings);
+        }
         }
     }
     if (optind != argc - 1)
@@ -442,6 +454,7 @@ int cli_batch_main(int argc, char **argv)
     int counts[4] = { 0 };
 
     evclip_default_settings(&a.settings);
+    cli_redact_init(&a.redact);
     int ret = parse_args(&a, argc, argv);
     if (ret != 0)
         return ret < 0 ? EXIT_OK : ret;
@@ -477,5 +490,6 @@ int cli_batch_main(int argc, char **argv)
         code = EXIT_WARNINGS;
     jobs_free(&j);
     log_cache_free(&cache);
+    cli_redact_free(&a.redact);
     return code;
 }

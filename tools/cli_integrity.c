@@ -138,10 +138,11 @@ static void verify_json(const char *clip, const EvclipVerifyResult *v, int code,
     printf(", \"ok\": %s, \"exit_code\": %d, \"manifest\": \"%s\", \"output\": \"%s\", "
            "\"signature\": \"%s\", \"key\": \"%s\", \"sources\": \"%s\", \"nb_sources\": %d, "
            "\"sources_missing\": %d, \"sources_changed\": %d, \"sources_live\": %d, "
-           "\"key_id\": ",
+           "\"redacted\": %s, \"key_id\": ",
            v->ok ? "true" : "false", exit_code, check_name(v->manifest), check_name(v->output),
            check_name(v->signature), check_name(v->key), check_name(v->sources),
-           v->nb_sources, v->sources_missing, v->sources_changed, v->sources_live);
+           v->nb_sources, v->sources_missing, v->sources_changed, v->sources_live,
+           v->redacted ? "true" : "false");
     if (v->key_id[0])
         cli_json_string(stdout, v->key_id);
     else
@@ -176,6 +177,9 @@ static void verify_text(const char *clip, const EvclipVerifyResult *v, const cha
                v->sources_changed);
     else
         printf(" (no --sources)\n");
+    if (v->redacted)
+        printf("  redaction  redacted derivative: regions of the sources were hidden (see the "
+               "manifest's \"redaction\")\n");
 }
 
 int cli_verify_main(int argc, char **argv)
@@ -235,7 +239,8 @@ static const char inspect_usage[] =
     "   \"detections\": [{\"label\": L, \"score\": S, \"track_id\": T,\n"
     "                   \"box\": [x1, y1, x2, y2], \"color\": [b, g, r]}]}\n"
     "score, track_id and color appear only when set; \"normalized\": true when the box is in\n"
-    "fractions of the frame. A frame without embedded data has \"source_time\": null.\n"
+    "fractions of the frame; \"extra\": {\"redacted\": true} when the box's pixels were\n"
+    "redacted (--redact). A frame without embedded data has \"source_time\": null.\n"
     "The output is a detection log (format inspect): render -d takes it, boxes keyed by\n"
     "source_time, to re-render the same source.\n"
     "\n"
@@ -244,7 +249,7 @@ static const char inspect_usage[] =
     "\n"
     "Exit codes: 0 ok, 1 not H.264 in MP4/MOV, 2 usage, 3 unreadable clip or malformed data.\n";
 
-static void print_detection(const EvclipDetection *d)
+static void print_detection(const EvclipDetection *d, unsigned flags)
 {
     printf("{\"label\": ");
     cli_json_string(stdout, d->label);
@@ -257,6 +262,10 @@ static void print_detection(const EvclipDetection *d)
         printf(", \"color\": [%d, %d, %d]", d->color[0], d->color[1], d->color[2]);
     if (d->normalized)
         printf(", \"normalized\": true");
+    if (flags & (EVCLIP_BOX_REDACTED | EVCLIP_BOX_INTERPOLATED))
+        printf(", \"extra\": {%s%s%s}", flags & EVCLIP_BOX_REDACTED ? "\"redacted\": true" : "",
+               (flags & EVCLIP_BOX_REDACTED) && (flags & EVCLIP_BOX_INTERPOLATED) ? ", " : "",
+               flags & EVCLIP_BOX_INTERPOLATED ? "\"interpolated\": true" : "");
     printf("}");
 }
 
@@ -274,7 +283,7 @@ static int print_frame(void *opaque, const EvclipInspectFrame *f)
     for (int i = 0; i < f->nb_detections; i++) {
         if (i)
             fputs(", ", stdout);
-        print_detection(&f->detections[i]);
+        print_detection(&f->detections[i], f->box_flags ? f->box_flags[i] : 0);
     }
     printf("]}\n");
     return 0;

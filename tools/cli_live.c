@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "tools/cli.h"
+#include "tools/cli_redact.h"
 
 static const char usage[] =
     "Usage: evclip live (--config CAMERAS.json | --url URL [--name NAME]) [options]\n"
@@ -76,6 +77,11 @@ static const char usage[] =
     "                          URL without credentials, trigger ids, wall-clock window,\n"
     "                          clock, pre-roll, gaps, damaged packets, hashes)\n"
     "      --sign-key FILE     sign each manifest with this Ed25519 secret key (evclip keygen)\n"
+    "      --redact SELECTOR   hide the boxes it selects in every clip: all, label=NAME,\n"
+    "                          track=N (repeatable; hold included); --redact-mode\n"
+    "                          pixelate|blur|fill, --redact-pad PX, --redact-label TEXT as\n"
+    "                          for render (render's --redact-detections and --interpolate\n"
+    "                          are not available live)\n"
     "  -q, --quiet             only errors on stderr\n"
     "  -v, --verbose           debug messages\n"
     "  -h, --help              this help\n"
@@ -125,6 +131,10 @@ static const struct option long_options[] = {
     { "sign-key", required_argument, NULL, OPT_SIGN_KEY },
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
+    { "redact", required_argument, NULL, CLI_OPT_REDACT },
+    { "redact-mode", required_argument, NULL, CLI_OPT_REDACT_MODE },
+    { "redact-pad", required_argument, NULL, CLI_OPT_REDACT_PAD },
+    { "redact-label", required_argument, NULL, CLI_OPT_REDACT_LABEL },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -132,6 +142,7 @@ static const struct option long_options[] = {
 typedef struct LiveOptions {
     CliOptions cli;
     EvclipSettings settings;
+    CliRedact redact;    /* --redact... (settings.draw_options points here when used) */
     EvclipLiveSettings live;
     EvclipStreamParams stream;
     const char *config, *control;
@@ -308,6 +319,16 @@ static int parse_option(LiveOptions *o, int c, const char *arg)
             return cli_usage_error("live", "--transport: 'tcp' or 'udp'");
         o->stream.transport = !strcmp(arg, "udp") ? EVCLIP_TRANSPORT_UDP : EVCLIP_TRANSPORT_TCP;
         return 0;
+    case CLI_OPT_REDACT:
+    case CLI_OPT_REDACT_MODE:
+    case CLI_OPT_REDACT_PAD:
+    case CLI_OPT_REDACT_LABEL: {
+        char err[1024];
+        if (cli_redact_option(&o->redact, c, arg, err, sizeof(err)) != 0)
+            return cli_usage_error("live", "%s", err);
+        cli_redact_apply(&o->redact, &o->settings);
+        return 0;
+    }
     case OPT_OVERLAP:
         if (strcmp(arg, "merge") && strcmp(arg, "separate"))
             return cli_usage_error("live", "--overlap: 'merge' or 'separate'");
@@ -353,6 +374,7 @@ static int parse_args(LiveOptions *o, int argc, char **argv)
     int c, ret;
     evclip_default_settings(&o->settings);
     evclip_live_default_settings(&o->live);
+    cli_redact_init(&o->redact);
     o->stream.name = "cam";
     if (cli_check_options("live", argc, argv, "qvh", long_options))
         return EXIT_USAGE;

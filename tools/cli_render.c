@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "tools/cli.h"
+#include "tools/cli_redact.h"
 #include "tools/cli_spec.h"
 
 #define MAX_SOURCES 64
@@ -80,6 +81,7 @@ static const char usage[] =
     "      --font-size PX      label text height (default: scaled to frame height)\n"
     "      --label-max N       cut labels to N characters with an ellipsis (default 0 = no\n"
     "                          limit; chips are always cut to the frame width)\n"
+    CLI_REDACT_USAGE
     "Reporting:\n"
     "  -q, --quiet             only errors on stderr\n"
     "  -v, --verbose           debug messages\n"
@@ -144,6 +146,7 @@ static const struct option long_options[] = {
     { "thickness", required_argument, NULL, OPT_THICKNESS },
     { "font-size", required_argument, NULL, OPT_FONT_SIZE },
     { "label-max", required_argument, NULL, OPT_LABEL_MAX },
+    CLI_REDACT_LONG_OPTIONS,
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
     { "json", no_argument, NULL, OPT_JSON },
@@ -173,6 +176,7 @@ typedef struct RenderArgs {
     int strict, to_end;  /* --strict; some input has no window end (to the end of it) */
     int mkdirs;          /* --mkdirs: create the output's missing folders */
     EvclipSettings settings;
+    CliRedact redact;    /* --redact... (settings.draw_options points here when used) */
     CliOptions cli;
 } RenderArgs;
 
@@ -334,8 +338,17 @@ static int parse_option(RenderArgs *a, int c, const char *arg)
             return EXIT_USAGE;
         s->label_max = (int)n;
         return check_setting("--label-max", s);
-    default:
+    default: {
+        char err[1024];
+        int ret = cli_redact_option(&a->redact, c, arg, err, sizeof(err));
+        if (ret == CLI_REDACT_BAD)
+            return cli_usage_error("render", "%s", err);
+        if (ret == 0) {
+            cli_redact_apply(&a->redact, s);
+            return 0;
+        }
         return cli_usage_error("render", "unknown option");
+    }
     }
 }
 
@@ -485,6 +498,7 @@ int cli_render_main(int argc, char **argv)
     double began = cli_now();
 
     evclip_default_settings(&a.settings);
+    cli_redact_init(&a.redact);
     int ret = parse_args(&a, argc, argv);
     if (ret != 0)
         return ret < 0 ? EXIT_OK : ret;
@@ -507,5 +521,6 @@ int cli_render_main(int argc, char **argv)
     }
     free(a.spec_output);
     a.spec_output = NULL;
+    cli_redact_free(&a.redact);
     return code;
 }

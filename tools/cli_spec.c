@@ -162,6 +162,8 @@ static const char *const clip_keys[] = {
     "title", "timestamp", "font", "thickness", "font_size", "audio", "overwrite", "clamp",
     "manifest", "id", "ts_origin", "stream", "fps", "box_space", "mkdirs", "poster", "extra",
     "label_max",
+    "redact", "redact_mode", "redact_pad", "redact_label", "redact_detections", "interpolate",
+    "style",
     NULL,
 };
 static const char *const source_keys[] = {
@@ -278,6 +280,103 @@ static int parse_sources(ClipSpec *spec, json_t *obj, const char *where, const c
     return 0;
 }
 
+/* Keeps a malloc'ed string with the spec (freed by spec_free). */
+static int own(ClipSpec *spec, char *text)
+{
+    char **paths = text ? realloc(spec->paths, (size_t)(spec->nb_paths + 1) * sizeof(*paths))
+                        : NULL;
+    if (!paths) {
+        free(text);
+        return -1;
+    }
+    spec->paths = paths;
+    paths[spec->nb_paths++] = text;
+    return 0;
+}
+
+/* "style": an object (the style itself) or a path to a style file. */
+static int get_style(ClipSpec *spec, json_t *obj, const char *base, const char **out,
+                     const char *where, char *err, size_t errlen)
+{
+    json_t *v = json_object_get(obj, "style");
+    const char *file = NULL;
+    char *text = NULL, msg[4200];
+    if (!v)
+        return 0;
+    if (json_is_object(v)) {
+        if (own(spec, json_dumps(v, JSON_COMPACT)) < 0)
+            return FAIL("out of memory");
+    } else if (json_is_string(v)) {
+        if (get_path(spec, obj, "style", base, &file, where, err, errlen) < 0)
+            return -1;
+        if (cli_read_style(file, &text, msg, sizeof(msg)) < 0)
+            return FAIL("%s: field 'style': %s", where, msg);
+        if (own(spec, text) < 0)
+            return FAIL("out of memory");
+    } else {
+        return FAIL("%s: field 'style': expected an object or a style file path", where);
+    }
+    *out = spec->paths[spec->nb_paths - 1];
+    return 0;
+}
+
+/* "redact": a selector or an array of them (replacing the command line's), "redact_mode",
+ * "redact_pad", "redact_label", "redact_detections" (a path, resolved as the others),
+ * "interpolate" (seconds); checked
+ * by parse_settings' evclip_settings_validate. */
+static int parse_redact(ClipSpec *spec, json_t *obj, const char *where, const char *base,
+                        char *err, size_t errlen)
+{
+    static const char *const keys[] = { "redact", "redact_mode", "redact_pad", "redact_label",
+                                        "redact_detections", "interpolate", "style" };
+    CliRedact *r = &spec->redact;
+    const char *mode = NULL;
+    double pad, gap;
+    int any = 0;
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        any |= json_object_get(obj, keys[i]) != NULL;
+    if (!any)
+        return 0;
+    cli_redact_copy(r, spec->settings.draw_options);
+    r->used = 1;
+    pad = r->opts.redact_pad;
+    gap = r->opts.interpolate;
+    json_t *sel = json_object_get(obj, "redact"), *v;
+    size_t i;
+    if (sel) {
+        r->opts.nb_redact = 0;
+        if (json_is_string(sel) && cli_redact_add(r, json_string_value(sel)) < 0)
+            return -1; /* not reached: one selector */
+        if (!json_is_string(sel) && !json_is_array(sel))
+            return FAIL("%s: field 'redact': expected a selector string or an array of them",
+                        where);
+        json_array_foreach(sel, i, v) {
+            if (!json_is_string(v))
+                return FAIL("%s: field 'redact'[%zu]: expected a selector string", where, i);
+            if (cli_redact_add(r, json_string_value(v)) < 0)
+                return FAIL("%s: field 'redact': more than %d selectors", where,
+                            EVCLIP_REDACT_MAX_SELECTORS);
+        }
+    }
+    if (get_string(obj, "redact_mode", &mode, where, err, errlen) < 0 ||
+        get_number(obj, "redact_pad", &pad, where, err, errlen) < 0 ||
+        get_number(obj, "interpolate", &gap, where, err, errlen) < 0 ||
+        get_string(obj, "redact_label", &r->opts.redact_label, where, err, errlen) < 0 ||
+        get_path(spec, obj, "redact_detections", base, &r->opts.redact_detections, where, err,
+                 errlen) < 0)
+        return -1;
+    if (get_style(spec, obj, base, &r->opts.style, where, err, errlen) < 0)
+        return -1;
+    if (mode && (r->opts.redact_mode = cli_redact_parse_mode(mode)) < 0)
+        return FAIL("%s: field 'redact_mode': '%s' is not pixelate, blur or fill", where, mode);
+    if (!(pad >= 0 && pad <= 1000 && pad == floor(pad)))
+        return FAIL("%s: field 'redact_pad': expected pixels, an integer in 0..1000", where);
+    r->opts.redact_pad = (int)pad;
+    r->opts.interpolate = gap; /* range: evclip_settings_validate */
+    spec->settings.draw_options = &r->opts;
+    return 0;
+}
+
 static int parse_settings(ClipSpec *spec, json_t *obj, const char *where, char *err,
                           size_t errlen)
 {
@@ -371,6 +470,7 @@ int spec_parse(ClipSpec *spec, json_t *obj, const char *where, const char *base_
         return FAIL("%s: field 'extra': expected an object (free-form, not rendered)", where);
     if ((ret = check_keys(obj, clip_keys, where, err, errlen)) < 0 ||
         (ret = parse_clip_fields(spec, obj, where, base_dir, err, errlen)) < 0 ||
+        (ret = parse_redact(spec, obj, where, base_dir, err, errlen)) < 0 ||
         (ret = parse_settings(spec, obj, where, err, errlen)) < 0 ||
         (ret = parse_sources(spec, obj, where, base_dir, cache, err, errlen)) < 0)
         return ret;

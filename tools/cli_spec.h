@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "evclip/evclip.h"
+#include "tools/cli_redact.h"
 
 /* Detection logs loaded once per path and shared by the clips that name them. */
 typedef struct LogCache {
@@ -21,6 +22,7 @@ typedef struct ClipSpec {
     EvclipClip clip;
     EvclipSource *sources;
     EvclipSettings settings;
+    CliRedact redact; /* the clip's redaction keys (settings.draw_options points here) */
     char **paths;    /* input, detections and output paths resolved against the file's folder */
     int nb_paths;
     int mkdirs;      /* "mkdirs": 1 true, 0 false, -1 absent (the command line decides) */

@@ -60,7 +60,9 @@
  *          EvclipSettings.poster (from reserved), evclip_detections_scan() (a log streamed
  *          detection by detection), evclip_probe() (a video's duration and frame period);
  *          EvclipSettings.label_max (labels shaped with HarfBuzz/FriBidi, font fallback,
- *          chips cut to the frame and kept apart).
+ *          chips cut to the frame and kept apart);
+ *          EvclipDrawOptions (redaction) through EvclipSettings.draw_options;
+ *          EvclipVerifyResult.redacted; EvclipInspectFrame.box_flags (EVCLIP_BOX_*).
  */
 
 #include <stddef.h>
@@ -362,6 +364,77 @@ enum EvclipBoxSpace {
                                  turns them with the picture */
 };
 
+/** How a redacted box is hidden (EvclipDrawOptions.redact_mode). */
+enum EvclipRedactMode {
+    EVCLIP_REDACT_PIXELATE = 0, /**< blocks of the box's mean colour; block side
+                                     max(4, min(box width, box height) / 8) pixels */
+    EVCLIP_REDACT_BLUR = 1,     /**< cell means (cell side max(4, min(w, h) / 6) pixels),
+                                     smoothed 3 x 3 and interpolated bilinearly back over the
+                                     box: no edge and no block survives */
+    EVCLIP_REDACT_FILL = 2,     /**< solid mid grey */
+};
+
+/** Most redaction selectors in one EvclipDrawOptions. */
+#define EVCLIP_REDACT_MAX_SELECTORS 64
+
+/**
+ * Drawing options beyond EvclipSettings (EvclipSettings.draw_options): redaction,
+ * interpolation and styles. Zero-initialise, then set struct_size = sizeof(EvclipDrawOptions).
+ * Checked by evclip_settings_validate(); copied (strings included) by evclip_open(); as part
+ * of a clip's own settings, borrowed for the render call. Read only by evclip.
+ *
+ * Redaction rule: a box is redacted on every output frame where it is drawn, which includes
+ * the frames where EvclipSettings.hold keeps it after its last detection, so a detector that
+ * misses a face for a few frames does not leak it (set hold to cover the detector's gaps).
+ * Pixels are changed in YUV on the decoded (converted) frame, before any box or chip is
+ * drawn; the box outline is then drawn in neutral grey, with no chip (or with redact_label's
+ * chip). The manifest records the redaction ("redaction"), evclip_verify() sets
+ * EvclipVerifyResult.redacted and the SEI marks each redacted box (EVCLIP_BOX_REDACTED).
+ */
+typedef struct EvclipDrawOptions {
+    size_t struct_size;          /**< sizeof(EvclipDrawOptions); another value is refused
+                                      (INVALID) */
+    const char *const *redact;   /**< nb_redact selectors, each "all", "label=NAME" (exact,
+                                      case-sensitive label) or "track=N" (N >= 0). A box
+                                      matching any of them is redacted. Default NULL */
+    int nb_redact;               /**< entries in redact, 0..EVCLIP_REDACT_MAX_SELECTORS;
+                                      default 0 = nothing redacted */
+    int redact_mode;             /**< enum EvclipRedactMode; default EVCLIP_REDACT_PIXELATE */
+    int redact_pad;              /**< pixels (of the output frame) added on every side of a
+                                      redacted box, 0..1000; default 0 */
+    const char *redact_label;    /**< chip text of redacted boxes (no track or score); default
+                                      NULL = redacted boxes get no chip */
+    const char *redact_detections; /**< detection log (any evclip_detections_load_format
+                                      format, guessed) whose boxes, on the clip's single
+                                      source, are redacted (selectors ignored: every box of
+                                      it) and not drawn; hold applies to them too. Default
+                                      NULL. Multi-source clips refuse it (INVALID) */
+    double interpolate;          /**< seconds, 0..60; default 0 = off. A track (track_id >= 0)
+                                      with no box on a frame but detections before and after it
+                                      at most this far apart gets a box there: corners (and the
+                                      score) linear in time between the two, label and colour
+                                      of the earlier; marked EVCLIP_BOX_INTERPOLATED in the SEI.
+                                      Untracked boxes only hold (EvclipSettings.hold). Applies
+                                      to the redaction log too, and interpolated boxes are
+                                      redacted as detected ones */
+    const char *style;           /**< custom box styles as JSON text, or NULL (default) for the
+                                      built-in style:
+                                      {"default": RULE, "labels": {"NAME": RULE},
+                                      "tracks": {"N": RULE}, "legend": false | "top-left" |
+                                      "top-right" | "bottom-left" | "bottom-right"}; RULE:
+                                      {"color": "#rrggbb" | CSS name | [B, G, R],
+                                      "thickness": 1..256, "chip": bool, "template": TEXT,
+                                      "chip_position": "above" | "inside" | "below",
+                                      "corners": bool, "fill_alpha": 0..1}; a track's rule
+                                      beats its label's, which beats "default". Templates:
+                                      {label}, {track_id}, {score}, {score:.Nf},
+                                      {score:.N%}; a field the box lacks is left out with the
+                                      text just before it. Errors (INVALID) name the place:
+                                      "style: labels.face.template: unknown field 'scor'".
+                                      The legend lists the labels drawn so far in the clip */
+    uint8_t reserved[48];        /**< room for later fields; must be zero */
+} EvclipDrawOptions;
+
 /**
  * Renderer settings. Fill with evclip_default_settings(), then change fields. Order of
  * precedence for the encoder, as in x264: defaults -> preset -> crf/bitrate.
@@ -458,7 +531,13 @@ typedef struct EvclipSettings {
                                "worker" in the manifest (`evclip worker --name`); at most 255
                                bytes, no control characters; default NULL = not recorded */
 
-    uint8_t reserved[16]; /**< room for later fields; zero (evclip_default_settings) */
+    /* Drawing options beyond the above (API 1.2). */
+    const struct EvclipDrawOptions *draw_options; /**< redaction, interpolation and styles (see
+                               EvclipDrawOptions); default NULL = none. Copied by evclip_open();
+                               for a clip's own settings (EvclipClip.settings) borrowed for the
+                               call */
+
+    uint8_t reserved[8];  /**< room for later fields; zero (evclip_default_settings) */
 } EvclipSettings;
 
 /** Fills *s with the defaults documented above (struct_size included). */
@@ -795,7 +874,9 @@ typedef struct EvclipVerifyResult {
     char key_id[40];     /**< key_id of the manifest's signature; "" when unsigned */
     char detail[1024];   /**< each failure in words ("output modified: ..."), "; "-separated;
                               "" when ok */
-    uint8_t reserved[64];  /**< room for later fields (written as zero) */
+    int redacted;        /**< 1 when the manifest records a redaction: the clip is a redacted
+                              derivative of its sources (their pixels were hidden in places) */
+    uint8_t reserved[60];  /**< room for later fields (written as zero) */
 } EvclipVerifyResult;
 
 /**
@@ -823,7 +904,15 @@ typedef struct EvclipInspectFrame {
                                 coordinates carried as 32-bit floats; frame_idx EVCLIP_NONE,
                                 ts = source_time); valid during the callback only */
     int nb_detections;     /**< entries in detections */
+    const uint8_t *box_flags; /**< nb_detections entries (EVCLIP_BOX_* bits) of the boxes'
+                                marks; NULL when has_data is 0 */
 } EvclipInspectFrame;
+
+/** EvclipInspectFrame.box_flags bit: the box's pixels were redacted in the clip. */
+#define EVCLIP_BOX_REDACTED 1u
+/** EvclipInspectFrame.box_flags bit: the box was not detected on this frame but interpolated
+ * between two detections of its track (EvclipDrawOptions.interpolate). */
+#define EVCLIP_BOX_INTERPOLATED 2u
 
 /** Per-frame callback of evclip_inspect(); return non-zero to stop (CANCELED). */
 typedef int (*EvclipInspectCallback)(void *opaque, const EvclipInspectFrame *frame);

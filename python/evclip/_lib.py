@@ -103,6 +103,21 @@ class EvclipResult(Structure):
 ClipDoneCallback = CFUNCTYPE(None, c_void_p, c_int, POINTER(EvclipResult))
 
 
+class EvclipDrawOptions(Structure):
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("redact", POINTER(c_char_p)),
+        ("nb_redact", c_int),
+        ("redact_mode", c_int),
+        ("redact_pad", c_int),
+        ("redact_label", c_char_p),
+        ("redact_detections", c_char_p),
+        ("interpolate", c_double),
+        ("style", c_char_p),
+        ("reserved", c_uint8 * 48),
+    ]
+
+
 class EvclipSettings(Structure):
     _fields_ = [
         ("struct_size", c_size_t),
@@ -135,7 +150,7 @@ class EvclipSettings(Structure):
         ("poster", c_int),
         ("label_max", c_int),
         ("worker", c_char_p),
-        ("draw_options", c_void_p),
+        ("draw_options", c_void_p),  # POINTER(EvclipDrawOptions)
         ("reserved", c_uint8 * 8),
     ]
 
@@ -171,7 +186,8 @@ class EvclipClip(Structure):
 
 
 # The structures above, checked against the loaded library's evclip_struct_size() by load().
-MIRRORED_STRUCTS = (EvclipProgress, EvclipDetection, EvclipDetectionStats, EvclipSettings,
+MIRRORED_STRUCTS = (EvclipProgress, EvclipDetection, EvclipDetectionStats, EvclipDrawOptions,
+                    EvclipSettings,
                     EvclipSource, EvclipClip, EvclipResult)
 # The C API major this mirror follows (EVCLIP_API_VERSION_MAJOR).
 API_VERSION_MAJOR = 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import json
 import math
 import os
 from pathlib import Path
@@ -240,9 +241,29 @@ _SETTING_NAMES = ("pre_roll", "post_roll", "preset", "crf", "bitrate", "hold", "
                   "timestamp", "audio", "overwrite", "clamp", "font", "thickness", "font_size",
                   "threads", "manifest", "sign_key", "embed_detections", "width", "height",
                   "detections_format", "normalized", "ts_origin", "stream", "fps",
-                  "box_space", "mkdirs", "poster", "label_max")
+                  "box_space", "mkdirs", "poster", "label_max", "redact", "redact_mode",
+                  "redact_pad", "redact_label", "redact_detections", "interpolate", "style")
+_REDACT_MODES = {"pixelate": 0, "blur": 1, "fill": 2}   # enum EvclipRedactMode
 _TS_ORIGINS = {"start": 0, "pts": 1}   # enum EvclipTsOrigin
 _BOX_SPACES = {"display": 0, "stored": 1}   # enum EvclipBoxSpace
+
+
+def _style_text(style) -> Optional[bytes]:
+    """A style given as a dict (the JSON object itself) or a path to a style file, as JSON
+    text for EvclipDrawOptions.style (checked by the library)."""
+    if style is None:
+        return None
+    if isinstance(style, dict):
+        try:
+            return json.dumps(style, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"style: not JSON-serialisable: {exc}") from None
+    path = _path(style, "style")
+    try:
+        with open(path, "rb") as f:
+            return f.read(1 << 20)
+    except OSError as exc:
+        raise ValueError(f"style: cannot read '{os.fsdecode(path)}': {exc.strerror}") from None
 
 
 class _Options:
@@ -254,7 +275,8 @@ class _Options:
                  threads=0, manifest=True, sign_key=None, embed_detections=True, width=None,
                  height=None, detections_format=None, normalized=False, ts_origin="start",
                  stream=None, fps=None, box_space="display", mkdirs=True, poster=False,
-                 label_max=None):
+                 label_max=None, redact=None, redact_mode="pixelate", redact_pad=0,
+                 redact_label=None, redact_detections=None, interpolate=0.0, style=None):
         self.encoder = _encoder_name(encoder)
         self.pre_roll = _number(pre_roll, "pre_roll", minimum=0)
         self.post_roll = _number(post_roll, "post_roll", minimum=0)
@@ -295,7 +317,42 @@ class _Options:
         stream = _optional_int(stream, "stream", 0, 1000)
         self.stream = 0 if stream is None else stream + 1
         self.fps = 0.0 if fps is None else _number(fps, "fps", minimum=0.01)
+        self._style = _style_text(style)
+        self._draw = self._draw_options(redact, redact_mode, redact_pad, redact_label,
+                                        redact_detections, _number(interpolate, "interpolate"))
         self._validate()
+
+    def _draw_options(self, redact, mode, pad, label, log, interpolate):
+        """EvclipDrawOptions for the redaction kwargs (None when nothing is redacted); the
+        selectors are checked by the library (_validate)."""
+        if isinstance(redact, str):
+            redact = [redact]
+        if redact is None:
+            redact = []
+        if not isinstance(redact, (list, tuple)) or \
+                not all(isinstance(r, str) for r in redact):
+            raise TypeError("redact must be a selector str ('all', 'label=NAME', 'track=N') "
+                            f"or a list of them, got {redact!r}")
+        if mode not in _REDACT_MODES:
+            raise ValueError(f"redact_mode must be 'pixelate', 'blur' or 'fill', got {mode!r}")
+        pad = _optional_int(pad, "redact_pad", 0, 1000) or 0
+        label = _optional_text(label, "redact_label")
+        log = None if log is None else _path(log, "redact_detections")
+        if not redact and log is None and interpolate == 0 and self._style is None:
+            return None
+        self._selectors = (ctypes.c_char_p * max(1, len(redact)))(
+            *[_optional_text(r, "redact") for r in redact])
+        o = _lib.EvclipDrawOptions()
+        o.struct_size = ctypes.sizeof(o)
+        o.redact = ctypes.cast(self._selectors, ctypes.POINTER(ctypes.c_char_p))
+        o.nb_redact = len(redact)
+        o.redact_mode = _REDACT_MODES[mode]
+        o.redact_pad = pad
+        o.redact_label = label
+        o.redact_detections = log
+        o.interpolate = interpolate
+        o.style = self._style
+        return o
 
     def _validate(self):
         """Asks libevclip to check the settings (its ranges are the only ones, the same as
@@ -340,6 +397,8 @@ class _Options:
         # routed to the "evclip" logger (demoted to debug while probing), not printed.
         s.ffmpeg_log = int(self.encoder == b"auto")
         s.poster = self.flags["poster"]
+        # the options (and the selectors they point to) live as long as this _Options
+        s.draw_options = ctypes.addressof(self._draw) if self._draw is not None else None
 
 
 def _output_dir(output: bytes, mkdirs: int, where: str = "") -> None:
@@ -638,8 +697,15 @@ def render_clip(sources: List[ClipSource], output, encoder=Encoder.LIBX264,
     cv-evidence-renderer; False: a missing folder raises OutputError naming it), clamp (a
     window ending after the video is cut at its end with one "evclip" log line, default True
     as cv-evidence-renderer renders to the end; False: WindowError), poster (also write
-    OUTPUT.jpg, the frame with the most boxes, recorded in the manifest; default False). They
-    apply to every source of the clip.
+    OUTPUT.jpg, the frame with the most boxes, recorded in the manifest; default False), redact
+    (a selector "all", "label=NAME", "track=N"
+    or a list of them: those boxes are hidden on every frame they are drawn, hold included),
+    redact_mode ("pixelate" default, "blur", "fill"), redact_pad (pixels), redact_label (chip
+    text of hidden boxes; default none), redact_detections (a log whose boxes are all hidden,
+    not drawn; single-source clips), interpolate (seconds: a track's box on the frames
+    between two of its detections at most that far apart, linear in time; 0 = off). They
+    apply to every source of the clip. style: a dict (or a style file path) of per label /
+    track colours, thickness, chips, templates, corners, fill and legend (README "Styles").
     Raises ValueError / TypeError for bad arguments and EvclipError for failures in C.
     """
     sources = _check_sources(sources, "render_clip")

@@ -1,0 +1,122 @@
+/* test_box_style.c: style templates (fields, formats, absent fields, errors with the column),
+ * style parsing (errors name the place) and resolution (track > label > default). */
+#include <string.h>
+
+#include "src/error.h"
+#include "src/style.h"
+#include "tests/unit/check.h"
+
+static const char *fmt(const char *tmpl, const EvclipDetection *d)
+{
+    static char buf[128];
+    char err[128];
+    if (style_format(tmpl, d, buf, sizeof(buf), err, sizeof(err)) < 0)
+        return "ERROR";
+    return buf;
+}
+
+static const char *fmt_error(const char *tmpl)
+{
+    static char err[256];
+    char buf[64];
+    err[0] = 0;
+    if (style_format(tmpl, NULL, buf, sizeof(buf), err, sizeof(err)) == 0)
+        return "";
+    return err;
+}
+
+static void test_templates(void)
+{
+    EvclipDetection d = { .label = "car", .score = 0.6449, .track_id = 7 };
+    EvclipDetection bare = { .label = "car", .score = EVCLIP_NONE, .track_id = EVCLIP_NONE };
+    CHECK(!strcmp(fmt("{label} #{track_id} {score:.0%}", &d), "car #7 64%"));
+    CHECK(!strcmp(fmt("{label} #{track_id} {score:.0%}", &bare), "car"));
+    CHECK(!strcmp(fmt("{label} {score}", &d), "car 0.64"));
+    CHECK(!strcmp(fmt("{score:.3f}|{score:.1%}|{track_id:d}", &d), "0.645|64.5%|7"));
+    CHECK(!strcmp(fmt("{{{label}}}", &d), "{car}"));
+    CHECK(!strcmp(fmt("id {track_id}: {label}", &bare), ": car"));
+    CHECK(!strcmp(fmt("plain", &d), "plain"));
+    CHECK(strstr(fmt_error("{label} {scor}"), "unknown field 'scor'"));
+    CHECK(strstr(fmt_error("{label:.2f}"), "unknown field 'label:.2f'"));
+    CHECK(strstr(fmt_error("{score:.9f}"), "format ':.9f' of field 'score'"));
+    CHECK(strstr(fmt_error("{label"), "'{' at column 1 is not closed"));
+    CHECK(strstr(fmt_error("ab}"), "single '}' at column 3"));
+    CHECK(!strcmp(fmt_error("{label} #{track_id:d} {score:.2%}"), ""));
+    /* a long label is cut, never overflowed */
+    char big[300];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = 0;
+    EvclipDetection l = { .label = big, .score = EVCLIP_NONE, .track_id = EVCLIP_NONE };
+    CHECK(strlen(fmt("{label}{label}", &l)) == 127);
+}
+
+static int parse_error(const char *json, const char *want)
+{
+    Style *s = NULL;
+    int ret = style_parse(&s, json);
+    int ok = ret == EVCLIP_ERR_INVALID && !s && strstr(ev_error_message(), want);
+    if (!ok)
+        fprintf(stderr, "style %s: got '%s', want '%s'\n", json, ev_error_message(), want);
+    style_free(&s);
+    return ok;
+}
+
+static void test_parse_errors(void)
+{
+    CHECK(parse_error("{", "style: line 1"));
+    CHECK(parse_error("[]", "expected a JSON object"));
+    CHECK(parse_error("{\"colour\": 1}", "unknown key 'colour'"));
+    CHECK(parse_error("{\"labels\": {\"face\": {\"template\": \"{scor}\"}}}",
+                      "style: labels.face.template: unknown field 'scor'"));
+    CHECK(parse_error("{\"labels\": {\"face\": {\"color\": \"rouge\"}}}",
+                      "labels.face.color: 'rouge'"));
+    CHECK(parse_error("{\"labels\": {\"face\": {\"color\": [1, 2, 300]}}}",
+                      "labels.face.color[2]"));
+    CHECK(parse_error("{\"tracks\": {\"x7\": {}}}", "tracks: 'x7' is not a track id"));
+    CHECK(parse_error("{\"tracks\": {\"7\": {\"thickness\": 0}}}", "tracks.7.thickness"));
+    CHECK(parse_error("{\"default\": {\"fill_alpha\": 1.5}}", "default.fill_alpha"));
+    CHECK(parse_error("{\"default\": {\"chip\": 1}}", "default.chip: expected true or false"));
+    CHECK(parse_error("{\"default\": {\"chip_position\": \"left\"}}", "default.chip_position"));
+    CHECK(parse_error("{\"default\": {\"size\": 3}}", "default: unknown key 'size'"));
+    CHECK(parse_error("{\"legend\": \"middle\"}", "legend"));
+    CHECK(parse_error("{\"labels\": {\"a\": 5}}", "labels.a: expected an object"));
+    CHECK(parse_error("{\"labels\": {\"a\": {}, \"a\": {}}}", "duplicate"));
+}
+
+static void test_resolve(void)
+{
+    Style *s = NULL;
+    CHECK(style_parse(&s, "{\"default\": {\"thickness\": 3, \"template\": \"{label}\"},"
+                          " \"labels\": {\"car\": {\"color\": \"#ff0000\", \"chip\": false,"
+                          " \"corners\": true}},"
+                          " \"tracks\": {\"7\": {\"color\": [0, 255, 0], \"chip\": true,"
+                          " \"chip_position\": \"below\", \"fill_alpha\": 0.5}},"
+                          " \"legend\": \"bottom-left\"}") == 0 && s);
+    EvclipDetection car = { .label = "car", .track_id = EVCLIP_NONE };
+    EvclipDetection car7 = { .label = "car", .track_id = 7 };
+    EvclipDetection dog = { .label = "dog", .track_id = 3 };
+    BoxStyle b;
+    style_resolve(s, &car, &b);
+    CHECK(b.has_color && b.rgb[0] == 255 && b.rgb[1] == 0 && !b.chip && b.corners &&
+          b.thickness == 3 && !strcmp(b.template, "{label}") && b.fill_alpha == 0);
+    style_resolve(s, &car7, &b);
+    CHECK(b.rgb[1] == 255 && b.rgb[0] == 0 && b.chip && b.position == STYLE_BELOW &&
+          b.fill_alpha == 128 && b.corners);
+    style_resolve(s, &dog, &b);
+    CHECK(!b.has_color && b.chip && !b.corners && b.thickness == 3 &&
+          b.position == STYLE_ABOVE);
+    CHECK(style_legend(s) == STYLE_LEGEND_BOTTOM_LEFT);
+    style_free(&s);
+    style_free(&s);
+    style_resolve(NULL, &dog, &b); /* no style: the built-in one */
+    CHECK(!b.has_color && b.chip && !b.template && !b.thickness);
+    CHECK(style_legend(NULL) == STYLE_LEGEND_NONE);
+}
+
+int main(void)
+{
+    test_templates();
+    test_parse_errors();
+    test_resolve();
+    return test_summary();
+}
