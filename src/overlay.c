@@ -336,6 +336,20 @@ static void format_suffix(const EvclipDetection *d, char *buf, size_t size)
     overlay_format_label(&tail, buf, size);
 }
 
+/* text cut with an ellipsis to the frame width less the chip padding (malloc'ed; NULL when
+ * out of memory). */
+static char *fit_to_frame(Overlay *o, const char *text)
+{
+    char *fitted = NULL;
+    int avail = o->width - 2 * o->pad_x;
+
+    if (text_measure(o->font, text) <= avail)
+        return strdup(text);
+    if (text_fit(o->font, text, 0, NULL, avail, &fitted) < 0)
+        return NULL;
+    return fitted;
+}
+
 char *overlay_chip_text(Overlay *o, const EvclipDetection *d)
 {
     char suffix[96], small[LABEL_MAX], *text = NULL;
@@ -343,6 +357,10 @@ char *overlay_chip_text(Overlay *o, const EvclipDetection *d)
     size_t ll = strlen(label);
     int avail = o->width - 2 * o->pad_x;
 
+    if (d->normalized & DETECTION_TEXT) { /* the caller's own chip text, whole */
+        overlay_format_label(d, small, sizeof(small));
+        return fit_to_frame(o, small);
+    }
     format_suffix(d, suffix, sizeof(suffix));
     /* The common case, short and fitting: one cached measure, no allocation but the copy.
      * As text_fit: the label isolated (U+2068 .. U+2069) before "#track score". */
@@ -361,17 +379,12 @@ char *overlay_chip_text(Overlay *o, const EvclipDetection *d)
  * width, as captions) or overlay_chip_text. Malloc'ed; NULL when out of memory. */
 static char *styled_chip_text(Overlay *o, const EvclipDetection *d, const BoxStyle *bs)
 {
-    char text[LABEL_MAX], err[8], *fitted = NULL;
-    int avail = o->width - 2 * o->pad_x;
+    char text[LABEL_MAX], err[8];
 
     if (!bs->template)
         return overlay_chip_text(o, d);
     style_format(bs->template, d, text, sizeof(text), err, sizeof(err)); /* validated */
-    if (text_measure(o->font, text) <= avail)
-        return strdup(text);
-    if (text_fit(o->font, text, 0, NULL, avail, &fitted) < 0)
-        return NULL;
-    return fitted;
+    return fit_to_frame(o, text);
 }
 
 /* 1 when rectangles {x, y, w, h} a and b share a pixel. */
@@ -580,13 +593,8 @@ static void caption(Overlay *o, DrawImage *img, const char *text, int bottom)
 {
     int h = o->line_height + 2 * o->pad_y;
     int y = bottom ? img->height - h : 0;
-    char *fitted = NULL;
-
     /* Same path as chips: cleaned, shaped, cut with an ellipsis to the frame width. */
-    if (text_measure(o->font, text) <= o->width - 2 * o->pad_x)
-        fitted = strdup(text);
-    else if (text_fit(o->font, text, 0, NULL, o->width - 2 * o->pad_x, &fitted) < 0)
-        fitted = NULL;
+    char *fitted = fit_to_frame(o, text);
     if (!fitted || !fitted[0]) {
         free(fitted);
         return;

@@ -17,7 +17,10 @@ const uint8_t SEI_UUID[16] = {
 #define HEADER_SIZE (16 + 1 + 1 + 2 + 8 + 2)
 #define DET_FIXED_MAX (1 + 16 + 4 + 8 + 3 + 2) /* every field but the label's bytes */
 
-enum { F_NORMALIZED = 1, F_COLOR = 2, F_SCORE = 4, F_TRACK = 8, F_LONG_LABEL = 16, F_MARK_SHIFT = 5 };
+enum {
+    F_NORMALIZED = 1, F_COLOR = 2, F_SCORE = 4, F_TRACK = 8, F_LONG_LABEL = 16,
+    F_MARK_SHIFT = 5, /* EVCLIP_BOX_* marks: bits 5-6 */
+};
 
 /* ---- big-endian helpers --------------------------------------------------------------- */
 
