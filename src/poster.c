@@ -71,8 +71,15 @@ static int scale(Poster *p, AVFrame **out)
     w &= ~1;
     h = h < 2 ? 2 : h & ~1;
     AVFrame *s = av_frame_alloc();
+    /* Scaled to yuv420p with full-range output asked for explicitly: naming the yuvj format
+     * to swscale makes it warn ("deprecated pixel format used") on every poster. */
     struct SwsContext *sws = sws_getContext(f->width, f->height, f->format, w, h,
-                                            AV_PIX_FMT_YUVJ420P, SWS_BICUBIC, NULL, NULL, NULL);
+                                            AV_PIX_FMT_YUV420P, SWS_BICUBIC, NULL, NULL, NULL);
+    int *inv, *tab, src_range, dst_range, bright, contrast, sat;
+    if (sws && sws_getColorspaceDetails(sws, &inv, &src_range, &tab, &dst_range, &bright,
+                                        &contrast, &sat) >= 0)
+        sws_setColorspaceDetails(sws, inv, f->color_range == AVCOL_RANGE_JPEG, tab, 1, bright,
+                                 contrast, sat);
     int ret = s && sws ? 0 : ev_error(EVCLIP_ERR_NOMEM, "out of memory (poster)");
     if (ret == 0) {
         s->width = w;

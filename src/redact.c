@@ -21,6 +21,8 @@ typedef struct RedactRange {
 struct Redactor {
     const EvclipDrawOptions *o;
     int64_t regions, frames;
+    int64_t selected[EVCLIP_REDACT_MAX_SELECTORS]; /* boxes each selector selected */
+    int64_t logged;                                /* redaction-log boxes met */
     RedactRange ranges[MAX_RANGES];
     int nb_ranges, truncated;
     char *log_path;
@@ -322,17 +324,46 @@ void redactor_close(Redactor **r)
     *r = NULL;
 }
 
+/* 1 when selector s selects d. */
+static int selector_matches(const char *s, const EvclipDetection *d)
+{
+    int64_t id;
+    return !strcmp(s, "all") ||
+           (!strncmp(s, "label=", 6) && d->label && !strcmp(s + 6, d->label)) ||
+           (parse_track(s, &id) && d->track_id == id);
+}
+
 int redactor_selects(const Redactor *r, const EvclipDetection *d)
 {
-    for (int i = 0; r && i < r->o->nb_redact; i++) {
-        const char *s = r->o->redact[i];
-        int64_t id;
-        if (!strcmp(s, "all") ||
-            (!strncmp(s, "label=", 6) && d->label && !strcmp(s + 6, d->label)) ||
-            (parse_track(s, &id) && d->track_id == id))
+    for (int i = 0; r && i < r->o->nb_redact; i++)
+        if (selector_matches(r->o->redact[i], d))
             return 1;
-    }
     return 0;
+}
+
+/* Counts, per selector, the boxes it selects among dets[0..n); returns 1 when any does. */
+static int count_selected(Redactor *r, const EvclipDetection *d)
+{
+    int any = 0;
+    for (int i = 0; i < r->o->nb_redact; i++)
+        if (selector_matches(r->o->redact[i], d)) {
+            r->selected[i]++;
+            any = 1;
+        }
+    return any;
+}
+
+const char *redactor_unused(const Redactor *r, int *i)
+{
+    for (; r && *i < r->o->nb_redact; (*i)++)
+        if (!r->selected[*i])
+            return r->o->redact[(*i)++];
+    return NULL;
+}
+
+int redactor_log_unused(const Redactor *r)
+{
+    return r && r->o->redact_detections && !r->logged;
 }
 
 static void count_frame(Redactor *r, int64_t frame, int regions)
@@ -356,7 +387,9 @@ int redactor_frame(Redactor *r, const Overlay *o, DrawImage *img, const EvclipDe
     int count = 0, pad = r->o->redact_pad;
     for (int i = 0; i < n; i++) {
         int b[4];
-        if (i < n - forced && !redactor_selects(r, &dets[i]))
+        if (i >= n - forced)
+            r->logged++; /* a redaction-log box: always hidden */
+        else if (!count_selected(r, &dets[i]))
             continue;
         marks[i] |= EVCLIP_BOX_REDACTED;
         if (!overlay_map_box(o, &dets[i], t, b))

@@ -47,6 +47,14 @@ int redactor_selects(const Redactor *r, const EvclipDetection *d);
 int redactor_frame(Redactor *r, const Overlay *o, DrawImage *img, const EvclipDetection *dets,
                    int n, int forced, const BoxTransform *t, int64_t frame, uint8_t *marks);
 
+/* The next selector, from index *i on, that has selected no box so far (NULL: none left);
+ * *i moves past it. A selector that hid nothing is worth a warning: a mistyped label must not
+ * pass for a redacted clip. */
+const char *redactor_unused(const Redactor *r, int *i);
+
+/* 1 when a redaction log was given and none of its boxes met a drawn frame. */
+int redactor_log_unused(const Redactor *r);
+
 /* Records the redaction log's path and SHA-256 (lowercase hex) for the manifest. */
 void redactor_set_log(Redactor *r, const char *path, const char *sha256, int64_t size);
 

@@ -710,12 +710,30 @@ static int publish_pair(ClipRun *c)
                         c->res->output_sha256, &c->r->log);
 }
 
+/* Warns of every redaction that hid nothing: a mistyped selector or a log of another video
+ * must not pass for a redacted clip (the manifest still records what was asked). */
+static void warn_unused_redaction(ClipRun *c)
+{
+    const Redactor *r = pipeline_redactor(c->out);
+    const char *sel;
+    int i = 0;
+    while ((sel = redactor_unused(r, &i)))
+        warnings_add(c->res, &c->r->log, c->clip->output, "--redact '%s' selected no box in "
+                     "this clip: it hid nothing (a label or track id that the log does not "
+                     "have?)", sel);
+    if (redactor_log_unused(r))
+        warnings_add(c->res, &c->r->log, c->clip->output, "the redaction log '%s' has no box "
+                     "in this clip's window: it hid nothing",
+                     c->s->draw_options->redact_detections);
+}
+
 void clip_run_finish(ClipRun *c)
 {
     if (c->pool)
         worker_pool_drain(c->pool, c);
     if (run_failed(c))
         return;
+    warn_unused_redaction(c);
     int64_t frames = c->res->frames, boxes = c->res->boxes_drawn;
     int ret = pipeline_finish(c->out, c->res);
     c->res->frames = frames;

@@ -235,9 +235,11 @@ def test_pipe_to_batch_with_poster():
     os.makedirs(path("out"))
     ev = subprocess.run([C.EVCLIP, "events", "-i", path("h1.mp4"), "-d", path("poster.jsonl"),
                          "--poster", "-q"], capture_output=True, text=True)
-    r = C.run(["batch", "-", "--preset", "ultrafast", "-q", "--report", path("out", "r.jsonl")],
+    r = C.run(["batch", "-", "--preset", "ultrafast", "--report", path("out", "r.jsonl")],
               input=ev.stdout, cwd=path("out"))
     C.check(r.returncode == 0, "events | batch - renders", r.stderr)
+    C.check("warning" not in r.stderr, "a poster costs no warning (swscale's 'deprecated pixel "
+            "format' for yuvj)", r.stderr)
     clip = path("out", "h1-00000.50-person.mp4")
     poster = clip[:-4] + ".jpg"
     C.check(os.path.exists(poster), "poster beside the clip", os.listdir(path("out")))

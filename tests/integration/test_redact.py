@@ -253,6 +253,29 @@ def test_errors():
             "the frame not counted", r.stderr + str(rd))
 
 
+def test_redaction_that_hides_nothing():
+    # A mistyped selector or a redaction log of another window hides nothing: said (stderr,
+    # the manifest's warnings, --strict exits 8), never passed off silently as a redacted clip.
+    window = ["-i", SRC, "-d", path("cars.jsonl"), "--preset", "ultrafast", "--start", "1",
+              "--end", "1.8"]
+    r = run(["render", "-o", path("none.mp4"), "--redact", "label=fase", "--redact",
+             "label=car"] + window)
+    C.check(r.returncode == 0 and "--redact 'label=fase' selected no box in this clip: it hid "
+            "nothing" in r.stderr and "'label=car'" not in r.stderr,
+            "a selector that matched nothing is warned of, one that matched is not", r.stderr)
+    warnings = json.load(open(path("none.mp4.evidence.json"))).get("warnings", [])
+    C.check(any("'label=fase' selected no box" in w for w in warnings),
+            "the manifest's warnings say it", str(warnings))
+    r = run(["render", "-o", path("none2.mp4"), "--redact", "track=99", "--strict", "-q"] + window)
+    C.check(r.returncode == 8, "--strict: a redaction that hid nothing exits 8",
+            f"{r.returncode} {r.stderr}")
+    write_jsonl(path("early.jsonl"), [{"frame_idx": 5, "bbox": FACE, "label": "face"}])
+    r = run(["render", "-o", path("none3.mp4"), "--redact-detections", path("early.jsonl")] +
+            window)
+    C.check(r.returncode == 0 and "has no box in this clip's window: it hid nothing" in r.stderr,
+            "a redaction log with no box in the window is warned of", r.stderr)
+
+
 make_source()
 write_log()
 test_selector_redaction()
@@ -260,5 +283,6 @@ test_verify_inspect()
 test_redaction_log()
 test_batch_and_label()
 test_errors()
+test_redaction_that_hides_nothing()
 cleanup(TMP)
 C.close()

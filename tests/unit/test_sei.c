@@ -106,6 +106,28 @@ static void test_round_trip(void)
 }
 
 /* Builds an AVCC access unit: an SPS-like NAL, then one SEI NAL with the payload escaped. */
+/* Marks are flag bits 5 (redacted) and 6 (interpolated), beside bit 4 (long label). */
+static void test_marks(void)
+{
+    static char label[300];
+    memset(label, 'b', sizeof(label) - 1);
+    EvclipDetection in[2] = { det("face", 1, 2, 3, 4), det(label, 5, 6, 7, 8) };
+    uint8_t marks[2] = { EVCLIP_BOX_REDACTED, EVCLIP_BOX_INTERPOLATED | EVCLIP_BOX_REDACTED };
+    uint8_t *buf;
+    size_t size;
+    SeiFrame f;
+    CHECK(sei_encode(in, marks, 2, 0, 0, &buf, &size) == 0);
+    CHECK_MSG(buf[HEADER] == 0x20, "flags 0x%02x", buf[HEADER]);
+    CHECK_MSG(buf[HEADER + 1 + 16 + 1 + 4] == (0x10 | 0x20 | 0x40), "flags 0x%02x",
+              buf[HEADER + 1 + 16 + 1 + 4]);
+    CHECK(sei_decode(buf, size, &f) == 1 && f.count == 2 && f.marks &&
+          f.marks[0] == EVCLIP_BOX_REDACTED &&
+          f.marks[1] == (EVCLIP_BOX_INTERPOLATED | EVCLIP_BOX_REDACTED) &&
+          !strcmp(f.dets[1].label, label));
+    sei_frame_free(&f);
+    free(buf);
+}
+
 static size_t build_au(const uint8_t *payload, size_t size, uint8_t *out)
 {
     uint8_t nal[4096];
@@ -184,6 +206,7 @@ static void test_attach(void)
 
 int main(void)
 {
+    test_marks();
     test_round_trip();
     test_nal_scan();
     test_attach();
