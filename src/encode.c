@@ -70,6 +70,11 @@ static void apply_rate_control(Encoder *e, const EncoderConfig *cfg, const char 
     if (preset && av_opt_set(ctx->priv_data, "preset", preset, 0) < 0)
         ev_log(log, EVCLIP_LOG_WARNING, "encoder %s: cannot set preset '%s', using its default",
                name, preset);
+    /* libx264 logs its settings and statistics (a dozen lines) at INFO on every encode: on the
+     * stderr of any host that has not routed FFmpeg's log (Python, C programs). Its warnings
+     * and errors only. */
+    if (!strcmp(name, "libx264"))
+        av_opt_set(ctx->priv_data, "x264-params", "log=1", 0);
     /* Write the frames' SEI user-data side data (evclip's per-frame detections, sei.c). */
     if (has_option(ctx, "udu_sei"))
         av_opt_set_int(ctx->priv_data, "udu_sei", 1, 0);

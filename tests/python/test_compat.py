@@ -230,6 +230,14 @@ def test_auto_encoder_probes_quietly(lib, car, tmp_path, caplog, capfd):
         "encoder auto: no hardware H.264 encoder available; using libx264"]
 
 
+def test_a_render_prints_no_encoder_statistics(lib, car, tmp_path, capfd):
+    """libx264's dozen INFO lines per encode (settings, frame statistics) do not reach the
+    host's stderr: the library keeps its warnings and errors only."""
+    render_from_jsonl(car, None, 1, 1.5, tmp_path / "quiet.mp4", **FAST)
+    err = capfd.readouterr().err
+    assert "kb/s" not in err and "Avg QP" not in err and "using cpu capabilities" not in err, err
+
+
 def _inspect(clip):
     import os
     import subprocess
