@@ -62,7 +62,8 @@
  *          EvclipSettings.label_max (labels shaped with HarfBuzz/FriBidi, font fallback,
  *          chips cut to the frame and kept apart);
  *          EvclipDrawOptions (redaction) through EvclipSettings.draw_options;
- *          EvclipVerifyResult.redacted; EvclipInspectFrame.box_flags (EVCLIP_BOX_*).
+ *          EvclipVerifyResult.redacted; EvclipInspectFrame.box_flags (EVCLIP_BOX_*);
+ *          EvclipSettings.native (the source's packets stream-copied beside the clip).
  */
 
 #include <stddef.h>
@@ -537,7 +538,17 @@ typedef struct EvclipSettings {
                                for a clip's own settings (EvclipClip.settings) borrowed for the
                                call */
 
-    uint8_t reserved[8];  /**< room for later fields; zero (evclip_default_settings) */
+    /* Outputs beside the clip (continued, API 1.2). */
+    int native;           /**< 1 = also write the source's own packets of each window beside
+                               the clip, stream-copied without re-encoding (audio included,
+                               from the keyframe at or before the window start to the window
+                               end, timestamps from 0, faststart): OUT.native.mp4 (OUT.native.mkv
+                               when MP4 cannot carry the codec), OUT.native.N.mp4 for source N
+                               (from 1) of a multi-source clip; published with the clip and
+                               recorded (file, sha256, packet range and digests) in its
+                               manifest; offline renders only; default 0 */
+
+    uint8_t reserved[4];  /**< room for later fields; zero (evclip_default_settings) */
 } EvclipSettings;
 
 /** Fills *s with the defaults documented above (struct_size included). */
