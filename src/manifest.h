@@ -41,8 +41,9 @@
  *              {start, end} (as the source's), copy_start (source time of the keyframe the
  *              copy starts at, <= window.start), video and audio (null when the source has
  *              none): {stream_index (the source's), packets, first_pts, last_pts (decode
- *              order, source stream time base), time_base ("num/den"), sha256 (of the packet payloads concatenated in decode
- *              order, as read from the source)}}, ...] one per source part
+ *              order, source stream time base), time_base ("num/den"), sha256 (of the
+ *              packet payloads concatenated in decode order, as read from the source)}},
+ *              ...] one per source part
  *   warnings: [text, ...] (EvclipResult.warnings: the clip may be wrong; [] when none)
  *   worker (only when EvclipSettings.worker is set): the name of the worker that rendered it
  *   redaction (redacted clips only: the clip is a redacted derivative): {selectors [..], mode
