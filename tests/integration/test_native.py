@@ -87,7 +87,7 @@ def payload_sha256(p, stream):
     return hashlib.sha256(out.stdout).hexdigest()
 
 
-def check_copy(name, source, start, end, native, entry):
+def check_copy(name, source, start, end, native, entry, mp4=True):
     src, got = packets(source), packets(native)
     kf, video, audio = expected_range(src, start, end)
     check([p[3] for p in got["video"]["packets"]] == [p[3] for p in video],
@@ -112,9 +112,10 @@ def check_copy(name, source, start, end, native, entry):
     info = C.probe(native)
     check(all(abs(float(s["start_time"])) < 1e-3 for s in info["streams"]),
           f"{name}: timestamps from 0", str([s["start_time"] for s in info["streams"]]))
-    atoms = C.top_level_atoms(native)
-    check("moov" in atoms and atoms.index("moov") < atoms.index("mdat"),
-          f"{name}: faststart", str(atoms))
+    if mp4:
+        atoms = C.top_level_atoms(native)
+        check("moov" in atoms and atoms.index("moov") < atoms.index("mdat"),
+              f"{name}: faststart", str(atoms))
     dec = subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", native, "-f", "null", "-"],
                          capture_output=True, text=True)
     check(dec.returncode == 0 and dec.stderr == "", f"{name}: decodes without errors",
@@ -155,6 +156,21 @@ for name, source, start, end in (("car", CAR, 5.3, 7.0), ("bottle", BOTTLE, 10.2
 check(manifest(path("car.mp4"))["native"][0]["audio"]["packets"] > 50, "car: audio included")
 check(manifest(path("bottle.mp4"))["native"][0]["copy_start"] < 10.2 - 1,
       "bottle: the copy starts at an earlier keyframe")
+
+# -- a codec MP4 cannot carry (PCM audio): OUT.native.mkv ------------------------------------
+pcm = path("pcm-source.mkv")
+C.ffmpeg("-i", WALK, "-f", "lavfi", "-i", "sine=f=440:d=3", "-map", "0:v", "-map", "1:a",
+         "-c:v", "copy", "-c:a", "pcm_s16le", "-shortest", pcm)
+r = render(path("pcm.mp4"), sources=[(pcm, 1.0, 2.0)])
+mkv = path("pcm.native.mkv")
+if check(r.returncode == 0 and os.path.exists(mkv) and not os.path.exists(path("pcm.native.mp4")),
+         "PCM audio: the copy is OUT.native.mkv", r.stderr):
+    entry = manifest(path("pcm.mp4"))["native"][0]
+    check(entry["file"] == "pcm.native.mkv" and entry["container"] == "matroska",
+          "PCM audio: manifest names the Matroska copy", json.dumps(entry)[:200])
+    check(C.probe(mkv)["format"]["format_name"].startswith("matroska"), "PCM: Matroska file")
+    check_copy("pcm", pcm, 1.0, 2.0, mkv, entry, mp4=False)
+    check(verify(path("pcm.mp4"), "--sources").returncode == 0, "PCM: verify --sources")
 
 # -- verify fails when the copy is changed or missing; --sources proves the footage ----------
 clip, native = path("car.mp4"), path("car.native.mp4")
