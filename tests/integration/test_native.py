@@ -98,8 +98,14 @@ def check_copy(name, source, start, end, native, entry, mp4=True):
           [p[3] for p in audio], f"{name}: audio packets identical", str(len(audio)))
     vt = src["video"]["tb"]
     check(entry["video"]["packets"] == len(video) and entry["video"]["first_pts"] == video[0][0]
-          and entry["video"]["last_pts"] == video[-1][0], f"{name}: manifest packet range",
+          and entry["video"]["last_pts"] == video[-1][0] and
+          Fraction(entry["video"]["time_base"]) == vt, f"{name}: manifest packet range",
           str(entry["video"]))
+    # every frame shown before the window end is in the copy
+    e = src["video"]["start"] + round(Fraction(end) / vt)
+    shown = sorted(p[0] for p in src["video"]["packets"] if kf <= p[0] < e)
+    check(sorted(p[0] for p in video if p[0] < e) == shown, f"{name}: every frame shown in "
+          "[keyframe, end) copied")
     check(abs(entry["copy_start"] - float((kf - src["video"]["start"]) * vt)) < 1e-6 and
           entry["copy_start"] <= start, f"{name}: copy starts at the keyframe at or before the "
           "window start", str(entry["copy_start"]))
