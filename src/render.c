@@ -89,6 +89,8 @@ static int check_outputs(const EvclipClip *clip, const EvclipSettings *s)
     for (int k = 0; ret >= 0 && s->native && k < clip->nb_sources * 2; k++) {
         char *native = native_path(clip->output, k / 2, clip->nb_sources, exts[k % 2]);
         ret = native ? check_not_input(clip, s, native, "native copy") : EVCLIP_ERR_NOMEM;
+        if (ret >= 0) /* refused before rendering: an existing copy (either container) */
+            ret = mux_check_as(native, s->overwrite, "matroska");
         free(native);
     }
     return ret;
