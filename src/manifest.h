@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "evclip/evclip.h"
 #include "src/log.h"
@@ -83,6 +84,8 @@ typedef struct SourceDigest {
     int display_matrix;  /* 1: the source asks players to turn it */
     int orient;          /* how it was turned (ORIENT_* bits, src/orient.h) */
     int64_t damaged;     /* damaged video packets met decoding its windows */
+    int has_identity;    /* 1: identity below is the file's as rendered (a local file) */
+    struct stat identity; /* fstat of the file rendered: a native copy must read the same */
 } SourceDigest;
 
 /* A live clip (manifest_live.c): its one source is the stream, described by the "live"

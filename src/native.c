@@ -15,6 +15,7 @@
 #include "src/mux.h"
 #include "src/native.h"
 #include "src/source.h"
+#include "src/source_file.h"
 
 /* Leading video packets without a dts (Matroska after a seek) held until one has one. */
 #define MAX_HELD 64
@@ -47,6 +48,8 @@ typedef struct Track {
 /* A read of the window: input, tracks, optional output. */
 typedef struct Copy {
     AVFormatContext *in;
+    SourceFile *file;          /* a local source: read through its descriptor */
+    AVIOContext *pb;
     Track video, audio;
     Mux *mux;                  /* NULL: digests only */
     int64_t shift;             /* first keyframe pts, video time base: becomes 0 */
@@ -110,14 +113,22 @@ static void range_end(Track *t)
 /* Opens `path`; its video stream is the source's (EvclipSource.stream `wanted`) or, with
  * `streams` (a manifest's video and audio stream indexes, -1 = none), those. */
 static int open_input(Copy *c, const char *path, int wanted, const int *streams,
-                      NativeScan *out)
+                      const struct stat *identity, NativeScan *out)
 {
     int nb_video, real, v, a, n;
-    int ret = avformat_open_input(&c->in, path, NULL, NULL);
-    if (ret >= 0)
-        ret = avformat_find_stream_info(c->in, NULL);
+    int ret = source_file_open(&c->file, path);
     if (ret < 0)
-        return ev_error_av(ret, EVCLIP_ERR_INPUT, "native copy: cannot read '%s'", path);
+        return ret;
+    const struct stat *st = c->file ? &c->file->st : NULL;
+    if (identity && (!st || st->st_dev != identity->st_dev || st->st_ino != identity->st_ino ||
+                     st->st_size != identity->st_size ||
+                     st->st_mtim.tv_sec != identity->st_mtim.tv_sec ||
+                     st->st_mtim.tv_nsec != identity->st_mtim.tv_nsec))
+        return ev_error(EVCLIP_ERR_INPUT, "native copy: input '%s' was modified or replaced "
+                        "after rendering: no clip is written", path);
+    Source src = { .file = c->file, .path = (char *)path };
+    if ((ret = source_open_format(&src, &c->in, &c->pb)) < 0)
+        return ret;
     n = (int)c->in->nb_streams;
     v = streams ? streams[0] : source_find_video(c->in, wanted, &nb_video, &real);
     if (v < 0 || v >= n || c->in->streams[v]->codecpar->codec_type != AVMEDIA_TYPE_VIDEO)
@@ -136,7 +147,8 @@ static void close_input(Copy *c)
     for (int i = 0; i < c->nb_held; i++)
         av_packet_free(&c->held[i]);
     c->nb_held = 0;
-    avformat_close_input(&c->in);
+    source_close_format(&c->in, &c->pb);
+    source_file_close(&c->file);
 }
 
 static int64_t window_pts(const AVStream *v, double seconds)
@@ -299,13 +311,13 @@ static int copy_window(Copy *c, int64_t kf, int64_t end, const char *path)
 /* Reads the window of `path` (streams as open_input); with `part`, into a new Mux at the
  * part's path. */
 static int run(const char *path, int wanted, const int *streams, double start, double end,
-               NativeScan *out, NativePart *part, const char *output, int index, int nb_parts,
-               int overwrite)
+               const struct stat *identity, NativeScan *out, NativePart *part,
+               const char *output, int index, int nb_parts, int overwrite)
 {
     Copy c = { .last_dts = AV_NOPTS_VALUE };
     int64_t kf;
     memset(out, 0, sizeof(*out));
-    int ret = open_input(&c, path, wanted, streams, out);
+    int ret = open_input(&c, path, wanted, streams, identity, out);
     AVStream *v = ret >= 0 ? c.in->streams[c.video.index] : NULL;
     if (ret >= 0)
         ret = find_keyframe(&c, window_pts(v, start), path, &kf);
@@ -342,6 +354,9 @@ static int run(const char *path, int wanted, const int *streams, double start, d
     if (ret >= 0)
         out->copy_start = (kf - (v->start_time != AV_NOPTS_VALUE ? v->start_time : 0)) *
                           av_q2d(v->time_base);
+    if (ret >= 0 && c.file && (ret = source_file_check(c.file)) < 0)
+        ev_error(EVCLIP_ERR_INPUT, "native copy: input '%s' was modified while copying: no "
+                 "clip is written", path);
     if (ret >= 0 && part)
         ret = mux_complete(part->mux);
     close_input(&c);
@@ -351,12 +366,12 @@ static int run(const char *path, int wanted, const int *streams, double start, d
 int native_scan(const char *path, const int streams[2], double start, double end,
                 NativeScan *out)
 {
-    return run(path, 0, streams, start, end, out, NULL, NULL, 0, 1, 0);
+    return run(path, 0, streams, start, end, NULL, out, NULL, NULL, 0, 1, 0);
 }
 
 int native_write_temp(Natives **pn, const char *output, int part, int nb_parts, int source,
-                      const char *path, int stream, double start, double end, int overwrite,
-                      const Logger *log)
+                      const char *path, int stream, const struct stat *identity,
+                      double start, double end, int overwrite, const Logger *log)
 {
     if (!*pn && !(*pn = calloc(1, sizeof(**pn))))
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
@@ -370,8 +385,8 @@ int native_write_temp(Natives **pn, const char *output, int part, int nb_parts, 
     p->source = source;
     p->start = start;
     p->end = end;
-    int ret = run(path, stream, NULL, start, end, &p->scan, p, output, part, nb_parts,
-                  overwrite);
+    int ret = run(path, stream, NULL, start, end, identity, &p->scan, p, output, part,
+                  nb_parts, overwrite);
     if (ret >= 0)
         ret = manifest_hash_file(p->mux->temp, p->sha256, &p->size);
     if (ret >= 0)
@@ -385,7 +400,7 @@ int native_digest_file(const char *path, NativeScan *out)
 {
     Copy c = { .last_dts = AV_NOPTS_VALUE };
     memset(out, 0, sizeof(*out));
-    int ret = open_input(&c, path, 0, NULL, out);
+    int ret = open_input(&c, path, 0, NULL, NULL, out);
     AVPacket *pkt = ret >= 0 ? av_packet_alloc() : NULL;
     if (ret >= 0 && !pkt)
         ret = ev_error(EVCLIP_ERR_NOMEM, "out of memory");

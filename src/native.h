@@ -4,6 +4,7 @@
 #define EVCLIP_SRC_NATIVE_H
 
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 #include <libavutil/rational.h>
@@ -35,13 +36,17 @@ typedef struct Natives Natives;
 char *native_path(const char *output, int part, int nb_parts, const char *ext);
 
 /* Copies the packets of source `path` (clip source index `source`, video stream as
- * EvclipSource.stream `stream`, audio the best related to it) for window [start, end)
+ * EvclipSource.stream `stream`, audio the best related to it; `identity`: the fstat of the
+ * file the clip was rendered from, or NULL) for window [start, end)
  * seconds of its timeline (0 = its first video frame) into a synced temp file beside the
- * native path of part `part` of `nb_parts`, and hashes it. Creates *n on first use. Returns 0
- * or INPUT (source unreadable, no video), OUTPUT, EXISTS (without overwrite), NOMEM. */
+ * native path of part `part` of `nb_parts`, and hashes it. A local source is read through one
+ * descriptor: another file than `identity` at `path`, or one modified meanwhile, is INPUT
+ * (the copy must be the footage the clip and its manifest were made from). Creates *n on
+ * first use. Returns 0 or INPUT (source unreadable or changed, no video), OUTPUT, EXISTS
+ * (without overwrite), NOMEM. */
 int native_write_temp(Natives **n, const char *output, int part, int nb_parts, int source,
-                      const char *path, int stream, double start, double end, int overwrite,
-                      const Logger *log);
+                      const char *path, int stream, const struct stat *identity,
+                      double start, double end, int overwrite, const Logger *log);
 
 /* Reads source `path`'s packets of window [start, end) as native_write_temp copies them,
  * without writing: the digests a copy would record. `streams`: the video and audio stream

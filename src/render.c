@@ -635,6 +635,10 @@ static int seal_source(ClipRun *c, const SegmentPlan *seg, Source *src)
         return ret;
     if ((ret = source_file_check(src->file)) < 0)
         return ret;
+    if (k >= 0 && k < c->clip->nb_sources) {
+        c->digests[k].has_identity = 1;
+        c->digests[k].identity = src->file->st;
+    }
     if (c->s->manifest && k >= 0 && k < c->clip->nb_sources) {
         c->digests[k].hashed = 1;
         c->digests[k].size = src->file->size;
@@ -709,10 +713,11 @@ static int write_natives(ClipRun *c)
     int ret = 0;
     for (int i = 0; ret >= 0 && c->s->native && !c->live && i < c->plan.nb_segments; i++) {
         const SegmentPlan *seg = &c->plan.segments[i];
+        const SourceDigest *d = &c->digests[seg->source - c->clip->sources];
         ret = native_write_temp(&c->natives, c->clip->output, i, c->plan.nb_segments,
                                 (int)(seg->source - c->clip->sources), seg->source->path,
-                                seg->source->stream, seg->start, seg->end, c->s->overwrite,
-                                &c->r->log);
+                                seg->source->stream, d->has_identity ? &d->identity : NULL,
+                                seg->start, seg->end, c->s->overwrite, &c->r->log);
     }
     return ret;
 }
