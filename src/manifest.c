@@ -17,6 +17,7 @@
 #include "src/manifest_internal.h"
 #include "src/orient.h"
 #include "src/overlay.h"
+#include "src/native.h"
 #include "src/poster.h"
 #include "src/redact.h"
 
@@ -283,6 +284,8 @@ static int build(const ManifestInfo *info, json_t **out, const Logger *log)
                                                 json_string(info->settings->worker)) < 0) ||
                  (info->poster && json_object_set_new(*out, "poster",
                                                       poster_json(info->poster)) < 0) ||
+                 (info->natives && json_object_set_new(*out, "native",
+                                                       native_json(info->natives)) < 0) ||
                  (info->live && json_object_set_new(*out, "live",
                                                     manifest_live_json(info->live)) < 0) ||
                  (info->redaction && json_object_set_new(*out, "redaction",

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "evclip/evclip.h"
 #include "src/log.h"
@@ -36,6 +37,14 @@
  *              chip_text (the fixed rules, in words)}}
  *   poster (EvclipSettings.poster only): {file (base name, beside the clip), size, sha256,
  *              width, height, boxes (boxes on that frame), source_time}
+ *   native (EvclipSettings.native only): [{file (base name, beside the clip), container
+ *              ("mp4" | "matroska"), size, sha256, source (index into sources), window
+ *              {start, end} (as the source's), copy_start (source time of the keyframe the
+ *              copy starts at, <= window.start), video and audio (null when the source has
+ *              none): {stream_index (the source's), packets, first_pts, last_pts (decode
+ *              order, source stream time base), time_base ("num/den"), sha256 (of the
+ *              packet payloads concatenated in decode order, as read from the source)}},
+ *              ...] one per source part
  *   warnings: [text, ...] (EvclipResult.warnings: the clip may be wrong; [] when none)
  *   worker (only when EvclipSettings.worker is set): the name of the worker that rendered it
  *   redaction (redacted clips only: the clip is a redacted derivative): {selectors [..], mode
@@ -75,6 +84,8 @@ typedef struct SourceDigest {
     int display_matrix;  /* 1: the source asks players to turn it */
     int orient;          /* how it was turned (ORIENT_* bits, src/orient.h) */
     int64_t damaged;     /* damaged video packets met decoding its windows */
+    int has_identity;    /* 1: identity below is the file's as rendered (a local file) */
+    struct stat identity; /* fstat of the file rendered: a native copy must read the same */
 } SourceDigest;
 
 /* A live clip (manifest_live.c): its one source is the stream, described by the "live"
@@ -117,6 +128,7 @@ typedef struct ManifestInfo {
     char *sha256_out;                /* optional, 65 bytes: receives the output's SHA-256 */
     const ManifestLive *live;        /* a live clip: its source is this stream; else NULL */
     const struct Poster *poster;     /* the clip's poster (written, in its temp), or NULL */
+    const struct Natives *natives;   /* the clip's native copies (in their temps), or NULL */
     const struct Redactor *redaction; /* what was redacted (src/redact.h), or NULL */
 } ManifestInfo;
 

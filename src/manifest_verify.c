@@ -11,6 +11,7 @@
 
 #include "src/error.h"
 #include "src/manifest_internal.h"
+#include "src/native.h"
 
 static void add_detail(EvclipVerifyResult *res, const char *fmt, ...) EV_PRINTF(2, 3);
 
@@ -59,28 +60,28 @@ static int check_output(const char *clip, const json_t *m, EvclipVerifyResult *r
     return 0;
 }
 
-/* The poster the manifest records (beside the clip): missing or changed fails the output
- * check, since it is an output of the same render. */
-static int check_poster(const char *clip, const json_t *m, EvclipVerifyResult *res)
+/* A file the manifest records beside the clip (`p`: {file, sha256}; `what`: "poster",
+ * "native copy"): missing or changed fails the output check, since it is an output of the
+ * same render. Its path goes to path[4096] ("" when the entry is malformed). */
+static int check_beside(const char *clip, const json_t *p, const char *what,
+                        EvclipVerifyResult *res, char *path)
 {
-    const json_t *p = json_object_get(m, "poster");
     const char *file = jstr(p, "file"), *want = jstr(p, "sha256");
-    if (!p)
-        return 0;
+    path[0] = 0;
     if (!file || !want || strchr(file, '/') || !*file || !strcmp(file, ".") ||
         !strcmp(file, "..")) {
         res->manifest = EVCLIP_CHECK_FAILED;
-        add_detail(res, "manifest malformed: poster.file or poster.sha256 missing or bad");
+        add_detail(res, "manifest malformed: %s file or sha256 missing or bad", what);
         return 0;
     }
     const char *slash = strrchr(clip, '/');
     int dir = slash ? (int)(slash - clip) + 1 : 0;
-    char path[4096], hex[65];
+    char hex[65];
     int64_t size = 0;
-    snprintf(path, sizeof(path), "%.*s%s", dir, clip, file);
+    snprintf(path, 4096, "%.*s%s", dir, clip, file);
     if (access(path, F_OK) != 0) {
         res->output = EVCLIP_CHECK_FAILED;
-        add_detail(res, "poster missing: '%s' (recorded in the manifest)", path);
+        add_detail(res, "%s missing: '%s' (recorded in the manifest)", what, path);
         return 0;
     }
     int ret = manifest_hash_file(path, hex, &size);
@@ -88,10 +89,87 @@ static int check_poster(const char *clip, const json_t *m, EvclipVerifyResult *r
         return ret;
     if (strcmp(hex, want) != 0) {
         res->output = EVCLIP_CHECK_FAILED;
-        add_detail(res, "poster modified: '%s' has SHA-256 %s, the manifest records %.64s",
+        add_detail(res, "%s modified: '%s' has SHA-256 %s, the manifest records %.64s", what,
                    path, hex, want);
     }
     return 0;
+}
+
+static int check_poster(const char *clip, const json_t *m, EvclipVerifyResult *res)
+{
+    const json_t *p = json_object_get(m, "poster");
+    char path[4096];
+    return p ? check_beside(clip, p, "poster", res, path) : 0;
+}
+
+/* Whether a scan holds the packets an entry's "video"/"audio" member records. */
+static int same_range(const json_t *want, const NativeRange *r)
+{
+    if (json_is_null(want) || !want)
+        return !r->present;
+    const json_t *n = json_object_get(want, "packets");
+    const char *sha = jstr(want, "sha256");
+    return r->present && json_is_integer(n) && json_integer_value(n) == r->packets && sha &&
+           !strcmp(sha, r->sha256);
+}
+
+static int stream_of(const json_t *range)
+{
+    const json_t *i = json_object_get(range, "stream_index");
+    return json_is_integer(i) ? (int)json_integer_value(i) : -1;
+}
+
+/* The native copies: each file's hash; with `sources`, the packet digests recomputed from
+ * the source (the footage is the source's) and from the copy (it holds those packets). */
+static int verify_natives(const char *clip, const json_t *m, int sources,
+                          EvclipVerifyResult *res)
+{
+    const json_t *list = json_object_get(m, "native"), *e;
+    size_t i;
+    int ret = 0;
+    if (list && !json_is_array(list)) {
+        res->manifest = EVCLIP_CHECK_FAILED;
+        add_detail(res, "manifest malformed: native is not an array");
+        return 0;
+    }
+    json_array_foreach(list, i, e) {
+        char path[4096];
+        if ((ret = check_beside(clip, e, "native copy", res, path)) < 0)
+            break;
+        if (!sources || !*path)
+            continue;
+        const json_t *src = json_array_get(json_object_get(m, "sources"),
+                                           (size_t)json_integer_value(json_object_get(e,
+                                                                                "source")));
+        const json_t *w = json_object_get(e, "window");
+        const char *spath = jstr(src, "absolute_path") ? jstr(src, "absolute_path")
+                                                       : jstr(src, "path");
+        const json_t *video = json_object_get(e, "video"), *audio = json_object_get(e, "audio");
+        int streams[2] = { stream_of(video), stream_of(audio) };
+        NativeScan from_source, in_copy;
+        if (!spath || !json_is_number(json_object_get(w, "start")) ||
+            !json_is_number(json_object_get(w, "end")) || streams[0] < 0) {
+            res->manifest = EVCLIP_CHECK_FAILED;
+            add_detail(res, "manifest malformed: native copy '%s': source, window or video "
+                       "missing", path);
+            continue;
+        }
+        if (access(spath, R_OK) != 0 || access(path, R_OK) != 0)
+            continue; /* reported as a missing source or native copy */
+        if (native_scan(spath, streams, json_number_value(json_object_get(w, "start")),
+                        json_number_value(json_object_get(w, "end")), &from_source) < 0 ||
+            !same_range(video, &from_source.video) || !same_range(audio, &from_source.audio)) {
+            res->sources_changed++;
+            add_detail(res, "native copy '%s': the packets of '%s' in its window no longer "
+                       "match the digests the manifest records", path, spath);
+        } else if (native_digest_file(path, &in_copy) < 0 ||
+                   !same_range(video, &in_copy.video) || !same_range(audio, &in_copy.audio)) {
+            res->sources_changed++;
+            add_detail(res, "native copy '%s' does not hold the packets of '%s' the manifest "
+                       "records", path, spath);
+        }
+    }
+    return ret;
 }
 
 static void check_signature(const json_t *m, const unsigned char *given,
@@ -262,6 +340,8 @@ EVCLIP_API int evclip_verify(const char *clip, const char *manifest, const char 
         ret = check_output(clip, m, res);
     if (m && ret == 0)
         ret = check_poster(clip, m, res);
+    if (m && ret == 0)
+        ret = verify_natives(clip, m, flags & EVCLIP_VERIFY_SOURCES, res);
     if (m && ret == 0) {
         check_signature(m, pubkey_path ? given : NULL, res);
         if (flags & EVCLIP_VERIFY_SOURCES)

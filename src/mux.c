@@ -31,10 +31,15 @@ static int check_container(const char *path)
 
 int mux_check(const char *path, int overwrite)
 {
+    return mux_check_as(path, overwrite, "mp4");
+}
+
+int mux_check_as(const char *path, int overwrite, const char *format)
+{
     struct stat st;
     if (!path || !*path)
         return ev_error(EVCLIP_ERR_INVALID, "output path is empty");
-    int bad = check_container(path);
+    int bad = strcmp(format, "mp4") ? 0 : check_container(path);
     if (bad < 0)
         return bad;
     char *copy = strdup(path);
@@ -135,12 +140,17 @@ static int create_temp(Mux *m)
 
 int mux_open(Mux **out, const char *path, int overwrite)
 {
+    return mux_open_as(out, path, overwrite, "mp4");
+}
+
+int mux_open_as(Mux **out, const char *path, int overwrite, const char *format)
+{
     int ret;
 
     *out = NULL;
     if (!path || !*path)
         return ev_error(EVCLIP_ERR_INVALID, "output path is empty");
-    if ((ret = mux_check(path, overwrite)) < 0)
+    if ((ret = mux_check_as(path, overwrite, format)) < 0)
         return ret;
     Mux *m = calloc(1, sizeof(*m));
     if (!m || !(m->path = strdup(path))) {
@@ -153,7 +163,7 @@ int mux_open(Mux **out, const char *path, int overwrite)
         mux_close(&m);
         return ret;
     }
-    ret = avformat_alloc_output_context2(&m->fmt, NULL, "mp4", m->temp);
+    ret = avformat_alloc_output_context2(&m->fmt, NULL, format, m->temp);
     if (ret < 0) {
         mux_close(&m);
         return ev_error_av(ret, EVCLIP_ERR_OUTPUT, "output '%s'", path);
@@ -176,7 +186,10 @@ int mux_start(Mux *m)
     int ret = avio_open(&m->fmt->pb, m->temp, AVIO_FLAG_WRITE);
     if (ret < 0)
         return ev_error_av(ret, EVCLIP_ERR_OUTPUT, "output '%s'", m->path);
-    av_dict_set(&opts, "movflags", "+faststart", 0);
+    if (!strcmp(m->fmt->oformat->name, "mp4"))
+        av_dict_set(&opts, "movflags", "+faststart", 0);
+    else if (!strcmp(m->fmt->oformat->name, "matroska"))
+        av_dict_set(&opts, "cues_to_front", "1", 0); /* Matroska's faststart */
     ret = avformat_write_header(m->fmt, &opts);
     av_dict_free(&opts);
     if (ret < 0)

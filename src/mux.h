@@ -20,9 +20,16 @@ typedef struct Mux {
  * path is not a directory, and EXISTS when it exists and overwrite is off. */
 int mux_check(const char *path, int overwrite);
 
+/* mux_check for a file of FFmpeg muxer `format` ("mp4" as mux_check; another format skips
+ * the extension check). */
+int mux_check_as(const char *path, int overwrite, const char *format);
+
 /* Checks the output (directory exists, not a directory itself, EXISTS unless overwrite) and
  * creates the temp file. Returns 0, INVALID, OUTPUT, EXISTS or NOMEM. */
 int mux_open(Mux **out, const char *path, int overwrite);
+
+/* mux_open writing FFmpeg muxer `format` ("mp4" or "matroska"; faststart / cues first). */
+int mux_open_as(Mux **out, const char *path, int overwrite, const char *format);
 
 /* Adds a stream; returns it or NULL (NOMEM recorded). */
 AVStream *mux_add_stream(Mux *m);

@@ -7,26 +7,32 @@
 #include <unistd.h>
 
 #include "src/error.h"
+#include "src/native.h"
 #include "src/poster.h"
 #include "src/publish.h"
 
-/* Without a manifest: the poster, then the clip (removing the poster if the clip fails). */
+/* Without a manifest: the poster and native copies, then the clip (removing them if the clip
+ * fails). */
 static int publish_plain(Pipeline *out, const char *path, const EvclipSettings *s,
-                         Poster *poster, char sha256[65])
+                         Poster *poster, Natives *natives, char sha256[65])
 {
     int64_t size;
     int ret = manifest_hash_file(pipeline_temp_path(out), sha256, &size);
     if (ret >= 0 && poster)
         ret = poster_publish(poster, s->overwrite);
-    if (ret >= 0 && (ret = pipeline_publish(out)) < 0)
+    if (ret >= 0 && (ret = native_publish(natives)) < 0)
         poster_unpublish(poster);
+    if (ret >= 0 && (ret = pipeline_publish(out)) < 0) {
+        poster_unpublish(poster);
+        native_unpublish(natives);
+    }
     if (ret >= 0 && s->overwrite)
         unlink(path); /* a replaced clip's manifest would describe another file */
     return ret;
 }
 
 int publish_clip(Pipeline *out, const char *output, const EvclipSettings *s,
-                 ManifestInfo *info, char sha256[65], const Logger *log)
+                 ManifestInfo *info, Natives *natives, char sha256[65], const Logger *log)
 {
     char path[4096];
     int ret;
@@ -35,10 +41,11 @@ int publish_clip(Pipeline *out, const char *output, const EvclipSettings *s,
     if (poster && (ret = poster_write_temp(poster, output, log)) < 0)
         return ret;
     if (!info)
-        return publish_plain(out, path, s, poster, sha256);
+        return publish_plain(out, path, s, poster, natives, sha256);
     info->output_file = pipeline_temp_path(out);
     info->sha256_out = sha256;
     info->poster = poster;
+    info->natives = natives;
     pipeline_drawing(out, &info->thickness, &info->font_size);
     info->redaction = pipeline_redactor(out);
     if ((ret = manifest_write_temp(info, log)) < 0)
@@ -47,16 +54,21 @@ int publish_clip(Pipeline *out, const char *output, const EvclipSettings *s,
         if (rename(info->manifest_temp, path) != 0)
             ret = ev_error(EVCLIP_ERR_OUTPUT, "cannot write manifest '%s': %s", path,
                            strerror(errno));
-        else if (!poster || (ret = poster_publish(poster, 1)) >= 0)
+        else if ((!poster || (ret = poster_publish(poster, 1)) >= 0) &&
+                 (ret = native_publish(natives)) >= 0)
             ret = pipeline_publish(out);
     } else if ((ret = pipeline_publish(out)) >= 0) {
         if (poster && (ret = poster_publish(poster, 0)) < 0) {
             unlink(output); /* ours: without overwrite no earlier clip was there */
+        } else if ((ret = native_publish(natives)) < 0) {
+            unlink(output);
+            poster_unpublish(poster);
         } else if (rename(info->manifest_temp, path)) {
             ret = ev_error(EVCLIP_ERR_OUTPUT, "cannot write manifest '%s': %s", path,
                            strerror(errno));
             unlink(output);
             poster_unpublish(poster);
+            native_unpublish(natives);
         }
     }
     unlink(info->manifest_temp); /* gone after a rename; removed after a failure */

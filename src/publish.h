@@ -14,10 +14,13 @@
  * leaves a previous pair intact. With settings->overwrite the manifest is renamed first and
  * the clip last; without, the clip is linked first (refused if one appeared meanwhile) and
  * removed again if the manifest cannot follow. Without `info` only the clip is published
- * (and, with overwrite, a stale manifest beside it removed). `sha256` (65 bytes) receives
+ * (and, with overwrite, a stale manifest beside it removed). `natives` (NULL: none; complete
+ * in their temp files) are published with the clip and removed when it fails, like the
+ * poster. `sha256` (65 bytes) receives
  * the output's SHA-256. Returns 0 or a negative code (OUTPUT, EXISTS, INVALID, NOMEM...).
  */
 int publish_clip(Pipeline *out, const char *output, const EvclipSettings *settings,
-                 ManifestInfo *info, char sha256[65], const Logger *log);
+                 ManifestInfo *info, struct Natives *natives, char sha256[65],
+                 const Logger *log);
 
 #endif /* EVCLIP_SRC_PUBLISH_H */

@@ -14,6 +14,7 @@
 #include "src/interpolate.h"
 #include "src/manifest.h"
 #include "src/mux.h"
+#include "src/native.h"
 #include "src/poster.h"
 #include "src/publish.h"
 #include "src/redact.h"
@@ -83,6 +84,14 @@ static int check_outputs(const EvclipClip *clip, const EvclipSettings *s)
         char *poster = poster_path(clip->output);
         ret = poster ? check_not_input(clip, s, poster, "poster") : EVCLIP_ERR_INVALID;
         free(poster);
+    }
+    static const char *const exts[] = { "mp4", "mkv" };
+    for (int k = 0; ret >= 0 && s->native && k < clip->nb_sources * 2; k++) {
+        char *native = native_path(clip->output, k / 2, clip->nb_sources, exts[k % 2]);
+        ret = native ? check_not_input(clip, s, native, "native copy") : EVCLIP_ERR_NOMEM;
+        if (ret >= 0) /* refused before rendering: an existing copy (either container) */
+            ret = mux_check_as(native, s->overwrite, "matroska");
+        free(native);
     }
     return ret;
 }
@@ -626,6 +635,10 @@ static int seal_source(ClipRun *c, const SegmentPlan *seg, Source *src)
         return ret;
     if ((ret = source_file_check(src->file)) < 0)
         return ret;
+    if (k >= 0 && k < c->clip->nb_sources) {
+        c->digests[k].has_identity = 1;
+        c->digests[k].identity = src->file->st;
+    }
     if (c->s->manifest && k >= 0 && k < c->clip->nb_sources) {
         c->digests[k].hashed = 1;
         c->digests[k].size = src->file->size;
@@ -694,6 +707,21 @@ void clip_run_end_segment(ClipRun *c, Source *src, int reached_end)
     c->segment++;
 }
 
+/* Copies each segment's source packets beside the clip (settings->native; offline clips). */
+static int write_natives(ClipRun *c)
+{
+    int ret = 0;
+    for (int i = 0; ret >= 0 && c->s->native && !c->live && i < c->plan.nb_segments; i++) {
+        const SegmentPlan *seg = &c->plan.segments[i];
+        const SourceDigest *d = &c->digests[seg->source - c->clip->sources];
+        ret = native_write_temp(&c->natives, c->clip->output, i, c->plan.nb_segments,
+                                (int)(seg->source - c->clip->sources), seg->source->path,
+                                seg->source->stream, d->has_identity ? &d->identity : NULL,
+                                seg->start, seg->end, c->s->overwrite, &c->r->log);
+    }
+    return ret;
+}
+
 /* Publishes the clip and its manifest together (publish_clip). */
 static int publish_pair(ClipRun *c)
 {
@@ -707,7 +735,7 @@ static int publish_pair(ClipRun *c)
         c->live->damaged_packets = c->res->damaged_packets;
     }
     return publish_clip(c->out, c->clip->output, c->s, c->s->manifest ? &info : NULL,
-                        c->res->output_sha256, &c->r->log);
+                        c->natives, c->res->output_sha256, &c->r->log);
 }
 
 /* Warns of every redaction that hid nothing: a mistyped selector or a log of another video
@@ -741,7 +769,10 @@ void clip_run_finish(ClipRun *c)
     c->res->first_time = c->first_time;
     c->res->last_time = c->last_time;
     if (ret >= 0)
+        ret = write_natives(c);
+    if (ret >= 0)
         ret = publish_pair(c);
+    native_close(&c->natives); /* published, or their temp files removed */
     if (ret < 0) {
         record_failure(c, ret);
         return;
@@ -776,6 +807,7 @@ void clip_run_free(ClipRun *c)
     free(c->audio_queue);
     free(c->digests);
     c->digests = NULL;
+    native_close(&c->natives);
     detlist_free(&c->matched);
     detlist_free(&c->visible);
     hold_free(&c->hold);

@@ -65,6 +65,8 @@ typedef struct ClipRun {
     int audio_queued;
     /* per source of the clip: hash of the bytes decoded (for the manifest) */
     SourceDigest *digests;
+    /* settings->native: the sources' packets copied beside the clip (src/native.h) */
+    struct Natives *natives;
     /* a live clip (src/batch.h): its manifest section, wall clock of source time 0 */
     ManifestLive *live;
     double wall0;

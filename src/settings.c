@@ -94,6 +94,7 @@ int settings_validate(const EvclipSettings *s)
         (ret = range("bitrate", s->bitrate, 0, INT64_C(1000000000000), " (0 = use crf)")) < 0 ||
         (ret = range("threads", s->threads, 0, 256, " (0 = automatic)")) < 0 ||
         (ret = range("poster", s->poster, 0, 1, " (0 = none, 1 = OUT.jpg)")) < 0 ||
+        (ret = range("native", s->native, 0, 1, " (0 = none, 1 = OUT.native.mp4)")) < 0 ||
         (ret = size_range("thickness", s->thickness, 1, 256)) < 0 ||
         (ret = size_range("font_size", s->font_size, 6, 512)) < 0 ||
         (ret = range("label_max", s->label_max, 0, 65535, " (0 = no limit)")) < 0)

@@ -58,20 +58,28 @@ static AVStream *pick_audio(AVFormatContext *fmt, int related)
 
 /* The video stream OpenCV and PyAV read: the first that is not cover art, or the one asked
  * for (`wanted` > 0: the input's video stream wanted - 1, counting every video stream). */
+int source_find_video(const AVFormatContext *fmt, int wanted, int *nb_video,
+                      int *video_streams)
+{
+    int found = -1;
+    *nb_video = *video_streams = 0;
+    for (unsigned j = 0; j < fmt->nb_streams; j++) {
+        const AVStream *st = fmt->streams[j];
+        if (st->codecpar->codec_type != AVMEDIA_TYPE_VIDEO)
+            continue;
+        if (wanted > 0 ? *nb_video == wanted - 1 : found < 0 && !is_cover_art(st))
+            found = (int)j;
+        *video_streams += !is_cover_art(st);
+        (*nb_video)++;
+    }
+    return found;
+}
+
 static int pick_video(Source *s, int wanted)
 {
     int nb_video = 0;
-    s->video = NULL;
-    s->video_streams = 0;
-    for (unsigned j = 0; j < s->fmt->nb_streams; j++) {
-        AVStream *st = s->fmt->streams[j];
-        if (st->codecpar->codec_type != AVMEDIA_TYPE_VIDEO)
-            continue;
-        if (wanted > 0 ? nb_video == wanted - 1 : !s->video && !is_cover_art(st))
-            s->video = st;
-        s->video_streams += !is_cover_art(st);
-        nb_video++;
-    }
+    int i = source_find_video(s->fmt, wanted, &nb_video, &s->video_streams);
+    s->video = i >= 0 ? s->fmt->streams[i] : NULL;
     if (s->video)
         return 0;
     if (wanted > 0)

@@ -68,6 +68,12 @@ int source_open_decoder(const Source *s, AVCodecContext **out, int threads);
 
 /* Seconds of source time of a video pts, and back. */
 double source_time(const Source *s, int64_t pts);
+
+/* The index of the video stream a source reads: the first that is not cover art, or (wanted
+ * > 0) video stream wanted - 1 counting every video stream; -1 when none. *nb_video receives
+ * the video streams, *video_streams those that are not cover art. */
+int source_find_video(const AVFormatContext *fmt, int wanted, int *nb_video,
+                      int *video_streams);
 int64_t source_pts(const Source *s, double seconds);
 
 /* Seeks so that decoding restarts at the keyframe at or before `seconds` (best effort; the

@@ -42,6 +42,8 @@ static const char usage[] =
     "      --sign-key FILE   sign every manifest with this Ed25519 secret key\n"
     "      --no-sei          do not embed per-frame detections in the H.264 stream\n"
     "      --poster          write OUT.jpg beside each clip (a clip may say \"poster\")\n"
+    "      --native          write OUT.native.mp4 beside each clip: the source's packets\n"
+    "                        copied (a clip may say \"native\")\n"
     "      --label-max N     default label length in characters (ellipsis; 0 = no limit)\n"
     "      --box-space WHAT  default space of the boxes of rotated inputs: display\n"
     "                        (default) or stored (a clip's box_space overrides it)\n"
@@ -80,6 +82,7 @@ static int parse_args(BatchArgs *a, int argc, char **argv)
         { "no-manifest", no_argument, NULL, 'M' }, { "sign-key", required_argument, NULL, 'k' },
         { "no-sei", no_argument, NULL, 'S' }, { "box-space", required_argument, NULL, 'B' },
         { "strict", no_argument, NULL, 's' }, { "poster", no_argument, NULL, 'P' },
+        { "native", no_argument, NULL, 'N' },
         { "mkdirs", no_argument, NULL, 'm' }, { "label-max", required_argument, NULL, 'L' },
         { "help", no_argument, NULL, 'h' }, CLI_REDACT_LONG_OPTIONS, { NULL, 0, NULL, 0 },
     };
@@ -126,6 +129,7 @@ static int parse_args(BatchArgs *a, int argc, char **argv)
             break;
         case 's': a->strict = 1; break;
         case 'P': a->settings.poster = 1; break;
+        case 'N': a->settings.native = 1; break;
         case 'm': a->mkdirs = 1; break;
         case 'q': a->cli.quiet = 1; break;
         case 'h': fputs(usage, stdout); return -1;

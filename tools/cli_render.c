@@ -64,6 +64,8 @@ static const char usage[] =
     "      --no-sei            do not embed each frame's detections in the H.264 stream\n"
     "      --poster            also write OUTPUT.jpg: the frame with the most boxes (<= 640\n"
     "                          px wide), recorded in the manifest\n"
+    "      --native            also write OUTPUT.native.mp4: the source's own packets of the\n"
+    "                          window, copied without re-encoding (see README)\n"
     "Encoder:\n"
     "      --encoder NAME      FFmpeg encoder, or 'auto' (hardware, else libx264);\n"
     "                          default libx264\n"
@@ -99,7 +101,7 @@ enum {
     OPT_START = 256, OPT_END, OPT_PRE, OPT_POST, OPT_CLAMP, OPT_OVERWRITE, OPT_NO_AUDIO,
     OPT_ENCODER, OPT_PRESET, OPT_CRF, OPT_BITRATE, OPT_THREADS, OPT_HOLD, OPT_FONT, OPT_TITLE,
     OPT_TIMESTAMP, OPT_THICKNESS, OPT_FONT_SIZE, OPT_JSON, OPT_NO_MANIFEST, OPT_SIGN_KEY,
-    OPT_NO_SEI, OPT_POSTER, OPT_FORMAT, OPT_NORMALIZED, OPT_SPEED, OPT_MAX_DURATION,
+    OPT_NO_SEI, OPT_POSTER, OPT_NATIVE, OPT_FORMAT, OPT_NORMALIZED, OPT_SPEED, OPT_MAX_DURATION,
     OPT_CAP_STRATEGY,
     OPT_SIZE, OPT_SPEC, OPT_TS_ORIGIN, OPT_STREAM, OPT_FPS, OPT_STRICT, OPT_BOX_SPACE, OPT_MKDIRS,
     OPT_LABEL_MAX,
@@ -134,6 +136,7 @@ static const struct option long_options[] = {
     { "sign-key", required_argument, NULL, OPT_SIGN_KEY },
     { "no-sei", no_argument, NULL, OPT_NO_SEI },
     { "poster", no_argument, NULL, OPT_POSTER },
+    { "native", no_argument, NULL, OPT_NATIVE },
     { "encoder", required_argument, NULL, OPT_ENCODER },
     { "preset", required_argument, NULL, OPT_PRESET },
     { "crf", required_argument, NULL, OPT_CRF },
@@ -290,6 +293,7 @@ static int parse_option(RenderArgs *a, int c, const char *arg)
     case OPT_SIGN_KEY: s->sign_key = arg; return 0;
     case OPT_NO_SEI: s->embed_detections = 0; return 0;
     case OPT_POSTER: s->poster = 1; return 0;
+    case OPT_NATIVE: s->native = 1; return 0;
     case OPT_BOX_SPACE:
         if ((s->box_space = spec_parse_box_space(arg)) < 0)
             return cli_usage_error("render", "--box-space: '%s' is not display or stored", arg);

@@ -161,7 +161,7 @@ static const char *const clip_keys[] = {
     "max_duration", "cap_strategy", "size", "encoder", "preset", "crf", "bitrate", "hold",
     "title", "timestamp", "font", "thickness", "font_size", "audio", "overwrite", "clamp",
     "manifest", "id", "ts_origin", "stream", "fps", "box_space", "mkdirs", "poster", "extra",
-    "label_max",
+    "label_max", "native",
     "redact", "redact_mode", "redact_pad", "redact_label", "redact_detections", "interpolate",
     "style",
     NULL,
@@ -400,6 +400,7 @@ static int parse_settings(ClipSpec *spec, json_t *obj, const char *where, char *
         get_bool(obj, "clamp", &s->clamp, where, err, errlen) < 0 ||
         get_bool(obj, "manifest", &s->manifest, where, err, errlen) < 0 ||
         get_bool(obj, "poster", &s->poster, where, err, errlen) < 0 ||
+        get_bool(obj, "native", &s->native, where, err, errlen) < 0 ||
         get_string(obj, "box_space", &box_space, where, err, errlen) < 0)
         return -1;
     if (box_space && (s->box_space = spec_parse_box_space(box_space)) < 0)

@@ -62,7 +62,8 @@
  *          EvclipSettings.label_max (labels shaped with HarfBuzz/FriBidi, font fallback,
  *          chips cut to the frame and kept apart);
  *          EvclipDrawOptions (redaction) through EvclipSettings.draw_options;
- *          EvclipVerifyResult.redacted; EvclipInspectFrame.box_flags (EVCLIP_BOX_*).
+ *          EvclipVerifyResult.redacted; EvclipInspectFrame.box_flags (EVCLIP_BOX_*);
+ *          EvclipSettings.native (the source's packets stream-copied beside the clip).
  */
 
 #include <stddef.h>
@@ -537,7 +538,17 @@ typedef struct EvclipSettings {
                                for a clip's own settings (EvclipClip.settings) borrowed for the
                                call */
 
-    uint8_t reserved[8];  /**< room for later fields; zero (evclip_default_settings) */
+    /* Outputs beside the clip (continued, API 1.2). */
+    int native;           /**< 1 = also write the source's own packets of each window beside
+                               the clip, stream-copied without re-encoding (audio included,
+                               from the keyframe at or before the window start to the window
+                               end, timestamps from 0, faststart): OUT.native.mp4 (OUT.native.mkv
+                               when MP4 cannot carry the codec), OUT.native.N.mp4 for source N
+                               (from 1) of a multi-source clip; published with the clip and
+                               recorded (file, sha256, packet range and digests) in its
+                               manifest; offline renders only; default 0 */
+
+    uint8_t reserved[4];  /**< room for later fields; zero (evclip_default_settings) */
 } EvclipSettings;
 
 /** Fills *s with the defaults documented above (struct_size included). */
@@ -854,19 +865,23 @@ enum EvclipCheck {
 typedef struct EvclipVerifyResult {
     int ok;              /**< 1 when the manifest was read and no check failed */
     int manifest;        /**< manifest is valid JSON of a known format version */
-    int output;          /**< clip size and SHA-256 equal the manifest's (FAILED: the clip was
-                              modified, or the manifest's output fields were edited) */
+    int output;          /**< clip size and SHA-256 equal the manifest's, and the poster and
+                              native copies it records exist with their SHA-256 (FAILED: one
+                              was modified or is missing, or the manifest's fields edited) */
     int signature;       /**< signature valid over the canonical manifest (FAILED: manifest
                               edited after signing, or signed by another key than the one
                               given); SKIPPED when the manifest is unsigned */
     int key;             /**< signed by the public key passed to evclip_verify (FAILED: another
                               key, or the manifest is unsigned); SKIPPED when none passed */
-    int sources;         /**< every source exists with its recorded size and SHA-256; SKIPPED
+    int sources;         /**< every source exists with its recorded size and SHA-256, and
+                              each native copy holds the packets the source gives for its
+                              window (both matching the recorded digests); SKIPPED
                               without EVCLIP_VERIFY_SOURCES, or when every source is a live
                               stream (see sources_live) */
     int nb_sources;      /**< sources listed in the manifest */
     int sources_missing; /**< sources not found (EVCLIP_VERIFY_SOURCES) */
-    int sources_changed; /**< sources found with another size or SHA-256 */
+    int sources_changed; /**< sources found with another size or SHA-256, and native copies
+                              whose packets are not the source's (or not the recorded ones) */
     int sources_live;    /**< sources recorded from a live stream (EVCLIP_VERIFY_SOURCES): a
                               stream has no file to re-hash, so they are neither passed nor
                               failed; `sources` is SKIPPED when every source is one (the
@@ -883,7 +898,8 @@ typedef struct EvclipVerifyResult {
  * Verifies `clip` against its manifest: recomputes the clip's SHA-256, checks the signature
  * (with the key in `pubkey_path`, a .pub file from evclip_keygen, when given; else with the key
  * recorded in the manifest, which proves the manifest unedited but not who signed it) and,
- * with EVCLIP_VERIFY_SOURCES in `flags`, re-hashes the sources.
+ * with EVCLIP_VERIFY_SOURCES in `flags`, re-hashes the sources and recomputes the packet
+ * digests of each native copy (EvclipSettings.native) from its source and from the copy.
  * `manifest` NULL means clip + ".evidence.json". `res` is required.
  * Returns 0 when the checks ran (read res->ok), or INPUT (clip or manifest missing or
  * unreadable), INVALID (NULL argument, unreadable or malformed public key file), NOMEM.

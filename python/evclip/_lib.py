@@ -151,7 +151,8 @@ class EvclipSettings(Structure):
         ("label_max", c_int),
         ("worker", c_char_p),
         ("draw_options", c_void_p),  # POINTER(EvclipDrawOptions)
-        ("reserved", c_uint8 * 8),
+        ("native", c_int),
+        ("reserved", c_uint8 * 4),
     ]
 
 

@@ -242,7 +242,8 @@ _SETTING_NAMES = ("pre_roll", "post_roll", "preset", "crf", "bitrate", "hold", "
                   "threads", "manifest", "sign_key", "embed_detections", "width", "height",
                   "detections_format", "normalized", "ts_origin", "stream", "fps",
                   "box_space", "mkdirs", "poster", "label_max", "redact", "redact_mode",
-                  "redact_pad", "redact_label", "redact_detections", "interpolate", "style")
+                  "redact_pad", "redact_label", "redact_detections", "interpolate", "style",
+                  "native")
 _REDACT_MODES = {"pixelate": 0, "blur": 1, "fill": 2}   # enum EvclipRedactMode
 _TS_ORIGINS = {"start": 0, "pts": 1}   # enum EvclipTsOrigin
 _BOX_SPACES = {"display": 0, "stored": 1}   # enum EvclipBoxSpace
@@ -276,7 +277,8 @@ class _Options:
                  height=None, detections_format=None, normalized=False, ts_origin="start",
                  stream=None, fps=None, box_space="display", mkdirs=True, poster=False,
                  label_max=None, redact=None, redact_mode="pixelate", redact_pad=0,
-                 redact_label=None, redact_detections=None, interpolate=0.0, style=None):
+                 redact_label=None, redact_detections=None, interpolate=0.0, style=None,
+                 native=False):
         self.encoder = _encoder_name(encoder)
         self.pre_roll = _number(pre_roll, "pre_roll", minimum=0)
         self.post_roll = _number(post_roll, "post_roll", minimum=0)
@@ -300,7 +302,7 @@ class _Options:
                             ("overwrite", overwrite), ("clamp", clamp), ("manifest", manifest),
                             ("embed_detections", embed_detections),
                             ("normalized", normalized), ("mkdirs", mkdirs),
-                            ("poster", poster)):
+                            ("poster", poster), ("native", native)):
             if not isinstance(value, (bool, int)):
                 raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
             self.flags[name] = int(bool(value))
@@ -397,6 +399,7 @@ class _Options:
         # routed to the "evclip" logger (demoted to debug while probing), not printed.
         s.ffmpeg_log = int(self.encoder == b"auto")
         s.poster = self.flags["poster"]
+        s.native = self.flags["native"]
         # the options (and the selectors they point to) live as long as this _Options
         s.draw_options = ctypes.addressof(self._draw) if self._draw is not None else None
 
@@ -697,7 +700,9 @@ def render_clip(sources: List[ClipSource], output, encoder=Encoder.LIBX264,
     cv-evidence-renderer; False: a missing folder raises OutputError naming it), clamp (a
     window ending after the video is cut at its end with one "evclip" log line, default True
     as cv-evidence-renderer renders to the end; False: WindowError), poster (also write
-    OUTPUT.jpg, the frame with the most boxes, recorded in the manifest; default False), redact
+    OUTPUT.jpg, the frame with the most boxes, recorded in the manifest; default False), native
+    (also write OUTPUT.native.mp4, the source's own packets of the window copied without
+    re-encoding, recorded in the manifest; default False), redact
     (a selector "all", "label=NAME", "track=N"
     or a list of them: those boxes are hidden on every frame they are drawn, hold included),
     redact_mode ("pixelate" default, "blur", "fill"), redact_pad (pixels), redact_label (chip

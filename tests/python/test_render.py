@@ -51,6 +51,19 @@ def test_poster_kwarg(lib, car, car_log, out):
         render_from_jsonl(car, car_log, 5.0, 5.5, out, poster="yes", **FAST)
 
 
+def test_native_kwarg(lib, car, car_log, out):
+    """native=True writes clip.native.mp4, the source's packets, recorded in the manifest."""
+    import hashlib
+    render_from_jsonl(car, car_log, 5.0, 5.5, out, native=True, **FAST)
+    native = out.with_name("clip.native.mp4")
+    m = json.loads(out.with_name(out.name + ".evidence.json").read_text())
+    assert m["native"][0]["file"] == "clip.native.mp4"
+    assert m["native"][0]["sha256"] == hashlib.sha256(native.read_bytes()).hexdigest()
+    assert m["native"][0]["copy_start"] == 4.8 and m["native"][0]["audio"]["packets"] > 0
+    with pytest.raises(TypeError):
+        render_from_jsonl(car, car_log, 5.0, 5.5, out, native="yes", **FAST)
+
+
 def test_in_memory_detections_match_the_log(lib, car, car_log, tmp_path):
     from_log = render_from_jsonl(car, car_log, 4, 6, tmp_path / "a.mp4", return_result=True,
                                  **FAST)

@@ -86,6 +86,7 @@ static const Entry entries[] = {
     FIELD(EvclipSettings, label_max),
     FIELD(EvclipSettings, worker),
     FIELD(EvclipSettings, draw_options),
+    FIELD(EvclipSettings, native),
     FIELD(EvclipSettings, reserved),
     STRUCT(EvclipSource),
     FIELD(EvclipSource, path),

@@ -1,0 +1,77 @@
+/* native.h: a clip's original footage: the source's own packets of each window, stream-copied
+ * beside the clip without re-encoding, with the digests that tie them to the source. */
+#ifndef EVCLIP_SRC_NATIVE_H
+#define EVCLIP_SRC_NATIVE_H
+
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+#include <libavutil/rational.h>
+
+#include "src/log.h"
+
+/* One stream's packets copied (or found): decode order. */
+typedef struct NativeRange {
+    int present;               /* the stream exists (video always; audio when the source has) */
+    int stream_index;          /* the source's stream index */
+    int64_t packets;           /* packets copied */
+    int64_t first_pts, last_pts; /* pts of the first and last packet in decode order, in the
+                                  source stream's time base (AV_NOPTS_VALUE when unset) */
+    AVRational time_base;      /* the source stream's */
+    char sha256[65];           /* SHA-256 of the packet payloads, decode order, concatenated */
+} NativeRange;
+
+/* What one window's copy holds. */
+typedef struct NativeScan {
+    double copy_start;         /* source time (seconds, as the window) of the first keyframe */
+    NativeRange video, audio;
+} NativeScan;
+
+typedef struct Natives Natives;
+
+/* The native copy path of clip `output`, part `part` (0-based) of `nb_parts`, extension `ext`
+ * ("mp4", "mkv"): "a/b.mp4" -> "a/b.native.mp4", or "a/b.native.2.mp4" for part 1 of a
+ * multi-source clip. malloc'ed; NULL when out of memory (NOMEM recorded). */
+char *native_path(const char *output, int part, int nb_parts, const char *ext);
+
+/* Copies the packets of source `path` (clip source index `source`, video stream as
+ * EvclipSource.stream `stream`, audio the best related to it; `identity`: the fstat of the
+ * file the clip was rendered from, or NULL) for window [start, end)
+ * seconds of its timeline (0 = its first video frame) into a synced temp file beside the
+ * native path of part `part` of `nb_parts`, and hashes it. A local source is read through one
+ * descriptor: another file than `identity` at `path`, or one modified meanwhile, is INPUT
+ * (the copy must be the footage the clip and its manifest were made from). Creates *n on
+ * first use. Returns 0 or INPUT (source unreadable or changed, no video), OUTPUT, EXISTS
+ * (without overwrite), NOMEM. */
+int native_write_temp(Natives **n, const char *output, int part, int nb_parts, int source,
+                      const char *path, int stream, const struct stat *identity,
+                      double start, double end, int overwrite, const Logger *log);
+
+/* Reads source `path`'s packets of window [start, end) as native_write_temp copies them,
+ * without writing: the digests a copy would record. `streams`: the video and audio stream
+ * indexes (audio -1 = none) a manifest recorded. Returns 0 or INPUT, NOMEM. */
+int native_scan(const char *path, const int streams[2], double start, double end,
+                NativeScan *out);
+
+/* The packet digests of a native copy file (its first video stream and the audio stream
+ * related to it, every packet).
+ * Returns 0 or INPUT, NOMEM. */
+int native_digest_file(const char *path, NativeScan *out);
+
+/* The manifest's "native" array: per part {file (base name), container, size, sha256, source,
+ * window {start, end}, copy_start, video {...}, audio {...} or null} (see manifest.h). */
+json_t *native_json(const Natives *n);
+
+/* Publishes every part (moves its temp file to its path; refused when one appeared
+ * meanwhile without overwrite). On failure the parts already published are removed.
+ * Returns 0 or OUTPUT, EXISTS. */
+int native_publish(Natives *n);
+
+/* Removes the published parts (a set that could not be completed). Accepts NULL. */
+void native_unpublish(Natives *n);
+
+/* Frees; removes unpublished temp files. Accepts NULL and &NULL. */
+void native_close(Natives **n);
+
+#endif /* EVCLIP_SRC_NATIVE_H */
