@@ -62,8 +62,9 @@ static int check_output(const char *clip, const json_t *m, EvclipVerifyResult *r
 
 /* A file the manifest records beside the clip (`p`: {file, sha256}; `what`: "poster",
  * "native copy"): missing or changed fails the output check, since it is an output of the
- * same render. Its path goes to path[4096] ("" when the entry is malformed). */
-static int check_beside(const char *clip, const json_t *p, const char *what,
+ * same render. `key`: its place in the manifest, for errors. Its path goes to path[4096] ("" when
+ * the entry is malformed). */
+static int check_beside(const char *clip, const json_t *p, const char *what, const char *key,
                         EvclipVerifyResult *res, char *path)
 {
     const char *file = jstr(p, "file"), *want = jstr(p, "sha256");
@@ -71,7 +72,8 @@ static int check_beside(const char *clip, const json_t *p, const char *what,
     if (!file || !want || strchr(file, '/') || !*file || !strcmp(file, ".") ||
         !strcmp(file, "..")) {
         res->manifest = EVCLIP_CHECK_FAILED;
-        add_detail(res, "manifest malformed: %s file or sha256 missing or bad", what);
+        add_detail(res, "manifest malformed: %s.file or %s.sha256 missing or bad (the name of a "
+                   "file beside the clip)", key, key);
         return 0;
     }
     const char *slash = strrchr(clip, '/');
@@ -99,7 +101,7 @@ static int check_poster(const char *clip, const json_t *m, EvclipVerifyResult *r
 {
     const json_t *p = json_object_get(m, "poster");
     char path[4096];
-    return p ? check_beside(clip, p, "poster", res, path) : 0;
+    return p ? check_beside(clip, p, "poster", "poster", res, path) : 0;
 }
 
 /* Whether a scan holds the packets an entry's "video"/"audio" member records. */
@@ -133,8 +135,9 @@ static int verify_natives(const char *clip, const json_t *m, int sources,
         return 0;
     }
     json_array_foreach(list, i, e) {
-        char path[4096];
-        if ((ret = check_beside(clip, e, "native copy", res, path)) < 0)
+        char path[4096], key[32];
+        snprintf(key, sizeof(key), "native[%zu]", i);
+        if ((ret = check_beside(clip, e, "native copy", key, res, path)) < 0)
             break;
         if (!sources || !*path)
             continue;

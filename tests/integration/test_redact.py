@@ -276,6 +276,29 @@ def test_redaction_that_hides_nothing():
             "a redaction log with no box in the window is warned of", r.stderr)
 
 
+def test_native_original_beside():
+    # With --native the unredacted original is kept beside the redacted clip: the source's own
+    # packets (verify --sources proves it), while the clip hides the face.
+    r = run(["render", "-i", SRC, "-d", path("log.jsonl"), "-o", path("both.mp4"), "--redact",
+             "label=face", "--native"] + FAST)
+    C.check(r.returncode == 0, "render --redact --native", r.stderr)
+    m = json.load(open(path("both.mp4.evidence.json"))) if r.returncode == 0 else {}
+    C.check(m.get("redaction", {}).get("regions", 0) > 0 and len(m.get("native", [])) == 1,
+            "the manifest records the redaction and the native copy", str(m.keys()))
+    v = run(["verify", "--sources", path("both.mp4")])
+    C.check(v.returncode == 0 and "redacted derivative" in v.stdout,
+            "verify --sources: the copy is the source's footage, the clip a redacted derivative",
+            v.stdout + v.stderr)
+    red = decode_frames(path("both.mp4"), W, H)
+    orig = decode_frames(path("both.native.mp4"), W, H)
+    src = decode_frames(SRC, W, H)
+    k = len(orig) - len(red)  # the copy starts at the keyframe before the window
+    C.check(k >= 0 and lap_var(orig[k], FACE) == lap_var(src[FIRST], FACE) and
+            lap_var(red[0], FACE) * 10 <= lap_var(orig[k], FACE),
+            "the copy shows the face as the source does; the clip hides it",
+            f"{k} {lap_var(orig[max(k, 0)], FACE):.1f} {lap_var(red[0], FACE):.1f}")
+
+
 make_source()
 write_log()
 test_selector_redaction()
@@ -284,5 +307,6 @@ test_redaction_log()
 test_batch_and_label()
 test_errors()
 test_redaction_that_hides_nothing()
+test_native_original_beside()
 cleanup(TMP)
 C.close()
