@@ -364,7 +364,7 @@ void read_field(KeyId k, od::value v, Item *it)
         if (!it->null_norm)
             it->norm = need_bool(v.get_bool());
         break;
-    default:
+    default: /* e.g. "polygon": such lines are left to the jansson reader */
         it->unknown |= k != K_EXTRA;
         validate(v, 1);
     }

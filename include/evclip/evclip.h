@@ -62,7 +62,8 @@
  *          EvclipSettings.label_max (labels shaped with HarfBuzz/FriBidi, font fallback,
  *          chips cut to the frame and kept apart);
  *          EvclipDrawOptions (redaction) through EvclipSettings.draw_options;
- *          EvclipVerifyResult.redacted; EvclipInspectFrame.box_flags (EVCLIP_BOX_*).
+ *          EvclipVerifyResult.redacted; EvclipInspectFrame.box_flags (EVCLIP_BOX_*);
+ *          evclip_detections_add_polygon() (polygon outlines: oriented boxes, masks).
  */
 
 #include <stddef.h>
@@ -260,6 +261,20 @@ EVCLIP_API int evclip_detections_add(EvclipDetections *dets, const EvclipDetecti
  */
 EVCLIP_API int evclip_detections_add_text(EvclipDetections *dets, const EvclipDetection *det,
                                           const char *text);
+
+/**
+ * As evclip_detections_add_text() (text NULL = the default chip), for a detection outlined by
+ * a polygon (an oriented box, a segmentation outline): `xy` holds n points as x, y pairs
+ * (3 <= n <= 65535, finite), in det's space (pixels, or fractions with det->normalized).
+ * det's corners are ignored: its box becomes the polygon's bounding box, the box that the
+ * SEI, manifests and evclip_detections_get() give. Clips draw the polygon's outline instead
+ * of the box (colour and thickness of the box, clipped to the frame) and its chip at the
+ * polygon's top-most point. A polygon with no area is skipped and counted as a nonsense box.
+ * Returns as evclip_detections_add(), and INVALID ("field 'polygon': why") for a bad polygon.
+ */
+EVCLIP_API int evclip_detections_add_polygon(EvclipDetections *dets,
+                                             const EvclipDetection *det, const char *text,
+                                             const double *xy, int n);
 
 /**
  * Builds the store's lookup index now (renders otherwise build it on first use). Optional:
