@@ -571,6 +571,15 @@ void detections_get(const EvclipDetections *d, size_t i, EvclipDetection *out)
     memcpy(out->color, s->color, 3);
 }
 
+int detections_polygon_at(const EvclipDetections *d, size_t i, const float **uv)
+{
+    const Stored *s = &d->items[i];
+    if (!(s->flags & STORED_POLY))
+        return 0;
+    EvclipDetection e = { .label = d->texts[s->label], .normalized = DETECTION_POLYGON };
+    return detection_polygon(&e, uv);
+}
+
 size_t detections_memory(const EvclipDetections *d)
 {
     size_t bytes = d->capacity * sizeof(*d->items) + d->nb_slots * sizeof(*d->label_slots) +

@@ -109,6 +109,9 @@ size_t detections_memory(const EvclipDetections *d);
  * is the store's interned copy. */
 void detections_get(const EvclipDetections *d, size_t i, EvclipDetection *out);
 
+/* Points of the i-th stored detection's polygon (0: none), as detection_polygon(). */
+int detections_polygon_at(const EvclipDetections *d, size_t i, const float **uv);
+
 /* Builds the sorted lookup index if detections were added since the last build, under the
  * store's lock: renders sharing a const store in several threads may all call it (one
  * builds, the others wait). Call before lookups; not allowed concurrently with adds.

@@ -63,7 +63,8 @@
  *          chips cut to the frame and kept apart);
  *          EvclipDrawOptions (redaction) through EvclipSettings.draw_options;
  *          EvclipVerifyResult.redacted; EvclipInspectFrame.box_flags (EVCLIP_BOX_*);
- *          evclip_detections_add_polygon() (polygon outlines: oriented boxes, masks).
+ *          evclip_detections_add_polygon() (polygon outlines: oriented boxes, masks),
+ *          EvclipInspectFrame.nb_points and points (the polygons carried by the SEI).
  */
 
 #include <stddef.h>
@@ -921,6 +922,11 @@ typedef struct EvclipInspectFrame {
     int nb_detections;     /**< entries in detections */
     const uint8_t *box_flags; /**< nb_detections entries (EVCLIP_BOX_* bits) of the boxes'
                                 marks; NULL when has_data is 0 */
+    const int *nb_points;  /**< nb_detections entries: points of each box's polygon (0: a
+                                plain box); NULL when has_data is 0 */
+    const float *const *points; /**< nb_detections entries: 2 * nb_points[i] floats, the x, y
+                                of each point (space of the box, which is the polygon's
+                                bounding box), or NULL; NULL when has_data is 0 */
 } EvclipInspectFrame;
 
 /** EvclipInspectFrame.box_flags bit: the box's pixels were redacted in the clip. */
