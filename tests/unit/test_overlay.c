@@ -466,6 +466,20 @@ static void test_draw_polygon(Overlay *o)
     detlist_free(&list);
     evclip_detections_free(&d);
 
+    /* thickness: a horizontal edge is overlay_thickness() rows thick */
+    static const double tri[] = { 400, 250, 600, 250, 500, 340 };
+    int t = overlay_thickness(o), top = 250 - t / 2;
+    memset(f.buf, bg.y, 640 * 360);
+    CHECK(polygon_det(&d, &list, tri, 3) == 1);
+    CHECK(overlay_draw_detections(o, &f.img, list.items, 1, NULL) == 1);
+    overlay_chip_rect(o, "car #7 0.64", 400, 250, r); /* the chip above: look right of it */
+    int x = r[0] + r[2] + 5;
+    CHECK(x < 590 && luma(&f, x, top - 1) == bg.y);
+    CHECK(luma(&f, x, top) == yellow.y && luma(&f, x, top + t - 1) == yellow.y);
+    CHECK(luma(&f, x, top + t) == bg.y);
+    detlist_free(&list);
+    evclip_detections_free(&d);
+
     memset(f.buf, bg.y, 640 * 360);
     CHECK(polygon_det(&d, &list, huge, 3) == 1);
     CHECK(overlay_draw_detections(o, &f.img, list.items, 1, NULL) == 1);

@@ -703,6 +703,24 @@ static void test_polygon(void)
                  "field 'polygon': NaN, infinite or out of range coordinate");
     expect_error("{\"frame_idx\": 1, \"label\": \"a\"}", "field 'bbox': missing");
 
+    /* A bbox given too is replaced by the polygon's bounds; a grouped line's item has one. */
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK(parse(d, "{\"frame_idx\": 0, \"bbox\": [0, 0, 100, 100], \"label\": \"a\", "
+                   "\"polygon\": [[1, 2], [9, 4], [5, 8]]}\n") == 0);
+    CHECK(parse(d, "{\"frame_idx\": 1, \"detections\": [{\"label\": \"g\", "
+                   "\"polygon\": [[10, 20], [30, 20], [20, 40]]}]}\n") == 0);
+    CHECK(all_of(d, &list) == 2);
+    if (list.count == 2) {
+        a = &list.items[0];
+        b = &list.items[1];
+        CHECK(a->x1 == 1 && a->y1 == 2 && a->x2 == 9 && a->y2 == 8);
+        CHECK(detection_polygon(a, &uv) == 3);
+        CHECK(!strcmp(b->label, "g") && b->frame_idx == 1 && b->x1 == 10 && b->y2 == 40);
+        CHECK(detection_polygon(b, &uv) == 3 && uv[4] == 0.5f && uv[5] == 1.0f);
+    }
+    detlist_free(&list);
+    evclip_detections_free(&d);
+
     /* A polygon with no area (points on one line) is a nonsense box: skipped, counted. */
     CHECK(evclip_detections_new(&d) == 0);
     CHECK(parse(d, "{\"frame_idx\": 1, \"label\": \"a\", "
