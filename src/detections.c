@@ -524,14 +524,16 @@ void detections_truncate(EvclipDetections *d, size_t count, int64_t skipped)
 {
     size_t texts = d->nb_texts; /* texts are added with their items: drop the dropped ones' */
     for (size_t i = count; i < d->count; i++) {
+        const float *uv;
         d->nb_frame_keyed -= d->items[i].frame_idx >= 0;
         if ((d->items[i].flags & STORED_TEXT) && d->items[i].label < texts)
             texts = d->items[i].label;
+        int np = detections_polygon_at(d, i, &uv);
+        if (np > 0)
+            d->poly_bytes -= sizeof(uint32_t) + (size_t)np * 2 * sizeof(float);
     }
     while (d->nb_texts > texts)
         free(d->texts[--d->nb_texts]);
-    if (d->nb_texts == 0)
-        d->poly_bytes = 0;
     if (count < d->count) {
         d->count = count;
         d->dirty = 1;

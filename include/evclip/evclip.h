@@ -205,7 +205,9 @@ EVCLIP_API int evclip_detections_new(EvclipDetections **out);
 /**
  * Reads a detection log (native JSONL: one detection object per line, lines in any order,
  * blank lines ignored) and appends its detections to the store. Nonsense boxes are skipped
- * and counted. Returns 0, or DETECTIONS with "file:line: field 'x': why" in
+ * and counted. A native, grouped or inspect item's optional "polygon": [[x, y], ...] (3 or
+ * more points) is stored as by evclip_detections_add_polygon() (its "bbox" may then be left
+ * out). Returns 0, or DETECTIONS with "file:line: field 'x': why" in
  * evclip_last_error(); on error the store is left as it was before the call.
  */
 EVCLIP_API int evclip_detections_load(EvclipDetections *dets, const char *path);
