@@ -455,6 +455,36 @@ const char *detections_polygon_problem(const double *xy, int n)
     return NULL;
 }
 
+int detections_polygon_box(EvclipDetection *det, const double *xy, int np)
+{
+    det->x1 = det->x2 = xy[0];
+    det->y1 = det->y2 = xy[1];
+    for (int i = 1; i < np; i++) {
+        det->x1 = fmin(det->x1, xy[2 * i]);
+        det->x2 = fmax(det->x2, xy[2 * i]);
+        det->y1 = fmin(det->y1, xy[2 * i + 1]);
+        det->y2 = fmax(det->y2, xy[2 * i + 1]);
+    }
+    return !box_problem(det);
+}
+
+/* Stores n (normalised, its box the bounds of xy) with its polygon, relative to the box. */
+static int store_polygon(EvclipDetections *d, const EvclipDetection *n, size_t label_len,
+                         const char *text, const double *xy, int np)
+{
+    float *uv = malloc((size_t)np * 2 * sizeof(*uv));
+    if (!uv)
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory (polygon)");
+    double w = n->x2 - n->x1, h = n->y2 - n->y1;
+    for (int i = 0; i < np; i++) {
+        uv[2 * i] = (float)((xy[2 * i] - n->x1) / w);
+        uv[2 * i + 1] = (float)((xy[2 * i + 1] - n->y1) / h);
+    }
+    int ret = store_item(d, n, label_len, text, uv, np);
+    free(uv);
+    return ret;
+}
+
 int detections_add_polygon(EvclipDetections *d, const EvclipDetection *det, const char *where,
                            const char *text, const double *xy, int np)
 {
@@ -463,37 +493,25 @@ int detections_add_polygon(EvclipDetections *d, const EvclipDetection *det, cons
     where = where ? where : "";
     if (problem)
         return ev_error(EVCLIP_ERR_INVALID, "%s%sfield 'polygon': %s", where, sep, problem);
-    EvclipDetection box = *det;
-    box.x1 = box.x2 = xy[0];
-    box.y1 = box.y2 = xy[1];
-    for (int i = 1; i < np; i++) {
-        box.x1 = fmin(box.x1, xy[2 * i]);
-        box.x2 = fmax(box.x2, xy[2 * i]);
-        box.y1 = fmin(box.y1, xy[2 * i + 1]);
-        box.y2 = fmax(box.y2, xy[2 * i + 1]);
-    }
-    if (!box.label)
+    if (!det->label)
         return ev_error(EVCLIP_ERR_INVALID, "%s%sfield 'label': missing", where, sep);
-    EvclipDetection n = normalise(&box);
+    EvclipDetection n = normalise(det);
     if (n.frame_idx < 0 && n.ts < 0)
         return ev_error(EVCLIP_ERR_INVALID,
                         "%s%sfields 'frame_idx' and 'ts': neither is set (need one)", where, sep);
-    if (box_problem(&n)) {
+    if (!detections_polygon_box(&n, xy, np)) {
         detections_note_skip(d, where[0] ? where : NULL,
                              "field 'polygon': no area (its bounding box is empty), skipped");
         return 0;
     }
-    float *uv = malloc((size_t)np * 2 * sizeof(*uv));
-    if (!uv)
-        return ev_error(EVCLIP_ERR_NOMEM, "out of memory (polygon)");
-    double w = n.x2 - n.x1, h = n.y2 - n.y1;
-    for (int i = 0; i < np; i++) {
-        uv[2 * i] = (float)((xy[2 * i] - n.x1) / w);
-        uv[2 * i + 1] = (float)((xy[2 * i + 1] - n.y1) / h);
-    }
-    int ret = store_item(d, &n, strlen(n.label), text, uv, np);
-    free(uv);
-    return ret;
+    return store_polygon(d, &n, strlen(n.label), text, xy, np);
+}
+
+int detections_add_parsed_polygon(EvclipDetections *d, const EvclipDetection *det,
+                                  size_t label_len, const double *xy, int np)
+{
+    EvclipDetection n = normalise(det);
+    return store_polygon(d, &n, label_len, NULL, xy, np);
 }
 
 int detections_add_checked(EvclipDetections *d, const EvclipDetection *det, const char *where)

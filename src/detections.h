@@ -34,6 +34,12 @@ const char *detections_polygon_problem(const double *xy, int n);
  * (np points, in det's space); a bad polygon is INVALID ("where: field 'polygon': why"). */
 int detections_add_polygon(EvclipDetections *d, const EvclipDetection *det, const char *where,
                            const char *text, const double *xy, int np);
+/* Sets det's box to the bounds of the np points xy; 1 when that box is storable (has area). */
+int detections_polygon_box(EvclipDetection *det, const double *xy, int np);
+/* detections_add_parsed() of det outlined by the polygon xy (checked: no problem, a box with
+ * area), its box the polygon's bounds. */
+int detections_add_parsed_polygon(EvclipDetections *d, const EvclipDetection *det,
+                                  size_t label_len, const double *xy, int np);
 
 /* Appends a copy of *d. Returns 0 or EVCLIP_ERR_NOMEM. */
 int detlist_push(DetList *list, const EvclipDetection *d);
