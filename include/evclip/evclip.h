@@ -272,7 +272,8 @@ EVCLIP_API int evclip_detections_add_text(EvclipDetections *dets, const EvclipDe
  * det's corners are ignored: its box becomes the polygon's bounding box, the box that the
  * SEI, manifests and evclip_detections_get() give. Clips draw the polygon's outline instead
  * of the box (colour and thickness of the box, clipped to the frame) and its chip at the
- * polygon's top-most point. A polygon with no area is skipped and counted as a nonsense box.
+ * polygon's top-most point (with EVCLIP_BOX_STORED on a turned source: its turned bounding
+ * box, drawn and in the SEI). A polygon with no area is skipped and counted as a nonsense box.
  * Returns as evclip_detections_add(), and INVALID ("field 'polygon': why") for a bad polygon.
  */
 EVCLIP_API int evclip_detections_add_polygon(EvclipDetections *dets,

@@ -4,10 +4,11 @@ polygon's edges (not on its bounding box's corners), the polygons read back by `
 the inspect output re-read as a log, and clear file:line errors for bad polygons."""
 import json
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import Checks, cleanup, decode_frames, ffmpeg, run, tempdir, write_jsonl
+from common import Checks, cleanup, decode_frames, ffmpeg, probe, run, tempdir, write_jsonl
 
 C = Checks()
 TMP = tempdir()
@@ -109,6 +110,35 @@ def test_manifest():
             f"{a} {b}")
 
 
+def turned_source():
+    """src.mp4 with a display matrix turning it 90 degrees (as test_rotation.py makes one)."""
+    dst = path("turned.mp4")
+    r = subprocess.run(["ffmpeg", "-v", "error", "-y", "-nostdin", "-i", path("src.mp4"), "-c",
+                        "copy", "-metadata:s:v", "rotate=90", dst], capture_output=True)
+    if r.returncode != 0 or "displaymatrix" not in json.dumps(probe(dst)).lower():
+        ffmpeg("-display_rotation", "90", "-i", path("src.mp4"), "-c", "copy", dst)
+    return dst
+
+
+def test_turned_source():
+    """Boxes in the stored space of a turned source: a polygon is drawn and recorded as its
+    turned bounding box; in the displayed space (the default) it stays a polygon."""
+    src = turned_source()
+    for space, want in (("stored", None), ("display", DIAMOND)):
+        out = path(f"turned-{space}.mp4")
+        r = run(["render", "-i", src, "-d", path("poly.jsonl"), "-o", out, "--box-space",
+                 space] + FAST)
+        C.check(r.returncode == 0, f"render a turned source, boxes {space}", r.stderr)
+        r = run(["inspect", "--only-data", out])
+        lines = [json.loads(line) for line in r.stdout.splitlines()]
+        ship = [d for d in (lines[0]["detections"] if lines else []) if d["label"] == "ship"]
+        C.check(len(ship) == 1 and ship[0].get("polygon") == want,
+                f"boxes {space}: polygon {want}", json.dumps(ship))
+        if space == "stored":  # the bounding box turned with the picture (240 x 320)
+            C.check(len(ship) == 1 and ship[0]["box"] == [40, 80, 200, 240],
+                    "the turned bounding box", json.dumps(ship))
+
+
 def test_errors():
     cases = [
         ('"polygon": [[1, 2], [3, 4]]', "poly-short",
@@ -147,6 +177,7 @@ try:
     write_logs()
     test_render_and_inspect()
     test_manifest()
+    test_turned_source()
     test_errors()
 finally:
     cleanup(TMP)
