@@ -470,8 +470,9 @@ class _Store:
             raise EvclipError(_lib.ERR_UNSUPPORTED, "this libevclip has no "
                               "evclip_detections_load_format (formats, normalized)")
 
-    def add(self, dets: List[Tuple[_lib.EvclipDetection, Optional[bytes], Any]]):
-        for det, text, poly in dets:
+    def add(self, dets: List[Tuple[_lib.EvclipDetection, Optional[bytes]]]):
+        for det, text in dets:
+            poly = getattr(det, "polygon", None)  # set by _prepare (extra["polygon"])
             if poly is not None:
                 if not _lib.has("evclip_detections_add_polygon"):
                     raise EvclipError(_lib.ERR_UNSUPPORTED, "this libevclip has no "
@@ -485,7 +486,7 @@ class _Store:
 
 
 def _prepare(frames: Iterable[FrameDetections], formatter,
-             normalized: int) -> List[Tuple[_lib.EvclipDetection, Optional[bytes], Any]]:
+             normalized: int) -> List[Tuple[_lib.EvclipDetection, Optional[bytes]]]:
     """Validates in-memory detections and converts them to C structures (no library needed,
     so every argument error is raised before anything is loaded or opened)."""
     out = []
@@ -497,7 +498,8 @@ def _prepare(frames: Iterable[FrameDetections], formatter,
             det = _lib.EvclipDetection(frame_idx=keys.frame_idx, ts=keys.ts)
             where = f"frame {key} detection {i}"
             text = _fill_detection(d, det, formatter, normalized, where)
-            out.append((det, text, _polygon(d, where)))
+            det.polygon = _polygon(d, where)  # a Python attribute: the points C gets
+            out.append((det, text))
     return out
 
 
