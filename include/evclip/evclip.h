@@ -64,7 +64,8 @@
  *          EvclipDrawOptions (redaction) through EvclipSettings.draw_options;
  *          EvclipVerifyResult.redacted; EvclipInspectFrame.box_flags (EVCLIP_BOX_*);
  *          evclip_detections_add_polygon() (polygon outlines: oriented boxes, masks),
- *          EvclipInspectFrame.nb_points and points (the polygons carried by the SEI).
+ *          EvclipInspectFrame.nb_points and points (the polygons carried by the SEI),
+ *          evclip_painter_draw_polygons().
  */
 
 #include <stddef.h>
@@ -821,6 +822,18 @@ EVCLIP_API int evclip_painter_new(EvclipPainter **out, int width, int height, in
 EVCLIP_API int evclip_painter_draw(EvclipPainter *p, uint8_t *const data[3],
                                    const int linesize[3], const EvclipDetection *dets,
                                    const char *const *texts, int nb_dets);
+
+/**
+ * evclip_painter_draw() with polygons (NULL, or nb_dets entries, each NULL for a plain box):
+ * polygons[i] holds nb_points[i] points of dets[i] as x, y pairs, drawn and validated as
+ * evclip_detections_add_polygon() does (a bad polygon is INVALID, the frame untouched).
+ */
+EVCLIP_API int evclip_painter_draw_polygons(EvclipPainter *p, uint8_t *const data[3],
+                                            const int linesize[3],
+                                            const EvclipDetection *dets,
+                                            const char *const *texts,
+                                            const double *const *polygons,
+                                            const int *nb_points, int nb_dets);
 
 /** Frees the painter and sets *p to NULL. Accepts NULL and &NULL. */
 EVCLIP_API void evclip_painter_free(EvclipPainter **p);

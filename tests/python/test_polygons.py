@@ -92,3 +92,21 @@ def test_from_jsonl_reads_the_polygon_key(lib, car, tmp_path):
     assert d.bbox == (100, 100, 300, 300) and d.extra == {"polygon": DIAMOND}
     out = render_clip([ClipSource(car, [fd], 0, 0.2)], tmp_path / "j.mp4", **FAST)
     assert inspect(out)[0]["polygon"] == DIAMOND
+
+
+def test_draw_detections_draws_the_polygon(lib):
+    """evclip.overlay.draw_detections: extra["polygon"] drawn as in clips (outline on the
+    polygon's edges, nothing at its bounding box's corners); a bad one is a ValueError."""
+    from evclip.overlay import draw_detections
+
+    frame = np.zeros((400, 400, 3), dtype=np.uint8)
+    d = Detection(bbox=(0, 0, 1, 1), label="ship", color=(0, 0, 255),
+                  extra={"polygon": DIAMOND})
+    assert draw_detections(frame, [d]) == 1
+    assert tuple(frame[150, 250]) == (0, 0, 255) and tuple(frame[250, 150]) == (0, 0, 255)
+    assert not frame[102, 102].any() and not frame[297, 297].any()  # box corners
+    assert not frame[200, 200].any()
+    before = frame.copy()
+    with pytest.raises(ValueError, match=r'detections\[1\]: extra\["polygon"\] must be 3'):
+        draw_detections(frame, [d, Detection((0, 0, 1, 1), "a", extra={"polygon": [[1, 2]]})])
+    assert (frame == before).all()  # untouched
