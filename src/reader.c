@@ -218,8 +218,10 @@ static int read_polygon(const Line *ln, const json_t *obj, double **xy, int *np)
     return 0;
 }
 
-/* Ultralytics' "box": {"x1": .., "y1": .., "x2": .., "y2": ..}. */
-static int read_box(const Line *ln, const json_t *obj, EvclipDetection *det, int *nonsense)
+/* Ultralytics' "box": {"x1": .., "y1": .., "x2": .., "y2": ..}; an OBB row's box (with "x3",
+ * "y3", "x4", "y4" too) gives its 4 corners as a polygon (malloc'ed *xy, *np = 4). */
+static int read_box(const Line *ln, const json_t *obj, EvclipDetection *det, int *nonsense,
+                    double **xy, int *np)
 {
     static const char *const why = "expected {\"x1\", \"y1\", \"x2\", \"y2\"} (4 numbers)";
     static const char *const keys[4] = { "x1", "y1", "x2", "y2" };
@@ -238,6 +240,23 @@ static int read_box(const Line *ln, const json_t *obj, EvclipDetection *det, int
     det->y1 = v[1];
     det->x2 = v[2];
     det->y2 = v[3];
+    if (!json_object_get(box, "x3") && !json_object_get(box, "y3") &&
+        !json_object_get(box, "x4") && !json_object_get(box, "y4"))
+        return 0;
+    static const char *const obb[4] = { "x3", "y3", "x4", "y4" };
+    double c[8] = { v[0], v[1], v[2], v[3] };
+    int nan = 0;
+    for (size_t i = 0; i < 4; i++) {
+        const json_t *e = json_object_get(box, obb[i]);
+        if (!e || !coordinate(e, &c[4 + i], &nan) || nan || *nonsense)
+            return field_error(ln, "box", "an oriented box needs x1..x4, y1..y4 (8 finite "
+                               "numbers)");
+    }
+    *xy = malloc(sizeof(c));
+    if (!*xy)
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory (polygon)");
+    memcpy(*xy, c, sizeof(c));
+    *np = 4;
     return 0;
 }
 
@@ -382,9 +401,9 @@ static int read_native_fields(const Line *ln, const json_t *obj, const char *box
 
 /* Ultralytics summary() row: name (else class), confidence, box, optional track_id. */
 static int read_row_fields(const Line *ln, const json_t *obj, EvclipDetection *det,
-                           char *label, size_t size, int *nonsense)
+                           char *label, size_t size, int *nonsense, double **xy, int *np)
 {
-    int ret = read_box(ln, obj, det, nonsense);
+    int ret = read_box(ln, obj, det, nonsense, xy, np);
     if (ret < 0)
         return ret;
     const json_t *name = json_object_get(obj, "name");
@@ -464,7 +483,7 @@ static int read_item(EvclipDetections *d, const Line *ln, const json_t *obj,
     if (!json_is_object(obj))
         return line_error(ln, frame ? "expected a JSON object" : "line is not a JSON object");
     if (row)
-        ret = read_row_fields(ln, obj, &det, label, sizeof(label), &nonsense);
+        ret = read_row_fields(ln, obj, &det, label, sizeof(label), &nonsense, &xy, &np);
     else
         ret = read_native_fields(ln, obj, shape == ITEM_INSPECT ? "box" : "bbox", &det,
                                  &nonsense, &xy, &np);

@@ -297,8 +297,12 @@ void read_box(od::value v, double out[4])
     int got = 0;
     for (auto field : obj) {
         od::field f = need(std::move(field));
-        KeyId id = keys.add(need(f.unescaped_key()));
+        string_view k = need(f.unescaped_key());
+        KeyId id = keys.add(k);
         int i = id >= K_X1 && id <= K_Y2 ? id - K_X1 : -1;
+        if (i < 0 && k.size() == 2 && (k[0] == 'x' || k[0] == 'y') &&
+            (k[1] == '3' || k[1] == '4'))
+            throw Defer(); /* an oriented box (x1..x4, y1..y4): the full reader's polygon */
         if (i < 0) {
             validate(f.value(), 1);
             continue;

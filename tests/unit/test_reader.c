@@ -721,6 +721,28 @@ static void test_polygon(void)
     detlist_free(&list);
     evclip_detections_free(&d);
 
+    /* An Ultralytics OBB row (box x1..x4, y1..y4): its 4 corners are the polygon. */
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK(parse(d, "{\"frame_idx\": 2, \"name\": \"ship\", \"confidence\": 0.9, \"box\": "
+                   "{\"x1\": 50, \"y1\": 10, \"x2\": 90, \"y2\": 50, \"x3\": 50, \"y3\": 90, "
+                   "\"x4\": 10, \"y4\": 50}}\n") == 0);
+    CHECK(all_of(d, &list) == 1);
+    if (list.count == 1) {
+        a = &list.items[0];
+        CHECK(a->x1 == 10 && a->y1 == 10 && a->x2 == 90 && a->y2 == 90);
+        CHECK(detection_polygon(a, &uv) == 4 && uv[0] == 0.5f && uv[1] == 0.0f &&
+              uv[6] == 0.0f && uv[7] == 0.5f);
+    }
+    detlist_free(&list);
+    evclip_detections_free(&d);
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK(parse(d, "{\"frame_idx\": 1, \"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, "
+                   "\"x2\": 3, \"y2\": 4, \"x3\": 5}}\n") == EVCLIP_ERR_DETECTIONS);
+    CHECK(strstr(evclip_last_error(), "t.jsonl:1: field 'box': an oriented box needs x1..x4, "
+                 "y1..y4 (8 finite numbers)") != NULL);
+    CHECK(count_of(d) == 0);
+    evclip_detections_free(&d);
+
     /* A polygon with no area (points on one line) is a nonsense box: skipped, counted. */
     CHECK(evclip_detections_new(&d) == 0);
     CHECK(parse(d, "{\"frame_idx\": 1, \"label\": \"a\", "

@@ -105,6 +105,8 @@ static void test_fast_contract(void)
           "\"polygon\": [[1, 2], [9, 4], [5, 8]]}]", READER_ULTRALYTICS, 1, 1 },
         { "{\"frame_idx\": 1, \"label\": \"a\", \"polygon\": [[1, 2], [9, 4]]}",
           READER_NATIVE, 0, 0 },
+        { "[{\"name\": \"a\", \"box\": {\"x1\": 5, \"y1\": 0, \"x2\": 9, \"y2\": 5, "
+          "\"x3\": 5, \"y3\": 9, \"x4\": 0, \"y4\": 5}}]", READER_ULTRALYTICS, 0, 0 },
         { "{\"frame_idx\": 1, \"label\": \"a\", \"polygon\": [[1, 2], [9, 4], [5]]}",
           READER_NATIVE, 0, 0 },
         { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"polygon\": null}",
