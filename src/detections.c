@@ -39,8 +39,10 @@ typedef struct Stored {
 } Stored;
 _Static_assert(sizeof(Stored) == 56, "a stored detection takes 56 bytes");
 
-/* STORED_TEXT: `label` indexes `texts` (a label with its own chip text), not `labels`. */
-enum { STORED_HAS_COLOR = 1, STORED_NORMALIZED = 2, STORED_TEXT = 4 };
+/* STORED_TEXT: `label` indexes `texts` (a label with its own entry), not `labels`; the entry
+ * holds a chip text unless STORED_NO_CHIP, and a polygon after it with STORED_POLY. */
+enum { STORED_HAS_COLOR = 1, STORED_NORMALIZED = 2, STORED_TEXT = 4, STORED_POLY = 8,
+       STORED_NO_CHIP = 16 };
 
 /* A lookup index lists positions in key order (stable for ties); NULL with `identity` when
  * every stored detection has that key and they were added in key order (logs written as the
@@ -62,6 +64,7 @@ struct EvclipDetections {
     char **labels;           /* label text by id, each allocated once */
     char **texts;            /* "label\0chip text" of detections added with a chip text */
     size_t nb_texts, texts_cap;
+    size_t poly_bytes;       /* bytes of the polygons in texts (detections_memory) */
     uint32_t nb_labels, labels_cap;
     uint32_t *label_slots;   /* open-addressing hash set of label id + 1 (0 = empty) */
     size_t nb_slots;
@@ -339,9 +342,29 @@ static EvclipDetection normalise(const EvclipDetection *det)
     return n;
 }
 
-/* Id of a new "label\0text" entry (not interned: each detection's text is its own). */
+/* Offset of the polygon after the "label\0text\0" of an entry (4-aligned). */
+static size_t polygon_offset(const char *entry)
+{
+    size_t off = strlen(entry) + 1;
+    off += strlen(entry + off) + 1;
+    return (off + 3) & ~(size_t)3;
+}
+
+int detection_polygon(const EvclipDetection *d, const float **uv)
+{
+    if (!(d->normalized & DETECTION_POLYGON) || !d->label)
+        return 0;
+    size_t off = polygon_offset(d->label);
+    uint32_t n;
+    memcpy(&n, d->label + off, sizeof(n));
+    *uv = (const float *)(const void *)(d->label + off + sizeof(n));
+    return (int)n;
+}
+
+/* Id of a new "label\0text\0[polygon]" entry (not interned: each detection's is its own);
+ * the polygon (n points, uv pairs relative to the box) when n > 0. */
 static int add_text(EvclipDetections *d, const char *label, size_t len, const char *text,
-                    uint32_t *id)
+                    const float *uv, int n, uint32_t *id)
 {
     size_t text_len = strlen(text);
     if (d->nb_texts == d->texts_cap) {
@@ -352,27 +375,35 @@ static int add_text(EvclipDetections *d, const char *label, size_t len, const ch
         d->texts = texts;
         d->texts_cap = cap;
     }
-    char *entry = malloc(len + text_len + 2);
+    size_t poly = ((len + text_len + 2 + 3) & ~(size_t)3) + sizeof(uint32_t);
+    char *entry = malloc(n > 0 ? poly + (size_t)n * 2 * sizeof(float) : len + text_len + 2);
     if (!entry)
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory (chip texts)");
     memcpy(entry, label, len);
     entry[len] = '\0';
     memcpy(entry + len + 1, text, text_len + 1);
+    if (n > 0) {
+        uint32_t count = (uint32_t)n;
+        memcpy(entry + poly - sizeof(count), &count, sizeof(count));
+        memcpy(entry + poly, uv, (size_t)n * 2 * sizeof(float));
+        d->poly_bytes += sizeof(count) + (size_t)n * 2 * sizeof(float);
+    }
     *id = (uint32_t)d->nb_texts;
     d->texts[d->nb_texts++] = entry;
     return 0;
 }
 
-/* Stores n (normalised, box checked) with the len bytes at n->label, and its chip text (NULL
- * = the default). */
+/* Stores n (normalised, box checked) with the len bytes at n->label, its chip text (NULL
+ * = the default) and its polygon (np points, uv relative to the box; np 0 = none). */
 static int store_item(EvclipDetections *d, const EvclipDetection *n, size_t label_len,
-                      const char *text)
+                      const char *text, const float *uv, int np)
 {
     uint32_t label = 0;
+    int entry = text || np > 0;
     int ret = reserve_items(d);
     if (ret >= 0)
-        ret = text ? add_text(d, n->label, label_len, text, &label)
-                   : intern_label(d, n->label, label_len, &label);
+        ret = entry ? add_text(d, n->label, label_len, text ? text : "", uv, np, &label)
+                    : intern_label(d, n->label, label_len, &label);
     if (ret < 0)
         return ret;
     Stored *s = &d->items[d->count++];
@@ -382,7 +413,8 @@ static int store_item(EvclipDetections *d, const EvclipDetection *n, size_t labe
         .score = n->score, .label = label,
         .flags = (uint8_t)((n->has_color ? STORED_HAS_COLOR : 0) |
                            (n->normalized ? STORED_NORMALIZED : 0) |
-                           (text ? STORED_TEXT : 0)),
+                           (entry ? STORED_TEXT : 0) | (np > 0 ? STORED_POLY : 0) |
+                           (entry && !text ? STORED_NO_CHIP : 0)),
     };
     if (n->has_color)
         memcpy(s->color, n->color, 3);
@@ -407,7 +439,79 @@ int detections_add_text(EvclipDetections *d, const EvclipDetection *det, const c
         detections_note_skip(d, where[0] ? where : NULL, problem);
         return 0;
     }
-    return store_item(d, &n, strlen(det->label), text);
+    return store_item(d, &n, strlen(det->label), text, NULL, 0);
+}
+
+const char *detections_polygon_problem(const double *xy, int n)
+{
+    if (n < 3)
+        return "expected [[x, y], ...] with at least 3 points";
+    if (n > DETECTIONS_MAX_POLYGON)
+        return "more than 65535 points";
+    for (int i = 0; i < 2 * n; i++) {
+        if (!isfinite(xy[i]) || !isfinite(to_float(xy[i])))
+            return "NaN, infinite or out of range coordinate";
+    }
+    return NULL;
+}
+
+int detections_polygon_box(EvclipDetection *det, const double *xy, int np)
+{
+    det->x1 = det->x2 = xy[0];
+    det->y1 = det->y2 = xy[1];
+    for (int i = 1; i < np; i++) {
+        det->x1 = fmin(det->x1, xy[2 * i]);
+        det->x2 = fmax(det->x2, xy[2 * i]);
+        det->y1 = fmin(det->y1, xy[2 * i + 1]);
+        det->y2 = fmax(det->y2, xy[2 * i + 1]);
+    }
+    return !box_problem(det);
+}
+
+/* Stores n (normalised, its box the bounds of xy) with its polygon, relative to the box. */
+static int store_polygon(EvclipDetections *d, const EvclipDetection *n, size_t label_len,
+                         const char *text, const double *xy, int np)
+{
+    float *uv = malloc((size_t)np * 2 * sizeof(*uv));
+    if (!uv)
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory (polygon)");
+    double w = n->x2 - n->x1, h = n->y2 - n->y1;
+    for (int i = 0; i < np; i++) {
+        uv[2 * i] = (float)((xy[2 * i] - n->x1) / w);
+        uv[2 * i + 1] = (float)((xy[2 * i + 1] - n->y1) / h);
+    }
+    int ret = store_item(d, n, label_len, text, uv, np);
+    free(uv);
+    return ret;
+}
+
+int detections_add_polygon(EvclipDetections *d, const EvclipDetection *det, const char *where,
+                           const char *text, const double *xy, int np)
+{
+    const char *sep = where ? ": " : "";
+    const char *problem = detections_polygon_problem(xy, np);
+    where = where ? where : "";
+    if (problem)
+        return ev_error(EVCLIP_ERR_INVALID, "%s%sfield 'polygon': %s", where, sep, problem);
+    if (!det->label)
+        return ev_error(EVCLIP_ERR_INVALID, "%s%sfield 'label': missing", where, sep);
+    EvclipDetection n = normalise(det);
+    if (n.frame_idx < 0 && n.ts < 0)
+        return ev_error(EVCLIP_ERR_INVALID,
+                        "%s%sfields 'frame_idx' and 'ts': neither is set (need one)", where, sep);
+    if (!detections_polygon_box(&n, xy, np)) {
+        detections_note_skip(d, where[0] ? where : NULL,
+                             "field 'polygon': no area (its bounding box is empty), skipped");
+        return 0;
+    }
+    return store_polygon(d, &n, strlen(n.label), text, xy, np);
+}
+
+int detections_add_parsed_polygon(EvclipDetections *d, const EvclipDetection *det,
+                                  size_t label_len, const double *xy, int np)
+{
+    EvclipDetection n = normalise(det);
+    return store_polygon(d, &n, label_len, NULL, xy, np);
 }
 
 int detections_add_checked(EvclipDetections *d, const EvclipDetection *det, const char *where)
@@ -426,7 +530,7 @@ int detections_storable(const EvclipDetection *det)
 int detections_add_parsed(EvclipDetections *d, const EvclipDetection *det, size_t label_len)
 {
     EvclipDetection n = normalise(det);
-    return store_item(d, &n, label_len, NULL);
+    return store_item(d, &n, label_len, NULL, NULL, 0);
 }
 
 size_t detections_count(const EvclipDetections *d)
@@ -438,9 +542,13 @@ void detections_truncate(EvclipDetections *d, size_t count, int64_t skipped)
 {
     size_t texts = d->nb_texts; /* texts are added with their items: drop the dropped ones' */
     for (size_t i = count; i < d->count; i++) {
+        const float *uv;
         d->nb_frame_keyed -= d->items[i].frame_idx >= 0;
         if ((d->items[i].flags & STORED_TEXT) && d->items[i].label < texts)
             texts = d->items[i].label;
+        int np = detections_polygon_at(d, i, &uv);
+        if (np > 0)
+            d->poly_bytes -= sizeof(uint32_t) + (size_t)np * 2 * sizeof(float);
     }
     while (d->nb_texts > texts)
         free(d->texts[--d->nb_texts]);
@@ -483,6 +591,15 @@ void detections_get(const EvclipDetections *d, size_t i, EvclipDetection *out)
     memcpy(out->color, s->color, 3);
 }
 
+int detections_polygon_at(const EvclipDetections *d, size_t i, const float **uv)
+{
+    const Stored *s = &d->items[i];
+    if (!(s->flags & STORED_POLY))
+        return 0;
+    EvclipDetection e = { .label = d->texts[s->label], .normalized = DETECTION_POLYGON };
+    return detection_polygon(&e, uv);
+}
+
 size_t detections_memory(const EvclipDetections *d)
 {
     size_t bytes = d->capacity * sizeof(*d->items) + d->nb_slots * sizeof(*d->label_slots) +
@@ -490,10 +607,9 @@ size_t detections_memory(const EvclipDetections *d)
     for (uint32_t i = 0; i < d->nb_labels; i++)
         bytes += strlen(d->labels[i]) + 1;
     bytes += d->texts_cap * sizeof(*d->texts);
-    for (size_t i = 0; i < d->nb_texts; i++) {
-        size_t label = strlen(d->texts[i]) + 1; /* "label\0text\0" */
-        bytes += label + strlen(d->texts[i] + label) + 1;
-    }
+    for (size_t i = 0; i < d->nb_texts; i++) /* "label\0text\0" (polygons: poly_bytes) */
+        bytes += polygon_offset(d->texts[i]);
+    bytes += d->poly_bytes;
     return bytes + (d->by_idx.pos ? d->by_idx.count * sizeof(uint32_t) : 0) +
            (d->by_ts.pos ? d->by_ts.count * sizeof(uint32_t) : 0);
 }
@@ -667,8 +783,10 @@ static int lookup_range(const EvclipDetections *d, const KeyIndex *ix, int by_fr
             break;
         EvclipDetection e;
         detections_get(d, (size_t)(s - d->items), &e);
-        if (s->flags & STORED_TEXT)
+        if ((s->flags & STORED_TEXT) && !(s->flags & STORED_NO_CHIP))
             e.normalized |= DETECTION_TEXT;
+        if (s->flags & STORED_POLY)
+            e.normalized |= DETECTION_POLYGON;
         int ret = detlist_push(out, &e);
         if (ret < 0)
             return ret;
@@ -868,6 +986,17 @@ EVCLIP_API int evclip_detections_add_text(EvclipDetections *dets, const EvclipDe
         return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_add_text: NULL argument");
     int ret = detections_check_unused(dets, "evclip_detections_add_text");
     return ret < 0 ? ret : detections_add_text(dets, det, NULL, text);
+}
+
+EVCLIP_API int evclip_detections_add_polygon(EvclipDetections *dets,
+                                             const EvclipDetection *det, const char *text,
+                                             const double *xy, int n)
+{
+    ev_error_clear();
+    if (!dets || !det || !xy)
+        return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_add_polygon: NULL argument");
+    int ret = detections_check_unused(dets, "evclip_detections_add_polygon");
+    return ret < 0 ? ret : detections_add_polygon(dets, det, NULL, text, xy, n);
 }
 
 EVCLIP_API void evclip_detections_get_stats(const EvclipDetections *dets,

@@ -19,6 +19,27 @@ typedef struct DetList {
  * entry (evclip_detections_add_text), so the overlay draws that text as the chip while the
  * label, score and track id stay the detection's. */
 #define DETECTION_TEXT 0x100
+/* Set in EvclipDetection.normalized by detections_lookup() when the detection has a polygon
+ * (detection_polygon()); the box is the polygon's bounding box. */
+#define DETECTION_POLYGON 0x200
+/* Most points of a polygon (its count is a u16 in SEI). */
+#define DETECTIONS_MAX_POLYGON 65535
+
+/* Points of d's polygon (0 without DETECTION_POLYGON); *uv gets 2n floats, each point
+ * relative to d's box: x = x1 + u * (x2 - x1), y = y1 + v * (y2 - y1). */
+int detection_polygon(const EvclipDetection *d, const float **uv);
+/* NULL when n points xy (x, y pairs) make a polygon, else why not. */
+const char *detections_polygon_problem(const double *xy, int n);
+/* detections_add_text() of a detection whose box is the bounding box of the polygon xy
+ * (np points, in det's space); a bad polygon is INVALID ("where: field 'polygon': why"). */
+int detections_add_polygon(EvclipDetections *d, const EvclipDetection *det, const char *where,
+                           const char *text, const double *xy, int np);
+/* Sets det's box to the bounds of the np points xy; 1 when that box is storable (has area). */
+int detections_polygon_box(EvclipDetection *det, const double *xy, int np);
+/* detections_add_parsed() of det outlined by the polygon xy (checked: no problem, a box with
+ * area), its box the polygon's bounds. */
+int detections_add_parsed_polygon(EvclipDetections *d, const EvclipDetection *det,
+                                  size_t label_len, const double *xy, int np);
 
 /* Appends a copy of *d. Returns 0 or EVCLIP_ERR_NOMEM. */
 int detlist_push(DetList *list, const EvclipDetection *d);
@@ -93,6 +114,9 @@ size_t detections_memory(const EvclipDetections *d);
 /* The i-th stored detection (insertion order, i < detections_count()) into *out; its label
  * is the store's interned copy. */
 void detections_get(const EvclipDetections *d, size_t i, EvclipDetection *out);
+
+/* Points of the i-th stored detection's polygon (0: none), as detection_polygon(). */
+int detections_polygon_at(const EvclipDetections *d, size_t i, const float **uv);
 
 /* Builds the sorted lookup index if detections were added since the last build, under the
  * store's lock: renders sharing a const store in several threads may all call it (one

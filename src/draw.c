@@ -1,5 +1,6 @@
 /* draw.c: clipped rectangles, box outlines, blends and alpha masks painted into YUV 4:2:0 or
  * packed 3-byte (BGR/RGB) images. */
+#include <math.h>
 #include <string.h>
 
 #include "src/draw.h"
@@ -151,6 +152,39 @@ void draw_fill_rect(DrawImage *img, int x, int y, int w, int h, DrawColor c)
 
     if (w > 0 && h > 0 && clip(img, x, y, (int64_t)x + w, (int64_t)y + h, &r))
         fill(img, &r, c);
+}
+
+/* Liang-Barsky: cuts the segment p + t (q - p), t in [0, 1], to [lo, hi] on one axis. */
+static int clip_axis(double p, double d, double lo, double hi, double *t0, double *t1)
+{
+    if (d == 0)
+        return p >= lo && p <= hi;
+    double a = (lo - p) / d, b = (hi - p) / d;
+    if (a > b) {
+        double t = a;
+        a = b;
+        b = t;
+    }
+    *t0 = a > *t0 ? a : *t0;
+    *t1 = b < *t1 ? b : *t1;
+    return *t0 <= *t1;
+}
+
+void draw_line(DrawImage *img, double x0, double y0, double x1, double y1, int thickness,
+               DrawColor c)
+{
+    double t0 = 0, t1 = 1, dx = x1 - x0, dy = y1 - y0, m = thickness + 1.0;
+    if (thickness < 1 || !isfinite(dx) || !isfinite(dy) ||
+        !clip_axis(x0, dx, -m, img->width + m, &t0, &t1) ||
+        !clip_axis(y0, dy, -m, img->height + m, &t0, &t1))
+        return;
+    double ax = x0 + t0 * dx, ay = y0 + t0 * dy, len = (t1 - t0) * hypot(dx, dy);
+    int steps = (int)ceil(len * 2) + 1, half = thickness / 2;
+    for (int i = 0; i <= steps; i++) {
+        double f = steps ? (double)i / steps * (t1 - t0) : 0;
+        int x = (int)lround(ax + f * dx) - half, y = (int)lround(ay + f * dy) - half;
+        draw_fill_rect(img, x, y, thickness, thickness, c);
+    }
 }
 
 void draw_blend_rect(DrawImage *img, int x, int y, int w, int h, DrawColor c, int alpha)

@@ -55,6 +55,11 @@ void draw_blend_rect(DrawImage *img, int x, int y, int w, int h, DrawColor c, in
 void draw_box_outline(DrawImage *img, int x1, int y1, int x2, int y2, int thickness,
                       DrawColor c);
 
+/* Draws the segment (x0, y0) - (x1, y1) `thickness` pixels wide (squares of that side centred
+ * on points half a pixel apart), clipped to the image first (any coordinates are safe). */
+void draw_line(DrawImage *img, double x0, double y0, double x1, double y1, int thickness,
+               DrawColor c);
+
 /* Blends colour c through an 8-bit coverage mask (0 = transparent, 255 = opaque) whose top-left
  * pixel lands at (x, y). Used for anti-aliased glyphs. */
 void draw_alpha_mask(DrawImage *img, int x, int y, const uint8_t *mask, int mask_w, int mask_h,

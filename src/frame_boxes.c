@@ -13,7 +13,7 @@ static void denormalize(DetList *list, int first, int width, int height)
         d->x2 *= width;
         d->y1 *= height;
         d->y2 *= height;
-        d->normalized &= DETECTION_TEXT;
+        d->normalized &= DETECTION_TEXT | DETECTION_POLYGON;
     }
 }
 
@@ -37,6 +37,14 @@ int frame_boxes_from_texts(EvclipDetections *scratch, const EvclipDetection *det
                            const char *const *texts, int nb, int width, int height,
                            DetList *out)
 {
+    return frame_boxes_from_polygons(scratch, dets, texts, NULL, NULL, nb, width, height, out);
+}
+
+int frame_boxes_from_polygons(EvclipDetections *scratch, const EvclipDetection *dets,
+                              const char *const *texts, const double *const *polys,
+                              const int *nb_points, int nb, int width, int height,
+                              DetList *out)
+{
     EvclipDetectionStats stats;
     int ret = 0;
     evclip_detections_get_stats(scratch, &stats);
@@ -46,7 +54,12 @@ int frame_boxes_from_texts(EvclipDetections *scratch, const EvclipDetection *det
         EvclipDetection one = dets[i];
         one.frame_idx = EVCLIP_NONE;
         one.ts = 0; /* every box of the array belongs to this frame */
-        ret = detections_add_text(scratch, &one, NULL, texts ? texts[i] : NULL);
+        const char *text = texts ? texts[i] : NULL;
+        if (polys && polys[i])
+            ret = detections_add_polygon(scratch, &one, NULL, text, polys[i],
+                                         nb_points ? nb_points[i] : 0);
+        else
+            ret = detections_add_text(scratch, &one, NULL, text);
     }
     if (ret < 0 || (ret = detections_prepare(scratch)) < 0)
         return ret;

@@ -32,4 +32,11 @@ int frame_boxes_from_texts(EvclipDetections *scratch, const EvclipDetection *det
                            const char *const *texts, int nb, int width, int height,
                            DetList *out);
 
+/* frame_boxes_from_texts() with polys[i] (polys NULL, or polys[i] NULL: none), nb_points[i]
+ * points, as the polygon of dets[i] (evclip_detections_add_polygon). */
+int frame_boxes_from_polygons(EvclipDetections *scratch, const EvclipDetection *dets,
+                              const char *const *texts, const double *const *polys,
+                              const int *nb_points, int nb, int width, int height,
+                              DetList *out);
+
 #endif /* EVCLIP_SRC_FRAME_BOXES_H */

@@ -72,7 +72,9 @@
  * detections.sha256_canonical covers every detection of the store (file-loaded or added
  * through the API), in insertion order, each as: frame_idx i64, ts f64, x1 y1 x2 y2 f64,
  * score f64, track_id i64 (all big-endian), has_color u8, color 3 bytes (0 when unset),
- * normalized u8, label length u32 big-endian, label bytes.
+ * normalized u8 (bit 1 set when a polygon follows), label length u32 big-endian, label
+ * bytes; with a polygon: its point count u32 and each point's u, v (f32 bits, big-endian,
+ * relative to the box: x = x1 + u (x2 - x1)). Detections without polygon hash as before.
  */
 
 /* The hash of a source file taken through the descriptor it was decoded from, and what

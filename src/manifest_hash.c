@@ -183,10 +183,24 @@ void manifest_hash_detections(const EvclipDetections *d, char hex[65])
         rec[64] = (unsigned char)(e->has_color != 0);
         for (int k = 0; k < 3; k++)
             rec[65 + k] = e->has_color ? e->color[k] : 0;
-        rec[68] = (unsigned char)(e->normalized != 0);
+        const float *uv;
+        int np = detections_polygon_at(d, i, &uv);
+        rec[68] = (unsigned char)((e->normalized != 0) | (np > 0 ? 2 : 0));
         put_be(rec + 69, len, 4);
         crypto_hash_sha256_update(&st, rec, sizeof(rec));
         crypto_hash_sha256_update(&st, (const unsigned char *)(e->label ? e->label : ""), len);
+        unsigned char pt[8];
+        put_be(pt, (uint64_t)np, 4);
+        if (np > 0)
+            crypto_hash_sha256_update(&st, pt, 4);
+        for (int k = 0; k < np; k++) { /* each point as f32 x, y bits (box-relative) */
+            uint32_t bu, bv;
+            memcpy(&bu, &uv[2 * k], 4);
+            memcpy(&bv, &uv[2 * k + 1], 4);
+            put_be(pt, bu, 4);
+            put_be(pt + 4, bv, 4);
+            crypto_hash_sha256_update(&st, pt, 8);
+        }
     }
     crypto_hash_sha256_final(&st, digest);
     sodium_bin2hex(hex, 65, digest, sizeof(digest));

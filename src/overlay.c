@@ -515,6 +515,34 @@ static void box(Overlay *o, DrawImage *img, const int b[4], const BoxStyle *bs, 
         draw_box_outline(img, b[0], b[1], b[2], b[3], th, c);
 }
 
+/* Pixel position of point k of d's polygon (uv relative to d's box) under t. */
+static void polygon_point(const EvclipDetection *d, const float *uv, int k,
+                          const BoxTransform *t, double *x, double *y)
+{
+    *x = (d->x1 + uv[2 * k] * (d->x2 - d->x1)) * t->scale_x + t->offset_x;
+    *y = (d->y1 + uv[2 * k + 1] * (d->y2 - d->y1)) * t->scale_y + t->offset_y;
+}
+
+/* Outline of d's polygon (n points) in the box's colour and thickness; *top_x gets the x of
+ * its top-most point (the leftmost of ties), where its chip goes. */
+static void polygon(Overlay *o, DrawImage *img, const EvclipDetection *d, const float *uv,
+                    int n, const BoxTransform *t, const BoxStyle *bs, DrawColor c, int *top_x)
+{
+    int th = bs->thickness ? bs->thickness : o->thickness;
+    double px, py, qx, qy, tx = 0, ty = INFINITY;
+    polygon_point(d, uv, n - 1, t, &px, &py);
+    for (int k = 0; k < n; k++, px = qx, py = qy) {
+        polygon_point(d, uv, k, t, &qx, &qy);
+        if (img)
+            draw_line(img, px, py, qx, qy, th, c);
+        if (qy < ty || (qy == ty && qx < tx)) {
+            tx = qx;
+            ty = qy;
+        }
+    }
+    *top_x = tx < -1e9 ? -1000000000 : tx > 1e9 ? 1000000000 : (int)lround(tx);
+}
+
 /* Draws (img) or only lays out (rects) the boxes and chips of one frame. */
 static int detections(Overlay *o, DrawImage *img, const EvclipDetection *dets, int n,
                       const BoxTransform *t, int (*rects)[4])
@@ -537,8 +565,13 @@ static int detections(Overlay *o, DrawImage *img, const EvclipDetection *dets, i
             overlay_box_rgb(o, dets, n, i, rgb);
             DrawColor c = draw_color_from_rgb(rgb[0], rgb[1], rgb[2], o->matrix,
                                               o->full_range);
+            const float *uv;
+            int npts = detection_polygon(&dets[i], &uv);
+            if (npts > 0) /* the outline instead of the box, the chip at the top-most point */
+                polygon(o, pass == 0 ? img : NULL, &dets[i], uv, npts, t ? t : &identity, &bs,
+                        c, &b[0]);
             if (pass == 0) {
-                if (img)
+                if (img && npts == 0)
                     box(o, img, b, &bs, c);
                 drawn++;
             } else {

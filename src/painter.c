@@ -91,6 +91,14 @@ static int frame_image(const EvclipPainter *p, uint8_t *const data[3], const int
 int evclip_painter_draw(EvclipPainter *p, uint8_t *const data[3], const int linesize[3],
                         const EvclipDetection *dets, const char *const *texts, int nb_dets)
 {
+    return evclip_painter_draw_polygons(p, data, linesize, dets, texts, NULL, NULL, nb_dets);
+}
+
+int evclip_painter_draw_polygons(EvclipPainter *p, uint8_t *const data[3],
+                                 const int linesize[3], const EvclipDetection *dets,
+                                 const char *const *texts, const double *const *polygons,
+                                 const int *nb_points, int nb_dets)
+{
     DrawImage img;
     int ret;
     ev_error_clear();
@@ -101,8 +109,8 @@ int evclip_painter_draw(EvclipPainter *p, uint8_t *const data[3], const int line
                         (const void *)dets);
     if ((ret = frame_image(p, data, linesize, &img)) < 0)
         return ret;
-    ret = frame_boxes_from_texts(p->scratch, dets, texts, nb_dets, p->width, p->height,
-                                 &p->dets);
+    ret = frame_boxes_from_polygons(p->scratch, dets, texts, polygons, nb_points, nb_dets,
+                                    p->width, p->height, &p->dets);
     if (ret < 0)
         return ret;
     return overlay_draw_detections(p->overlay, &img, p->dets.items, p->dets.count, &identity);

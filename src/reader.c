@@ -185,8 +185,43 @@ static int read_bbox(const Line *ln, const json_t *obj, const char *key, EvclipD
     return 0;
 }
 
-/* Ultralytics' "box": {"x1": .., "y1": .., "x2": .., "y2": ..}. */
-static int read_box(const Line *ln, const json_t *obj, EvclipDetection *det, int *nonsense)
+/* Optional "polygon": [[x, y], ...] (3.. points) into a malloc'ed *xy, *np points; absent or
+ * null leaves *np 0. */
+static int read_polygon(const Line *ln, const json_t *obj, double **xy, int *np)
+{
+    const json_t *poly = json_object_get(obj, "polygon");
+    char why[96];
+    *np = 0;
+    if (!poly || json_is_null(poly))
+        return 0;
+    size_t n = json_is_array(poly) ? json_array_size(poly) : 0;
+    if (n < 3 || n > DETECTIONS_MAX_POLYGON)
+        return field_error(ln, "polygon", n > DETECTIONS_MAX_POLYGON ?
+                           "more than 65535 points" :
+                           "expected [[x, y], ...] with at least 3 points");
+    *xy = malloc(n * 2 * sizeof(**xy));
+    if (!*xy)
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory (polygon)");
+    for (size_t i = 0; i < n; i++) {
+        const json_t *pt = json_array_get(poly, i);
+        int nonsense = 0;
+        snprintf(why, sizeof(why), "point %zu: expected [x, y] (2 finite numbers)", i);
+        if (!json_is_array(pt) || json_array_size(pt) != 2 ||
+            !coordinate(json_array_get(pt, 0), &(*xy)[2 * i], &nonsense) ||
+            !coordinate(json_array_get(pt, 1), &(*xy)[2 * i + 1], &nonsense) || nonsense) {
+            free(*xy);
+            *xy = NULL;
+            return field_error(ln, "polygon", why);
+        }
+    }
+    *np = (int)n;
+    return 0;
+}
+
+/* Ultralytics' "box": {"x1": .., "y1": .., "x2": .., "y2": ..}; an OBB row's box (with "x3",
+ * "y3", "x4", "y4" too) gives its 4 corners as a polygon (malloc'ed *xy, *np = 4). */
+static int read_box(const Line *ln, const json_t *obj, EvclipDetection *det, int *nonsense,
+                    double **xy, int *np)
 {
     static const char *const why = "expected {\"x1\", \"y1\", \"x2\", \"y2\"} (4 numbers)";
     static const char *const keys[4] = { "x1", "y1", "x2", "y2" };
@@ -205,6 +240,23 @@ static int read_box(const Line *ln, const json_t *obj, EvclipDetection *det, int
     det->y1 = v[1];
     det->x2 = v[2];
     det->y2 = v[3];
+    if (!json_object_get(box, "x3") && !json_object_get(box, "y3") &&
+        !json_object_get(box, "x4") && !json_object_get(box, "y4"))
+        return 0;
+    static const char *const obb[4] = { "x3", "y3", "x4", "y4" };
+    double c[8] = { v[0], v[1], v[2], v[3] };
+    int nan = 0;
+    for (size_t i = 0; i < 4; i++) {
+        const json_t *e = json_object_get(box, obb[i]);
+        if (!e || !coordinate(e, &c[4 + i], &nan) || nan || *nonsense)
+            return field_error(ln, "box", "an oriented box needs x1..x4, y1..y4 (8 finite "
+                               "numbers)");
+    }
+    *xy = malloc(sizeof(c));
+    if (!*xy)
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory (polygon)");
+    memcpy(*xy, c, sizeof(c));
+    *np = 4;
     return 0;
 }
 
@@ -308,8 +360,10 @@ static int read_normalized(const Line *ln, const json_t *obj, int *normalized)
 
 /* ---- Objects ------------------------------------------------------------------------ */
 
-/* Stores det, or counts it as skipped when its box held NaN/Infinity. */
-static int store(EvclipDetections *d, const Line *ln, const EvclipDetection *det, int nonsense)
+/* Stores det (outlined by the polygon xy of np points when np > 0), or counts it as skipped
+ * when its box held NaN/Infinity. */
+static int store(EvclipDetections *d, const Line *ln, const EvclipDetection *det, int nonsense,
+                 const double *xy, int np)
 {
     char where[768];
     snprintf(where, sizeof(where), "%s:%zu", ln->name, ln->number);
@@ -320,16 +374,22 @@ static int store(EvclipDetections *d, const Line *ln, const EvclipDetection *det
         detections_note_skip(d, where, "field 'bbox': NaN or infinite coordinate, box skipped");
         return 0;
     }
-    int ret = detections_add_checked(d, det, where);
+    int ret = np > 0 ? detections_add_polygon(d, det, where, NULL, xy, np)
+                     : detections_add_checked(d, det, where);
     return ret == EVCLIP_ERR_NOMEM ? ret : ret < 0 ? EVCLIP_ERR_DETECTIONS : 0;
 }
 
-/* Native fields other than the frame keys (bbox, label, score, track_id, color); `box_key` is
- * "bbox" (native) or "box" (inspect items). */
+/* Native fields other than the frame keys (bbox or polygon, label, score, track_id, color);
+ * `box_key` is "bbox" (native) or "box" (inspect items). With a polygon (*np > 0, points in
+ * *xy, malloc'ed) the box may be absent: the polygon's bounding box replaces it. */
 static int read_native_fields(const Line *ln, const json_t *obj, const char *box_key,
-                              EvclipDetection *det, int *nonsense)
+                              EvclipDetection *det, int *nonsense, double **xy, int *np)
 {
-    int ret = read_bbox(ln, obj, box_key, det, nonsense);
+    int ret = read_polygon(ln, obj, xy, np);
+    if (ret >= 0 && (*np == 0 || json_object_get(obj, box_key)))
+        ret = read_bbox(ln, obj, box_key, det, nonsense);
+    if (*np > 0)
+        *nonsense = 0; /* the box is the polygon's */
     if (ret >= 0)
         ret = read_label(ln, obj, det);
     if (ret >= 0)
@@ -341,9 +401,9 @@ static int read_native_fields(const Line *ln, const json_t *obj, const char *box
 
 /* Ultralytics summary() row: name (else class), confidence, box, optional track_id. */
 static int read_row_fields(const Line *ln, const json_t *obj, EvclipDetection *det,
-                           char *label, size_t size, int *nonsense)
+                           char *label, size_t size, int *nonsense, double **xy, int *np)
 {
-    int ret = read_box(ln, obj, det, nonsense);
+    int ret = read_box(ln, obj, det, nonsense, xy, np);
     if (ret < 0)
         return ret;
     const json_t *name = json_object_get(obj, "name");
@@ -372,7 +432,8 @@ static int read_row_fields(const Line *ln, const json_t *obj, EvclipDetection *d
 static void warn_unknown_keys(EvclipDetections *d, const Line *ln, const json_t *obj)
 {
     static const char *const known[] = { "frame_idx", "ts", "bbox", "label", "score",
-                                         "track_id", "color", "extra", "normalized" };
+                                         "track_id", "color", "extra", "normalized",
+                                         "polygon" };
     const char *key;
     const json_t *value;
     json_object_foreach((json_t *)obj, key, value) {
@@ -417,14 +478,15 @@ static int read_item(EvclipDetections *d, const Line *ln, const json_t *obj,
     int row = shape == ITEM_ROW;
     EvclipDetection det = { 0 };
     char label[32];
-    int nonsense = 0, ret;
+    double *xy = NULL;
+    int nonsense = 0, np = 0, ret;
     if (!json_is_object(obj))
         return line_error(ln, frame ? "expected a JSON object" : "line is not a JSON object");
     if (row)
-        ret = read_row_fields(ln, obj, &det, label, sizeof(label), &nonsense);
+        ret = read_row_fields(ln, obj, &det, label, sizeof(label), &nonsense, &xy, &np);
     else
         ret = read_native_fields(ln, obj, shape == ITEM_INSPECT ? "box" : "bbox", &det,
-                                 &nonsense);
+                                 &nonsense, &xy, &np);
     if (ret >= 0 && shape == ITEM_NATIVE)
         warn_unknown_keys(d, ln, obj);
     if (ret >= 0)
@@ -435,10 +497,12 @@ static int read_item(EvclipDetections *d, const Line *ln, const json_t *obj,
     }
     if (ret >= 0)
         ret = read_normalized(ln, obj, &normalized);
-    if (ret < 0)
-        return ret;
-    det.normalized = normalized;
-    return store(d, ln, &det, nonsense);
+    if (ret >= 0) {
+        det.normalized = normalized;
+        ret = store(d, ln, &det, nonsense, xy, np);
+    }
+    free(xy);
+    return ret;
 }
 
 /* Items of an array (a grouped line's "detections", or an Ultralytics array line), each with
@@ -762,5 +826,5 @@ int reader_line_error(const Line *ln, const char *why)
 
 int reader_store(EvclipDetections *d, const Line *ln, const EvclipDetection *det, int nonsense)
 {
-    return store(d, ln, det, nonsense);
+    return store(d, ln, det, nonsense, NULL, 0);
 }

@@ -104,7 +104,7 @@ int reader_detect_line(const char *name, size_t number, const char *text, size_t
     if (json_is_object(v)) {
         if (json_object_get(v, "detections"))
             return json_object_get(v, "source_time") ? READER_INSPECT : READER_GROUPED;
-        if (json_object_get(v, "bbox"))
+        if (json_object_get(v, "bbox") || json_object_get(v, "polygon"))
             return READER_NATIVE;
         if (json_is_object(json_object_get(v, "box")))
             return READER_ULTRALYTICS;

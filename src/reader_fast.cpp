@@ -7,6 +7,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <simdjson.h>
 
@@ -45,8 +46,9 @@ struct Item {
     bool has_norm = false, unknown = false;
     bool null_name = false, null_class = false, null_score = false, null_conf = false;
     bool null_track = false, null_color = false, null_idx = false, null_frame = false;
-    bool null_ts = false, null_norm = false;
+    bool null_ts = false, null_norm = false, has_poly = false;
     double bbox[4], box[4];
+    size_t poly_off = 0, poly_n = 0; /* points in line_points */
     string_view label, name;
     Number cls, score, conf, track, idx, frame, ts;
     bool norm = false;
@@ -59,6 +61,7 @@ struct Item {
 struct Pending {
     EvclipDetection det;
     size_t label_len;
+    size_t poly_off, poly_n; /* polygon points in line_points (poly_n 0: none) */
     char label[32];
     bool own_label;
 };
@@ -127,6 +130,8 @@ bool integral(const Number &n, int64_t *out)
 
 /* Whether the line being read holds a backslash (set by fast_reader_line()). */
 thread_local bool line_escapes;
+/* x, y of the polygons of the line being read (cleared by fast_reader_line()). */
+thread_local std::vector<double> line_points;
 
 /* Text that jansson would read the same: a line without backslash and control bytes
  * (plain_line()) has no escapes and no NUL; after escapes, what simdjson unescaped must hold
@@ -152,6 +157,7 @@ void validate(od::value v, int depth);
 enum KeyId {
     K_OTHER = -1, K_BBOX, K_BOX, K_LABEL, K_NAME, K_CLASS, K_SCORE, K_CONF, K_TRACK, K_COLOR,
     K_FRAME_IDX, K_FRAME, K_TS, K_NORM, K_EXTRA, K_DETECTIONS, K_X1, K_Y1, K_X2, K_Y2,
+    K_POLYGON,
 };
 
 KeyId key_id(string_view k)
@@ -162,7 +168,7 @@ KeyId key_id(string_view k)
         { "track_id", K_TRACK }, { "color", K_COLOR }, { "frame_idx", K_FRAME_IDX },
         { "frame", K_FRAME }, { "ts", K_TS }, { "normalized", K_NORM }, { "extra", K_EXTRA },
         { "detections", K_DETECTIONS }, { "x1", K_X1 }, { "y1", K_Y1 }, { "x2", K_X2 },
-        { "y2", K_Y2 },
+        { "y2", K_Y2 }, { "polygon", K_POLYGON },
     };
     for (const auto &key : keys) {
         if (k == key.name)
@@ -260,6 +266,30 @@ void read_bbox(od::value v, double out[4])
         throw Defer();
 }
 
+/* "polygon": [[x, y], ...] of 3..65535 number pairs into line_points; anything else (null,
+ * a bad shape: the full reader's messages) defers. */
+void read_polygon(od::value v, Item *it)
+{
+    od::array arr = need(v.get_array());
+    it->has_poly = true;
+    it->poly_off = line_points.size();
+    for (auto e : arr) {
+        od::array pt = need(need(std::move(e)).get_array());
+        int n = 0;
+        for (auto c : pt) {
+            if (n == 2)
+                throw Defer();
+            line_points.push_back(read_number(need(std::move(c))).value());
+            n++;
+        }
+        if (n != 2)
+            throw Defer();
+    }
+    it->poly_n = (line_points.size() - it->poly_off) / 2;
+    if (it->poly_n < 3 || it->poly_n > DETECTIONS_MAX_POLYGON)
+        throw Defer();
+}
+
 void read_box(od::value v, double out[4])
 {
     od::object obj = need(v.get_object());
@@ -267,8 +297,12 @@ void read_box(od::value v, double out[4])
     int got = 0;
     for (auto field : obj) {
         od::field f = need(std::move(field));
-        KeyId id = keys.add(need(f.unescaped_key()));
+        string_view k = need(f.unescaped_key());
+        KeyId id = keys.add(k);
         int i = id >= K_X1 && id <= K_Y2 ? id - K_X1 : -1;
+        if (i < 0 && k.size() == 2 && (k[0] == 'x' || k[0] == 'y') &&
+            (k[1] == '3' || k[1] == '4'))
+            throw Defer(); /* an oriented box (x1..x4, y1..y4): the full reader's polygon */
         if (i < 0) {
             validate(f.value(), 1);
             continue;
@@ -358,6 +392,9 @@ void read_field(KeyId k, od::value v, Item *it)
         it->has_ts = true;
         number_or_null(v, &it->ts, &it->null_ts);
         break;
+    case K_POLYGON:
+        read_polygon(v, it);
+        break;
     case K_NORM:
         it->has_norm = true;
         it->null_norm = need_bool(v.is_null());
@@ -438,6 +475,7 @@ void read_item(od::value v, int format, bool row_if_box, const FrameKeys *frame,
     EvclipDetection *det = &p->det;
     *det = EvclipDetection();
     p->own_label = false;
+    p->poly_n = 0; /* rows have no polygon (the full reader ignores the key there) */
     if (row) {
         if (!it.has_box)
             throw Defer();
@@ -459,12 +497,16 @@ void read_item(od::value v, int format, bool row_if_box, const FrameKeys *frame,
         /* Unknown keys, and the Ultralytics-only ones (box, name, class, confidence) that are
          * unknown in a native object, are warned about by the full reader. */
         if (it.unknown || it.has_box || it.has_name || it.has_class || it.has_conf ||
-            !it.has_bbox || !it.has_label)
+            (!it.has_bbox && !it.has_poly) || !it.has_label)
             throw Defer();
-        det->x1 = it.bbox[0];
-        det->y1 = it.bbox[1];
-        det->x2 = it.bbox[2];
-        det->y2 = it.bbox[3];
+        if (it.has_bbox) { /* with a polygon, replaced by its bounds when stored */
+            det->x1 = it.bbox[0];
+            det->y1 = it.bbox[1];
+            det->x2 = it.bbox[2];
+            det->y2 = it.bbox[3];
+        }
+        p->poly_off = it.poly_off;
+        p->poly_n = it.has_poly ? it.poly_n : 0;
         det->label = it.label.data();
         p->label_len = it.label.size();
     }
@@ -650,6 +692,7 @@ extern "C" int fast_reader_line(FastReader *f, EvclipDetections *d, const char *
             avail = f->copy_cap;
         }
         f->nb_items = 0;
+        line_points.clear();
         f->read_line(text, len, avail, format, normalized, ordinal);
     } catch (const Defer &) {
         return 0;
@@ -662,12 +705,20 @@ extern "C" int fast_reader_line(FastReader *f, EvclipDetections *d, const char *
         Pending *p = &f->items[i];
         if (p->own_label)
             p->det.label = p->label;
+        if (p->poly_n > 0 && (detections_polygon_problem(&line_points[p->poly_off],
+                                                         (int)p->poly_n) ||
+                              !detections_polygon_box(&p->det, &line_points[p->poly_off],
+                                                      (int)p->poly_n)))
+            return 0;
         if (!detections_storable(&p->det))
             return 0;
     }
     for (int i = 0; i < f->nb_items; i++) {
         Pending *p = &f->items[i];
-        int ret = detections_add_parsed(d, &p->det, p->label_len);
+        int ret = p->poly_n > 0 ?
+            detections_add_parsed_polygon(d, &p->det, p->label_len, &line_points[p->poly_off],
+                                          (int)p->poly_n) :
+            detections_add_parsed(d, &p->det, p->label_len);
         if (ret < 0)
             return ret;
     }

@@ -271,12 +271,14 @@ static int boxes_stored(const ClipRun *c, const Source *src)
     return src->orient && c->s->box_space == EVCLIP_BOX_STORED;
 }
 
-/* Turns boxes given in stored space (pixels of the decoded frame) with the picture. */
+/* Turns boxes given in stored space (pixels of the decoded frame) with the picture; a polygon
+ * is then drawn as its (turned) bounding box. */
 static void stored_to_display(DetList *list, const Source *src, const AVFrame *f)
 {
     for (int i = 0; i < list->count; i++) {
         EvclipDetection *d = &list->items[i];
         orient_box(src->orient, f->width, f->height, &d->x1, &d->y1, &d->x2, &d->y2);
+        d->normalized &= ~DETECTION_POLYGON;
     }
 }
 

@@ -6,6 +6,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 
+#include "src/detections.h"
 #include "src/error.h"
 #include "src/sei.h"
 
@@ -20,6 +21,7 @@ const uint8_t SEI_UUID[16] = {
 enum {
     F_NORMALIZED = 1, F_COLOR = 2, F_SCORE = 4, F_TRACK = 8, F_LONG_LABEL = 16,
     F_MARK_SHIFT = 5, /* EVCLIP_BOX_* marks: bits 5-6 */
+    F_POLYGON = 128,  /* a polygon in the trailing block */
 };
 
 /* ---- big-endian helpers --------------------------------------------------------------- */
@@ -93,6 +95,9 @@ static uint8_t *put_det(uint8_t *p, const EvclipDetection *d, unsigned mark)
                 (d->score >= 0 ? F_SCORE : 0) | (d->track_id >= 0 ? F_TRACK : 0) |
                 (n > 255 ? F_LONG_LABEL : 0) |
                 (int)((mark & (EVCLIP_BOX_REDACTED | EVCLIP_BOX_INTERPOLATED)) << F_MARK_SHIFT);
+    const float *uv;
+    if (detection_polygon(d, &uv) > 0)
+        flags |= F_POLYGON;
     *p++ = (uint8_t)flags;
     p = put_f32(p, d->x1);
     p = put_f32(p, d->y1);
@@ -115,6 +120,22 @@ static uint8_t *put_det(uint8_t *p, const EvclipDetection *d, unsigned mark)
     return p + n;
 }
 
+/* The trailing block's entry of d (when it has a polygon): u16 count, f32 x, y pairs in the
+ * box's space. */
+static uint8_t *put_polygon(uint8_t *p, const EvclipDetection *d)
+{
+    const float *uv;
+    int n = detection_polygon(d, &uv);
+    if (n <= 0)
+        return p;
+    p = put_u16(p, (unsigned)n);
+    for (int k = 0; k < n; k++) {
+        p = put_f32(p, d->x1 + uv[2 * k] * (d->x2 - d->x1));
+        p = put_f32(p, d->y1 + uv[2 * k + 1] * (d->y2 - d->y1));
+    }
+    return p;
+}
+
 int sei_encode(const EvclipDetection *dets, const uint8_t *marks, int n, double source_time,
                int source_index, uint8_t **out, size_t *size)
 {
@@ -130,7 +151,8 @@ int sei_encode(const EvclipDetection *dets, const uint8_t *marks, int n, double 
             return ev_error(EVCLIP_ERR_INVALID, "SEI: the label of detection %d has %zu bytes, "
                             "more than the %d an SEI message carries (shorten it, or render "
                             "without embedded detections)", i, len, SEI_MAX_LABEL);
-        total += len;
+        const float *uv;
+        total += len + 2 + (size_t)detection_polygon(&dets[i], &uv) * 8;
     }
     uint8_t *buf = malloc(total);
     if (!buf)
@@ -145,6 +167,8 @@ int sei_encode(const EvclipDetection *dets, const uint8_t *marks, int n, double 
     p = put_u16(p, (unsigned)n);
     for (int i = 0; i < n; i++)
         p = put_det(p, &dets[i], marks ? marks[i] : 0);
+    for (int i = 0; i < n; i++)
+        p = put_polygon(p, &dets[i]);
     *out = buf;
     *size = (size_t)(p - buf);
     return 0;
@@ -154,6 +178,8 @@ void sei_frame_free(SeiFrame *f)
 {
     free(f->dets);
     free(f->marks);
+    free(f->nb_points);
+    free(f->points);
     free(f->strings);
     for (int i = 0; i < f->nb_more; i++)
         free(f->more_strings[i]);
@@ -170,6 +196,7 @@ static int get_det(const uint8_t *data, size_t size, size_t *pos, EvclipDetectio
         return -1;
     int flags = data[i++];
     *mark = (uint8_t)((flags >> F_MARK_SHIFT) & (EVCLIP_BOX_REDACTED | EVCLIP_BOX_INTERPOLATED));
+    *mark |= flags & F_POLYGON ? MARK_POLYGON : 0;
     memset(d, 0, sizeof(*d));
     d->frame_idx = EVCLIP_NONE;
     d->ts = source_time;
@@ -205,6 +232,32 @@ static int get_det(const uint8_t *data, size_t size, size_t *pos, EvclipDetectio
     return 0;
 }
 
+/* Reads the trailing polygons of the boxes marked MARK_POLYGON (the mark is cleared) at pos;
+ * points go to strings + *spos, 4-aligned. Returns 0 or -1 (truncated block). */
+static int get_polygons(const uint8_t *data, size_t size, size_t pos, SeiFrame *f,
+                        size_t *spos)
+{
+    for (int i = 0; i < f->count; i++) {
+        if (!(f->marks[i] & MARK_POLYGON))
+            continue;
+        f->marks[i] &= (uint8_t)~MARK_POLYGON;
+        if (size - pos < 2)
+            return -1;
+        size_t n = (size_t)get_be(data + pos, 2);
+        pos += 2;
+        if (n < 3 || (size - pos) / 8 < n)
+            return -1;
+        *spos = (*spos + 3) & ~(size_t)3;
+        float *xy = (float *)(void *)(f->strings + *spos);
+        for (size_t k = 0; k < 2 * n; k++, pos += 4)
+            xy[k] = (float)get_f32(data + pos);
+        *spos += n * 8;
+        f->nb_points[i] = (int)n;
+        f->points[i] = xy;
+    }
+    return 0;
+}
+
 int sei_decode(const uint8_t *data, size_t size, SeiFrame *f)
 {
     memset(f, 0, sizeof(*f));
@@ -222,8 +275,11 @@ int sei_decode(const uint8_t *data, size_t size, SeiFrame *f)
         return ev_error(EVCLIP_ERR_INVALID, "evclip SEI: count %d does not fit", n);
     f->dets = calloc(n ? (size_t)n : 1, sizeof(*f->dets));
     f->marks = calloc(n ? (size_t)n : 1, 1);
-    f->strings = malloc(size + (size_t)n + 1);
-    if (!f->dets || !f->marks || !f->strings) {
+    f->nb_points = calloc(n ? (size_t)n : 1, sizeof(*f->nb_points));
+    f->points = calloc(n ? (size_t)n : 1, sizeof(*f->points));
+    /* labels (each with a NUL), then polygons (each 4-aligned): at most size + 4n + 4 */
+    f->strings = malloc(size + 4 * (size_t)n + 4);
+    if (!f->dets || !f->marks || !f->nb_points || !f->points || !f->strings) {
         sei_frame_free(f);
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory (SEI)");
     }
@@ -235,6 +291,10 @@ int sei_decode(const uint8_t *data, size_t size, SeiFrame *f)
         }
     }
     f->count = n;
+    if (get_polygons(data, size, pos, f, &spos) < 0) {
+        sei_frame_free(f);
+        return ev_error(EVCLIP_ERR_INVALID, "evclip SEI: polygon block truncated");
+    }
     return 1;
 }
 
@@ -270,19 +330,29 @@ static int merge(SeiFrame *f, SeiFrame *t)
     uint8_t *mk = realloc(f->marks, (size_t)(f->count + t->count + 1));
     if (mk)
         f->marks = mk;
+    int *np = realloc(f->nb_points, (size_t)(f->count + t->count + 1) * sizeof(*np));
+    if (np)
+        f->nb_points = np;
+    const float **pt = realloc(f->points, (size_t)(f->count + t->count + 1) * sizeof(*pt));
+    if (pt)
+        f->points = pt;
     char **m = realloc(f->more_strings, (size_t)(f->nb_more + 1) * sizeof(*m));
     if (m)
         f->more_strings = m;
-    if (!d || !m || !mk) {
+    if (!d || !m || !mk || !np || !pt) {
         sei_frame_free(t);
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory (SEI)");
     }
     memcpy(f->dets + f->count, t->dets, (size_t)t->count * sizeof(*d));
     memcpy(f->marks + f->count, t->marks, (size_t)t->count);
+    memcpy(f->nb_points + f->count, t->nb_points, (size_t)t->count * sizeof(*np));
+    memcpy(f->points + f->count, t->points, (size_t)t->count * sizeof(*pt));
     f->count += t->count;
     f->more_strings[f->nb_more++] = t->strings;
     free(t->dets);
     free(t->marks);
+    free(t->nb_points);
+    free(t->points);
     memset(t, 0, sizeof(*t));
     return 0;
 }
@@ -493,6 +563,8 @@ EVCLIP_API int evclip_inspect(const char *clip, EvclipInspectCallback cb, void *
                 .detections = list[i].sei.dets,
                 .nb_detections = list[i].sei.count,
                 .box_flags = list[i].has ? list[i].sei.marks : NULL,
+                .nb_points = list[i].has ? list[i].sei.nb_points : NULL,
+                .points = list[i].has ? list[i].sei.points : NULL,
             };
             with_data += list[i].has;
             if (cb(opaque, &fr))

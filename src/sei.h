@@ -26,7 +26,8 @@
  *                             bit 5: the box's pixels were redacted (EVCLIP_BOX_REDACTED);
  *                             bit 6: interpolated box (EVCLIP_BOX_INTERPOLATED); bits 5-6
  *                             change no layout, so readers that predate them still read
- *                             every message (they ignore those bits)
+ *                             every message (they ignore those bits); bit 7: a polygon of
+ *                             the box follows in the polygon block
  *     x1, y1, x2, y2 f32 x 4  box as drawn, source frame pixels (or fractions, bit 0)
  *     score          f32      only with bit 2
  *     track_id       i64      only with bit 3
@@ -35,6 +36,12 @@
  *                             writers set only for labels longer than 255 bytes (so short
  *                             labels read as before bit 4 existed)
  *     label          label_len bytes, no terminator
+ *   polygon block (after the detections), for each detection with flags bit 7, in order:
+ *     nb_points      u16      3..65535
+ *     points         f32 x 2 x nb_points: x, y of each point, in the box's space; the box is
+ *                             the polygon's bounding box
+ *   Bit 7 and the block change nothing before them: readers that predate them ignore bit 7
+ *   and the block (trailing bytes), and read every box.
  *
  * Readers ignore trailing bytes (room for later fields) and reject versions they do not know.
  */
@@ -45,6 +52,8 @@
  * order, with the same source index and time; readers concatenate them (the frame's boxes are
  * all of its messages' boxes). */
 extern const uint8_t SEI_UUID[16];
+/* Internal mark of get_det(): flags bit 7 seen (cleared once the polygon block is read). */
+#define MARK_POLYGON 0x80
 
 /* One decoded SEI message. Labels point into `strings`, owned with `dets`. */
 typedef struct SeiFrame {
@@ -52,6 +61,8 @@ typedef struct SeiFrame {
     double source_time;
     EvclipDetection *dets;
     uint8_t *marks;       /* count entries: EVCLIP_BOX_* bits of each box */
+    int *nb_points;       /* count entries: points of each box's polygon, 0 = none */
+    const float **points; /* count entries: 2 * nb_points x, y floats (in strings), or NULL */
     int count;
     char *strings;
     char **more_strings;  /* label storage of continuation messages (see sei_find_avcc) */

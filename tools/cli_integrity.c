@@ -239,7 +239,8 @@ static const char inspect_usage[] =
     "   \"detections\": [{\"label\": L, \"score\": S, \"track_id\": T,\n"
     "                   \"box\": [x1, y1, x2, y2], \"color\": [b, g, r]}]}\n"
     "score, track_id and color appear only when set; \"normalized\": true when the box is in\n"
-    "fractions of the frame; \"extra\": {\"redacted\": true} when the box's pixels were\n"
+    "fractions of the frame; \"polygon\": [[x, y], ...] when the box outlines a polygon\n"
+    "(the box is its bounding box); \"extra\": {\"redacted\": true} when the box's pixels were\n"
     "redacted (--redact). A frame without embedded data has \"source_time\": null.\n"
     "The output is a detection log (format inspect): render -d takes it, boxes keyed by\n"
     "source_time, to re-render the same source.\n"
@@ -249,7 +250,8 @@ static const char inspect_usage[] =
     "\n"
     "Exit codes: 0 ok, 1 not H.264 in MP4/MOV, 2 usage, 3 unreadable clip or malformed data.\n";
 
-static void print_detection(const EvclipDetection *d, unsigned flags)
+static void print_detection(const EvclipDetection *d, unsigned flags, int nb_points,
+                            const float *points)
 {
     printf("{\"label\": ");
     cli_json_string(stdout, d->label);
@@ -260,6 +262,12 @@ static void print_detection(const EvclipDetection *d, unsigned flags)
     printf(", \"box\": [%.7g, %.7g, %.7g, %.7g]", d->x1, d->y1, d->x2, d->y2);
     if (d->has_color)
         printf(", \"color\": [%d, %d, %d]", d->color[0], d->color[1], d->color[2]);
+    if (nb_points > 0 && points) {
+        printf(", \"polygon\": [");
+        for (int k = 0; k < nb_points; k++)
+            printf("%s[%.7g, %.7g]", k ? ", " : "", points[2 * k], points[2 * k + 1]);
+        printf("]");
+    }
     if (d->normalized)
         printf(", \"normalized\": true");
     if (flags & (EVCLIP_BOX_REDACTED | EVCLIP_BOX_INTERPOLATED))
@@ -283,7 +291,8 @@ static int print_frame(void *opaque, const EvclipInspectFrame *f)
     for (int i = 0; i < f->nb_detections; i++) {
         if (i)
             fputs(", ", stdout);
-        print_detection(&f->detections[i], f->box_flags ? f->box_flags[i] : 0);
+        print_detection(&f->detections[i], f->box_flags ? f->box_flags[i] : 0,
+                        f->nb_points ? f->nb_points[i] : 0, f->points ? f->points[i] : NULL);
     }
     printf("]}\n");
     return 0;

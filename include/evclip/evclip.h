@@ -63,7 +63,10 @@
  *          chips cut to the frame and kept apart);
  *          EvclipDrawOptions (redaction) through EvclipSettings.draw_options;
  *          EvclipVerifyResult.redacted; EvclipInspectFrame.box_flags (EVCLIP_BOX_*);
- *          EvclipSettings.native (the source's packets stream-copied beside the clip).
+ *          EvclipSettings.native (the source's packets stream-copied beside the clip);
+ *          evclip_detections_add_polygon() (polygon outlines: oriented boxes, masks),
+ *          EvclipInspectFrame.nb_points and points (the polygons carried by the SEI),
+ *          evclip_painter_draw_polygons().
  */
 
 #include <stddef.h>
@@ -204,7 +207,9 @@ EVCLIP_API int evclip_detections_new(EvclipDetections **out);
 /**
  * Reads a detection log (native JSONL: one detection object per line, lines in any order,
  * blank lines ignored) and appends its detections to the store. Nonsense boxes are skipped
- * and counted. Returns 0, or DETECTIONS with "file:line: field 'x': why" in
+ * and counted. A native, grouped or inspect item's optional "polygon": [[x, y], ...] (3 or
+ * more points) is stored as by evclip_detections_add_polygon() (its "bbox" may then be left
+ * out). Returns 0, or DETECTIONS with "file:line: field 'x': why" in
  * evclip_last_error(); on error the store is left as it was before the call.
  */
 EVCLIP_API int evclip_detections_load(EvclipDetections *dets, const char *path);
@@ -261,6 +266,21 @@ EVCLIP_API int evclip_detections_add(EvclipDetections *dets, const EvclipDetecti
  */
 EVCLIP_API int evclip_detections_add_text(EvclipDetections *dets, const EvclipDetection *det,
                                           const char *text);
+
+/**
+ * As evclip_detections_add_text() (text NULL = the default chip), for a detection outlined by
+ * a polygon (an oriented box, a segmentation outline): `xy` holds n points as x, y pairs
+ * (3 <= n <= 65535, finite), in det's space (pixels, or fractions with det->normalized).
+ * det's corners are ignored: its box becomes the polygon's bounding box, the box that the
+ * SEI, manifests and evclip_detections_get() give. Clips draw the polygon's outline instead
+ * of the box (colour and thickness of the box, clipped to the frame) and its chip at the
+ * polygon's top-most point (with EVCLIP_BOX_STORED on a turned source: its turned bounding
+ * box, drawn and in the SEI). A polygon with no area is skipped and counted as a nonsense box.
+ * Returns as evclip_detections_add(), and INVALID ("field 'polygon': why") for a bad polygon.
+ */
+EVCLIP_API int evclip_detections_add_polygon(EvclipDetections *dets,
+                                             const EvclipDetection *det, const char *text,
+                                             const double *xy, int n);
 
 /**
  * Builds the store's lookup index now (renders otherwise build it on first use). Optional:
@@ -814,6 +834,18 @@ EVCLIP_API int evclip_painter_draw(EvclipPainter *p, uint8_t *const data[3],
                                    const int linesize[3], const EvclipDetection *dets,
                                    const char *const *texts, int nb_dets);
 
+/**
+ * evclip_painter_draw() with polygons (NULL, or nb_dets entries, each NULL for a plain box):
+ * polygons[i] holds nb_points[i] points of dets[i] as x, y pairs, drawn and validated as
+ * evclip_detections_add_polygon() does (a bad polygon is INVALID, the frame untouched).
+ */
+EVCLIP_API int evclip_painter_draw_polygons(EvclipPainter *p, uint8_t *const data[3],
+                                            const int linesize[3],
+                                            const EvclipDetection *dets,
+                                            const char *const *texts,
+                                            const double *const *polygons,
+                                            const int *nb_points, int nb_dets);
+
 /** Frees the painter and sets *p to NULL. Accepts NULL and &NULL. */
 EVCLIP_API void evclip_painter_free(EvclipPainter **p);
 
@@ -922,6 +954,11 @@ typedef struct EvclipInspectFrame {
     int nb_detections;     /**< entries in detections */
     const uint8_t *box_flags; /**< nb_detections entries (EVCLIP_BOX_* bits) of the boxes'
                                 marks; NULL when has_data is 0 */
+    const int *nb_points;  /**< nb_detections entries: points of each box's polygon (0: a
+                                plain box); NULL when has_data is 0 */
+    const float *const *points; /**< nb_detections entries: 2 * nb_points[i] floats, the x, y
+                                of each point (space of the box, which is the polygon's
+                                bounding box), or NULL; NULL when has_data is 0 */
 } EvclipInspectFrame;
 
 /** EvclipInspectFrame.box_flags bit: the box's pixels were redacted in the clip. */

@@ -228,6 +228,12 @@ _OPTIONAL = {
     "evclip_painter_draw": (c_int, [c_void_p, POINTER(c_void_p), POINTER(c_int),
                                     POINTER(EvclipDetection), POINTER(c_char_p), c_int]),
     "evclip_detections_add_text": (c_int, [c_void_p, POINTER(EvclipDetection), c_char_p]),
+    "evclip_detections_add_polygon": (c_int, [c_void_p, POINTER(EvclipDetection), c_char_p,
+                                              POINTER(c_double), c_int]),
+    "evclip_painter_draw_polygons": (c_int, [c_void_p, POINTER(c_void_p), POINTER(c_int),
+                                             POINTER(EvclipDetection), POINTER(c_char_p),
+                                             POINTER(POINTER(c_double)), POINTER(c_int),
+                                             c_int]),
     "evclip_painter_free": (None, [POINTER(c_void_p)]),
     "evclip_painter_label": (c_int, [POINTER(EvclipDetection), c_char_p, c_size_t]),
 }

@@ -83,7 +83,7 @@ def from_supervision(detections: Any, frame_idx: Optional[int] = None,
     conf = _column(getattr(detections, "confidence", None), n, "detections.confidence")
     tracker = _column(getattr(detections, "tracker_id", None), n, "detections.tracker_id")
     # from_ultralytics on an OBB model stores the rotated corners in data["xyxyxyxy"]: kept as
-    # extra["polygon"] (the box drawn is xyxy, their axis-aligned bounds).
+    # extra["polygon"], drawn as the rotated outline (xyxy, their bounds, is the box).
     corners = _column(data.get("xyxyxyxy") if hasattr(data, "get") else None, n,
                       'detections.data["xyxyxyxy"]')
     parsed = []
@@ -142,8 +142,8 @@ def _one_result(result: Any, frame_idx: Optional[int],
     conf = _column(getattr(boxes, "conf", None), n, "results.boxes.conf")
     cls = _column(getattr(boxes, "cls", None), n, "results.boxes.cls")
     ids = _column(getattr(boxes, "id", None), n, "results.boxes.id")
-    # An OBB model's rotated boxes: their 4 corners kept as extra["polygon"] (drawn as the
-    # axis-aligned bounds: polygons are not drawn yet).
+    # An OBB model's rotated boxes: their 4 corners kept as extra["polygon"], drawn as the
+    # rotated outline (the box is their axis-aligned bounds).
     corners = _column(getattr(boxes, "xyxyxyxy", None), n, "results.obb.xyxyxyxy") \
         if boxes is getattr(result, "obb", None) else None
     for i, bbox in enumerate(xyxy):
@@ -200,6 +200,12 @@ def _parse_detection(obj: Any, where: str) -> Detection:
     if not isinstance(obj, dict):
         raise ValueError(f"{where} expected a JSON object, got {type(obj).__name__}")
     bbox = obj.get("bbox")
+    poly = obj.get("polygon")
+    if bbox is None and isinstance(poly, list) and poly and \
+            all(isinstance(p, list) and len(p) == 2 for p in poly):
+        # a polygon alone: its bounding box (as the C reader; the points are checked there)
+        bbox = [min(p[0] for p in poly), min(p[1] for p in poly),
+                max(p[0] for p in poly), max(p[1] for p in poly)]
     if not isinstance(bbox, list) or len(bbox) != 4:
         raise ValueError(f"{where} 'bbox' must be a list of 4 numbers")
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bbox):
@@ -227,6 +233,10 @@ def _parse_detection(obj: Any, where: str) -> Detection:
         if not isinstance(extra, dict):
             raise ValueError(f"{where} 'extra' must be an object")
         extra = dict(extra, normalized=obj["normalized"])
+    if poly is not None:  # the outline drawn (extra["polygon"], as the adapters fill it)
+        if not isinstance(extra, dict):
+            raise ValueError(f"{where} 'extra' must be an object")
+        extra = dict(extra, polygon=poly)
     return Detection(
         bbox=(float(bbox[0]), float(bbox[1]), float(bbox[2]), float(bbox[3])),
         label=label,

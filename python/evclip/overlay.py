@@ -128,7 +128,7 @@ def draw_detections(frame: Any, detections: Any, rgb: bool = False,
     as render_clip's (0 = scaled to the frame height). Normalised boxes
     (Detection.extra["normalized"]) are fractions of the frame. Returns the number of boxes
     drawn (boxes wholly outside the frame are not counted)."""
-    from evclip.render import _fill_detection
+    from evclip.render import _fill_detection, _polygon
 
     height, width, stride = _frame_args(frame)
     if not isinstance(rgb, bool):
@@ -143,18 +143,32 @@ def draw_detections(frame: Any, detections: Any, rgb: bool = False,
     dets = _as_detections(detections)
     c_dets = (_lib.EvclipDetection * max(1, len(dets)))()
     texts = (ctypes.c_char_p * max(1, len(dets)))() if label_formatter is not None else None
+    polys = counts = None
+    keep = []  # the point arrays polys points into
     for i, d in enumerate(dets):
         c_dets[i].frame_idx = 0
         c_dets[i].ts = _lib.EVCLIP_NONE
         text = _fill_detection(d, c_dets[i], label_formatter, 0, f"detections[{i}]")
         if texts is not None:
             texts[i] = text
+        poly = _polygon(d, f"detections[{i}]")
+        if poly is not None:  # extra["polygon"]: drawn as the outline, as in clips
+            if polys is None:
+                polys = (ctypes.POINTER(ctypes.c_double) * len(dets))()
+                counts = (ctypes.c_int * len(dets))()
+            polys[i] = ctypes.cast(poly, ctypes.POINTER(ctypes.c_double))
+            counts[i] = len(poly) // 2
+            keep.append(poly)
     painter = _painter(width, height, _lib.PIXFMT_RGB24 if rgb else _lib.PIXFMT_BGR24, font,
                        thickness, font_size)
     data = (ctypes.c_void_p * 3)(frame.ctypes.data, None, None)
     linesize = (ctypes.c_int * 3)(stride, 0, 0)
-    code = painter.lib.evclip_painter_draw(painter.handle, data, linesize, c_dets, texts,
-                                           len(dets))
+    if polys is None:
+        code = painter.lib.evclip_painter_draw(painter.handle, data, linesize, c_dets, texts,
+                                               len(dets))
+    else:
+        code = painter.lib.evclip_painter_draw_polygons(painter.handle, data, linesize, c_dets,
+                                                        texts, polys, counts, len(dets))
     if code < 0:
         raise ValueError(_lib.last_error())
     return code

@@ -475,7 +475,14 @@ class _Store:
 
     def add(self, dets: List[Tuple[_lib.EvclipDetection, Optional[bytes]]]):
         for det, text in dets:
-            if text is None:
+            poly = getattr(det, "polygon", None)  # set by _prepare (extra["polygon"])
+            if poly is not None:
+                if not _lib.has("evclip_detections_add_polygon"):
+                    raise EvclipError(_lib.ERR_UNSUPPORTED, "this libevclip has no "
+                                      "evclip_detections_add_polygon (polygons)")
+                _check(self.lib.evclip_detections_add_polygon(
+                    self.handle, ctypes.byref(det), text, poly, len(poly) // 2))
+            elif text is None:
                 _check(self.lib.evclip_detections_add(self.handle, ctypes.byref(det)))
             else:
                 _check(self.lib.evclip_detections_add_text(self.handle, ctypes.byref(det), text))
@@ -492,7 +499,9 @@ def _prepare(frames: Iterable[FrameDetections], formatter,
         key = fd.frame_idx if fd.frame_idx is not None else fd.timestamp
         for i, d in enumerate(fd.detections):
             det = _lib.EvclipDetection(frame_idx=keys.frame_idx, ts=keys.ts)
-            text = _fill_detection(d, det, formatter, normalized, f"frame {key} detection {i}")
+            where = f"frame {key} detection {i}"
+            text = _fill_detection(d, det, formatter, normalized, where)
+            det.polygon = _polygon(d, where)  # a Python attribute: the points C gets
             out.append((det, text))
     return out
 
@@ -553,6 +562,26 @@ def _fill_detection(d: Any, det: _lib.EvclipDetection, formatter, normalized: in
     extra = d.extra if isinstance(d.extra, dict) else {}
     det.normalized = int(bool(extra.get("normalized", normalized)))
     return text
+
+
+def _polygon(d: Any, where: str):
+    """extra["polygon"] ([[x, y], ...], 3 or more points, in the bbox's space: an oriented
+    box's corners, a mask contour) as a flat C double array, or None without one. The clip
+    draws its outline; the box becomes its bounding box."""
+    poly = d.extra.get("polygon") if isinstance(d.extra, dict) else None
+    if poly is None:
+        return None
+    try:
+        pts = [(float(p[0]), float(p[1])) for p in poly
+               if not isinstance(p, (str, bytes)) and len(p) == 2 and
+               all(is_number(v) for v in p)]
+    except TypeError:
+        pts = []
+    if isinstance(poly, (str, bytes, dict)) or len(pts) != len(poly) or len(pts) < 3 or \
+            not all(finite(v) for p in pts for v in p):
+        raise ValueError(f"{where}: extra[\"polygon\"] must be 3 or more finite [x, y] points, "
+                         f"got {poly!r:.200}")
+    return (ctypes.c_double * (2 * len(pts)))(*[v for p in pts for v in p])
 
 
 class _Stores:

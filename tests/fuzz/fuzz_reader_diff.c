@@ -41,6 +41,9 @@ static void same_store(const EvclipDetections *a, const EvclipDetections *b)
         detections_get(a, i, &x);
         detections_get(b, i, &y);
         same_detection(&x, &y);
+        const float *pa, *pb;
+        int npa = detections_polygon_at(a, i, &pa), npb = detections_polygon_at(b, i, &pb);
+        MISMATCH(npa != npb || (npa > 0 && memcmp(pa, pb, (size_t)npa * 2 * sizeof(*pa))));
     }
 }
 

@@ -173,6 +173,8 @@ static const Entry entries[] = {
     FIELD(EvclipInspectFrame, detections),
     FIELD(EvclipInspectFrame, nb_detections),
     FIELD(EvclipInspectFrame, box_flags),
+    FIELD(EvclipInspectFrame, nb_points),
+    FIELD(EvclipInspectFrame, points),
     STRUCT(EvclipLiveEvent),
     FIELD(EvclipLiveEvent, type),
     FIELD(EvclipLiveEvent, stream),

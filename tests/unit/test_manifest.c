@@ -102,6 +102,21 @@ static void test_hash(void)
     evclip_detections_add(b, &d);
     manifest_hash_detections(b, hb);
     CHECK(!strcmp(ha, hb));
+    /* a store without polygons hashes as before polygons existed */
+    CHECK(!strcmp(ha, "0f670da05b8ec5fae5188f631cf3dbef237f6bcf08aaa22a9e22a2b27b318617"));
+    /* A polygon is covered: same bounding box, with and without it, or another polygon. */
+    static const double diamond[] = { 2, 2, 3, 3, 2, 4, 1, 3 }, tri[] = { 1, 2, 3, 3, 1, 4 };
+    char hc[65];
+    evclip_detections_free(&b);
+    evclip_detections_new(&b);
+    CHECK(evclip_detections_add_polygon(b, &d, NULL, diamond, 4) == 0);
+    manifest_hash_detections(b, hb);
+    CHECK(strcmp(ha, hb) != 0);
+    evclip_detections_free(&b);
+    evclip_detections_new(&b);
+    CHECK(evclip_detections_add_polygon(b, &d, NULL, tri, 3) == 0);
+    manifest_hash_detections(b, hc);
+    CHECK(strcmp(ha, hc) != 0 && strcmp(hb, hc) != 0);
     evclip_detections_free(&a);
     evclip_detections_free(&b);
 }

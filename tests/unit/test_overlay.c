@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/detections.h"
 #include "src/error.h"
 #include "src/overlay.h"
 #include "src/text.h"
@@ -427,6 +428,68 @@ static void test_ambiguous_colors(Overlay *o)
     free(f.buf);
 }
 
+/* The detections of frame 0 of a store holding one polygon (points xy) into *list. */
+static int polygon_det(EvclipDetections **d, DetList *list, const double *xy, int n)
+{
+    EvclipDetection one = colored(0, 0, 1, 1, 0, 255, 255);
+    if (evclip_detections_new(d) < 0 || evclip_detections_add_polygon(*d, &one, NULL, xy, n) < 0 ||
+        detections_prepare(*d) < 0)
+        return -1;
+    return detections_lookup(*d, 0, 1, 0, 0, list);
+}
+
+/* A rotated square: its outline is drawn on the polygon's edges, not on its bounding box;
+ * the chip sits above its top-most point; a polygon far outside the frame is clipped. */
+static void test_draw_polygon(Overlay *o)
+{
+    static const double diamond[] = { 200, 60, 280, 140, 200, 220, 120, 140 };
+    static const double huge[] = { -1e7, 10, 600, 10, 600, 1e7 };
+    DrawColor yellow = draw_color_from_rgb(255, 255, 0, DRAW_BT601, 0);
+    EvclipDetections *d = NULL;
+    DetList list = { 0 };
+    int r[4];
+    Frame f;
+
+    if (frame_new(&f, 640, 360) < 0)
+        return;
+    CHECK(polygon_det(&d, &list, diamond, 4) == 1);
+    CHECK(list.items[0].x1 == 120 && list.items[0].y2 == 220); /* the bounding box */
+    CHECK(overlay_draw_detections(o, &f.img, list.items, 1, NULL) == 1);
+    CHECK(luma(&f, 240, 100) == yellow.y && luma(&f, 160, 180) == yellow.y); /* edges */
+    CHECK(luma(&f, 280, 140) == yellow.y && luma(&f, 200, 219) == yellow.y); /* corners */
+    CHECK(luma(&f, 120, 61) == bg.y && luma(&f, 279, 61) == bg.y);   /* box corners */
+    CHECK(luma(&f, 121, 218) == bg.y && luma(&f, 278, 218) == bg.y);
+    CHECK(luma(&f, 200, 140) == bg.y && luma(&f, 130, 100) == bg.y);  /* inside, box edge */
+    overlay_chip_rect(o, "car #7 0.64", 200, 60, r);
+    CHECK(r[0] == 200 && luma(&f, r[0], r[1]) == yellow.y);
+    CHECK(luma(&f, 199, r[1]) == bg.y); /* not at the box's corner (x 120) */
+    detlist_free(&list);
+    evclip_detections_free(&d);
+
+    /* thickness: a horizontal edge is overlay_thickness() rows thick */
+    static const double tri[] = { 400, 250, 600, 250, 500, 340 };
+    int t = overlay_thickness(o), top = 250 - t / 2;
+    memset(f.buf, bg.y, 640 * 360);
+    CHECK(polygon_det(&d, &list, tri, 3) == 1);
+    CHECK(overlay_draw_detections(o, &f.img, list.items, 1, NULL) == 1);
+    overlay_chip_rect(o, "car #7 0.64", 400, 250, r); /* the chip above: look right of it */
+    int x = r[0] + r[2] + 5;
+    CHECK(x < 590 && luma(&f, x, top - 1) == bg.y);
+    CHECK(luma(&f, x, top) == yellow.y && luma(&f, x, top + t - 1) == yellow.y);
+    CHECK(luma(&f, x, top + t) == bg.y);
+    detlist_free(&list);
+    evclip_detections_free(&d);
+
+    memset(f.buf, bg.y, 640 * 360);
+    CHECK(polygon_det(&d, &list, huge, 3) == 1);
+    CHECK(overlay_draw_detections(o, &f.img, list.items, 1, NULL) == 1);
+    CHECK(luma(&f, 0, 10) == yellow.y && luma(&f, 300, 10) == yellow.y);
+    CHECK(luma(&f, 600, 300) == yellow.y && luma(&f, 300, 300) == bg.y);
+    detlist_free(&list);
+    evclip_detections_free(&d);
+    free(f.buf);
+}
+
 int main(void)
 {
     Overlay *o;
@@ -444,6 +507,7 @@ int main(void)
     if (o) {
         test_chip_rect(o);
         test_draw_box(o);
+        test_draw_polygon(o);
         test_draw_edges(o);
         test_chips_over_outlines(o);
         test_ambiguous_colors(o);

@@ -115,6 +115,36 @@ static void test_label(void)
     CHECK(evclip_painter_label(NULL, buf, sizeof(buf)) == EVCLIP_ERR_INVALID);
 }
 
+/* evclip_painter_draw_polygons: the outline on the polygon's edges, not on its box's corners;
+ * a bad polygon is INVALID with the frame untouched. */
+static void test_polygons(void)
+{
+    static uint8_t buf[H][W * 3];
+    static const double diamond[] = { 32, 4, 52, 24, 32, 44, 12, 24 }, two[] = { 1, 2, 3, 4 };
+    const double *polys[2] = { diamond, NULL };
+    int counts[2] = { 4, 0 };
+    uint8_t bgr[3];
+    EvclipPainter *p = NULL;
+    EvclipDetection d[2] = { box("ship", 0, 0, 1, 1), box("car", 2, 2, 6, 6) };
+    memset(buf, 100, sizeof(buf));
+    CHECK(evclip_painter_new(&p, W, H, EVCLIP_PIXFMT_BGR24, NULL, 2, 12) == 0);
+    uint8_t *data[3] = { &buf[0][0], NULL, NULL };
+    int linesize[3] = { (int)sizeof(buf[0]), 0, 0 };
+    CHECK(evclip_painter_draw_polygons(p, data, linesize, d, NULL, polys, counts, 2) == 2);
+    evclip_palette_color("ship", EVCLIP_NONE, bgr);
+    CHECK(buf[34][42 * 3] == bgr[0] && buf[34][42 * 3 + 2] == bgr[2]); /* an edge */
+    CHECK(buf[42][14 * 3] == 100 && buf[42][50 * 3] == 100);            /* box corners */
+    uint8_t copy[H][W * 3];
+    memcpy(copy, buf, sizeof(buf));
+    polys[1] = two;
+    counts[1] = 2;
+    CHECK(evclip_painter_draw_polygons(p, data, linesize, d, NULL, polys, counts, 2) ==
+          EVCLIP_ERR_INVALID);
+    CHECK(strstr(evclip_last_error(), "field 'polygon': expected") != NULL);
+    CHECK(memcmp(copy, buf, sizeof(buf)) == 0);
+    evclip_painter_free(&p);
+}
+
 int main(void)
 {
     test_packed(EVCLIP_PIXFMT_BGR24);
@@ -122,5 +152,6 @@ int main(void)
     test_new_errors();
     test_texts();
     test_label();
+    test_polygons();
     return test_summary();
 }

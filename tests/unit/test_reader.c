@@ -658,6 +658,99 @@ static void test_no_format(void)
                         "field 'box': expected {");
 }
 
+/* "polygon": parsed into the store (box = its bounding box, outline relative to it),
+ * normalised with the line, bad shapes refused with the point named. */
+static void test_polygon(void)
+{
+    EvclipDetections *d = NULL;
+    DetList list = { 0 };
+    const float *uv;
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK(parse(d, "{\"frame_idx\": 0, \"label\": \"ship\", "
+                   "\"polygon\": [[10, 0], [20, 10], [10, 20], [0, 10]]}\n"
+                   "{\"frame_idx\": 1, \"bbox\": [0, 0, 1, 1], \"label\": \"s\", "
+                   "\"normalized\": true, \"polygon\": [[0.5, 0.25], [0.75, 0.5], "
+                   "[0.25, 0.5]]}\n") == 0);
+    CHECK(all_of(d, &list) == 2);
+    const EvclipDetection *a = &list.items[0], *b = &list.items[1];
+    CHECK(a->x1 == 0 && a->y1 == 0 && a->x2 == 20 && a->y2 == 20);
+    CHECK(strcmp(a->label, "ship") == 0 && !(a->normalized & DETECTION_TEXT));
+    CHECK(detection_polygon(a, &uv) == 4);
+    CHECK(uv[0] == 0.5f && uv[1] == 0.0f && uv[2] == 1.0f && uv[3] == 0.5f);
+    CHECK((b->normalized & 1) && b->x1 == 0.25 && b->y1 == 0.25 && b->x2 == 0.75);
+    CHECK(detection_polygon(b, &uv) == 3 && uv[0] == 0.5f && uv[1] == 0.0f);
+    EvclipDetection got;
+    evclip_detections_get(d, 0, &got); /* the public read: the bounding box, the label */
+    CHECK(got.x2 == 20 && strcmp(got.label, "ship") == 0);
+    detlist_free(&list);
+    evclip_detections_free(&d);
+
+    expect_error("{\"frame_idx\": 1, \"label\": \"a\", \"polygon\": [[1, 2], [3, 4]]}",
+                 "field 'polygon': expected [[x, y], ...] with at least 3 points");
+    expect_error("{\"frame_idx\": 1, \"label\": \"a\", \"polygon\": \"1 2 3\"}",
+                 "field 'polygon': expected [[x, y], ...] with at least 3 points");
+    expect_error("{\"frame_idx\": 1, \"label\": \"a\", "
+                 "\"polygon\": [[1, 2], [3, 4], [5]]}",
+                 "field 'polygon': point 2: expected [x, y] (2 finite numbers)");
+    expect_error("{\"frame_idx\": 1, \"label\": \"a\", "
+                 "\"polygon\": [[1, 2], [3, \"4\"], [5, 6]]}",
+                 "field 'polygon': point 1: expected [x, y] (2 finite numbers)");
+    expect_error("{\"frame_idx\": 1, \"label\": \"a\", "
+                 "\"polygon\": [[1, 2], [3, NaN], [5, 6]]}",
+                 "field 'polygon': point 1: expected [x, y] (2 finite numbers)");
+    expect_error("{\"frame_idx\": 1, \"label\": \"a\", "
+                 "\"polygon\": [[1, 2], [3, 4], [5, 1e39]]}",
+                 "field 'polygon': NaN, infinite or out of range coordinate");
+    expect_error("{\"frame_idx\": 1, \"label\": \"a\"}", "field 'bbox': missing");
+
+    /* A bbox given too is replaced by the polygon's bounds; a grouped line's item has one. */
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK(parse(d, "{\"frame_idx\": 0, \"bbox\": [0, 0, 100, 100], \"label\": \"a\", "
+                   "\"polygon\": [[1, 2], [9, 4], [5, 8]]}\n") == 0);
+    CHECK(parse(d, "{\"frame_idx\": 1, \"detections\": [{\"label\": \"g\", "
+                   "\"polygon\": [[10, 20], [30, 20], [20, 40]]}]}\n") == 0);
+    CHECK(all_of(d, &list) == 2);
+    if (list.count == 2) {
+        a = &list.items[0];
+        b = &list.items[1];
+        CHECK(a->x1 == 1 && a->y1 == 2 && a->x2 == 9 && a->y2 == 8);
+        CHECK(detection_polygon(a, &uv) == 3);
+        CHECK(!strcmp(b->label, "g") && b->frame_idx == 1 && b->x1 == 10 && b->y2 == 40);
+        CHECK(detection_polygon(b, &uv) == 3 && uv[4] == 0.5f && uv[5] == 1.0f);
+    }
+    detlist_free(&list);
+    evclip_detections_free(&d);
+
+    /* An Ultralytics OBB row (box x1..x4, y1..y4): its 4 corners are the polygon. */
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK(parse(d, "{\"frame_idx\": 2, \"name\": \"ship\", \"confidence\": 0.9, \"box\": "
+                   "{\"x1\": 50, \"y1\": 10, \"x2\": 90, \"y2\": 50, \"x3\": 50, \"y3\": 90, "
+                   "\"x4\": 10, \"y4\": 50}}\n") == 0);
+    CHECK(all_of(d, &list) == 1);
+    if (list.count == 1) {
+        a = &list.items[0];
+        CHECK(a->x1 == 10 && a->y1 == 10 && a->x2 == 90 && a->y2 == 90);
+        CHECK(detection_polygon(a, &uv) == 4 && uv[0] == 0.5f && uv[1] == 0.0f &&
+              uv[6] == 0.0f && uv[7] == 0.5f);
+    }
+    detlist_free(&list);
+    evclip_detections_free(&d);
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK(parse(d, "{\"frame_idx\": 1, \"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, "
+                   "\"x2\": 3, \"y2\": 4, \"x3\": 5}}\n") == EVCLIP_ERR_DETECTIONS);
+    CHECK(strstr(evclip_last_error(), "t.jsonl:1: field 'box': an oriented box needs x1..x4, "
+                 "y1..y4 (8 finite numbers)") != NULL);
+    CHECK(count_of(d) == 0);
+    evclip_detections_free(&d);
+
+    /* A polygon with no area (points on one line) is a nonsense box: skipped, counted. */
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK(parse(d, "{\"frame_idx\": 1, \"label\": \"a\", "
+                   "\"polygon\": [[1, 1], [2, 1], [3, 1]]}\n") == 0);
+    CHECK(count_of(d) == 0 && skipped_of(d) == 1);
+    evclip_detections_free(&d);
+}
+
 int main(void)
 {
     test_valid();
@@ -677,5 +770,6 @@ int main(void)
     test_load_format();
     test_inspect();
     test_no_format();
+    test_polygon();
     return test_summary();
 }

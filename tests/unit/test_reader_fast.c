@@ -92,6 +92,29 @@ static void test_fast_contract(void)
         { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"} 7", READER_NATIVE, 0, 0 },
         { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 99999999999999999999], \"label\": \"a\"}",
           READER_NATIVE, 0, 0 },
+        /* Polygons: read (a bbox too is replaced), in grouped items, ignored in rows; a bad
+         * shape, null, or no area goes to jansson. */
+        { "{\"frame_idx\": 1, \"label\": \"a\", \"polygon\": [[1, 2], [9, 4.5], [5, 8]]}",
+          READER_NATIVE, 1, 1 },
+        { "{\"frame_idx\": 1, \"bbox\": [0, 0, 1, 1], \"label\": \"a\", "
+          "\"polygon\": [[1, 2], [9, 4], [5, 8]]}", READER_NATIVE, 1, 1 },
+        { "{\"frame_idx\": 1, \"detections\": [{\"polygon\": [[1, 2], [9, 4], [5, 8]], "
+          "\"label\": \"a\"}, {\"bbox\": [1, 2, 3, 4], \"label\": \"b\"}]}",
+          READER_GROUPED, 1, 2 },
+        { "[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}, "
+          "\"polygon\": [[1, 2], [9, 4], [5, 8]]}]", READER_ULTRALYTICS, 1, 1 },
+        { "{\"frame_idx\": 1, \"label\": \"a\", \"polygon\": [[1, 2], [9, 4]]}",
+          READER_NATIVE, 0, 0 },
+        { "[{\"name\": \"a\", \"box\": {\"x1\": 5, \"y1\": 0, \"x2\": 9, \"y2\": 5, "
+          "\"x3\": 5, \"y3\": 9, \"x4\": 0, \"y4\": 5}}]", READER_ULTRALYTICS, 0, 0 },
+        { "{\"frame_idx\": 1, \"label\": \"a\", \"polygon\": [[1, 2], [9, 4], [5]]}",
+          READER_NATIVE, 0, 0 },
+        { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"polygon\": null}",
+          READER_NATIVE, 0, 0 },
+        { "{\"frame_idx\": 1, \"label\": \"a\", \"polygon\": [[1, 2], [2, 2], [3, 2]]}",
+          READER_NATIVE, 0, 0 },
+        { "{\"frame_idx\": 1, \"label\": \"a\", \"polygon\": [[1, 2], [2, 2], [3, 1e39]]}",
+          READER_NATIVE, 0, 0 },
         /* One bad item: the whole line goes to jansson, nothing half-added. */
         { "{\"frame_idx\": 1, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}, "
           "{\"bbox\": [1, 2, 3, 4], \"label\": 5}]}", READER_GROUPED, 0, 0 },
@@ -126,6 +149,11 @@ static void make_log(Text *t, int lines)
         case 41:
             snprintf(line, sizeof(line), "{\"ts\": %d.25, \"bbox\": [5, 2, 5, 4], "
                      "\"label\": \"empty\"}\n", i);
+            break;
+        case 71:
+            snprintf(line, sizeof(line), "{\"frame_idx\": %d, \"label\": \"obb\", "
+                     "\"polygon\": [[%d.5, 10], [%d, 30.25], [%d, 50], [%d, 30]]}\n", i,
+                     i % 1000 + 20, i % 1000 + 40, i % 1000 + 20, i % 1000);
             break;
         default:
             snprintf(line, sizeof(line), "{\"frame_idx\": %d, \"ts\": %.6f, \"bbox\": [%d.5, "
@@ -162,6 +190,9 @@ static void same_stores(const EvclipDetections *a, const EvclipDetections *b)
         detections_get(b, i, &y);
         bad += x.frame_idx != y.frame_idx || x.ts != y.ts || x.x1 != y.x1 || x.y2 != y.y2 ||
                x.score != y.score || x.track_id != y.track_id || strcmp(x.label, y.label);
+        const float *pa, *pb;
+        int npa = detections_polygon_at(a, i, &pa), npb = detections_polygon_at(b, i, &pb);
+        bad += npa != npb || (npa > 0 && memcmp(pa, pb, (size_t)npa * 2 * sizeof(*pa)));
     }
     CHECK_MSG(bad == 0, "%zu detections differ", bad);
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/detections.h"
 #include "src/error.h"
 #include "src/sei.h"
 #include "tests/unit/check.h"
@@ -204,10 +205,54 @@ static void test_attach(void)
     av_frame_free(&frame);
 }
 
+/* Polygons: flag bit 7 and a trailing block. The bytes before the block are those of the
+ * same boxes without polygon but for bit 7 (which old readers ignore, as they ignore
+ * trailing bytes), so a reader of the previous format reads the same boxes. */
+static void test_polygons(void)
+{
+    static const double xy[] = { 10, 0, 20, 10, 10, 20, 0, 10 };
+    EvclipDetections *store = NULL;
+    DetList list = { 0 };
+    EvclipDetection in[2] = { det("ship", 0, 0, 1, 1), det("car", 1, 2, 3, 4) };
+    in[0].frame_idx = in[1].frame_idx = 0;
+    CHECK(evclip_detections_new(&store) == 0);
+    CHECK(evclip_detections_add_polygon(store, &in[0], NULL, xy, 4) == 0);
+    CHECK(evclip_detections_add(store, &in[1]) == 0);
+    CHECK(detections_prepare(store) == 0 && detections_lookup(store, 0, 1, 0, 0, &list) == 2);
+    uint8_t *buf, *plain;
+    size_t size, plain_size;
+    SeiFrame f;
+    CHECK(list.count == 2 && sei_encode(list.items, NULL, 2, 1.0, 0, &buf, &size) == 0);
+    CHECK(sei_decode(buf, size, &f) == 1 && f.count == 2);
+    CHECK(f.nb_points[0] == 4 && f.nb_points[1] == 0 && f.points[1] == NULL);
+    CHECK(f.points[0] && f.points[0][0] == 10 && f.points[0][1] == 0 &&
+          f.points[0][6] == 0 && f.points[0][7] == 10);
+    CHECK(f.marks[0] == 0 && f.dets[0].x2 == 20 && !strcmp(f.dets[0].label, "ship"));
+    CHECK(!strcmp(f.dets[1].label, "car") && f.dets[1].x1 == 1);
+    sei_frame_free(&f);
+    EvclipDetection boxes[2] = { list.items[0], list.items[1] };
+    boxes[0].normalized &= ~DETECTION_POLYGON;
+    CHECK(sei_encode(boxes, NULL, 2, 1.0, 0, &plain, &plain_size) == 0);
+    CHECK(size == plain_size + 2 + 4 * 8);
+    CHECK(buf[HEADER] == (plain[HEADER] | 0x80));
+    CHECK(memcmp(buf, plain, HEADER) == 0 &&
+          memcmp(buf + HEADER + 1, plain + HEADER + 1, plain_size - HEADER - 1) == 0);
+    CHECK(sei_decode(plain, plain_size, &f) == 1 && f.nb_points[0] == 0 && f.marks[0] == 0);
+    sei_frame_free(&f);
+    /* a block cut short is refused */
+    CHECK(sei_decode(buf, size - 4, &f) == EVCLIP_ERR_INVALID);
+    CHECK(strstr(evclip_last_error(), "polygon block truncated") != NULL);
+    free(plain);
+    free(buf);
+    detlist_free(&list);
+    evclip_detections_free(&store);
+}
+
 int main(void)
 {
     test_marks();
     test_round_trip();
+    test_polygons();
     test_nal_scan();
     test_attach();
     return test_summary();
