@@ -219,31 +219,47 @@ static EvclipDetection normalise(const EvclipDetection *det)
     return n;
 }
 
-/* Offset of the polygon after the "label\0text\0" of an entry (4-aligned). */
-static size_t polygon_offset(const char *entry)
+/* Offset of the text after the "label\0text\0" of an entry (its extra JSON text, if any). */
+static size_t extra_offset(const char *entry)
 {
     size_t off = strlen(entry) + 1;
-    off += strlen(entry + off) + 1;
+    return off + strlen(entry + off) + 1;
+}
+
+/* Offset of the polygon after the "label\0text\0[extra\0]" of an entry (4-aligned). */
+static size_t polygon_offset(const char *entry, int has_extra)
+{
+    size_t off = extra_offset(entry);
+    if (has_extra)
+        off += strlen(entry + off) + 1;
     return (off + 3) & ~(size_t)3;
+}
+
+const char *detection_extra(const EvclipDetection *d)
+{
+    if (!(d->normalized & DETECTION_EXTRA) || !d->label)
+        return NULL;
+    return d->label + extra_offset(d->label);
 }
 
 int detection_polygon(const EvclipDetection *d, const float **uv)
 {
     if (!(d->normalized & DETECTION_POLYGON) || !d->label)
         return 0;
-    size_t off = polygon_offset(d->label);
+    size_t off = polygon_offset(d->label, (d->normalized & DETECTION_EXTRA) != 0);
     uint32_t n;
     memcpy(&n, d->label + off, sizeof(n));
     *uv = (const float *)(const void *)(d->label + off + sizeof(n));
     return (int)n;
 }
 
-/* Id of a new "label\0text\0[polygon]" entry (not interned: each detection's is its own);
- * the polygon (n points, uv pairs relative to the box) when n > 0. */
+/* Id of a new "label\0text\0[extra\0][polygon]" entry (not interned: each detection's is its
+ * own); the polygon (n points, uv pairs relative to the box) when n > 0, the extra JSON text
+ * when not NULL. */
 static int add_text(EvclipDetections *d, const char *label, size_t len, const char *text,
-                    const float *uv, int n, uint32_t *id)
+                    const float *uv, int n, const char *extra, uint32_t *id)
 {
-    size_t text_len = strlen(text);
+    size_t text_len = strlen(text), extra_len = extra ? strlen(extra) + 1 : 0;
     if (d->nb_texts == d->texts_cap) {
         size_t cap = d->texts_cap ? d->texts_cap * 2 : 16;
         char **texts = cap < UINT32_MAX ? realloc(d->texts, cap * sizeof(*texts)) : NULL;
@@ -252,13 +268,18 @@ static int add_text(EvclipDetections *d, const char *label, size_t len, const ch
         d->texts = texts;
         d->texts_cap = cap;
     }
-    size_t poly = ((len + text_len + 2 + 3) & ~(size_t)3) + sizeof(uint32_t);
-    char *entry = malloc(n > 0 ? poly + (size_t)n * 2 * sizeof(float) : len + text_len + 2);
+    size_t poly = ((len + text_len + 2 + extra_len + 3) & ~(size_t)3) + sizeof(uint32_t);
+    char *entry = malloc(n > 0 ? poly + (size_t)n * 2 * sizeof(float)
+                               : len + text_len + 2 + extra_len);
     if (!entry)
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory (chip texts)");
     memcpy(entry, label, len);
     entry[len] = '\0';
     memcpy(entry + len + 1, text, text_len + 1);
+    if (extra) {
+        memcpy(entry + len + text_len + 2, extra, extra_len);
+        d->extra_bytes += extra_len;
+    }
     if (n > 0) {
         uint32_t count = (uint32_t)n;
         memcpy(entry + poly - sizeof(count), &count, sizeof(count));
@@ -271,15 +292,16 @@ static int add_text(EvclipDetections *d, const char *label, size_t len, const ch
 }
 
 /* Stores n (normalised, box checked) with the len bytes at n->label, its chip text (NULL
- * = the default) and its polygon (np points, uv relative to the box; np 0 = none). */
+ * = the default), its polygon (np points, uv relative to the box; np 0 = none) and its extra
+ * JSON text (NULL = none). */
 static int store_item(EvclipDetections *d, const EvclipDetection *n, size_t label_len,
-                      const char *text, const float *uv, int np)
+                      const char *text, const float *uv, int np, const char *extra)
 {
     uint32_t label = 0;
-    int entry = text || np > 0;
+    int entry = text || np > 0 || extra;
     int ret = reserve_items(d);
     if (ret >= 0)
-        ret = entry ? add_text(d, n->label, label_len, text ? text : "", uv, np, &label)
+        ret = entry ? add_text(d, n->label, label_len, text ? text : "", uv, np, extra, &label)
                     : intern_label(d, n->label, label_len, &label);
     if (ret < 0)
         return ret;
@@ -291,7 +313,7 @@ static int store_item(EvclipDetections *d, const EvclipDetection *n, size_t labe
         .flags = (uint8_t)((n->has_color ? STORED_HAS_COLOR : 0) |
                            (n->normalized ? STORED_NORMALIZED : 0) |
                            (entry ? STORED_TEXT : 0) | (np > 0 ? STORED_POLY : 0) |
-                           (entry && !text ? STORED_NO_CHIP : 0)),
+                           (entry && !text ? STORED_NO_CHIP : 0) | (extra ? STORED_EXTRA : 0)),
     };
     if (n->has_color)
         memcpy(s->color, n->color, 3);
@@ -300,8 +322,9 @@ static int store_item(EvclipDetections *d, const EvclipDetection *n, size_t labe
     return 0;
 }
 
-int detections_add_text(EvclipDetections *d, const EvclipDetection *det, const char *where,
-                        const char *text)
+/* detections_add_text() with an extra JSON text (NULL = none). */
+static int add_box(EvclipDetections *d, const EvclipDetection *det, const char *where,
+                   const char *text, const char *extra)
 {
     const char *sep = where ? ": " : "";
     where = where ? where : "";
@@ -316,7 +339,13 @@ int detections_add_text(EvclipDetections *d, const EvclipDetection *det, const c
         detections_note_skip(d, where[0] ? where : NULL, problem);
         return 0;
     }
-    return store_item(d, &n, strlen(det->label), text, NULL, 0);
+    return store_item(d, &n, strlen(det->label), text, NULL, 0, extra);
+}
+
+int detections_add_text(EvclipDetections *d, const EvclipDetection *det, const char *where,
+                        const char *text)
+{
+    return add_box(d, det, where, text, NULL);
 }
 
 const char *detections_polygon_problem(const double *xy, int n)
@@ -347,7 +376,7 @@ int detections_polygon_box(EvclipDetection *det, const double *xy, int np)
 
 /* Stores n (normalised, its box the bounds of xy) with its polygon, relative to the box. */
 static int store_polygon(EvclipDetections *d, const EvclipDetection *n, size_t label_len,
-                         const char *text, const double *xy, int np)
+                         const char *text, const double *xy, int np, const char *extra)
 {
     float *uv = malloc((size_t)np * 2 * sizeof(*uv));
     if (!uv)
@@ -357,13 +386,14 @@ static int store_polygon(EvclipDetections *d, const EvclipDetection *n, size_t l
         uv[2 * i] = (float)((xy[2 * i] - n->x1) / w);
         uv[2 * i + 1] = (float)((xy[2 * i + 1] - n->y1) / h);
     }
-    int ret = store_item(d, n, label_len, text, uv, np);
+    int ret = store_item(d, n, label_len, text, uv, np, extra);
     free(uv);
     return ret;
 }
 
-int detections_add_polygon(EvclipDetections *d, const EvclipDetection *det, const char *where,
-                           const char *text, const double *xy, int np)
+/* detections_add_polygon() with an extra JSON text (NULL = none). */
+static int add_polygon(EvclipDetections *d, const EvclipDetection *det, const char *where,
+                       const char *text, const double *xy, int np, const char *extra)
 {
     const char *sep = where ? ": " : "";
     const char *problem = detections_polygon_problem(xy, np);
@@ -381,14 +411,27 @@ int detections_add_polygon(EvclipDetections *d, const EvclipDetection *det, cons
                              "field 'polygon': no area (its bounding box is empty), skipped");
         return 0;
     }
-    return store_polygon(d, &n, strlen(n.label), text, xy, np);
+    return store_polygon(d, &n, strlen(n.label), text, xy, np, extra);
+}
+
+int detections_add_polygon(EvclipDetections *d, const EvclipDetection *det, const char *where,
+                           const char *text, const double *xy, int np)
+{
+    return add_polygon(d, det, where, text, xy, np, NULL);
+}
+
+int detections_add_extra(EvclipDetections *d, const EvclipDetection *det, const char *where,
+                         const double *xy, int np, const char *extra)
+{
+    return np > 0 ? add_polygon(d, det, where, NULL, xy, np, extra)
+                  : add_box(d, det, where, NULL, extra);
 }
 
 int detections_add_parsed_polygon(EvclipDetections *d, const EvclipDetection *det,
                                   size_t label_len, const double *xy, int np)
 {
     EvclipDetection n = normalise(det);
-    return store_polygon(d, &n, label_len, NULL, xy, np);
+    return store_polygon(d, &n, label_len, NULL, xy, np, NULL);
 }
 
 int detections_add_checked(EvclipDetections *d, const EvclipDetection *det, const char *where)
@@ -407,7 +450,7 @@ int detections_storable(const EvclipDetection *det)
 int detections_add_parsed(EvclipDetections *d, const EvclipDetection *det, size_t label_len)
 {
     EvclipDetection n = normalise(det);
-    return store_item(d, &n, label_len, NULL, NULL, 0);
+    return store_item(d, &n, label_len, NULL, NULL, 0, NULL);
 }
 
 size_t detections_count(const EvclipDetections *d)
@@ -426,6 +469,9 @@ void detections_truncate(EvclipDetections *d, size_t count, int64_t skipped)
         int np = detections_polygon_at(d, i, &uv);
         if (np > 0)
             d->poly_bytes -= sizeof(uint32_t) + (size_t)np * 2 * sizeof(float);
+        const char *extra = detections_extra_at(d, i);
+        if (extra)
+            d->extra_bytes -= strlen(extra) + 1;
     }
     while (d->nb_texts > texts)
         free(d->texts[--d->nb_texts]);
@@ -473,8 +519,19 @@ int detections_polygon_at(const EvclipDetections *d, size_t i, const float **uv)
     const Stored *s = &d->items[i];
     if (!(s->flags & STORED_POLY))
         return 0;
-    EvclipDetection e = { .label = d->texts[s->label], .normalized = DETECTION_POLYGON };
+    EvclipDetection e = { .label = d->texts[s->label],
+                          .normalized = DETECTION_POLYGON |
+                                        (s->flags & STORED_EXTRA ? DETECTION_EXTRA : 0) };
     return detection_polygon(&e, uv);
+}
+
+const char *detections_extra_at(const EvclipDetections *d, size_t i)
+{
+    const Stored *s = &d->items[i];
+    if (!(s->flags & STORED_EXTRA))
+        return NULL;
+    EvclipDetection e = { .label = d->texts[s->label], .normalized = DETECTION_EXTRA };
+    return detection_extra(&e);
 }
 
 size_t detections_memory(const EvclipDetections *d)
@@ -484,9 +541,10 @@ size_t detections_memory(const EvclipDetections *d)
     for (uint32_t i = 0; i < d->nb_labels; i++)
         bytes += strlen(d->labels[i]) + 1;
     bytes += d->texts_cap * sizeof(*d->texts);
-    for (size_t i = 0; i < d->nb_texts; i++) /* "label\0text\0" (polygons: poly_bytes) */
-        bytes += polygon_offset(d->texts[i]);
-    bytes += d->poly_bytes;
+    for (size_t i = 0; i < d->nb_texts; i++) /* "label\0text\0" (polygons: poly_bytes, extras:
+                                              * extra_bytes) */
+        bytes += polygon_offset(d->texts[i], 0);
+    bytes += d->poly_bytes + d->extra_bytes;
     return bytes + (d->by_idx.pos ? d->by_idx.count * sizeof(uint32_t) : 0) +
            (d->by_ts.pos ? d->by_ts.count * sizeof(uint32_t) : 0);
 }

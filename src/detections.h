@@ -22,18 +22,28 @@ typedef struct DetList {
 /* Set in EvclipDetection.normalized by detections_lookup() when the detection has a polygon
  * (detection_polygon()); the box is the polygon's bounding box. */
 #define DETECTION_POLYGON 0x200
+/* Set in EvclipDetection.normalized by detections_lookup() when the detection has an extra
+ * object (detection_extra()), as a native log's "extra" holds it. */
+#define DETECTION_EXTRA 0x400
 /* Most points of a polygon (its count is a u16 in SEI). */
 #define DETECTIONS_MAX_POLYGON 65535
 
 /* Points of d's polygon (0 without DETECTION_POLYGON); *uv gets 2n floats, each point
  * relative to d's box: x = x1 + u * (x2 - x1), y = y1 + v * (y2 - y1). */
 int detection_polygon(const EvclipDetection *d, const float **uv);
+/* d's extra object as compact JSON text ("{\"plate\":\"AB-123\"}"), NULL without
+ * DETECTION_EXTRA. Kept only for detections whose log gives a non-empty "extra" object. */
+const char *detection_extra(const EvclipDetection *d);
 /* NULL when n points xy (x, y pairs) make a polygon, else why not. */
 const char *detections_polygon_problem(const double *xy, int n);
 /* detections_add_text() of a detection whose box is the bounding box of the polygon xy
  * (np points, in det's space); a bad polygon is INVALID ("where: field 'polygon': why"). */
 int detections_add_polygon(EvclipDetections *d, const EvclipDetection *det, const char *where,
                            const char *text, const double *xy, int np);
+/* detections_add_checked() (np 0) or detections_add_polygon() (np > 0, no chip text) of det
+ * with its extra object as compact JSON text (NULL = none): see DETECTION_EXTRA. */
+int detections_add_extra(EvclipDetections *d, const EvclipDetection *det, const char *where,
+                         const double *xy, int np, const char *extra);
 /* Sets det's box to the bounds of the np points xy; 1 when that box is storable (has area). */
 int detections_polygon_box(EvclipDetection *det, const double *xy, int np);
 /* detections_add_parsed() of det outlined by the polygon xy (checked: no problem, a box with
@@ -115,6 +125,8 @@ size_t detections_memory(const EvclipDetections *d);
  * is the store's interned copy. */
 void detections_get(const EvclipDetections *d, size_t i, EvclipDetection *out);
 
+/* The i-th stored detection's extra JSON text (NULL: none), as detection_extra(). */
+const char *detections_extra_at(const EvclipDetections *d, size_t i);
 /* Points of the i-th stored detection's polygon (0: none), as detection_polygon(). */
 int detections_polygon_at(const EvclipDetections *d, size_t i, const float **uv);
 

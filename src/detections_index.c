@@ -183,6 +183,8 @@ static int lookup_range(const EvclipDetections *d, const KeyIndex *ix, int by_fr
             e.normalized |= DETECTION_TEXT;
         if (s->flags & STORED_POLY)
             e.normalized |= DETECTION_POLYGON;
+        if (s->flags & STORED_EXTRA)
+            e.normalized |= DETECTION_EXTRA;
         int ret = detlist_push(out, &e);
         if (ret < 0)
             return ret;

@@ -32,9 +32,10 @@ typedef struct Stored {
 _Static_assert(sizeof(Stored) == 56, "a stored detection takes 56 bytes");
 
 /* STORED_TEXT: `label` indexes `texts` (a label with its own entry), not `labels`; the entry
- * holds a chip text unless STORED_NO_CHIP, and a polygon after it with STORED_POLY. */
+ * holds a chip text unless STORED_NO_CHIP, the detection's extra JSON text ("...\0") after
+ * it with STORED_EXTRA, and a polygon after that with STORED_POLY. */
 enum { STORED_HAS_COLOR = 1, STORED_NORMALIZED = 2, STORED_TEXT = 4, STORED_POLY = 8,
-       STORED_NO_CHIP = 16 };
+       STORED_NO_CHIP = 16, STORED_EXTRA = 32 };
 
 /* A lookup index lists positions in key order (stable for ties); NULL with `identity` when
  * every stored detection has that key and they were added in key order (logs written as the
@@ -57,6 +58,7 @@ struct EvclipDetections {
     char **texts;            /* "label\0chip text" of detections added with a chip text */
     size_t nb_texts, texts_cap;
     size_t poly_bytes;       /* bytes of the polygons in texts (detections_memory) */
+    size_t extra_bytes;      /* bytes of the extra JSON texts in texts (detections_memory) */
     uint32_t nb_labels, labels_cap;
     uint32_t *label_slots;   /* open-addressing hash set of label id + 1 (0 = empty) */
     size_t nb_slots;

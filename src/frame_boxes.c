@@ -13,7 +13,7 @@ static void denormalize(DetList *list, int first, int width, int height)
         d->x2 *= width;
         d->y1 *= height;
         d->y2 *= height;
-        d->normalized &= DETECTION_TEXT | DETECTION_POLYGON;
+        d->normalized &= DETECTION_TEXT | DETECTION_POLYGON | DETECTION_EXTRA;
     }
 }
 

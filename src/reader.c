@@ -363,7 +363,7 @@ static int read_normalized(const Line *ln, const json_t *obj, int *normalized)
 /* Stores det (outlined by the polygon xy of np points when np > 0), or counts it as skipped
  * when its box held NaN/Infinity. */
 static int store(EvclipDetections *d, const Line *ln, const EvclipDetection *det, int nonsense,
-                 const double *xy, int np)
+                 const double *xy, int np, const json_t *extra)
 {
     char where[768];
     snprintf(where, sizeof(where), "%s:%zu", ln->name, ln->number);
@@ -374,8 +374,13 @@ static int store(EvclipDetections *d, const Line *ln, const EvclipDetection *det
         detections_note_skip(d, where, "field 'bbox': NaN or infinite coordinate, box skipped");
         return 0;
     }
-    int ret = np > 0 ? detections_add_polygon(d, det, where, NULL, xy, np)
-                     : detections_add_checked(d, det, where);
+    /* a non-empty "extra" object is kept (compact JSON) for chip templates: {extra[key]} */
+    char *text = json_is_object(extra) && json_object_size(extra) > 0
+                     ? json_dumps(extra, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    if (json_is_object(extra) && json_object_size(extra) > 0 && !text)
+        return ev_error(EVCLIP_ERR_NOMEM, "%s: out of memory (field 'extra')", where);
+    int ret = detections_add_extra(d, det, where, xy, np, text);
+    free(text);
     return ret == EVCLIP_ERR_NOMEM ? ret : ret < 0 ? EVCLIP_ERR_DETECTIONS : 0;
 }
 
@@ -499,7 +504,7 @@ static int read_item(EvclipDetections *d, const Line *ln, const json_t *obj,
         ret = read_normalized(ln, obj, &normalized);
     if (ret >= 0) {
         det.normalized = normalized;
-        ret = store(d, ln, &det, nonsense, xy, np);
+        ret = store(d, ln, &det, nonsense, xy, np, json_object_get(obj, "extra"));
     }
     free(xy);
     return ret;
@@ -826,5 +831,5 @@ int reader_line_error(const Line *ln, const char *why)
 
 int reader_store(EvclipDetections *d, const Line *ln, const EvclipDetection *det, int nonsense)
 {
-    return store(d, ln, det, nonsense, NULL, 0);
+    return store(d, ln, det, nonsense, NULL, 0, NULL);
 }

@@ -401,8 +401,19 @@ void read_field(KeyId k, od::value v, Item *it)
         if (!it->null_norm)
             it->norm = need_bool(v.get_bool());
         break;
+    case K_EXTRA: /* a non-empty object is kept by the store (reader.c): left to jansson */
+        if (need(v.type()) == od::json_type::object) {
+            od::object obj = need(v.get_object());
+            for (auto field : obj) {
+                (void)field;
+                throw Defer();
+            }
+            break;
+        }
+        validate(v, 1);
+        break;
     default:
-        it->unknown |= k != K_EXTRA;
+        it->unknown = true;
         validate(v, 1);
     }
 }

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "src/color.h"
+#include "src/detections.h"
 #include "src/error.h"
 #include "src/style.h"
 
@@ -55,6 +56,64 @@ static void put(Out *o, const char *s, size_t n)
         o->buf[o->len] = 0;
 }
 
+/* Writes v with `digits` decimals (-1: 2), as a percentage when `percent`; integer arithmetic,
+ * as "%f" would follow the caller's LC_NUMERIC. */
+static void put_number(Out *o, double v, int digits, int percent)
+{
+    char tmp[64];
+    int n = digits < 0 ? 2 : digits;
+    const char *sign = v < 0 ? "-" : "";
+    double scale = pow(10, n), a = (percent ? fabs(v) * 100 : fabs(v)) * scale + 0.5;
+    long long q = a < 1e15 ? (long long)a : (long long)1e15, p = (long long)scale;
+    if (q == 0)
+        sign = "";
+    if (n)
+        snprintf(tmp, sizeof(tmp), "%s%lld.%0*lld%s", sign, q / p, n, q % p, percent ? "%" : "");
+    else
+        snprintf(tmp, sizeof(tmp), "%s%lld%s", sign, q, percent ? "%" : "");
+    put(o, tmp, strlen(tmp));
+}
+
+/* The value of {extra[key]} (key: klen bytes) from d's extra object: a string as it is, an
+ * integer as is ("d" or no spec), a number with .Nf / .N% like score (a real without spec:
+ * its shortest round-trip form); 0 when d lacks the key or its value is of another type. */
+static int extra_field(const char *key, size_t klen, const char *spec, int digits, int percent,
+                       const EvclipDetection *d, Out *o)
+{
+    const char *text = d ? detection_extra(d) : NULL;
+    if (!text)
+        return 0;
+    json_t *obj = json_loads(text, 0, NULL), *v;
+    char name[256], tmp[64];
+    snprintf(name, sizeof(name), "%.*s", (int)klen, key);
+    int ret = 1;
+    v = json_object_get(obj, name);
+    if (json_is_string(v) && !spec) {
+        put(o, json_string_value(v), json_string_length(v));
+    } else if (json_is_integer(v) && (!spec || spec[0] == 'd')) {
+        snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        put(o, tmp, strlen(tmp));
+    } else if (json_is_number(v) && spec && spec[0] == '.') {
+        put_number(o, json_number_value(v), digits, percent);
+    } else if (json_is_real(v) && !spec) {
+        double x = json_real_value(v);
+        for (int p = 1; p <= 17; p++) { /* Python's str(float) for usual values */
+            snprintf(tmp, sizeof(tmp), "%.*g", p, x);
+            for (char *c = tmp; *c; c++)
+                *c = *c == ',' ? '.' : *c; /* a comma LC_NUMERIC */
+            if (strtod(tmp, NULL) == x || p == 17)
+                break;
+        }
+        if (!strpbrk(tmp, ".en"))
+            strcat(tmp, ".0");
+        put(o, tmp, strlen(tmp));
+    } else {
+        ret = 0;
+    }
+    json_decref(obj);
+    return ret;
+}
+
 /* Formats one field "{name[:spec]}" (name and spec as given); 1 when written, 0 when d lacks
  * it, -1 on a bad field (err set). */
 static int field(const char *name, size_t nlen, const char *spec, const EvclipDetection *d,
@@ -89,18 +148,13 @@ static int field(const char *name, size_t nlen, const char *spec, const EvclipDe
     if (nlen == 5 && !strncmp(name, "score", 5) && (!spec || spec[0] == '.')) {
         if (!d || !(d->score >= 0) || !isfinite(d->score))
             return d ? 0 : 1;
-        /* integer formatting: "%f" would follow the caller's LC_NUMERIC */
-        int n = digits < 0 ? 2 : digits;
-        double scale = pow(10, n), v = (percent ? d->score * 100 : d->score) * scale + 0.5;
-        long long q = v < 1e15 ? (long long)v : (long long)1e15, p = (long long)scale;
-        if (n)
-            snprintf(tmp, sizeof(tmp), "%lld.%0*lld%s", q / p, n, q % p, percent ? "%" : "");
-        else
-            snprintf(tmp, sizeof(tmp), "%lld%s", q, percent ? "%" : "");
-        put(o, tmp, strlen(tmp));
+        put_number(o, d->score, digits, percent);
         return 1;
     }
-    snprintf(err, errlen, "unknown field '%.*s%s%s' (fields: label, track_id, score)",
+    if (nlen > 7 && !strncmp(name, "extra[", 6) && name[nlen - 1] == ']' &&
+        !memchr(name + 6, '[', nlen - 7) && !memchr(name + 6, ']', nlen - 7))
+        return d ? extra_field(name + 6, nlen - 7, spec, digits, percent, d, o) : 1;
+    snprintf(err, errlen, "unknown field '%.*s%s%s' (fields: label, track_id, score, extra[KEY])",
              (int)nlen, name, spec ? ":" : "", spec ? spec : "");
     return -1;
 }
@@ -130,9 +184,14 @@ int style_format(const char *t, const EvclipDetection *d, char *buf, size_t size
             snprintf(err, errlen, "'{' at column %zu is not closed", i + 1);
             return -1;
         }
-        char inner[64], *colon;
+        char inner[256], *colon;
         size_t n = (size_t)(close - t - i - 1);
-        snprintf(inner, sizeof(inner), "%.*s", (int)(n < 63 ? n : 63), t + i + 1);
+        if (n >= sizeof(inner)) {
+            snprintf(err, errlen, "field at column %zu is longer than %zu characters", i + 1,
+                     sizeof(inner) - 1);
+            return -1;
+        }
+        snprintf(inner, sizeof(inner), "%.*s", (int)n, t + i + 1);
         colon = strchr(inner, ':');
         if (colon)
             *colon = 0;

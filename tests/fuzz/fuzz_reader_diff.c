@@ -44,6 +44,8 @@ static void same_store(const EvclipDetections *a, const EvclipDetections *b)
         const float *pa, *pb;
         int npa = detections_polygon_at(a, i, &pa), npb = detections_polygon_at(b, i, &pb);
         MISMATCH(npa != npb || (npa > 0 && memcmp(pa, pb, (size_t)npa * 2 * sizeof(*pa))));
+        const char *ea = detections_extra_at(a, i), *eb = detections_extra_at(b, i);
+        MISMATCH(!ea != !eb || (ea && strcmp(ea, eb)));
     }
 }
 

@@ -1,6 +1,7 @@
 """test_styles.py: --style FILE.json on pixels (colour, thickness, corners only, chip off / below,
-template width, fill alpha, legend), the manifest record, and bad style files or job styles
-refused with the place named and nothing written."""
+template width, fill alpha, legend), templates with a detection's extra keys (chip text from
+them, SEI/inspect unchanged), the manifest record, and bad style files or job styles refused
+with the place named and nothing written."""
 import json
 import os
 import subprocess
@@ -34,11 +35,11 @@ def near(a, b, tol=24):
     return all(abs(x - y) <= tol for x, y in zip(a, b))
 
 
-def render(name, style):
+def render(name, style, log="log.jsonl"):
     with open(path(name + ".json"), "w") as f:
         f.write(style if isinstance(style, str) else json.dumps(style))
     out = path(name + ".mp4")
-    r = run(["render", "-i", SRC, "-d", path("log.jsonl"), "-o", out, "--style",
+    r = run(["render", "-i", SRC, "-d", path(log), "-o", out, "--style",
              path(name + ".json")] + FAST)
     C.check(r.returncode == 0, f"render {name}", r.stderr)
     return rgb_frame(out), out
@@ -88,6 +89,45 @@ def test_pixels():
     sign_rgb = alt(SIGN[0] + 1, 100)
     C.check(chip_width(alt, SIGN[1] - 1, SIGN[0], sign_rgb) ==
             chip_width(long, SIGN[1] - 1, SIGN[0], sign_rgb), "absent track id left out")
+
+
+def test_extra():
+    """{extra[KEY]} draws the detection's extra value; a box without it drops the field."""
+    plain, plain_out = render("x_plain", {"default": {"template": "{label}"}}, "extra.jsonl")
+    plate, plate_out = render("x_plate", {"default": {
+        "template": "{label} {extra[plate]} {extra[speed]:.1f}"}}, "extra.jsonl")
+    missing, _ = render("x_missing", {"default": {"template": "{label} {extra[owner]}"}},
+                        "extra.jsonl")
+    longer, _ = render("x_longer", {"default": {
+        "template": "{label} {extra[plate]}{extra[plate]} {extra[speed]:.1f}"}}, "extra.jsonl")
+    car_rgb, sign_rgb = plain(CAR[0] + 1, 100), plain(SIGN[0] + 1, 100)
+    clips = (plain, plate, missing, longer)
+    # widest run of chip colour over the chip's rows (a glyph may cut one row short)
+    wc = [max(chip_width(p, y, CAR[0], car_rgb) for y in range(CAR[1] - 24, CAR[1]))
+          for p in clips]
+    ws = [max(chip_width(p, y, SIGN[0], sign_rgb) for y in range(SIGN[1] - 24, SIGN[1]))
+          for p in clips]
+    C.check(wc[0] > 10 and wc[1] > wc[0] + 30 and wc[3] > wc[1] + 20,
+            "extra keys make the car's chip text (its value, repeated = wider)", str(wc))
+    C.check(wc[2] == wc[0], "a missing extra key is left out with the text before it", str(wc))
+    C.check(ws[0] > 10 and ws[0] == ws[1] == ws[2] == ws[3],
+            "a box without extra drops the extra fields", str(ws))
+    # the same template language as Python's str.format on a Detection's fields
+    C.check("{label} {extra[plate]} {extra[speed]:.1f}".format(
+        label="car", extra={"plate": "AB-123", "speed": 42.5}) == "car AB-123 42.5",
+        "Python reads the template the same way")
+    # the boxes recorded in the clip (SEI, inspect) are the same with and without the template
+    insp = [run(["inspect", o]) for o in (plain_out, plate_out)]
+    C.check(all(r.returncode == 0 and r.stdout.strip() for r in insp) and
+            insp[0].stdout == insp[1].stdout, "inspect is unchanged by an extra template",
+            insp[0].stderr + insp[1].stderr)
+    C.check('"plate"' not in insp[1].stdout and '"car"' in insp[1].stdout,
+            "extra values stay out of the SEI", insp[1].stdout[:200])
+    # the plain log's clip (no extra at all) records the same boxes
+    _, ref_out = render("x_ref", {"default": {"template": "{label}"}})
+    ref = run(["inspect", ref_out])
+    C.check(ref.returncode == 0 and ref.stdout == insp[0].stdout,
+            "SEI of a log with extra = SEI of the same log without it")
 
 
 def test_errors():
@@ -150,7 +190,13 @@ write_jsonl(path("log.jsonl"), [
     {"frame_idx": f, "bbox": b, "label": label, "score": 0.9, **extra}
     for f in range(10) for b, label, extra in ((CAR, "car", {"track_id": 7}),
                                                (SIGN, "sign", {}))])
+write_jsonl(path("extra.jsonl"), [
+    {"frame_idx": f, "bbox": b, "label": label, "score": 0.9, **extra}
+    for f in range(10) for b, label, extra in (
+        (CAR, "car", {"track_id": 7, "extra": {"plate": "AB-123", "speed": 42.5}}),
+        (SIGN, "sign", {}))])
 test_pixels()
+test_extra()
 test_errors()
 cleanup(TMP)
 C.close()

@@ -56,8 +56,15 @@ static int fast_line(const char *line, int format, int64_t *count)
 static void test_fast_contract(void)
 {
     static const struct { const char *line; int format, taken, count; } cases[] = {
-        { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"extra\": {\"k\": [1]}}",
+        { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"extra\": {}}",
           READER_NATIVE, 1, 1 },
+        { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"extra\": null}",
+          READER_NATIVE, 1, 1 },
+        /* a non-empty "extra" object is kept by the store: left to jansson */
+        { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"extra\": {\"k\": [1]}}",
+          READER_NATIVE, 0, 0 },
+        { "{\"frame_idx\": 1, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\", "
+          "\"extra\": {\"plate\": \"AB\"}}]}", READER_GROUPED, 0, 0 },
         { "{\"ts\": 0.5, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"color\": \"red\"}\r",
           READER_NATIVE, 1, 1 },
         { "{\"frame_idx\": 1, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}, "
@@ -193,6 +200,8 @@ static void same_stores(const EvclipDetections *a, const EvclipDetections *b)
         const float *pa, *pb;
         int npa = detections_polygon_at(a, i, &pa), npb = detections_polygon_at(b, i, &pb);
         bad += npa != npb || (npa > 0 && memcmp(pa, pb, (size_t)npa * 2 * sizeof(*pa)));
+        const char *ea = detections_extra_at(a, i), *eb = detections_extra_at(b, i);
+        bad += !ea != !eb || (ea && strcmp(ea, eb));
     }
     CHECK_MSG(bad == 0, "%zu detections differ", bad);
 }
