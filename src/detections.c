@@ -428,10 +428,10 @@ int detections_add_extra(EvclipDetections *d, const EvclipDetection *det, const 
 }
 
 int detections_add_parsed_polygon(EvclipDetections *d, const EvclipDetection *det,
-                                  size_t label_len, const double *xy, int np)
+                                  size_t label_len, const double *xy, int np, const char *extra)
 {
     EvclipDetection n = normalise(det);
-    return store_polygon(d, &n, label_len, NULL, xy, np, NULL);
+    return store_polygon(d, &n, label_len, NULL, xy, np, extra);
 }
 
 int detections_add_checked(EvclipDetections *d, const EvclipDetection *det, const char *where)
@@ -447,10 +447,11 @@ int detections_storable(const EvclipDetection *det)
     return (n.frame_idx >= 0 || n.ts >= 0) && !box_problem(&n);
 }
 
-int detections_add_parsed(EvclipDetections *d, const EvclipDetection *det, size_t label_len)
+int detections_add_parsed(EvclipDetections *d, const EvclipDetection *det, size_t label_len,
+                          const char *extra)
 {
     EvclipDetection n = normalise(det);
-    return store_item(d, &n, label_len, NULL, NULL, 0, NULL);
+    return store_item(d, &n, label_len, NULL, NULL, 0, extra);
 }
 
 size_t detections_count(const EvclipDetections *d)

@@ -49,7 +49,7 @@ int detections_polygon_box(EvclipDetection *det, const double *xy, int np);
 /* detections_add_parsed() of det outlined by the polygon xy (checked: no problem, a box with
  * area), its box the polygon's bounds. */
 int detections_add_parsed_polygon(EvclipDetections *d, const EvclipDetection *det,
-                                  size_t label_len, const double *xy, int np);
+                                  size_t label_len, const double *xy, int np, const char *extra);
 
 /* Appends a copy of *d. Returns 0 or EVCLIP_ERR_NOMEM. */
 int detlist_push(DetList *list, const EvclipDetection *d);
@@ -73,9 +73,11 @@ int detections_add_text(EvclipDetections *d, const EvclipDetection *det, const c
  * at the store's precision), else 0. */
 int detections_storable(const EvclipDetection *det);
 
-/* Stores det (checked by detections_storable()); det->label points to label_len bytes (no NUL
- * needed). Returns 0 or EVCLIP_ERR_NOMEM. */
-int detections_add_parsed(EvclipDetections *d, const EvclipDetection *det, size_t label_len);
+/* Stores det (checked by detections_storable()) with its extra JSON text (NULL = none: see
+ * DETECTION_EXTRA); det->label points to label_len bytes (no NUL needed). Returns 0 or
+ * EVCLIP_ERR_NOMEM. */
+int detections_add_parsed(EvclipDetections *d, const EvclipDetection *det, size_t label_len,
+                          const char *extra);
 
 /* Counts skipped detections without storing them (e.g. a line whose bbox holds NaN),
  * keeping the first reason. */

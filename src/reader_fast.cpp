@@ -1,14 +1,17 @@
 /* reader_fast.cpp: simdjson On-Demand fast path for native, grouped and Ultralytics JSON lines;
  * anything it is not sure of is left to the jansson reader (reader.c). */
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <new>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include <jansson.h>
 #include <simdjson.h>
 
 extern "C" {
@@ -49,6 +52,7 @@ struct Item {
     bool null_ts = false, null_norm = false, has_poly = false;
     double bbox[4], box[4];
     size_t poly_off = 0, poly_n = 0; /* points in line_points */
+    size_t extra_off = 0, extra_len = 0; /* compact "extra" JSON in line_extras (len 0: none) */
     string_view label, name;
     Number cls, score, conf, track, idx, frame, ts;
     bool norm = false;
@@ -62,6 +66,7 @@ struct Pending {
     EvclipDetection det;
     size_t label_len;
     size_t poly_off, poly_n; /* polygon points in line_points (poly_n 0: none) */
+    size_t extra_off, extra_len; /* its extra JSON text in line_extras (extra_len 0: none) */
     char label[32];
     bool own_label;
 };
@@ -132,6 +137,8 @@ bool integral(const Number &n, int64_t *out)
 thread_local bool line_escapes;
 /* x, y of the polygons of the line being read (cleared by fast_reader_line()). */
 thread_local std::vector<double> line_points;
+/* Compact JSON texts of the line's non-empty "extra" objects, each NUL-terminated. */
+thread_local std::string line_extras;
 
 /* Text that jansson would read the same: a line without backslash and control bytes
  * (plain_line()) has no escapes and no NUL; after escapes, what simdjson unescaped must hold
@@ -338,6 +345,55 @@ void read_color(od::value v, Item *it)
 }
 
 /* One field of a detection object (native or Ultralytics row: the union of their keys). */
+/* Depth of nested objects and arrays in v (0: a scalar). */
+int json_depth(json_t *v)
+{
+    int deepest = 0;
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *e;
+        json_object_foreach(v, key, e)
+            deepest = std::max(deepest, json_depth(e));
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e)
+            deepest = std::max(deepest, json_depth(e));
+    } else {
+        return 0;
+    }
+    return deepest + 1;
+}
+
+/* A non-empty "extra" object is kept by the store as reader.c keeps it: its text parsed and
+ * dumped by jansson (the same parser, flags and output), into line_extras. */
+void read_extra(od::object obj, Item *it)
+{
+    string_view raw = need(obj.raw_json());
+    json_t *v = json_loadb(raw.data(), raw.size(), JSON_REJECT_DUPLICATES, nullptr);
+    if (!v || json_depth(v) > 64) { /* errors and the deep: the full reader's */
+        json_decref(v);
+        throw Defer();
+    }
+    char *text = json_object_size(v) > 0
+                     ? json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER) : nullptr;
+    bool empty = json_object_size(v) == 0;
+    json_decref(v);
+    if (empty)
+        return;
+    if (!text)
+        throw std::bad_alloc();
+    it->extra_off = line_extras.size();
+    it->extra_len = std::strlen(text);
+    try {
+        line_extras.append(text, it->extra_len + 1);
+    } catch (...) {
+        std::free(text);
+        throw;
+    }
+    std::free(text);
+}
+
 void read_field(KeyId k, od::value v, Item *it)
 {
     switch (k) {
@@ -401,16 +457,11 @@ void read_field(KeyId k, od::value v, Item *it)
         if (!it->null_norm)
             it->norm = need_bool(v.get_bool());
         break;
-    case K_EXTRA: /* a non-empty object is kept by the store (reader.c): left to jansson */
-        if (need(v.type()) == od::json_type::object) {
-            od::object obj = need(v.get_object());
-            for (auto field : obj) {
-                (void)field;
-                throw Defer();
-            }
-            break;
-        }
-        validate(v, 1);
+    case K_EXTRA:
+        if (need(v.type()) == od::json_type::object)
+            read_extra(need(v.get_object()), it);
+        else
+            validate(v, 1);
         break;
     default:
         it->unknown = true;
@@ -487,6 +538,8 @@ void read_item(od::value v, int format, bool row_if_box, const FrameKeys *frame,
     *det = EvclipDetection();
     p->own_label = false;
     p->poly_n = 0; /* rows have no polygon (the full reader ignores the key there) */
+    p->extra_off = it.extra_off;
+    p->extra_len = it.extra_len;
     if (row) {
         if (!it.has_box)
             throw Defer();
@@ -704,6 +757,7 @@ extern "C" int fast_reader_line(FastReader *f, EvclipDetections *d, const char *
         }
         f->nb_items = 0;
         line_points.clear();
+        line_extras.clear();
         f->read_line(text, len, avail, format, normalized, ordinal);
     } catch (const Defer &) {
         return 0;
@@ -726,10 +780,11 @@ extern "C" int fast_reader_line(FastReader *f, EvclipDetections *d, const char *
     }
     for (int i = 0; i < f->nb_items; i++) {
         Pending *p = &f->items[i];
+        const char *extra = p->extra_len ? &line_extras[p->extra_off] : nullptr;
         int ret = p->poly_n > 0 ?
             detections_add_parsed_polygon(d, &p->det, p->label_len, &line_points[p->poly_off],
-                                          (int)p->poly_n) :
-            detections_add_parsed(d, &p->det, p->label_len);
+                                          (int)p->poly_n, extra) :
+            detections_add_parsed(d, &p->det, p->label_len, extra);
         if (ret < 0)
             return ret;
     }

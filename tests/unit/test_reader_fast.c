@@ -60,11 +60,18 @@ static void test_fast_contract(void)
           READER_NATIVE, 1, 1 },
         { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"extra\": null}",
           READER_NATIVE, 1, 1 },
-        /* a non-empty "extra" object is kept by the store: left to jansson */
+        /* a non-empty "extra" object is kept by the store (its text through jansson); a bad
+         * or deep one goes to jansson */
         { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"extra\": {\"k\": [1]}}",
-          READER_NATIVE, 0, 0 },
+          READER_NATIVE, 1, 1 },
         { "{\"frame_idx\": 1, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\", "
-          "\"extra\": {\"plate\": \"AB\"}}]}", READER_GROUPED, 0, 0 },
+          "\"extra\": {\"plate\": \"AB\"}}]}", READER_GROUPED, 1, 1 },
+        { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", "
+          "\"extra\": {\"k\": 1, \"k\": 2}}", READER_NATIVE, 0, 0 },
+        { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", "
+          "\"extra\": {\"k\": [1,]}}", READER_NATIVE, 0, 0 },
+        { "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", "
+          "\"extra\": {\"k\": 1e999}}", READER_NATIVE, 0, 0 },
         { "{\"ts\": 0.5, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"color\": \"red\"}\r",
           READER_NATIVE, 1, 1 },
         { "{\"frame_idx\": 1, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}, "
