@@ -81,3 +81,25 @@ def test_bad_style_raises(car, tmp_path, style, exc, message):
     with pytest.raises(exc, match=message):
         render_clip([ClipSource(car, None, 4.0, 5.0)], tmp_path / "x.mp4", style=style)
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_style_extra_keys_from_memory_left_out(lib, car, tmp_path):
+    """Detections given in memory carry no extra to the store: {extra[plate]} is left out
+    (the clip equals the "{label}" one), while other template text shows."""
+    from evclip import Detection, FrameDetections, render_from_jsonl
+
+    frames = [FrameDetections([Detection((100, 100, 300, 250), "car",
+                                         extra={"plate": "AB-123"})], timestamp=4.0 + i * 0.04)
+              for i in range(10)]
+
+    def first_frame(template, name):
+        out = tmp_path / name
+        render_from_jsonl(car, frames, 4.0, 4.4, out, style={"default": {"template": template}},
+                          **FAST)
+        return subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", str(out),
+                               "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+                              capture_output=True, check=True).stdout
+
+    plain = first_frame("{label}", "plain.mp4")
+    assert first_frame("{label} {extra[plate]}", "extra.mp4") == plain
+    assert first_frame("{label} AB-123", "text.mp4") != plain
