@@ -13,6 +13,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
+
 #include "src/detections.h"
 #include "src/detections_store.h"
 #include "src/error.h"
@@ -643,6 +645,45 @@ EVCLIP_API int evclip_detections_add_polygon(EvclipDetections *dets,
         return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_add_polygon: NULL argument");
     int ret = detections_check_unused(dets, "evclip_detections_add_polygon");
     return ret < 0 ? ret : detections_add_polygon(dets, det, NULL, text, xy, n);
+}
+
+/* extra (a JSON object's text, or NULL) in the compact form the readers keep (*out NULL for
+ * none or an empty object). */
+static int compact_extra(const char *extra, char **out)
+{
+    json_error_t err;
+    *out = NULL;
+    if (!extra)
+        return 0;
+    json_t *j = json_loads(extra, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_add_extra: extra: %s",
+                        j ? "expected a JSON object" : err.text);
+    }
+    if (json_object_size(j) > 0 && !(*out = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+        json_decref(j);
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory (extra)");
+    }
+    json_decref(j);
+    return 0;
+}
+
+EVCLIP_API int evclip_detections_add_extra(EvclipDetections *dets, const EvclipDetection *det,
+                                           const char *text, const double *xy, int n,
+                                           const char *extra)
+{
+    ev_error_clear();
+    if (!dets || !det || (n != 0 && !xy))
+        return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_add_extra: NULL argument");
+    char *compact;
+    int ret = detections_check_unused(dets, "evclip_detections_add_extra");
+    if (ret < 0 || (ret = compact_extra(extra, &compact)) < 0)
+        return ret;
+    ret = n != 0 ? add_polygon(dets, det, NULL, text, xy, n, compact)
+                 : add_box(dets, det, NULL, text, compact);
+    free(compact);
+    return ret;
 }
 
 EVCLIP_API void evclip_detections_get_stats(const EvclipDetections *dets,

@@ -66,7 +66,8 @@
  *          EvclipSettings.native (the source's packets stream-copied beside the clip);
  *          evclip_detections_add_polygon() (polygon outlines: oriented boxes, masks),
  *          EvclipInspectFrame.nb_points and points (the polygons carried by the SEI),
- *          evclip_painter_draw_polygons().
+ *          evclip_painter_draw_polygons(); evclip_detections_add_extra() (extra keys for
+ *          chip templates).
  */
 
 #include <stddef.h>
@@ -281,6 +282,18 @@ EVCLIP_API int evclip_detections_add_text(EvclipDetections *dets, const EvclipDe
 EVCLIP_API int evclip_detections_add_polygon(EvclipDetections *dets,
                                              const EvclipDetection *det, const char *text,
                                              const double *xy, int n);
+
+/**
+ * The general add: as evclip_detections_add_polygon() with a polygon (xy, n) or as
+ * evclip_detections_add_text() without one (xy NULL, n 0), and with `extra` (NULL = none): the
+ * text of a JSON object of the detection's extra keys (as a log line's "extra"), kept for
+ * style chip templates ({extra[KEY]}, see EvclipDrawOptions.style). An `extra` that is not a
+ * JSON object is refused (INVALID, naming the parse error); duplicate keys are refused as by
+ * the log readers. Returns as evclip_detections_add().
+ */
+EVCLIP_API int evclip_detections_add_extra(EvclipDetections *dets, const EvclipDetection *det,
+                                           const char *text, const double *xy, int n,
+                                           const char *extra);
 
 /**
  * Builds the store's lookup index now (renders otherwise build it on first use). Optional:

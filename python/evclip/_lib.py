@@ -230,6 +230,8 @@ _OPTIONAL = {
     "evclip_detections_add_text": (c_int, [c_void_p, POINTER(EvclipDetection), c_char_p]),
     "evclip_detections_add_polygon": (c_int, [c_void_p, POINTER(EvclipDetection), c_char_p,
                                               POINTER(c_double), c_int]),
+    "evclip_detections_add_extra": (c_int, [c_void_p, POINTER(EvclipDetection), c_char_p,
+                                            POINTER(c_double), c_int, c_char_p]),
     "evclip_painter_draw_polygons": (c_int, [c_void_p, POINTER(c_void_p), POINTER(c_int),
                                              POINTER(EvclipDetection), POINTER(c_char_p),
                                              POINTER(POINTER(c_double)), POINTER(c_int),

@@ -476,7 +476,15 @@ class _Store:
     def add(self, dets: List[Tuple[_lib.EvclipDetection, Optional[bytes]]]):
         for det, text in dets:
             poly = getattr(det, "polygon", None)  # set by _prepare (extra["polygon"])
-            if poly is not None:
+            extra = getattr(det, "extra_json", None)
+            if extra is not None:
+                if not _lib.has("evclip_detections_add_extra"):
+                    raise EvclipError(_lib.ERR_UNSUPPORTED, "this libevclip has no "
+                                      "evclip_detections_add_extra (extra keys)")
+                _check(self.lib.evclip_detections_add_extra(
+                    self.handle, ctypes.byref(det), text, poly,
+                    0 if poly is None else len(poly) // 2, extra))
+            elif poly is not None:
                 if not _lib.has("evclip_detections_add_polygon"):
                     raise EvclipError(_lib.ERR_UNSUPPORTED, "this libevclip has no "
                                       "evclip_detections_add_polygon (polygons)")
@@ -502,6 +510,7 @@ def _prepare(frames: Iterable[FrameDetections], formatter,
             where = f"frame {key} detection {i}"
             text = _fill_detection(d, det, formatter, normalized, where)
             det.polygon = _polygon(d, where)  # a Python attribute: the points C gets
+            det.extra_json = _extra_json(d)    # likewise: the extra keys templates read
             out.append((det, text))
     return out
 
@@ -562,6 +571,28 @@ def _fill_detection(d: Any, det: _lib.EvclipDetection, formatter, normalized: in
     extra = d.extra if isinstance(d.extra, dict) else {}
     det.normalized = int(bool(extra.get("normalized", normalized)))
     return text
+
+
+def _extra_json(d: Any) -> Optional[bytes]:
+    """Detection.extra's string and finite number values (numpy scalars included), the values
+    style chip templates format as {extra[KEY]}, as a JSON object for the store; None without
+    any. The keys evclip reads itself (polygon, normalized) are not passed, nor values of
+    other types (templates leave such fields out, as for a log's extra)."""
+    extra = d.extra if isinstance(d.extra, dict) else {}
+    kept = {}
+    for key, value in extra.items():
+        if not isinstance(key, str) or key in ("polygon", "normalized"):
+            continue
+        item = getattr(value, "item", None)
+        if callable(item) and not isinstance(value, str):
+            try:
+                value = item()
+            except (TypeError, ValueError):
+                continue
+        if isinstance(value, str) or (isinstance(value, (int, float)) and
+                                      not isinstance(value, bool) and math.isfinite(value)):
+            kept[key] = value
+    return json.dumps(kept).encode() if kept else None
 
 
 def _polygon(d: Any, where: str):

@@ -83,13 +83,17 @@ def test_bad_style_raises(car, tmp_path, style, exc, message):
     assert not (tmp_path / "x.mp4").exists()
 
 
-def test_style_extra_keys_from_memory_left_out(lib, car, tmp_path):
-    """Detections given in memory carry no extra to the store: {extra[plate]} is left out
-    (the clip equals the "{label}" one), while other template text shows."""
+def test_style_extra_keys_from_memory(lib, car, tmp_path):
+    """Detections given in memory pass their extra's strings and numbers (numpy scalars too)
+    to the store: {extra[plate]} draws what "AB-123" typed in the template draws; values of
+    other types and evclip's own keys are left out."""
+    import numpy as np
     from evclip import Detection, FrameDetections, render_from_jsonl
 
-    frames = [FrameDetections([Detection((100, 100, 300, 250), "car",
-                                         extra={"plate": "AB-123"})], timestamp=4.0 + i * 0.04)
+    extra = {"plate": "AB-123", "speed": np.float32(42.5), "embedding": np.zeros(8),
+             "seen": True, "polygon": None}
+    frames = [FrameDetections([Detection((100, 100, 300, 250), "car", extra=dict(extra))],
+                              timestamp=4.0 + i * 0.04)
               for i in range(10)]
 
     def first_frame(template, name):
@@ -101,5 +105,7 @@ def test_style_extra_keys_from_memory_left_out(lib, car, tmp_path):
                               capture_output=True, check=True).stdout
 
     plain = first_frame("{label}", "plain.mp4")
-    assert first_frame("{label} {extra[plate]}", "extra.mp4") == plain
-    assert first_frame("{label} AB-123", "text.mp4") != plain
+    typed = first_frame("{label} AB-123 42.5", "text.mp4")
+    assert typed != plain
+    assert first_frame("{label} {extra[plate]} {extra[speed]:.1f}", "extra.mp4") == typed
+    assert first_frame("{label} {extra[embedding]}{extra[seen]}", "other.mp4") == plain

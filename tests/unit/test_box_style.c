@@ -172,8 +172,39 @@ static void test_resolve(void)
     CHECK(style_legend(NULL) == STYLE_LEGEND_NONE);
 }
 
+/* evclip_detections_add_extra: the C API's extra keys reach templates; bad extra refused. */
+static void test_add_extra(void)
+{
+    EvclipDetections *d = NULL;
+    DetList l = { 0 };
+    EvclipDetection e = { .frame_idx = 0, .ts = EVCLIP_NONE, .x1 = 0, .y1 = 0, .x2 = 10,
+                          .y2 = 10, .label = "car", .score = EVCLIP_NONE,
+                          .track_id = EVCLIP_NONE };
+    double xy[] = { 0, 0, 8, 1, 7, 9 };
+    CHECK(evclip_detections_new(&d) == 0);
+    CHECK(evclip_detections_add_extra(d, &e, NULL, NULL, 0, "{\"plate\": \"AB-1\"}") == 0);
+    CHECK(evclip_detections_add_extra(d, &e, "chip", xy, 3, "{\"plate\": \"P-2\"}") == 0);
+    CHECK(evclip_detections_add_extra(d, &e, NULL, NULL, 0, NULL) == 0);
+    CHECK(evclip_detections_add_extra(d, &e, NULL, NULL, 0, "[1]") == EVCLIP_ERR_INVALID);
+    CHECK(strstr(evclip_last_error(), "extra: expected a JSON object"));
+    CHECK(evclip_detections_add_extra(d, &e, NULL, NULL, 0, "{\"a\": 1, \"a\": 2}") ==
+          EVCLIP_ERR_INVALID);
+    CHECK(evclip_detections_add_extra(d, &e, NULL, NULL, 0, "{bad") == EVCLIP_ERR_INVALID);
+    CHECK(detections_prepare(d) == 0 && detections_lookup(d, 0, 1, 0, 0, &l) == 3);
+    if (l.count == 3) {
+        const float *uv;
+        CHECK(!strcmp(fmt("{label} {extra[plate]}", &l.items[0]), "car AB-1"));
+        CHECK(!strcmp(fmt("{label} {extra[plate]}", &l.items[1]), "car P-2"));
+        CHECK(detection_polygon(&l.items[1], &uv) == 3);
+        CHECK(!strcmp(fmt("{label} {extra[plate]}", &l.items[2]), "car"));
+    }
+    detlist_free(&l);
+    evclip_detections_free(&d);
+}
+
 int main(void)
 {
+    test_add_extra();
     test_templates();
     test_extra(0);
     test_extra(READER_NO_FAST);
