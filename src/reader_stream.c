@@ -1,5 +1,6 @@
 /* reader_stream.c: detection log files read in chunks (bounded memory), block by block for the
- * window index, and blocks of lines parsed where they stand in their file. */
+ * window index, and blocks of lines parsed where they stand in their file; file errors, whole
+ * reads and evclip_detections_load_format(). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,8 @@
 
 #include "src/detections.h"
 #include "src/error.h"
+#include "src/reader.h"
+#include "src/reader_detect.h"
 #include "src/reader_internal.h"
 
 /* A log file read in chunks: at most READ_CHUNK bytes (or the longest line) are held. The
@@ -127,4 +130,70 @@ int reader_load_blocks(EvclipDetections *d, const char *path, int format, int no
         ret = detections_note_file(d, path); /* the manifest lists and hashes it */
     }
     return ret;
+}
+
+/* ---- Files -------------------------------------------------------------------------- */
+
+static const char *errno_text(int err, char *buf, size_t size)
+{
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+    return strerror_r(err, buf, size);
+#else
+    if (strerror_r(err, buf, size))
+        snprintf(buf, size, "error %d", err);
+    return buf;
+#endif
+}
+
+int reader_file_error(const char *path, int err)
+{
+    char why[128];
+    return ev_error(EVCLIP_ERR_DETECTIONS, "%s: %s", path, errno_text(err, why, sizeof(why)));
+}
+
+int reader_read_all(FILE *f, const char *path, char **out, size_t *len)
+{
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        return ev_error(EVCLIP_ERR_NOMEM, "%s: out of memory", path);
+    for (;;) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (ferror(f)) {
+            int err = errno;
+            free(buf);
+            return reader_file_error(path, err ? err : EIO);
+        }
+        if (n < cap)
+            break;
+        char *bigger = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+        if (!bigger) {
+            free(buf);
+            return ev_error(EVCLIP_ERR_NOMEM, "%s: out of memory", path);
+        }
+        buf = bigger;
+        cap *= 2;
+    }
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+int reader_load_jsonl(EvclipDetections *d, const char *path)
+{
+    return reader_load(d, path, READER_AUTO, 0);
+}
+
+EVCLIP_API int evclip_detections_load_format(EvclipDetections *dets, const char *path,
+                                             const char *format, int normalized)
+{
+    ev_error_clear();
+    if (!dets || !path)
+        return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_load_format: NULL argument");
+    if (detections_check_unused(dets, "evclip_detections_load_format") < 0)
+        return EVCLIP_ERR_INVALID;
+    int f = reader_format_from_name(format);
+    if (f < 0)
+        return f;
+    return reader_load(dets, path, f, normalized);
 }
