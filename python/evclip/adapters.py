@@ -61,6 +61,19 @@ def _check_supervision(detections: Any) -> None:
                         f".xyxy, N x 4), got {_type_name(detections)}")
 
 
+
+def _detection(bbox, label: str, conf, ids, corners, i: int) -> Detection:
+    """The i-th row of an adapter's arrays as a Detection (score, track id and an oriented
+    box's corners as extra["polygon"] when the arrays have them)."""
+    return Detection(
+        bbox=bbox,
+        label=label,
+        score=float(conf[i]) if conf is not None else None,
+        track_id=int(ids[i]) if ids is not None else None,
+        extra={} if corners is None else
+        {"polygon": [[float(x), float(y)] for x, y in corners[i]]},
+    )
+
 def from_supervision(detections: Any, frame_idx: Optional[int] = None,
                      timestamp: Optional[float] = None) -> FrameDetections:
     """Converts a supervision.Detections to FrameDetections.
@@ -94,14 +107,7 @@ def from_supervision(detections: Any, frame_idx: Optional[int] = None,
             label = f"class_{int(class_id[i])}"
         else:
             label = "obj"
-        parsed.append(Detection(
-            bbox=bbox,
-            label=label,
-            score=float(conf[i]) if conf is not None else None,
-            track_id=int(tracker[i]) if tracker is not None else None,
-            extra={} if corners is None else
-            {"polygon": [[float(x), float(y)] for x, y in corners[i]]},
-        ))
+        parsed.append(_detection(bbox, label, conf, tracker, corners, i))
     return FrameDetections(detections=parsed, frame_idx=frame_idx, timestamp=timestamp)
 
 
@@ -155,14 +161,7 @@ def _one_result(result: Any, frame_idx: Optional[int],
                 label = f"class_{c}"
         else:
             label = "obj"
-        parsed.append(Detection(
-            bbox=bbox,
-            label=label,
-            score=float(conf[i]) if conf is not None else None,
-            track_id=int(ids[i]) if ids is not None else None,
-            extra={} if corners is None else
-            {"polygon": [[float(x), float(y)] for x, y in corners[i]]},
-        ))
+        parsed.append(_detection(bbox, label, conf, ids, corners, i))
     return FrameDetections(detections=parsed, frame_idx=frame_idx, timestamp=timestamp)
 
 
