@@ -26,6 +26,18 @@ class Checks:
             print(f"FAIL: {what} {detail}", flush=True)
         return cond
 
+    def run_all(self, tests):
+        """Runs each test function in order; an exception fails that test (traceback
+        printed) and the next one still runs."""
+        for test in tests:
+            print(f"== {test.__name__}", flush=True)
+            try:
+                test()
+            except Exception as e:
+                import traceback
+                traceback.print_exc()
+                self.check(False, test.__name__, repr(e))
+
     def close(self):
         print(f"{self.passed} passed, {self.failed} failed", flush=True)
         sys.exit(1 if self.failed else 0)
@@ -93,6 +105,14 @@ def decode_frames(path, width, height, select=None, pix_fmt="yuv420p"):
     raw = subprocess.run(args, capture_output=True, check=True).stdout
     size = width * height * 3 // 2 if pix_fmt == "yuv420p" else width * height
     return [raw[i:i + size] for i in range(0, len(raw) - size + 1, size)]
+
+
+def first_frame_rgb(path, width, height):
+    """The first frame of `path` as RGB24; returns a function (x, y) -> (r, g, b)."""
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", path, "-frames:v", "1",
+                          "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], capture_output=True,
+                         check=True).stdout
+    return lambda x, y: tuple(raw[(y * width + x) * 3:(y * width + x) * 3 + 3])
 
 
 def yuv_at(frame, width, height, x, y):

@@ -184,13 +184,6 @@ def test_speed_and_cap():
         C.check(r.returncode == 2 and needle in r.stderr, f"bad {needle}: usage error", r.stderr)
 
 
-for test in (test_cross_file, test_split_join, test_batch_decode_once, test_speed_and_cap):
-    print(f"== {test.__name__}", flush=True)
-    try:
-        test()
-    except Exception as e:
-        import traceback
-        traceback.print_exc()
-        C.check(False, test.__name__, repr(e))
+C.run_all((test_cross_file, test_split_join, test_batch_decode_once, test_speed_and_cap))
 cleanup(TMP)
 C.close()

@@ -78,13 +78,6 @@ def test_final_report_in_job_order():
     C.check(not os.path.exists(report + ".partial"), "order: no temp report left")
 
 
-for test in (test_killed_batch_keeps_finished_lines, test_final_report_in_job_order):
-    print(f"== {test.__name__}", flush=True)
-    try:
-        test()
-    except Exception as e:
-        import traceback
-        traceback.print_exc()
-        C.check(False, test.__name__, repr(e))
+C.run_all((test_killed_batch_keeps_finished_lines, test_final_report_in_job_order))
 cleanup(TMP)
 C.close()

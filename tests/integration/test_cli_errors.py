@@ -8,7 +8,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import EVCLIP, Checks, cleanup, ffmpeg, leftovers, media, run, tempdir, write_jsonl
+from common import EVCLIP, Checks, cleanup, ffmpeg, leftovers, media, run, tempdir
 
 C = Checks()
 TMP = tempdir()
@@ -176,12 +176,7 @@ def test_signals():
                 leftovers(outdir))
 
 
-for test in (test_inputs, test_windows, test_detections, test_outputs, test_encoder_and_options,
-             test_signals):
-    print(f"== {test.__name__}", flush=True)
-    try:
-        test()
-    except Exception as e:
-        C.check(False, test.__name__, repr(e))
+C.run_all((test_inputs, test_windows, test_detections, test_outputs, test_encoder_and_options,
+             test_signals))
 cleanup(TMP)
 C.close()

@@ -191,12 +191,7 @@ def test_progress_tmux():
                          bar[0]), "tmux: bar with percent, frames, fps and ETA", bar[0])
 
 
-for test in (test_progress_lines, test_progress_tmux, test_did_you_mean, test_exact_names, test_help, test_presets_and_encoders,
-             test_outputs):
-    print(f"== {test.__name__}", flush=True)
-    try:
-        test()
-    except Exception as e:
-        C.check(False, test.__name__, repr(e))
+C.run_all((test_progress_lines, test_progress_tmux, test_did_you_mean, test_exact_names, test_help, test_presets_and_encoders,
+             test_outputs))
 cleanup(TMP)
 C.close()

@@ -3,11 +3,10 @@ pixels (hold, title, timestamp, thickness, font size, palette), and the sparse-l
 the --hold default are stated (help, warning) on real footage."""
 import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import Checks, cleanup, media, run, tempdir
+from common import Checks, cleanup, first_frame_rgb, media, run, tempdir
 
 C = Checks()
 TMP = tempdir()
@@ -18,13 +17,6 @@ W, H = 768, 432
 
 def path(name):
     return os.path.join(TMP, name)
-
-
-def first_frame_rgb(clip):
-    raw = subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", clip, "-frames:v", "1",
-                          "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], capture_output=True,
-                         check=True).stdout
-    return lambda x, y: tuple(raw[(y * W + x) * 3:(y * W + x) * 3 + 3])
 
 
 def test_manifest_drawing():
@@ -49,7 +41,7 @@ def test_manifest_drawing():
             and len(style.get("palette", [])) == 20 and style.get("chip", "").startswith(
                 "label #track score"), "style recorded", style)
     # The recorded palette is the one drawn: track 4's box outline has palette[4].
-    px = first_frame_rgb(out)
+    px = first_frame_rgb(out, W, H)
     want = bytes.fromhex(style["palette"][4][1:]) if style.get("palette") else b"\0\0\0"
     got = px(102, 180)   # inside the 6-pixel left edge, away from the chip
     C.check(all(abs(a - b) <= 16 for a, b in zip(got, want)), "box drawn in palette[4]",

@@ -300,16 +300,9 @@ def test_poster_scaled():
 
 def main():
     setup()
-    for t in (test_windows, test_filters, test_rolls_and_split, test_per_track,
-              test_multi_file, test_frame_index_and_kill, test_patterns, test_bad_input,
-              test_pipe_to_batch_with_poster, test_poster_scaled):
-        print(f"== {t.__name__}", flush=True)
-        try:
-            t()
-        except Exception as e:
-            import traceback
-            traceback.print_exc()
-            C.check(False, t.__name__, repr(e))
+    C.checks.run_all((test_windows, test_filters, test_rolls_and_split, test_per_track,
+                      test_multi_file, test_frame_index_and_kill, test_patterns,
+                      test_bad_input, test_pipe_to_batch_with_poster, test_poster_scaled))
     C.cleanup(T)
     C.checks.close()
 

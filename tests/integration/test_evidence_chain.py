@@ -13,7 +13,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import EVCLIP, Checks, cleanup, ffmpeg, leftovers, run, tempdir, write_jsonl
+from common import EVCLIP, Checks, cleanup, ffmpeg, run, tempdir, write_jsonl
 
 C = Checks()
 TMP = tempdir()

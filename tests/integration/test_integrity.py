@@ -6,12 +6,9 @@ import shutil
 import stat
 import subprocess
 import sys
-import threading
-import time
-import urllib.parse
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(__file__))
+from browser import chromium_binary, page_results  # noqa: E402
 from common import EVCLIP, Checks, cleanup, frame_times, media, read_jsonl, run, tempdir
 
 C = Checks()
@@ -286,45 +283,13 @@ v.play().catch(e => report("play failed " + e));
 
 def test_browser():
     """Headless Chromium plays the clip (SEI included) to its end, every frame decoded."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromium = chromium_binary()
     if not chromium or not os.path.exists(path("signed.mp4")):
         print("SKIP: chromium not installed: browser playback not checked")
         return
     with open(path("page.html"), "w") as f:
         f.write(BROWSER_PAGE)
-    results = []
-
-    class Handler(SimpleHTTPRequestHandler):
-        def __init__(self, *a, **kw):
-            super().__init__(*a, directory=TMP, **kw)
-
-        def do_GET(self):
-            if self.path.startswith("/result?"):
-                results.append(urllib.parse.unquote(self.path.split("?", 1)[1]))
-                self.send_response(204)
-                self.end_headers()
-                return
-            super().do_GET()
-
-        def log_message(self, *a):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    proc = subprocess.Popen([chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
-                             "--autoplay-policy=no-user-gesture-required",
-                             "--user-data-dir=" + path("chromium-profile"),
-                             f"http://127.0.0.1:{server.server_address[1]}/page.html"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(300):  # up to 30 s
-            if results or proc.poll() is not None:
-                break
-            time.sleep(0.1)
-    finally:
-        proc.kill()
-        proc.wait()
-        server.shutdown()
+    results, _ = page_results(chromium, TMP, "page.html", path("chromium-profile"))
     C.check(results and results[0] == "ended 4.000 50", "Chromium plays the clip to the end",
             str(results))
 

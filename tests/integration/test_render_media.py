@@ -1,7 +1,6 @@
 """test_render_media.py: renders the real footage in ../shared/media and generated inputs, then
 checks the outputs with ffprobe and by decoding frames (exact windows, audio, boxes, VFR)."""
 import json
-import math
 import os
 import sys
 
@@ -217,12 +216,7 @@ def test_no_temp_files():
             leftovers(TMP))
 
 
-for test in (test_car_audio_and_boxes, test_bottle_exact_window, test_bottle_detections_drawn,
-             test_walk_full_range, test_hold, test_vfr, test_other_inputs, test_no_temp_files):
-    print(f"== {test.__name__}", flush=True)
-    try:
-        test()
-    except Exception as e:  # a crash in one test is a failure, not an abort
-        C.check(False, test.__name__, repr(e))
+C.run_all((test_car_audio_and_boxes, test_bottle_exact_window, test_bottle_detections_drawn,
+           test_walk_full_range, test_hold, test_vfr, test_other_inputs, test_no_temp_files))
 cleanup(TMP)
 C.close()

@@ -4,15 +4,12 @@ cards, a filter, a video played and seeked from the timeline; a screenshot is ke
 build folder (test-artifacts/review.png)."""
 import json
 import os
-import shutil
 import subprocess
 import sys
-import threading
-import time
 import urllib.parse
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(__file__))
+from browser import chromium_binary, page_results  # noqa: E402
 from common import EVCLIP, Checks, cleanup, ffmpeg, run, tempdir, write_jsonl  # noqa: E402
 
 C = Checks()
@@ -149,80 +146,19 @@ window.addEventListener('load', function () { setTimeout(function () {
 </script>"""
 
 
-def chromium_bin():
-    return shutil.which("chromium") or shutil.which("chromium-browser")
+
 
 
 def test_browser():
-    chromium = chromium_bin()
+    chromium = chromium_binary()
     if not chromium:
         print("SKIP: chromium not installed: review page not checked in a browser")
         return
-    results = []
-
-    class Handler(SimpleHTTPRequestHandler):
-        def __init__(self, *a, **kw):
-            super().__init__(*a, directory=TMP, **kw)
-
-        def do_GET(self):
-            if self.path.startswith("/result?"):
-                results.append(urllib.parse.unquote(self.path.split("?", 1)[1]))
-                self.send_response(204)
-                self.end_headers()
-                return
-            if self.path == "/review.html":
-                page = open(path("review.html"), encoding="utf-8").read()
-                body = page.replace("<head>", "<head>" + HOOK, 1).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-                return
-            rng = self.headers.get("Range", "")
-            local = os.path.join(TMP, urllib.parse.unquote(self.path.split("?")[0]).lstrip("/"))
-            if rng.startswith("bytes=") and os.path.isfile(local):
-                self.send_range(local, rng[6:])
-                return
-            super().do_GET()
-
-        def send_range(self, local, spec):
-            """Byte ranges, as a file server gives them (media seeking needs them)."""
-            size = os.path.getsize(local)
-            first, _, last = spec.partition("-")
-            first = int(first or 0)
-            last = min(int(last), size - 1) if last else size - 1
-            with open(local, "rb") as f:
-                f.seek(first)
-                body = f.read(last - first + 1)
-            self.send_response(206)
-            self.send_header("Content-Type", self.guess_type(local))
-            self.send_header("Accept-Ranges", "bytes")
-            self.send_header("Content-Range", f"bytes {first}-{last}/{size}")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *a):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    proc = subprocess.Popen([chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
-                             "--autoplay-policy=no-user-gesture-required",
-                             "--user-data-dir=" + path("profile"),
-                             f"http://127.0.0.1:{server.server_address[1]}/review.html"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(600):  # up to 60 s on a busy machine
-            if results or proc.poll() is not None:
-                break
-            time.sleep(0.1)
-    finally:
-        proc.kill()
-        proc.wait()
-        server.shutdown()
-    if not C.check(results, "the page reported back", proc.returncode):
+    page = open(path("review.html"), encoding="utf-8").read()
+    hooked = {"/review.html": page.replace("<head>", "<head>" + HOOK, 1).encode()}
+    results, status = page_results(chromium, TMP, "review.html", path("profile"), timeout=60,
+                                   pages=hooked)
+    if not C.check(results, "the page reported back", status):
         return
     R = json.loads(results[0])
     C.check(R.get("errors") == [], "no console errors", R.get("errors"))
@@ -239,7 +175,7 @@ def test_browser():
 
 
 def test_screenshot_from_file():
-    chromium = chromium_bin()
+    chromium = chromium_binary()
     if not chromium:
         return
     build = os.path.dirname(os.path.dirname(os.path.abspath(EVCLIP)))
@@ -306,14 +242,7 @@ def test_readme_walkthrough():
             "a batch report read from another folder", r.stderr)
 
 
-for test in (setup, test_page, test_browser, test_screenshot_from_file,
-             test_readme_walkthrough):
-    print(f"== {test.__name__}", flush=True)
-    try:
-        test()
-    except Exception as e:
-        import traceback
-        traceback.print_exc()
-        C.check(False, test.__name__, repr(e))
+C.run_all((setup, test_page, test_browser, test_screenshot_from_file,
+             test_readme_walkthrough))
 cleanup(TMP)
 C.close()

@@ -5,20 +5,19 @@ written in display space (upright frames) and in stored space (PyAV's frames), f
 ts keys; every output frame must be upright (portrait size, barcode readable at the top) and carry
 the box logged for it. Also: --box-space warnings, the manifest's record, what OpenCV 4.6 reads,
 and a headless Chromium that must play the output upright."""
-import http.server
 import json
 import os
 import shutil
 import struct
 import subprocess
 import sys
-import threading
 import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 import test_frame_identity as fi  # noqa: E402  (barcode frames, box slots, output checks)
+from browser import chromium_binary, page_dom  # noqa: E402
 from common import Checks, cleanup, probe, run, tempdir, video_stream  # noqa: E402
 
 C = Checks()
@@ -356,12 +355,7 @@ v.src = 'clip.mp4';
 </script></body></html>"""
 
 
-def chromium_binary():
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
+
 
 
 def check_chromium(clip):
@@ -378,29 +372,8 @@ def check_chromium(clip):
     with open(os.path.join(site, "index.html"), "w") as f:
         f.write(PAGE)
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *a, **kw):
-            super().__init__(*a, directory=site, **kw)
-
-        def log_message(self, *a):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/index.html"
     t0 = time.monotonic()
-    try:
-        r = subprocess.run([browser, "--headless=new", "--no-sandbox", "--disable-gpu",
-                            "--no-first-run", "--mute-audio",
-                            f"--user-data-dir={os.path.join(TMP, 'chromium-profile')}",
-                            "--virtual-time-budget=10000", "--dump-dom", url],
-                           capture_output=True, text=True, timeout=55)
-        dom = r.stdout
-    except subprocess.TimeoutExpired:
-        dom = ""
-    finally:
-        server.shutdown()
-        server.server_close()
+    dom = page_dom(browser, site, "index.html", os.path.join(TMP, "chromium-profile"))
     marker = "VIDEO-RESULT "
     at = dom.rfind(marker)
     C.check("DECODE-ERROR" not in dom, "chromium decodes the H.264 clip", dom[-300:])

@@ -4,11 +4,11 @@ them, SEI/inspect unchanged), the manifest record, and bad style files or job st
 with the place named and nothing written."""
 import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import Checks, cleanup, ffmpeg, read_jsonl, run, tempdir, write_jsonl
+from common import (Checks, cleanup, ffmpeg, first_frame_rgb, read_jsonl, run, tempdir,
+                    write_jsonl)
 
 C = Checks()
 TMP = tempdir()
@@ -24,13 +24,6 @@ def path(name):
     return os.path.join(TMP, name)
 
 
-def rgb_frame(clip):
-    raw = subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", clip, "-frames:v", "1",
-                          "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], capture_output=True,
-                         check=True).stdout
-    return lambda x, y: tuple(raw[(y * W + x) * 3:(y * W + x) * 3 + 3])
-
-
 def near(a, b, tol=24):
     return all(abs(x - y) <= tol for x, y in zip(a, b))
 
@@ -42,7 +35,7 @@ def render(name, style, log="log.jsonl"):
     r = run(["render", "-i", SRC, "-d", path(log), "-o", out, "--style",
              path(name + ".json")] + FAST)
     C.check(r.returncode == 0, f"render {name}", r.stderr)
-    return rgb_frame(out), out
+    return first_frame_rgb(out, W, H), out
 
 
 def chip_width(px, y, x0, colour):
