@@ -173,11 +173,21 @@ def no_temp_files(folder, what):
     C.check(not tmp, f"{what}: no temp files left", tmp)
 
 
-def test_two_workers(src):
-    r = Redis("two")
-    out = os.path.join(TMP, "two")
+def scenario(name):
+    """A fresh Redis server and output folder for one test, both named `name`."""
+    out = os.path.join(TMP, name)
     os.makedirs(out)
-    rows = clips(out, src[0], 7, "a") + clips(out, src[1], 7, "b") + clips(out, src[2], 6, "c")
+    return Redis(name), out
+
+
+def twenty_clips(out, src):
+    """20 one-second clips over the three sources (7 + 7 + 6)."""
+    return clips(out, src[0], 7, "a") + clips(out, src[1], 7, "b") + clips(out, src[2], 6, "c")
+
+
+def test_two_workers(src):
+    r, out = scenario("two")
+    rows = twenty_clips(out, src)
     jobs = job_file("two.jsonl", rows)
     s = run(["submit", "--redis", r.url(), jobs], timeout=30)
     C.check(s.returncode == 0 and "20 clips in 3 units" in s.stderr and "3 new" in s.stderr,
@@ -252,9 +262,7 @@ def test_two_workers(src):
 
 
 def test_kill_worker(slow):
-    r = Redis("kill")
-    out = os.path.join(TMP, "kill")
-    os.makedirs(out)
+    r, out = scenario("kill")
     rows = clips(out, slow, 8, "k", preset="veryslow")
     run(["submit", "-q", "--redis", r.url(), job_file("kill.jsonl", rows)], timeout=30)
     a = worker(r, "doomed", "--claim-timeout", "1.5")
@@ -287,10 +295,8 @@ def test_kill_worker(slow):
 
 
 def test_redis_restart(src):
-    r = Redis("restart")
-    out = os.path.join(TMP, "restart")
-    os.makedirs(out)
-    rows = clips(out, src[0], 7, "a") + clips(out, src[1], 7, "b") + clips(out, src[2], 6, "c")
+    r, out = scenario("restart")
+    rows = twenty_clips(out, src)
     s = run(["submit", "--redis", r.url(), "--unit-clips", "2",
              job_file("restart.jsonl", rows)], timeout=30)
     C.check("in 11 units" in s.stderr, "--unit-clips 2: 20 clips in 4 + 4 + 3 units", s.stderr)
@@ -313,9 +319,7 @@ def test_redis_restart(src):
 
 
 def test_poison(src):
-    r = Redis("poison")
-    out = os.path.join(TMP, "poison")
-    os.makedirs(out)
+    r, out = scenario("poison")
     bad = os.path.join(TMP, "poison.mp4")
     with open(bad, "w") as f:
         f.write("this is not a video\n")
@@ -345,9 +349,7 @@ def test_poison(src):
 
 
 def test_signals(slow):
-    r = Redis("signals")
-    out = os.path.join(TMP, "signals")
-    os.makedirs(out)
+    r, out = scenario("signals")
     rows = clips(out, slow, 5, "t", preset="veryslow")
     run(["submit", "-q", "--redis", r.url(), job_file("sig1.jsonl", rows)], timeout=30)
     w = worker(r, "polite")
