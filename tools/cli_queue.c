@@ -292,6 +292,18 @@ static int reconnect(Queue *q)
     return 0;
 }
 
+/* After a command got no reply: 1 when reconnected (send it again), 0 when the queue does not
+ * retry (error printed) or reconnecting failed. */
+static int retry_after_failure(Queue *q)
+{
+    if (!q->retry) {
+        fprintf(stderr, "evclip: error: %s: %s\n", q->url.shown,
+                q->c ? q->c->errstr : "not connected");
+        return 0;
+    }
+    return reconnect(q) >= 0;
+}
+
 redisReply *queue_cmd(Queue *q, const char *fmt, ...)
 {
     for (;;) {
@@ -302,15 +314,8 @@ redisReply *queue_cmd(Queue *q, const char *fmt, ...)
             r = redisvCommand(q->c, fmt, ap);
             va_end(ap);
         }
-        if (r)
+        if (r || !retry_after_failure(q))
             return r;
-        if (!q->retry) {
-            fprintf(stderr, "evclip: error: %s: %s\n", q->url.shown,
-                    q->c ? q->c->errstr : "not connected");
-            return NULL;
-        }
-        if (reconnect(q) < 0)
-            return NULL;
     }
 }
 
@@ -344,15 +349,8 @@ redisReply *queue_eval(Queue *q, const char *script, int nkeys, const char *cons
         argv[argc++] = args[i];
     for (;;) {
         redisReply *r = q->c ? redisCommandArgv(q->c, argc, argv, NULL) : NULL;
-        if (r)
+        if (r || !retry_after_failure(q))
             return r;
-        if (!q->retry) {
-            fprintf(stderr, "evclip: error: %s: %s\n", q->url.shown,
-                    q->c ? q->c->errstr : "not connected");
-            return NULL;
-        }
-        if (reconnect(q) < 0)
-            return NULL;
     }
 }
 
