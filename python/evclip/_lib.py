@@ -226,6 +226,7 @@ _OPTIONAL = {
     "evclip_detections_load_window": (c_int, [c_void_p, c_char_p, c_char_p, c_int, c_double,
                                               c_double]),
     "evclip_output_dir": (c_int, [c_char_p, c_int]),
+    "evclip_parse_wallclock": (c_int, [c_char_p, POINTER(c_double)]),
     "evclip_detections_get": (c_int, [c_void_p, c_int64, POINTER(EvclipDetection)]),
     "evclip_painter_new": (c_int, [POINTER(c_void_p), c_int, c_int, c_int, c_char_p, c_int,
                                    c_int]),

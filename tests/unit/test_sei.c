@@ -248,8 +248,47 @@ static void test_polygons(void)
     evclip_detections_free(&store);
 }
 
+/* The frame's wall time: header flags bit 0 and an f64 after the polygon block; the bytes
+ * before it are those of a message without it (older readers skip it as trailing bytes). */
+static void test_wall_time(void)
+{
+    static const double xy[8] = { 10, 0, 20, 10, 10, 20, 0, 10 };
+    EvclipDetections *store = NULL;
+    DetList list = { 0 };
+    EvclipDetection in = det("ship", 0, 0, 1, 1);
+    in.frame_idx = 0;
+    CHECK(evclip_detections_new(&store) == 0);
+    CHECK(evclip_detections_add_polygon(store, &in, NULL, xy, 4) == 0);
+    CHECK(detections_prepare(store) == 0 && detections_lookup(store, 0, 1, 0, 0, &list) == 1);
+    uint8_t *buf, *plain;
+    size_t size, plain_size;
+    SeiFrame f;
+    CHECK(sei_encode(list.items, NULL, 1, 2.5, 3, 1774746000.25, &buf, &size) == 0);
+    CHECK(sei_encode(list.items, NULL, 1, 2.5, 3, NAN, &plain, &plain_size) == 0);
+    CHECK(size == plain_size + 8 && buf[17] == 1 && plain[17] == 0);
+    CHECK(memcmp(buf, plain, 17) == 0 && memcmp(buf + 18, plain + 18, plain_size - 18) == 0);
+    CHECK(sei_decode(buf, size, &f) == 1 && f.has_wall && f.wall_time == 1774746000.25 &&
+          f.count == 1 && f.nb_points[0] == 4 && f.source_time == 2.5);
+    sei_frame_free(&f);
+    CHECK(sei_decode(plain, plain_size, &f) == 1 && !f.has_wall);
+    sei_frame_free(&f);
+    /* cut anywhere in the wall time: refused */
+    for (size_t cut = 1; cut <= 8; cut++)
+        CHECK(sei_decode(buf, size - cut, &f) == EVCLIP_ERR_INVALID);
+    /* an empty frame carries it too */
+    free(buf);
+    CHECK(sei_encode(NULL, NULL, 0, 0, 0, 86400.5, &buf, &size) == 0);
+    CHECK(sei_decode(buf, size, &f) == 1 && f.has_wall && f.wall_time == 86400.5);
+    sei_frame_free(&f);
+    free(buf);
+    free(plain);
+    detlist_free(&list);
+    evclip_detections_free(&store);
+}
+
 int main(void)
 {
+    test_wall_time();
     test_marks();
     test_round_trip();
     test_polygons();
