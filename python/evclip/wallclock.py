@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import datetime
+import math
 import os
 from typing import Any, Iterable, Optional
 
@@ -24,6 +25,8 @@ def epoch_seconds(value: Any, name: str) -> Optional[float]:
     if isinstance(value, str):
         text = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ValueError(f"{name}: {value!r} is not a finite number of seconds")
         # fixed-point digits: the library reads them as epoch seconds and checks the range
         text = f"{float(value):.6f}" if float(value) >= 0 else "-"
     else:
