@@ -34,18 +34,19 @@ void wallclock_iso_utc(double epoch, char *buf, size_t size);
 /* Name of an EvclipEpochOrigin as recorded in manifests ("option", "log", "creation_time"). */
 const char *wallclock_origin_name(int origin);
 
-/* wallclock_source.c (media library): a source's resolved wall-clock origin: wall time of source time 0. */
+/* A source's resolved wall-clock origin: the wall time of its source time 0. */
 typedef struct WallOrigin {
     int known;
     double epoch;
     int origin;          /* enum EvclipEpochOrigin when known */
 } WallOrigin;
 
-/* Resolves the origin of source `in`, opened as `fmt` (video stream `video`), in order: the
- * caller's (in->epoch_known 1), the log's (wallclock - ts of its lines with both, shifted by
- * ts_shift: key = source time + ts_shift), the container's creation_time (format, then video
- * stream metadata); in->epoch_known -1 looks for none. Returns 0 or INVALID (a given epoch out
- * of range; a creation_time that does not parse is logged and ignored). */
+/* wallclock_source.c (media library). Resolves the origin of source `in`, opened as `fmt`
+ * (video stream `video`), in order: the caller's (in->epoch_known 1), the log's (wallclock -
+ * ts of its lines with both, shifted by ts_shift: key = source time + ts_shift), the
+ * container's creation_time (format, then video stream metadata); in->epoch_known -1 looks
+ * for none. Returns 0 or INVALID (a given epoch out of range; a creation_time that does not
+ * parse is logged and ignored). */
 struct AVFormatContext;
 struct AVStream;
 int wallclock_resolve(const EvclipSource *in, const EvclipDetections *dets,

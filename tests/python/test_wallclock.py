@@ -44,9 +44,12 @@ def test_epoch_per_source(lib, car, media, tmp_path):
     bottle = media / "bottle-detection.mp4"
     out = tmp_path / "two.mp4"
     render_clip([ClipSource(car, None, 1, 1.5, epoch=1e9), ClipSource(bottle, None, 1, 1.5)],
-                out, **FAST)
+                out, timestamp=True, **FAST)
     assert wall(out, 0)[0]["epoch"] == 1e9
     assert wall(out, 1)[0]["epoch_source"] is None  # bottle has no creation_time
+    clip = wall(out)[1]
+    assert clip["timestamp"] == "mixed" and clip["last_frame"] is None
+    assert clip["first_frame"] == pytest.approx(1e9 + 1, abs=0.1)
     out2 = tmp_path / "two2.mp4"
     render_clips([Clip([ClipSource(bottle, None, 1, 1.5)], out2)], epoch=5.0, **FAST)
     assert wall(out2)[0]["epoch"] == 5.0
