@@ -336,6 +336,22 @@ static int read_all(const char *path, uint8_t **out, size_t *size)
     return 0;
 }
 
+int tz_load_buffer(Tz **out, const uint8_t *data, size_t size, const char *name)
+{
+    *out = NULL;
+    Tz *tz = calloc(1, sizeof(*tz));
+    int ret = tz ? parse_tzif(tz, data, size) : -2;
+    if (ret == 0) {
+        snprintf(tz->name, sizeof(tz->name), "%s", name);
+        *out = tz;
+        return 0;
+    }
+    tz_close(&tz);
+    return ret == -2 ? ev_error(EVCLIP_ERR_NOMEM, "out of memory (time zone)")
+                     : ev_error(EVCLIP_ERR_INVALID, "time zone '%s': not a valid TZif file "
+                                "(version 2 or later)", name);
+}
+
 int tz_load_file(Tz **out, const char *path, const char *name)
 {
     uint8_t *data;
@@ -349,18 +365,9 @@ int tz_load_file(Tz **out, const char *path, const char *name)
                         "unknown zone (no such file in " TZ_DIR "; an IANA name such as "
                         "Europe/Berlin, or an offset such as +05:30)" :
                         err == -EINVAL ? "not a zone file" : strerror(-err));
-    Tz *tz = calloc(1, sizeof(*tz));
-    int ret = tz ? parse_tzif(tz, data, size) : -2;
+    int ret = tz_load_buffer(out, data, size, name);
     free(data);
-    if (ret == 0) {
-        snprintf(tz->name, sizeof(tz->name), "%s", name);
-        *out = tz;
-        return 0;
-    }
-    tz_close(&tz);
-    return ret == -2 ? ev_error(EVCLIP_ERR_NOMEM, "out of memory (time zone)")
-                     : ev_error(EVCLIP_ERR_INVALID, "time zone '%s': '%s' is not a valid "
-                                "TZif file (version 2 or later)", name, path);
+    return ret;
 }
 
 /* ---- Names ----------------------------------------------------------------------------- */

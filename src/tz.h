@@ -21,6 +21,9 @@ int tz_open(Tz **out, const char *name);
 /* As tz_open for an IANA zone, from the TZif file at `path` (tests). */
 int tz_load_file(Tz **out, const char *path, const char *name);
 
+/* As tz_load_file from `size` bytes in memory (fuzzing). */
+int tz_load_buffer(Tz **out, const uint8_t *data, size_t size, const char *name);
+
 /* Frees *tz and sets it to NULL; accepts NULL and &NULL. */
 void tz_close(Tz **tz);
 

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/detections.h"
 #include "src/error.h"
 #include "src/wallclock.h"
 
