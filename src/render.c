@@ -134,6 +134,11 @@ static int begin_wall(ClipRun *c, const Source *src, const EvclipSource *in)
                       : wallclock_segment(in, c->dets, src->fmt, src->video, c->ts_shift,
                                           c->s->timestamp ? c->tz : NULL, &c->wall,
                                           &c->r->log, c->clip->output);
+    const char *keyed = c->redact.store ? detections_wall_keyed(c->redact.store) : NULL;
+    if (ret >= 0 && keyed && !c->wall.known) /* its boxes would never be hidden */
+        ret = ev_error(EVCLIP_ERR_DETECTIONS, "%s: field 'wallclock': redaction boxes keyed by "
+                       "wall-clock time need the wall-clock origin of input '%s', which is "
+                       "unknown (give --epoch)", keyed, in->path);
     if (ret >= 0 && !c->live) {
         c->digests[k].epoch_known = c->wall.known;
         c->digests[k].epoch = c->wall.epoch;

@@ -282,6 +282,9 @@ static int parse_sources(ClipSpec *spec, json_t *obj, const char *where, const c
     }
     if (json_object_get(obj, "input") || json_object_get(obj, "start"))
         return FAIL("%s: give either 'sources' or 'input'/'start'/'end', not both", where);
+    if (json_object_get(obj, "epoch"))
+        return FAIL("%s: field 'epoch': each input has its own origin: give \"epoch\" in its "
+                    "'sources' entry", where);
     if (!json_is_array(list) || json_array_size(list) == 0)
         return FAIL("%s: field 'sources': expected a non-empty array", where);
     size_t n = json_array_size(list);

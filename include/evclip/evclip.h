@@ -208,7 +208,10 @@ EVCLIP_API int evclip_detections_new(EvclipDetections **out);
 /**
  * Reads a detection log (native JSONL: one detection object per line, lines in any order,
  * blank lines ignored) and appends its detections to the store. Nonsense boxes are skipped
- * and counted. A native, grouped or inspect item's optional "polygon": [[x, y], ...] (3 or
+ * and counted. A native line's optional "wallclock" (epoch seconds or ISO 8601 text with a
+ * zone, API 1.3) keys it when it has neither ts nor frame_idx (matched once its source's
+ * wall-clock origin is known: EvclipSource.epoch_known); with ts, it gives that origin. A
+ * native, grouped or inspect item's optional "polygon": [[x, y], ...] (3 or
  * more points) is stored as by evclip_detections_add_polygon() (its "bbox" may then be left
  * out). Returns 0, or DETECTIONS with "file:line: field 'x': why" in
  * evclip_last_error(); on error the store is left as it was before the call.
@@ -311,8 +314,9 @@ EVCLIP_API void evclip_detections_get_stats(const EvclipDetections *dets,
  * evclip_detections_get_stats()'s) into *out, as the reader stored it: corners rounded to
  * 32-bit floats, frame_idx / ts / score / track_id EVCLIP_NONE when absent; out->label points
  * into the store (valid until it is freed). Lets a binding read a log through the C reader.
- * Not to be called while the store is being filled. Returns 0, or INVALID (NULL argument,
- * index out of range).
+ * A line keyed by "wallclock" alone (API 1.3) reads back with that wall-clock time (epoch
+ * seconds) as ts and frame_idx EVCLIP_NONE. Not to be called while the store is being
+ * filled. Returns 0, or INVALID (NULL argument, index out of range).
  */
 EVCLIP_API int evclip_detections_get(const EvclipDetections *dets, int64_t index,
                                      EvclipDetection *out);

@@ -166,6 +166,14 @@ def test_log_origin_and_wallclock_keys():
     check(r.returncode == 4 and f"{keyed}:1: field 'wallclock'" in r.stderr and
           "unknown" in r.stderr and not os.path.exists(bad), "wallclock log needs an origin",
           r.stderr)
+    r = render(bad, "--redact-detections", keyed)
+    check(r.returncode == 4 and "redaction boxes keyed by wall-clock" in r.stderr and
+          f"{keyed}:1" in r.stderr and not os.path.exists(bad), "redaction log needs an origin",
+          r.stderr)
+    red = path("red.mp4")
+    r = render(red, "--epoch", str(origin), "--redact-detections", keyed, start=2.0, end=3.0)
+    check(r.returncode == 0 and manifest(red)["redaction"]["regions"] == m1["boxes_drawn"],
+          "wallclock redaction log hides its boxes", r.stderr)
     r = render(bad, log=BOTTLE_LOG)  # a plain log needs none
     check(r.returncode == 0, "ts log without origin renders")
     os.unlink(bad)
@@ -214,11 +222,15 @@ def test_spec_sources():
                             "epoch": "2026-03-29T00:59:59", "preset": "ultrafast"}) + "\n")
         f.write(json.dumps({"output": "j3.mp4", "input": BOTTLE, "start": 1, "end": 1.5,
                             "tz": "../../etc/passwd", "preset": "ultrafast"}) + "\n")
+        f.write(json.dumps({"output": "j4.mp4", "epoch": 5, "preset": "ultrafast",
+                            "sources": [{"input": BOTTLE, "from": 1, "to": 1.5}]}) + "\n")
     r = C.run(["batch", jobs, "--report", path("report.jsonl")])
     rep = C.read_jsonl(path("report.jsonl")) if os.path.exists(path("report.jsonl")) else []
-    check(r.returncode == 9 and [x["status"] for x in rep] == ["ok", "invalid", "invalid"],
+    check(r.returncode == 9 and [x["status"] for x in rep] == ["ok", "invalid", "invalid",
+                                                                "invalid"],
           "batch: epoch/tz keys, bad ones refused per line", r.stderr + str(rep))
-    check(len(rep) == 3 and "no zone" in rep[1]["error"] and "not a zone name" in rep[2]["error"],
+    check(len(rep) == 4 and "no zone" in rep[1]["error"] and "not a zone name" in rep[2]["error"]
+          and "its 'sources' entry" in rep[3]["error"],
           "batch errors name the problem", str(rep))
     j1 = path("j1.mp4")
     check(os.path.exists(j1) and manifest(j1)["sources"][0]["wallclock"]["epoch"] == SPRING - 1,
