@@ -8,6 +8,7 @@ $SUDO apt-get install -y --no-install-recommends \
     build-essential meson ninja-build pkg-config git ca-certificates \
     ffmpeg libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev \
     libfreetype-dev libfontconfig-dev fonts-dejavu-core libjansson-dev libsimdjson-dev g++ \
+    tzdata \
     libharfbuzz-dev libfribidi-dev fonts-noto-core fonts-noto-cjk fonts-symbola \
     libsodium-dev libssl-dev libhiredis-dev redis-server \
     clang tmux \

@@ -313,13 +313,15 @@ static int store_item(EvclipDetections *d, const EvclipDetection *n, size_t labe
         .x1 = (float)n->x1, .y1 = (float)n->y1, .x2 = (float)n->x2, .y2 = (float)n->y2,
         .score = n->score, .label = label,
         .flags = (uint8_t)((n->has_color ? STORED_HAS_COLOR : 0) |
-                           (n->normalized ? STORED_NORMALIZED : 0) |
+                           (n->normalized & 1 ? STORED_NORMALIZED : 0) |
+                           (n->normalized & DETECTION_WALLCLOCK ? STORED_WALL : 0) |
                            (entry ? STORED_TEXT : 0) | (np > 0 ? STORED_POLY : 0) |
                            (entry && !text ? STORED_NO_CHIP : 0) | (extra ? STORED_EXTRA : 0)),
     };
     if (n->has_color)
         memcpy(s->color, n->color, 3);
     d->nb_frame_keyed += n->frame_idx >= 0;
+    d->nb_wall_keyed += (n->normalized & DETECTION_WALLCLOCK) != 0;
     d->dirty = 1;
     return 0;
 }
@@ -467,6 +469,7 @@ void detections_truncate(EvclipDetections *d, size_t count, int64_t skipped)
     for (size_t i = count; i < d->count; i++) {
         const float *uv;
         d->nb_frame_keyed -= d->items[i].frame_idx >= 0;
+        d->nb_wall_keyed -= (d->items[i].flags & STORED_WALL) != 0;
         if ((d->items[i].flags & STORED_TEXT) && d->items[i].label < texts)
             texts = d->items[i].label;
         int np = detections_polygon_at(d, i, &uv);
@@ -512,7 +515,8 @@ void detections_get(const EvclipDetections *d, size_t i, EvclipDetection *out)
         .y2 = s->y2, .score = s->score,
         .label = s->flags & STORED_TEXT ? d->texts[s->label] : d->labels[s->label],
         .track_id = s->track_id, .has_color = (s->flags & STORED_HAS_COLOR) != 0,
-        .normalized = (s->flags & STORED_NORMALIZED) != 0,
+        .normalized = ((s->flags & STORED_NORMALIZED) != 0) |
+                      (s->flags & STORED_WALL ? DETECTION_WALLCLOCK : 0),
     };
     memcpy(out->color, s->color, 3);
 }
@@ -549,7 +553,30 @@ size_t detections_memory(const EvclipDetections *d)
         bytes += polygon_offset(d->texts[i], 0);
     bytes += d->poly_bytes + d->extra_bytes;
     return bytes + (d->by_idx.pos ? d->by_idx.count * sizeof(uint32_t) : 0) +
-           (d->by_ts.pos ? d->by_ts.count * sizeof(uint32_t) : 0);
+           (d->by_ts.pos ? d->by_ts.count * sizeof(uint32_t) : 0) +
+           (d->by_wall.pos ? d->by_wall.count * sizeof(uint32_t) : 0);
+}
+
+void detections_note_wall(EvclipDetections *d, const char *where, double wall_minus_ts)
+{
+    if (!d->wall_where[0] && isnan(wall_minus_ts))
+        snprintf(d->wall_where, sizeof(d->wall_where), "%s", where);
+    if (!d->has_wall_origin && !isnan(wall_minus_ts)) {
+        d->has_wall_origin = 1;
+        d->wall_minus_ts = wall_minus_ts;
+    }
+}
+
+int detections_wall_origin(const EvclipDetections *d, double *wall_minus_ts)
+{
+    if (d->has_wall_origin)
+        *wall_minus_ts = d->wall_minus_ts;
+    return d->has_wall_origin;
+}
+
+const char *detections_wall_keyed(const EvclipDetections *d)
+{
+    return d->nb_wall_keyed ? (d->wall_where[0] ? d->wall_where : "a detection") : NULL;
 }
 
 /* ---- Public API --------------------------------------------------------------------- */
@@ -706,6 +733,7 @@ EVCLIP_API int evclip_detections_get(const EvclipDetections *dets, int64_t index
         return ev_error(EVCLIP_ERR_INVALID, "evclip_detections_get: index %" PRId64 " is "
                         "outside 0..%zu", index, dets->count ? dets->count - 1 : 0);
     detections_get(dets, (size_t)index, out);
+    out->normalized &= 1; /* a wallclock key reads back as ts (epoch seconds) */
     return 0;
 }
 
@@ -724,6 +752,7 @@ EVCLIP_API void evclip_detections_free(EvclipDetections **dets)
     free_items(d);
     free(d->by_idx.pos);
     free(d->by_ts.pos);
+    free(d->by_wall.pos);
     pthread_mutex_destroy(&d->sync->index_lock);
     free(d->sync);
     for (int i = 0; i < d->nb_files; i++)

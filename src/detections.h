@@ -25,6 +25,10 @@ typedef struct DetList {
 /* Set in EvclipDetection.normalized by detections_lookup() when the detection has an extra
  * object (detection_extra()), as a native log's "extra" holds it. */
 #define DETECTION_EXTRA 0x400
+/* Set in EvclipDetection.normalized by a log reader (and by detections_lookup_wall()) when the
+ * detection is keyed by its line's "wallclock" (epoch seconds, held in ts) instead of ts or
+ * frame_idx: matched once its source's wall-clock origin is known. */
+#define DETECTION_WALLCLOCK 0x800
 /* Most points of a polygon (its count is a u16 in SEI). */
 #define DETECTIONS_MAX_POLYGON 65535
 
@@ -85,6 +89,18 @@ void detections_note_skip(EvclipDetections *d, const char *where, const char *re
 
 /* "file:line: reason" of the first skipped detection, or "" when none. */
 const char *detections_skip_note(const EvclipDetections *d);
+
+/* Log readers: a line at `where` keyed by wallclock (wall_minus_ts NAN: the first such line
+ * is kept for errors), or one that gave both ts and wallclock (its wallclock - ts: the first
+ * such line gives the source's wall-clock origin, EVCLIP_EPOCH_LOG). */
+void detections_note_wall(EvclipDetections *d, const char *where, double wall_minus_ts);
+/* 1 with *wall_minus_ts when a line gave both ts and wallclock, else 0. */
+int detections_wall_origin(const EvclipDetections *d, double *wall_minus_ts);
+/* NULL when no detection is keyed by wallclock, else "file:line" of the first one. */
+const char *detections_wall_keyed(const EvclipDetections *d);
+/* Appends the wallclock-keyed detections with keys in [lo, hi) (epoch seconds), marked
+ * DETECTION_WALLCLOCK. Needs detections_prepare(). Returns the number added or NOMEM. */
+int detections_lookup_wall(const EvclipDetections *d, double lo, double hi, DetList *out);
 
 /* Number of stored detections; used by readers to roll back a failed load. */
 size_t detections_count(const EvclipDetections *d);

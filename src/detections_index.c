@@ -29,33 +29,39 @@ static int cmp_key(const void *a, const void *b)
     return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-/* Key of item i in one index: frame_idx or ts; -1 when the item is not in that index. Frame
- * keys are compared as int64 (cmp_item), doubles serve the ts index and sorting. */
-static double item_key(const Stored *s, int by_frame)
+/* The three indexes: ts-keyed, frame-keyed, wallclock-keyed detections. */
+enum { BY_TS, BY_FRAME, BY_WALL };
+
+/* Key of item i in one index: frame_idx, ts or wallclock; -1 when the item is not in that
+ * index. Frame keys are compared as int64 (cmp_item), doubles serve the others and sorting. */
+static double item_key(const Stored *s, int kind)
 {
-    if (by_frame)
+    if (kind == BY_FRAME)
         return s->frame_idx >= 0 ? (double)s->frame_idx : -1;
-    return s->frame_idx < 0 ? s->ts : -1;
+    if (s->frame_idx >= 0 || (kind == BY_WALL) != ((s->flags & STORED_WALL) != 0))
+        return -1;
+    return s->ts;
 }
 
 /* -1, 0, 1 as item a sorts before, with, after item b in one index (exact for int64). */
-static int cmp_item(const Stored *a, const Stored *b, int by_frame)
+static int cmp_item(const Stored *a, const Stored *b, int kind)
 {
-    if (by_frame)
+    if (kind == BY_FRAME)
         return a->frame_idx < b->frame_idx ? -1 : a->frame_idx > b->frame_idx;
     return a->ts < b->ts ? -1 : a->ts > b->ts;
 }
 
 /* Builds one index: none at all when every detection has the key and they are in order. */
-static int build_index(EvclipDetections *d, KeyIndex *ix, int by_frame)
+static int build_index(EvclipDetections *d, KeyIndex *ix, int kind)
 {
+    int by_frame = kind == BY_FRAME;
     size_t n = 0;
     int sorted = 1;
     const Stored *last = NULL;
     for (size_t i = 0; i < d->count; i++) {
-        if (item_key(&d->items[i], by_frame) < 0)
+        if (item_key(&d->items[i], kind) < 0)
             continue;
-        sorted &= !last || cmp_item(last, &d->items[i], by_frame) <= 0;
+        sorted &= !last || cmp_item(last, &d->items[i], kind) <= 0;
         last = &d->items[i];
         n++;
     }
@@ -71,7 +77,7 @@ static int build_index(EvclipDetections *d, KeyIndex *ix, int by_frame)
     }
     n = 0;
     for (size_t i = 0; i < d->count; i++) {
-        double k = item_key(&d->items[i], by_frame);
+        double k = item_key(&d->items[i], kind);
         if (k < 0)
             continue;
         if (keys)
@@ -91,13 +97,16 @@ static int build_index(EvclipDetections *d, KeyIndex *ix, int by_frame)
 /* Builds both indexes of a dirty store (the caller holds the index lock). */
 static int build_indexes(EvclipDetections *d)
 {
-    int ret = build_index(d, &d->by_idx, 1);
+    int ret = build_index(d, &d->by_idx, BY_FRAME);
     if (ret >= 0)
-        ret = build_index(d, &d->by_ts, 0);
+        ret = build_index(d, &d->by_ts, BY_TS);
+    if (ret >= 0)
+        ret = build_index(d, &d->by_wall, BY_WALL);
     if (ret < 0) {
         free(d->by_idx.pos);
         free(d->by_ts.pos);
-        d->by_idx = d->by_ts = (KeyIndex){ 0 };
+        free(d->by_wall.pos);
+        d->by_idx = d->by_ts = d->by_wall = (KeyIndex){ 0 };
         return ret;
     }
     d->dirty = 0;
@@ -185,6 +194,8 @@ static int lookup_range(const EvclipDetections *d, const KeyIndex *ix, int by_fr
             e.normalized |= DETECTION_POLYGON;
         if (s->flags & STORED_EXTRA)
             e.normalized |= DETECTION_EXTRA;
+        if (s->flags & STORED_WALL)
+            e.normalized |= DETECTION_WALLCLOCK;
         int ret = detlist_push(out, &e);
         if (ret < 0)
             return ret;
@@ -203,6 +214,14 @@ int detections_lookup(const EvclipDetections *d, int64_t index_lo, int64_t index
         ret = lookup_range(d, &d->by_idx, 1, index_lo, index_hi, 0, 0, out, &added);
     if (ret >= 0 && t_lo < t_hi)
         ret = lookup_range(d, &d->by_ts, 0, 0, 0, t_lo, t_hi, out, &added);
+    return ret < 0 ? ret : added;
+}
+
+int detections_lookup_wall(const EvclipDetections *d, double lo, double hi, DetList *out)
+{
+    if (d->dirty)
+        return ev_error(EVCLIP_ERR_INTERNAL, "detections_lookup_wall before detections_prepare");
+    int added = 0, ret = lo < hi ? lookup_range(d, &d->by_wall, 0, 0, 0, lo, hi, out, &added) : 0;
     return ret < 0 ? ret : added;
 }
 

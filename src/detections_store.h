@@ -35,7 +35,8 @@ _Static_assert(sizeof(Stored) == 56, "a stored detection takes 56 bytes");
  * holds a chip text unless STORED_NO_CHIP, the detection's extra JSON text ("...\0") after
  * it with STORED_EXTRA, and a polygon after that with STORED_POLY. */
 enum { STORED_HAS_COLOR = 1, STORED_NORMALIZED = 2, STORED_TEXT = 4, STORED_POLY = 8,
-       STORED_NO_CHIP = 16, STORED_EXTRA = 32 };
+       STORED_NO_CHIP = 16, STORED_EXTRA = 32,
+       STORED_WALL = 64 /* ts holds the line's wallclock key (epoch seconds) */ };
 
 /* A lookup index lists positions in key order (stable for ties); NULL with `identity` when
  * every stored detection has that key and they were added in key order (logs written as the
@@ -51,6 +52,10 @@ struct EvclipDetections {
     size_t count, capacity;
     int items_mapped;
     size_t nb_frame_keyed;   /* items with frame_idx >= 0 */
+    size_t nb_wall_keyed;    /* items keyed by wallclock (STORED_WALL) */
+    char wall_where[256];    /* "file:line" of the first line keyed by wallclock */
+    int has_wall_origin;     /* a line gave both ts and wallclock: */
+    double wall_minus_ts;    /* its wallclock - ts (the source's origin on the ts timeline) */
     int64_t skipped;
     char skip_note[512];
 
@@ -69,7 +74,7 @@ struct EvclipDetections {
      * store build once, under sync->index_lock (detections_prepare); lookups after a prepare
      * read it without locking (the lock orders them after the build). Adds need exclusive
      * use (refused while renders draw the store: sync->users). */
-    KeyIndex by_idx, by_ts;
+    KeyIndex by_idx, by_ts, by_wall;
     int dirty;
     StoreSync *sync;
 

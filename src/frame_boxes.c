@@ -27,6 +27,16 @@ int frame_boxes_lookup(const EvclipDetections *d, int64_t index_lo, int64_t inde
     return ret;
 }
 
+int frame_boxes_lookup_wall(const EvclipDetections *d, double w_lo, double w_hi, int width,
+                            int height, DetList *out)
+{
+    int first = out->count;
+    int ret = detections_lookup_wall(d, w_lo, w_hi, out);
+    if (ret > 0)
+        denormalize(out, first, width, height);
+    return ret;
+}
+
 int frame_boxes_from_array(EvclipDetections *scratch, const EvclipDetection *dets, int nb,
                            int width, int height, DetList *out)
 {

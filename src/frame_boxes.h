@@ -15,6 +15,10 @@
  */
 int frame_boxes_lookup(const EvclipDetections *d, int64_t index_lo, int64_t index_hi,
                        double t_lo, double t_hi, int width, int height, DetList *out);
+/* As frame_boxes_lookup() for the detections keyed by wallclock in [w_lo, w_hi) (epoch
+ * seconds: the frame's span plus its source's origin). */
+int frame_boxes_lookup_wall(const EvclipDetections *d, double w_lo, double w_hi, int width,
+                            int height, DetList *out);
 
 /*
  * The caller's boxes of one frame (evclip_writer_push): cleared from `scratch` (a store kept

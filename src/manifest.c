@@ -20,6 +20,7 @@
 #include "src/native.h"
 #include "src/poster.h"
 #include "src/redact.h"
+#include "src/wallclock.h"
 
 #define FILE_FLAGS (JSON_SORT_KEYS | JSON_INDENT(2) | JSON_REAL_PRECISION(15))
 
@@ -100,6 +101,50 @@ static int logs_json(const EvclipDetections *d, json_t *logs)
     return 0;
 }
 
+/* An epoch and its UTC text ({"name": x, "name_utc": "...Z"}) set on obj, or nulls. */
+static void set_wall(json_t *obj, const char *name, int known, double epoch)
+{
+    char iso[40], key[64];
+    wallclock_iso_utc(epoch, iso, sizeof(iso));
+    snprintf(key, sizeof(key), "%s_utc", name);
+    json_object_set_new(obj, name, known ? real(epoch) : json_null());
+    json_object_set_new(obj, key, known ? json_string(iso) : json_null());
+}
+
+/* A source's wall-clock origin, where it came from, and its window on the wall clock. */
+static json_t *source_wall_json(const EvclipSource *src, const SourceDigest *d)
+{
+    int known = d && d->epoch_known;
+    json_t *w = json_object();
+    if (!w)
+        return NULL;
+    json_object_set_new(w, "epoch_source", known ? json_string(wallclock_origin_name(
+                        d->epoch_origin)) : json_null());
+    set_wall(w, "epoch", known, known ? d->epoch : 0);
+    set_wall(w, "start", known, known ? d->epoch + src->start : 0);
+    set_wall(w, "end", known && isfinite(src->end), known ? d->epoch + src->end : 0);
+    return w;
+}
+
+/* The clip's wall-clock window: first and last frame (null when their origin is unknown). */
+static json_t *clip_wall_json(const ManifestInfo *info)
+{
+    const SourceDigest *d = info->digests;
+    const EvclipDrawOptions *o = info->settings->draw_options;
+    int n = info->clip->nb_sources;
+    int first = d && d[0].epoch_known, last = d && d[n - 1].epoch_known;
+    json_t *w = json_object();
+    if (!w)
+        return NULL;
+    set_wall(w, "first_frame", first, first ? d[0].epoch + info->result->first_time : 0);
+    set_wall(w, "last_frame", last, last ? d[n - 1].epoch + info->result->last_time : 0);
+    json_object_set_new(w, "timezone", json_string(o && o->timezone ? o->timezone : "UTC"));
+    json_object_set_new(w, "timestamp", !info->settings->timestamp ? json_null() :
+                        json_string(first && last ? "wallclock" : !first && !last ? "source"
+                                    : "mixed"));
+    return w;
+}
+
 static int source_json(const EvclipSource *src, int index, const SourceDigest *digest,
                        json_t **out, const Logger *log)
 {
@@ -129,6 +174,7 @@ static int source_json(const EvclipSource *src, int index, const SourceDigest *d
                         digest && digest->display_matrix, "rotation", rotation, "mirror",
                         mirror));
     json_object_set_new(s, "damaged_packets", json_integer(digest ? digest->damaged : 0));
+    json_object_set_new(s, "wallclock", source_wall_json(src, digest));
     *out = s;
     return 0;
 }
@@ -286,6 +332,8 @@ static int build(const ManifestInfo *info, json_t **out, const Logger *log)
                                                       poster_json(info->poster)) < 0) ||
                  (info->natives && json_object_set_new(*out, "native",
                                                        native_json(info->natives)) < 0) ||
+                 (!info->live && json_object_set_new(*out, "wallclock",
+                                                     clip_wall_json(info)) < 0) ||
                  (info->live && json_object_set_new(*out, "live",
                                                     manifest_live_json(info->live)) < 0) ||
                  (info->redaction && json_object_set_new(*out, "redaction",

@@ -19,7 +19,10 @@
  *              [{path, absolute_path, size, sha256}]}, display: {matrix (bool: the
  *              source has a display matrix), rotation (clockwise degrees 0/90/180/270 the
  *              pixels were turned), mirror (bool: then mirrored left-right)},
- *              damaged_packets}]; a log modified or replaced
+ *              damaged_packets, wallclock: {epoch, epoch_utc (wall clock of source time 0,
+ *              epoch seconds and "YYYY-MM-DDTHH:MM:SS.mmmZ"), epoch_source ("option" | "log" |
+ *              "creation_time"), start, start_utc, end, end_utc (the window on the wall
+ *              clock)}, all null when the origin is unknown}]; a log modified or replaced
  *              between loading and the manifest fails the render (DETECTIONS), and verify
  *              fails any file entry without sha256 (only a URL source may have none)
  *   boxes_drawn, detections_embedded (SEI on/off)
@@ -45,6 +48,11 @@
  *              order, source stream time base), time_base ("num/den"), sha256 (of the
  *              packet payloads concatenated in decode order, as read from the source)}},
  *              ...] one per source part
+ *   wallclock (offline clips): {first_frame, first_frame_utc, last_frame, last_frame_utc (the
+ *              wall clock of the clip's first and last frame; null when that source's origin
+ *              is unknown), timezone (of drawn timestamps: EvclipDrawOptions.timezone or
+ *              "UTC"), timestamp ("wallclock" | "source" | "mixed": what --timestamp drew;
+ *              null when it was off)}
  *   warnings: [text, ...] (EvclipResult.warnings: the clip may be wrong; [] when none)
  *   worker (only when EvclipSettings.worker is set): the name of the worker that rendered it
  *   redaction (redacted clips only: the clip is a redacted derivative): {selectors [..], mode
@@ -72,7 +80,8 @@
  * detections.sha256_canonical covers every detection of the store (file-loaded or added
  * through the API), in insertion order, each as: frame_idx i64, ts f64, x1 y1 x2 y2 f64,
  * score f64, track_id i64 (all big-endian), has_color u8, color 3 bytes (0 when unset),
- * normalized u8 (bit 1 set when a polygon follows), label length u32 big-endian, label
+ * normalized u8 (bit 1 set when a polygon follows; bit 2 when ts is the line's
+ * wallclock key, epoch seconds), label length u32 big-endian, label
  * bytes; with a polygon: its point count u32 and each point's u, v (f32 bits, big-endian,
  * relative to the box: x = x1 + u (x2 - x1)). Detections without polygon hash as before.
  */
@@ -88,6 +97,9 @@ typedef struct SourceDigest {
     int64_t damaged;     /* damaged video packets met decoding its windows */
     int has_identity;    /* 1: identity below is the file's as rendered (a local file) */
     struct stat identity; /* fstat of the file rendered: a native copy must read the same */
+    int epoch_known;     /* 1: its wall-clock origin was known while rendering: */
+    double epoch;        /* wall clock of its source time 0, epoch seconds */
+    int epoch_origin;    /* enum EvclipEpochOrigin */
 } SourceDigest;
 
 /* A live clip (manifest_live.c): its one source is the stream, described by the "live"

@@ -185,7 +185,8 @@ void manifest_hash_detections(const EvclipDetections *d, char hex[65])
             rec[65 + k] = e->has_color ? e->color[k] : 0;
         const float *uv;
         int np = detections_polygon_at(d, i, &uv);
-        rec[68] = (unsigned char)((e->normalized != 0) | (np > 0 ? 2 : 0));
+        rec[68] = (unsigned char)((e->normalized & 1) | (np > 0 ? 2 : 0) |
+                                  (e->normalized & DETECTION_WALLCLOCK ? 4 : 0));
         put_be(rec + 69, len, 4);
         crypto_hash_sha256_update(&st, rec, sizeof(rec));
         crypto_hash_sha256_update(&st, (const unsigned char *)(e->label ? e->label : ""), len);

@@ -1,4 +1,5 @@
 /* pipeline.c: one clip's output chain: convert -> draw -> encode -> mux (+ audio) -> publish. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -296,8 +297,8 @@ int pipeline_video(Pipeline *p, const AVFrame *frame, int64_t pts, int64_t durat
     }
     if (s->embed_detections && dets &&
         (ret = sei_attach(out, dets->items, marks, dets->count,
-                          info ? info->source_time : 0,
-                          info ? info->source_index : 0)) < 0) {
+                          info ? info->source_time : 0, info ? info->source_index : 0,
+                          info && info->wall_known ? info->wall_time : NAN)) < 0) {
         av_frame_free(&out);
         return ret;
     }

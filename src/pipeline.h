@@ -40,6 +40,8 @@ typedef struct FrameInfo {
                                redaction log: always redacted, never drawn */
     const uint8_t *marks;   /* per box of the frame's list: EVCLIP_BOX_* bits (interpolated),
                                carried in the SEI; NULL = none */
+    int wall_known;         /* 1: wall_time is the frame's wall-clock time (carried in the SEI) */
+    double wall_time;       /* epoch seconds */
 } FrameInfo;
 
 typedef struct Pipeline Pipeline;

@@ -6,6 +6,7 @@
 #include "src/error.h"
 #include "src/plan.h"
 #include "src/settings.h"
+#include "src/wallclock.h"
 
 static int check_source(const EvclipSource *s, int i)
 {
@@ -25,6 +26,13 @@ static int check_source(const EvclipSource *s, int i)
                         s->stream);
     if (!(s->fps >= 0) || !isfinite(s->fps))
         return ev_error(EVCLIP_ERR_INVALID, "source %d: fps %g must be >= 0", i + 1, s->fps);
+    if (s->epoch_known < -1 || s->epoch_known > 1 || s->epoch_origin < EVCLIP_EPOCH_OPTION ||
+        s->epoch_origin > EVCLIP_EPOCH_CREATION_TIME)
+        return ev_error(EVCLIP_ERR_INVALID, "source %d: epoch_known %d (-1, 0, 1) or "
+                        "epoch_origin %d (0..2) out of range", i + 1, s->epoch_known,
+                        s->epoch_origin);
+    if (s->epoch_known == 1 && wallclock_check(s->epoch, "EvclipSource.epoch") < 0)
+        return ev_error_wrap(EVCLIP_ERR_INVALID, "source %d ('%s')", i + 1, s->path);
     if (s->start >= s->end)
         return ev_error(EVCLIP_ERR_WINDOW, "source %d ('%s'): window start %.3f s is not "
                         "before its end %.3f s", i + 1, s->path, s->start, s->end);

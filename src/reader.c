@@ -16,6 +16,7 @@
 #include "src/reader_detect.h"
 #include "src/reader_fast.h"
 #include "src/reader_internal.h"
+#include "src/wallclock.h"
 
 #define MAX_EXACT_INT 9007199254740992.0 /* 2^53: larger reals are not exact integers */
 
@@ -271,10 +272,32 @@ static int read_label(const Line *ln, const json_t *obj, EvclipDetection *det)
     return 0;
 }
 
-/* frame_idx (alias "frame" for Ultralytics rows) and ts: each optional (null = absent).
- * With `required`, at least one must be set. */
-static int read_keys(const Line *ln, const json_t *obj, EvclipDetection *det, int required)
+/* "wallclock": epoch seconds or ISO 8601 text (null or absent: *wall NAN). */
+static int read_wallclock(const Line *ln, const json_t *obj, double *wall)
 {
+    const json_t *v = json_object_get(obj, "wallclock");
+    char why[256];
+    *wall = NAN;
+    if (!v || json_is_null(v))
+        return 0;
+    int ret = json_is_number(v) ? wallclock_check(*wall = json_number_value(v), "wallclock")
+              : json_is_string(v) ? wallclock_parse(json_string_value(v), wall, "wallclock")
+              : ev_error(EVCLIP_ERR_DETECTIONS, "expected epoch seconds or ISO 8601 text");
+    snprintf(why, sizeof(why), "%s", ev_error_message());
+    return ret < 0 ? field_error(ln, "wallclock", why) : 0;
+}
+
+/* frame_idx (alias "frame" for Ultralytics rows), ts and wallclock (keys a line that has
+ * neither of the others; with ts, gives the source's wall-clock origin): each optional (null
+ * = absent). With `required`, at least one must be set. */
+static int read_keys(EvclipDetections *d, const Line *ln, const json_t *obj,
+                     EvclipDetection *det, int required)
+{
+    double wall;
+    char where[300];
+    int ret = read_wallclock(ln, obj, &wall);
+    if (ret < 0)
+        return ret;
     const char *idx_name = "frame_idx";
     const json_t *idx = json_object_get(obj, idx_name);
     const json_t *ts = json_object_get(obj, "ts");
@@ -290,6 +313,13 @@ static int read_keys(const Line *ln, const json_t *obj, EvclipDetection *det, in
         det->ts = json_is_number(ts) ? json_number_value(ts) : -1.0;
         if (!(det->ts >= 0) || !isfinite(det->ts))
             return field_error(ln, "ts", "expected a finite number of seconds >= 0");
+    }
+    snprintf(where, sizeof(where), "%s:%zu", ln->name, ln->number);
+    if (!isnan(wall) && (det->ts >= 0 || det->frame_idx < 0))
+        detections_note_wall(d, where, det->ts >= 0 ? wall - det->ts : NAN);
+    if (!isnan(wall) && det->ts < 0 && det->frame_idx < 0) {
+        det->ts = wall;
+        det->normalized = DETECTION_WALLCLOCK;
     }
     if (det->frame_idx >= 0 || det->ts >= 0 || !required)
         return 0;
@@ -438,7 +468,7 @@ static void warn_unknown_keys(EvclipDetections *d, const Line *ln, const json_t 
 {
     static const char *const known[] = { "frame_idx", "ts", "bbox", "label", "score",
                                          "track_id", "color", "extra", "normalized",
-                                         "polygon" };
+                                         "polygon", "wallclock" };
     const char *key;
     const json_t *value;
     json_object_foreach((json_t *)obj, key, value) {
@@ -495,15 +525,16 @@ static int read_item(EvclipDetections *d, const Line *ln, const json_t *obj,
     if (ret >= 0 && shape == ITEM_NATIVE)
         warn_unknown_keys(d, ln, obj);
     if (ret >= 0)
-        ret = read_keys(ln, obj, &det, !frame);
+        ret = read_keys(d, ln, obj, &det, !frame);
     if (ret >= 0 && frame && det.frame_idx < 0 && det.ts < 0) {
         det.frame_idx = frame->frame_idx;
         det.ts = frame->ts;
+        det.normalized = frame->normalized & DETECTION_WALLCLOCK;
     }
     if (ret >= 0)
         ret = read_normalized(ln, obj, &normalized);
     if (ret >= 0) {
-        det.normalized = normalized;
+        det.normalized = normalized | (det.normalized & DETECTION_WALLCLOCK);
         ret = store(d, ln, &det, nonsense, xy, np, json_object_get(obj, "extra"));
     }
     free(xy);
@@ -541,7 +572,7 @@ static int read_group(EvclipDetections *d, Line *ln, const json_t *obj)
         return field_error(ln, "detections", "missing");
     if (!json_is_array(items))
         return field_error(ln, "detections", "expected an array of detection objects");
-    int ret = read_keys(ln, obj, &frame, 1);
+    int ret = read_keys(d, ln, obj, &frame, 1);
     if (ret >= 0)
         ret = read_normalized(ln, obj, &normalized);
     if (ret >= 0)

@@ -193,6 +193,8 @@ struct Keys {
     /* Returns the key's id; a repeated key defers. */
     KeyId add(string_view k)
     {
+        if (k == "wallclock")
+            throw Defer(); /* keyed by wall-clock time: reader.c's job */
         KeyId id = key_id(k);
         if (id != K_OTHER) {
             if (known & (1u << id))

@@ -22,6 +22,7 @@ static void on_block(void *ctx, const ReaderBlock *b)
     for (size_t i = b->first_det; i < n && !s->stopped; i++) {
         EvclipDetection det;
         detections_get(s->d, i, &det);
+        det.normalized &= 1; /* a wallclock key reads as ts (epoch seconds) */
         if (s->fn(s->opaque, &det))
             s->stopped = 1;
     }

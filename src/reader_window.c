@@ -107,7 +107,7 @@ static void note_block(void *ctx, const ReaderBlock *b)
     for (size_t i = b->first_det; i < detections_count(ix->d); i++) {
         EvclipDetection det;
         detections_get(ix->d, i, &det);
-        if (det.ts < 0) {
+        if (det.ts < 0 || (det.normalized & DETECTION_WALLCLOCK)) {
             e.untimed = 1;
             continue;
         }

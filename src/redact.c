@@ -107,10 +107,10 @@ int redact_options_copy(EvclipDrawOptions **out, const EvclipDrawOptions *o)
     if (!o)
         return 0;
     size_t need = sizeof(*o) + (size_t)o->nb_redact * sizeof(char *);
-    const char *strs[3] = { o->redact_label, o->redact_detections, o->style };
+    const char *strs[4] = { o->redact_label, o->redact_detections, o->style, o->timezone };
     for (int i = 0; i < o->nb_redact; i++)
         need += strlen(o->redact[i]) + 1;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         need += strs[i] ? strlen(strs[i]) + 1 : 0;
     EvclipDrawOptions *c = malloc(need);
     if (!c)
@@ -123,8 +123,9 @@ int redact_options_copy(EvclipDrawOptions **out, const EvclipDrawOptions *o)
         p += strlen(p) + 1;
     }
     c->redact = o->nb_redact ? sel : NULL;
-    const char **dst[3] = { &c->redact_label, &c->redact_detections, &c->style };
-    for (int i = 0; i < 3; i++) {
+    const char **dst[4] = { &c->redact_label, &c->redact_detections, &c->style,
+                            &c->timezone };
+    for (int i = 0; i < 4; i++) {
         *dst[i] = strs[i] ? strcpy(p, strs[i]) : NULL;
         p += strs[i] ? strlen(p) + 1 : 0;
     }

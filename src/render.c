@@ -22,6 +22,7 @@
 #include "src/render_checks.h"
 #include "src/render_jobs.h"
 #include "src/settings.h"
+#include "src/tz.h"
 
 #define TIME_EPSILON 1e-6
 #define MAX_PENDING_AUDIO 4096
@@ -71,6 +72,8 @@ void clip_run_init(ClipRun *c, EvclipRenderer *r, const EvclipClip *clip, Evclip
         ret = render_check_logs_certifiable(clip);
     if (ret >= 0)
         ret = open_redact_log(c);
+    if (ret >= 0)
+        ret = tz_open(&c->tz, c->s->draw_options ? c->s->draw_options->timezone : NULL);
     if (ret >= 0)
         render_clean_stale(clip->output, &r->log);
     if (ret >= 0 && (!(c->audio_queue = calloc(MAX_PENDING_AUDIO, sizeof(*c->audio_queue))) ||
@@ -123,6 +126,27 @@ static void check_ts_origin(ClipRun *c, const Source *src, const EvclipSource *i
                "start (--ts-origin start)", in->path, lo, hi, start);
 }
 
+/* The segment's wall-clock origin (a live clip's is its stream clock), kept for the manifest. */
+static int begin_wall(ClipRun *c, const Source *src, const EvclipSource *in)
+{
+    int k = (int)(in - c->clip->sources);
+    int ret = c->live ? (c->wall = (WallOrigin){ 1, c->wall0, EVCLIP_EPOCH_OPTION }, 0)
+                      : wallclock_segment(in, c->dets, src->fmt, src->video, c->ts_shift,
+                                          c->s->timestamp ? c->tz : NULL, &c->wall,
+                                          &c->r->log, c->clip->output);
+    const char *keyed = c->redact.store ? detections_wall_keyed(c->redact.store) : NULL;
+    if (ret >= 0 && keyed && !c->wall.known) /* its boxes would never be hidden */
+        ret = ev_error(EVCLIP_ERR_DETECTIONS, "%s: field 'wallclock': redaction boxes keyed by "
+                       "wall-clock time need the wall-clock origin of input '%s', which is "
+                       "unknown (give --epoch)", keyed, in->path);
+    if (ret >= 0 && !c->live) {
+        c->digests[k].epoch_known = c->wall.known;
+        c->digests[k].epoch = c->wall.epoch;
+        c->digests[k].epoch_origin = c->wall.origin;
+    }
+    return ret;
+}
+
 void clip_run_begin_segment(ClipRun *c, Source *src)
 {
     const SegmentPlan *seg = &c->plan.segments[c->segment];
@@ -149,14 +173,16 @@ void clip_run_begin_segment(ClipRun *c, Source *src)
     window_check_orient(&c->check, src->orient, src->video->codecpar->width,
                         src->video->codecpar->height, c->s->box_space, src->rotation,
                         src->rotation_odd);
+    c->ts_shift = seg->source->ts_origin == EVCLIP_TS_PTS ? -source_time(src, 0) : 0;
     if (c->dets && (ret = detections_prepare(c->dets)) >= 0) {
-        c->ts_shift = seg->source->ts_origin == EVCLIP_TS_PTS ? -source_time(src, 0) : 0;
         warnings_from_store(c->dets, c->res, &c->r->log, c->clip->output);
         check_ts_origin(c, src, seg->source);
         c->use_index = detections_uses_frame_index(c->dets);
     }
     if (ret >= 0 && (c->use_index || c->redact.use_index))
         ret = source_build_index(src, source_pts(src, seg->end + 1.0));
+    if (ret >= 0)
+        ret = begin_wall(c, src, seg->source);
     if (ret < 0)
         record_failure(c, ret);
 }
@@ -215,7 +241,10 @@ static int lookup(ClipRun *c, const EvclipDetections *dets, int use_index, HoldS
     detlist_clear(matched);
     detlist_clear(interp);
     if ((ret = frame_boxes_lookup(dets, idx, idx >= 0 ? idx + 1 : idx, lo + c->ts_shift,
-                                  hi + c->ts_shift, w, h, matched)) < 0)
+                                  hi + c->ts_shift, w, h, matched)) < 0 ||
+        (c->wall.known && detections_wall_keyed(dets) &&
+         (ret = frame_boxes_lookup_wall(dets, lo + c->wall.epoch, hi + c->wall.epoch, w, h,
+                                        matched)) < 0))
         return ret;
     int first = matched->count;
     if (o && o->interpolate > 0) {
@@ -263,17 +292,12 @@ static int match(ClipRun *c, Source *src, AVFrame *f, double t, double lo, doubl
 /* ---------------------------------------------------------------------------------------- */
 /* Emission                                                                                 */
 
-/* The burnt-in timestamp of a frame at source time t: the time in the source, or for a live
- * clip the wall clock (UTC). */
+/* The burnt-in timestamp of a frame at source time t: its wall clock in the clip's zone when
+ * its source's origin is known (a live clip's always is), else the time in the source. */
 static void format_time(const ClipRun *c, double t, char *buf, size_t size)
 {
-    if (c->live) {
-        double w = c->wall0 + t;
-        time_t sec = (time_t)floor(w);
-        struct tm tm;
-        gmtime_r(&sec, &tm);
-        size_t n = strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
-        snprintf(buf + n, size - n, ".%03d UTC", (int)((w - floor(w)) * 1000) % 1000);
+    if (c->wall.known) {
+        wallclock_format(c->tz, c->wall.epoch + t, buf, size);
         return;
     }
     long long ms = llround(fmax(0, t) * 1000);
@@ -360,6 +384,8 @@ static int emit(ClipRun *c, Source *src, AVFrame *f, double t, double next)
         job.duration = 1;
     c->seg_end_out = output_time(c, t) + src_dur / c->plan.speed;
     job.info = (FrameInfo){ t, c->segment, c->s->timestamp ? job.stamp : NULL, src->orient };
+    job.info.wall_known = c->wall.known;
+    job.info.wall_time = c->wall.epoch + t;
     if (c->s->timestamp)
         format_time(c, t, job.stamp, sizeof(job.stamp));
     if (!(job.frame = av_frame_clone(f)))
@@ -730,6 +756,7 @@ void clip_run_free(ClipRun *c)
     detlist_free(&c->scratch);
     pipeline_close(&c->out);
     plan_free(&c->plan);
+    tz_close(&c->tz);
     free(c->jobs);
     c->jobs = NULL;
 }

@@ -13,6 +13,7 @@
 #include "src/redact_log.h"
 #include "src/renderer.h"
 #include "src/source.h"
+#include "src/wallclock.h"
 #include "src/warnings.h"
 
 typedef struct ClipJob ClipJob;
@@ -58,6 +59,8 @@ typedef struct ClipRun {
                                       redaction log) */
     DetList scratch;          /* interpolation window */
     WindowCheck check;        /* what the segment's window frames matched (warnings) */
+    Tz *tz;                   /* zone of drawn wall-clock timestamps (EvclipDrawOptions) */
+    WallOrigin wall;          /* wall clock of the current segment's source time 0 */
     int64_t damage_mark;      /* source's damaged count when it last fed a frame; -1 = none */
     int64_t seg_damaged;      /* damaged packets met while feeding the segment */
     /* audio read before the segment's first frame was known */

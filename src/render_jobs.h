@@ -15,7 +15,7 @@ struct ClipJob {
     DetList dets;
     uint8_t *marks;          /* per box of dets: EVCLIP_BOX_* bits, or NULL for none */
     FrameInfo info;
-    char stamp[32];
+    char stamp[WALLCLOCK_TEXT];
     int64_t pts, duration;   /* video */
     AVRational tb;           /* audio */
     int64_t start, end;

@@ -22,6 +22,7 @@ enum {
     F_NORMALIZED = 1, F_COLOR = 2, F_SCORE = 4, F_TRACK = 8, F_LONG_LABEL = 16,
     F_MARK_SHIFT = 5, /* EVCLIP_BOX_* marks: bits 5-6 */
     F_POLYGON = 128,  /* a polygon in the trailing block */
+    H_WALL_TIME = 1,  /* header flags: the frame's wall time (f64) ends the message */
 };
 
 /* ---- big-endian helpers --------------------------------------------------------------- */
@@ -137,14 +138,14 @@ static uint8_t *put_polygon(uint8_t *p, const EvclipDetection *d)
 }
 
 int sei_encode(const EvclipDetection *dets, const uint8_t *marks, int n, double source_time,
-               int source_index, uint8_t **out, size_t *size)
+               int source_index, double wall_time, uint8_t **out, size_t *size)
 {
     *out = NULL;
     *size = 0;
     if (n < 0 || n > SEI_MAX_DETECTIONS)
         return ev_error(EVCLIP_ERR_INVALID, "SEI: %d detections on one frame (max %d)", n,
                         SEI_MAX_DETECTIONS);
-    size_t total = HEADER_SIZE + (size_t)n * DET_FIXED_MAX;
+    size_t total = HEADER_SIZE + (size_t)n * DET_FIXED_MAX + 8;
     for (int i = 0; i < n; i++) {
         size_t len = dets[i].label ? strlen(dets[i].label) : 0;
         if (len > SEI_MAX_LABEL)
@@ -161,7 +162,7 @@ int sei_encode(const EvclipDetection *dets, const uint8_t *marks, int n, double 
     memcpy(p, SEI_UUID, 16);
     p += 16;
     *p++ = SEI_VERSION;
-    *p++ = 0;
+    *p++ = isfinite(wall_time) ? H_WALL_TIME : 0;
     p = put_u16(p, source_index < 0 ? 0 : source_index > 65535 ? 65535 : (unsigned)source_index);
     p = put_f64(p, source_time);
     p = put_u16(p, (unsigned)n);
@@ -169,6 +170,8 @@ int sei_encode(const EvclipDetection *dets, const uint8_t *marks, int n, double 
         p = put_det(p, &dets[i], marks ? marks[i] : 0);
     for (int i = 0; i < n; i++)
         p = put_polygon(p, &dets[i]);
+    if (isfinite(wall_time))
+        p = put_f64(p, wall_time);
     *out = buf;
     *size = (size_t)(p - buf);
     return 0;
@@ -234,9 +237,10 @@ static int get_det(const uint8_t *data, size_t size, size_t *pos, EvclipDetectio
 
 /* Reads the trailing polygons of the boxes marked MARK_POLYGON (the mark is cleared) at pos;
  * points go to strings + *spos, 4-aligned. Returns 0 or -1 (truncated block). */
-static int get_polygons(const uint8_t *data, size_t size, size_t pos, SeiFrame *f,
+static int get_polygons(const uint8_t *data, size_t size, size_t *at, SeiFrame *f,
                         size_t *spos)
 {
+    size_t pos = *at;
     for (int i = 0; i < f->count; i++) {
         if (!(f->marks[i] & MARK_POLYGON))
             continue;
@@ -255,6 +259,7 @@ static int get_polygons(const uint8_t *data, size_t size, size_t pos, SeiFrame *
         f->nb_points[i] = (int)n;
         f->points[i] = xy;
     }
+    *at = pos;
     return 0;
 }
 
@@ -291,9 +296,17 @@ int sei_decode(const uint8_t *data, size_t size, SeiFrame *f)
         }
     }
     f->count = n;
-    if (get_polygons(data, size, pos, f, &spos) < 0) {
+    if (get_polygons(data, size, &pos, f, &spos) < 0) {
         sei_frame_free(f);
         return ev_error(EVCLIP_ERR_INVALID, "evclip SEI: polygon block truncated");
+    }
+    if (data[17] & H_WALL_TIME) {
+        if (size - pos < 8) {
+            sei_frame_free(f);
+            return ev_error(EVCLIP_ERR_INVALID, "evclip SEI: wall time truncated");
+        }
+        f->has_wall = 1;
+        f->wall_time = get_f64(data + pos);
     }
     return 1;
 }
@@ -425,7 +438,7 @@ int sei_find_avcc(const uint8_t *data, size_t size, int length_size, SeiFrame *f
 /* ---- encoder side ---------------------------------------------------------------------- */
 
 int sei_attach(AVFrame *frame, const EvclipDetection *dets, const uint8_t *marks, int n,
-               double source_time, int source_index)
+               double source_time, int source_index, double wall_time)
 {
     /* A decoded source frame may carry SEI side data (an x264 banner, or an older evclip
      * clip's boxes): only this frame's messages must reach the encoder. */
@@ -437,7 +450,7 @@ int sei_attach(AVFrame *frame, const EvclipDetection *dets, const uint8_t *marks
         uint8_t *buf;
         size_t size;
         int ret = sei_encode(dets + done, marks ? marks + done : NULL, k, source_time,
-                             source_index, &buf, &size);
+                             source_index, wall_time, &buf, &size);
         if (ret < 0)
             return ret;
         AVFrameSideData *sd = av_frame_new_side_data(frame, AV_FRAME_DATA_SEI_UNREGISTERED,
@@ -565,6 +578,7 @@ EVCLIP_API int evclip_inspect(const char *clip, EvclipInspectCallback cb, void *
                 .box_flags = list[i].has ? list[i].sei.marks : NULL,
                 .nb_points = list[i].has ? list[i].sei.nb_points : NULL,
                 .points = list[i].has ? list[i].sei.points : NULL,
+                .wall_time = list[i].has && list[i].sei.has_wall ? list[i].sei.wall_time : NAN,
             };
             with_data += list[i].has;
             if (cb(opaque, &fr))

@@ -15,7 +15,8 @@
  *
  *   uuid            16 bytes  SEI_UUID below (identifies evclip's messages)
  *   version          u8       1
- *   flags            u8       0 (reserved)
+ *   flags            u8       bit 0: the frame's wall time ends the message (below);
+ *                             other bits 0 (reserved)
  *   source_index     u16      position of the frame's source in the clip's source list
  *   source_time      f64      seconds of the frame on its source's timeline
  *   count            u16      number of detections that follow (at most SEI_MAX_DETECTIONS)
@@ -42,6 +43,10 @@
  *                             the polygon's bounding box
  *   Bit 7 and the block change nothing before them: readers that predate them ignore bit 7
  *   and the block (trailing bytes), and read every box.
+ *   wall_time        f64      only with header flags bit 0: the frame's wall-clock time,
+ *                             seconds since 1970-01-01 UTC (its source's origin + source
+ *                             time), after the polygon block; readers that predate it skip it
+ *                             as trailing bytes
  *
  * Readers ignore trailing bytes (room for later fields) and reject versions they do not know.
  */
@@ -67,6 +72,8 @@ typedef struct SeiFrame {
     char *strings;
     char **more_strings;  /* label storage of continuation messages (see sei_find_avcc) */
     int nb_more;
+    int has_wall;         /* 1: wall_time was carried (header flags bit 0) */
+    double wall_time;     /* the frame's wall-clock time, epoch seconds */
 } SeiFrame;
 
 void sei_frame_free(SeiFrame *f);
@@ -77,7 +84,7 @@ void sei_frame_free(SeiFrame *f);
  * SEI_MAX_DETECTIONS detections, or a label longer than SEI_MAX_LABEL bytes: the message names
  * it) or NOMEM. */
 int sei_encode(const EvclipDetection *dets, const uint8_t *marks, int n, double source_time,
-               int source_index, uint8_t **out, size_t *size);
+               int source_index, double wall_time, uint8_t **out, size_t *size);
 
 /* Parses a payload (uuid included). Returns 1 and fills *f (free with sei_frame_free), 0 when
  * it is not an evclip message, or INVALID when it is evclip's but malformed. */
@@ -89,10 +96,11 @@ int sei_decode(const uint8_t *data, size_t size, SeiFrame *f);
 int sei_find_avcc(const uint8_t *data, size_t size, int length_size, SeiFrame *f);
 
 /* Attaches the detections drawn on `frame` (source-space boxes, as drawn) and the frame's
- * source time and source index (position in the clip's source list) as
+ * source time, source index (position in the clip's source list) and wall-clock time
+ * (NAN = unknown: not carried) as
  * AV_FRAME_DATA_SEI_UNREGISTERED side data with evclip's UUID, replacing any such side data
  * the frame carried (e.g. copied from the source). Returns 0 or NOMEM. */
 int sei_attach(AVFrame *frame, const EvclipDetection *dets, const uint8_t *marks, int n,
-               double source_time, int source_index);
+               double source_time, int source_index, double wall_time);
 
 #endif /* EVCLIP_SRC_SEI_H */

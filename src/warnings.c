@@ -105,7 +105,7 @@ static void summarize(const EvclipDetections *d, StoreSummary *s)
         EvclipDetection item;
         detections_get(d, i, &item);
         const EvclipDetection *e = &item;
-        if (e->ts >= 0) {
+        if (e->ts >= 0 && !(e->normalized & DETECTION_WALLCLOCK)) {
             s->ts_min = isnan(s->ts_min) || e->ts < s->ts_min ? e->ts : s->ts_min;
             s->ts_max = isnan(s->ts_max) || e->ts > s->ts_max ? e->ts : s->ts_max;
         }
@@ -113,7 +113,7 @@ static void summarize(const EvclipDetections *d, StoreSummary *s)
             s->idx_min = s->idx_min < 0 || e->frame_idx < s->idx_min ? e->frame_idx : s->idx_min;
             s->idx_max = e->frame_idx > s->idx_max ? e->frame_idx : s->idx_max;
         }
-        if (!e->normalized) {
+        if (!(e->normalized & 1)) {
             s->pixel_boxes++;
             s->max_x = fmax(s->max_x, e->x2);
             s->max_y = fmax(s->max_y, e->y2);

@@ -1,7 +1,9 @@
 /* cli_integrity.c: `evclip keygen`, `evclip verify` and `evclip inspect` (evidence integrity). */
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tools/cli.h"
 
@@ -242,6 +244,8 @@ static const char inspect_usage[] =
     "fractions of the frame; \"polygon\": [[x, y], ...] when the box outlines a polygon\n"
     "(the box is its bounding box); \"extra\": {\"redacted\": true} when the box's pixels were\n"
     "redacted (--redact). A frame without embedded data has \"source_time\": null.\n"
+    "A frame whose wall-clock time was known when it was rendered (--epoch, the log's\n"
+    "wallclock, creation_time) also has \"wallclock\": EPOCH_SECONDS and \"wallclock_utc\".\n"
     "The output is a detection log (format inspect): render -d takes it, boxes keyed by\n"
     "source_time, to re-render the same source.\n"
     "\n"
@@ -277,12 +281,26 @@ static void print_detection(const EvclipDetection *d, unsigned flags, int nb_poi
     printf("}");
 }
 
+/* "wallclock": epoch seconds, "wallclock_utc": "YYYY-MM-DDTHH:MM:SS.mmmZ", */
+static void print_wall(double wall)
+{
+    long long ms = llround(wall * 1000);
+    time_t sec = (time_t)(ms / 1000);
+    struct tm tm;
+    char text[32] = "";
+    if (gmtime_r(&sec, &tm))
+        strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm);
+    printf("\"wallclock\": %.3f, \"wallclock_utc\": \"%s.%03lldZ\", ", wall, text, ms % 1000);
+}
+
 static int print_frame(void *opaque, const EvclipInspectFrame *f)
 {
     const int *only_data = opaque;
     if (*only_data && !f->has_data)
         return 0;
     printf("{\"frame\": %lld, \"pts\": %.6f, ", (long long)f->index, f->time);
+    if (f->has_data && !isnan(f->wall_time))
+        print_wall(f->wall_time);
     if (f->has_data)
         printf("\"source_index\": %d, \"source_time\": %.6f, \"detections\": [",
                f->source_index, f->source_time);

@@ -142,6 +142,10 @@ int cli_redact_option(CliRedact *r, int opt, const char *arg, char *err, size_t 
         r->opts.redact_detections = arg;
         r->used = 1;
         return check(r, "--redact-detections", err, errlen);
+    case CLI_OPT_TZ:
+        r->opts.timezone = arg;
+        r->used = 1;
+        return check(r, "--tz", err, errlen);
     default:
         return CLI_REDACT_NOT_MINE;
     }

@@ -10,7 +10,7 @@
 /* Option values (above every subcommand's own). */
 enum {
     CLI_OPT_REDACT = 1000, CLI_OPT_REDACT_MODE, CLI_OPT_REDACT_PAD, CLI_OPT_REDACT_LABEL,
-    CLI_OPT_REDACT_DETECTIONS, CLI_OPT_INTERPOLATE, CLI_OPT_STYLE,
+    CLI_OPT_REDACT_DETECTIONS, CLI_OPT_INTERPOLATE, CLI_OPT_STYLE, CLI_OPT_TZ,
 };
 
 /* Entries for a subcommand's getopt_long table. */
@@ -21,7 +21,8 @@ enum {
     { "redact-label", required_argument, NULL, CLI_OPT_REDACT_LABEL }, \
     { "redact-detections", required_argument, NULL, CLI_OPT_REDACT_DETECTIONS }, \
     { "interpolate", required_argument, NULL, CLI_OPT_INTERPOLATE }, \
-    { "style", required_argument, NULL, CLI_OPT_STYLE }
+    { "style", required_argument, NULL, CLI_OPT_STYLE }, \
+    { "tz", required_argument, NULL, CLI_OPT_TZ }
 
 #define CLI_REDACT_USAGE \
     "Redaction (the clip is then a redacted derivative; see README \"Redaction\"):\n" \
@@ -40,7 +41,10 @@ enum {
     "Styles:\n" \
     "      --style FILE.json   per label / track colour, thickness, chip on/off, chip\n" \
     "                          template and position, corners, fill, legend (README\n" \
-    "                          \"Styles\")\n"
+    "                          \"Styles\")\n" \
+    "Wall clock:\n" \
+    "      --tz ZONE           zone of --timestamp's wall-clock time: an IANA name\n" \
+    "                          (Europe/Berlin), UTC, or an offset (+05:30); default UTC\n"
 
 /* Redaction options being built: the selectors' array lives here. */
 typedef struct CliRedact {

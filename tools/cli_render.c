@@ -22,8 +22,8 @@ static const char usage[] =
     "Renders the window [S, E) of INPUT (seconds from its video stream's start time; also\n"
     "MM:SS.ms or HH:MM:SS.ms) to an H.264 MP4 with the detections burned in.\n"
     "Several inputs make one continuous clip (an event across recorder segments):\n"
-    "-d, --from/--start, --to/--end, --ts-origin, --stream and --fps apply to the -i they\n"
-    "follow.\n"
+    "-d, --from/--start, --to/--end, --ts-origin, --stream, --fps and --epoch apply to the -i\n"
+    "they follow.\n"
     "\n"
     "Input and window:\n"
     "  -i, --input PATH        video file or URL FFmpeg reads (required; repeatable)\n"
@@ -40,6 +40,10 @@ static const char usage[] =
     "                          streams; default: the first that is not cover art)\n"
     "      --fps RATE          frame rate of an input without timestamps (raw .h264/.hevc;\n"
     "                          default: the rate it declares, else 25)\n"
+    "      --epoch TIME        wall-clock time of that input's start (time 0): ISO 8601\n"
+    "                          with a zone (2026-03-02T14:03:22.140Z, ...+01:00) or epoch\n"
+    "                          seconds; default: from the log's wallclock fields, else the\n"
+    "                          file's creation_time, else unknown\n"
     "      --box-space WHAT    boxes of a rotated input (phone video, display matrix) are\n"
     "                          pixels of the frame as players show it: display (default;\n"
     "                          ffmpeg, browsers) or as stored: stored (PyAV); the clip\n"
@@ -78,7 +82,9 @@ static const char usage[] =
     "                          (default 0 = off; for logs sparser than the video)\n"
     "      --font FONT         font file or fontconfig pattern (default DejaVu Sans)\n"
     "      --title TEXT        caption in the top-left corner\n"
-    "      --timestamp         draw the source time in the bottom-left corner\n"
+    "      --timestamp         draw the frame's time in the bottom-left corner: wall-clock\n"
+    "                          time in --tz when the input's origin is known (--epoch,\n"
+    "                          log, creation_time), else the source time\n"
     "      --thickness PX      box line width (default: scaled to frame height)\n"
     "      --font-size PX      label text height (default: scaled to frame height)\n"
     "      --label-max N       cut labels to N characters with an ellipsis (default 0 = no\n"
@@ -104,7 +110,7 @@ enum {
     OPT_NO_SEI, OPT_POSTER, OPT_NATIVE, OPT_FORMAT, OPT_NORMALIZED, OPT_SPEED, OPT_MAX_DURATION,
     OPT_CAP_STRATEGY,
     OPT_SIZE, OPT_SPEC, OPT_TS_ORIGIN, OPT_STREAM, OPT_FPS, OPT_STRICT, OPT_BOX_SPACE, OPT_MKDIRS,
-    OPT_LABEL_MAX,
+    OPT_LABEL_MAX, OPT_EPOCH,
 };
 
 static const struct option long_options[] = {
@@ -115,6 +121,7 @@ static const struct option long_options[] = {
     { "ts-origin", required_argument, NULL, OPT_TS_ORIGIN },
     { "stream", required_argument, NULL, OPT_STREAM },
     { "fps", required_argument, NULL, OPT_FPS },
+    { "epoch", required_argument, NULL, OPT_EPOCH },
     { "box-space", required_argument, NULL, OPT_BOX_SPACE },
     { "output", required_argument, NULL, 'o' },
     { "start", required_argument, NULL, OPT_START },
@@ -164,7 +171,8 @@ typedef struct SourceArgs {
     double start, end;
     int have_start, have_end;
     int ts_origin, stream; /* EvclipSource fields */
-    double fps;
+    double fps, epoch;
+    int epoch_known;
 } SourceArgs;
 
 typedef struct RenderArgs {
@@ -248,6 +256,11 @@ static int parse_option(RenderArgs *a, int c, const char *arg)
         return 0;
     case OPT_FPS:
         return cli_number("--fps", arg, 0.01, 1000, &src->fps) ? EXIT_USAGE : 0;
+    case OPT_EPOCH:
+        if (evclip_parse_wallclock(arg, &src->epoch) < 0)
+            return cli_usage_error("render", "--%s", evclip_last_error());
+        src->epoch_known = 1;
+        return 0;
     case 'o':
         if (a->output)
             return cli_usage_error("render", "two -o/--output ('%s' and '%s'): one clip has "
@@ -439,7 +452,8 @@ static int build_clip(RenderArgs *a, LogCache *cache, EvclipSource *srcs, Evclip
     for (int i = 0; i < a->nb_sources && ret >= 0; i++) {
         SourceArgs *s = &a->sources[i];
         srcs[i] = (EvclipSource){ s->input, NULL, s->start, s->end, .ts_origin = s->ts_origin,
-                                  .stream = s->stream, .fps = s->fps };
+                                  .stream = s->stream, .fps = s->fps, .epoch = s->epoch,
+                                  .epoch_known = s->epoch_known };
         EvclipDetections *d = NULL;
         if (s->detections && (ret = log_cache_get(cache, s->detections, &d)) >= 0)
             srcs[i].detections = d;

@@ -163,11 +163,11 @@ static const char *const clip_keys[] = {
     "manifest", "id", "ts_origin", "stream", "fps", "box_space", "mkdirs", "poster", "extra",
     "label_max", "native",
     "redact", "redact_mode", "redact_pad", "redact_label", "redact_detections", "interpolate",
-    "style",
+    "style", "epoch", "tz",
     NULL,
 };
 static const char *const source_keys[] = {
-    "input", "detections", "from", "to", "ts_origin", "stream", "fps", NULL,
+    "input", "detections", "from", "to", "ts_origin", "stream", "fps", "epoch", NULL,
 };
 
 static int check_keys(json_t *obj, const char *const *known, const char *where, char *err,
@@ -191,10 +191,31 @@ static int check_keys(json_t *obj, const char *const *known, const char *where, 
     return 0;
 }
 
-/* ts_origin, stream and fps of one input. */
+/* "epoch": the input's wall-clock origin, ISO 8601 text or epoch seconds. */
+static int parse_epoch(EvclipSource *src, json_t *obj, const char *where, char *err,
+                       size_t errlen)
+{
+    json_t *v = json_object_get(obj, "epoch");
+    char text[64];
+    if (!v || json_is_null(v))
+        return 0;
+    if (json_is_number(v))
+        snprintf(text, sizeof(text), "%.17g", json_number_value(v));
+    else if (!json_is_string(v))
+        return FAIL("%s: field 'epoch': expected ISO 8601 text or epoch seconds", where);
+    if (evclip_parse_wallclock(json_is_string(v) ? json_string_value(v) : text, &src->epoch) < 0)
+        return FAIL("%s: field %s", where, evclip_last_error());
+    src->epoch_known = 1;
+    src->epoch_origin = EVCLIP_EPOCH_OPTION;
+    return 0;
+}
+
+/* ts_origin, stream, fps and epoch of one input. */
 static int parse_input_options(EvclipSource *src, json_t *obj, const char *where, char *err,
                                size_t errlen)
 {
+    if (parse_epoch(src, obj, where, err, errlen) < 0)
+        return -1;
     const char *origin = NULL;
     double stream = -1, fps = 0;
     if (get_string(obj, "ts_origin", &origin, where, err, errlen) < 0 ||
@@ -261,6 +282,9 @@ static int parse_sources(ClipSpec *spec, json_t *obj, const char *where, const c
     }
     if (json_object_get(obj, "input") || json_object_get(obj, "start"))
         return FAIL("%s: give either 'sources' or 'input'/'start'/'end', not both", where);
+    if (json_object_get(obj, "epoch"))
+        return FAIL("%s: field 'epoch': each input has its own origin: give \"epoch\" in its "
+                    "'sources' entry", where);
     if (!json_is_array(list) || json_array_size(list) == 0)
         return FAIL("%s: field 'sources': expected a non-empty array", where);
     size_t n = json_array_size(list);
@@ -328,7 +352,7 @@ static int parse_redact(ClipSpec *spec, json_t *obj, const char *where, const ch
                         char *err, size_t errlen)
 {
     static const char *const keys[] = { "redact", "redact_mode", "redact_pad", "redact_label",
-                                        "redact_detections", "interpolate", "style" };
+                                        "redact_detections", "interpolate", "style", "tz" };
     CliRedact *r = &spec->redact;
     const char *mode = NULL;
     double pad, gap;
@@ -362,6 +386,7 @@ static int parse_redact(ClipSpec *spec, json_t *obj, const char *where, const ch
         get_number(obj, "redact_pad", &pad, where, err, errlen) < 0 ||
         get_number(obj, "interpolate", &gap, where, err, errlen) < 0 ||
         get_string(obj, "redact_label", &r->opts.redact_label, where, err, errlen) < 0 ||
+        get_string(obj, "tz", &r->opts.timezone, where, err, errlen) < 0 ||
         get_path(spec, obj, "redact_detections", base, &r->opts.redact_detections, where, err,
                  errlen) < 0)
         return -1;

@@ -208,7 +208,10 @@ EVCLIP_API int evclip_detections_new(EvclipDetections **out);
 /**
  * Reads a detection log (native JSONL: one detection object per line, lines in any order,
  * blank lines ignored) and appends its detections to the store. Nonsense boxes are skipped
- * and counted. A native, grouped or inspect item's optional "polygon": [[x, y], ...] (3 or
+ * and counted. A native line's optional "wallclock" (epoch seconds or ISO 8601 text with a
+ * zone, API 1.3) keys it when it has neither ts nor frame_idx (matched once its source's
+ * wall-clock origin is known: EvclipSource.epoch_known); with ts, it gives that origin. A
+ * native, grouped or inspect item's optional "polygon": [[x, y], ...] (3 or
  * more points) is stored as by evclip_detections_add_polygon() (its "bbox" may then be left
  * out). Returns 0, or DETECTIONS with "file:line: field 'x': why" in
  * evclip_last_error(); on error the store is left as it was before the call.
@@ -311,8 +314,9 @@ EVCLIP_API void evclip_detections_get_stats(const EvclipDetections *dets,
  * evclip_detections_get_stats()'s) into *out, as the reader stored it: corners rounded to
  * 32-bit floats, frame_idx / ts / score / track_id EVCLIP_NONE when absent; out->label points
  * into the store (valid until it is freed). Lets a binding read a log through the C reader.
- * Not to be called while the store is being filled. Returns 0, or INVALID (NULL argument,
- * index out of range).
+ * A line keyed by "wallclock" alone (API 1.3) reads back with that wall-clock time (epoch
+ * seconds) as ts and frame_idx EVCLIP_NONE. Not to be called while the store is being
+ * filled. Returns 0, or INVALID (NULL argument, index out of range).
  */
 EVCLIP_API int evclip_detections_get(const EvclipDetections *dets, int64_t index,
                                      EvclipDetection *out);
@@ -466,7 +470,14 @@ typedef struct EvclipDrawOptions {
                                       text just before it. Errors (INVALID) name the place:
                                       "style: labels.face.template: unknown field 'scor'".
                                       The legend lists the labels drawn so far in the clip */
-    uint8_t reserved[48];        /**< room for later fields; must be zero */
+    const char *timezone;        /**< zone of the drawn wall-clock timestamps
+                                      (EvclipSettings.timestamp): an IANA name read from
+                                      /usr/share/zoneinfo ("Europe/Berlin"), "UTC", or a fixed
+                                      offset "+05:30" / "-08:00" / "+0530" / "+05" (at most
+                                      18:00); default NULL = UTC. Unknown or malformed names
+                                      (and "." / ".." parts) are refused (INVALID) by
+                                      evclip_settings_validate() (API 1.3) */
+    uint8_t reserved[40];        /**< room for later fields; must be zero */
 } EvclipDrawOptions;
 
 /**
@@ -518,7 +529,11 @@ typedef struct EvclipSettings {
                                "DejaVu Sans" found through fontconfig */
     double hold;          /**< seconds a box stays after its last detection; default 0 */
     const char *title;    /**< text drawn in the top-left corner; default NULL = none */
-    int timestamp;        /**< 1 = draw the source time in the bottom-left corner; default 0 */
+    int timestamp;        /**< 1 = draw the frame's time in the bottom-left corner: its
+                               wall-clock time ("2026-03-02 14:03:22.140 UTC", in
+                               EvclipDrawOptions.timezone) when its source's wall-clock origin
+                               is known (EvclipSource.epoch_known), else its source time
+                               ("00:00:04.320"); a log line says which; default 0 */
     int thickness;        /**< box line width in pixels; default 0 = scaled to frame height */
     int font_size;        /**< label text height in pixels; default 0 = scaled to frame height */
 
@@ -650,8 +665,41 @@ typedef struct EvclipSource {
                         container.streams.video[N-1]) */
     double fps;    /**< frame rate to time a stream that has no timestamps (raw H.264/HEVC);
                         default 0 = the rate the stream declares, else 25 */
-    uint8_t reserved[32]; /**< room for later fields; must be zero */
+    double epoch;  /**< wall-clock time of source time 0 (the video stream's start), seconds
+                        since 1970-01-01T00:00:00Z, 0..253402300799.999 (else INVALID); read
+                        only when epoch_known is 1 (API 1.3) */
+    int epoch_known; /**< 1 = `epoch` is the source's wall-clock origin; 0 (default) = found
+                        by the library, in order: the detection log's lines that carry both
+                        "ts" and "wallclock" (epoch = wallclock - ts of the first such line),
+                        the container's creation_time metadata (format, then video stream),
+                        else unknown; -1 = unknown (look for none). The manifest records the
+                        origin, where it came from and the clip's wall-clock window; a log
+                        keyed by "wallclock" needs a known origin (else DETECTIONS naming
+                        the line) (API 1.3) */
+    int epoch_origin; /**< enum EvclipEpochOrigin: where a given epoch (epoch_known 1) came
+                        from, recorded as the manifest's epoch_source; default
+                        EVCLIP_EPOCH_OPTION (API 1.3) */
+    uint8_t reserved[16]; /**< room for later fields; must be zero */
 } EvclipSource;
+
+/** Where a source's wall-clock origin came from (EvclipSource.epoch_origin, manifests'
+ * "epoch_source"). */
+enum EvclipEpochOrigin {
+    EVCLIP_EPOCH_OPTION = 0,        /**< given by the caller ("option": --epoch, spec "epoch",
+                                         Python epoch=) */
+    EVCLIP_EPOCH_LOG = 1,           /**< the detection log's wallclock fields ("log") */
+    EVCLIP_EPOCH_CREATION_TIME = 2, /**< the container's creation_time ("creation_time") */
+};
+
+/**
+ * Parses a wall-clock time (EvclipSource.epoch): epoch seconds ("1772460202.14") or ISO 8601
+ * with a zone designator ("2026-03-02T14:03:22.140Z", "2026-03-02 15:03:22+01:00",
+ * "...+0100", "...+01"; seconds and fraction optional). A time without zone is refused (it
+ * would be read in some machine's zone). Range 1970-01-01T00:00:00Z..9999-12-31T23:59:59Z.
+ * Returns 0 with *epoch set, or INVALID with "epoch 'TEXT': why" in evclip_last_error()
+ * (API 1.3).
+ */
+EVCLIP_API int evclip_parse_wallclock(const char *text, double *epoch);
 
 /** How a clip longer than max_duration is made to fit. */
 enum EvclipCapStrategy {
@@ -972,6 +1020,10 @@ typedef struct EvclipInspectFrame {
     const float *const *points; /**< nb_detections entries: 2 * nb_points[i] floats, the x, y
                                 of each point (space of the box, which is the polygon's
                                 bounding box), or NULL; NULL when has_data is 0 */
+    double wall_time;      /**< wall-clock time of the frame, seconds since 1970-01-01 UTC,
+                                as carried in its SEI (the source's origin was known when it
+                                was rendered); NAN when the frame carries none (API 1.3,
+                                appended) */
 } EvclipInspectFrame;
 
 /** EvclipInspectFrame.box_flags bit: the box's pixels were redacted in the clip. */

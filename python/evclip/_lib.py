@@ -114,7 +114,8 @@ class EvclipDrawOptions(Structure):
         ("redact_detections", c_char_p),
         ("interpolate", c_double),
         ("style", c_char_p),
-        ("reserved", c_uint8 * 48),
+        ("timezone", c_char_p),
+        ("reserved", c_uint8 * 40),
     ]
 
 
@@ -165,7 +166,10 @@ class EvclipSource(Structure):
         ("ts_origin", c_int),
         ("stream", c_int),
         ("fps", c_double),
-        ("reserved", c_uint8 * 32),
+        ("epoch", c_double),
+        ("epoch_known", c_int),
+        ("epoch_origin", c_int),
+        ("reserved", c_uint8 * 16),
     ]
 
 
@@ -222,6 +226,7 @@ _OPTIONAL = {
     "evclip_detections_load_window": (c_int, [c_void_p, c_char_p, c_char_p, c_int, c_double,
                                               c_double]),
     "evclip_output_dir": (c_int, [c_char_p, c_int]),
+    "evclip_parse_wallclock": (c_int, [c_char_p, POINTER(c_double)]),
     "evclip_detections_get": (c_int, [c_void_p, c_int64, POINTER(EvclipDetection)]),
     "evclip_painter_new": (c_int, [POINTER(c_void_p), c_int, c_int, c_int, c_char_p, c_int,
                                    c_int]),

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from evclip import _lib
+from evclip import _lib, wallclock
 from evclip.adapters import as_frames, from_jsonl, read_log
 from evclip.types import (Clip, ClipSource, Detection, Encoder, FrameDetections, RenderResult,
                           finite, is_number)
@@ -214,6 +214,7 @@ def _check_source(src: Any, i: int) -> ClipSource:
         raise TypeError(f"sources[{i}] must be a ClipSource, got {type(src).__name__}")
     _path(src.video, f"sources[{i}].video")
     _number(src.from_seconds, f"sources[{i}].from_seconds", minimum=0)
+    wallclock.epoch_seconds(src.epoch, f"sources[{i}].epoch")
     if src.to_seconds is not None:
         _number(src.to_seconds, f"sources[{i}].to_seconds", above=float(src.from_seconds))
     d = src.detections
@@ -243,7 +244,7 @@ _SETTING_NAMES = ("pre_roll", "post_roll", "preset", "crf", "bitrate", "hold", "
                   "detections_format", "normalized", "ts_origin", "stream", "fps",
                   "box_space", "mkdirs", "poster", "label_max", "redact", "redact_mode",
                   "redact_pad", "redact_label", "redact_detections", "interpolate", "style",
-                  "native")
+                  "native", "epoch", "tz")
 _REDACT_MODES = {"pixelate": 0, "blur": 1, "fill": 2}   # enum EvclipRedactMode
 _TS_ORIGINS = {"start": 0, "pts": 1}   # enum EvclipTsOrigin
 _BOX_SPACES = {"display": 0, "stored": 1}   # enum EvclipBoxSpace
@@ -278,7 +279,7 @@ class _Options:
                  stream=None, fps=None, box_space="display", mkdirs=True, poster=False,
                  label_max=None, redact=None, redact_mode="pixelate", redact_pad=0,
                  redact_label=None, redact_detections=None, interpolate=0.0, style=None,
-                 native=False):
+                 native=False, epoch=None, tz=None):
         self.encoder = _encoder_name(encoder)
         self.pre_roll = _number(pre_roll, "pre_roll", minimum=0)
         self.post_roll = _number(post_roll, "post_roll", minimum=0)
@@ -320,6 +321,8 @@ class _Options:
         self.stream = 0 if stream is None else stream + 1
         self.fps = 0.0 if fps is None else _number(fps, "fps", minimum=0.01)
         self._style = _style_text(style)
+        self.epoch = wallclock.epoch_seconds(epoch, "epoch")
+        self._tz = _optional_text(tz, "tz")
         self._draw = self._draw_options(redact, redact_mode, redact_pad, redact_label,
                                         redact_detections, _number(interpolate, "interpolate"))
         self._validate()
@@ -340,7 +343,8 @@ class _Options:
         pad = _optional_int(pad, "redact_pad", 0, 1000) or 0
         label = _optional_text(label, "redact_label")
         log = None if log is None else _path(log, "redact_detections")
-        if not redact and log is None and interpolate == 0 and self._style is None:
+        if not redact and log is None and interpolate == 0 and self._style is None and \
+                self._tz is None:
             return None
         self._selectors = (ctypes.c_char_p * max(1, len(redact)))(
             *[_optional_text(r, "redact") for r in redact])
@@ -354,6 +358,7 @@ class _Options:
         o.redact_detections = log
         o.interpolate = interpolate
         o.style = self._style
+        o.timezone = self._tz
         return o
 
     def _validate(self):
@@ -366,11 +371,13 @@ class _Options:
         if lib.evclip_settings_validate(ctypes.byref(s)) < 0:
             raise ValueError(_lib.last_error())
 
-    def fill_source(self, src: _lib.EvclipSource):
-        """Per-input options (the same for every source of the clip)."""
+    def fill_source(self, src: _lib.EvclipSource, epoch: Optional[float] = None):
+        """Per-input options (the same for every source of the clip); epoch: the source's own
+        (ClipSource.epoch), else epoch=."""
         src.ts_origin = self.ts_origin
         src.stream = self.stream
         src.fps = self.fps
+        wallclock.fill(src, epoch if epoch is not None else self.epoch)
 
     def fill(self, s: _lib.EvclipSettings, title: Optional[bytes] = None, clamp: bool = False):
         s.encoder = self.encoder
@@ -717,7 +724,8 @@ class _ClipSpec:
             self.c_sources[i].start = float(src.from_seconds)
             self.c_sources[i].end = float(src.to_seconds) if src.to_seconds is not None \
                 else _TO_END
-            opts.fill_source(self.c_sources[i])
+            opts.fill_source(self.c_sources[i],
+                             wallclock.epoch_seconds(src.epoch, f"sources[{i}].epoch"))
         self.settings = settings
         self.clip = _lib.EvclipClip(
             sources=self.c_sources, nb_sources=len(sources),
@@ -771,11 +779,16 @@ def render_clip(sources: List[ClipSource], output, encoder=Encoder.LIBX264,
     between two of its detections at most that far apart, linear in time; 0 = off). They
     apply to every source of the clip. style: a dict (or a style file path) of per label /
     track colours, thickness, chips, templates, corners, fill and legend (README "Styles").
+    epoch: the video's wall-clock origin (time of its start: epoch seconds, an aware datetime
+    or ISO 8601 text with a zone; ClipSource.epoch sets one per source; default: from the
+    log's wallclock fields, else the file's creation_time); tz: zone of the drawn wall-clock
+    timestamp (timestamp=True): an IANA name ("Europe/Berlin"), "UTC" or "+05:30".
     Raises ValueError / TypeError for bad arguments and EvclipError for failures in C.
     """
     sources = _check_sources(sources, "render_clip")
     _validate_knobs(playback_speed, max_duration_seconds, duration_strategy)
     opts = _options(options, encoder)
+    wallclock.check_one_video(opts.epoch, [s.video for s in sources if s.epoch is None])
     _path(output, "output")
     if label_formatter is not None and not callable(label_formatter):
         raise TypeError("label_formatter must be callable or None")
@@ -854,6 +867,8 @@ def render_clips(clips: List[Clip], encoder=Encoder.LIBX264, *, jobs: int = 0,
         post = _number(clip.post_roll, f"clips[{i}].post_roll", minimum=0) + opts.post_roll
         title = _optional_text(clip.title, f"clips[{i}].title")
         checked.append((clip, sources, pre, post, title))
+    wallclock.check_one_video(opts.epoch, [s.video for _, srcs, _, _, _ in checked
+                                           for s in srcs if s.epoch is None])
     open_end = any(s.to_seconds is None for _, srcs, _, _, _ in checked for s in srcs)
     stores = _Stores(opts)
     for clip, sources, _, _, _ in checked:

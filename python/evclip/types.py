@@ -57,13 +57,16 @@ class ClipSource:
     [from_seconds, to_seconds) of `video`, with detections on that video's own timeline.
 
     detections: a log path (any format evclip reads), an iterable of FrameDetections, or None.
-    to_seconds None means "to the end of the video".
+    to_seconds None means "to the end of the video". epoch (evclip extension): wall-clock time
+    of the video's start (epoch seconds, an aware datetime or ISO 8601 text with a zone);
+    None = found by evclip (log wallclock fields, creation_time) or the render's epoch=.
     """
 
     video: PathLike
     detections: Any = None
     from_seconds: float = 0.0
     to_seconds: Optional[float] = None
+    epoch: Any = None
 
     def __post_init__(self) -> None:
         if self.from_seconds < 0:

@@ -210,14 +210,14 @@ static void test_sei_marks(void)
     uint8_t marks[2] = { EVCLIP_BOX_REDACTED, 0 }, *buf, *old;
     size_t size, old_size;
     SeiFrame f;
-    CHECK(sei_encode(d, marks, 2, 1.5, 0, &buf, &size) == 0);
+    CHECK(sei_encode(d, marks, 2, 1.5, 0, NAN, &buf, &size) == 0);
     CHECK(sei_decode(buf, size, &f) == 1 && f.count == 2);
     CHECK(f.marks[0] == EVCLIP_BOX_REDACTED && f.marks[1] == 0);
     CHECK(!strcmp(f.dets[0].label, "face") && f.dets[0].track_id == 7);
     sei_frame_free(&f);
     /* The mark changes only the flag byte: the layout is that of a payload without marks,
      * so readers that predate the bit read the same boxes. */
-    CHECK(sei_encode(d, NULL, 2, 1.5, 0, &old, &old_size) == 0);
+    CHECK(sei_encode(d, NULL, 2, 1.5, 0, NAN, &old, &old_size) == 0);
     CHECK(old_size == size);
     int differing = 0;
     for (size_t i = 0; i < size; i++)

@@ -33,7 +33,7 @@ static void test_round_trip(void)
     uint8_t *buf;
     size_t size;
     SeiFrame f;
-    CHECK(sei_encode(in, NULL, 3, 12.345678901, 2, &buf, &size) == 0);
+    CHECK(sei_encode(in, NULL, 3, 12.345678901, 2, NAN, &buf, &size) == 0);
     CHECK(size > 16 && memcmp(buf, SEI_UUID, 16) == 0);
     CHECK(sei_decode(buf, size, &f) == 1);
     CHECK(f.count == 3 && f.source_index == 2 && f.source_time == 12.345678901);
@@ -74,7 +74,7 @@ static void test_round_trip(void)
     memcpy(label + 254, "\xc3\xa9", 2); /* a 2-byte character across the old 255 limit */
     label[400] = 0;
     EvclipDetection longd = det(label, 1, 2, 3, 4), pair[2] = { longd, det("ok", 5, 6, 7, 8) };
-    CHECK(sei_encode(pair, NULL, 2, 0, 0, &buf, &size) == 0);
+    CHECK(sei_encode(pair, NULL, 2, 0, 0, NAN, &buf, &size) == 0);
     CHECK(buf[HEADER + 0] == 16 && buf[HEADER + 17] == 1 && buf[HEADER + 18] == 400 - 256);
     CHECK(sei_decode(buf, size, &f) == 1 && f.count == 2 && !strcmp(f.dets[0].label, label) &&
           !strcmp(f.dets[1].label, "ok"));
@@ -83,26 +83,26 @@ static void test_round_trip(void)
         CHECK(sei_decode(buf, n, &f) <= 0);
     free(buf);
     label[255] = 0;
-    CHECK(sei_encode(&longd, NULL, 1, 0, 0, &buf, &size) == 0 && buf[HEADER] == 0 &&
+    CHECK(sei_encode(&longd, NULL, 1, 0, 0, NAN, &buf, &size) == 0 && buf[HEADER] == 0 &&
           buf[HEADER + 17] == 255 && size == HEADER + 1 + 16 + 1 + 255);
     free(buf);
     label[255] = label[400] = 'a';
     label[SEI_MAX_LABEL] = 0;
-    CHECK(sei_encode(&longd, NULL, 1, 0, 0, &buf, &size) == 0);
+    CHECK(sei_encode(&longd, NULL, 1, 0, 0, NAN, &buf, &size) == 0);
     CHECK(sei_decode(buf, size, &f) == 1 && strlen(f.dets[0].label) == SEI_MAX_LABEL);
     sei_frame_free(&f);
     free(buf);
     label[SEI_MAX_LABEL] = 'a'; /* one byte too many: an error naming it, never a cut */
     label[SEI_MAX_LABEL + 1] = 0;
-    CHECK(sei_encode(&longd, NULL, 1, 0, 0, &buf, &size) == EVCLIP_ERR_INVALID && !buf);
+    CHECK(sei_encode(&longd, NULL, 1, 0, 0, NAN, &buf, &size) == EVCLIP_ERR_INVALID && !buf);
     CHECK_MSG(strstr(ev_error_message(), "label of detection 0 has 65536 bytes"), "%s",
               ev_error_message());
     label[SEI_MAX_LABEL] = 0;
-    CHECK(sei_encode(NULL, NULL, 0, 1.5, 0, &buf, &size) == 0);
+    CHECK(sei_encode(NULL, NULL, 0, 1.5, 0, NAN, &buf, &size) == 0);
     CHECK(sei_decode(buf, size, &f) == 1 && f.count == 0 && f.source_time == 1.5);
     sei_frame_free(&f);
     free(buf);
-    CHECK(sei_encode(&longd, NULL, SEI_MAX_DETECTIONS + 1, 0, 0, &buf, &size) ==
+    CHECK(sei_encode(&longd, NULL, SEI_MAX_DETECTIONS + 1, 0, 0, NAN, &buf, &size) ==
           EVCLIP_ERR_INVALID);
 }
 
@@ -117,7 +117,7 @@ static void test_marks(void)
     uint8_t *buf;
     size_t size;
     SeiFrame f;
-    CHECK(sei_encode(in, marks, 2, 0, 0, &buf, &size) == 0);
+    CHECK(sei_encode(in, marks, 2, 0, 0, NAN, &buf, &size) == 0);
     CHECK_MSG(buf[HEADER] == 0x20, "flags 0x%02x", buf[HEADER]);
     CHECK_MSG(buf[HEADER + 1 + 16 + 1 + 4] == (0x10 | 0x20 | 0x40), "flags 0x%02x",
               buf[HEADER + 1 + 16 + 1 + 4]);
@@ -168,7 +168,7 @@ static void test_nal_scan(void)
     uint8_t *buf, au[8192];
     size_t size;
     SeiFrame f;
-    CHECK(sei_encode(in, NULL, 2, 0, 0, &buf, &size) == 0);
+    CHECK(sei_encode(in, NULL, 2, 0, 0, NAN, &buf, &size) == 0);
     size_t n = build_au(buf, size, au);
     CHECK(sei_find_avcc(au, n, 4, &f) == 1);
     CHECK(f.count == 2 && !strcmp(f.dets[1].label, "truck") && f.dets[1].x2 == 0.5);
@@ -193,7 +193,7 @@ static void test_attach(void)
     AVFrameSideData *old = av_frame_new_side_data(frame, AV_FRAME_DATA_SEI_UNREGISTERED, 20);
     CHECK(old != NULL);
     memset(old->data, 0x42, 20);
-    CHECK(sei_attach(frame, &d, NULL, 1, 3.25, 1) == 0);
+    CHECK(sei_attach(frame, &d, NULL, 1, 3.25, 1, NAN) == 0);
     int count = 0;
     for (int i = 0; i < frame->nb_side_data; i++)
         count += frame->side_data[i]->type == AV_FRAME_DATA_SEI_UNREGISTERED;
@@ -222,7 +222,7 @@ static void test_polygons(void)
     uint8_t *buf, *plain;
     size_t size, plain_size;
     SeiFrame f;
-    CHECK(list.count == 2 && sei_encode(list.items, NULL, 2, 1.0, 0, &buf, &size) == 0);
+    CHECK(list.count == 2 && sei_encode(list.items, NULL, 2, 1.0, 0, NAN, &buf, &size) == 0);
     CHECK(sei_decode(buf, size, &f) == 1 && f.count == 2);
     CHECK(f.nb_points[0] == 4 && f.nb_points[1] == 0 && f.points[1] == NULL);
     CHECK(f.points[0] && f.points[0][0] == 10 && f.points[0][1] == 0 &&
@@ -232,7 +232,7 @@ static void test_polygons(void)
     sei_frame_free(&f);
     EvclipDetection boxes[2] = { list.items[0], list.items[1] };
     boxes[0].normalized &= ~DETECTION_POLYGON;
-    CHECK(sei_encode(boxes, NULL, 2, 1.0, 0, &plain, &plain_size) == 0);
+    CHECK(sei_encode(boxes, NULL, 2, 1.0, 0, NAN, &plain, &plain_size) == 0);
     CHECK(size == plain_size + 2 + 4 * 8);
     CHECK(buf[HEADER] == (plain[HEADER] | 0x80));
     CHECK(memcmp(buf, plain, HEADER) == 0 &&
@@ -248,8 +248,47 @@ static void test_polygons(void)
     evclip_detections_free(&store);
 }
 
+/* The frame's wall time: header flags bit 0 and an f64 after the polygon block; the bytes
+ * before it are those of a message without it (older readers skip it as trailing bytes). */
+static void test_wall_time(void)
+{
+    static const double xy[8] = { 10, 0, 20, 10, 10, 20, 0, 10 };
+    EvclipDetections *store = NULL;
+    DetList list = { 0 };
+    EvclipDetection in = det("ship", 0, 0, 1, 1);
+    in.frame_idx = 0;
+    CHECK(evclip_detections_new(&store) == 0);
+    CHECK(evclip_detections_add_polygon(store, &in, NULL, xy, 4) == 0);
+    CHECK(detections_prepare(store) == 0 && detections_lookup(store, 0, 1, 0, 0, &list) == 1);
+    uint8_t *buf, *plain;
+    size_t size, plain_size;
+    SeiFrame f;
+    CHECK(sei_encode(list.items, NULL, 1, 2.5, 3, 1774746000.25, &buf, &size) == 0);
+    CHECK(sei_encode(list.items, NULL, 1, 2.5, 3, NAN, &plain, &plain_size) == 0);
+    CHECK(size == plain_size + 8 && buf[17] == 1 && plain[17] == 0);
+    CHECK(memcmp(buf, plain, 17) == 0 && memcmp(buf + 18, plain + 18, plain_size - 18) == 0);
+    CHECK(sei_decode(buf, size, &f) == 1 && f.has_wall && f.wall_time == 1774746000.25 &&
+          f.count == 1 && f.nb_points[0] == 4 && f.source_time == 2.5);
+    sei_frame_free(&f);
+    CHECK(sei_decode(plain, plain_size, &f) == 1 && !f.has_wall);
+    sei_frame_free(&f);
+    /* cut anywhere in the wall time: refused */
+    for (size_t cut = 1; cut <= 8; cut++)
+        CHECK(sei_decode(buf, size - cut, &f) == EVCLIP_ERR_INVALID);
+    /* an empty frame carries it too */
+    free(buf);
+    CHECK(sei_encode(NULL, NULL, 0, 0, 0, 86400.5, &buf, &size) == 0);
+    CHECK(sei_decode(buf, size, &f) == 1 && f.has_wall && f.wall_time == 86400.5);
+    sei_frame_free(&f);
+    free(buf);
+    free(plain);
+    detlist_free(&list);
+    evclip_detections_free(&store);
+}
+
 int main(void)
 {
+    test_wall_time();
     test_marks();
     test_round_trip();
     test_polygons();
