@@ -73,7 +73,7 @@ Number read_number(od::value v)
     string_view raw = v.raw_json_token();
     Number n{};
     if (quick_number(raw, &n))
-        return n; /* the value is left unconsumed: On-Demand skips it */
+        return n; /* left unconsumed: On-Demand skips it, still checking what follows */
     size_t i = raw.size() && raw[0] == '-';
     while (i < raw.size() && raw[i] >= '0' && raw[i] <= '9')
         i++;
@@ -127,20 +127,10 @@ void check_text(string_view s)
         throw Defer();
 }
 
-/* A string value: on a line without backslash its text is what lies between its quotes
- * (the line's UTF-8 was validated by simdjson's stage 1), read in place. */
+/* A string value (consumed: a string left unread and followed by ':' would be skipped by
+ * On-Demand as if it were a key, hiding the error; numbers are skipped strictly). */
 string_view read_string(od::value v)
 {
-    if (!line_escapes) {
-        string_view raw = v.raw_json_token();
-        if (raw.size() < 2 || raw[0] != '"')
-            throw Defer();
-        const char *close = static_cast<const char *>(std::memchr(raw.data() + 1, '"',
-                                                                  raw.size() - 1));
-        if (!close)
-            throw Defer();
-        return string_view(raw.data() + 1, (size_t)(close - raw.data() - 1));
-    }
     string_view s = need(v.get_string());
     check_text(s);
     return s;
@@ -598,7 +588,7 @@ struct FastReader {
     size_t copy_cap = 0;
     Pending *items = nullptr;
     int nb_items = 0, items_cap = 0;
-    std::vector<Item> quick_items; /* a grouped line's, read by quick_group() */
+    std::vector<Item> quick_items; /* a grouped or Ultralytics line's (quick_group/rows) */
 
     Pending *next_item()
     {
@@ -660,13 +650,21 @@ struct FastReader {
     }
 
     /* A line the hand scanner reads (reader_quick.cpp); false leaves it to read_line(). */
-    bool read_quick(const char *text, size_t len, int format, int normalized)
+    bool read_quick(const char *text, size_t len, int format, int normalized, int64_t ordinal)
     {
         if (format == READER_NATIVE) {
             Item it;
             if (!quick_native(text, len, &it))
                 return false;
             finish_item(it, format, false, nullptr, normalized, next_item());
+            return true;
+        }
+        if (format == READER_ULTRALYTICS) {
+            if (!quick_rows(text, len, &quick_items))
+                return false;
+            FrameKeys frame = { ordinal, EVCLIP_NONE };
+            for (const Item &it : quick_items)
+                finish_item(it, format, false, &frame, normalized, next_item());
             return true;
         }
         Item frame_item;
@@ -750,7 +748,7 @@ extern "C" int fast_reader_line(FastReader *f, EvclipDetections *d, const char *
         line_points.clear();
         line_extras.clear();
         if (!bytes.escapes && (!bytes.high || simdjson::validate_utf8(text, len)) &&
-            f->read_quick(text, len, format, normalized))
+            f->read_quick(text, len, format, normalized, ordinal))
             return fast_reader_store(f, d);
         f->nb_items = 0;
         if (avail < len + FAST_READER_PADDING) {

@@ -21,6 +21,45 @@ bool digit(char c)
     return c >= '0' && c <= '9';
 }
 
+/* The keys the scanner reads (any other key leaves the line to simdjson). */
+enum QuickKey { Q_OTHER, Q_BBOX, Q_LABEL, Q_SCORE, Q_TRACK_ID, Q_FRAME_IDX, Q_TS, Q_NORMALIZED,
+                Q_DETECTIONS, Q_BOX, Q_NAME, Q_CLASS, Q_CONFIDENCE };
+
+/* k (already known to have the name's length) is the name. */
+template <size_t N> bool is(std::string_view k, const char (&name)[N])
+{
+    return !std::memcmp(k.data(), name, N - 1);
+}
+
+/* By length, then bytes (fixed-size compares, no call). */
+QuickKey key_of(std::string_view k)
+{
+    switch (k.size()) {
+    case 2:
+        return is(k, "ts") ? Q_TS : Q_OTHER;
+    case 3:
+        return is(k, "box") ? Q_BOX : Q_OTHER;
+    case 4:
+        return is(k, "bbox") ? Q_BBOX : is(k, "name") ? Q_NAME : Q_OTHER;
+    case 5:
+        if (is(k, "label"))
+            return Q_LABEL;
+        return is(k, "score") ? Q_SCORE : is(k, "class") ? Q_CLASS : Q_OTHER;
+    case 8:
+        return is(k, "track_id") ? Q_TRACK_ID : Q_OTHER;
+    case 9:
+        return is(k, "frame_idx") ? Q_FRAME_IDX : Q_OTHER;
+    case 10:
+        if (is(k, "normalized"))
+            return Q_NORMALIZED;
+        if (is(k, "confidence"))
+            return Q_CONFIDENCE;
+        return is(k, "detections") ? Q_DETECTIONS : Q_OTHER;
+    default:
+        return Q_OTHER;
+    }
+}
+
 /* The number at *pos (-?int or -?int.frac, at most 15 digits in all), *pos moved after it.
  * Returns false when there is none of that shape. */
 bool number_at(const char **pos, const char *end, Number *n)
@@ -166,22 +205,93 @@ struct Scan {
                 return false;
             unsigned bit;
             bool ok;
-            if (k == "bbox") {
+            switch (key_of(k)) {
+            case Q_BBOX:
                 bit = 1, ok = bbox(it);
-            } else if (k == "label") {
+                break;
+            case Q_LABEL:
                 bit = 2, ok = string(&it->label);
                 it->has_label = true;
-            } else if (k == "score") {
+                break;
+            case Q_SCORE:
                 bit = 4, ok = number_or_null(&it->has_score, &it->score, &it->null_score);
-            } else if (k == "track_id") {
+                break;
+            case Q_TRACK_ID:
                 bit = 8, ok = number_or_null(&it->has_track, &it->track, &it->null_track);
-            } else if (k == "frame_idx") {
+                break;
+            case Q_FRAME_IDX:
                 bit = 16, ok = number_or_null(&it->has_idx, &it->idx, &it->null_idx);
-            } else if (k == "ts") {
+                break;
+            case Q_TS:
                 bit = 32, ok = number_or_null(&it->has_ts, &it->ts, &it->null_ts);
-            } else if (k == "normalized") {
+                break;
+            case Q_NORMALIZED:
                 bit = 64, ok = boolean_or_null(&it->has_norm, &it->norm, &it->null_norm);
-            } else {
+                break;
+            default:
+                return false;
+            }
+            if (!ok || (seen & bit))
+                return false;
+            seen |= bit;
+        } while (eat(','));
+        return eat('}');
+    }
+
+    /* An Ultralytics "box": exactly x1, y1, x2, y2, numbers, in any order. */
+    bool box(Item *it)
+    {
+        it->has_box = true;
+        if (!eat('{'))
+            return false;
+        unsigned got = 0;
+        do {
+            std::string_view k;
+            Number n;
+            if (!key(&k) || k.size() != 2 || (k[0] != 'x' && k[0] != 'y') ||
+                (k[1] != '1' && k[1] != '2'))
+                return false;
+            unsigned i = (k[0] == 'y') + 2u * (k[1] == '2');
+            if ((got >> i & 1) || !number(&n))
+                return false;
+            it->box[i] = n.value();
+            got |= 1u << i;
+        } while (eat(','));
+        return got == 15 && eat('}');
+    }
+
+    /* An Ultralytics row (results.to_json()): the keys the simdjson path reads the same. */
+    bool row(Item *it)
+    {
+        if (!eat('{'))
+            return false;
+        unsigned seen = 0;
+        do {
+            std::string_view k;
+            if (!key(&k))
+                return false;
+            unsigned bit;
+            bool ok;
+            switch (key_of(k)) {
+            case Q_BOX:
+                bit = 1, ok = box(it);
+                break;
+            case Q_NAME:
+                bit = 2, it->has_name = true;
+                ws();
+                it->null_name = p < end && *p == 'n';
+                ok = it->null_name ? word("null", 4) : string(&it->name);
+                break;
+            case Q_CLASS:
+                bit = 4, ok = number_or_null(&it->has_class, &it->cls, &it->null_class);
+                break;
+            case Q_CONFIDENCE:
+                bit = 8, ok = number_or_null(&it->has_conf, &it->conf, &it->null_conf);
+                break;
+            case Q_TRACK_ID:
+                bit = 16, ok = number_or_null(&it->has_track, &it->track, &it->null_track);
+                break;
+            default:
                 return false;
             }
             if (!ok || (seen & bit))
@@ -279,7 +389,8 @@ bool quick_group(const char *text, size_t len, Item *frame, std::vector<Item> *i
             return false;
         unsigned bit;
         bool ok = true;
-        if (k == "detections") {
+        switch (key_of(k)) {
+        case Q_DETECTIONS:
             bit = 1;
             if (!s.eat('['))
                 return false;
@@ -293,13 +404,17 @@ bool quick_group(const char *text, size_t len, Item *frame, std::vector<Item> *i
                 } while (s.eat(','));
                 ok = s.eat(']');
             }
-        } else if (k == "frame_idx") {
+            break;
+        case Q_FRAME_IDX:
             bit = 2, ok = s.number_or_null(&frame->has_idx, &frame->idx, &frame->null_idx);
-        } else if (k == "ts") {
+            break;
+        case Q_TS:
             bit = 4, ok = s.number_or_null(&frame->has_ts, &frame->ts, &frame->null_ts);
-        } else if (k == "normalized") {
+            break;
+        case Q_NORMALIZED:
             bit = 8, ok = s.boolean_or_null(&frame->has_norm, &frame->norm, &frame->null_norm);
-        } else {
+            break;
+        default:
             return false;
         }
         if (!ok || (seen & bit))
@@ -307,6 +422,30 @@ bool quick_group(const char *text, size_t len, Item *frame, std::vector<Item> *i
         seen |= bit;
     } while (s.eat(','));
     return s.eat('}') && s.done() && (seen & 1);
+}
+
+} /* namespace evclip_fast */
+
+namespace evclip_fast {
+
+bool quick_rows(const char *text, size_t len, std::vector<Item> *items)
+{
+    Scan s = { text, text + len };
+    items->clear();
+    if (!s.eat('['))
+        return false;
+    if (!s.eat(']')) {
+        do {
+            if (items->size() == (size_t)MAX_ITEMS)
+                return false;
+            items->emplace_back();
+            if (!s.row(&items->back()))
+                return false;
+        } while (s.eat(','));
+        if (!s.eat(']'))
+            return false;
+    }
+    return s.done();
 }
 
 } /* namespace evclip_fast */

@@ -243,7 +243,7 @@ static void agree(const char *text, int format, int normalized)
     evclip_detections_free(&b);
 }
 
-/* The hand scanner of plain native and grouped lines (reader_quick.cpp) and what it hands on
+/* The hand scanner of plain native, grouped and Ultralytics lines (reader_quick.cpp) and what it hands on
  * to simdjson: every shape at its edges reads as jansson reads it. */
 static void test_quick_scanner(void)
 {
@@ -310,6 +310,16 @@ static void test_quick_scanner(void)
         "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"colour\": 1}",
         "[{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}]",
         "\"frame_idx\"",
+        /* A value followed by ':' (left to simdjson by the "color" key): an error. */
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 0.5: \"x\", "
+        "\"color\": \"red\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1: 2, 3, 4], \"label\": \"a\", \"color\": \"red\"}",
+        "{\"frame_idx\": 1: 2, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"color\": \"red\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\": \"b\", \"color\": \"red\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"color\": \"red\": 1}",
+        /* Found by reader_diff (corpus/reader_diff/crash-quick-label-twice). */
+        "{\"frame_idx\":0,\"bbox\":[0.1,2, 3, 4], \"label\": \"label\": \"car\", \"extra\": v}}\n"
+        "{\"frame_id\"polygon\": [[0, 0,\"normalized\":false}\n",
     };
     static const char *const grouped[] = {
         "{\"frame_idx\": 1, \"ts\": 0.5, \"detections\": [{\"bbox\": [1, 2, 3, 4], "
@@ -337,7 +347,44 @@ static void test_quick_scanner(void)
         "{\"frame_idx\": 2, \"detections\": [{\"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, "
         "\"y2\": 4}, \"name\": \"a\"}]}",
     };
+    static const char *const rows[] = {
+        "[{\"name\": \"car\", \"class\": 2, \"confidence\": 0.875, \"box\": {\"x1\": 1.5, "
+        "\"y1\": 2, \"x2\": 30.25, \"y2\": 40}, \"track_id\": 3}, {\"class\": 0, \"box\": "
+        "{\"y2\": 9, \"x2\": 8, \"y1\": 1, \"x1\": 0}}]",
+        "[]",
+        "[ ]",
+        "[{\"name\": null, \"class\": 1.0, \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, "
+        "\"y2\": 4}}]",
+        "[{\"name\": null, \"class\": 1.5, \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, "
+        "\"y2\": 4}}]",
+        "[{\"name\": null, \"class\": null, \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, "
+        "\"y2\": 4}}]",
+        "[{\"name\": \"a\", \"confidence\": null, \"track_id\": null, \"box\": {\"x1\": 1, "
+        "\"y1\": 2, \"x2\": 3, \"y2\": 4}}]",
+        "[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3}}]",
+        "[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4, "
+        "\"x1\": 5}}]",
+        "[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4, "
+        "\"x3\": 5, \"y3\": 6, \"x4\": 7, \"y4\": 8}}]",
+        "[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}, "
+        "\"frame\": 7}]",
+        "[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}},]",
+        "[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}] 1",
+        "[{\"name\": \"a\", \"name\": \"b\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, "
+        "\"y2\": 4}}]",
+        "[{\"name\": \"a\", \"box\": {\"x1\": \"1\", \"y1\": 2, \"x2\": 3, \"y2\": 4}}]",
+        "[{\"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}]",
+        "{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}",
+        "[{\"name\": \"a\": \"b\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}, "
+        "\"frame\": 1}]",
+        "[{\"name\": \"a\", \"box\": {\"x1\": 1: 5, \"y1\": 2, \"x2\": 3, \"y2\": 4}, "
+        "\"frame\": 1}]",
+    };
     for (int normalized = 0; normalized < 2; normalized++) {
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+            agree(rows[i], READER_ULTRALYTICS, normalized);
+            agree(rows[i], READER_AUTO, normalized);
+        }
         for (size_t i = 0; i < sizeof(native) / sizeof(native[0]); i++) {
             agree(native[i], READER_NATIVE, normalized);
             agree(native[i], READER_AUTO, normalized);
@@ -371,6 +418,9 @@ static void test_quick_scanner(void)
         snprintf(line, sizeof(line), "{\"ts\": %s, \"detections\": [{\"bbox\": [0, 0, 1, 1], "
                  "\"label\": \"a\", \"score\": %s}]}\n", num[3], num[2]);
         agree(line, READER_GROUPED, 0);
+        snprintf(line, sizeof(line), "[{\"name\": \"a\", \"confidence\": %s, \"box\": "
+                 "{\"x1\": 0, \"y1\": 0, \"x2\": %s, \"y2\": 1}}]\n", num[3], num[1]);
+        agree(line, READER_ULTRALYTICS, 0);
     }
 }
 
