@@ -61,8 +61,9 @@ QuickKey key_of(std::string_view k)
 }
 
 /* The number at *pos (-?int or -?int.frac, at most 15 digits in all), *pos moved after it.
- * Returns false when there is none of that shape. */
-bool number_at(const char **pos, const char *end, Number *n)
+ * Returns false when there is none of that shape. Inlined: 7 numbers a line. */
+__attribute__((always_inline)) inline bool number_at(const char **pos, const char *end,
+                                                    Number *n)
 {
     const char *p = *pos;
     bool neg = p < end && *p == '-';
