@@ -60,8 +60,9 @@ bool plain_line(const char *text, size_t *len, LineBytes *bytes);
  * The hand scanner: a plain line (plain_line() true, no backslash, valid UTF-8) whose only
  * keys are the common ones (bbox, label, score, track_id, frame_idx, ts, normalized; grouped:
  * frame_idx, ts, normalized, detections; an Ultralytics array of rows: name, class,
- * confidence, box, track_id) read into the Items that the simdjson path would give for it. False, with anything written meaningless, for any other line (other keys, a
- * repeated key, nested objects, exponents, long numbers, errors): simdjson reads it then.
+ * confidence, box, track_id) read into the Items that the simdjson path would give for it.
+ * False, with anything written meaningless, for any other line (other keys, a repeated key,
+ * nested objects, exponents, long numbers, errors): simdjson reads it then.
  */
 bool quick_native(const char *text, size_t len, Item *it);
 bool quick_group(const char *text, size_t len, Item *frame, std::vector<Item> *items);

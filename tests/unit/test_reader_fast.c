@@ -243,8 +243,8 @@ static void agree(const char *text, int format, int normalized)
     evclip_detections_free(&b);
 }
 
-/* The hand scanner of plain native, grouped and Ultralytics lines (reader_quick.cpp) and what it hands on
- * to simdjson: every shape at its edges reads as jansson reads it. */
+/* The hand scanner of plain native, grouped and Ultralytics lines (reader_quick.cpp) and what
+ * it hands on to simdjson: every shape at its edges reads as jansson reads it. */
 static void test_quick_scanner(void)
 {
     static const char *const native[] = {
@@ -254,8 +254,10 @@ static void test_quick_scanner(void)
         "   {  \"bbox\" : [ 1 , 2 , 3 , 4 ] , \"label\" : \"a\" , \"ts\" : 5 }   ",
         "{\"frame_idx\": -0, \"ts\": -0.0, \"bbox\": [-0.0, 0, 3, 4], \"label\": \"a\"}",
         "{\"frame_idx\": 1, \"bbox\": [0.1, 0.2, 0.30000000000000004, 4], \"label\": \"a\"}",
-        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 0.123456789012345}",
-        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 0.1234567890123456}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", "
+        "\"score\": 0.123456789012345}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", "
+        "\"score\": 0.1234567890123456}",
         "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 9.99999999999999}",
         "{\"frame_idx\": 123456789012345, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
         "{\"frame_idx\": 1234567890123456789, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
@@ -284,7 +286,8 @@ static void test_quick_scanner(void)
         "{\"frame_idx\" 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
         "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": null, "
         "\"track_id\": null, \"ts\": null, \"normalized\": null}",
-        "{\"frame_idx\": 1, \"bbox\": [0.1, 0.2, 0.3, 0.4], \"label\": \"a\", \"normalized\": true}",
+        "{\"frame_idx\": 1, \"bbox\": [0.1, 0.2, 0.3, 0.4], \"label\": \"a\", "
+        "\"normalized\": true}",
         "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"normalized\": false}",
         "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"normalized\": truex}",
         "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"normalized\": 1}",
