@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """bench_reader.py: detection log loading, evclip's reader (build/bench/bench_reader) side by
 side with a plain Python json.loads loop over the same file, in one run. Prints a markdown
-table (time, lines/s, ratio, peak RSS, bytes per detection) for a native JSONL log and a
-grouped JSONL log of the same detections, and a 10 s window from a sorted 1-hour log."""
+table (time, lines/s, ratio, peak RSS, bytes per detection) for a native JSONL log, a
+grouped JSONL log and an Ultralytics JSONL log (results.to_json() rows) of the same
+detections, and a 10 s window from a sorted 1-hour log."""
 import argparse
 import json
 import math
@@ -70,6 +71,20 @@ def make_grouped(path, nframes, per_frame, fps=30.0):
                                 "detections": dets}) + "\n")
 
 
+def make_ultralytics(path, nframes, per_frame):
+    """One array of Ultralytics rows a frame (the frame is the line's position)."""
+    with open(path, "w") as f:
+        for i in range(nframes):
+            rows = []
+            for k in range(per_frame):
+                d = detection(i, k, 30.0, keys=False)
+                x1, y1, x2, y2 = d["bbox"]
+                rows.append({"name": d["label"], "class": k, "confidence": d["score"],
+                             "box": {"x1": x1, "y1": y1, "x2": x2, "y2": y2},
+                             "track_id": d["track_id"]})
+            f.write(json.dumps(rows) + "\n")
+
+
 def make_hour(path, fps=30.0, per_frame=5, seconds=3600):
     """A camera-hour sorted by ts: 30 fps x 5 boxes = 540 k lines."""
     make_native(path, int(seconds * fps), per_frame, fps)
@@ -132,8 +147,10 @@ def bench_file(tools, path, fmt, reps):
     for name, v in runs.items():
         e = v[0]
         rows.append([name, f"{med[name]:.3f}", f"{cpu[name]:.3f}",
-                     f"{lines / med[name] / 1e6:.2f}", f"{count / med[name] / 1e6:.2f}",
+                     f"{lines / med[name] / 1e6:.2f}", f"{lines / cpu[name] / 1e6:.2f}",
+                     f"{count / med[name] / 1e6:.2f}",
                      f"{base / med[name]:.1f}x",
+                     f"{cpu['python json.loads'] / cpu[name]:.1f}x",
                      f"{max(r['rss_peak_kb'] for r in v) / 1024:.0f}",
                      f"{e['rss_bytes_per_det']:.0f}" if "rss_bytes_per_det" in e else "",
                      f"{e['store_bytes_per_det']:.0f}" if "store_bytes_per_det" in e else ""])
@@ -158,9 +175,12 @@ def main():
     grouped = ensure(os.path.join(args.workdir, f"grouped-{args.lines}.jsonl"), make_grouped,
                      nframes, per)
     tools = [("evclip", tool)] + [tuple(b.split("=", 1)) for b in args.baseline]
-    headers = ["loader", "wall s", "cpu s", "M lines/s", "M dets/s", "vs python",
-               "peak RSS MB", "RSS B/det", "store B/det"]
-    for name, path, fmt in (("native", native, "jsonl"), ("grouped", grouped, "grouped")):
+    ultralytics = ensure(os.path.join(args.workdir, f"ultralytics-{args.lines}.jsonl"),
+                         make_ultralytics, nframes, per)
+    headers = ["loader", "wall s", "cpu s", "M lines/s", "M lines/cpu s", "M dets/s",
+               "vs python (wall)", "vs python (cpu)", "peak RSS MB", "RSS B/det", "store B/det"]
+    for name, path, fmt in (("native", native, "jsonl"), ("grouped", grouped, "grouped"),
+                            ("Ultralytics", ultralytics, "ultralytics")):
         rows, lines, count, mb = bench_file(tools, path, fmt, args.reps)
         print(f"\n{name} JSONL: {lines} lines, {count} detections, {mb:.0f} MB "
               f"(median of {args.reps})\n")

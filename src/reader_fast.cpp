@@ -20,46 +20,19 @@ extern "C" {
 #include "src/reader.h"
 #include "src/reader_fast.h"
 }
+#include "src/reader_quick.h"
 
 namespace od = simdjson::ondemand;
+using namespace evclip_fast;
 using std::string_view;
 
 namespace {
 
 const double MAX_EXACT_INT = 9007199254740992.0; /* as reader.c: 2^53 */
-const int MAX_ITEMS = 4096;                      /* larger lines go to the full reader */
 const int MAX_KEYS = 64;                         /* keys per object checked for duplicates */
 
 /* Why a line is left to the jansson reader: any error, any doubt. */
 struct Defer {};
-
-/* One JSON number as jansson would see it: an integer token (no '.', 'e', 'E') or a real. */
-struct Number {
-    bool integer;
-    int64_t i;
-    double r;
-    double value() const { return integer ? (double)i : r; }
-};
-
-/* A detection object's fields, as read (presence, nulls, values). */
-struct Item {
-    bool has_bbox = false, has_box = false, has_label = false, has_name = false;
-    bool has_class = false, has_score = false, has_conf = false, has_track = false;
-    bool has_color = false, has_idx = false, has_frame = false, has_ts = false;
-    bool has_norm = false, unknown = false;
-    bool null_name = false, null_class = false, null_score = false, null_conf = false;
-    bool null_track = false, null_color = false, null_idx = false, null_frame = false;
-    bool null_ts = false, null_norm = false, has_poly = false;
-    double bbox[4], box[4];
-    size_t poly_off = 0, poly_n = 0; /* points in line_points */
-    size_t extra_off = 0, extra_len = 0; /* compact "extra" JSON in line_extras (len 0: none) */
-    string_view label, name;
-    Number cls, score, conf, track, idx, frame, ts;
-    bool norm = false;
-    int color_kind = 0; /* 1: string (color_text), 2: array (color) */
-    string_view color_text;
-    uint8_t color[3];
-};
 
 /* A detection ready to store; `label` is kept here for "class_N" labels. */
 struct Pending {
@@ -99,6 +72,8 @@ Number read_number(od::value v)
 {
     string_view raw = v.raw_json_token();
     Number n{};
+    if (quick_number(raw, &n))
+        return n; /* left unconsumed: On-Demand skips it, still checking what follows */
     size_t i = raw.size() && raw[0] == '-';
     while (i < raw.size() && raw[i] >= '0' && raw[i] <= '9')
         i++;
@@ -135,6 +110,8 @@ bool integral(const Number &n, int64_t *out)
 
 /* Whether the line being read holds a backslash (set by fast_reader_line()). */
 thread_local bool line_escapes;
+/* End of the line being read (set by fast_reader_line()). */
+thread_local const char *line_end;
 /* x, y of the polygons of the line being read (cleared by fast_reader_line()). */
 thread_local std::vector<double> line_points;
 /* Compact JSON texts of the line's non-empty "extra" objects, each NUL-terminated. */
@@ -150,6 +127,8 @@ void check_text(string_view s)
         throw Defer();
 }
 
+/* A string value (consumed: a string left unread and followed by ':' would be skipped by
+ * On-Demand as if it were a key, hiding the error; numbers are skipped strictly). */
 string_view read_string(od::value v)
 {
     string_view s = need(v.get_string());
@@ -158,6 +137,18 @@ string_view read_string(od::value v)
 }
 
 void validate(od::value v, int depth);
+
+/* A field's key: on a line without backslash, the text up to its closing quote, in place. */
+string_view key_text(od::field &f)
+{
+    if (line_escapes)
+        return need(f.unescaped_key());
+    const char *k = f.key().raw();
+    const char *close = static_cast<const char *>(std::memchr(k, '"', (size_t)(line_end - k)));
+    if (!close)
+        throw Defer();
+    return string_view(k, (size_t)(close - k));
+}
 
 /* Reads the keys of an object one by one; a repeated key defers (JSON_REJECT_DUPLICATES). */
 /* The keys the readers know, as small ids (bit positions in Keys::known). */
@@ -226,7 +217,7 @@ void validate(od::value v, int depth)
         od::object obj = need(v.get_object());
         for (auto field : obj) {
             od::field f = need(std::move(field));
-            keys.add(need(f.unescaped_key()));
+            keys.add(key_text(f));
             validate(f.value(), depth + 1);
         }
         break;
@@ -306,7 +297,7 @@ void read_box(od::value v, double out[4])
     int got = 0;
     for (auto field : obj) {
         od::field f = need(std::move(field));
-        string_view k = need(f.unescaped_key());
+        string_view k = key_text(f);
         KeyId id = keys.add(k);
         int i = id >= K_X1 && id <= K_Y2 ? id - K_X1 : -1;
         if (i < 0 && k.size() == 2 && (k[0] == 'x' || k[0] == 'y') &&
@@ -477,7 +468,7 @@ Item read_fields(od::object obj)
     Keys keys;
     for (auto field : obj) {
         od::field f = need(std::move(field));
-        read_field(keys.add(need(f.unescaped_key())), f.value(), &it);
+        read_field(keys.add(key_text(f)), f.value(), &it);
     }
     return it;
 }
@@ -530,11 +521,11 @@ void item_score_track(const Item &it, bool row, EvclipDetection *det)
     }
 }
 
-/* One detection object as reader.c's read_item(); `frame` NULL when it must carry its keys. */
-void read_item(od::value v, int format, bool row_if_box, const FrameKeys *frame,
-               int normalized, Pending *p)
+/* One detection object's fields, read, as reader.c's read_item(); `frame` NULL when it must
+ * carry its keys. */
+void finish_item(const Item &it, int format, bool row_if_box, const FrameKeys *frame,
+                 int normalized, Pending *p)
 {
-    Item it = read_fields(need(v.get_object()));
     bool row = format == READER_ULTRALYTICS || (row_if_box && it.has_box);
     EvclipDetection *det = &p->det;
     *det = EvclipDetection();
@@ -585,6 +576,12 @@ void read_item(od::value v, int format, bool row_if_box, const FrameKeys *frame,
     det->normalized = it.has_norm && !it.null_norm ? it.norm : normalized;
 }
 
+void read_item(od::value v, int format, bool row_if_box, const FrameKeys *frame,
+               int normalized, Pending *p)
+{
+    finish_item(read_fields(need(v.get_object())), format, row_if_box, frame, normalized, p);
+}
+
 } /* namespace */
 
 struct FastReader {
@@ -593,6 +590,7 @@ struct FastReader {
     size_t copy_cap = 0;
     Pending *items = nullptr;
     int nb_items = 0, items_cap = 0;
+    std::vector<Item> quick_items; /* a grouped or Ultralytics line's (quick_group/rows) */
 
     Pending *next_item()
     {
@@ -624,7 +622,7 @@ struct FastReader {
         bool has_dets = false;
         for (auto field : obj) {
             od::field f = need(std::move(field));
-            KeyId k = keys.add(need(f.unescaped_key()));
+            KeyId k = keys.add(key_text(f));
             if (k == K_DETECTIONS) {
                 has_dets = true;
                 /* The frame's keys may come later: read_group() fills them in after. */
@@ -637,6 +635,12 @@ struct FastReader {
         }
         if (!has_dets)
             throw Defer();
+        finish_group(frame_item, normalized);
+    }
+
+    /* After a group's detections: its frame keys, for those without their own. */
+    void finish_group(const Item &frame_item, int normalized)
+    {
         EvclipDetection keys_det{};
         item_keys(frame_item, false, &keys_det);
         if (keys_det.frame_idx < 0 && keys_det.ts < 0)
@@ -645,6 +649,33 @@ struct FastReader {
             normalized = frame_item.norm;
         for (int i = 0; i < nb_items; i++)
             inherit(&items[i], keys_det, normalized);
+    }
+
+    /* A line the hand scanner reads (reader_quick.cpp); false leaves it to read_line(). */
+    bool read_quick(const char *text, size_t len, int format, int normalized, int64_t ordinal)
+    {
+        if (format == READER_NATIVE) {
+            Item it;
+            if (!quick_native(text, len, &it))
+                return false;
+            finish_item(it, format, false, nullptr, normalized, next_item());
+            return true;
+        }
+        if (format == READER_ULTRALYTICS) {
+            if (!quick_rows(text, len, &quick_items))
+                return false;
+            FrameKeys frame = { ordinal, EVCLIP_NONE };
+            for (const Item &it : quick_items)
+                finish_item(it, format, false, &frame, normalized, next_item());
+            return true;
+        }
+        Item frame_item;
+        if (format != READER_GROUPED || !quick_group(text, len, &frame_item, &quick_items))
+            return false;
+        for (const Item &it : quick_items)
+            finish_item(it, READER_GROUPED, true, nullptr, -1, next_item());
+        finish_group(frame_item, normalized);
+        return true;
     }
 
     int read_line(const char *text, size_t len, size_t cap, int format, int normalized,
@@ -704,46 +735,24 @@ extern "C" void fast_reader_free(FastReader **f)
     *f = nullptr;
 }
 
-/* A quick scan for what the fast path leaves to jansson: control bytes (invalid inside
- * strings; tabs and CRs are rare outside them). Notes backslashes (line_escapes). Trailing CRs
- * (CRLF files) are cut off. */
-static bool plain_line(const char *text, size_t *len)
-{
-    line_escapes = false;
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    while (*len && text[*len - 1] == '\r')
-        (*len)--;
-    size_t i = 0;
-    for (; i + 8 <= *len; i += 8) {
-        uint64_t w;
-        std::memcpy(&w, text + i, 8);
-        uint64_t slash = w ^ (ones * '\\');
-        /* A byte < 0x20 or == '\\' (or >= 0x80: UTF-8, checked bytewise below). */
-        if (((w - ones * 0x20) | (slash - ones) | w) & highs) {
-            for (size_t j = i; j < i + 8; j++) {
-                unsigned char c = (unsigned char)text[j];
-                if (c < 0x20)
-                    return false;
-                line_escapes |= c == '\\';
-            }
-        }
-    }
-    for (; i < *len; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (c < 0x20)
-            return false;
-        line_escapes |= c == '\\';
-    }
-    return *len > 0;
-}
+static int fast_reader_store(FastReader *f, EvclipDetections *d);
 
 extern "C" int fast_reader_line(FastReader *f, EvclipDetections *d, const char *text,
                                 size_t len, size_t avail, int format, int normalized,
                                 int64_t ordinal)
 {
-    if (!plain_line(text, &len))
+    LineBytes bytes;
+    if (!plain_line(text, &len, &bytes))
         return 0;
+    line_escapes = bytes.escapes;
     try {
+        f->nb_items = 0;
+        line_points.clear();
+        line_extras.clear();
+        if (!bytes.escapes && (!bytes.high || simdjson::validate_utf8(text, len)) &&
+            f->read_quick(text, len, format, normalized, ordinal))
+            return fast_reader_store(f, d);
+        f->nb_items = 0;
         if (avail < len + FAST_READER_PADDING) {
             if (f->copy_cap < len + FAST_READER_PADDING) {
                 char *p = static_cast<char *>(std::realloc(f->copy, len + FAST_READER_PADDING));
@@ -757,15 +766,20 @@ extern "C" int fast_reader_line(FastReader *f, EvclipDetections *d, const char *
             text = f->copy;
             avail = f->copy_cap;
         }
-        f->nb_items = 0;
-        line_points.clear();
-        line_extras.clear();
+        line_end = text + len;
         f->read_line(text, len, avail, format, normalized, ordinal);
     } catch (const Defer &) {
         return 0;
     } catch (const std::bad_alloc &) {
         return EVCLIP_ERR_NOMEM;
     }
+    return fast_reader_store(f, d);
+}
+
+/* Stores the detections of the line read (f->items). Returns 1, 0 (left to jansson) or
+ * NOMEM. */
+static int fast_reader_store(FastReader *f, EvclipDetections *d)
+{
     /* All or nothing: a nonsense box or a detection without keys is the full reader's to
      * report (skip notes, messages). */
     for (int i = 0; i < f->nb_items; i++) {

@@ -213,6 +213,220 @@ static void same_stores(const EvclipDetections *a, const EvclipDetections *b)
     CHECK_MSG(bad == 0, "%zu detections differ", bad);
 }
 
+/* Parses text through the fast path and through jansson: same return, same error text, same
+ * detections bit for bit (coordinates, -0.0 and all). */
+static void agree(const char *text, int format, int normalized)
+{
+    EvclipDetections *a = NULL, *b = NULL;
+    char err[1024] = "";
+    CHECK(evclip_detections_new(&a) == 0 && evclip_detections_new(&b) == 0);
+    int ra = reader_parse_flags(a, "q.jsonl", text, strlen(text), format, normalized, 0);
+    if (ra < 0)
+        snprintf(err, sizeof(err), "%s", evclip_last_error());
+    int rb = reader_parse_flags(b, "q.jsonl", text, strlen(text), format, normalized,
+                                READER_NO_FAST);
+    CHECK_MSG(ra == rb, "%d / %d for %s", ra, rb, text);
+    if (ra < 0 && rb < 0)
+        CHECK_MSG(!strcmp(err, evclip_last_error()), "%s / %s", err, evclip_last_error());
+    same_stores(a, b);
+    for (size_t i = 0; i < detections_count(a) && i < detections_count(b); i++) {
+        EvclipDetection x, y;
+        detections_get(a, i, &x);
+        detections_get(b, i, &y);
+        CHECK_MSG(!memcmp(&x.ts, &y.ts, sizeof(x.ts)) && !memcmp(&x.score, &y.score,
+                                                                 sizeof(x.score)) &&
+                  x.x1 == y.x1 && x.y1 == y.y1 && x.x2 == y.x2 && x.y2 == y.y2 &&
+                  x.normalized == y.normalized && x.has_color == y.has_color,
+                  "detection %zu of %s", i, text);
+    }
+    evclip_detections_free(&a);
+    evclip_detections_free(&b);
+}
+
+/* The hand scanner of plain native, grouped and Ultralytics lines (reader_quick.cpp) and what
+ * it hands on to simdjson: every shape at its edges reads as jansson reads it. */
+static void test_quick_scanner(void)
+{
+    static const char *const native[] = {
+        "{\"frame_idx\": 3, \"ts\": 0.1, \"bbox\": [1.5, 2, 3.25, 4], \"label\": \"car\", "
+        "\"score\": 0.875, \"track_id\": 7}",
+        "{\"label\":\"car\",\"bbox\":[1,2,3,4],\"ts\":0.033333,\"frame_idx\":0}",
+        "   {  \"bbox\" : [ 1 , 2 , 3 , 4 ] , \"label\" : \"a\" , \"ts\" : 5 }   ",
+        "{\"frame_idx\": -0, \"ts\": -0.0, \"bbox\": [-0.0, 0, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": 1, \"bbox\": [0.1, 0.2, 0.30000000000000004, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", "
+        "\"score\": 0.123456789012345}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", "
+        "\"score\": 0.1234567890123456}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 9.99999999999999}",
+        "{\"frame_idx\": 123456789012345, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": 1234567890123456789, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": 12345678901234567890, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": 1.0, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": 1.5, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": -1, \"ts\": 2, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": 1, \"ts\": -2, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1e1, 2E+0, 3e-1, 4.5e2], \"label\": \"a\"}",
+        "{\"frame_idx\": 01, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1., 2, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": 1, \"bbox\": [.5, 2, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": 1, \"bbox\": [-, 2, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1.5.3, 2, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1-2, 2, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": 1, \"bbox\": [+1, 2, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4, 5], \"label\": \"a\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3], \"label\": \"a\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4,], \"label\": \"a\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\",}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"} x",
+        "{\"frame_idx\": 1 \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\" 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": null, "
+        "\"track_id\": null, \"ts\": null, \"normalized\": null}",
+        "{\"frame_idx\": 1, \"bbox\": [0.1, 0.2, 0.3, 0.4], \"label\": \"a\", "
+        "\"normalized\": true}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"normalized\": false}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"normalized\": truex}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"normalized\": 1}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": nul}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": nullx}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": \"0.5\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": null}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": 5}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"caf\xc3\xa9 \xe5\xba\x97\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"caf\xc3\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"\xed\xa0\x80\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"label\": \"b\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"ts\": 1, \"ts\": 2}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"\": 1}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"track_id\": 2.5}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"track_id\": -3}",
+        "{\"frame_idx\": 1, \"bbox\": [4, 2, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": 1, \"label\": \"a\"}",
+        "{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+        "{}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"colour\": 1}",
+        "[{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}]",
+        "\"frame_idx\"",
+        /* A value followed by ':' (left to simdjson by the "color" key): an error. */
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 0.5: \"x\", "
+        "\"color\": \"red\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1: 2, 3, 4], \"label\": \"a\", \"color\": \"red\"}",
+        "{\"frame_idx\": 1: 2, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"color\": \"red\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\": \"b\", \"color\": \"red\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"color\": \"red\": 1}",
+        /* Found by reader_diff (corpus/reader_diff/crash-quick-label-twice). */
+        "{\"frame_idx\":0,\"bbox\":[0.1,2, 3, 4], \"label\": \"label\": \"car\", \"extra\": v}}\n"
+        "{\"frame_id\"polygon\": [[0, 0,\"normalized\":false}\n",
+    };
+    static const char *const grouped[] = {
+        "{\"frame_idx\": 1, \"ts\": 0.5, \"detections\": [{\"bbox\": [1, 2, 3, 4], "
+        "\"label\": \"a\", \"score\": 0.5, \"track_id\": 1}, {\"bbox\": [5, 6, 7, 8], "
+        "\"label\": \"b\"}]}",
+        "{\"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}], \"frame_idx\": 4}",
+        "{\"frame_idx\": 1, \"detections\": []}",
+        "{\"frame_idx\": 1, \"detections\": [ ]}",
+        "{\"frame_idx\": 1, \"detections\": [,]}",
+        "{\"frame_idx\": 1, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"},]}",
+        "{\"frame_idx\": 1, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}}",
+        "{\"frame_idx\": 1}",
+        "{\"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}]}",
+        "{\"frame_idx\": null, \"ts\": null, \"detections\": [{\"bbox\": [1, 2, 3, 4], "
+        "\"label\": \"a\"}]}",
+        "{\"frame_idx\": 2, \"normalized\": true, \"detections\": [{\"bbox\": [0.1, 0.2, 0.3, "
+        "0.4], \"label\": \"a\"}, {\"bbox\": [1, 2, 3, 4], \"label\": \"b\", "
+        "\"normalized\": false}]}",
+        "{\"frame_idx\": 2, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\", "
+        "\"frame_idx\": 9, \"ts\": 1.5}]}",
+        "{\"frame_idx\": 2, \"detections\": [], \"detections\": []}",
+        "{\"frame_idx\": 2, \"frame_idx\": 3, \"detections\": []}",
+        "{\"frame_idx\": 2, \"camera\": \"x\", \"detections\": []}",
+        "{\"frame_idx\": 2, \"detections\": {}}",
+        "{\"frame_idx\": 2, \"detections\": [{\"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, "
+        "\"y2\": 4}, \"name\": \"a\"}]}",
+    };
+    static const char *const rows[] = {
+        "[{\"name\": \"car\", \"class\": 2, \"confidence\": 0.875, \"box\": {\"x1\": 1.5, "
+        "\"y1\": 2, \"x2\": 30.25, \"y2\": 40}, \"track_id\": 3}, {\"class\": 0, \"box\": "
+        "{\"y2\": 9, \"x2\": 8, \"y1\": 1, \"x1\": 0}}]",
+        "[]",
+        "[ ]",
+        "[{\"name\": null, \"class\": 1.0, \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, "
+        "\"y2\": 4}}]",
+        "[{\"name\": null, \"class\": 1.5, \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, "
+        "\"y2\": 4}}]",
+        "[{\"name\": null, \"class\": null, \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, "
+        "\"y2\": 4}}]",
+        "[{\"name\": \"a\", \"confidence\": null, \"track_id\": null, \"box\": {\"x1\": 1, "
+        "\"y1\": 2, \"x2\": 3, \"y2\": 4}}]",
+        "[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3}}]",
+        "[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4, "
+        "\"x1\": 5}}]",
+        "[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4, "
+        "\"x3\": 5, \"y3\": 6, \"x4\": 7, \"y4\": 8}}]",
+        "[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}, "
+        "\"frame\": 7}]",
+        "[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}},]",
+        "[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}] 1",
+        "[{\"name\": \"a\", \"name\": \"b\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, "
+        "\"y2\": 4}}]",
+        "[{\"name\": \"a\", \"box\": {\"x1\": \"1\", \"y1\": 2, \"x2\": 3, \"y2\": 4}}]",
+        "[{\"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}]",
+        "{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}",
+        "[{\"name\": \"a\": \"b\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}, "
+        "\"frame\": 1}]",
+        "[{\"name\": \"a\", \"box\": {\"x1\": 1: 5, \"y1\": 2, \"x2\": 3, \"y2\": 4}, "
+        "\"frame\": 1}]",
+    };
+    for (int normalized = 0; normalized < 2; normalized++) {
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+            agree(rows[i], READER_ULTRALYTICS, normalized);
+            agree(rows[i], READER_AUTO, normalized);
+        }
+        for (size_t i = 0; i < sizeof(native) / sizeof(native[0]); i++) {
+            agree(native[i], READER_NATIVE, normalized);
+            agree(native[i], READER_AUTO, normalized);
+        }
+        for (size_t i = 0; i < sizeof(grouped) / sizeof(grouped[0]); i++) {
+            agree(grouped[i], READER_GROUPED, normalized);
+            agree(grouped[i], READER_AUTO, normalized);
+        }
+    }
+    /* Random decimals of 1..17 digits, every place of the point, signs: the same doubles. */
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 3000; i++) {
+        char num[4][40], line[512];
+        for (int k = 0; k < 4; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            int digits = 1 + (int)(x % 17), point = (int)((x >> 8) % (uint64_t)(digits + 1));
+            char *p = num[k];
+            if ((x >> 20) % 8 == 0)
+                *p++ = '-';
+            for (int j = 0; j < digits; j++) {
+                if (j == point && j > 0)
+                    *p++ = '.';
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                *p++ = (char)('0' + (j == 0 && digits > 1 && point != 1 ? 1 + x % 9 : x % 10));
+            }
+            *p = '\0';
+        }
+        snprintf(line, sizeof(line), "{\"ts\": %s, \"bbox\": [%s, 0, 1e20, 1], \"label\": "
+                 "\"a\", \"score\": %s}\n", num[0], num[1], num[2]);
+        agree(line, READER_NATIVE, 0);
+        snprintf(line, sizeof(line), "{\"ts\": %s, \"detections\": [{\"bbox\": [0, 0, 1, 1], "
+                 "\"label\": \"a\", \"score\": %s}]}\n", num[3], num[2]);
+        agree(line, READER_GROUPED, 0);
+        snprintf(line, sizeof(line), "[{\"name\": \"a\", \"confidence\": %s, \"box\": "
+                 "{\"x1\": 0, \"y1\": 0, \"x2\": %s, \"y2\": 1}}]\n", num[3], num[1]);
+        agree(line, READER_ULTRALYTICS, 0);
+    }
+}
+
 /* 40 000 lines (~4.7 MB: several read chunks) load from a file as jansson parses them. */
 static void test_stream(const char *dir)
 {
@@ -504,6 +718,7 @@ int main(void)
     char dir[] = "/tmp/evclip_reader_fast_XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
     test_fast_contract();
+    test_quick_scanner();
     test_stream(dir);
     test_long_line(dir);
     test_window(dir);

@@ -1,0 +1,73 @@
+/* reader_quick.h: what the fast path's two parsers share (C++ only, internal): a detection
+ * object's fields as read, the quick number and line checks, and the hand scanner of plain
+ * native and grouped lines (reader_quick.cpp) that runs before simdjson (reader_fast.cpp). */
+#ifndef EVCLIP_SRC_READER_QUICK_H
+#define EVCLIP_SRC_READER_QUICK_H
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace evclip_fast {
+
+const int MAX_ITEMS = 4096; /* detections of a line; larger lines go to the full reader */
+
+/* One JSON number as jansson would see it: an integer token (no '.', 'e', 'E') or a real. */
+struct Number {
+    bool integer;
+    int64_t i;
+    double r;
+    double value() const { return integer ? (double)i : r; }
+};
+
+/* A detection object's fields, as read (presence, nulls, values). */
+struct Item {
+    bool has_bbox = false, has_box = false, has_label = false, has_name = false;
+    bool has_class = false, has_score = false, has_conf = false, has_track = false;
+    bool has_color = false, has_idx = false, has_frame = false, has_ts = false;
+    bool has_norm = false, unknown = false;
+    bool null_name = false, null_class = false, null_score = false, null_conf = false;
+    bool null_track = false, null_color = false, null_idx = false, null_frame = false;
+    bool null_ts = false, null_norm = false, has_poly = false;
+    double bbox[4], box[4];
+    size_t poly_off = 0, poly_n = 0; /* points in line_points */
+    size_t extra_off = 0, extra_len = 0; /* compact "extra" JSON in line_extras (len 0: none) */
+    std::string_view label, name;
+    Number cls, score, conf, track, idx, frame, ts;
+    bool norm = false;
+    int color_kind = 0; /* 1: string (color_text), 2: array (color) */
+    std::string_view color_text;
+    uint8_t color[3];
+};
+
+/* The common shapes of a number token (-?int or -?int.frac, at most 15 digits, then only
+ * whitespace) into *n, exactly; false for anything else (simdjson's parser decides). */
+bool quick_number(std::string_view raw, Number *n);
+
+/* What a quick scan of a line found (plain_line()). */
+struct LineBytes {
+    bool escapes; /* a backslash */
+    bool high;    /* a byte >= 0x80 (UTF-8, unchecked) */
+};
+
+/* False for a line the fast path leaves to jansson: empty, or holding a control byte (invalid
+ * inside strings; tabs and CRs are rare outside them). Trailing CRs (CRLF files) are cut off
+ * *len. */
+bool plain_line(const char *text, size_t *len, LineBytes *bytes);
+
+/*
+ * The hand scanner: a plain line (plain_line() true, no backslash, valid UTF-8) whose only
+ * keys are the common ones (bbox, label, score, track_id, frame_idx, ts, normalized; grouped:
+ * frame_idx, ts, normalized, detections; an Ultralytics array of rows: name, class,
+ * confidence, box, track_id) read into the Items that the simdjson path would give for it.
+ * False, with anything written meaningless, for any other line (other keys, a repeated key,
+ * nested objects, exponents, long numbers, errors): simdjson reads it then.
+ */
+bool quick_native(const char *text, size_t len, Item *it);
+bool quick_group(const char *text, size_t len, Item *frame, std::vector<Item> *items);
+bool quick_rows(const char *text, size_t len, std::vector<Item> *items);
+
+} /* namespace evclip_fast */
+
+#endif /* EVCLIP_SRC_READER_QUICK_H */
