@@ -612,7 +612,10 @@ void clip_run_end_segment(ClipRun *c, Source *src, int reached_end)
             return;
         }
     }
-    window_check_finish(&c->check, seg->source, c->dets, seg->start, seg->end, c->s->hold,
+    /* A live clip's store fills as its detector sends: empty, no detector spoke (no warning) */
+    const EvclipDetections *dets = c->live && c->dets && !detections_count(c->dets) ? NULL
+                                                                                   : c->dets;
+    window_check_finish(&c->check, seg->source, dets, seg->start, seg->end, c->s->hold,
                         c->res, &c->r->log, c->clip->output);
     note_source(c, seg, src);
     drop_audio_queue(c);

@@ -42,7 +42,7 @@ static const char usage[] =
     "Streams:\n"
     "      --config PATH       JSON array (or {\"streams\": [...]}) of {\"name\", \"url\",\n"
     "                          \"pre\", \"post\", \"transport\": \"tcp\"|\"udp\", \"realtime\",\n"
-    "                          \"loop\"}\n"
+    "                          \"loop\", \"detection_delay\"}\n"
     "      --url URL           one stream: rtsp://, http(s)://, srt://, udp://, or a file\n"
     "      --name NAME         its name (default cam)\n"
     "      --transport T       RTSP transport tcp (default) or udp\n"
@@ -58,7 +58,8 @@ static const char usage[] =
     "      --workers N         clip encoding threads (default 2)\n"
     "      --stall-timeout S   reconnect after S seconds without packets (default 5)\n"
     "      --backoff-max S     longest reconnect delay (default 30; from 0.5 s, doubling)\n"
-    "      --detection-delay S wait for late detections after a post-roll (default 0.5)\n"
+    "      --detection-delay S a frame waits up to S s for its detections before it is\n"
+    "                          encoded (default 1; later ones are counted late)\n"
     "      --control PATH      also accept control lines on a Unix socket at PATH (at most\n"
     "                          8 clients; each command gets one JSON reply line there:\n"
     "                          {\"reply\":\"ok\"|\"error\",\"type\",\"id\",\"message\"})\n"
@@ -246,6 +247,7 @@ static void on_event(void *opaque, const EvclipLiveEvent *ev)
     if (ev->type == EVCLIP_LIVE_CLIP_FINISHED) {
         fprintf(f, ",\"duration\":%.6f,\"frames\":%lld,\"damaged_packets\":%lld",
                 ev->duration, (long long)ev->frames, (long long)ev->damaged_packets);
+        fprintf(f, ",\"ready_after_end_s\":%.3f", ev->ready_after_end_s);
         fputs(",\"manifest\":", f);
         if (ev->manifest)
             cli_json_string(f, ev->manifest);
@@ -261,6 +263,9 @@ static void on_event(void *opaque, const EvclipLiveEvent *ev)
         }
         fputc(']', f);
     }
+    if (ev->type == EVCLIP_LIVE_CLIP_FINISHED || ev->type == EVCLIP_LIVE_CLIP_FAILED)
+        fprintf(f, ",\"late_detections\":%lld,\"late_max_s\":%.3f",
+                (long long)ev->late_detections, ev->late_max_s);
     if (ev->type == EVCLIP_LIVE_CLIP_FAILED)
         field_string(f, "error", evclip_strerror(ev->status));
     if (ev->type == EVCLIP_LIVE_RECONNECTING)
