@@ -538,6 +538,7 @@ int batch_run(EvclipRenderer *r, const EvclipClip *clips, int n, EvclipResult *r
             if (in && in->live) {
                 b.runs[i].live = in->live;
                 b.runs[i].wall0 = in->wall0;
+                b.runs[i].preview_hls = in->preview_hls;
             }
         }
         ret = refuse_shared_outputs(&b);

@@ -21,6 +21,7 @@ typedef struct BatchInput {
      * encoding while it records) the window end, in source seconds, as it is now: asked as
      * the walk goes, so a merged trigger extends the clip being encoded. */
     double (*window_end)(void *opaque);
+    const char *preview_hls; /* with live: directory of the clip's HLS preview, or NULL */
 } BatchInput;
 
 /* evclip_render_batch() over sources opened by in->open (in may be NULL). Returns the number

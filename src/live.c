@@ -1,4 +1,6 @@
 /* live.c: live mode: the stream pool, its public API, clocks and events. */
+#include <sys/stat.h>
+
 #include "src/live_internal.h"
 #include "src/settings.h"
 
@@ -148,17 +150,22 @@ int evclip_live_open(EvclipLive **out, EvclipRenderer *r, const EvclipLiveSettin
     if ((ret = settings_check_size(s->struct_size, sizeof(*s), "EvclipLiveSettings")) < 0 ||
         (ret = check_settings(s)) < 0)
         return ret;
-    if (s->preview_hls)
-        return ev_error(EVCLIP_ERR_INVALID, "EvclipLiveSettings.preview_hls: the HLS preview "
-                        "is not available yet (leave it NULL)");
+    struct stat dir;
+    if (s->preview_hls && (stat(s->preview_hls, &dir) != 0 || !S_ISDIR(dir.st_mode)))
+        return ev_error(EVCLIP_ERR_INVALID, "preview_hls '%s' is not a directory",
+                        s->preview_hls);
     EvclipLive *l = calloc(1, sizeof(*l));
-    if (!l || !(l->output_dir = strdup(s->output_dir ? s->output_dir : "."))) {
+    if (!l || !(l->output_dir = strdup(s->output_dir ? s->output_dir : ".")) ||
+        (s->preview_hls && !(l->preview_hls = strdup(s->preview_hls)))) {
+        if (l)
+            free(l->output_dir);
         free(l);
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     }
     l->r = r;
     l->s = *s;
     l->s.output_dir = l->output_dir;
+    l->s.preview_hls = l->preview_hls;
     pthread_mutex_init(&l->lock, NULL);
     pthread_mutex_init(&l->pass_lock, NULL);
     pthread_mutex_init(&l->event_lock, NULL);
@@ -645,6 +652,7 @@ void evclip_live_close(EvclipLive **pl)
         live_stream_free(l->streams[i]);
     free(l->streams);
     free(l->output_dir);
+    free(l->preview_hls);
     pthread_cond_destroy(&l->cond);
     pthread_mutex_destroy(&l->lock);
     pthread_mutex_destroy(&l->pass_lock);

@@ -281,6 +281,16 @@ static double window_end(void *opaque)
     return end;
 }
 
+/* The clip's HLS preview directory: settings.preview_hls/NAME, NAME the output's file name
+ * without its extension (a leading '.' made '_': never hidden, never ".."). */
+static void live_preview_dir(const EvclipLive *l, const char *output, char *out, size_t size)
+{
+    const char *slash = strrchr(output, '/'), *name = slash ? slash + 1 : output;
+    const char *dot = strrchr(name, '.');
+    int len = dot && dot > name ? (int)(dot - name) : (int)strlen(name);
+    snprintf(out, size, "%s/%s%.*s", l->preview_hls, *name == '.' ? "_" : "", len, name);
+}
+
 /* One encode of the clip from its first packet (st->lock held): fresh detection stores,
  * those pushed so far taken; *src the window as it is now. Returns 0 or NOMEM. */
 static int begin_encode(LiveClip *j, double hold, EvclipSource *src)
@@ -327,6 +337,10 @@ static int render_job(EvclipLive *l, LiveClip *j, EvclipResult *res)
     BatchInput in = { .open = open_packets, .opaque = j, .live = &live, .wall0 = j->base,
                       .window_end = window_end };
     EvclipSource src = { .path = url };
+    char preview[4096];
+    if (l->preview_hls)
+        live_preview_dir(l, j->output, preview, sizeof(preview));
+    in.preview_hls = l->preview_hls ? preview : NULL;
     EvclipClip clip = { .sources = &src, .nb_sources = 1, .output = j->output, .settings = &s };
     j->feed = (PacketFeed){ .pull = pull, .opaque = j };
     pthread_mutex_lock(&j->st->lock);

@@ -126,6 +126,7 @@ struct EvclipLive {
     EvclipRenderer *r;
     EvclipLiveSettings s;
     char *output_dir;
+    char *preview_hls;         /* copy of s.preview_hls, or NULL */
     pthread_mutex_t lock;      /* streams, queue, stop */
     pthread_cond_t cond;
     pthread_mutex_t event_lock;

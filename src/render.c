@@ -303,6 +303,7 @@ static int open_output(ClipRun *c, Source *src, const AVFrame *f)
         .sample_aspect = f->sample_aspect_ratio, .time_base = c->out_tb, .framerate = rate,
         .audio = c->audio ? src->audio : NULL, .settings = c->s,
         .cancel = c->progress ? &c->progress->cancel : NULL,
+        .preview_hls = c->preview_hls,
         .out_width = c->plan.width ? c->plan.width
                                    : c->plan.nb_segments > 1 ? (dw + 1) & ~1 : 0,
         .out_height = c->plan.height ? c->plan.height

@@ -68,6 +68,8 @@ static const char usage[] =
     "      --client-timeout S  close socket clients idle for S seconds (default 60)\n"
     "Output and drawing:\n"
     "      --output-dir DIR    clips triggered without \"output\" (default .)\n"
+    "      --preview-hls DIR   HLS preview of each clip while it is encoded:\n"
+    "                          DIR/NAME/index.m3u8 (fMP4 segments; not evidence)\n"
     "      --overwrite         replace existing outputs\n"
     "      --no-audio          drop audio\n"
     "      --preset NAME       x264 preset (default veryfast)   --crf N (default 23)\n"
@@ -98,7 +100,7 @@ enum {
     OPT_POST, OPT_PRE_MAX, OPT_RING_MB, OPT_OVERLAP, OPT_WORKERS, OPT_STALL, OPT_BACKOFF,
     OPT_DET_DELAY, OPT_CONTROL, OPT_OUTPUT_DIR, OPT_OVERWRITE, OPT_NO_AUDIO, OPT_PRESET,
     OPT_CRF, OPT_HOLD, OPT_TIMESTAMP, OPT_TITLE, OPT_MAX_LINE, OPT_CLIENT_TIMEOUT,
-    OPT_NO_MANIFEST, OPT_SIGN_KEY,
+    OPT_NO_MANIFEST, OPT_SIGN_KEY, OPT_PREVIEW_HLS,
 };
 
 static const struct option long_options[] = {
@@ -119,6 +121,7 @@ static const struct option long_options[] = {
     { "detection-delay", required_argument, NULL, OPT_DET_DELAY },
     { "control", required_argument, NULL, OPT_CONTROL },
     { "output-dir", required_argument, NULL, OPT_OUTPUT_DIR },
+    { "preview-hls", required_argument, NULL, OPT_PREVIEW_HLS },
     { "overwrite", no_argument, NULL, OPT_OVERWRITE },
     { "no-audio", no_argument, NULL, OPT_NO_AUDIO },
     { "preset", required_argument, NULL, OPT_PRESET },
@@ -310,6 +313,7 @@ static int parse_option(LiveOptions *o, int c, const char *arg)
     case OPT_LOOP: o->stream.loop = 1; return 0;
     case OPT_CONTROL: o->control = arg; return 0;
     case OPT_OUTPUT_DIR: l->output_dir = arg; return 0;
+    case OPT_PREVIEW_HLS: l->preview_hls = arg; return 0;
     case OPT_OVERWRITE: o->settings.overwrite = 1; return 0;
     case OPT_NO_AUDIO: o->settings.audio = 0; return 0;
     case OPT_PRESET: o->settings.preset = arg; return 0;

@@ -1130,8 +1130,15 @@ typedef struct EvclipLiveSettings {
     const char *output_dir; /**< directory of clips triggered without an output path (named
                                  STREAM-ID.mp4, or STREAM-YYYYMMDDTHHMMSSZ.mp4 without id);
                                  copied; default NULL = "." */
-    const char *preview_hls; /**< reserved for a progressive HLS preview of clips in progress;
-                                 must be NULL (INVALID otherwise: not available yet) */
+    const char *preview_hls; /**< NULL (default), or an existing directory: each clip, while
+                                 it is encoded, also gets an HLS preview there, DIR/NAME/
+                                 index.m3u8 (NAME = the output's file name without extension)
+                                 with init.mp4 and ~1 s fMP4 segments seg-NNNNN.m4s of the same
+                                 encoded video (a keyframe each second; no audio). Its playlist
+                                 ends (#EXT-X-ENDLIST) when the clip is published; a failed clip
+                                 removes it. Not evidence: the MP4 is still published
+                                 atomically with its manifest. Copied; INVALID when not a
+                                 directory */
     uint8_t reserved[24];   /**< room for later fields; zero */
 } EvclipLiveSettings;
 

@@ -2,8 +2,8 @@
 server, GStreamer): a frame waits up to the detection delay for its detections (a detection
 sent within it is drawn, one sent after it is counted late in clip_finished and the manifest,
 never drawn), a detector's messages let frames go at once (ready_after_end_s small), a merged
-trigger extends the encode running in its temp file, SIGINT while encoding leaves a complete
-clip or nothing. Scenarios run concurrently (~15 s). Skipped (exit 77) without the GStreamer
+trigger extends the encode running in its temp file, an HLS preview of the clip in progress
+plays (ffprobe) and ends with it, SIGINT while encoding leaves a complete clip or nothing. Scenarios run concurrently (~15 s). Skipped (exit 77) without the GStreamer
 RTSP server."""
 import json
 import os
@@ -100,8 +100,10 @@ def scenario_merge_ready(server, out):
     """With a detector's messages frames go at once: the encode runs in its temp file from the
     trigger, a merged trigger extends that same encode, the clip is ready soon after its end."""
     # --detection-delay 5: without the detector's messages the clip would be ready 5 s late
+    hls = out + "-hls"
+    os.mkdir(hls)
     live = tl.Live(["--url", server.url(1), "--name", "cam", "--output-dir", out,
-                    "--detection-delay", "5"], "merge")
+                    "--detection-delay", "5", "--preview-hls", hls], "merge")
     stop = threading.Event()
     beat = threading.Thread(target=heartbeat, args=(live, stop), daemon=True)
     try:
@@ -123,6 +125,12 @@ def scenario_merge_ready(server, out):
         ext = live.wait_type("clip_extended", 5, id="b")
         at(sa["end"] + 0.3 if sa else 0)  # past the first trigger's end: still recording
         after = temps(out)
+        playlist = os.path.join(hls, "m", "index.m3u8")
+        text = open(playlist).read() if os.path.exists(playlist) else ""
+        mid = common.probe(playlist) if text else None
+        check(text and "#EXT-X-ENDLIST" not in text and text.count("seg-") >= 1 and mid and
+              common.video_stream(mid)["codec_name"] == "h264",
+              "preview: an HLS playlist of the clip in progress plays (ffprobe)", text[-200:])
         ino1 = os.stat(os.path.join(out, after[0])).st_ino if len(after) == 1 else -1
         check(ext and ext["end"] > sa["end"] + 0.5 and after == before and ino1 == ino0,
               "merge: the merged trigger extends the running encode (same temp file)",
@@ -144,6 +152,19 @@ def scenario_merge_ready(server, out):
               str(ready))
         m = json.load(open(path + ".evidence.json"))
         check(m["live"]["late_detections"]["count"] == 0, "merge: manifest: none late")
+        text = open(playlist).read()
+        segs = [n for n in os.listdir(os.path.dirname(playlist)) if n.endswith(".m4s")]
+        whole = common.probe(playlist)
+        check("#EXT-X-ENDLIST" in text and len(segs) >= 3 and
+              abs(float(whole["format"]["duration"]) - res[0]) < 0.5,
+              "preview: the final playlist ends and covers the clip",
+              f"{len(segs)} {whole['format'].get('duration')} {res and res[0]}")
+        left = [n for n in os.listdir(os.path.dirname(playlist))
+                if not (n == "index.m3u8" or n == "init.mp4" or n.endswith(".m4s"))]
+        check(not left, "preview: no temp file left", str(left))
+        frames = common.decode_frames(playlist, tl.W, tl.H)
+        check(abs(len(frames) - len(res[1])) <= 1, "preview: every frame of the clip decodes",
+              f"{len(frames)} vs {len(res[1])}")
         tl.no_temp_files(out, "merge")
     finally:
         stop.set()
@@ -206,6 +227,15 @@ def scenario_bad_delay(out):
               f"bad delay {value!r}: refused with a clear error", p.stderr[-300:])
 
 
+def scenario_bad_preview(out):
+    """--preview-hls must name an existing directory."""
+    missing = os.path.join(out, "nope")
+    p = common.run(["live", "--url", "rtsp://127.0.0.1:9/x", "--preview-hls", missing],
+                   timeout=20)
+    check(p.returncode != 0 and f"preview_hls '{missing}' is not a directory" in p.stderr,
+          "bad preview dir: refused with a clear error", p.stderr[-300:])
+
+
 def main():
     if not tl.gst_available():
         print("SKIP: GStreamer RTSP server not installed")
@@ -229,6 +259,7 @@ def main():
         for d in dirs.values():
             os.mkdir(d)
         scenario_bad_delay(dirs["bad"])
+        scenario_bad_preview(dirs["bad"])
         threads = [run(scenario_late, server, dirs["late"]),
                    run(scenario_merge_ready, server, dirs["merge"]),
                    run(scenario_sigint, server, dirs["sigint"])]
