@@ -367,6 +367,19 @@ static void fail_open_runs(Walk *w, int code)
         }
 }
 
+/* A growing source (BatchInput.window_end): its clip's window end moves while it is walked
+ * (merged triggers extend it, a stop brings it nearer). */
+static void follow_window(Walk *w)
+{
+    const BatchInput *in = w->b->in;
+    if (!in || !in->window_end)
+        return;
+    double end = in->window_end(in->opaque);
+    for (int i = 0; i < w->nb_runs; i++)
+        w->runs[i]->plan.segments[w->runs[i]->segment].end = end;
+    w->group_end = end;
+}
+
 static int walk_loop(Walk *w)
 {
     int want_audio = w->src->audio != NULL;
@@ -378,6 +391,7 @@ static int walk_loop(Walk *w)
         int ev = source_next(w->src, want_audio);
         if (ev < 0)
             return ev;
+        follow_window(w);
         if (ev == SOURCE_END && !w->seek_checked && w->seek_target > 0) {
             int again;
             if (check_seek(w, INFINITY, &again) < 0)
@@ -524,6 +538,7 @@ int batch_run(EvclipRenderer *r, const EvclipClip *clips, int n, EvclipResult *r
             if (in && in->live) {
                 b.runs[i].live = in->live;
                 b.runs[i].wall0 = in->wall0;
+                b.runs[i].preview_hls = in->preview_hls;
             }
         }
         ret = refuse_shared_outputs(&b);

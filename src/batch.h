@@ -17,6 +17,11 @@ typedef struct BatchInput {
                             clip calls no progress or clip_done callback (live events say) */
     double wall0;        /* with live: wall clock (epoch s) of source time 0, for the burnt-in
                             timestamp and first_frame / last_frame */
+    /* NULL, or (a batch of one clip of one source that grows while it is read: a live clip
+     * encoding while it records) the window end, in source seconds, as it is now: asked as
+     * the walk goes, so a merged trigger extends the clip being encoded. */
+    double (*window_end)(void *opaque);
+    const char *preview_hls; /* with live: directory of the clip's HLS preview, or NULL */
 } BatchInput;
 
 /* evclip_render_batch() over sources opened by in->open (in may be NULL). Returns the number

@@ -1,4 +1,6 @@
 /* live.c: live mode: the stream pool, its public API, clocks and events. */
+#include <sys/stat.h>
+
 #include "src/live_internal.h"
 #include "src/settings.h"
 
@@ -60,7 +62,7 @@ void evclip_live_default_settings(EvclipLiveSettings *s)
         .struct_size = sizeof(*s),
         .pre_roll_max = 30, .ring_bytes = 64 << 20, .overlap = EVCLIP_OVERLAP_MERGE,
         .workers = 2, .stall_timeout = 5, .connect_timeout = 10, .backoff_min = 0.5,
-        .backoff_max = 30, .detection_delay = 0.5, .outage_grace = 2,
+        .backoff_max = 30, .detection_delay = 1, .outage_grace = 2,
     };
 }
 
@@ -92,9 +94,11 @@ void live_emit_clip(LiveClip *j, int type, const EvclipResult *res, int status,
         .start = j->start, .end = j->end, .pre_available = j->pre_available,
         .incomplete = j->incomplete, .status = status, .pre_requested = j->pre_asked,
         .gaps = j->ngaps ? &j->gaps[0][0] : NULL, .ngaps = j->ngaps,
+        .late_detections = j->late, .late_max_s = j->late_max,
     };
     char manifest[4096];
     if (res) {
+        ev.ready_after_end_s = j->ready_after;
         ev.duration = res->duration;
         ev.frames = res->frames;
         ev.damaged_packets = j->damaged;
@@ -146,14 +150,22 @@ int evclip_live_open(EvclipLive **out, EvclipRenderer *r, const EvclipLiveSettin
     if ((ret = settings_check_size(s->struct_size, sizeof(*s), "EvclipLiveSettings")) < 0 ||
         (ret = check_settings(s)) < 0)
         return ret;
+    struct stat dir;
+    if (s->preview_hls && (stat(s->preview_hls, &dir) != 0 || !S_ISDIR(dir.st_mode)))
+        return ev_error(EVCLIP_ERR_INVALID, "preview_hls '%s' is not a directory",
+                        s->preview_hls);
     EvclipLive *l = calloc(1, sizeof(*l));
-    if (!l || !(l->output_dir = strdup(s->output_dir ? s->output_dir : "."))) {
+    if (!l || !(l->output_dir = strdup(s->output_dir ? s->output_dir : ".")) ||
+        (s->preview_hls && !(l->preview_hls = strdup(s->preview_hls)))) {
+        if (l)
+            free(l->output_dir);
         free(l);
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     }
     l->r = r;
     l->s = *s;
     l->s.output_dir = l->output_dir;
+    l->s.preview_hls = l->preview_hls;
     pthread_mutex_init(&l->lock, NULL);
     pthread_mutex_init(&l->pass_lock, NULL);
     pthread_mutex_init(&l->event_lock, NULL);
@@ -214,6 +226,7 @@ void live_stream_free(Stream *st)
     avcodec_parameters_free(&st->vpar);
     avcodec_parameters_free(&st->apar);
     pthread_mutex_destroy(&st->lock);
+    pthread_cond_destroy(&st->grow);
     free(st->name);
     free(st->url);
     free(st);
@@ -233,6 +246,10 @@ int evclip_live_add_stream(EvclipLive *l, const EvclipStreamParams *p)
         return ev_error(EVCLIP_ERR_INVALID, "stream '%s' exists already", p->name);
     if (p->pre < 0 || p->post < 0 || !isfinite(p->pre) || !isfinite(p->post))
         return ev_error(EVCLIP_ERR_INVALID, "stream '%s': negative pre/post roll", p->name);
+    if (!isfinite(p->detection_delay) || p->detection_delay > 60)
+        return ev_error(EVCLIP_ERR_INVALID, "stream '%s': detection_delay %g s: at most 60 s "
+                        "(0 = the pool's, < 0 = frames do not wait)", p->name,
+                        p->detection_delay);
     Stream *st = calloc(1, sizeof(*st));
     if (!st || !(st->name = strdup(p->name)) || !(st->url = strdup(p->url))) {
         if (st)
@@ -248,7 +265,10 @@ int evclip_live_add_stream(EvclipLive *l, const EvclipStreamParams *p)
         st->p.pre = DEFAULT_ROLL;
     if (!st->p.post)
         st->p.post = DEFAULT_ROLL;
+    st->delay = p->detection_delay > 0 ? p->detection_delay
+                : p->detection_delay < 0 ? 0 : l->s.detection_delay;
     pthread_mutex_init(&st->lock, NULL);
+    pthread_cond_init(&st->grow, NULL);
     ring_init(&st->ring, l->s.pre_roll_max, (size_t)l->s.ring_bytes);
 
     pthread_mutex_lock(&l->lock);
@@ -290,6 +310,10 @@ static int merge_into(Stream *st, LiveClip *j, double now, double pre, double en
     if (now - pre < j->start - 1e-6) {
         int first = ring_find_start(&st->ring, now - pre);
         ret = live_clip_prepend(j, &st->ring, first);
+        if (ret > 0 && j->encoding) {
+            j->restart = 1; /* its encode began at the old start: it begins again */
+            pthread_cond_broadcast(&st->grow);
+        }
     }
     for (int i = 0; ret >= 0 && id && i < j->nids; i++)
         if (!strcmp(j->ids[i], id))
@@ -334,6 +358,8 @@ static int new_clip(Stream *st, double now, double pre, double end, const char *
     j->vtb = st->vtb;
     j->atb = st->atb;
     j->vrate = st->vrate;
+    j->period = st->vrate.num > 0 && st->vrate.den > 0 ? 1 / av_q2d(st->vrate) : 1 / 30.0;
+    j->closed_upto = -INFINITY;
     j->base = st->clock.base;
     j->clock = st->clock.rtcp ? "rtcp" : "arrival";
     j->end = end;
@@ -362,7 +388,7 @@ static int id_in_flight(Stream *st, const char *id)
     for (LiveClip *j = st->recording; j && !found; j = j->next)
         found = j->id && !strcmp(j->id, id);
     pthread_mutex_lock(&st->live->lock);
-    for (LiveClip *j = st->live->handed; j && !found; j = j->next)
+    for (LiveClip *j = st->live->handed; j && !found; j = j->next_handed)
         found = j->st == st && j->id && !strcmp(j->id, id);
     pthread_mutex_unlock(&st->live->lock);
     return found;
@@ -458,6 +484,8 @@ static int trigger(EvclipLive *l, Stream *st, double pre, double post, const cha
         if (!merged) {
             pthread_mutex_lock(&st->lock);
             j->announced = 1; /* still in st->recording: live_hand_over skips unannounced clips */
+            if (!j->open_ended)
+                live_clip_start(j); /* encodes from now on, as its packets arrive */
             pthread_mutex_unlock(&st->lock);
         }
     }
@@ -542,6 +570,7 @@ static int add_detections(EvclipLive *l, Stream *st, int key, double time,
             ret = ev_error(EVCLIP_ERR_NOMEM, "out of memory");
         }
     }
+    double arrived = live_wall_now();
     for (int i = 0; ret >= 0 && i < nb; i++) {
         EvclipDetection d = dets[i];
         d.frame_idx = EVCLIP_NONE;
@@ -549,7 +578,12 @@ static int add_detections(EvclipLive *l, Stream *st, int key, double time,
         if (!(d.label = strdup(dets[i].label)))
             ret = ev_error(EVCLIP_ERR_NOMEM, "out of memory");
         else
-            st->dets[st->ndets++].d = d;
+            st->dets[st->ndets++] = (DetEntry){ .d = d, .seq = ++st->det_seq,
+                                                .arrived = arrived };
+    }
+    if (ret >= 0 && time > st->det_latest) { /* an empty message says "nothing up to here" */
+        st->det_latest = time;
+        pthread_cond_broadcast(&st->grow); /* frames waiting for it go on */
     }
     pthread_mutex_unlock(&st->lock);
     return ret;
@@ -618,6 +652,7 @@ void evclip_live_close(EvclipLive **pl)
         live_stream_free(l->streams[i]);
     free(l->streams);
     free(l->output_dir);
+    free(l->preview_hls);
     pthread_cond_destroy(&l->cond);
     pthread_mutex_destroy(&l->lock);
     pthread_mutex_destroy(&l->pass_lock);

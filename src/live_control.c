@@ -225,7 +225,9 @@ static int config_stream(const json_t *cam, const char *where, LiveConfigAdd add
     int ret;
     if (!json_is_object(cam))
         return ev_error(EVCLIP_ERR_INVALID, "%s: expected an object", where);
-    if ((ret = get_number(cam, "pre", &p.pre)) < 0 || (ret = get_number(cam, "post", &p.post)) < 0)
+    if ((ret = get_number(cam, "pre", &p.pre)) < 0 ||
+        (ret = get_number(cam, "post", &p.post)) < 0 ||
+        (ret = get_number(cam, "detection_delay", &p.detection_delay)) < 0)
         return ev_error_wrap(EVCLIP_ERR_INVALID, "%s", where);
     if (transport && strcmp(transport, "tcp") && strcmp(transport, "udp"))
         return ev_error(EVCLIP_ERR_INVALID, "%s: field 'transport': 'tcp' or 'udp'", where);

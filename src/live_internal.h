@@ -25,6 +25,7 @@
 #include "src/render.h"
 #include "src/renderer.h"
 #include "src/ring.h"
+#include "src/source_packets.h"
 
 #define TICK_SECONDS 0.05
 #define DRIFT_TOLERANCE 1.0
@@ -37,10 +38,13 @@
 
 typedef struct DetEntry {
     EvclipDetection d; /* ts = wall clock; label owned */
+    int64_t seq;       /* order of arrival on the stream (1, 2, ...) */
+    double arrived;    /* wall clock of its arrival */
 } DetEntry;
 
 typedef struct LiveClip {
-    struct LiveClip *next;
+    struct LiveClip *next;         /* in st->recording */
+    struct LiveClip *next_handed;  /* in live->handed */
     struct Stream *st;
     char *output, *id;
     double start, end;         /* wall clock */
@@ -57,14 +61,29 @@ typedef struct LiveClip {
     int last_index;            /* its index in pkts */
     int reached;               /* a video packet at or past `end` arrived */
     int announced;             /* CLIP_STARTED was delivered: the clip may be handed over */
-    double ready_at;           /* monotonic time to hand over to a worker */
+    int started;               /* its encode was queued (a trigger's at once, a "start"
+                                  recording's at its stop) */
+    int detached;              /* off st->recording: it has all of its packets */
+    int forced;                /* detached by shutdown or removal: frames wait no more */
+    int encoding;              /* its encode began (from j->start) */
+    int restart;               /* a merge prepended packets: the encode begins again */
+    double period;             /* nominal frame period, seconds */
+    double closed_upto;        /* wall clock up to which frames went to the encoder: a
+                                  detection before it is late */
+    int64_t det_seq;           /* last detection entry of the stream looked at */
+    EvclipDetections *timed;   /* the detections taken, on the clip's source timeline */
+    int64_t late;              /* detections of the window that came after their frame */
+    double late_max;           /* their largest arrival minus time, seconds */
+    double ready_after;        /* publish minus window end, seconds */
+    ManifestLive *mlive;       /* while encoding: its manifest section (set at the feed's end) */
+    PacketFeed feed;           /* the clip's packets as the engine reads them */
     RingEntry *pkts;           /* copies (packet references) */
     int count, capacity;
     AVCodecParameters *vpar, *apar;
     AVRational vtb, atb, vrate;
     double base;               /* wall clock of timeline 0 */
     const char *clock;
-    EvclipDetections *dets;    /* built at hand-over */
+    EvclipDetections *dets;    /* the detections taken, as pushed (wall clock) */
     char **ids;                /* ids of every trigger the clip holds (merged ones after id) */
     int nids;
     int open_ended;            /* a "start" recording: ends at "stop" or at its max guard */
@@ -79,15 +98,19 @@ typedef struct Stream {
     EvclipStreamParams p;
     pthread_t thread;
     int started;
+    double delay;              /* detection wait of its frames, seconds */
     pthread_mutex_t lock;      /* everything below */
+    pthread_cond_t grow;       /* with lock: packets or detections arrived, a clip moved */
     Ring ring;
     LiveClip *recording;
     AVCodecParameters *vpar, *apar;
     AVRational vtb, atb, vrate;
     LiveClock clock;
     int have_clock;
-    DetEntry *dets;
+    DetEntry *dets;            /* in arrival order */
     int ndets, capdets;
+    int64_t det_seq;           /* entries pushed so far */
+    double det_latest;         /* latest time of a detection message (empty ones too) */
     int connected, was_up;
     int conn;                  /* connection number */
     int rtcp_rejected;         /* connection whose RTCP mapping disagreed with arrival */
@@ -103,12 +126,13 @@ struct EvclipLive {
     EvclipRenderer *r;
     EvclipLiveSettings s;
     char *output_dir;
+    char *preview_hls;         /* copy of s.preview_hls, or NULL */
     pthread_mutex_t lock;      /* streams, queue, stop */
     pthread_cond_t cond;
     pthread_mutex_t event_lock;
     Stream **streams;
     int nstreams;
-    LiveClip *handed;          /* clips handed over: queued on the pool or being rendered */
+    LiveClip *handed;          /* clips queued on the pool or being rendered (next_handed) */
     WorkerPool *pool;          /* the engine's worker pool: renders each clip as a task */
     pthread_mutex_t pass_lock; /* held by a pass over the streams (supervisor, stats, list):
                                   a stream is unlinked only between passes */
@@ -148,6 +172,15 @@ void live_default_output(const EvclipLive *l, const char *stream, const char *id
                          size_t size);
 /* Sets j->gaps from the packets' final wall clocks. st->lock held, or j handed over. */
 void live_clip_gaps(LiveClip *j);
+/* Takes j off st->recording with all of its packets (its encode ends after them): `force`
+ * (shutdown, removal: `why`) cuts it there, and its frames wait for detections no more; its
+ * note says what it lacks. st->lock held. */
+void live_clip_detach(LiveClip *j, int force, const char *why);
+/* Queues j's encode on the worker pool (once); it reads j's packets as they arrive. st->lock
+ * held. */
+void live_clip_start(LiveClip *j);
+/* Finishes the clips of st that are complete (or must be cut: `force`, `why`), or past their
+ * outage grace: their packets are all in, their encode ends. Call without st->lock. */
 void live_hand_over(Stream *st, int force, const char *why);
 /* Thread bodies: the hand-over supervisor (live_clip.c), stream readers (live_reader.c). */
 void *live_supervisor_main(void *arg);

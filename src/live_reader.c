@@ -186,11 +186,12 @@ static int store(Stream *st, AVPacket *pkt, const RingEntry *e)
             continue;
         if (e->video && e->wallclock >= j->end) {
             j->reached = 1;
-            j->ready_at = live_mono_now() + st->live->s.detection_delay;
             continue;
         }
         ret = live_clip_append(j, e);
     }
+    if (st->recording)
+        pthread_cond_broadcast(&st->grow); /* the clips encoding read on */
     return ret < 0 ? ret : ring_push(&st->ring, pkt, e);
 }
 

@@ -37,6 +37,7 @@ int evclip_live_stop(EvclipLive *l, const char *stream, const char *id, double p
                                 .start = j->start, .end = j->end, .message = "stopped",
                                 .pre_requested = j->pre_asked };
         snprintf(j->note, sizeof(j->note), "stopped after %.2f s", j->end - j->start);
+        live_clip_start(j); /* encodes while its post-roll records */
     }
     pthread_mutex_unlock(&st->lock);
     if (j)
@@ -48,7 +49,7 @@ int evclip_live_stop(EvclipLive *l, const char *stream, const char *id, double p
 /* 1 while a clip of st is queued or being encoded (l->lock held). */
 static int clips_pending(EvclipLive *l, Stream *st)
 {
-    for (LiveClip *j = l->handed; j; j = j->next)
+    for (LiveClip *j = l->handed; j; j = j->next_handed)
         if (j->st == st)
             return 1;
     return 0;

@@ -123,6 +123,10 @@ typedef struct ManifestLive {
     int64_t damaged_packets;         /* video packets damaged (skipped or concealed) */
     const EvclipDetections *detections; /* the detections pushed for the window, ts in wall
                                         clock as pushed (hashed); NULL: the clip source's */
+    double detection_delay;          /* seconds a frame waited at most for its detections */
+    int64_t late_detections;         /* detections of the window that arrived after their
+                                        frame was drawn (not drawn, not in `detections`) */
+    double late_max_s;               /* the largest arrival minus time among them, seconds */
 } ManifestLive;
 
 /* What a finished clip's manifest records. */

@@ -10,6 +10,7 @@
 #include "src/mux.h"
 #include "src/overlay.h"
 #include "src/pipeline.h"
+#include "src/preview.h"
 #include "src/poster.h"
 #include "src/redact.h"
 #include "src/style.h"
@@ -36,6 +37,8 @@ struct Pipeline {
     int nb_legend;
     int marks_capacity;
     AudioOut *audio;
+    Preview *preview;    /* PipelineParams.preview_hls, or NULL */
+    int64_t last_key;    /* pts of the last keyframe asked for (the preview's segments) */
     Poster *poster;      /* settings->poster: the frame with the most boxes so far */
     AVStream *video;
     AVRational time_base;
@@ -141,6 +144,9 @@ int pipeline_open(Pipeline **out, EvclipRenderer *r, const PipelineParams *pp)
         goto fail;
     if ((ret = mux_start(p->mux)) < 0)
         goto fail;
+    if (pp->preview_hls && preview_open(&p->preview, pp->preview_hls, p->video, &r->log) < 0)
+        ev_log(&r->log, EVCLIP_LOG_WARNING, "%s: no preview for '%s' (the clip goes on)",
+               ev_error_message(), pp->output); /* a preview is no evidence: never fatal */
     ev_log(&r->log, EVCLIP_LOG_DEBUG, "output '%s': %s %dx%d%s", pp->output,
            encoder_name(p->enc), p->width, p->height,
            p->audio ? (audio_is_copy(p->audio) ? ", audio copied" : ", audio as AAC") : "");
@@ -157,6 +163,7 @@ void pipeline_close(Pipeline **pp)
         return;
     Pipeline *p = *pp;
     audio_close(&p->audio);
+    preview_close(&p->preview, 0); /* unfinished: the preview goes with the clip */
     poster_close(&p->poster);
     encoder_close(&p->enc);
     overlay_close(&p->overlay);
@@ -200,6 +207,7 @@ static int write_video_packet(void *opaque, AVPacket *pkt)
     }
     pkt->stream_index = p->video->index;
     av_packet_rescale_ts(pkt, p->time_base, p->video->time_base);
+    preview_write(p->preview, pkt);
     return mux_write(p->mux, pkt);
 }
 
@@ -310,7 +318,12 @@ int pipeline_video(Pipeline *p, const AVFrame *frame, int64_t pts, int64_t durat
 #endif
     p->recent_pts[p->recent_next % DURATION_SLOTS] = pts;
     p->recent_duration[p->recent_next++ % DURATION_SLOTS] = duration;
-    out->pict_type = p->frames == 0 ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+    /* The first frame is a keyframe; with a preview one each second (its segments). */
+    int key = p->frames == 0 || (p->preview && av_compare_ts(pts - p->last_key, p->time_base,
+                                                             1, (AVRational){ 1, 1 }) >= 0);
+    if (key)
+        p->last_key = pts;
+    out->pict_type = key ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
     ret = encoder_encode(p->enc, out, write_video_packet, p);
     av_frame_free(&out);
     if (ret < 0)
@@ -359,6 +372,7 @@ int pipeline_finish(Pipeline *p, EvclipResult *res)
         return ret;
     if ((ret = p->defer_publish ? mux_complete(p->mux) : mux_commit(p->mux)) < 0)
         return ret;
+    preview_close(&p->preview, 1); /* its playlist ends */
     if (res) {
         res->frames = p->frames;
         res->duration = p->end_pts * av_q2d(p->time_base);

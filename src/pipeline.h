@@ -27,6 +27,8 @@ typedef struct PipelineParams {
                                           renderer's (must outlive the pipeline) */
     const atomic_int *cancel;          /* this render's own cancel flag (besides the
                                           renderer's), or NULL */
+    const char *preview_hls;           /* NULL, or a directory for an HLS preview of the
+                                          encode (src/preview.h; a keyframe each second) */
 } PipelineParams;
 
 /* Where a frame came from: drawn as the timestamp caption and carried in the SEI. */

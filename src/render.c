@@ -327,6 +327,7 @@ static int open_output(ClipRun *c, Source *src, const AVFrame *f)
         .sample_aspect = f->sample_aspect_ratio, .time_base = c->out_tb, .framerate = rate,
         .audio = c->audio ? src->audio : NULL, .settings = c->s,
         .cancel = c->progress ? &c->progress->cancel : NULL,
+        .preview_hls = c->preview_hls,
         .out_width = c->plan.width ? c->plan.width
                                    : c->plan.nb_segments > 1 ? (dw + 1) & ~1 : 0,
         .out_height = c->plan.height ? c->plan.height
@@ -638,7 +639,10 @@ void clip_run_end_segment(ClipRun *c, Source *src, int reached_end)
             return;
         }
     }
-    window_check_finish(&c->check, seg->source, c->dets, seg->start, seg->end, c->s->hold,
+    /* A live clip's store fills as its detector sends: empty, no detector spoke (no warning) */
+    const EvclipDetections *dets = c->live && c->dets && !detections_count(c->dets) ? NULL
+                                                                                   : c->dets;
+    window_check_finish(&c->check, seg->source, dets, seg->start, seg->end, c->s->hold,
                         c->res, &c->r->log, c->clip->output);
     note_source(c, seg, src);
     drop_audio_queue(c);

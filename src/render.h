@@ -73,6 +73,7 @@ typedef struct ClipRun {
     /* a live clip (src/batch.h): its manifest section, wall clock of source time 0 */
     ManifestLive *live;
     double wall0;
+    const char *preview_hls;  /* a live clip's HLS preview directory, or NULL */
     /* worker thread queue (batch with jobs > 1); guarded by the pool's lock */
     WorkerPool *pool;
     ClipJob *jobs;

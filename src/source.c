@@ -208,6 +208,7 @@ void source_close(Source **ps)
         return;
     Source *s = *ps;
     avcodec_free_context(&s->dec);
+    source_packets_free(s);
     if (s->packets || (s->fmt && !s->fmt->iformat)) {
         avformat_free_context(s->fmt); /* streams described, no input opened */
         s->fmt = NULL;
@@ -364,6 +365,8 @@ int source_next(Source *s, int want_audio)
             avcodec_send_packet(s->dec, NULL);
             continue;
         }
+        if (ret == AVERROR_EXIT && s->feed)
+            return ev_error(EVCLIP_ERR_CANCELED, "'%s': render cancelled", s->path);
         if (ret < 0)
             return ev_error_av(ret, EVCLIP_ERR_INPUT, "input '%s': reading", s->path);
         if (s->packet->stream_index == s->video->index) {

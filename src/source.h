@@ -48,6 +48,10 @@ typedef struct Source {
     const RingEntry *packets; /* a packet-list source (source_packets.c), borrowed; NULL for
                                  files and URLs */
     int nb_packets, next_packet;
+    const struct PacketFeed *feed; /* a growing packet list: packets pulled so far are owned in
+                                      `pulled` (packets points there) */
+    RingEntry *pulled;
+    int pulled_capacity;
     const Logger *log;
 } Source;
 

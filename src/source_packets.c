@@ -27,6 +27,10 @@ static void packet_timeline(Source *s, const PacketList *l)
     s->frame_period = l->vrate.num > 0 && l->vrate.den > 0 ? av_q2d(av_inv_q(l->vrate))
                                                            : DEFAULT_PERIOD;
     s->origin = l->origin;
+    if (l->feed) {
+        s->duration = -1; /* still growing: the feed's end is the source's */
+        return;
+    }
     for (int i = 0; i < l->count; i++)
         if (l->pkts[i].video && l->pkts[i].pkt->pts != AV_NOPTS_VALUE &&
             (last == AV_NOPTS_VALUE || l->pkts[i].pkt->pts > last))
@@ -50,6 +54,15 @@ int source_open_packets(Source **out, const PacketList *l, int threads, const Lo
         s->log = log;
         s->packets = l->pkts;
         s->nb_packets = l->count;
+        if ((s->feed = l->feed)) {
+            s->nb_packets = 0;
+            s->pulled_capacity = 256;
+            if (!(s->pulled = calloc((size_t)s->pulled_capacity, sizeof(*s->pulled))))
+                ret = ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+            s->packets = s->pulled;
+        }
+    }
+    if (ret >= 0) {
         s->video->avg_frame_rate = s->video->r_frame_rate = l->vrate;
         s->video_streams = 1;
         s->threads = threads;
@@ -65,9 +78,40 @@ int source_open_packets(Source **out, const PacketList *l, int threads, const Lo
     return 0;
 }
 
+/* Pulls the feed's next packet into s->pulled. Returns 1, 0 at the feed's end, or an
+ * AVERROR. */
+static int pull(Source *s)
+{
+    if (s->nb_packets == s->pulled_capacity) {
+        int cap = s->pulled_capacity * 2;
+        RingEntry *p = realloc(s->pulled, sizeof(*p) * (size_t)cap);
+        if (!p)
+            return AVERROR(ENOMEM);
+        s->packets = s->pulled = p;
+        s->pulled_capacity = cap;
+    }
+    int ret = s->feed->pull(s->feed->opaque, s->nb_packets, &s->pulled[s->nb_packets]);
+    if (ret > 0)
+        s->nb_packets++;
+    return ret;
+}
+
+void source_packets_free(Source *s)
+{
+    for (int i = 0; s->pulled && i < s->nb_packets; i++)
+        av_packet_free(&s->pulled[i].pkt);
+    free(s->pulled);
+    s->pulled = NULL;
+}
+
 int source_packets_read(Source *s, AVPacket *pkt)
 {
-    while (s->next_packet < s->nb_packets) {
+    for (;;) {
+        if (s->next_packet >= s->nb_packets) {
+            int ret = s->feed ? pull(s) : 0;
+            if (ret <= 0)
+                return ret < 0 ? ret : AVERROR_EOF;
+        }
         const RingEntry *e = &s->packets[s->next_packet++];
         if (!e->video && !s->audio)
             continue;
@@ -77,7 +121,6 @@ int source_packets_read(Source *s, AVPacket *pkt)
         pkt->stream_index = e->video ? s->video->index : s->audio->index;
         return 0;
     }
-    return AVERROR_EOF;
 }
 
 /* Index of the last video keyframe with pts <= target, or -1. */

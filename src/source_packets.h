@@ -5,6 +5,15 @@
 
 #include "src/source.h"
 
+/* A packet list that grows while it is read (a live clip while it records). */
+typedef struct PacketFeed {
+    /* Blocks until packet number `index` of the list exists (and may be decoded), then puts
+     * a copy in *out whose packet (a new reference) the caller owns. Returns 1, 0 when the
+     * list ended before `index`, or a negative AVERROR (AVERROR_EXIT: cancelled). */
+    int (*pull)(void *opaque, int index, RingEntry *out);
+    void *opaque;
+} PacketFeed;
+
 /* What a packet source is made of. Everything is borrowed for the life of the Source. */
 typedef struct PacketList {
     const char *name;               /* the source's name in messages (a stream URL) */
@@ -16,16 +25,22 @@ typedef struct PacketList {
     AVRational vtb, atb;            /* time bases of the packets' timestamps */
     AVRational vrate;               /* nominal frame rate; 0/1 = unknown (30 fps assumed) */
     int64_t origin;                 /* video pts that is source time 0 */
+    const PacketFeed *feed;         /* NULL, or the list grows: pkts/count are then ignored,
+                                       packets come from feed->pull as they are read, the
+                                       duration is unknown (the feed's end ends the source) */
 } PacketList;
 
 /* Opens a packet source (decoder ready; `threads` 0 = auto). Its duration runs to the last
- * video packet plus one frame period. Errors: NO_VIDEO (no video parameters), DECODE (no
- * decoder), NOMEM. Close with source_close(). */
+ * video packet plus one frame period (unknown, -1, for a feed). Errors: NO_VIDEO (no video
+ * parameters), DECODE (no decoder), NOMEM. Close with source_close(). */
 int source_open_packets(Source **out, const PacketList *list, int threads, const Logger *log);
 
 /* The next packet of s (a reference in *pkt, stream_index 0 video / 1 audio), or AVERROR_EOF.
  * Packets of a stream the source does not carry are skipped. */
 int source_packets_read(Source *s, AVPacket *pkt);
+
+/* Frees the packets a feed source pulled (source_close()). */
+void source_packets_free(Source *s);
 
 /* Makes reading restart at the last video keyframe with pts <= target (the first packet when
  * none is that early: nothing exists before it). */

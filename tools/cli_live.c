@@ -42,7 +42,7 @@ static const char usage[] =
     "Streams:\n"
     "      --config PATH       JSON array (or {\"streams\": [...]}) of {\"name\", \"url\",\n"
     "                          \"pre\", \"post\", \"transport\": \"tcp\"|\"udp\", \"realtime\",\n"
-    "                          \"loop\"}\n"
+    "                          \"loop\", \"detection_delay\"}\n"
     "      --url URL           one stream: rtsp://, http(s)://, srt://, udp://, or a file\n"
     "      --name NAME         its name (default cam)\n"
     "      --transport T       RTSP transport tcp (default) or udp\n"
@@ -58,7 +58,8 @@ static const char usage[] =
     "      --workers N         clip encoding threads (default 2)\n"
     "      --stall-timeout S   reconnect after S seconds without packets (default 5)\n"
     "      --backoff-max S     longest reconnect delay (default 30; from 0.5 s, doubling)\n"
-    "      --detection-delay S wait for late detections after a post-roll (default 0.5)\n"
+    "      --detection-delay S a frame waits up to S s for its detections before it is\n"
+    "                          encoded (default 1; later ones are counted late)\n"
     "      --control PATH      also accept control lines on a Unix socket at PATH (at most\n"
     "                          8 clients; each command gets one JSON reply line there:\n"
     "                          {\"reply\":\"ok\"|\"error\",\"type\",\"id\",\"message\"})\n"
@@ -67,6 +68,8 @@ static const char usage[] =
     "      --client-timeout S  close socket clients idle for S seconds (default 60)\n"
     "Output and drawing:\n"
     "      --output-dir DIR    clips triggered without \"output\" (default .)\n"
+    "      --preview-hls DIR   HLS preview of each clip while it is encoded:\n"
+    "                          DIR/NAME/index.m3u8 (fMP4 segments; not evidence)\n"
     "      --overwrite         replace existing outputs\n"
     "      --no-audio          drop audio\n"
     "      --preset NAME       x264 preset (default veryfast)   --crf N (default 23)\n"
@@ -97,7 +100,7 @@ enum {
     OPT_POST, OPT_PRE_MAX, OPT_RING_MB, OPT_OVERLAP, OPT_WORKERS, OPT_STALL, OPT_BACKOFF,
     OPT_DET_DELAY, OPT_CONTROL, OPT_OUTPUT_DIR, OPT_OVERWRITE, OPT_NO_AUDIO, OPT_PRESET,
     OPT_CRF, OPT_HOLD, OPT_TIMESTAMP, OPT_TITLE, OPT_MAX_LINE, OPT_CLIENT_TIMEOUT,
-    OPT_NO_MANIFEST, OPT_SIGN_KEY,
+    OPT_NO_MANIFEST, OPT_SIGN_KEY, OPT_PREVIEW_HLS,
 };
 
 static const struct option long_options[] = {
@@ -118,6 +121,7 @@ static const struct option long_options[] = {
     { "detection-delay", required_argument, NULL, OPT_DET_DELAY },
     { "control", required_argument, NULL, OPT_CONTROL },
     { "output-dir", required_argument, NULL, OPT_OUTPUT_DIR },
+    { "preview-hls", required_argument, NULL, OPT_PREVIEW_HLS },
     { "overwrite", no_argument, NULL, OPT_OVERWRITE },
     { "no-audio", no_argument, NULL, OPT_NO_AUDIO },
     { "preset", required_argument, NULL, OPT_PRESET },
@@ -246,6 +250,7 @@ static void on_event(void *opaque, const EvclipLiveEvent *ev)
     if (ev->type == EVCLIP_LIVE_CLIP_FINISHED) {
         fprintf(f, ",\"duration\":%.6f,\"frames\":%lld,\"damaged_packets\":%lld",
                 ev->duration, (long long)ev->frames, (long long)ev->damaged_packets);
+        fprintf(f, ",\"ready_after_end_s\":%.3f", ev->ready_after_end_s);
         fputs(",\"manifest\":", f);
         if (ev->manifest)
             cli_json_string(f, ev->manifest);
@@ -261,6 +266,9 @@ static void on_event(void *opaque, const EvclipLiveEvent *ev)
         }
         fputc(']', f);
     }
+    if (ev->type == EVCLIP_LIVE_CLIP_FINISHED || ev->type == EVCLIP_LIVE_CLIP_FAILED)
+        fprintf(f, ",\"late_detections\":%lld,\"late_max_s\":%.3f",
+                (long long)ev->late_detections, ev->late_max_s);
     if (ev->type == EVCLIP_LIVE_CLIP_FAILED)
         field_string(f, "error", evclip_strerror(ev->status));
     if (ev->type == EVCLIP_LIVE_RECONNECTING)
@@ -305,6 +313,7 @@ static int parse_option(LiveOptions *o, int c, const char *arg)
     case OPT_LOOP: o->stream.loop = 1; return 0;
     case OPT_CONTROL: o->control = arg; return 0;
     case OPT_OUTPUT_DIR: l->output_dir = arg; return 0;
+    case OPT_PREVIEW_HLS: l->preview_hls = arg; return 0;
     case OPT_OVERWRITE: o->settings.overwrite = 1; return 0;
     case OPT_NO_AUDIO: o->settings.audio = 0; return 0;
     case OPT_PRESET: o->settings.preset = arg; return 0;

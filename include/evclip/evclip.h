@@ -1136,6 +1136,16 @@ typedef struct EvclipLiveEvent {
                                  (merge mode: the first trigger's, then the merged ones'); one
                                  FINISHED/FAILED event is delivered per id, `clip_id` naming it */
     int nb_trigger_ids;     /**< entries in trigger_ids */
+    double ready_after_end_s; /**< FINISHED: seconds from the end of the clip's window (`end`)
+                                 to its atomic publish (a clip is encoded while it records:
+                                 what remains at its end is its last frames' detection wait,
+                                 the encoder flush, faststart and the manifest); negative when
+                                 a shutdown or removal cut the clip before its end */
+    int64_t late_detections; /**< FINISHED, FAILED: detections of the clip's window that
+                                 arrived after their frame went to the encoder: not drawn, not
+                                 in the manifest's detection hash, counted there as late */
+    double late_max_s;      /**< FINISHED, FAILED: the largest (arrival - time) of those late
+                                 detections, seconds (0 when none) */
 } EvclipLiveEvent;
 
 /**
@@ -1160,14 +1170,28 @@ typedef struct EvclipLiveSettings {
     double backoff_min;     /**< first reconnect delay in seconds; default 0.5 */
     double backoff_max;     /**< reconnect delay cap in seconds (doubles per failure, +-25 %
                                  jitter); default 30 */
-    double detection_delay; /**< seconds a clip waits after its post-roll for late detections
-                                 before encoding; default 0.5 */
+    double detection_delay; /**< seconds a frame of a clip waits at most, after its wall-clock
+                                 time, for its detections before it is drawn and encoded (it
+                                 goes on at once when a detection message for its time or
+                                 later arrives): detections later than that are not drawn and
+                                 are counted late (EvclipLiveEvent.late_detections, manifest);
+                                 it also bounds what it adds to a clip's ready time; per stream:
+                                 EvclipStreamParams.detection_delay; default 1 */
     double outage_grace;    /**< seconds past a clip's end without packets after which the clip
                                  is finished with what exists; default 2 */
     const char *output_dir; /**< directory of clips triggered without an output path (named
                                  STREAM-ID.mp4, or STREAM-YYYYMMDDTHHMMSSZ.mp4 without id);
                                  copied; default NULL = "." */
-    uint8_t reserved[32];   /**< room for later fields; zero */
+    const char *preview_hls; /**< NULL (default), or an existing directory: each clip, while
+                                 it is encoded, also gets an HLS preview there, DIR/NAME/
+                                 index.m3u8 (NAME = the output's file name without extension)
+                                 with init.mp4 and ~1 s fMP4 segments seg-NNNNN.m4s of the same
+                                 encoded video (a keyframe each second; no audio). Its playlist
+                                 ends (#EXT-X-ENDLIST) when the clip is published; a failed clip
+                                 removes it. Not evidence: the MP4 is still published
+                                 atomically with its manifest. Copied; INVALID when not a
+                                 directory */
+    uint8_t reserved[24];   /**< room for later fields; zero */
 } EvclipLiveSettings;
 
 /** Fills *s with the defaults documented above. */
@@ -1188,7 +1212,10 @@ typedef struct EvclipStreamParams {
     int loop;           /**< 1 = with realtime, restart a file at its end; default 0 */
     double pre, post;   /**< default pre-/post-roll of this stream's triggers, seconds;
                              0 = 10 / 10 */
-    uint8_t reserved[32]; /**< room for later fields; must be zero */
+    double detection_delay; /**< seconds this stream's frames wait for their detections (see
+                             EvclipLiveSettings.detection_delay), at most 60; 0 = the pool's
+                             setting, < 0 = they do not wait */
+    uint8_t reserved[24]; /**< room for later fields; must be zero */
 } EvclipStreamParams;
 
 /** A pool of live streams. All functions are thread-safe, except close. */
