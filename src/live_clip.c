@@ -2,6 +2,7 @@
  * (a clip's packets are a packet source for the walker of batch.c). */
 #include "src/batch.h"
 #include "src/live_internal.h"
+#include "src/live_native.h"
 #include "src/source_packets.h"
 
 /* ---------------------------------------------------------------------------------------- */
@@ -201,7 +202,7 @@ static int render_job(EvclipLive *l, LiveClip *j, EvclipResult *res)
     src.detections = stats.count ? timed : NULL; /* a trigger without detections: no warning */
     live.detections = j->dets;
     if (ret >= 0)
-        ret = batch_run(l->r, &clip, 1, res, 1, &in);
+        ret = live_native_run(l, j, &clip, &in, res); /* batch_run, with or without copy */
     evclip_detections_free(&timed);
     if (ret < 0)
         return ret;

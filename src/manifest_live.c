@@ -71,7 +71,7 @@ json_t *manifest_live_json(const ManifestLive *lv)
     for (int i = 0; ids && i < lv->nb_trigger_ids; i++)
         json_array_append_new(ids, json_string(lv->trigger_ids[i]));
     return json_pack("{s:s, s:s, s:o, s:s, s:{s:o, s:o, s:o, s:o}, s:o, s:o, s:s, "
-                     "s:{s:o, s:o, s:o}, s:o, s:b, s:s, s:I}",
+                     "s:{s:o, s:o, s:o}, s:o, s:b, s:s, s:I, s:b}",
                      "stream", lv->stream, "url", url, "trigger_ids", ids, "mode", lv->mode,
                      "window", "start", manifest_real(lv->start), "end", manifest_real(lv->end),
                      "start_utc", utc(lv->start), "end_utc", utc(lv->end),
@@ -82,5 +82,6 @@ json_t *manifest_live_json(const ManifestLive *lv)
                      "max", manifest_real(lv->pre_roll_max),
                      "gaps", gaps_json(lv), "incomplete", lv->incomplete != 0,
                      "note", lv->note ? lv->note : "",
-                     "damaged_packets", (json_int_t)lv->damaged_packets);
+                     "damaged_packets", (json_int_t)lv->damaged_packets,
+                     "native_only", lv->native_only != 0);
 }

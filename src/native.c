@@ -497,6 +497,12 @@ const NativeScan *native_part_scan(const NativePart *p)
     return &p->scan;
 }
 
+const char *native_part_sha256(const NativePart *p, int64_t *size)
+{
+    *size = p->size;
+    return p->sha256;
+}
+
 int native_digest_file(const char *path, NativeScan *out)
 {
     Writer w = { 0 };

@@ -77,6 +77,8 @@ int native_part_finish(NativePart *p, double copy_start, const char *from, const
 const char *native_part_path(const NativePart *p);
 const char *native_part_temp(const NativePart *p);
 const NativeScan *native_part_scan(const NativePart *p);
+/* SHA-256 (hex) and size of the finished temp file. */
+const char *native_part_sha256(const NativePart *p, int64_t *size);
 
 /* Reads source `path`'s packets of window [start, end) as native_write_temp copies them,
  * without writing: the digests a copy would record. `streams`: the video and audio stream

@@ -1084,6 +1084,8 @@ typedef struct EvclipLiveEvent {
                                  (merge mode: the first trigger's, then the merged ones'); one
                                  FINISHED/FAILED event is delivered per id, `clip_id` naming it */
     int nb_trigger_ids;     /**< entries in trigger_ids */
+    const char *native_path; /**< FINISHED: path of the clip's passthrough copy
+                                 (EvclipLiveSettings.native / native_only), or NULL */
 } EvclipLiveEvent;
 
 /**
@@ -1115,7 +1117,17 @@ typedef struct EvclipLiveSettings {
     const char *output_dir; /**< directory of clips triggered without an output path (named
                                  STREAM-ID.mp4, or STREAM-YYYYMMDDTHHMMSSZ.mp4 without id);
                                  copied; default NULL = "." */
-    uint8_t reserved[32];   /**< room for later fields; zero */
+    int native;             /**< 1 = every clip of every stream also gets OUT.native.mp4 (or
+                                 .mkv when MP4 cannot carry the codec): the ring packets the
+                                 clip was made from, stream-copied (keyframe at or before the
+                                 window start to its end, audio included, timestamps from 0,
+                                 faststart, gaps kept), published with the clip and recorded in
+                                 its manifest's "native" array; default 0 */
+    int native_only;        /**< 1 = clips are ONLY that passthrough copy (no decoding, no
+                                 encoding; OUT.native.mp4 with its own manifest
+                                 OUT.native.mp4.evidence.json; FINISHED's `path` and
+                                 `native_path` name it); default 0 */
+    uint8_t reserved[24];   /**< room for later fields; zero */
 } EvclipLiveSettings;
 
 /** Fills *s with the defaults documented above. */
@@ -1136,7 +1148,12 @@ typedef struct EvclipStreamParams {
     int loop;           /**< 1 = with realtime, restart a file at its end; default 0 */
     double pre, post;   /**< default pre-/post-roll of this stream's triggers, seconds;
                              0 = 10 / 10 */
-    uint8_t reserved[32]; /**< room for later fields; must be zero */
+    int native;         /**< 1 = this stream's clips also get the passthrough copy
+                             (EvclipLiveSettings.native, which applies to every stream);
+                             default 0 */
+    int native_only;    /**< 1 = this stream's clips are only the passthrough copy
+                             (EvclipLiveSettings.native_only); default 0 */
+    uint8_t reserved[24]; /**< room for later fields; must be zero */
 } EvclipStreamParams;
 
 /** A pool of live streams. All functions are thread-safe, except close. */
