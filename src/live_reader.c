@@ -286,7 +286,8 @@ static int held_flush(Stream *st, AVFormatContext *fmt, Held *h, int64_t next)
 /* Idle cost (bench/README.md): FFmpeg's RTSP-over-TCP reader makes three blocking socket reads
  * per RTP packet, so a reader that keeps up wakes several times per frame as the packets
  * trickle in. Once a read had to wait (the socket was drained), the reader sleeps READ_BATCH
- * seconds and then reads what arrived meanwhile without blocking: a few wake-ups per batch
+ * seconds (one sleep: stopping waits at most that) and then reads what arrived meanwhile
+ * without blocking: a few wake-ups per batch
  * instead of per packet. Packets reach the ring at most READ_BATCH later (their wall clock
  * does not change: it comes from RTCP or the earliest arrival). Only for RTSP over TCP, whose
  * kernel socket buffer holds the batch without loss (UDP would drop). */
@@ -346,7 +347,9 @@ static int read_loop(Stream *st, AVFormatContext *fmt, int vidx, int aidx, char 
             break;
         }
         av_packet_unref(pkt);
-        if (batch && drained && nap(st, READ_BATCH)) {
+        if (batch && drained)
+            av_usleep((unsigned)(READ_BATCH * 1e6)); /* one wake-up (nap() ticks) */
+        if (batch && drained && stopping(st)) {
             snprintf(why, size, "%s", atomic_load(&st->removing) ? "removed" : "shutdown");
             break;
         }
