@@ -56,6 +56,16 @@ class VerboseLive(tl.Live):
         self.reader.start()
 
 
+def stopped(live):
+    """Stops live (SIGTERM): a clean exit, no sanitizer report. Returns its stderr."""
+    code = live.stop()
+    live.log.seek(0)
+    log = live.log.read()
+    check(code == 0 and "runtime error" not in log and "Sanitizer" not in log,
+          f"{live.name}: clean exit on SIGTERM", f"exit {code}: {log[-600:]}")
+    return log
+
+
 def slices(path):
     """SHA-256 of each coded-slice NAL unit (types 1-5; parameter sets, SEI and delimiters,
     which RTP re-inserts, left out) of the file's video, in decode order, with its type."""
@@ -138,7 +148,7 @@ def scenario_native(server, out, source_slices):
             f.write(bytes([b[0] ^ 1]))
         check(verify(clip) == 10, "native: a changed copy fails verify (exit 10)")
     finally:
-        live.stop()
+        stopped(live)
 
 
 def scenario_native_only(server, out, source_slices):
@@ -182,9 +192,7 @@ def scenario_native_only(server, out, source_slices):
               "keep" and not os.path.exists(os.path.join(out, "cam-x.native.mp4.evidence.json")),
               "native-only: an existing copy is not replaced (clip_failed)", str(failed))
     finally:
-        live.stop()
-        live.log.seek(0)
-        log = live.log.read()
+        log = stopped(live)
         ms = re.findall(r"passthrough clip written in ([0-9.]+) ms", log)
         check(ms and float(ms[0]) < 500, "native-only: written in milliseconds", str(ms))
         check("libx264" not in log and "decoder" not in log.lower(),
