@@ -3,7 +3,8 @@ server serving an H.264 file without re-encoding: the passthrough copy holds the
 file's own coded pictures (every slice NAL unit, compared with ffmpeg's reading of the file),
 starts at a keyframe at 0, is faststart, is listed in the manifest and verifies; native-only
 writes only the copy, with its own manifest, without an encoder, in milliseconds; an existing
-copy is never replaced; bad cameras.json keys are refused. Skipped (exit 77) without the
+copy is never replaced; an outage inside the window stays a hole in the copy's timestamps;
+bad cameras.json keys are refused. Skipped (exit 77) without the
 GStreamer RTSP server."""
 import hashlib
 import json
@@ -32,8 +33,8 @@ def check(cond, what, detail=""):
 class FileServer(tl.Server):
     """The test server serving CAR's H.264 as it is (no encoder: its packets are the file's)."""
 
-    def __init__(self, seconds=60):
-        self.port = tl.free_port()
+    def __init__(self, seconds=60, port=None):
+        self.port = port or tl.free_port()
         self.proc = subprocess.Popen(["/usr/bin/python3", tl.SERVER, str(self.port), "2",
                                       "320x240", "30", str(seconds), CAR],
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -199,6 +200,41 @@ def scenario_native_only(server, out, source_slices):
               "native-only: no encoder or decoder opened", log[-400:])
 
 
+def scenario_gap(out):
+    """Server gone for ~2.5 s inside a native-only recording: the copy keeps the hole in its
+    timestamps as the clip's events list it."""
+    server = FileServer(seconds=40)
+    port = server.port
+    live = tl.Live(["--url", server.url(0), "--native-only", "--output-dir", out,
+                    "--stall-timeout", "1", "--backoff-max", "0.5", "--detection-delay", "0"],
+                   "gap")
+    try:
+        if not check(live.wait_type("stream_up", 15) is not None, "gap: stream up"):
+            return
+        time.sleep(3)
+        live.send({"type": "trigger", "stream": "cam", "pre": 1, "post": 7, "id": "g"})
+        time.sleep(1)
+        server.kill()
+        check(live.wait_type("stream_down", 5) is not None, "gap: outage seen")
+        time.sleep(2)
+        server = FileServer(seconds=30, port=port)
+        done = live.wait(lambda e: e.get("event") in ("clip_finished", "clip_failed") and
+                         e.get("id") == "g", 25)
+        if not check(done is not None and done["event"] == "clip_finished", "gap: copy written",
+                     str(done)):
+            return
+        gaps = done.get("gaps", [])
+        pk = packets(done["path"])
+        holes = [b[0] - a[0] for a, b in zip(pk, pk[1:]) if b[0] - a[0] > 1.0]
+        check(done["incomplete"] and len(gaps) == 1 and len(holes) == 1 and
+              abs(holes[0] - (gaps[0][1] - gaps[0][0])) < 0.2,
+              "gap: the copy's timestamps keep the listed hole", f"{holes} {gaps}")
+        check(verify(done["path"]) == 0, "gap: verify passes")
+    finally:
+        stopped(live)
+        server.kill()
+
+
 def main():
     if not tl.gst_available():
         print("SKIP: GStreamer RTSP server not installed")
@@ -213,16 +249,16 @@ def main():
     source_slices = slices(CAR)
     server = FileServer()
     try:
-        dirs = [os.path.join(out, d) for d in ("native", "only")]
+        dirs = [os.path.join(out, d) for d in ("native", "only", "gap")]
         for d in dirs:
             os.mkdir(d)
         def body(fn, d):
             try:
-                fn(server, d, source_slices)
+                fn(d) if fn is scenario_gap else fn(server, d, source_slices)
             except Exception as e:  # noqa: BLE001 - reported as a failed check
                 check(False, f"{fn.__name__} raised", repr(e))
         threads = [threading.Thread(target=body, args=(f, d))
-                   for f, d in zip((scenario_native, scenario_native_only), dirs)]
+                   for f, d in zip((scenario_native, scenario_native_only, scenario_gap), dirs)]
         for t in threads:
             t.start()
         for t in threads:
