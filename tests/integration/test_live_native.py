@@ -142,6 +142,14 @@ def scenario_native(server, out, source_slices):
               "native: the copy covers the window from its keyframe",
               f"{span} vs {done['end'] - done['start']}")
         check(verify(clip) == 0, "native: verify passes")
+        keep = os.path.join(out, "cam-x.native.mp4")
+        with open(keep, "w") as f:
+            f.write("keep")
+        live.send({"type": "trigger", "stream": "cam", "pre": 1, "post": 0.5, "id": "x"})
+        failed = live.wait_type("clip_failed", 15, id="x")
+        check(failed is not None and "exists" in failed.get("message", "") and
+              open(keep).read() == "keep" and not os.path.exists(os.path.join(out, "cam-x.mp4")),
+              "native: an existing copy fails the clip, nothing written", str(failed))
         with open(native, "r+b") as f:
             f.seek(os.path.getsize(native) // 2)
             b = f.read(1)
