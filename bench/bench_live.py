@@ -9,8 +9,12 @@ then triggers one stream (pre 5 s, post 2 s) and reports the trigger-to-file lat
 post-roll ended, and the packet rate of the other streams during the encode (a reader must not
 slow down). Prints a Markdown table.
 
-Usage: bench/bench_live.py [--evclip build/tools/evclip] [--streams 1,8,16,32]
-       [--size 1920x1080] [--fill 32] [--measure 10]
+With several builds (--evclip A,B: e.g. before and after a change) each stream count is run
+with each build in turn, in one run, so both see the same machine; the idle measurement also
+reports the context switches per second of all of evclip's threads (wake-ups).
+
+Usage: bench/bench_live.py [--evclip build/tools/evclip[,OTHER]] [--streams 1,8,16,32]
+       [--size 1920x1080] [--fill 32] [--measure 10] [--repeat 1]
 """
 import argparse
 import json
@@ -48,6 +52,20 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK
+
+
+def context_switches(pid):
+    """Voluntary + involuntary context switches of all threads of pid so far."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                        total += int(line.split()[1])
+        except OSError:
+            pass  # thread ended
+    return total
 
 
 def rss_mib(pid):
@@ -108,7 +126,7 @@ class Live:
             self.proc.kill()
 
 
-def run(args, n, source, work):
+def run(args, evclip, n, source, work):
     port = free_port()
     server = subprocess.Popen(["/usr/bin/python3", SERVER, str(port), str(n), args.size, "30",
                                str(args.fill + args.measure + 120), source],
@@ -119,17 +137,19 @@ def run(args, n, source, work):
     with open(cfg, "w") as f:
         json.dump([{"name": f"c{i}", "url": f"rtsp://127.0.0.1:{port}/cam{i}"}
                    for i in range(n)], f)
-    live = Live(args.evclip, cfg, out)
+    live = Live(evclip, cfg, out)
     try:
         deadline = time.time() + 60
         while time.time() < deadline and sum(e["event"] == "stream_up" for e in live.events) < n:
             time.sleep(0.2)
         up = sum(e["event"] == "stream_up" for e in live.events)
         time.sleep(args.fill)
-        c0, t0 = cpu_seconds(live.proc.pid), time.time()
+        c0, w0, t0 = cpu_seconds(live.proc.pid), context_switches(live.proc.pid), time.time()
         time.sleep(args.measure)
-        c1, t1 = cpu_seconds(live.proc.pid), time.time()
+        c1, w1, t1 = cpu_seconds(live.proc.pid), context_switches(live.proc.pid), time.time()
         cpu = 100 * (c1 - c0) / (t1 - t0)
+        wakeups = (w1 - w0) / (t1 - t0)
+        load = os.getloadavg()[0]
         rss = rss_mib(live.proc.pid)
         stats = live.stats(n)
         ring_mib = sum(s["ring_bytes"] for s in stats) / 1048576
@@ -142,7 +162,7 @@ def run(args, n, source, work):
         after = {s["stream"]: s["packets"] for s in live.stats(n)}
         others = [(after.get(k, 0) - v) / (ta - tb) for k, v in before.items() if k != "c0"]
         latency = done["time"] - done["end"] if done and done["event"] == "clip_finished" else None
-        return {"n": n, "up": up, "cpu": cpu, "rss": rss, "ring_mib": ring_mib, "ring_s": ring_s,
+        return {"n": n, "up": up, "cpu": cpu, "wakeups": wakeups, "load": load, "rss": rss, "ring_mib": ring_mib, "ring_s": ring_s,
                 "latency": latency, "other_rate": min(others) if others else None}
     finally:
         live.stop()
@@ -152,7 +172,9 @@ def run(args, n, source, work):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--evclip", default=os.path.join(ROOT, "build", "tools", "evclip"))
+    ap.add_argument("--evclip", default=os.path.join(ROOT, "build", "tools", "evclip"),
+                    help="evclip binary, or several separated by commas (compared in one run)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per stream count and build")
     ap.add_argument("--streams", default="1,8,16,32")
     ap.add_argument("--size", default="1920x1080")
     ap.add_argument("--fill", type=float, default=32, help="seconds to fill the rings")
@@ -162,15 +184,20 @@ def main():
     source = os.path.join(args.work, f"evclip-bench-live-{args.size}.mp4")
     make_source(source, args.size, int(args.fill + args.measure + 60))
     print(f"{os.cpu_count()} cores; source {args.size} 30 fps 4 Mbit/s GOP 1 s; pre-roll max 30 s")
-    print("| streams | up | idle CPU (% of a core) | RSS (MiB) | rings (MiB) | min ring (s) "
-          "| trigger-to-file (s, pre 5 + post 2) | slowest other reader during encode (pkt/s) |")
-    print("|---|---|---|---|---|---|---|---|")
+    builds = args.evclip.split(",")
+    print("| build | streams | up | load (1 min) | idle CPU (% of a core) | wake-ups/s | RSS (MiB) "
+          "| rings (MiB) | min ring (s) | trigger-to-file (s, pre 5 + post 2) "
+          "| slowest other reader during encode (pkt/s) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for n in [int(x) for x in args.streams.split(",")]:
-        r = run(args, n, source, args.work)
-        lat = f"{r['latency']:.2f}" if r["latency"] is not None else "failed"
-        other = f"{r['other_rate']:.1f}" if r["other_rate"] is not None else "-"
-        print(f"| {n} | {r['up']} | {r['cpu']:.1f} | {r['rss']:.0f} | {r['ring_mib']:.0f} | "
-              f"{r['ring_s']:.1f} | {lat} | {other} |", flush=True)
+        for _ in range(args.repeat):
+            for i, evclip in enumerate(builds):
+                r = run(args, evclip, n, source, args.work)
+                lat = f"{r['latency']:.2f}" if r["latency"] is not None else "failed"
+                other = f"{r['other_rate']:.1f}" if r["other_rate"] is not None else "-"
+                print(f"| {i + 1}: {evclip} | {n} | {r['up']} | {r['load']:.1f} | {r['cpu']:.1f} | "
+                      f"{r['wakeups']:.0f} | {r['rss']:.0f} | {r['ring_mib']:.0f} | "
+                      f"{r['ring_s']:.1f} | {lat} | {other} |", flush=True)
     return 0
 
 

@@ -105,6 +105,7 @@ void live_emit_clip(LiveClip *j, int type, const EvclipResult *res, int status,
         snprintf(manifest, sizeof(manifest), "%s.evidence.json", j->output);
         ev.manifest = j->st->live->r->settings.manifest ? manifest : NULL;
     }
+    ev.native_path = res && *j->native_path ? j->native_path : NULL;
     ev.trigger_ids = (const char *const *)j->ids;
     ev.nb_trigger_ids = j->nids;
     if (type != EVCLIP_LIVE_CLIP_FINISHED && type != EVCLIP_LIVE_CLIP_FAILED) {
@@ -134,9 +135,10 @@ static int check_settings(const EvclipLiveSettings *s)
         s->workers < 1 || s->workers > 64 || !(s->stall_timeout > 0) ||
         !(s->connect_timeout > 0) || !(s->backoff_min > 0) ||
         !(s->backoff_max >= s->backoff_min) || !(s->detection_delay >= 0) ||
-        !(s->outage_grace >= 0))
+        !(s->outage_grace >= 0) || (unsigned)s->native > 1 || (unsigned)s->native_only > 1)
         return ev_error(EVCLIP_ERR_INVALID, "invalid live settings (pre_roll_max in (0, 3600], "
-                        "ring_bytes >= 4096, workers 1..64, positive timeouts and backoff)");
+                        "ring_bytes >= 4096, workers 1..64, positive timeouts and backoff, "
+                        "native and native_only 0 or 1)");
     return 0;
 }
 
@@ -250,6 +252,9 @@ int evclip_live_add_stream(EvclipLive *l, const EvclipStreamParams *p)
         return ev_error(EVCLIP_ERR_INVALID, "stream '%s': detection_delay %g s: at most 60 s "
                         "(0 = the pool's, < 0 = frames do not wait)", p->name,
                         p->detection_delay);
+    if ((unsigned)p->native > 1 || (unsigned)p->native_only > 1)
+        return ev_error(EVCLIP_ERR_INVALID, "stream '%s': native and native_only are 0 or 1",
+                        p->name);
     Stream *st = calloc(1, sizeof(*st));
     if (!st || !(st->name = strdup(p->name)) || !(st->url = strdup(p->url))) {
         if (st)

@@ -2,6 +2,7 @@
  * clip's packets are a growing packet source for the walker of batch.c), hand-over. */
 #include "src/batch.h"
 #include "src/live_internal.h"
+#include "src/live_native.h"
 #include "src/source_packets.h"
 
 /* ---------------------------------------------------------------------------------------- */
@@ -291,6 +292,22 @@ static void live_preview_dir(const EvclipLive *l, const char *output, char *out,
     snprintf(out, size, "%s/%s%.*s", l->preview_hls, *name == '.' ? "_" : "", len, name);
 }
 
+/* Waits (st->lock taken here) until j has recorded its whole window and left the stream's
+ * recording list, or the renderer is cancelled: what a passthrough copy needs before it is
+ * written (the clip is then encoded from its complete packets). */
+static void wait_complete(EvclipLive *l, LiveClip *j)
+{
+    Stream *st = j->st;
+    pthread_mutex_lock(&st->lock);
+    while (!j->detached && !renderer_cancelled(l->r)) {
+        if (j->reached)
+            live_clip_detach(j, 0, NULL); /* complete: nothing more comes */
+        else
+            wait_grow(st, live_wall_now() + TICK_SECONDS);
+    }
+    pthread_mutex_unlock(&st->lock);
+}
+
 /* One encode of the clip from its first packet (st->lock held): fresh detection stores,
  * those pushed so far taken; *src the window as it is now. Returns 0 or NOMEM. */
 static int begin_encode(LiveClip *j, double hold, EvclipSource *src)
@@ -343,6 +360,8 @@ static int render_job(EvclipLive *l, LiveClip *j, EvclipResult *res)
     in.preview_hls = l->preview_hls ? preview : NULL;
     EvclipClip clip = { .sources = &src, .nb_sources = 1, .output = j->output, .settings = &s };
     j->feed = (PacketFeed){ .pull = pull, .opaque = j };
+    if (live_native_wanted(l, j))
+        wait_complete(l, j); /* a passthrough copy is of the whole window */
     pthread_mutex_lock(&j->st->lock);
     j->mlive = &live;
     do {
@@ -351,7 +370,7 @@ static int render_job(EvclipLive *l, LiveClip *j, EvclipResult *res)
         live.detections = j->dets;
         memset(res, 0, sizeof(*res));
         if (ret >= 0)
-            ret = batch_run(l->r, &clip, 1, res, 1, &in);
+            ret = live_native_run(l, j, &clip, &in, res); /* batch_run, and copy */
         pthread_mutex_lock(&j->st->lock);
         again = j->restart; /* its run stopped and left nothing */
     } while (again);

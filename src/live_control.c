@@ -216,6 +216,16 @@ int evclip_live_control(EvclipLive *l, const char *text)
     return ret;
 }
 
+/* An optional boolean key of a camera object into *out. Returns 0 or INVALID. */
+static int get_flag(const json_t *cam, const char *key, const char *where, int *out)
+{
+    const json_t *v = json_object_get(cam, key);
+    if (v && !json_is_boolean(v))
+        return ev_error(EVCLIP_ERR_INVALID, "%s: field '%s': true or false", where, key);
+    *out = json_is_true(v);
+    return 0;
+}
+
 /* One camera object; `where` ("cameras.json: streams[2]") prefixes errors. */
 static int config_stream(const json_t *cam, const char *where, LiveConfigAdd add,
                          void *opaque)
@@ -235,6 +245,9 @@ static int config_stream(const json_t *cam, const char *where, LiveConfigAdd add
                                                           : EVCLIP_TRANSPORT_TCP;
     p.realtime = json_is_true(json_object_get(cam, "realtime"));
     p.loop = json_is_true(json_object_get(cam, "loop"));
+    if ((ret = get_flag(cam, "native", where, &p.native)) < 0 ||
+        (ret = get_flag(cam, "native_only", where, &p.native_only)) < 0)
+        return ret;
     if ((ret = add(opaque, &p)) < 0)
         return ev_error_wrap(ret, "%s", where);
     return 0;

@@ -90,6 +90,7 @@ typedef struct LiveClip {
     double max;                /* its max duration guard, seconds */
     int stopped;               /* "stop" received */
     int64_t damaged;           /* video packets damaged (skipped or concealed), at encoding */
+    char native_path[4096];    /* its passthrough copy once published (live_native.c), or "" */
 } LiveClip;
 
 typedef struct Stream {

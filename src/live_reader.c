@@ -284,6 +284,23 @@ static int held_flush(Stream *st, AVFormatContext *fmt, Held *h, int64_t next)
     return ret;
 }
 
+/* Idle cost (bench/README.md): FFmpeg's RTSP-over-TCP reader makes three blocking socket reads
+ * per RTP packet, so a reader that keeps up wakes several times per frame as the packets
+ * trickle in. Once a read had to wait (the socket was drained), the reader sleeps READ_BATCH
+ * seconds (one sleep: stopping waits at most that) and then reads what arrived meanwhile
+ * without blocking: a few wake-ups per batch
+ * instead of per packet. Packets reach the ring at most READ_BATCH later (their wall clock
+ * does not change: it comes from RTCP or the earliest arrival). Only for RTSP over TCP, whose
+ * kernel socket buffer holds the batch without loss (UDP would drop). */
+#define READ_BATCH 0.1
+#define DRAINED_WAIT 0.002 /* a read that took longer waited for data */
+
+static int reads_in_batches(const Stream *st)
+{
+    return !st->p.realtime && st->p.transport == EVCLIP_TRANSPORT_TCP &&
+           (!strncmp(st->url, "rtsp://", 7) || !strncmp(st->url, "rtsps://", 8));
+}
+
 /* Reads until the connection fails or stalls; returns the reason (negative code). */
 static int read_loop(Stream *st, AVFormatContext *fmt, int vidx, int aidx, char *why,
                      size_t size)
@@ -292,13 +309,16 @@ static int read_loop(Stream *st, AVFormatContext *fmt, int vidx, int aidx, char 
     AVPacket *pkt = av_packet_alloc();
     double first_t = NAN, first_mono = 0, t = NAN;
     Held held = { 0 };
-    int ret;
+    int ret, batch = reads_in_batches(st);
 
     if (!pkt)
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     for (;;) {
-        st->deadline = live_mono_now() + l->s.stall_timeout;
-        if ((ret = av_read_frame(fmt, pkt)) < 0) {
+        double asked = live_mono_now();
+        st->deadline = asked + l->s.stall_timeout;
+        ret = av_read_frame(fmt, pkt);
+        int drained = live_mono_now() - asked > DRAINED_WAIT;
+        if (ret < 0) {
             if (stopping(st))
                 snprintf(why, size, "%s", atomic_load(&st->removing) ? "removed" : "shutdown");
             else if (ret == AVERROR_EXIT || live_mono_now() > st->deadline)
@@ -328,6 +348,12 @@ static int read_loop(Stream *st, AVFormatContext *fmt, int vidx, int aidx, char 
             break;
         }
         av_packet_unref(pkt);
+        if (batch && drained)
+            av_usleep((unsigned)(READ_BATCH * 1e6)); /* one wake-up (nap() ticks) */
+        if (batch && drained && stopping(st)) {
+            snprintf(why, size, "%s", atomic_load(&st->removing) ? "removed" : "shutdown");
+            break;
+        }
         if (st->p.realtime && video && !isnan(t)) {
             if (isnan(first_t)) {
                 first_t = t;

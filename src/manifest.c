@@ -196,6 +196,9 @@ static json_t *timing_json(const ManifestInfo *info)
 static json_t *encoder_json(const ManifestInfo *info)
 {
     const EvclipSettings *s = info->settings;
+    if (info->live && info->live->native_only)
+        return json_pack("{s:s, s:s, s:n, s:n, s:i, s:i}", "name", "copy", "requested", "copy",
+                         "preset", "crf", "bitrate", 0, "threads", 0);
     return json_pack("{s:s, s:o, s:o, s:o, s:I, s:i}",
                      "name", info->result->encoder, "requested", str_or_null(s->encoder),
                      "preset", str_or_null(s->preset),
@@ -324,7 +327,9 @@ static int build(const ManifestInfo *info, json_t **out, const Logger *log)
         "sources", sources, "boxes_drawn", (json_int_t)r->boxes_drawn,
         "detections_embedded", info->settings->embed_detections != 0,
         "timing", timing_json(info), "encoder", encoder_json(info));
-    if (*out && (json_object_set_new(*out, "drawing", drawing_json(info)) < 0 ||
+    int drawn = !info->live || !info->live->native_only;
+    if (*out && (json_object_set_new(*out, "drawing", drawn ? drawing_json(info)
+                                                            : json_null()) < 0 ||
                  json_object_set_new(*out, "warnings", warnings_json(r)) < 0 ||
                  (info->settings->worker && json_object_set_new(*out, "worker",
                                                 json_string(info->settings->worker)) < 0) ||

@@ -65,7 +65,9 @@
  *              ("trigger" | "start"), window: {start, end, start_utc, end_utc} (wall clock,
  *              epoch seconds), first_frame, last_frame (wall clock), clock ("rtcp" |
  *              "arrival"), pre_roll: {requested, available, max}, gaps: [[from, to], ...],
- *              incomplete (bool), note, damaged_packets}; its one source is {index 0, path
+ *              incomplete (bool), note, damaged_packets, native_only (bool: the output
+ *              is the passthrough copy of the stream's packets, which "native" lists too;
+ *              encoder {name "copy"}, drawing null)}; its one source is {index 0, path
  *              (the URL without credentials), absolute_path, size, sha256 all null, live
  *              true, window (wall clock), detections, damaged_packets}: a live stream has no
  *              file to re-hash (verify counts it in sources_live)
@@ -127,6 +129,11 @@ typedef struct ManifestLive {
     int64_t late_detections;         /* detections of the window that arrived after their
                                         frame was drawn (not drawn, not in `detections`) */
     double late_max_s;               /* the largest arrival minus time among them, seconds */
+    struct Natives *natives;         /* the clip's passthrough copy (complete in its temp
+                                        file), published with the clip and listed in "native";
+                                        NULL: none */
+    int native_only;                 /* the output is that copy: nothing decoded or encoded
+                                        (encoder {name "copy"}, drawing null) */
 } ManifestLive;
 
 /* What a finished clip's manifest records. */

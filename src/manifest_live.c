@@ -71,7 +71,7 @@ json_t *manifest_live_json(const ManifestLive *lv)
     for (int i = 0; ids && i < lv->nb_trigger_ids; i++)
         json_array_append_new(ids, json_string(lv->trigger_ids[i]));
     return json_pack("{s:s, s:s, s:o, s:s, s:{s:o, s:o, s:o, s:o}, s:o, s:o, s:s, "
-                     "s:{s:o, s:o, s:o}, s:o, s:b, s:s, s:I, s:{s:I, s:o, s:o}}",
+                     "s:{s:o, s:o, s:o}, s:o, s:b, s:s, s:I, s:{s:I, s:o, s:o}, s:b}",
                      "stream", lv->stream, "url", url, "trigger_ids", ids, "mode", lv->mode,
                      "window", "start", manifest_real(lv->start), "end", manifest_real(lv->end),
                      "start_utc", utc(lv->start), "end_utc", utc(lv->end),
@@ -85,5 +85,6 @@ json_t *manifest_live_json(const ManifestLive *lv)
                      "damaged_packets", (json_int_t)lv->damaged_packets,
                      "late_detections", "count", (json_int_t)lv->late_detections,
                      "max_s", manifest_real(lv->late_max_s),
-                     "delay_s", manifest_real(lv->detection_delay));
+                     "delay_s", manifest_real(lv->detection_delay),
+                     "native_only", lv->native_only != 0);
 }

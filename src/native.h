@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <jansson.h>
+#include <libavcodec/avcodec.h>
 #include <libavutil/rational.h>
 
 #include "src/log.h"
@@ -29,6 +30,17 @@ typedef struct NativeScan {
 } NativeScan;
 
 typedef struct Natives Natives;
+typedef struct NativePart NativePart;
+
+/* The streams whose packets a copy holds (borrowed). */
+typedef struct NativeStreams {
+    const AVCodecParameters *vpar;  /* video (required) */
+    const AVCodecParameters *apar;  /* audio, or NULL: none */
+    AVRational vtb, atb;            /* time bases of the packets' timestamps */
+    AVRational vrate;               /* nominal frame rate (dts of leading packets without
+                                       one); 0/1 unknown */
+    int vindex, aindex;             /* stream indexes the manifest records */
+} NativeStreams;
 
 /* The native copy path of clip `output`, part `part` (0-based) of `nb_parts`, extension `ext`
  * ("mp4", "mkv"): "a/b.mp4" -> "a/b.native.mp4", or "a/b.native.2.mp4" for part 1 of a
@@ -47,6 +59,26 @@ char *native_path(const char *output, int part, int nb_parts, const char *ext);
 int native_write_temp(Natives **n, const char *output, int part, int nb_parts, int source,
                       const char *path, int stream, const struct stat *identity,
                       double start, double end, int overwrite, const Logger *log);
+
+/* A copy from packets in memory (a live ring's), written through the same packet writer as
+ * native_write_temp: a new part of *n (created on first use) for source `source`'s window
+ * [start, end) of clip `output` (one part: OUT.native.mp4, or .mkv when MP4 cannot carry a
+ * codec of `in`), its temp file created; video pts `shift` (the first keyframe's) becomes 0.
+ * Then native_part_write() each packet in decode order (its timestamps in in->vtb / in->atb;
+ * the packet is changed), and native_part_finish() (copy_start: the keyframe's source time).
+ * Returns 0 or OUTPUT, EXISTS, NOMEM. */
+int native_part_open(Natives **n, NativePart **out, const char *output, int source,
+                     double start, double end, const NativeStreams *in, int64_t shift,
+                     int overwrite);
+int native_part_write(NativePart *p, int audio, AVPacket *pkt);
+/* Completes and syncs the temp file and hashes it (`from` names the source in the log). */
+int native_part_finish(NativePart *p, double copy_start, const char *from, const Logger *log);
+/* The part's final path, its temp file (NULL before open), and what it holds. */
+const char *native_part_path(const NativePart *p);
+const char *native_part_temp(const NativePart *p);
+const NativeScan *native_part_scan(const NativePart *p);
+/* SHA-256 (hex) and size of the finished temp file. */
+const char *native_part_sha256(const NativePart *p, int64_t *size);
 
 /* Reads source `path`'s packets of window [start, end) as native_write_temp copies them,
  * without writing: the digests a copy would record. `streams`: the video and audio stream

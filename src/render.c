@@ -678,7 +678,8 @@ static int publish_pair(ClipRun *c)
         c->live->damaged_packets = c->res->damaged_packets;
     }
     return publish_clip(c->out, c->clip->output, c->s, c->s->manifest ? &info : NULL,
-                        c->natives, c->res->output_sha256, &c->r->log);
+                        c->live && c->live->natives ? c->live->natives : c->natives,
+                        c->res->output_sha256, &c->r->log);
 }
 
 /* Warns of every redaction that hid nothing: a mistyped selector or a log of another video

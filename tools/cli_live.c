@@ -42,7 +42,8 @@ static const char usage[] =
     "Streams:\n"
     "      --config PATH       JSON array (or {\"streams\": [...]}) of {\"name\", \"url\",\n"
     "                          \"pre\", \"post\", \"transport\": \"tcp\"|\"udp\", \"realtime\",\n"
-    "                          \"loop\", \"detection_delay\"}\n"
+    "                          \"loop\", \"detection_delay\", \"native\",\n"
+    "                          \"native_only\"}\n"
     "      --url URL           one stream: rtsp://, http(s)://, srt://, udp://, or a file\n"
     "      --name NAME         its name (default cam)\n"
     "      --transport T       RTSP transport tcp (default) or udp\n"
@@ -66,6 +67,11 @@ static const char usage[] =
     "      --max-line BYTES    longest control line (default 1048576); a longer one is\n"
     "                          refused whole, up to its newline\n"
     "      --client-timeout S  close socket clients idle for S seconds (default 60)\n"
+    "      --native            also write OUTPUT.native.mp4 (.mkv when MP4 cannot carry the\n"
+    "                          codec) beside each clip: the stream's own packets of the\n"
+    "                          window, copied without re-encoding, listed in the manifest\n"
+    "      --native-only       write only that copy (no decoding, no encoding), with its own\n"
+    "                          manifest OUTPUT.native.mp4.evidence.json\n"
     "Output and drawing:\n"
     "      --output-dir DIR    clips triggered without \"output\" (default .)\n"
     "      --preview-hls DIR   HLS preview of each clip while it is encoded:\n"
@@ -100,7 +106,7 @@ enum {
     OPT_POST, OPT_PRE_MAX, OPT_RING_MB, OPT_OVERLAP, OPT_WORKERS, OPT_STALL, OPT_BACKOFF,
     OPT_DET_DELAY, OPT_CONTROL, OPT_OUTPUT_DIR, OPT_OVERWRITE, OPT_NO_AUDIO, OPT_PRESET,
     OPT_CRF, OPT_HOLD, OPT_TIMESTAMP, OPT_TITLE, OPT_MAX_LINE, OPT_CLIENT_TIMEOUT,
-    OPT_NO_MANIFEST, OPT_SIGN_KEY, OPT_PREVIEW_HLS,
+    OPT_NO_MANIFEST, OPT_SIGN_KEY, OPT_PREVIEW_HLS, OPT_NATIVE, OPT_NATIVE_ONLY,
 };
 
 static const struct option long_options[] = {
@@ -133,6 +139,8 @@ static const struct option long_options[] = {
     { "client-timeout", required_argument, NULL, OPT_CLIENT_TIMEOUT },
     { "no-manifest", no_argument, NULL, OPT_NO_MANIFEST },
     { "sign-key", required_argument, NULL, OPT_SIGN_KEY },
+    { "native", no_argument, NULL, OPT_NATIVE },
+    { "native-only", no_argument, NULL, OPT_NATIVE_ONLY },
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
     { "redact", required_argument, NULL, CLI_OPT_REDACT },
@@ -256,6 +264,11 @@ static void on_event(void *opaque, const EvclipLiveEvent *ev)
             cli_json_string(f, ev->manifest);
         else
             fputs("null", f);
+        fputs(",\"native\":", f);
+        if (ev->native_path)
+            cli_json_string(f, ev->native_path);
+        else
+            fputs("null", f);
     }
     if (ev->type == EVCLIP_LIVE_CLIP_FINISHED || ev->type == EVCLIP_LIVE_CLIP_FAILED) {
         fputs(",\"trigger_ids\":[", f);
@@ -321,6 +334,8 @@ static int parse_option(LiveOptions *o, int c, const char *arg)
     case OPT_TITLE: o->settings.title = arg; return 0;
     case OPT_NO_MANIFEST: o->settings.manifest = 0; return 0;
     case OPT_SIGN_KEY: o->settings.sign_key = arg; return 0;
+    case OPT_NATIVE: l->native = 1; return 0;
+    case OPT_NATIVE_ONLY: l->native_only = 1; return 0;
     case 'q': o->cli.quiet = 1; return 0;
     case 'v': o->cli.verbose = 1; return 0;
     case OPT_TRANSPORT:

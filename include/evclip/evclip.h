@@ -1146,6 +1146,8 @@ typedef struct EvclipLiveEvent {
                                  in the manifest's detection hash, counted there as late */
     double late_max_s;      /**< FINISHED, FAILED: the largest (arrival - time) of those late
                                  detections, seconds (0 when none) */
+    const char *native_path; /**< FINISHED: path of the clip's passthrough copy
+                                 (EvclipLiveSettings.native / native_only), or NULL */
 } EvclipLiveEvent;
 
 /**
@@ -1191,7 +1193,17 @@ typedef struct EvclipLiveSettings {
                                  removes it. Not evidence: the MP4 is still published
                                  atomically with its manifest. Copied; INVALID when not a
                                  directory */
-    uint8_t reserved[24];   /**< room for later fields; zero */
+    int native;             /**< 1 = every clip of every stream also gets OUT.native.mp4 (or
+                                 .mkv when MP4 cannot carry the codec): the ring packets the
+                                 clip was made from, stream-copied (keyframe at or before the
+                                 window start to its end, audio included, timestamps from 0,
+                                 faststart, gaps kept), published with the clip and recorded in
+                                 its manifest's "native" array; default 0 */
+    int native_only;        /**< 1 = clips are ONLY that passthrough copy (no decoding, no
+                                 encoding; OUT.native.mp4 with its own manifest
+                                 OUT.native.mp4.evidence.json; FINISHED's `path` and
+                                 `native_path` name it); default 0 */
+    uint8_t reserved[16];   /**< room for later fields; zero */
 } EvclipLiveSettings;
 
 /** Fills *s with the defaults documented above. */
@@ -1215,7 +1227,12 @@ typedef struct EvclipStreamParams {
     double detection_delay; /**< seconds this stream's frames wait for their detections (see
                              EvclipLiveSettings.detection_delay), at most 60; 0 = the pool's
                              setting, < 0 = they do not wait */
-    uint8_t reserved[24]; /**< room for later fields; must be zero */
+    int native;         /**< 1 = this stream's clips also get the passthrough copy
+                             (EvclipLiveSettings.native, which applies to every stream);
+                             default 0 */
+    int native_only;    /**< 1 = this stream's clips are only the passthrough copy
+                             (EvclipLiveSettings.native_only); default 0 */
+    uint8_t reserved[16]; /**< room for later fields; must be zero */
 } EvclipStreamParams;
 
 /** A pool of live streams. All functions are thread-safe, except close. */

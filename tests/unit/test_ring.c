@@ -166,6 +166,10 @@ static void test_pool(void)
     ls.workers = 0;
     CHECK(evclip_live_open(&live, r, &ls) == EVCLIP_ERR_INVALID && !live);
     evclip_live_default_settings(&ls);
+    CHECK(ls.native == 0 && ls.native_only == 0);
+    ls.native_only = 2; /* a flag: 0 or 1 */
+    CHECK(evclip_live_open(&live, r, &ls) == EVCLIP_ERR_INVALID && !live);
+    evclip_live_default_settings(&ls);
     ls.event_callback = on_event;
     ls.event_opaque = &seen;
     ls.backoff_min = 0.05;
@@ -177,6 +181,9 @@ static void test_pool(void)
     CHECK(evclip_live_add_stream(live, &p) == EVCLIP_ERR_INVALID); /* duplicate name */
     EvclipStreamParams bad = { .name = "b" };
     CHECK(evclip_live_add_stream(live, &bad) == EVCLIP_ERR_INVALID);
+    EvclipStreamParams flag = { .name = "n", .url = "/nonexistent/evclip-test.mp4", .native = -1 };
+    CHECK(evclip_live_add_stream(live, &flag) == EVCLIP_ERR_INVALID);
+    CHECK(strstr(evclip_last_error(), "native and native_only are 0 or 1") != NULL);
     CHECK(evclip_live_trigger(live, "zz", 1, 1, "x.mp4", NULL) == EVCLIP_ERR_INVALID);
     CHECK(evclip_live_trigger(live, "a", 1, 1, "", NULL) == EVCLIP_ERR_INVALID);
     CHECK(evclip_live_trigger(live, "a", 1, 1, NULL, NULL) == EVCLIP_ERR_INPUT); /* default
