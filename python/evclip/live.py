@@ -395,14 +395,20 @@ class EvidenceRecorder:
         self._pool, self._core, self._state = pool, core, "running"
 
     def wait_connected(self, timeout: float = 10.0) -> None:
-        """Waits until the stream is up; RecorderError after `timeout` seconds."""
+        """Waits until the stream is up and has delivered its first packet (from then on
+        triggers and timeline="pts" detections are accepted); RecorderError after `timeout`
+        seconds."""
         timeout = _number(timeout, "timeout", minimum=0)
+        deadline = time.monotonic() + timeout
         self._running()
         with self._sink.cond:
-            if not self._sink.cond.wait_for(lambda: self._sink.connected or self._sink.closed,
-                                            timeout):
-                raise RecorderError(_lib.ERR_INPUT, f"recorder '{self.name}': {self.source} "
-                                    f"not connected after {timeout:g} s")
+            up = self._sink.cond.wait_for(lambda: self._sink.connected or self._sink.closed,
+                                          timeout)
+        while up and self.stats()["packets"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if not up or self.stats()["packets"] == 0:
+            raise RecorderError(_lib.ERR_INPUT, f"recorder '{self.name}': {self.source} "
+                                f"not connected after {timeout:g} s")
 
     def stop(self) -> None:
         """Stops the stream: clips still recording are cut at the last packet (incomplete)
