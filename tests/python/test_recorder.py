@@ -147,9 +147,12 @@ def test_pool_two_streams_one_engine(server, tmp_path):
         a.push(None, [Detection(BLUE_BOX, "car", color=(255, 0, 0))])
         b.push(None, FakeSupervision(BLUE_BOX))  # a supervision.Detections, as is
         pa = a.trigger_event("1")
+        pa2 = a.trigger_event("2", pre=0.2)  # overlapping: a clip of its own
         pb = b.trigger_event("1", wait=True)
         assert pa == tmp_path / "a-1.mp4" and pb == tmp_path / "b-1.mp4"
         assert a._wait_clip("1", 20).type == "clip_finished"
+        assert a._wait_clip("2", 20).path == pa2 == tmp_path / "a-2.mp4"
+        assert verify(pa2).returncode == 0 and len(boxed_frames(pa2)[0]) == 1
         for p in (pa, pb):
             assert verify(p).returncode == 0
         assert len(boxed_frames(pa)[0]) == 1
@@ -166,15 +169,18 @@ def test_pool_two_streams_one_engine(server, tmp_path):
         pool.add("d", EvidenceRecorder(server.url(0), preset="ultrafast"))
 
 
-def test_push_pts_frame_index_lands_on_that_frame(lib, tmp_path):
+def test_push_pts_frame_index_lands_on_that_frame(lib, tmp_path, caplog):
     """timeline="pts", fps=25: push(N) is drawn on the source's frame N (each frame of the
     file shows its index as the width of a bright bar)."""
     src = tmp_path / "ramp.mp4"
     common.ffmpeg("-f", "lavfi", "-i", "color=c=black:s=320x240:r=25:d=5,format=gray,"
                   "geq=lum='if(lt(X\\,N)\\,235\\,16)',format=yuv420p",
                   "-c:v", "libx264", "-g", "25", "-crf", "12", "-preset", "ultrafast", str(src))
+    def broken(event):
+        raise RuntimeError("user callback bug")
+
     rec = EvidenceRecorder(src, 2.5, 0.3, output_dir=tmp_path, realtime=True, timeline="pts",
-                           fps=25, name="file", preset="ultrafast", crf=12)
+                           fps=25, name="file", preset="ultrafast", crf=12, on_event=broken)
     with rec:
         rec.wait_connected(10)
         blue = Detection(BLUE_BOX, "p", color=(255, 0, 0))
@@ -182,13 +188,17 @@ def test_push_pts_frame_index_lands_on_that_frame(lib, tmp_path):
         adapted = from_supervision(FakeSupervision(BLUE_BOX), frame_idx=41)
         adapted.detections[0].color = (255, 0, 0)
         rec.push(41, adapted)
-        rec.push(None, [blue], timestamp=55 / 25)  # seconds of the stream's timeline
+        # seconds of the stream's timeline; a polygon is drawn as its bounding box live
+        rec.push(None, [Detection(BLUE_BOX, "p", color=(255, 0, 0), extra={
+            "polygon": [[10, 30], [140, 30], [75, 130]]})], timestamp=55 / 25)
         time.sleep(3.0)
         path = rec.trigger_event("p", wait=True, timeout=20)
     frames = common.decode_frames(str(path), tl.W, tl.H)
     shown = sorted(sum(1 for v in f[200 * tl.W:201 * tl.W] if v > 128)
                    for f in frames if tl.is_box(f, 11, 60))
     assert shown == [30, 41, 55], shown
+    # The on_event callback raised on every event: logged, the recorder unaffected.
+    assert "on_event callback raised" in caplog.text and "user callback bug" in caplog.text
 
 
 def test_clip_failure_raises_with_evclips_message(server, tmp_path):
