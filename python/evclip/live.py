@@ -167,6 +167,8 @@ class _Core:
         self.queue: "queue.SimpleQueue" = queue.SimpleQueue()
         self.sinks: Dict[str, _Sink] = {}
         self.lock = threading.Lock()
+        self.idle = threading.Condition(self.lock)
+        self.calls = 0  # library calls on `live` in progress (close waits for them)
         self.live = ctypes.c_void_p()
         self.renderer = _Renderer(opts, clamp=False)
         q = self.queue
@@ -211,15 +213,33 @@ class _Core:
             if sink is not None:
                 sink.deliver(item)
 
+    def call(self, name: str, *args) -> int:
+        """evclip_live_NAME(live, *args); RecorderError once the pool is closed: another
+        thread's stop() never frees the pool under a push() or trigger in progress."""
+        with self.lock:
+            if not self.live:
+                raise RecorderError(_lib.ERR_INVALID, "the recorder's live pool is closed")
+            live = self.live
+            self.calls += 1
+        try:
+            return getattr(self.lib, "evclip_live_" + name)(live, *args)
+        finally:
+            with self.lock:
+                self.calls -= 1
+                self.idle.notify_all()
+
     def remove(self, name: str) -> None:
-        if self.live:
-            self.lib.evclip_live_remove_stream(self.live, name.encode())
+        try:
+            self.call("remove_stream", name.encode())
+        except RecorderError:  # closed meanwhile: the stream is gone with the pool
+            pass
         self.queue.put(("removed", name))
 
     def close(self) -> None:
         with self.lock:
             live, self.live = self.live, ctypes.c_void_p()
             names = list(self.sinks)
+            self.idle.wait_for(lambda: self.calls == 0)
         if live:
             # Finishes the clips still recording (cut at the last packet, incomplete) and the
             # queued ones; their events are delivered before it returns.
@@ -386,7 +406,7 @@ class EvidenceRecorder:
         params = _lib.EvclipStreamParams(name=name.encode(), url=self._url,
                                          transport=self._transport, realtime=self._realtime,
                                          loop=self._loop, pre=self.pre, post=self.post)
-        code = core.lib.evclip_live_add_stream(core.live, ctypes.byref(params))
+        code = core.call("add_stream", ctypes.byref(params))
         if code < 0:
             message = _lib.last_error()
             with core.lock:
@@ -485,9 +505,9 @@ class EvidenceRecorder:
         if not dets:
             return 0
         key = _lib.KEY_WALLCLOCK if self.timeline == "wallclock" else _lib.KEY_PTS
-        code = core.lib.evclip_live_add_detections(core.live, self.name.encode(), key,
-                                                   key_time, arr, len(dets))
+        code = core.call("add_detections", self.name.encode(), key, key_time, arr, len(dets))
         if code < 0:
+            self._running()  # stopped meanwhile by another thread: RecorderError
             raise _error(code, f"recorder '{self.name}': {_lib.last_error()}")
         return len(dets)
 
@@ -520,12 +540,13 @@ class EvidenceRecorder:
             if eid in self._sink.labels:
                 raise ValueError(f"recorder '{self.name}': event_id {eid!r} already used")
             self._sink.labels[eid] = label
-        code = core.lib.evclip_live_trigger(core.live, self.name.encode(), pre_s, post_s,
-                                            os.fsencode(path), eid.encode())
+        code = core.call("trigger", self.name.encode(), pre_s, post_s, os.fsencode(path),
+                         eid.encode())
         if code < 0:
             message = _lib.last_error()
             with self._sink.cond:
                 self._sink.labels.pop(eid, None)
+            self._running()  # stopped meanwhile by another thread: RecorderError
             raise _error(code, f"recorder '{self.name}': event {eid}: {message}")
         if wait:
             self._wait_clip(eid, limit)
@@ -572,8 +593,7 @@ class EvidenceRecorder:
         """The stream's state (EvclipStreamStats) as a dict."""
         core = self._running()
         st = _lib.EvclipStreamStats()
-        _check(core.lib.evclip_live_get_stream_stats(core.live, self.name.encode(),
-                                                     ctypes.byref(st)))
+        _check(core.call("get_stream_stats", self.name.encode(), ctypes.byref(st)))
         return {"connected": bool(st.connected), "packets": st.packets,
                 "ring_packets": st.ring_packets, "ring_bytes": st.ring_bytes,
                 "ring_seconds": st.ring_seconds, "reconnects": st.reconnects,

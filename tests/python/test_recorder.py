@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -62,6 +63,18 @@ class FakeSupervision:
         self.class_id = [2]
         self.tracker_id = [7]
         self.data = {"class_name": ["car"]}
+
+
+class FakeBoxes:
+    def __init__(self, box):
+        self.xyxy, self.conf, self.cls, self.id = [list(box)], [0.6], [1], None
+
+
+class FakeResults:
+    """Duck-typed Ultralytics Results with one box of class 1 ("truck")."""
+
+    def __init__(self, box):
+        self.boxes, self.names = FakeBoxes(box), {0: "car", 1: "truck"}
 
 
 def test_recorder_rtsp_clip_boxes_manifest_events(server, tmp_path):
@@ -191,12 +204,16 @@ def test_push_pts_frame_index_lands_on_that_frame(lib, tmp_path, caplog):
         # seconds of the stream's timeline; a polygon is drawn as its bounding box live
         rec.push(None, [Detection(BLUE_BOX, "p", color=(255, 0, 0), extra={
             "polygon": [[10, 30], [140, 30], [75, 130]]})], timestamp=55 / 25)
+        rec.push(48, FakeResults((200, 30, 300, 130)))  # an Ultralytics Results, as is
         time.sleep(3.0)
         path = rec.trigger_event("p", wait=True, timeout=20)
     frames = common.decode_frames(str(path), tl.W, tl.H)
     shown = sorted(sum(1 for v in f[200 * tl.W:201 * tl.W] if v > 128)
                    for f in frames if tl.is_box(f, 11, 60))
     assert shown == [30, 41, 55], shown
+    trucks = [f for f, dets in sei_boxes(path) if dets[0]["label"] == "truck"]
+    assert len(trucks) == 1 and sum(1 for v in frames[trucks[0]][200 * tl.W:201 * tl.W]
+                                    if v > 128) == 48
     # The on_event callback raised on every event: logged, the recorder unaffected.
     assert "on_event callback raised" in caplog.text and "user callback bug" in caplog.text
 
@@ -217,13 +234,28 @@ def test_clip_failure_raises_with_evclips_message(server, tmp_path):
     assert not (tmp_path / "cam-f.mp4").exists()
 
 
-def test_existing_clip_is_never_replaced(server, tmp_path):
+def test_existing_clip_is_never_replaced_and_stop_under_pushes(server, tmp_path):
     (tmp_path / "cam-x.mp4").write_bytes(b"evidence")
+    ended = []
+
+    def pusher(rec):
+        try:
+            while True:
+                rec.push(None, [Detection(BLUE_BOX, "car")])
+        except RecorderError as exc:
+            ended.append(str(exc))
+
     with EvidenceRecorder(server.url(0), 0.3, 0.2, output_dir=tmp_path) as rec:
         rec.wait_connected(15)
         time.sleep(0.5)
         with pytest.raises(OutputError, match="cam-x.mp4"):
             rec.trigger_event("x")
+        thread = threading.Thread(target=pusher, args=(rec,))
+        thread.start()
+        time.sleep(0.2)
+    # stop() (the with block) while another thread pushes: that thread gets RecorderError.
+    thread.join(10)
+    assert not thread.is_alive() and ended and ("stopped" in ended[0] or "closed" in ended[0])
     assert (tmp_path / "cam-x.mp4").read_bytes() == b"evidence"
 
 
