@@ -5,11 +5,14 @@ switch with one import:
 
     from evclip import render_from_jsonl, render_clip, render_clips, ClipSource, Clip
     from evclip import from_supervision, from_yolo_results, from_jsonl
+    from evclip import EvidenceRecorder, EvidenceRecorderPool   # live clips (evclip.live)
 
 libevclip.so is found through $EVCLIP_LIBRARY, the copy bundled by `pip install .`, the installed
 library path, or the build tree.
 """
 
+from evclip.live import (ClipFailedError, ClipTimeoutError, EvidenceRecorder,
+                         EvidenceRecorderPool, RecorderError, RecorderEvent)
 from evclip.adapters import from_jsonl, from_supervision, from_yolo_results, read_log
 from evclip.render import (DetectionsError, EncoderError, EvclipError, InputError,
                            LogNotFoundError, OutputError, VideoNotFoundError, WindowError,
@@ -39,16 +42,22 @@ def library_version() -> str:
 
 __all__ = [
     "Clip",
+    "ClipFailedError",
     "ClipSource",
+    "ClipTimeoutError",
     "Detection",
     "DetectionsError",
     "Encoder",
     "EncoderError",
     "EvclipError",
+    "EvidenceRecorder",
+    "EvidenceRecorderPool",
     "FrameDetections",
     "InputError",
     "LogNotFoundError",
     "OutputError",
+    "RecorderError",
+    "RecorderEvent",
     "RenderResult",
     "VideoNotFoundError",
     "WindowError",

@@ -190,10 +190,114 @@ class EvclipClip(Structure):
     ]
 
 
+# ---- Live mode (include/evclip/evclip.h "Live mode") ----------------------------------------
+
+# enum EvclipLiveEventType, as the names RecorderEvent.type carries
+LIVE_EVENT_TYPES = ("stream_up", "stream_down", "reconnecting", "clip_started", "clip_extended",
+                    "clip_finished", "clip_failed", "clock", "stats", "stream_removed", "list")
+OVERLAP_MERGE, OVERLAP_SEPARATE = 0, 1     # enum EvclipOverlap
+TRANSPORT_TCP, TRANSPORT_UDP = 0, 1        # enum EvclipTransport
+KEY_WALLCLOCK, KEY_PTS = 0, 1              # enum EvclipLiveKey
+
+
+class EvclipStreamStats(Structure):
+    _fields_ = [
+        ("connected", c_int),
+        ("packets", c_int64),
+        ("ring_packets", c_int64),
+        ("ring_bytes", c_int64),
+        ("ring_seconds", c_double),
+        ("reconnects", c_int64),
+        ("recording", c_int),
+        ("clock", c_char * 16),
+        ("state", c_char * 16),
+        ("reserved", c_uint8 * 32),
+    ]
+
+
+class EvclipLiveEvent(Structure):
+    """Library-allocated and grown at its end by later minor versions: only the fields below
+    are read (the library's struct may be larger, never smaller; check_abi checks that)."""
+    _fields_ = [
+        ("type", c_int),
+        ("stream", c_char_p),
+        ("clip_id", c_char_p),
+        ("path", c_char_p),
+        ("message", c_char_p),
+        ("clock", c_char_p),
+        ("start", c_double),
+        ("end", c_double),
+        ("duration", c_double),
+        ("frames", c_int64),
+        ("pre_available", c_double),
+        ("incomplete", c_int),
+        ("status", c_int),
+        ("delay", c_double),
+        ("attempt", c_int),
+        ("stats", POINTER(EvclipStreamStats)),
+        ("pre_requested", c_double),
+        ("gaps", POINTER(c_double)),
+        ("ngaps", c_int),
+        ("damaged_packets", c_int64),
+        ("manifest", c_char_p),
+        ("trigger_ids", POINTER(c_char_p)),
+        ("nb_trigger_ids", c_int),
+        ("ready_after_end_s", c_double),
+        ("late_detections", c_int64),
+        ("late_max_s", c_double),
+        ("native_path", c_char_p),
+    ]
+
+
+LiveCallback = CFUNCTYPE(None, c_void_p, POINTER(EvclipLiveEvent))
+
+
+class EvclipLiveSettings(Structure):
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("event_callback", LiveCallback),
+        ("event_opaque", c_void_p),
+        ("pre_roll_max", c_double),
+        ("ring_bytes", c_int64),
+        ("overlap", c_int),
+        ("workers", c_int),
+        ("stall_timeout", c_double),
+        ("connect_timeout", c_double),
+        ("backoff_min", c_double),
+        ("backoff_max", c_double),
+        ("detection_delay", c_double),
+        ("outage_grace", c_double),
+        ("output_dir", c_char_p),
+        ("preview_hls", c_char_p),
+        ("native", c_int),
+        ("native_only", c_int),
+        ("reserved", c_uint8 * 16),
+    ]
+
+
+class EvclipStreamParams(Structure):
+    _fields_ = [
+        ("name", c_char_p),
+        ("url", c_char_p),
+        ("transport", c_int),
+        ("realtime", c_int),
+        ("loop", c_int),
+        ("pre", c_double),
+        ("post", c_double),
+        ("detection_delay", c_double),
+        ("native", c_int),
+        ("native_only", c_int),
+        ("reserved", c_uint8 * 16),
+    ]
+
+
 # The structures above, checked against the loaded library's evclip_struct_size() by load().
 MIRRORED_STRUCTS = (EvclipProgress, EvclipDetection, EvclipDetectionStats, EvclipDrawOptions,
                     EvclipSettings,
-                    EvclipSource, EvclipClip, EvclipResult)
+                    EvclipSource, EvclipClip, EvclipResult, EvclipLiveSettings,
+                    EvclipStreamParams, EvclipStreamStats)
+# Library-allocated structures that may grow at their end: the library's must not be smaller.
+GROWING_STRUCTS = (EvclipLiveEvent,)
 # The C API major this mirror follows (EVCLIP_API_VERSION_MAJOR).
 API_VERSION_MAJOR = 1
 
@@ -219,6 +323,16 @@ _PROTOTYPES = {
                                     POINTER(EvclipResult), c_int]),
     "evclip_color_parse": (c_int, [c_char_p, POINTER(c_uint8)]),
     "evclip_palette_color": (None, [c_char_p, c_int64, POINTER(c_uint8)]),
+    "evclip_live_default_settings": (None, [POINTER(EvclipLiveSettings)]),
+    "evclip_live_open": (c_int, [POINTER(c_void_p), c_void_p, POINTER(EvclipLiveSettings)]),
+    "evclip_live_add_stream": (c_int, [c_void_p, POINTER(EvclipStreamParams)]),
+    "evclip_live_trigger": (c_int, [c_void_p, c_char_p, c_double, c_double, c_char_p,
+                                    c_char_p]),
+    "evclip_live_remove_stream": (c_int, [c_void_p, c_char_p]),
+    "evclip_live_add_detections": (c_int, [c_void_p, c_char_p, c_int, c_double,
+                                           POINTER(EvclipDetection), c_int]),
+    "evclip_live_get_stream_stats": (c_int, [c_void_p, c_char_p, POINTER(EvclipStreamStats)]),
+    "evclip_live_close": (None, [POINTER(c_void_p)]),
 }
 # Newer entry points: used when present.
 _OPTIONAL = {
@@ -325,6 +439,11 @@ def check_abi(lib, path="libevclip"):
         if theirs != ours:
             problems.append(f"sizeof({struct.__name__}) is {theirs} in the library, "
                             f"{ours} in python/evclip/_lib.py")
+    for struct in GROWING_STRUCTS:
+        theirs = lib.evclip_struct_size(struct.__name__.encode())
+        if theirs < ctypes.sizeof(struct):
+            problems.append(f"sizeof({struct.__name__}) is {theirs} in the library, at "
+                            f"least {ctypes.sizeof(struct)} expected")
     if problems:
         raise AbiMismatchError(f"evclip: {path} does not match this Python binding: "
                                + "; ".join(problems) + " (install the binding and the "

@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterator, List, Optional, Sequence, Union
 
+from evclip.contours import mask_polygon
 from evclip.types import Detection, FrameDetections, to_list
 
 
@@ -70,17 +71,21 @@ def _detection(bbox, label: str, conf, ids, corners, i: int) -> Detection:
         label=label,
         score=float(conf[i]) if conf is not None else None,
         track_id=int(ids[i]) if ids is not None else None,
-        extra={} if corners is None else
+        extra={} if corners is None or corners[i] is None else
         {"polygon": [[float(x), float(y)] for x, y in corners[i]]},
     )
 
 def from_supervision(detections: Any, frame_idx: Optional[int] = None,
-                     timestamp: Optional[float] = None) -> FrameDetections:
+                     timestamp: Optional[float] = None, *,
+                     mask_contours: bool = True) -> FrameDetections:
     """Converts a supervision.Detections to FrameDetections.
 
     Label: data["class_name"][i], else f"class_{class_id[i]}", else "obj". confidence and
-    tracker_id are copied when present. Anything but a Detections (None, a str, an Ultralytics
-    Results...) raises TypeError; a Detections with no boxes gives an empty FrameDetections.
+    tracker_id are copied when present. Rotated boxes (data["xyxyxyxy"]) and, with
+    mask_contours, segmentation masks (.mask, N x H x W booleans: each mask's outer contour,
+    simplified) become extra["polygon"], drawn as outlines. Anything but a Detections (None,
+    a str, an Ultralytics Results...) raises TypeError; a Detections with no boxes gives an
+    empty FrameDetections.
     """
     _check_supervision(detections)
     _keys_required("from_supervision", frame_idx, timestamp)
@@ -99,6 +104,15 @@ def from_supervision(detections: Any, frame_idx: Optional[int] = None,
     # extra["polygon"], drawn as the rotated outline (xyxy, their bounds, is the box).
     corners = _column(data.get("xyxyxyxy") if hasattr(data, "get") else None, n,
                       'detections.data["xyxyxyxy"]')
+    if not isinstance(mask_contours, bool):
+        raise TypeError(f"mask_contours must be a bool, got {_type_name(mask_contours)}")
+    masks = getattr(detections, "mask", None)
+    if corners is None and mask_contours and masks is not None and n:
+        if len(masks) != n:
+            raise ValueError(f"detections.mask has {len(masks)} masks, expected {n} (one "
+                             "per box)")
+        # A mask's outline; an empty mask keeps its plain box.
+        corners = [mask_polygon(m) for m in masks]
     parsed = []
     for i, bbox in enumerate(boxes):
         if names is not None:

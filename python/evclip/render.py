@@ -244,7 +244,7 @@ _SETTING_NAMES = ("pre_roll", "post_roll", "preset", "crf", "bitrate", "hold", "
                   "detections_format", "normalized", "ts_origin", "stream", "fps",
                   "box_space", "mkdirs", "poster", "label_max", "redact", "redact_mode",
                   "redact_pad", "redact_label", "redact_detections", "interpolate", "style",
-                  "native", "epoch", "tz")
+                  "native", "epoch", "tz", "ffmpeg_log")
 _REDACT_MODES = {"pixelate": 0, "blur": 1, "fill": 2}   # enum EvclipRedactMode
 _TS_ORIGINS = {"start": 0, "pts": 1}   # enum EvclipTsOrigin
 _BOX_SPACES = {"display": 0, "stored": 1}   # enum EvclipBoxSpace
@@ -279,7 +279,7 @@ class _Options:
                  stream=None, fps=None, box_space="display", mkdirs=True, poster=False,
                  label_max=None, redact=None, redact_mode="pixelate", redact_pad=0,
                  redact_label=None, redact_detections=None, interpolate=0.0, style=None,
-                 native=False, epoch=None, tz=None):
+                 native=False, epoch=None, tz=None, ffmpeg_log=True):
         self.encoder = _encoder_name(encoder)
         self.pre_roll = _number(pre_roll, "pre_roll", minimum=0)
         self.post_roll = _number(post_roll, "post_roll", minimum=0)
@@ -303,7 +303,8 @@ class _Options:
                             ("overwrite", overwrite), ("clamp", clamp), ("manifest", manifest),
                             ("embed_detections", embed_detections),
                             ("normalized", normalized), ("mkdirs", mkdirs),
-                            ("poster", poster), ("native", native)):
+                            ("poster", poster), ("native", native),
+                            ("ffmpeg_log", ffmpeg_log)):
             if not isinstance(value, (bool, int)):
                 raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
             self.flags[name] = int(bool(value))
@@ -402,9 +403,10 @@ class _Options:
         s.sign_key = self.sign_key
         s.embed_detections = self.flags["embed_detections"]
         s.box_space = self.box_space
-        # "auto" probes hardware encoders that are expected to fail: their FFmpeg messages are
-        # routed to the "evclip" logger (demoted to debug while probing), not printed.
-        s.ffmpeg_log = int(self.encoder == b"auto")
+        # FFmpeg's own messages (x264's banner, the muxer's faststart pass, the failures of
+        # "auto"'s hardware probes) go to the "evclip" logger, FFmpeg's info as debug, instead
+        # of stderr; ffmpeg_log=False leaves FFmpeg's process-wide logging as the host set it.
+        s.ffmpeg_log = self.flags["ffmpeg_log"] or int(self.encoder == b"auto")
         s.poster = self.flags["poster"]
         s.native = self.flags["native"]
         # the options (and the selectors they point to) live as long as this _Options
