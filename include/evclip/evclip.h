@@ -68,6 +68,14 @@
  *          EvclipInspectFrame.nb_points and points (the polygons carried by the SEI),
  *          evclip_painter_draw_polygons(); evclip_detections_add_extra() (extra keys for
  *          chip templates).
+ * - API 1.3.0: wall-clock time: EvclipSource epoch/epoch_known/epoch_origin (enum
+ *          EvclipEpochOrigin), EvclipDrawOptions.timezone, evclip_parse_wallclock(),
+ *          EvclipInspectFrame.wall_time; live clips encoded while they record:
+ *          EvclipLiveSettings.preview_hls, EvclipStreamParams.detection_delay (and
+ *          EvclipLiveSettings.detection_delay now a per-frame wait, default 1 s),
+ *          EvclipLiveEvent ready_after_end_s/late_detections/late_max_s; live passthrough
+ *          copies: EvclipLiveSettings/EvclipStreamParams native and native_only,
+ *          EvclipLiveEvent.native_path.
  */
 
 #include <stddef.h>
