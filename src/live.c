@@ -342,6 +342,10 @@ static void pre_roll_note(LiveClip *j, double pre, double asked, double max)
     }
 }
 
+/* Seconds of stream time kept before the pre-roll limit when a clip's source time 0 is placed
+ * (see LiveClip.origin_pts). */
+#define CLIP_ORIGIN_MARGIN 60.0
+
 static int new_clip(Stream *st, double now, double pre, double end, const char *output,
                     const char *id, LiveClip **out)
 {
@@ -365,7 +369,12 @@ static int new_clip(Stream *st, double now, double pre, double end, const char *
     j->vrate = st->vrate;
     j->period = st->vrate.num > 0 && st->vrate.den > 0 ? 1 / av_q2d(st->vrate) : 1 / 30.0;
     j->closed_upto = -INFINITY;
-    j->base = st->clock.base;
+    /* Source time 0 early enough that every packet the clip can hold (the ring's pre-roll,
+     * a merge's wider pre, RTCP re-stamps) has a positive source time. */
+    double vtb = av_q2d(st->vtb), origin = fmin(0, now - st->clock.base - st->live->s.pre_roll_max
+                                                - CLIP_ORIGIN_MARGIN);
+    j->origin_pts = (int64_t)floor(origin / vtb);
+    j->base = st->clock.base + j->origin_pts * vtb;
     j->clock = st->clock.rtcp ? "rtcp" : "arrival";
     j->end = end;
     int first = ring_find_start(&st->ring, now - pre);

@@ -258,15 +258,15 @@ static int pull(void *opaque, int index, RingEntry *out)
     return ret;
 }
 
-/* The clip's packets as the engine's source (BatchInput.open): pts 0 is wall clock j->base;
- * they come from the feed as they are recorded. */
+/* The clip's packets as the engine's source (BatchInput.open): source time 0 (video pts
+ * j->origin_pts) is wall clock j->base; they come from the feed as they are recorded. */
 static int open_packets(void *opaque, Source **out, const EvclipSource *in, int threads,
                         const Logger *log)
 {
     LiveClip *j = opaque;
     PacketList list = {
         .name = in->path, .vpar = j->vpar, .apar = j->apar, .vtb = j->vtb, .atb = j->atb,
-        .vrate = j->vrate, .origin = 0, .feed = &j->feed,
+        .vrate = j->vrate, .origin = j->origin_pts, .feed = &j->feed,
     };
     return source_open_packets(out, &list, threads, log);
 }

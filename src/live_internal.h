@@ -81,7 +81,11 @@ typedef struct LiveClip {
     int count, capacity;
     AVCodecParameters *vpar, *apar;
     AVRational vtb, atb, vrate;
-    double base;               /* wall clock of timeline 0 */
+    double base;               /* wall clock of the clip source's time 0 (video pts origin_pts) */
+    int64_t origin_pts;        /* video pts that is the clip source's time 0: 0, or earlier
+                                  when the stream's timeline is young (packets that a clock
+                                  mapping re-stamped before the timeline's 0 stay in the
+                                  clip, at positive source times) */
     const char *clock;
     EvclipDetections *dets;    /* the detections taken, as pushed (wall clock) */
     char **ids;                /* ids of every trigger the clip holds (merged ones after id) */

@@ -71,8 +71,8 @@ static void fill_result(const LiveClip *j, const NativePart *p, int64_t damaged,
     memset(res, 0, sizeof(*res));
     res->frames = scan->video.packets;
     res->duration = lo <= hi ? (hi - lo) * av_q2d(j->vtb) + period : 0;
-    res->first_time = lo <= hi ? lo * av_q2d(j->vtb) : 0;
-    res->last_time = lo <= hi ? hi * av_q2d(j->vtb) : 0;
+    res->first_time = lo <= hi ? (lo - j->origin_pts) * av_q2d(j->vtb) : 0;
+    res->last_time = lo <= hi ? (hi - j->origin_pts) * av_q2d(j->vtb) : 0;
     res->width = j->vpar->width;
     res->height = j->vpar->height;
     res->has_audio = scan->audio.packets > 0;

@@ -123,7 +123,17 @@ def scenario_native(server, out, source_slices):
     try:
         if not check(live.wait_type("stream_up", 15) is not None, "native: stream up"):
             return
-        time.sleep(5)
+        # A trigger reaching back to the connection's first packets (which the RTCP clock
+        # re-stamps before the stream timeline's 0): the clip holds every recorded frame.
+        time.sleep(1.5)
+        live.send({"type": "trigger", "stream": "cam", "pre": 10, "post": 0.5, "id": "n0"})
+        first = live.wait_type("clip_finished", 20, id="n0")
+        if check(first is not None, "native: first clip finished", str(live.events[-3:])):
+            copy0 = packets(os.path.join(out, "cam-n0.native.mp4"))
+            check(first["frames"] == len(copy0) > 25,
+                  "native: a clip from the connection's first packets holds each of them",
+                  f"{first['frames']} frames, {len(copy0)} packets in the copy")
+        time.sleep(3)
         live.send({"type": "trigger", "stream": "cam", "pre": 2, "post": 1, "id": "n1"})
         done = live.wait_type("clip_finished", 20, id="n1")
         if not check(done is not None, "native: clip finished", str(live.events[-3:])):
