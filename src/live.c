@@ -554,12 +554,14 @@ static int add_detections(EvclipLive *l, Stream *st, int key, double time,
     double cutoff = live_wall_now() - l->s.pre_roll_max - l->r->settings.hold -
                     DETECTION_KEEP_EXTRA;
 
+    double pts = time;
     pthread_mutex_lock(&st->lock);
     if (key == EVCLIP_KEY_PTS) {
         if (!st->clock.anchored)
             ret = ev_error(EVCLIP_ERR_INVALID, "stream '%s' has no timeline yet", stream);
         time = st->clock.base + time + st->clock.offset;
     }
+    int conn = key == EVCLIP_KEY_PTS ? st->conn : 0;
     if (ret >= 0 && time > live_wall_now() + MAX_FUTURE_DETECTION)
         ret = ev_error(EVCLIP_ERR_INVALID, "detections for '%s' at %.3f are %.0f s ahead of "
                        "now: no clip can hold them (check the detector's clock)", stream, time,
@@ -593,7 +595,7 @@ static int add_detections(EvclipLive *l, Stream *st, int key, double time,
             ret = ev_error(EVCLIP_ERR_NOMEM, "out of memory");
         else
             st->dets[st->ndets++] = (DetEntry){ .d = d, .seq = ++st->det_seq,
-                                                .arrived = arrived };
+                                                .arrived = arrived, .pts = pts, .conn = conn };
     }
     if (ret >= 0 && time > st->det_latest) { /* an empty message says "nothing up to here" */
         st->det_latest = time;

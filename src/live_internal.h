@@ -40,6 +40,9 @@ typedef struct DetEntry {
     EvclipDetection d; /* ts = wall clock; label owned */
     int64_t seq;       /* order of arrival on the stream (1, 2, ...) */
     double arrived;    /* wall clock of its arrival */
+    double pts;        /* EVCLIP_KEY_PTS: the stream time it was pushed at */
+    int conn;          /* EVCLIP_KEY_PTS: the connection whose timeline that is; 0 = pushed
+                          by wall clock */
 } DetEntry;
 
 typedef struct LiveClip {

@@ -122,9 +122,13 @@ static void restamp_entry(Stream *st, RingEntry *e)
 }
 
 /* The mapping of the current connection changed: one linear map holds for all of its packets,
- * so what the ring and the recording clips hold of it moves too (st->lock held). */
+ * so what the ring and the recording clips hold of it moves too, and so do the detections
+ * pushed by its stream time and not yet taken by a clip (st->lock held). */
 static void restamp(Stream *st)
 {
+    for (int i = 0; i < st->ndets; i++)
+        if (st->dets[i].conn == st->conn)
+            st->dets[i].d.ts = st->clock.base + st->dets[i].pts + st->clock.offset;
     for (int i = 0; i < st->ring.count; i++)
         restamp_entry(st, ring_entry(&st->ring, i));
     for (LiveClip *j = st->recording; j; j = j->next) {
