@@ -104,8 +104,10 @@ static int logs_json(const EvclipDetections *d, json_t *logs)
 /* An epoch and its UTC text ({"name": x, "name_utc": "...Z"}) set on obj, or nulls. */
 static void set_wall(json_t *obj, const char *name, int known, double epoch)
 {
-    char iso[40], key[64];
-    wallclock_iso_utc(epoch, iso, sizeof(iso));
+    char iso[40] = "", key[64];
+    known = known && isfinite(epoch);
+    if (known)
+        wallclock_iso_utc(epoch, iso, sizeof(iso));
     snprintf(key, sizeof(key), "%s_utc", name);
     json_object_set_new(obj, name, known ? real(epoch) : json_null());
     json_object_set_new(obj, key, known ? json_string(iso) : json_null());

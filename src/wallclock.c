@@ -108,9 +108,14 @@ int wallclock_parse(const char *text, double *epoch, const char *what)
     return wallclock_check(*epoch, what);
 }
 
+/* Largest epoch seconds made into text (year ~318857): beyond it the text is clamped. */
+#define WALLCLOCK_TEXT_MAX 1e13
+
 /* Splits epoch seconds into whole seconds and milliseconds (rounded to the nearest). */
 static int64_t split_ms(double epoch, int *ms)
 {
+    if (!(fabs(epoch) <= WALLCLOCK_TEXT_MAX)) /* NaN, infinite or absurd: never overflow */
+        epoch = epoch > 0 ? WALLCLOCK_TEXT_MAX : epoch < 0 ? -WALLCLOCK_TEXT_MAX : 0;
     int64_t total = llround(epoch * 1000);
     int64_t sec = total / 1000 - (total % 1000 < 0);
     *ms = (int)(total - sec * 1000);

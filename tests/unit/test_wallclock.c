@@ -69,6 +69,17 @@ static void test_format(void)
         return;
     }
     check_text(utc, 1772460202.14, "2026-03-02 14:03:22.140 UTC");
+    /* Non-finite or absurd epochs (an open-ended window's end) are clamped, never overflow
+     * (UBSan in CI): the text stays well-formed. */
+    char iso[40];
+    wallclock_iso_utc(1772460202.14, iso, sizeof(iso));
+    CHECK_MSG(!strcmp(iso, "2026-03-02T14:03:22.140Z"), "iso utc: %s", iso);
+    const double odd[] = { INFINITY, -INFINITY, NAN, 1e300, -1e300 };
+    for (int i = 0; i < 5; i++) {
+        wallclock_iso_utc(odd[i], iso, sizeof(iso));
+        CHECK_MSG(strlen(iso) >= 24 && iso[strlen(iso) - 1] == 'Z', "odd epoch %g: %s",
+                  odd[i], iso);
+    }
     check_text(utc, 1772460202.9996, "2026-03-02 14:03:23.000 UTC");
     check_text(fixed, 1772460202.14, "2026-03-02 19:33:22.140 +05:30");
     check_text(neg, 1772460202.14, "2026-03-02 06:03:22.140 -08:00");
