@@ -266,8 +266,10 @@ def test_kill_worker(slow):
     rows = clips(out, slow, 8, "k", preset="veryslow")
     run(["submit", "-q", "--redis", r.url(), job_file("kill.jsonl", rows)], timeout=30)
     a = worker(r, "doomed", "--claim-timeout", "1.5")
+    # The next clip's own temp file (".k1.mp4.PID-TAG.evclip-tmp"), not k0's manifest temp
+    # that can still be there for a moment after k0.mp4 appears.
     wait_for(lambda: os.path.exists(f"{out}/k0.mp4") and any(
-        n.endswith(".evclip-tmp") for n in os.listdir(out)), 60,
+        n.endswith(".evclip-tmp") and not n.startswith(".k0.") for n in os.listdir(out)), 60,
         "the first clip of the unit and the next one's temp file")
     a.kill()
     a.wait(timeout=10)
