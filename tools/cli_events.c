@@ -52,11 +52,17 @@ static const char usage[] =
 
 #define MAX_INPUTS 1024
 
+/* Seconds beyond which a time past a video's end reads as epoch seconds (2001-09-09). */
+#define WALLCLOCK_LIKE 1e9
+
 typedef struct Input {
     const char *video, *log;
     char *abs_video, *abs_log;
     char name[256];        /* base name without extension ({source}) */
     double duration, period, offset;
+    long long past_end;    /* detections timed past the video's end (no event made of them) */
+    double past_first;     /* the first such time, seconds */
+    int past_wall;         /* some of them look like wall-clock (epoch) times */
 } Input;
 
 typedef struct EventsArgs {
@@ -337,7 +343,7 @@ static int on_detection(void *opaque, const EvclipDetection *d)
 {
     ScanCtx *c = opaque;
     EventsArgs *a = c->a;
-    const Input *in = &a->inputs[a->current];
+    Input *in = &a->inputs[a->current];
     a->lines++;
     if (a->labels && !label_wanted(a->labels, d->label))
         return 0;
@@ -350,8 +356,12 @@ static int on_detection(void *opaque, const EvclipDetection *d)
                 "'%s' has no known frame rate\n", in->log, in->video);
         return a->error = EXIT_DETECTIONS, 1;
     }
-    if (t > in->duration + 1)
-        return 0; /* past the end of its video: no frame to show it on */
+    if (t > in->duration + 1) { /* past the end of its video: no frame to show it on */
+        if (!in->past_end++)
+            in->past_first = t;
+        in->past_wall |= d->frame_idx == EVCLIP_NONE && t > WALLCLOCK_LIKE;
+        return 0;
+    }
     int ret = grouper_add(c->g, in->offset + fmax(t, 0), d->label, d->track_id, a->current);
     if (ret == GROUPER_UNORDERED) {
         fprintf(stderr, "evclip: error: '%s': detection %lld at %.3f s comes after one at "
@@ -362,6 +372,18 @@ static int on_detection(void *opaque, const EvclipDetection *d)
     if (ret < 0)
         return a->error = a->error ? a->error : EXIT_FAILURE_OTHER, 1;
     return 0;
+}
+
+/* Says how many detections of input `in` lay past its video's end (never silently lost). */
+static void warn_past_end(const Input *in)
+{
+    if (!in->past_end)
+        return;
+    fprintf(stderr, "evclip: warning: '%s': %lld detections are timed past the end of '%s' "
+            "(%.3f s long; the first at %.3f s): no event is made of them%s\n", in->log,
+            in->past_end, in->video, in->duration, in->past_first, in->past_wall ?
+            " (they look like wall-clock times: events reads a detection's ts or frame_idx, "
+            "not its wallclock)" : "");
 }
 
 /* Streams every log through the grouper. */
@@ -376,6 +398,7 @@ static int scan_logs(EventsArgs *a)
         a->lines = 0;
         ret = evclip_detections_scan(a->inputs[a->current].log, a->format, 0, on_detection,
                                      &c);
+        warn_past_end(&a->inputs[a->current]);
         if (ret < 0 && !a->error) {
             fprintf(stderr, "evclip: error: %s\n", evclip_last_error());
             a->error = cli_exit_code(ret);

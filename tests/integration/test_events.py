@@ -222,6 +222,20 @@ def test_bad_input():
     C.check(r.returncode == 3, "a log given as the video: input error", r.stderr)
     r = events("-i", path("h1.mp4"))
     C.check(r.returncode == 2 and "no -d" in r.stderr, "-i without -d", r.stderr)
+    # Detections past the video's end make no event, and are never dropped silently: those
+    # keyed by wall clock alone are named as such.
+    C.write_jsonl(path("late.jsonl"), [det(0.5), det(0.6), det(500.0), det(501.0)])
+    r = events("-i", path("h1.mp4"), "-d", path("late.jsonl"), "-q")
+    C.check(r.returncode == 0 and "2 detections are timed past the end" in r.stderr and
+            "first at 500.000 s" in r.stderr and "wall-clock" not in r.stderr,
+            "detections past the video's end are counted in a warning", r.stderr)
+    wall = [{"wallclock": 1772460202.5 + i * 0.1, "bbox": [10, 10, 40, 50], "label": "person"}
+            for i in range(3)]
+    C.write_jsonl(path("wall.jsonl"), wall)
+    r = events("-i", path("h1.mp4"), "-d", path("wall.jsonl"))
+    C.check("3 detections are timed past the end" in r.stderr and
+            "look like wall-clock times" in r.stderr and "0 events" in r.stderr,
+            "a log keyed by wallclock: events says why it made no event", r.stderr)
     r = events("-i", path("h1.mp4"), "-d", path("h1.jsonl"), "-o", path("nodir", "j.jsonl"))
     C.check(r.returncode == 6, "unwritable -o", r.stderr)
 
