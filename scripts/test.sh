@@ -68,13 +68,13 @@ export LSAN_OPTIONS=suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0
 if command -v clang >/dev/null; then
     if CC=clang CXX=clang++ build_or_fail fuzz build-fuzz -Dfuzzer=true -Db_sanitize=address,undefined \
             -Db_lundef=false -Dtests=true -Dbuildtype=debugoptimized; then
-        echo "=== fuzz (libFuzzer, ${FUZZ_SECONDS:-10} s per target)"
+        echo "=== fuzz (libFuzzer, ${FUZZ_SECONDS:-6} s per target)"
         for target in build-fuzz/tests/fuzz/fuzz_*; do
             [ -f "$target" ] && [ -x "$target" ] || continue
             name=$(basename "$target" | sed 's/^fuzz_//')
             corpus=$(mktemp -d)
             cp tests/fuzz/corpus/"$name"/* "$corpus"/
-            if "$target" -max_total_time="${FUZZ_SECONDS:-10}" -print_final_stats=0 \
+            if "$target" -max_total_time="${FUZZ_SECONDS:-6}" -print_final_stats=0 \
                     "$corpus" >"$corpus.log" 2>&1; then
                 passed=$((passed + 1))
                 echo "fuzz $name: ok ($(grep -c . "$corpus.log") log lines)"
