@@ -327,6 +327,8 @@ static void test_live_zones(void)
           "streams[1]: field 'tz': expected a zone name" },
         { "[{\"name\": \"ok\", \"url\": \"a\"}, {\"name\": \"ok\", \"url\": \"b\"}]",
           "streams[1]: stream 'ok' is named twice" },
+        { "[{\"name\": \"ok\", \"url\": \"a\"}, {\"name\": \"n\", \"url\": \"b\", \"pre\": -1}]",
+          "streams[1]: stream 'n': negative pre/post roll" },
     };
     for (size_t i = 0; i < sizeof(configs) / sizeof(configs[0]); i++) {
         CHECK(evclip_live_add_config(live, write_config("cams.json", configs[i].text)) ==
