@@ -237,7 +237,7 @@ static int config_stream(const json_t *cam, const char *where, LiveConfigAdd add
     int ret;
     if (!json_is_object(cam))
         return ev_error(EVCLIP_ERR_INVALID, "%s: expected an object", where);
-    if (tz && !json_is_string(tz))
+    if (tz && !json_is_null(tz) && !json_is_string(tz))
         return ev_error(EVCLIP_ERR_INVALID, "%s: field 'tz': expected a zone name (IANA name, "
                         "\"UTC\" or an offset such as \"+05:30\")", where);
     if ((ret = get_number(cam, "pre", &p.pre)) < 0 ||
