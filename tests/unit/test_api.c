@@ -302,12 +302,16 @@ static void test_live_zones(void)
         { "Mars/Base", "unknown zone" }, { "../../etc/passwd", "not a zone name" },
         { "Europe/../../etc/shadow", "not a zone name" }, { "+99:00", "offset" },
     };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        ls.timezone = bad[i].zone;
+    char huge[8192];
+    memset(huge, 'A', sizeof(huge) - 1);
+    huge[sizeof(huge) - 1] = '\0';
+    for (size_t i = 0; i <= sizeof(bad) / sizeof(bad[0]); i++) {
+        int last = i == sizeof(bad) / sizeof(bad[0]); /* then a huge name */
+        ls.timezone = last ? huge : bad[i].zone;
         CHECK(evclip_live_open(&live, r, &ls) == EVCLIP_ERR_INVALID && !live);
         CHECK_MSG(strstr(evclip_last_error(), "live settings: timezone") &&
-                  strstr(evclip_last_error(), bad[i].why), "%s: %s", bad[i].zone,
-                  evclip_last_error());
+                  strstr(evclip_last_error(), last ? "not a zone name" : bad[i].why), "%s: %s",
+                  last ? "huge" : bad[i].zone, evclip_last_error());
     }
     char zone[32] = "Europe/Berlin"; /* the pool keeps its own copy */
     ls.timezone = zone;
