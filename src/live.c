@@ -156,11 +156,16 @@ int evclip_live_open(EvclipLive **out, EvclipRenderer *r, const EvclipLiveSettin
     if (s->preview_hls && (stat(s->preview_hls, &dir) != 0 || !S_ISDIR(dir.st_mode)))
         return ev_error(EVCLIP_ERR_INVALID, "preview_hls '%s' is not a directory",
                         s->preview_hls);
+    if ((ret = settings_check_timezone(s->timezone, "live settings: timezone")) < 0)
+        return ret;
     EvclipLive *l = calloc(1, sizeof(*l));
     if (!l || !(l->output_dir = strdup(s->output_dir ? s->output_dir : ".")) ||
-        (s->preview_hls && !(l->preview_hls = strdup(s->preview_hls)))) {
-        if (l)
+        (s->preview_hls && !(l->preview_hls = strdup(s->preview_hls))) ||
+        (s->timezone && !(l->timezone = strdup(s->timezone)))) {
+        if (l) {
             free(l->output_dir);
+            free(l->preview_hls);
+        }
         free(l);
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     }
@@ -168,6 +173,7 @@ int evclip_live_open(EvclipLive **out, EvclipRenderer *r, const EvclipLiveSettin
     l->s = *s;
     l->s.output_dir = l->output_dir;
     l->s.preview_hls = l->preview_hls;
+    l->s.timezone = l->timezone;
     pthread_mutex_init(&l->lock, NULL);
     pthread_mutex_init(&l->pass_lock, NULL);
     pthread_mutex_init(&l->event_lock, NULL);
@@ -231,12 +237,18 @@ void live_stream_free(Stream *st)
     pthread_cond_destroy(&st->grow);
     free(st->name);
     free(st->url);
+    free(st->timezone);
     free(st);
 }
 
-int evclip_live_add_stream(EvclipLive *l, const EvclipStreamParams *p)
+const char *live_stream_zone(const Stream *st)
 {
-    ev_error_clear();
+    return st->timezone ? st->timezone : st->live->timezone;
+}
+
+int live_check_stream(EvclipLive *l, const EvclipStreamParams *p)
+{
+    char what[160];
     if (!l || !p || !p->name || !*p->name || !p->url || !*p->url)
         return ev_error(EVCLIP_ERR_INVALID, "a stream needs a name and a url");
     if (settings_check_reserved(p->reserved, sizeof(p->reserved), "EvclipStreamParams") < 0)
@@ -255,10 +267,23 @@ int evclip_live_add_stream(EvclipLive *l, const EvclipStreamParams *p)
     if ((unsigned)p->native > 1 || (unsigned)p->native_only > 1)
         return ev_error(EVCLIP_ERR_INVALID, "stream '%s': native and native_only are 0 or 1",
                         p->name);
+    snprintf(what, sizeof(what), "stream '%.100s': timezone", p->name);
+    return settings_check_timezone(p->timezone, what);
+}
+
+int evclip_live_add_stream(EvclipLive *l, const EvclipStreamParams *p)
+{
+    ev_error_clear();
+    int ret = live_check_stream(l, p);
+    if (ret < 0)
+        return ret;
     Stream *st = calloc(1, sizeof(*st));
-    if (!st || !(st->name = strdup(p->name)) || !(st->url = strdup(p->url))) {
-        if (st)
+    if (!st || !(st->name = strdup(p->name)) || !(st->url = strdup(p->url)) ||
+        (p->timezone && !(st->timezone = strdup(p->timezone)))) {
+        if (st) {
             free(st->name);
+            free(st->url);
+        }
         free(st);
         return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
     }
@@ -266,6 +291,7 @@ int evclip_live_add_stream(EvclipLive *l, const EvclipStreamParams *p)
     st->p = *p;
     st->p.name = st->name;
     st->p.url = st->url;
+    st->p.timezone = st->timezone;
     if (!st->p.pre)
         st->p.pre = DEFAULT_ROLL;
     if (!st->p.post)
@@ -669,6 +695,7 @@ void evclip_live_close(EvclipLive **pl)
     free(l->streams);
     free(l->output_dir);
     free(l->preview_hls);
+    free(l->timezone);
     pthread_cond_destroy(&l->cond);
     pthread_mutex_destroy(&l->lock);
     pthread_mutex_destroy(&l->pass_lock);

@@ -334,6 +334,19 @@ static int begin_encode(LiveClip *j, double hold, EvclipSource *src)
     return ret;
 }
 
+/* The stream's (or the pool's) zone replaces the renderer's in the clip's settings `s`, on a
+ * copy of its draw options in *draw: the drawn timestamps and the manifest follow it. */
+static void live_clip_zone(const LiveClip *j, EvclipSettings *s, EvclipDrawOptions *draw)
+{
+    const char *zone = live_stream_zone(j->st);
+    if (!zone)
+        return;
+    if (s->draw_options)
+        *draw = *s->draw_options;
+    draw->timezone = zone;
+    s->draw_options = draw;
+}
+
 /* Renders the clip with the clip engine (batch.c: the walker, ClipRun, pipeline, manifest)
  * over its packets as they are recorded, published with its evidence manifest (stream URL
  * without credentials, trigger ids, wall-clock window, clock, pre-roll, gaps, damaged
@@ -342,9 +355,11 @@ static int begin_encode(LiveClip *j, double hold, EvclipSource *src)
 static int render_job(EvclipLive *l, LiveClip *j, EvclipResult *res)
 {
     EvclipSettings s = l->r->settings;
+    EvclipDrawOptions draw = { .struct_size = sizeof(draw) };
     char url[4096];
     int ret, again;
     s.clamp = 1; /* the clip holds what was recorded (an outage, a stream removed: incomplete) */
+    live_clip_zone(j, &s, &draw);
     manifest_strip_credentials(j->st->url, url, sizeof(url));
     ManifestLive live = {
         .stream = j->st->name, .url = j->st->url, .mode = j->open_ended ? "start" : "trigger",

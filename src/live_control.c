@@ -230,11 +230,16 @@ static int get_flag(const json_t *cam, const char *key, const char *where, int *
 static int config_stream(const json_t *cam, const char *where, LiveConfigAdd add,
                          void *opaque)
 {
-    EvclipStreamParams p = { .name = get_string(cam, "name"), .url = get_string(cam, "url") };
+    EvclipStreamParams p = { .name = get_string(cam, "name"), .url = get_string(cam, "url"),
+                             .timezone = get_string(cam, "tz") };
     const char *transport = get_string(cam, "transport");
+    const json_t *tz = json_object_get(cam, "tz");
     int ret;
     if (!json_is_object(cam))
         return ev_error(EVCLIP_ERR_INVALID, "%s: expected an object", where);
+    if (tz && !json_is_null(tz) && !json_is_string(tz))
+        return ev_error(EVCLIP_ERR_INVALID, "%s: field 'tz': expected a zone name (IANA name, "
+                        "\"UTC\" or an offset such as \"+05:30\")", where);
     if ((ret = get_number(cam, "pre", &p.pre)) < 0 ||
         (ret = get_number(cam, "post", &p.post)) < 0 ||
         (ret = get_number(cam, "detection_delay", &p.detection_delay)) < 0)
@@ -280,6 +285,31 @@ static int add_to_pool(void *opaque, const EvclipStreamParams *params)
     return evclip_live_add_stream(opaque, params);
 }
 
+/* A camera config's first pass: every entry is checked (names unique in the file and the
+ * pool, values, zone) before any stream starts. */
+typedef struct ConfigCheck {
+    EvclipLive *live;
+    const char **names;
+    size_t count;
+} ConfigCheck;
+
+static int check_entry(void *opaque, const EvclipStreamParams *params)
+{
+    ConfigCheck *c = opaque;
+    int ret = live_check_stream(c->live, params);
+    for (size_t i = 0; ret >= 0 && i < c->count; i++)
+        if (!strcmp(c->names[i], params->name))
+            ret = ev_error(EVCLIP_ERR_INVALID, "stream '%s' is named twice", params->name);
+    const char **names = ret >= 0 ? realloc(c->names, (c->count + 1) * sizeof(*names)) : NULL;
+    if (ret >= 0 && !names)
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    if (ret >= 0) {
+        c->names = names;
+        c->names[c->count++] = params->name; /* valid until the config's JSON is freed */
+    }
+    return ret;
+}
+
 int evclip_live_add_config(EvclipLive *l, const char *path)
 {
     char *text = NULL;
@@ -294,7 +324,11 @@ int evclip_live_add_config(EvclipLive *l, const char *path)
     fclose(f);
     if (ret < 0)
         return EVCLIP_ERR_INVALID;
-    ret = live_config_parse(text, len, path, add_to_pool, l);
+    ConfigCheck check = { .live = l };
+    ret = live_config_parse(text, len, path, check_entry, &check);
+    free(check.names);
+    if (ret >= 0)
+        ret = live_config_parse(text, len, path, add_to_pool, l);
     free(text);
     return ret;
 }

@@ -103,6 +103,7 @@ typedef struct LiveClip {
 typedef struct Stream {
     struct EvclipLive *live;
     char *name, *url;
+    char *timezone;            /* its own zone (EvclipStreamParams.timezone, copied), or NULL */
     EvclipStreamParams p;
     pthread_t thread;
     int started;
@@ -135,6 +136,7 @@ struct EvclipLive {
     EvclipLiveSettings s;
     char *output_dir;
     char *preview_hls;         /* copy of s.preview_hls, or NULL */
+    char *timezone;            /* copy of s.timezone (the pool's zone), or NULL */
     pthread_mutex_t lock;      /* streams, queue, stop */
     pthread_cond_t cond;
     pthread_mutex_t event_lock;
@@ -156,6 +158,11 @@ Stream *live_stream_get(EvclipLive *l, const char *name);
 void live_stream_put(Stream *st);
 void live_stream_stats(Stream *st, EvclipStreamStats *s);
 void live_stream_free(Stream *st);
+/* Checks a stream's parameters as evclip_live_add_stream() does (name, url, values, zone, a
+ * name not in the pool yet) without adding it. Returns 0 or INVALID. */
+int live_check_stream(EvclipLive *l, const EvclipStreamParams *p);
+/* The zone of st's drawn timestamps: its own, else the pool's, else NULL (the renderer's). */
+const char *live_stream_zone(const Stream *st);
 /* One EVCLIP_LIVE_LIST event per stream ({"type":"list"}). */
 void live_list(EvclipLive *l);
 

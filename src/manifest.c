@@ -128,20 +128,25 @@ static json_t *source_wall_json(const EvclipSource *src, const SourceDigest *d)
     return w;
 }
 
-/* The clip's wall-clock window: first and last frame (null when their origin is unknown). */
+/* The clip's wall-clock window: first and last frame (null when their origin is unknown; a
+ * live clip's is its stream clock), and the zone of its drawn timestamps. */
 static json_t *clip_wall_json(const ManifestInfo *info)
 {
     const SourceDigest *d = info->digests;
     const EvclipDrawOptions *o = info->settings->draw_options;
+    const ManifestLive *lv = info->live;
     int n = info->clip->nb_sources;
-    int first = d && d[0].epoch_known, last = d && d[n - 1].epoch_known;
+    int first = lv || (d && d[0].epoch_known), last = lv || (d && d[n - 1].epoch_known);
+    int drawn = info->settings->timestamp && !(lv && lv->native_only);
     json_t *w = json_object();
     if (!w)
         return NULL;
-    set_wall(w, "first_frame", first, first ? d[0].epoch + info->result->first_time : 0);
-    set_wall(w, "last_frame", last, last ? d[n - 1].epoch + info->result->last_time : 0);
+    set_wall(w, "first_frame", first, lv ? lv->first_frame
+                                         : first ? d[0].epoch + info->result->first_time : 0);
+    set_wall(w, "last_frame", last, lv ? lv->last_frame
+                                       : last ? d[n - 1].epoch + info->result->last_time : 0);
     json_object_set_new(w, "timezone", json_string(o && o->timezone ? o->timezone : "UTC"));
-    json_object_set_new(w, "timestamp", !info->settings->timestamp ? json_null() :
+    json_object_set_new(w, "timestamp", !drawn ? json_null() :
                         json_string(first && last ? "wallclock" : !first && !last ? "source"
                                     : "mixed"));
     return w;
@@ -339,8 +344,7 @@ static int build(const ManifestInfo *info, json_t **out, const Logger *log)
                                                       poster_json(info->poster)) < 0) ||
                  (info->natives && json_object_set_new(*out, "native",
                                                        native_json(info->natives)) < 0) ||
-                 (!info->live && json_object_set_new(*out, "wallclock",
-                                                     clip_wall_json(info)) < 0) ||
+                 json_object_set_new(*out, "wallclock", clip_wall_json(info)) < 0 ||
                  (info->live && json_object_set_new(*out, "live",
                                                     manifest_live_json(info->live)) < 0) ||
                  (info->redaction && json_object_set_new(*out, "redaction",

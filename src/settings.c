@@ -80,13 +80,12 @@ static int check_worker(const char *w)
     return 0;
 }
 
-/* EvclipDrawOptions.timezone names a zone (opened once here to check it). */
-static int check_timezone(const EvclipDrawOptions *o)
+int settings_check_timezone(const char *zone, const char *what)
 {
     Tz *tz = NULL;
-    int ret = o && o->timezone ? tz_open(&tz, o->timezone) : 0;
+    int ret = zone ? tz_open(&tz, zone) : 0;
     tz_close(&tz);
-    return ret < 0 ? ev_error_wrap(ret, "settings: timezone") : 0;
+    return ret < 0 ? ev_error_wrap(ret, "%s", what) : 0;
 }
 
 int settings_validate(const EvclipSettings *s)
@@ -97,7 +96,8 @@ int settings_validate(const EvclipSettings *s)
     if ((ret = settings_check_size(s->struct_size, sizeof(*s), "EvclipSettings")) < 0 ||
         (ret = settings_check_reserved(s->reserved, sizeof(s->reserved), "EvclipSettings")) < 0 ||
         (ret = redact_validate(s->draw_options)) < 0 ||
-        (ret = check_timezone(s->draw_options)) < 0)
+        (ret = settings_check_timezone(s->draw_options ? s->draw_options->timezone : NULL,
+                                       "settings: timezone")) < 0)
         return ret;
     if (!s->encoder || !*s->encoder)
         return ev_error(EVCLIP_ERR_INVALID, "settings: encoder name is empty");

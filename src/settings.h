@@ -15,6 +15,10 @@ int settings_check_size(size_t struct_size, size_t expected, const char *name);
  * caller's garbage there would change behaviour): INVALID naming `name` and the byte. */
 int settings_check_reserved(const uint8_t *reserved, size_t size, const char *name);
 
+/* Checks that `zone` (NULL: none given) names a time zone (tz_open's rules; opened once
+ * here): INVALID prefixed with `what` ("settings: timezone") otherwise. Returns 0 or it. */
+int settings_check_timezone(const char *zone, const char *what);
+
 /* evclip_settings_validate() without clearing the thread's error first (for internal
  * callers: evclip_open, per-clip overrides). */
 int settings_validate(const EvclipSettings *s);

@@ -43,7 +43,7 @@ static const char usage[] =
     "      --config PATH       JSON array (or {\"streams\": [...]}) of {\"name\", \"url\",\n"
     "                          \"pre\", \"post\", \"transport\": \"tcp\"|\"udp\", \"realtime\",\n"
     "                          \"loop\", \"detection_delay\", \"native\",\n"
-    "                          \"native_only\"}\n"
+    "                          \"native_only\", \"tz\" (this stream's --tz)}\n"
     "      --url URL           one stream: rtsp://, http(s)://, srt://, udp://, or a file\n"
     "      --name NAME         its name (default cam)\n"
     "      --transport T       RTSP transport tcp (default) or udp\n"
@@ -80,7 +80,9 @@ static const char usage[] =
     "      --no-audio          drop audio\n"
     "      --preset NAME       x264 preset (default veryfast)   --crf N (default 23)\n"
     "      --hold MS           keep a box up to MS ms after its last detection\n"
-    "      --timestamp         draw the wall-clock time (UTC) on each frame\n"
+    "      --timestamp         draw the wall-clock time on each frame\n"
+    "      --tz ZONE           its zone for every stream without its own \"tz\": an IANA\n"
+    "                          name (Europe/Berlin), UTC, or an offset (+05:30); default UTC\n"
     "      --title TEXT        caption in the top-left corner\n"
     "      --no-manifest       do not write OUTPUT.evidence.json beside each clip (stream\n"
     "                          URL without credentials, trigger ids, wall-clock window,\n"
@@ -134,6 +136,7 @@ static const struct option long_options[] = {
     { "crf", required_argument, NULL, OPT_CRF },
     { "hold", required_argument, NULL, OPT_HOLD },
     { "timestamp", no_argument, NULL, OPT_TIMESTAMP },
+    { "tz", required_argument, NULL, CLI_OPT_TZ },
     { "title", required_argument, NULL, OPT_TITLE },
     { "max-line", required_argument, NULL, OPT_MAX_LINE },
     { "client-timeout", required_argument, NULL, OPT_CLIENT_TIMEOUT },
@@ -351,6 +354,15 @@ static int parse_option(LiveOptions *o, int c, const char *arg)
         if (cli_redact_option(&o->redact, c, arg, err, sizeof(err)) != 0)
             return cli_usage_error("live", "%s", err);
         cli_redact_apply(&o->redact, &o->settings);
+        return 0;
+    }
+    case CLI_OPT_TZ: { /* the pool's zone; checked here as render checks its --tz */
+        char err[1024];
+        CliRedact check;
+        cli_redact_init(&check);
+        if (cli_redact_option(&check, c, arg, err, sizeof(err)) != 0)
+            return cli_usage_error("live", "%s", err);
+        l->timezone = arg;
         return 0;
     }
     case OPT_OVERLAP:

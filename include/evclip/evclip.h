@@ -1211,7 +1211,16 @@ typedef struct EvclipLiveSettings {
                                  encoding; OUT.native.mp4 with its own manifest
                                  OUT.native.mp4.evidence.json; FINISHED's `path` and
                                  `native_path` name it); default 0 */
-    uint8_t reserved[16];   /**< room for later fields; zero */
+    const char *timezone;   /**< zone of every stream's drawn wall-clock timestamps
+                                 (EvclipSettings.timestamp) and of its clips' manifest
+                                 "wallclock.timezone", as EvclipDrawOptions.timezone: an IANA
+                                 name ("Europe/Berlin", daylight saving time followed), "UTC",
+                                 or a fixed offset ("+05:30"); a stream's own
+                                 EvclipStreamParams.timezone beats it. Default NULL = the
+                                 renderer's EvclipDrawOptions.timezone (itself default UTC).
+                                 Copied; an unknown or malformed name (and "." / ".." parts)
+                                 is refused (INVALID) by evclip_live_open() (API 1.4) */
+    uint8_t reserved[8];    /**< room for later fields; zero */
 } EvclipLiveSettings;
 
 /** Fills *s with the defaults documented above. */
@@ -1240,7 +1249,13 @@ typedef struct EvclipStreamParams {
                              default 0 */
     int native_only;    /**< 1 = this stream's clips are only the passthrough copy
                              (EvclipLiveSettings.native_only); default 0 */
-    uint8_t reserved[16]; /**< room for later fields; must be zero */
+    const char *timezone; /**< zone of this stream's drawn wall-clock timestamps and of its
+                             clips' manifest "wallclock.timezone" (as
+                             EvclipLiveSettings.timezone, which it beats); default NULL = the
+                             pool's. Copied; an unknown or malformed name is refused
+                             (INVALID) by evclip_live_add_stream() before its reader starts
+                             (API 1.4) */
+    uint8_t reserved[8];  /**< room for later fields; must be zero */
 } EvclipStreamParams;
 
 /** A pool of live streams. All functions are thread-safe, except close. */
@@ -1255,7 +1270,7 @@ EVCLIP_API int evclip_live_open(EvclipLive **out, EvclipRenderer *r,
                                 const EvclipLiveSettings *settings);
 
 /** Adds a stream and starts its reader thread (it connects in the background). Returns 0,
- *  INVALID (missing/duplicate name or url) or NOMEM. */
+ *  INVALID (missing/duplicate name or url, bad values, unknown timezone) or NOMEM. */
 EVCLIP_API int evclip_live_add_stream(EvclipLive *live, const EvclipStreamParams *params);
 
 /**
@@ -1350,7 +1365,8 @@ EVCLIP_API int evclip_live_get_stream_stats(EvclipLive *live, const char *stream
  * - {"type":"stats"} (optionally "stream"): one STATS event per stream;
  * - {"type":"start","stream":S,"id":ID,"pre":P,"max":M,"output":PATH} and
  *   {"type":"stop","stream":S,"id":ID,"post":Q}: evclip_live_start() / evclip_live_stop();
- * - {"type":"add_stream","config":{"name","url",...}}: a stream as in the camera config;
+ * - {"type":"add_stream","config":{"name","url",...}}: a stream as in the camera config
+ *   ("tz" included);
  * - {"type":"remove_stream","stream":S}: evclip_live_remove_stream();
  * - {"type":"list"}: one LIST event per stream;
  * - {"type":"quit"}: returns EVCLIP_LIVE_QUIT (the caller then closes the pool).
@@ -1361,9 +1377,11 @@ EVCLIP_API int evclip_live_control(EvclipLive *live, const char *line);
 
 /**
  * Adds the streams of a camera config file: a JSON array (or {"streams": [...]}) of objects
- * {"name", "url", "pre", "post", "transport": "tcp"|"udp", "realtime", "loop"} as in
- * EvclipStreamParams. Returns 0 or INVALID ("path:line:column: why" or "path: streams[i]:
- * why"); streams before a bad entry stay added.
+ * {"name", "url", "pre", "post", "transport": "tcp"|"udp", "realtime", "loop",
+ * "detection_delay", "native", "native_only", "tz"} as in EvclipStreamParams ("tz" is its
+ * timezone). Every entry is checked (values, zone, names unique in the file and the pool)
+ * before any stream is added: a bad entry adds none. Returns 0 or INVALID
+ * ("path:line:column: why" or "path: streams[i]: why").
  */
 EVCLIP_API int evclip_live_add_config(EvclipLive *live, const char *path);
 

@@ -271,7 +271,8 @@ class EvclipLiveSettings(Structure):
         ("preview_hls", c_char_p),
         ("native", c_int),
         ("native_only", c_int),
-        ("reserved", c_uint8 * 16),
+        ("timezone", c_char_p),
+        ("reserved", c_uint8 * 8),
     ]
 
 
@@ -287,7 +288,8 @@ class EvclipStreamParams(Structure):
         ("detection_delay", c_double),
         ("native", c_int),
         ("native_only", c_int),
-        ("reserved", c_uint8 * 16),
+        ("timezone", c_char_p),
+        ("reserved", c_uint8 * 8),
     ]
 
 

@@ -166,7 +166,8 @@ class _Core:
     """One EvclipRenderer + EvclipLive and its dispatcher thread. close() is idempotent and is
     what weakref.finalize calls (at collection or interpreter exit)."""
 
-    def __init__(self, opts: _Options, pre_roll_max: float, workers: int):
+    def __init__(self, opts: _Options, pre_roll_max: float, workers: int,
+                 tz: Optional[bytes] = None):
         self.lib = _lib.load()
         self.queue: "queue.SimpleQueue" = queue.SimpleQueue()
         self.sinks: Dict[str, _Sink] = {}
@@ -191,6 +192,7 @@ class _Core:
         s.pre_roll_max = pre_roll_max
         s.workers = workers
         s.overlap = _lib.OVERLAP_SEPARATE  # every event its own clip, at the path it returns
+        s.timezone = tz  # copied by the library
         code = self.lib.evclip_live_open(ctypes.byref(self.live), self.renderer.handle,
                                          ctypes.byref(s))
         if code < 0:
@@ -282,6 +284,17 @@ def _event_id(value: Any) -> str:
     return _valid_name(str(value), "event_id")
 
 
+def _zone(tz: Any) -> Optional[bytes]:
+    """A zone for the drawn timestamps (None: the pool's, else UTC), checked by libevclip
+    as render's tz= is: ValueError naming it when unknown or malformed."""
+    if tz is None:
+        return None
+    try:
+        return _Options(tz=tz)._tz
+    except ValueError as exc:
+        raise ValueError(f"tz: {exc}") from None
+
+
 def _render_key(encoder: Any, options: Dict[str, Any]) -> tuple:
     return (getattr(encoder, "value", encoder), sorted(options.items(), key=lambda kv: kv[0]))
 
@@ -331,9 +344,12 @@ class EvidenceRecorder:
     push()), fps (the stream's frame rate, for timeline="pts"), realtime, loop, transport
     ("tcp" or "udp"), on_event (a callable given every RecorderEvent, on evclip's
     dispatcher thread; its exceptions are logged), workers (encoder threads of a standalone
-    recorder), and render options: preset, crf, bitrate, hold, title, timestamp, audio, font,
-    thickness, font_size, threads, manifest, sign_key, embed_detections, label_max, redact*,
-    interpolate, style, overwrite (default False: an existing clip is never replaced).
+    recorder), tz (zone of the wall-clock time timestamp=True draws and the manifest records:
+    an IANA name such as "Europe/Berlin", "UTC", or an offset "+05:30"; default: its pool's
+    tz, else UTC; an unknown zone is a ValueError here), and render options: preset, crf,
+    bitrate, hold, title, timestamp, audio, font, thickness, font_size, threads, manifest,
+    sign_key, embed_detections, label_max, redact*, interpolate, style, overwrite (default
+    False: an existing clip is never replaced).
     """
 
     def __init__(self, source: Any, pre_buffer_seconds: float = 5.0,
@@ -341,7 +357,7 @@ class EvidenceRecorder:
                  output_dir: Any = ".", *, name: str = "cam", timeline: str = "wallclock",
                  fps: Optional[float] = None, realtime: bool = False, loop: bool = False,
                  transport: str = "tcp", on_event: Optional[Callable] = None,
-                 workers: int = 2, **options: Any):
+                 workers: int = 2, tz: Optional[str] = None, **options: Any):
         self._url = _path(source, "source")
         self.source = os.fsdecode(self._url)
         self.pre = _number(pre_buffer_seconds, "pre_buffer_seconds", minimum=0)
@@ -370,6 +386,8 @@ class EvidenceRecorder:
         if not 1 <= workers <= 64:
             raise ValueError(f"workers must be in 1..64, got {workers}")
         self._workers = workers
+        self.tz = tz
+        self._tz = _zone(tz)
         unknown = sorted(set(options) - set(_RENDER_OPTIONS))
         if unknown:
             raise TypeError(f"unexpected keyword argument(s): {', '.join(unknown)}")
@@ -409,7 +427,8 @@ class EvidenceRecorder:
             core.sinks[name] = self._sink
         params = _lib.EvclipStreamParams(name=name.encode(), url=self._url,
                                          transport=self._transport, realtime=self._realtime,
-                                         loop=self._loop, pre=self.pre, post=self.post)
+                                         loop=self._loop, pre=self.pre, post=self.post,
+                                         timezone=self._tz)
         code = core.call("add_stream", ctypes.byref(params))
         if code < 0:
             message = _lib.last_error()
@@ -614,10 +633,11 @@ class EvidenceRecorderPool:
     stopped one frees its place). The pool's render settings (encoder and render options)
     are those of the first recorder added; a recorder with others is refused (ValueError).
     pre_roll_max: seconds each stream's ring keeps (default: the first recorder's pre-buffer,
-    at least 30 s)."""
+    at least 30 s). tz: zone of the drawn wall-clock timestamps of every recorder without its
+    own tz (as EvidenceRecorder's; default UTC)."""
 
     def __init__(self, max_streams: int = 4, workers: int = 2,
-                 pre_roll_max: Optional[float] = None):
+                 pre_roll_max: Optional[float] = None, tz: Optional[str] = None):
         for what, value in (("max_streams", max_streams), ("workers", workers)):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise TypeError(f"{what} must be an int, got {type(value).__name__}")
@@ -631,6 +651,8 @@ class EvidenceRecorderPool:
             _number(pre_roll_max, "pre_roll_max", above=0)
         if self.pre_roll_max is not None and self.pre_roll_max > 3600:
             raise ValueError(f"pre_roll_max must be at most 3600, got {pre_roll_max}")
+        self.tz = tz
+        self._tz = _zone(tz)
         self._recorders: Dict[str, EvidenceRecorder] = {}
         self._core: Optional[_Core] = None
         self._key: Optional[tuple] = None
@@ -669,7 +691,7 @@ class EvidenceRecorderPool:
                                  f"more than the pool's pre_roll_max {pre_max:g}")
             if self._core is None:
                 self.pre_roll_max = pre_max
-                self._core = _Core(recorder._render, pre_max, self.workers)
+                self._core = _Core(recorder._render, pre_max, self.workers, self._tz)
                 self._key = key
                 self._finalizer = weakref.finalize(self, _finalize, self._core)
             recorder._attach(self, name, self._core)

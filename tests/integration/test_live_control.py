@@ -1,12 +1,14 @@
 """test_live_control.py: recording control of `evclip live` against a real RTSP server
 (GStreamer): start/stop of open-ended recordings by id (with the max duration guard),
 add_stream/remove_stream at runtime (removing finishes the stream's clips first), list (on
-stdout and in a socket reply). Scenarios run concurrently (~30 s). Skipped (exit 77) without
-the GStreamer RTSP server."""
+stdout and in a socket reply), wall-clock captions in the zone of --tz / a stream's "tz"
+(against offline renders of the same instants). Scenarios run concurrently (~30 s). Skipped
+(exit 77) without the GStreamer RTSP server."""
 import json
 import os
 import queue
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -175,6 +177,137 @@ def scenario_add_remove(server, out):
         check(live.stop() == 0, "add/remove: clean exit")
 
 
+def caption_box(ref):
+    """(rows, columns) of the caption band of a reference frame rendered on flat gray: the
+    darkened band at the bottom-left."""
+    gray = ref[tl.H * tl.W - 1]
+    rows = [y for y in range(tl.H - 40, tl.H) if ref[y * tl.W + 1] < gray - 30]
+    width = max((x + 1 for y in rows for x in range(tl.W)
+                 if abs(ref[y * tl.W + x] - gray) > 12), default=0)
+    return rows, range(width)
+
+
+def caption_mask(frame, box):
+    """Text pixels (bright luma) of the caption band `box`: the band darkens what is under
+    it, so only the caption's white text passes the threshold."""
+    rows, cols = box
+    return [frame[y * tl.W + x] > 160 for y in rows for x in cols]
+
+
+def iou(a, b):
+    both = sum(1 for x, y in zip(a, b) if x and y)
+    either = sum(1 for x, y in zip(a, b) if x or y)
+    return both / either if either else 0.0
+
+
+def zone_frame(path, manifest):
+    """(index, wall clock) of a frame of the clip whose millisecond is far from a rounding
+    boundary (the caption rounds to the millisecond)."""
+    first = manifest["wallclock"]["first_frame"]
+    for k, t in enumerate(common.frame_times(path)):
+        frac = (first + t) * 1000 % 1
+        if abs(frac - 0.5) > 0.2:
+            return k, first + t
+    return None, None
+
+
+def timezone_errors(server, out):
+    """A bad --tz (exit 2) or config "tz" (exit 3) is refused, named, before any stream."""
+    cfg = os.path.join(out, "bad-cameras.json")
+    with open(cfg, "w") as f:
+        json.dump([{"name": "a", "url": server.url(0)},
+                   {"name": "b", "url": server.url(1), "tz": "../../etc/passwd"}], f)
+    for args, code, why in (
+            (["--url", server.url(0), "--tz", "Mars/Base"], 2, "timezone: time zone "
+             "'Mars/Base': unknown zone"),
+            (["--url", server.url(0), "--tz", "/etc/passwd"], 2, "not a zone name"),
+            (["--url", server.url(0), "--tz", "+25:00"], 2, "offset"),
+            (["--config", cfg, "--tz", "UTC"], 3, "bad-cameras.json: streams[1]: stream 'b': "
+             "timezone: time zone '../../etc/passwd': not a zone name")):
+        r = common.run(["live", "--timestamp", "--output-dir", out] + args, timeout=20,
+                       stdin=subprocess.DEVNULL)
+        check(r.returncode == code and why in r.stderr and "stream_up" not in r.stdout and
+              (code == 3 or "--tz: " in r.stderr),
+              f"tz: live {' '.join(args[2:])} refused (exit {code}) before any stream",
+              f"{r.returncode} {r.stderr.strip()} {r.stdout}")
+
+
+def scenario_timezones(server, out):
+    """--tz for the pool, "tz" per stream in cameras.json and in add_stream: each clip's
+    captions are its zone's wall-clock time (the same text as an offline render of that
+    instant in that zone, not the UTC text) and its manifest names the zone."""
+    timezone_errors(server, out)
+    cfg = os.path.join(out, "cameras.json")
+    with open(cfg, "w") as f:
+        json.dump([{"name": "berlin", "url": server.url(0), "tz": "Europe/Berlin"},
+                   {"name": "pool", "url": server.url(1)}], f)
+    live = tl.Live(["--config", cfg, "--tz", "+05:30", "--timestamp", "--output-dir", out,
+                    "--preset", "ultrafast", "--crf", "10"], "timezones")
+    zones = {"berlin": "Europe/Berlin", "pool": "+05:30", "ny": "America/New_York"}
+    clips = {}
+    try:
+        n = len(live.events)
+        live.send({"type": "add_stream", "config": {"name": "bad", "url": server.url(0),
+                                                    "tz": "Mars/Base"}})
+        err = error_after(live, n)
+        check(err and "add_stream: config: stream 'bad': timezone: time zone 'Mars/Base': "
+              "unknown zone" in err["message"], "tz: add_stream with an unknown zone refused",
+              str(err))
+        live.send({"type": "add_stream", "config": {"name": "ny", "url": server.url(0),
+                                                    "tz": "America/New_York"}})
+        deadline = time.time() + 15
+        while time.time() < deadline and live.count("stream_up") < 3:
+            time.sleep(0.1)
+        if not check(live.count("stream_up") == 3 and not any(
+                e.get("stream") == "bad" for e in live.events), "tz: three streams up, the "
+                "refused one never started", str(live.events)):
+            return
+        time.sleep(1.5)
+        for name in zones:
+            live.send({"type": "trigger", "stream": name, "id": name, "pre": 0.5, "post": 0.5})
+        for name in zones:
+            clips[name] = live.wait_type("clip_finished", 20, id=name)
+    finally:
+        check(live.stop() == 0, "tz: clean exit")
+    if not check(all(clips.values()), "tz: three clips finished", str(live.events[-6:])):
+        return
+    gray = os.path.join(out, "gray.mp4")
+    common.ffmpeg("-f", "lavfi", "-i", f"color=c=gray:s={tl.W}x{tl.H}:r={tl.FPS}",
+                  "-frames:v", "2", "-c:v", "libx264", "-pix_fmt", "yuv420p", gray)
+    jobs, picks = [], {}
+    for name, zone in zones.items():
+        path = clips[name]["path"]
+        with open(path + ".evidence.json") as f:
+            m = json.load(f)
+        check(m["wallclock"]["timezone"] == zone and m["wallclock"]["timestamp"] == "wallclock",
+              f"tz {name}: manifest names the zone {zone}", str(m["wallclock"]))
+        k, wall = zone_frame(path, m)
+        picks[name] = k
+        for ref, tz in (("zone", zone), ("utc", None)):
+            job = {"output": os.path.join(out, f"ref-{name}-{ref}.mp4"), "input": gray,
+                   "start": 0, "end": 0.03, "epoch": repr(wall), "timestamp": True,
+                   "preset": "ultrafast", "crf": 10, "audio": False}
+            if tz:
+                job["tz"] = tz
+            jobs.append(job)
+    spec = os.path.join(out, "refs.jsonl")
+    common.write_jsonl(spec, jobs)
+    r = common.run(["batch", spec, "-q"])
+    if not check(r.returncode == 0, "tz: offline references rendered", r.stderr):
+        return
+    for name, zone in zones.items():
+        frame = common.decode_frames(clips[name]["path"], tl.W, tl.H)[picks[name]]
+        ref = {x: common.decode_frames(os.path.join(out, f"ref-{name}-{x}.mp4"), tl.W,
+                                       tl.H)[0] for x in ("zone", "utc")}
+        box = caption_box(ref["zone"])
+        mask = caption_mask(frame, box)
+        same = iou(mask, caption_mask(ref["zone"], box))
+        utc = iou(mask, caption_mask(ref["utc"], box))
+        check(len(box[0]) >= 8 and same > 0.8 and utc < same - 0.2,
+              f"tz {name}: the caption is {zone} time (as offline in that zone), not UTC",
+              f"IoU {same:.3f} vs UTC {utc:.3f}")
+
+
 def main():
     if not tl.gst_available():
         print("SKIP: GStreamer RTSP server not installed")
@@ -194,11 +327,12 @@ def main():
         return t
 
     try:
-        dirs = {d: os.path.join(out, d) for d in ("ss", "ar")}
+        dirs = {d: os.path.join(out, d) for d in ("ss", "ar", "tz")}
         for d in dirs.values():
             os.mkdir(d)
         threads = [run(scenario_start_stop, server, dirs["ss"]),
-                   run(scenario_add_remove, server, dirs["ar"])]
+                   run(scenario_add_remove, server, dirs["ar"]),
+                   run(scenario_timezones, server, dirs["tz"])]
         for t in threads:
             t.join(90)
         while not errors.empty():

@@ -148,6 +148,9 @@ def test_recorder_rtsp_clip_boxes_manifest_events(server, tmp_path):
     # Each box on the frame nearest its wall clock. Clip time 0 is the manifest's first
     # frame: the event's `start` is the window's and may be a GOP earlier (lead's note).
     first = manifest["live"]["first_frame"]
+    # The clip's "wallclock" as offline: the same first frame, the default zone UTC.
+    assert manifest["wallclock"]["first_frame"] == first and \
+        (manifest["wallclock"]["timezone"], manifest["wallclock"]["timestamp"]) == ("UTC", None)
     assert done.start - 1e-4 <= first < done.start + 1.1  # (the manifest rounds to 10 us)
     for t in marks:
         near = [i for i in boxed if abs(times[i] - (t - first)) <= 0.5 / tl.FPS + 0.003]
@@ -162,16 +165,18 @@ def test_recorder_rtsp_clip_boxes_manifest_events(server, tmp_path):
 
 
 def test_pool_two_streams_one_engine(server, tmp_path):
-    pool = EvidenceRecorderPool(max_streams=2)
+    # The pool's tz for b, a's own for a: each clip's timestamps and manifest in its zone.
+    pool = EvidenceRecorderPool(max_streams=2, tz="+05:30")
     with pool:
         a = pool.add("a", EvidenceRecorder(server.url(0), 0.5, 0.5, output_dir=tmp_path,
-                                           preset="ultrafast"))
+                                           preset="ultrafast", timestamp=True,
+                                           tz="Asia/Tokyo"))
         b = pool.add("b", EvidenceRecorder(server.url(1), 0.5, 0.5, output_dir=tmp_path,
-                                           preset="ultrafast"))
+                                           preset="ultrafast", timestamp=True))
         assert a._core is b._core and pool.names == ["a", "b"] and len(pool) == 2
         with pytest.raises(RecorderError, match="full: max_streams=2 .*a, b"):
             pool.add("c", EvidenceRecorder(server.url(0), output_dir=tmp_path,
-                                           preset="ultrafast"))
+                                           preset="ultrafast", timestamp=True))
         a.wait_connected(15)
         b.wait_connected(15)
         wait_clock(a)
@@ -185,8 +190,10 @@ def test_pool_two_streams_one_engine(server, tmp_path):
         assert a._wait_clip("1", 20).type == "clip_finished"
         assert a._wait_clip("2", 20).path == pa2 == tmp_path / "a-2.mp4"
         assert verify(pa2).returncode == 0 and len(boxed_frames(pa2)[0]) == 1
-        for p in (pa, pb):
+        for p, zone in ((pa, "Asia/Tokyo"), (pb, "+05:30")):
             assert verify(p).returncode == 0
+            wall = json.loads(Path(f"{p}.evidence.json").read_text())["wallclock"]
+            assert (wall["timezone"], wall["timestamp"]) == (zone, "wallclock"), wall
         assert len(boxed_frames(pa)[0]) == 1
         # The supervision box, with its label, score and track id, on one frame (SEI).
         (frame, dets), = sei_boxes(pb)
@@ -194,7 +201,8 @@ def test_pool_two_streams_one_engine(server, tmp_path):
             [("car", 7, 0.8)]
         b.stop()  # frees its place in the pool
         assert pool.names == ["a"]
-        pool.add("c", EvidenceRecorder(server.url(1), output_dir=tmp_path, preset="ultrafast"))
+        pool.add("c", EvidenceRecorder(server.url(1), output_dir=tmp_path, preset="ultrafast",
+                                       timestamp=True))
     pool.stop_all()  # idempotent
     assert not a.running
     with pytest.raises(RecorderError, match="stopped"):
@@ -301,6 +309,10 @@ def test_existing_clip_is_never_replaced_and_stop_under_pushes(server, tmp_path)
     (("rtsp://h/x",), {"pre_roll": 1}, TypeError, "unexpected keyword"),
     (("rtsp://h/x",), {"crf": "x"}, TypeError, "crf must be an int"),
     (("rtsp://h/x",), {"crf": 99}, ValueError, "crf"),
+    (("rtsp://h/x",), {"tz": "Mars/Base"}, ValueError, "tz: .*'Mars/Base': unknown zone"),
+    (("rtsp://h/x",), {"tz": "../../etc/passwd"}, ValueError, "tz: .*not a zone name"),
+    (("rtsp://h/x",), {"tz": "+19:00"}, ValueError, "tz: .*offset"),
+    (("rtsp://h/x",), {"tz": 1}, TypeError, "tz must be a str"),
 ])
 def test_recorder_bad_arguments(lib, args, kwargs, exc, match):
     with pytest.raises(exc, match=match):
@@ -341,6 +353,8 @@ def test_recorder_state_and_argument_errors_without_a_stream(lib, tmp_path):
     for bad, exc in ((0, ValueError), ("4", TypeError), (True, TypeError)):
         with pytest.raises(exc, match="max_streams"):
             EvidenceRecorderPool(max_streams=bad)
+    with pytest.raises(ValueError, match="tz: .*'Europe/Nowhere': unknown zone"):
+        EvidenceRecorderPool(tz="Europe/Nowhere")
     pool = EvidenceRecorderPool()
     with pytest.raises(TypeError, match="recorder must be an EvidenceRecorder"):
         pool.add("a", "rtsp://h/x")

@@ -273,6 +273,86 @@ static void test_version(void)
     CHECK(evclip_struct_size("NoSuchStruct") == 0 && evclip_struct_size(NULL) == 0);
 }
 
+/* Writes `text` to DIR/name and returns the path (static buffer). */
+static const char *write_config(const char *name, const char *text)
+{
+    static char path[512];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    CHECK(f && fputs(text, f) >= 0);
+    if (f)
+        fclose(f);
+    return path;
+}
+
+/* The live zones (pool, stream, camera config): a bad one is refused, naming it, before any
+ * stream starts; a config with a bad entry adds none of its streams. */
+static void test_live_zones(void)
+{
+    EvclipSettings s;
+    EvclipRenderer *r = NULL;
+    EvclipLiveSettings ls;
+    EvclipLive *live = NULL;
+    EvclipStreamStats st;
+    evclip_default_settings(&s);
+    CHECK(evclip_open(&r, &s) == 0);
+    evclip_live_default_settings(&ls);
+    CHECK(ls.timezone == NULL);
+    static const struct { const char *zone, *why; } bad[] = {
+        { "Mars/Base", "unknown zone" }, { "../../etc/passwd", "not a zone name" },
+        { "Europe/../../etc/shadow", "not a zone name" }, { "+99:00", "offset" },
+    };
+    char huge[8192];
+    memset(huge, 'A', sizeof(huge) - 1);
+    huge[sizeof(huge) - 1] = '\0';
+    for (size_t i = 0; i <= sizeof(bad) / sizeof(bad[0]); i++) {
+        int last = i == sizeof(bad) / sizeof(bad[0]); /* then a huge name */
+        ls.timezone = last ? huge : bad[i].zone;
+        CHECK(evclip_live_open(&live, r, &ls) == EVCLIP_ERR_INVALID && !live);
+        CHECK_MSG(strstr(evclip_last_error(), "live settings: timezone") &&
+                  strstr(evclip_last_error(), last ? "not a zone name" : bad[i].why), "%s: %s",
+                  last ? "huge" : bad[i].zone, evclip_last_error());
+    }
+    char zone[32] = "Europe/Berlin"; /* the pool keeps its own copy */
+    ls.timezone = zone;
+    ls.connect_timeout = 0.2;
+    CHECK(evclip_live_open(&live, r, &ls) == 0);
+    memset(zone, 0, sizeof(zone));
+    EvclipStreamParams p = { .name = "x", .url = "/nonexistent/x.mp4", .timezone = "Mars" };
+    CHECK(evclip_live_add_stream(live, &p) == EVCLIP_ERR_INVALID);
+    CHECK_MSG(strstr(evclip_last_error(), "stream 'x': timezone: time zone 'Mars': unknown"),
+              "%s", evclip_last_error());
+    CHECK(evclip_live_get_stream_stats(live, "x", &st) == EVCLIP_ERR_INVALID);
+    static const struct { const char *text, *why; } configs[] = {
+        { "[{\"name\": \"ok\", \"url\": \"/nonexistent/a.mp4\"},"
+          " {\"name\": \"bad\", \"url\": \"/nonexistent/b.mp4\", \"tz\": \"Europe/../x\"}]",
+          "streams[1]: stream 'bad': timezone: time zone 'Europe/../x': not a zone name" },
+        { "[{\"name\": \"ok\", \"url\": \"a\"}, {\"name\": \"n\", \"url\": \"b\", \"tz\": 5}]",
+          "streams[1]: field 'tz': expected a zone name" },
+        { "[{\"name\": \"ok\", \"url\": \"a\"}, {\"name\": \"ok\", \"url\": \"b\"}]",
+          "streams[1]: stream 'ok' is named twice" },
+        { "[{\"name\": \"ok\", \"url\": \"a\"}, {\"name\": \"n\", \"url\": \"b\", \"pre\": -1}]",
+          "streams[1]: stream 'n': negative pre/post roll" },
+    };
+    for (size_t i = 0; i < sizeof(configs) / sizeof(configs[0]); i++) {
+        CHECK(evclip_live_add_config(live, write_config("cams.json", configs[i].text)) ==
+              EVCLIP_ERR_INVALID);
+        CHECK_MSG(strstr(evclip_last_error(), configs[i].why), "config %zu: %s", i,
+                  evclip_last_error());
+        CHECK_MSG(evclip_live_get_stream_stats(live, "ok", &st) == EVCLIP_ERR_INVALID,
+                  "config %zu: its first stream was added", i);
+    }
+    CHECK(evclip_live_add_config(live, write_config("cams.json",
+          "[{\"name\": \"ok\", \"url\": \"/nonexistent/a.mp4\", \"tz\": \"+05:30\"}]")) == 0);
+    CHECK(evclip_live_get_stream_stats(live, "ok", &st) == 0);
+    CHECK(evclip_live_control(live, "{\"type\": \"add_stream\", \"config\": {\"name\": \"c\","
+                              " \"url\": \"u\", \"tz\": \"UTC/..\"}}") == EVCLIP_ERR_INVALID);
+    CHECK_MSG(strstr(evclip_last_error(), "add_stream: config: stream 'c': timezone"), "%s",
+              evclip_last_error());
+    evclip_live_close(&live);
+    evclip_close(&r);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof(dir), "/tmp/evclip-test-api-XXXXXX");
@@ -282,6 +362,7 @@ int main(void)
     test_errors_cleared();
     test_struct_size();
     test_ffmpeg_log();
+    test_live_zones();
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)
