@@ -84,9 +84,10 @@ static int emit(const InterpolateFrame *f, const Keyed *k, int n, const DetList 
 }
 
 /* Appends the wallclock-keyed detections within the gap of the frame to scratch, retimed as
- * ts keys (wallclock - origin + ts_shift) so they interpolate as ts-keyed ones do. *eps
- * grows to the precision of such times: a double holds epoch seconds to about 1e-7 s (2026),
- * so two detections a gap apart in the log can be a few 1e-7 s more apart once read. */
+ * ts keys (wallclock - origin + ts_shift) so they interpolate as ts-keyed ones do. A double
+ * holds epoch seconds to about 1e-7 s (2026): source times are rounded to the microsecond
+ * (so a log keyed by wallclock gives the corners of the same log keyed by ts), and *eps grows
+ * to that precision (two detections a gap apart can be a few 1e-7 s more apart once read). */
 static int lookup_wall(const InterpolateFrame *f, DetList *scratch, double *eps)
 {
     if (isnan(f->wall_epoch) || !detections_wall_keyed(f->d))
@@ -98,7 +99,7 @@ static int lookup_wall(const InterpolateFrame *f, DetList *scratch, double *eps)
                                       f->height, scratch);
     for (int i = first; i < scratch->count; i++) {
         EvclipDetection *d = &scratch->items[i];
-        d->ts = d->ts - f->wall_epoch + f->ts_shift;
+        d->ts = round((d->ts - f->wall_epoch) * 1e6) / 1e6 + f->ts_shift;
         d->frame_idx = EVCLIP_NONE;
         d->normalized &= ~DETECTION_WALLCLOCK;
     }
