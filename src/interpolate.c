@@ -52,9 +52,9 @@ static EvclipDetection lerp(const EvclipDetection *a, const EvclipDetection *b, 
     return d;
 }
 
-/* Interpolates the tracks of the sorted window k[0..n). */
+/* Interpolates the tracks of the sorted window k[0..n), with times known within eps. */
 static int emit(const InterpolateFrame *f, const Keyed *k, int n, const DetList *window,
-                DetList *matched)
+                DetList *matched, double eps)
 {
     int added = 0;
     for (int s = 0; s < n;) {
@@ -63,12 +63,12 @@ static int emit(const InterpolateFrame *f, const Keyed *k, int n, const DetList 
             e++;
         int before = -1, after = -1;
         for (int i = s; i < e; i++) {
-            if (k[i].time < f->time - EPS)
+            if (k[i].time < f->time - eps)
                 before = i;
-            else if (k[i].time > f->time + EPS && after < 0)
+            else if (k[i].time > f->time + eps && after < 0)
                 after = i;
         }
-        if (before >= 0 && after >= 0 && k[after].time - k[before].time <= f->gap + EPS &&
+        if (before >= 0 && after >= 0 && k[after].time - k[before].time <= f->gap + eps &&
             !has_track(matched, k[s].track)) {
             double u = (f->time - k[before].time) / (k[after].time - k[before].time);
             EvclipDetection d = lerp(&window->items[k[before].i], &window->items[k[after].i], u);
@@ -81,6 +81,29 @@ static int emit(const InterpolateFrame *f, const Keyed *k, int n, const DetList 
         s = e;
     }
     return added;
+}
+
+/* Appends the wallclock-keyed detections within the gap of the frame to scratch, retimed as
+ * ts keys (wallclock - origin + ts_shift) so they interpolate as ts-keyed ones do. A double
+ * holds epoch seconds to about 1e-7 s (2026): source times are rounded to the microsecond
+ * (so a log keyed by wallclock gives the corners of the same log keyed by ts), and *eps grows
+ * to that precision (two detections a gap apart can be a few 1e-7 s more apart once read). */
+static int lookup_wall(const InterpolateFrame *f, DetList *scratch, double *eps)
+{
+    if (isnan(f->wall_epoch) || !detections_wall_keyed(f->d))
+        return 0;
+    int first = scratch->count;
+    double w = f->time + f->wall_epoch;
+    *eps = fmax(EPS, 4 * (nextafter(fabs(w) + f->gap, INFINITY) - (fabs(w) + f->gap)));
+    int ret = frame_boxes_lookup_wall(f->d, w - f->gap - *eps, w + f->gap + *eps, f->width,
+                                      f->height, scratch);
+    for (int i = first; i < scratch->count; i++) {
+        EvclipDetection *d = &scratch->items[i];
+        d->ts = round((d->ts - f->wall_epoch) * 1e6) / 1e6 + f->ts_shift;
+        d->frame_idx = EVCLIP_NONE;
+        d->normalized &= ~DETECTION_WALLCLOCK;
+    }
+    return ret;
 }
 
 int interpolate_frame(const InterpolateFrame *f, DetList *matched, DetList *scratch)
@@ -96,7 +119,10 @@ int interpolate_frame(const InterpolateFrame *f, DetList *matched, DetList *scra
     detlist_clear(scratch);
     int ret = frame_boxes_lookup(f->d, lo, hi, t - f->gap - EPS, t + f->gap + EPS, f->width,
                                  f->height, scratch);
-    if (ret <= 0)
+    double eps = EPS;
+    if (ret >= 0)
+        ret = lookup_wall(f, scratch, &eps);
+    if (ret < 0 || scratch->count == 0)
         return ret;
     Keyed *k = malloc(sizeof(*k) * (size_t)scratch->count);
     if (!k)
@@ -106,7 +132,7 @@ int interpolate_frame(const InterpolateFrame *f, DetList *matched, DetList *scra
         if (scratch->items[i].track_id >= 0)
             k[n++] = (Keyed){ scratch->items[i].track_id, det_time(f, &scratch->items[i]), i };
     qsort(k, (size_t)n, sizeof(*k), cmp_keyed);
-    ret = emit(f, k, n, scratch, matched);
+    ret = emit(f, k, n, scratch, matched, eps);
     free(k);
     return ret;
 }

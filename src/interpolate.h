@@ -15,6 +15,8 @@ typedef struct InterpolateFrame {
     int64_t index;              /* the frame's presentation index, or -1 when unknown */
     double time;                /* the frame's time on its source's timeline, seconds */
     double ts_shift;            /* added to source times to compare with ts keys */
+    double wall_epoch;          /* wall-clock time of source time 0 (epoch seconds), to time
+                                 * wallclock-keyed detections; NAN = unknown (not used) */
     double frame_period;        /* nominal seconds per frame (frame_idx windows) */
     double (*index_time)(void *opaque, int64_t index); /* time of frame `index`, or NAN */
     void *opaque;
@@ -25,7 +27,8 @@ typedef struct InterpolateFrame {
  * Appends to `matched` (the frame's own boxes) one box for every track (track_id >= 0) that
  * has no box on this frame but has a detection before it and one after it at most f->gap
  * seconds apart: corners, and the score when both have one, linear in time between the two
- * (label, colour and track of the earlier one). Untracked boxes are never interpolated.
+ * (label, colour and track of the earlier one). Detections keyed by wallclock take part,
+ * timed through f->wall_epoch, when it is known. Untracked boxes are never interpolated.
  * `scratch` is a caller's list reused between frames. Returns the number of boxes appended
  * (they are the last ones of matched) or a negative code (NOMEM).
  */

@@ -76,6 +76,14 @@ int reader_parse_block(EvclipDetections *d, const char *name, const char *buf, s
                        size_t avail, int format, int normalized, size_t first_line,
                        int64_t first_ordinal);
 
+/* Streams the log at path through store d block by block, as evclip_detections_scan() (d
+ * keeps no detection, only what the readers note in it: the wall-clock origin of the first
+ * line with both ts and wallclock, detections_wall_origin()); keyed (size bytes) gets
+ * "file:line" of the first line keyed by wallclock alone, "" when none. Errors as
+ * reader_load(). */
+int reader_scan_wall(EvclipDetections *d, const char *path, int format, char *keyed,
+                     size_t size);
+
 /* reader_load(d, path, READER_AUTO, 0): what evclip_detections_load() does. */
 int reader_load_jsonl(EvclipDetections *d, const char *path);
 

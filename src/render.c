@@ -250,6 +250,7 @@ static int lookup(ClipRun *c, const EvclipDetections *dets, int use_index, HoldS
     if (o && o->interpolate > 0) {
         InterpolateFrame in = {
             .d = dets, .gap = o->interpolate, .index = idx, .time = t, .ts_shift = c->ts_shift,
+            .wall_epoch = c->wall.known ? c->wall.epoch : NAN,
             .frame_period = src->frame_period, .index_time = index_time, .opaque = src,
             .width = w, .height = h,
         };

@@ -53,6 +53,11 @@ int wallclock_resolve(const EvclipSource *in, const EvclipDetections *dets,
                       const struct AVFormatContext *fmt, const struct AVStream *video,
                       double ts_shift, WallOrigin *out, const Logger *log);
 
+/* DETECTIONS: "keyed: field 'wallclock': boxes keyed by wall-clock time need the wall-clock
+ * origin of input 'path', which is unknown (give ...)", keyed the "file:line" of the first
+ * line keyed by wallclock. */
+int wallclock_unknown(const char *keyed, const char *path);
+
 /* wallclock_resolve() for a clip's segment source, then: DETECTIONS (naming the first line)
  * when its log has wallclock-keyed boxes but the origin is unknown; logs the origin found and,
  * when timestamps are drawn (stamp_tz non-NULL), whether they are wall-clock or source time. */

@@ -52,6 +52,14 @@ int wallclock_resolve(const EvclipSource *in, const EvclipDetections *dets,
     return 0;
 }
 
+int wallclock_unknown(const char *keyed, const char *path)
+{
+    return ev_error(EVCLIP_ERR_DETECTIONS, "%s: field 'wallclock': boxes keyed by wall-clock "
+                    "time need the wall-clock origin of input '%s', which is unknown (give "
+                    "--epoch / \"epoch\", a log line with both ts and wallclock, or a video "
+                    "with creation_time)", keyed, path);
+}
+
 int wallclock_segment(const EvclipSource *in, const EvclipDetections *dets,
                       const struct AVFormatContext *fmt, const struct AVStream *video,
                       double ts_shift, const Tz *stamp_tz, WallOrigin *out, const Logger *log,
@@ -63,10 +71,7 @@ int wallclock_segment(const EvclipSource *in, const EvclipDetections *dets,
     if (ret < 0)
         return ret;
     if (keyed && !out->known)
-        return ev_error(EVCLIP_ERR_DETECTIONS, "%s: field 'wallclock': boxes keyed by wall-clock "
-                        "time need the wall-clock origin of input '%s', which is unknown (give "
-                        "--epoch / \"epoch\", a log line with both ts and wallclock, or a video "
-                        "with creation_time)", keyed, in->path);
+        return wallclock_unknown(keyed, in->path);
     if (out->known) {
         wallclock_iso_utc(out->epoch, iso, sizeof(iso));
         ev_log(log, EVCLIP_LOG_INFO, "'%s': input '%s' starts at %s (wall-clock origin from %s)",

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -25,6 +26,9 @@ static const char usage[] =
     "\n"
     "  -i, --input VIDEO       a video (probed for its duration); repeat for the next file\n"
     "  -d, --detections LOG    the detection log of the -i before it\n"
+    "      --epoch TIME        wall-clock time of the start of the -i before it (ISO 8601\n"
+    "                          with a zone, or epoch seconds), as render's --epoch: times\n"
+    "                          its log's lines keyed by wallclock and goes into its jobs\n"
     "      --format NAME       log format: auto (default), jsonl, grouped, ultralytics, mot\n"
     "      --label A,B         only detections with these labels (default: all)\n"
     "      --min-score S       only detections with score >= S (unscored ones are dropped)\n"
@@ -47,8 +51,11 @@ static const char usage[] =
     "Times are seconds on the joined timeline; start is written on the first file's timeline\n"
     "of the event. Inputs and logs are written as absolute paths; clip names as the pattern\n"
     "gives them (batch resolves them against the jobs file's folder).\n"
+    "Lines keyed by wallclock are timed from their video's wall-clock origin: --epoch, else\n"
+    "the log's first line with both ts and wallclock, else the video's creation_time.\n"
     "Exit codes: 0 ok (even with no event), 2 usage, 3 a video cannot be probed, 4 a log is\n"
-    "malformed or not in time order, 6 the output cannot be written.\n";
+    "malformed or not in time order, or keyed by wallclock with no known origin, 6 the output\n"
+    "cannot be written.\n";
 
 #define MAX_INPUTS 1024
 
@@ -60,9 +67,17 @@ typedef struct Input {
     char *abs_video, *abs_log;
     char name[256];        /* base name without extension ({source}) */
     double duration, period, offset;
+    const char *epoch_text; /* --epoch as given (NULL: none), written into the jobs */
+    double epoch;          /* --epoch, epoch seconds */
+    int wall_known;        /* wall0 is known (resolved when the first wallclock key comes) */
+    double wall0;          /* wall-clock time of source time 0, epoch seconds */
+    int wall_origin;       /* enum EvclipEpochOrigin of wall0 */
     long long past_end;    /* detections timed past the video's end (no event made of them) */
     double past_first;     /* the first such time, seconds */
-    int past_wall;         /* some of them look like wall-clock (epoch) times */
+    int past_wall;         /* some of them look like wall-clock (epoch) times given as ts */
+    long long before;      /* detections keyed by wallclock before the video's start */
+    double before_first;   /* the first such time, seconds */
+    long long outside_wall; /* detections keyed by wallclock among past_end and before */
 } Input;
 
 typedef struct EventsArgs {
@@ -87,13 +102,30 @@ static int parse_number(const char *opt, const char *s, double min, double *out)
     return cli_number(opt, s, min, 1e9, out) ? EXIT_USAGE : 0;
 }
 
+/* --epoch TIME of the last -i. */
+static int parse_epoch(EventsArgs *a, const char *text)
+{
+    if (a->nb_inputs == 0)
+        return cli_usage_error("events", "--epoch '%s' needs an -i before it (it is that "
+                               "video's wall-clock origin)", text);
+    Input *in = &a->inputs[a->nb_inputs - 1];
+    if (in->epoch_text)
+        return cli_usage_error("events", "two --epoch for -i '%s' ('%s' and '%s')", in->video,
+                               in->epoch_text, text);
+    if (evclip_parse_wallclock(text, &in->epoch) < 0)
+        return cli_usage_error("events", "--%s", evclip_last_error());
+    in->epoch_text = text;
+    return 0;
+}
+
 static int parse_args(EventsArgs *a, int argc, char **argv)
 {
     enum { O_FORMAT = 256, O_LABEL, O_SCORE, O_GAP, O_MIND, O_MINB, O_PRE, O_POST, O_MAXD,
-           O_TRACK, O_PATTERN, O_POSTER };
+           O_TRACK, O_PATTERN, O_POSTER, O_EPOCH };
     static const struct option opts[] = {
         { "input", required_argument, NULL, 'i' },
         { "detections", required_argument, NULL, 'd' },
+        { "epoch", required_argument, NULL, O_EPOCH },
         { "format", required_argument, NULL, O_FORMAT },
         { "label", required_argument, NULL, O_LABEL },
         { "min-score", required_argument, NULL, O_SCORE },
@@ -127,6 +159,7 @@ static int parse_args(EventsArgs *a, int argc, char **argv)
                 return cli_usage_error("events", "-d '%s' needs an -i before it", optarg);
             a->inputs[nb_logs++].log = optarg;
             break;
+        case O_EPOCH: ret = parse_epoch(a, optarg); break;
         case O_FORMAT: a->format = optarg; break;
         case O_LABEL: a->labels = optarg; break;
         case O_SCORE: ret = parse_number("--min-score", optarg, 0, &a->min_score); break;
@@ -218,6 +251,8 @@ static int add_window(const EventsArgs *a, json_t *job, double s, double e)
         json_object_set_new(job, "start", real6(s - first->offset));
         if (e < first->offset + first->duration - 1e-6)
             json_object_set_new(job, "end", real6(e - first->offset));
+        if (first->epoch_text) /* as given: a number would lose digits */
+            json_object_set_new(job, "epoch", json_string(first->epoch_text));
         return 0;
     }
     json_t *list = json_array();
@@ -229,6 +264,8 @@ static int add_window(const EventsArgs *a, json_t *job, double s, double e)
         json_object_set_new(src, "from", real6(k == k0 ? s - in->offset : 0));
         if (k == k1)
             json_object_set_new(src, "to", real6(e - in->offset));
+        if (in->epoch_text)
+            json_object_set_new(src, "epoch", json_string(in->epoch_text));
         json_array_append_new(list, src);
     }
     return json_object_set_new(job, "sources", list);
@@ -338,6 +375,73 @@ typedef struct ScanCtx {
     Grouper *g;
 } ScanCtx;
 
+/* The wall-clock origin of input `in`, found when its log's first wallclock key comes (as a
+ * render finds it: --epoch, the log's lines with both ts and wallclock, creation_time).
+ * Returns 0, or the exit code after an error naming the first line keyed by wallclock. */
+static int resolve_wall(const EventsArgs *a, Input *in)
+{
+    if (in->epoch_text) {
+        in->wall0 = in->epoch;
+        in->wall_origin = EVCLIP_EPOCH_OPTION;
+        return in->wall_known = 1, 0;
+    }
+    struct stat st;
+    if (stat(in->log, &st) == 0 && !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "evclip: error: '%s': field 'wallclock': boxes keyed by wall-clock time "
+                "need the wall-clock origin of input '%s', and the log is not a regular file "
+                "(a pipe) that could be read ahead for it: give --epoch after its -i\n",
+                in->log, in->video);
+        return EXIT_DETECTIONS;
+    }
+    int ret = evclip_probe_epoch(in->video, in->log, a->format, &in->wall0, &in->wall_origin);
+    if (ret > 0)
+        return in->wall_known = 1, 0;
+    if (ret == 0) /* the log changed since the scan began: no wallclock key any more */
+        fprintf(stderr, "evclip: error: '%s': field 'wallclock': the wall-clock origin of "
+                "input '%s' is unknown (give --epoch after its -i)\n", in->log, in->video);
+    else
+        fprintf(stderr, "evclip: error: %s\n", evclip_last_error());
+    return ret == 0 ? EXIT_DETECTIONS : cli_exit_code(ret);
+}
+
+/* Source time of detection d of input `in` (seconds), NAN after an error (a->error set). */
+static double detection_time(EventsArgs *a, Input *in, const EvclipDetection *d)
+{
+    if (d->normalized & EVCLIP_SCAN_WALLCLOCK) {
+        if (!in->wall_known && (a->error = resolve_wall(a, in)))
+            return NAN;
+        /* Epoch seconds hold about 1e-7 s (2026): rounded to the microsecond (the jobs'
+         * precision), a line keyed by wallclock times as the same line keyed by ts. */
+        return round((d->ts - in->wall0) * 1e6) / 1e6;
+    }
+    if (d->ts != EVCLIP_NONE)
+        return d->ts;
+    if (in->period > 0)
+        return (double)d->frame_idx * in->period;
+    fprintf(stderr, "evclip: error: '%s': a detection has only frame_idx and the video '%s' "
+            "has no known frame rate\n", in->log, in->video);
+    a->error = EXIT_DETECTIONS;
+    return NAN;
+}
+
+/* Counts a detection at source time t outside its video (no frame shows it): 1, else 0. */
+static int outside(Input *in, const EvclipDetection *d, double t)
+{
+    int wall = (d->normalized & EVCLIP_SCAN_WALLCLOCK) != 0;
+    if (t > in->duration + 1) { /* past the end of its video */
+        if (!in->past_end++)
+            in->past_first = t;
+        in->past_wall |= !wall && d->frame_idx == EVCLIP_NONE && t > WALLCLOCK_LIKE;
+    } else if (t < -(in->period > 0 ? in->period / 2 : 0)) { /* before its first frame */
+        if (!in->before++)
+            in->before_first = t;
+    } else {
+        return 0;
+    }
+    in->outside_wall += wall;
+    return 1;
+}
+
 /* EvclipDetectionFn: filters, times and groups one detection. */
 static int on_detection(void *opaque, const EvclipDetection *d)
 {
@@ -349,19 +453,11 @@ static int on_detection(void *opaque, const EvclipDetection *d)
         return 0;
     if (a->min_score > 0 && !(d->score != EVCLIP_NONE && d->score >= a->min_score))
         return 0;
-    double t = d->ts != EVCLIP_NONE ? d->ts : in->period > 0 ? (double)d->frame_idx * in->period
-                                                             : NAN;
-    if (isnan(t)) {
-        fprintf(stderr, "evclip: error: '%s': a detection has only frame_idx and the video "
-                "'%s' has no known frame rate\n", in->log, in->video);
-        return a->error = EXIT_DETECTIONS, 1;
-    }
-    if (t > in->duration + 1) { /* past the end of its video: no frame to show it on */
-        if (!in->past_end++)
-            in->past_first = t;
-        in->past_wall |= d->frame_idx == EVCLIP_NONE && t > WALLCLOCK_LIKE;
+    double t = detection_time(a, in, d);
+    if (isnan(t))
+        return 1;
+    if (outside(in, d, t))
         return 0;
-    }
     int ret = grouper_add(c->g, in->offset + fmax(t, 0), d->label, d->track_id, a->current);
     if (ret == GROUPER_UNORDERED) {
         fprintf(stderr, "evclip: error: '%s': detection %lld at %.3f s comes after one at "
@@ -374,16 +470,25 @@ static int on_detection(void *opaque, const EvclipDetection *d)
     return 0;
 }
 
-/* Says how many detections of input `in` lay past its video's end (never silently lost). */
-static void warn_past_end(const Input *in)
+/* Says how many detections of input `in` lay outside its video (never silently lost). */
+static void warn_outside(const Input *in)
 {
-    if (!in->past_end)
-        return;
-    fprintf(stderr, "evclip: warning: '%s': %lld detections are timed past the end of '%s' "
-            "(%.3f s long; the first at %.3f s): no event is made of them%s\n", in->log,
-            in->past_end, in->video, in->duration, in->past_first, in->past_wall ?
-            " (they look like wall-clock times: events reads a detection's ts or frame_idx, "
-            "not its wallclock)" : "");
+    char wall[160] = "";
+    if (in->outside_wall)
+        snprintf(wall, sizeof(wall), " (%lld of them keyed by wallclock, timed from the "
+                 "origin %.3f (epoch seconds, from %s))", in->outside_wall, in->wall0,
+                 in->wall_origin == EVCLIP_EPOCH_OPTION ? "--epoch" : in->wall_origin ==
+                 EVCLIP_EPOCH_LOG ? "the log" : "creation_time");
+    if (in->past_end)
+        fprintf(stderr, "evclip: warning: '%s': %lld detections are timed past the end of '%s' "
+                "(%.3f s long; the first at %.3f s): no event is made of them%s%s\n", in->log,
+                in->past_end, in->video, in->duration, in->past_first, in->past_wall ?
+                " (they look like wall-clock times given as ts: a wall-clock time belongs in "
+                "a line's \"wallclock\")" : "", wall);
+    if (in->before)
+        fprintf(stderr, "evclip: warning: '%s': %lld detections are timed before the start of "
+                "'%s' (the first at %.3f s): no event is made of them%s\n", in->log,
+                in->before, in->video, in->before_first, wall);
 }
 
 /* Streams every log through the grouper. */
@@ -396,9 +501,9 @@ static int scan_logs(EventsArgs *a)
     int ret = 0;
     for (a->current = 0; ret >= 0 && a->current < a->nb_inputs; a->current++) {
         a->lines = 0;
-        ret = evclip_detections_scan(a->inputs[a->current].log, a->format, 0, on_detection,
-                                     &c);
-        warn_past_end(&a->inputs[a->current]);
+        ret = evclip_detections_scan(a->inputs[a->current].log, a->format,
+                                     EVCLIP_SCAN_WALLCLOCK, on_detection, &c);
+        warn_outside(&a->inputs[a->current]);
         if (ret < 0 && !a->error) {
             fprintf(stderr, "evclip: error: %s\n", evclip_last_error());
             a->error = cli_exit_code(ret);

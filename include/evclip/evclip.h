@@ -340,13 +340,20 @@ typedef int (*EvclipDetectionFn)(void *opaque, const EvclipDetection *det);
  * Streams a detection log (format and normalized as evclip_detections_load_format()) to fn,
  * detection by detection in file order, holding only one read block (about 256 KB of lines)
  * at a time: memory stays bounded whatever the log's size (`evclip events` on huge logs).
- * Detections are delivered as evclip_detections_get() returns them. On a malformed line the
+ * Detections are delivered as evclip_detections_get() returns them; with
+ * EVCLIP_SCAN_WALLCLOCK ORed into `normalized` (API 1.4), a detection keyed by "wallclock"
+ * alone also has that bit set in its `normalized` (its ts holds the wall-clock time: see
+ * evclip_probe_epoch() for its source's origin). On a malformed line the
  * detections of the lines before it's block may already have been delivered.
  * Returns 0, INVALID (NULL path or fn, unknown format), DETECTIONS ("file:line: field: why"),
  * CANCELED (fn returned non-zero) or NOMEM.
  */
 EVCLIP_API int evclip_detections_scan(const char *path, const char *format, int normalized,
                                       EvclipDetectionFn fn, void *opaque);
+
+/** Flag of evclip_detections_scan()'s `normalized` and of the detections it delivers: keyed by
+ * "wallclock" alone (API 1.4). */
+#define EVCLIP_SCAN_WALLCLOCK 2
 
 /**
  * Parses a colour given as text, as a log's "color" string: "#rrggbb" (RGB hex, either case)
@@ -708,6 +715,21 @@ enum EvclipEpochOrigin {
  * (API 1.3).
  */
 EVCLIP_API int evclip_parse_wallclock(const char *text, double *epoch);
+
+/**
+ * The wall-clock origin that a render of `video` with the detection log `log` finds by itself
+ * (EvclipSource.epoch_known 0), API 1.4: from the log's first line with both "ts" and
+ * "wallclock" (epoch = wallclock - ts), else from the container's creation_time (format, then
+ * video stream). `log` may be NULL (no log); it is streamed as by evclip_detections_scan()
+ * (format as there). Returns 1 with *epoch (seconds since 1970-01-01T00:00:00Z of source time
+ * 0) and *origin (enum EvclipEpochOrigin) set; 0 when unknown and no line of the log is keyed
+ * by "wallclock" alone; DETECTIONS when unknown while one is (as a render of it fails: "file:
+ * line: field 'wallclock': boxes keyed by wall-clock time need the wall-clock origin of input
+ * ..."), or for a malformed log; INVALID (NULL video, epoch or origin; unknown format),
+ * INPUT, NO_VIDEO or NOMEM.
+ */
+EVCLIP_API int evclip_probe_epoch(const char *video, const char *log, const char *format,
+                                  double *epoch, int *origin);
 
 /** How a clip longer than max_duration is made to fit. */
 enum EvclipCapStrategy {

@@ -26,6 +26,8 @@ class _C:
 C = _C()
 T = C.tempdir()
 CAR = C.media("car-detection.mp4")
+EPOCH = 1772460200                 # 2026-03-02T14:03:20Z: wall-clock time of h1.mp4's start
+EPOCH_ISO = "2026-03-02T15:03:20+01:00"
 
 
 def path(*p):
@@ -229,15 +231,116 @@ def test_bad_input():
     C.check(r.returncode == 0 and "2 detections are timed past the end" in r.stderr and
             "first at 500.000 s" in r.stderr and "wall-clock" not in r.stderr,
             "detections past the video's end are counted in a warning", r.stderr)
-    wall = [{"wallclock": 1772460202.5 + i * 0.1, "bbox": [10, 10, 40, 50], "label": "person"}
-            for i in range(3)]
-    C.write_jsonl(path("wall.jsonl"), wall)
-    r = events("-i", path("h1.mp4"), "-d", path("wall.jsonl"))
-    C.check("3 detections are timed past the end" in r.stderr and
-            "look like wall-clock times" in r.stderr and "0 events" in r.stderr,
-            "a log keyed by wallclock: events says why it made no event", r.stderr)
+    C.write_jsonl(path("epoch_ts.jsonl"), [det(EPOCH + 2.5 + i * 0.1) for i in range(3)])
+    r = events("-i", path("h1.mp4"), "-d", path("epoch_ts.jsonl"))
+    C.check(r.returncode == 0 and "3 detections are timed past the end" in r.stderr and
+            "look like wall-clock times given as ts" in r.stderr and "0 events" in r.stderr,
+            "epoch seconds given as ts: events says why it made no event", r.stderr)
     r = events("-i", path("h1.mp4"), "-d", path("h1.jsonl"), "-o", path("nodir", "j.jsonl"))
     C.check(r.returncode == 6, "unwritable -o", r.stderr)
+
+
+def wall_row(row, keys):
+    """A row of a ts-keyed log keyed by wallclock ("wall"), by both ("both") or by ts."""
+    row = dict(row)
+    if keys != "ts":
+        row["wallclock"] = EPOCH + row["ts"]
+    if keys == "wall":
+        del row["ts"]
+    return row
+
+
+def windows(jobs):
+    """What events decided (not where it came from): windows, counts, names."""
+    return [{k: v for k, v in j.items() if k not in ("detections", "epoch")} for j in jobs]
+
+
+def test_wallclock_keys():
+    ts_jobs = jobs_of(events("-i", path("h1.mp4"), "-d", path("h1.jsonl"), "--gap", "0.5"))
+    rows = C.read_jsonl(path("h1.jsonl"))
+    C.write_jsonl(path("wall.jsonl"), [wall_row(r, "wall") for r in rows])
+    r = events("-i", path("h1.mp4"), "-d", path("wall.jsonl"), "--epoch", EPOCH_ISO,
+               "--gap", "0.5")
+    jobs = jobs_of(r)
+    C.check(r.returncode == 0 and len(ts_jobs) == 3 and windows(jobs) == windows(ts_jobs),
+            "a log keyed by wallclock (--epoch) gives the events of the same log keyed by ts",
+            r.stdout + r.stderr)
+    C.check(all(j.get("epoch") == EPOCH_ISO for j in jobs), "jobs carry --epoch as given",
+            jobs)
+    # Mixed keys, the origin from a line with both (after the first wallclock-only line).
+    C.write_jsonl(path("mixed.jsonl"), [wall_row(r, ("wall", "both", "ts")[i % 3])
+                                        for i, r in enumerate(rows)])
+    r = events("-i", path("h1.mp4"), "-d", path("mixed.jsonl"), "--gap", "0.5")
+    C.check(r.returncode == 0 and windows(jobs_of(r)) == windows(ts_jobs) and
+            "epoch" not in r.stdout, "mixed ts / wallclock / both lines: the same events, "
+            "origin from the log (the render finds it too)", r.stdout + r.stderr)
+    # The origin from the video's creation_time.
+    C.ffmpeg("-i", path("h1.mp4"), "-c", "copy", "-metadata",
+             "creation_time=2026-03-02T14:03:20Z", path("h1c.mp4"))
+    r = events("-i", path("h1c.mp4"), "-d", path("wall.jsonl"), "--gap", "0.5")
+    got = [(j["start"], j.get("end"), j["extra"]) for j in jobs_of(r)]
+    C.check(r.returncode == 0 and got == [(j["start"], j.get("end"), j["extra"])
+                                          for j in ts_jobs], "origin from creation_time",
+            r.stdout + r.stderr)
+    # The job renders the boxes on their frames: 0.5 .. 1.0 s, one box each.
+    out = path("wall_out")
+    os.makedirs(out)
+    r = C.run(["batch", "-", "--preset", "ultrafast", "-q"], input=json.dumps(jobs[0]) + "\n",
+              cwd=out)
+    clip = os.path.join(out, jobs[0]["output"]) if jobs else ""
+    shown = C.run(["inspect", clip]).stdout.splitlines() if r.returncode == 0 else []
+    frames = [json.loads(line) for line in shown]
+    C.check(len(frames) == 6 and all(len(f["detections"]) == 1 for f in frames) and
+            abs(frames[0]["wallclock"] - (EPOCH + 0.5)) < 1e-6, "events | batch draws the "
+            "wallclock-keyed boxes on their frames", r.stderr + "\n".join(shown[:2]))
+
+
+def test_wallclock_errors():
+    # Two files, each with its origin: an event across them is one job, each source with its
+    # own epoch.
+    C.write_jsonl(path("h2w.jsonl"), [wall_row(r, "wall") for r in C.read_jsonl(
+        path("h2.jsonl"))])
+    C.write_jsonl(path("h1w.jsonl"), [wall_row(r, "wall") for r in C.read_jsonl(
+        path("h1.jsonl"))])
+    r = events("-i", path("h1.mp4"), "-d", path("h1w.jsonl"), "--epoch", str(EPOCH), "-i",
+               path("h2.mp4"), "-d", path("h2w.jsonl"), "--epoch", str(EPOCH), "--gap", "0.5",
+               "--label", "car")
+    srcs = jobs_of(r)[-1].get("sources", []) if r.returncode == 0 else []
+    C.check([s.get("epoch") for s in srcs] == [str(EPOCH)] * 2 and srcs[1]["to"] == 0.4,
+            "several files: each source of a job has its own epoch", r.stdout + r.stderr)
+    # No origin: the first line keyed by wallclock is named, exit 4, no jobs file.
+    r = events("-i", path("h1.mp4"), "-d", path("mixed.jsonl"), "-i", path("h2.mp4"), "-d",
+               path("h2w.jsonl"), "-o", path("none.jsonl"))
+    C.check(r.returncode == 4 and "h2w.jsonl:1: field 'wallclock'" in r.stderr and
+            "wall-clock origin of input" in r.stderr and
+            not [n for n in os.listdir(T) if n.startswith("none.jsonl")],
+            "no wall-clock origin: an error naming the first such line, nothing written",
+            r.stderr)
+    # A log from a pipe cannot be read ahead for its origin: refused, not hung or half read.
+    fifo = path("wall.fifo")
+    os.mkfifo(fifo)
+    p = subprocess.Popen([C.EVCLIP, "events", "-i", path("h1.mp4"), "-d", fifo],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        with open(fifo, "w") as writer:
+            writer.write(open(path("wall.jsonl")).read())
+    except BrokenPipeError:
+        pass
+    out, err = p.communicate(timeout=20)
+    C.check(p.returncode == 4 and "give --epoch" in err and not out, "a piped log keyed by "
+            "wallclock without --epoch: exit 4", err)
+    r = events("-i", path("h1.mp4"), "-d", path("wall.jsonl"), "--epoch", "2026-03-02T14:03:20")
+    C.check(r.returncode == 2 and "2026-03-02T14:03:20" in r.stderr, "--epoch without a zone "
+            "is refused", r.stderr)
+    r = events("--epoch", str(EPOCH), "-i", path("h1.mp4"), "-d", path("wall.jsonl"))
+    C.check(r.returncode == 2 and "needs an -i before it" in r.stderr, "--epoch before -i",
+            r.stderr)
+    # Lines keyed by wallclock before the video's start (an origin 10 s too late) make no
+    # event and are counted.
+    r = events("-i", path("h1.mp4"), "-d", path("wall.jsonl"), "--epoch", str(EPOCH + 10), "-q")
+    C.check(r.returncode == 0 and "14 detections are timed before the start" in r.stderr and
+            "14 of them keyed by wallclock" in r.stderr and not r.stdout,
+            "detections before the video's start are counted in a warning", r.stderr)
 
 
 def test_pipe_to_batch_with_poster():
@@ -316,7 +419,8 @@ def main():
     setup()
     C.checks.run_all((test_windows, test_filters, test_rolls_and_split, test_per_track,
                       test_multi_file, test_frame_index_and_kill, test_patterns,
-                      test_bad_input, test_pipe_to_batch_with_poster, test_poster_scaled))
+                      test_bad_input, test_wallclock_keys, test_wallclock_errors,
+                      test_pipe_to_batch_with_poster, test_poster_scaled))
     C.cleanup(T)
     C.checks.close()
 

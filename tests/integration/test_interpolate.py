@@ -1,19 +1,21 @@
 """test_interpolate.py: --interpolate: a track's box on the frames between two of its
 detections (within the gap) is linear in time, exact at both ends, marked interpolated in the
 SEI; untracked boxes and gaps too long are not interpolated; interpolated boxes are redacted;
-bad values are refused."""
+boxes keyed by wallclock interpolate exactly as those keyed by ts; bad values are refused."""
 import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import Checks, cleanup, ffmpeg, read_jsonl, run, tempdir, write_jsonl
+from common import (Checks, cleanup, decode_frames, ffmpeg, read_jsonl, run, tempdir,
+                    write_jsonl)
 
 C = Checks()
 TMP = tempdir()
 W, H = 320, 240
 SRC = os.path.join(TMP, "src.mp4")
 FAST = ["--preset", "ultrafast", "-q", "--start", "1", "--end", "1.6"]   # frames 25..39
+EPOCH = 1772460200.123   # wall-clock origin of the wallclock-keyed log (--epoch)
 
 
 def path(name):
@@ -26,15 +28,17 @@ def box_at(k):
 
 
 def write_logs():
-    by_index, by_ts = [], []
+    by_index, by_ts, by_wall = [], [], []
     for k in range(5):
         f = 25 + 5 * k
-        for rows, key in ((by_index, {"frame_idx": f}), (by_ts, {"ts": f / 25})):
+        for rows, key in ((by_index, {"frame_idx": f}), (by_ts, {"ts": f / 25}),
+                          (by_wall, {"wallclock": EPOCH + f / 25})):
             rows.append(dict(key, bbox=box_at(k), label="face", score=0.5 + 0.1 * k,
                              track_id=5))
             rows.append(dict(key, bbox=[200, 100, 250, 150], label="sign"))
     write_jsonl(path("index.jsonl"), by_index)
     write_jsonl(path("ts.jsonl"), by_ts)
+    write_jsonl(path("wall.jsonl"), by_wall)
 
 
 def inspect(clip):
@@ -62,15 +66,27 @@ def check_linear(frames, what):
             "boxes left alone", str(len(frames)))
 
 
+def boxes(frames):
+    return [[(d["label"], d.get("track_id"), d["box"], d.get("score"), d.get("extra"))
+             for d in fr["detections"]] for fr in frames]
+
+
 def test_linear():
-    for log in ("index.jsonl", "ts.jsonl"):
+    seen = {}
+    for log in ("index.jsonl", "ts.jsonl", "wall.jsonl"):
         out = path(log + ".mp4")
+        epoch = ["--epoch", str(EPOCH)] if log == "wall.jsonl" else []
         r = run(["render", "-i", SRC, "-d", path(log), "-o", out, "--interpolate", "0.2"] +
-                FAST)
+                epoch + FAST)
         C.check(r.returncode == 0, f"render {log}", r.stderr)
-        check_linear(inspect(out), log)
+        seen[log] = inspect(out)
+        check_linear(seen[log], log)
         drawing = json.load(open(out + ".evidence.json"))["drawing"]
         C.check(drawing.get("interpolate") == 0.2, "manifest records interpolate", str(drawing))
+    C.check(boxes(seen["wall.jsonl"]) == boxes(seen["ts.jsonl"]),
+            "a wallclock-keyed log interpolates exactly as the same log keyed by ts")
+    wall, ts = (decode_frames(path(n), W, H) for n in ("wall.jsonl.mp4", "ts.jsonl.mp4"))
+    C.check(len(wall) == 15 and wall == ts, "wallclock- and ts-keyed logs draw the same pixels")
 
 
 def test_gap_too_long():
@@ -87,16 +103,18 @@ def test_gap_too_long():
 
 
 def test_redacted_when_interpolated():
-    out = path("red.mp4")
-    r = run(["render", "-i", SRC, "-d", path("index.jsonl"), "-o", out, "--interpolate", "0.2",
-             "--redact", "track=5"] + FAST)
-    rd = json.load(open(out + ".evidence.json")).get("redaction", {})
-    C.check(r.returncode == 0 and rd.get("regions") == 15 and rd.get("frames") == 15,
-            "interpolated boxes are redacted on every frame", str(rd))
-    marks = [d.get("extra") for fr in inspect(out) for d in fr["detections"]
-             if d["label"] == "face"]
-    C.check(marks[1] == {"redacted": True, "interpolated": True} and
-            marks[0] == {"redacted": True}, "SEI: redacted and interpolated bits", str(marks[:2]))
+    for log, epoch in (("index.jsonl", []), ("wall.jsonl", ["--epoch", str(EPOCH)])):
+        out = path(log + ".red.mp4")
+        r = run(["render", "-i", SRC, "-d", path(log), "-o", out, "--interpolate", "0.2",
+                 "--redact", "track=5"] + epoch + FAST)
+        rd = json.load(open(out + ".evidence.json")).get("redaction", {})
+        C.check(r.returncode == 0 and rd.get("regions") == 15 and rd.get("frames") == 15,
+                f"{log}: interpolated boxes are redacted on every frame", str(rd) + r.stderr)
+        marks = [d.get("extra") for fr in inspect(out) for d in fr["detections"]
+                 if d["label"] == "face"]
+        C.check(marks[1:2] == [{"redacted": True, "interpolated": True}] and
+                marks[0] == {"redacted": True}, f"{log}: SEI: redacted and interpolated bits",
+                str(marks[:2]))
 
 
 def test_errors():
