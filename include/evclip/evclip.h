@@ -76,6 +76,9 @@
  *          EvclipLiveEvent ready_after_end_s/late_detections/late_max_s; live passthrough
  *          copies: EvclipLiveSettings/EvclipStreamParams native and native_only,
  *          EvclipLiveEvent.native_path.
+ * - API 1.4.0: live wall-clock zones: EvclipLiveSettings.timezone, EvclipStreamParams.timezone
+ *          (from reserved); wall-clock keyed logs read by scans: EVCLIP_SCAN_WALLCLOCK,
+ *          evclip_probe_epoch().
  */
 
 #include <stddef.h>
