@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import common  # noqa: E402
 import test_live as tl  # noqa: E402 - its Server, Live and free_port
 
-CAR = common.media("car-detection.mp4")  # H.264 Baseline 768x432, 12.5 fps, GOP 2.4 s
+CAR = common.media("car-detection.mp4")  # H.264 Baseline 768x432, 12.5 fps, GOP 4.8 s
 checks = common.Checks()
 lock = threading.Lock()
 
@@ -117,6 +117,44 @@ def check_copy(what, native, entry, source_slices):
     return pk
 
 
+def recording_temps(out, stem, end):
+    """Names of the outputs of clip `stem` seen as temp files in `out` before wall clock
+    `end` (a temp file is ".NAME.PID-TAG.evclip-tmp")."""
+    seen = set()
+    while time.time() < end:
+        for n in os.listdir(out):
+            m = re.fullmatch(r"\.(.+)\.[0-9]+-[0-9a-f]+\.evclip-tmp", n)
+            if m and m.group(1).startswith(stem + "."):
+                seen.add(m.group(1))
+        time.sleep(0.05)
+    return seen
+
+
+def merge_restart(live, out, source_slices):
+    """A merged trigger whose pre-roll reaches a keyframe before the clip's start begins the
+    encode again, and the copy with it: one copy, of the widened window, from its keyframe."""
+    live.send({"type": "trigger", "stream": "cam", "pre": 0.5, "post": 2, "id": "r1"})
+    sa = live.wait_type("clip_started", 5, id="r1")
+    time.sleep(0.3)  # GOP 4.8 s: a keyframe lies between 0.5 s and 6.3 s back
+    live.send({"type": "trigger", "stream": "cam", "pre": 6.5, "post": 0.5, "id": "r2"})
+    done = live.wait_type("clip_finished", 20, id="r1")
+    if not check(sa and done and done["trigger_ids"] == ["r1", "r2"],
+                 "native restart: the merged clip finished", str(live.events[-3:])):
+        return
+    native = os.path.join(out, "cam-r1.native.mp4")
+    m = json.load(open(done["path"] + ".evidence.json"))
+    pk = check_copy("native restart", native, m["native"][0], source_slices)
+    span = pk[-1][0] + 0.08 if pk else 0
+    check(done["start"] < sa["start"] - 1 and done["frames"] == len(pk) and
+          span >= done["end"] - done["start"] - 0.2,
+          "native restart: the copy covers the widened window, frame for packet",
+          f"start {sa['start']:.2f} -> {done['start']:.2f}, {done['frames']} frames, "
+          f"{len(pk)} packets, span {span:.2f} of {done['end'] - done['start']:.2f}")
+    others = [n for n in os.listdir(out) if n.startswith(".cam-r1")]
+    check(verify(done["path"]) == 0 and not others,
+          "native restart: verify passes, no temp file left", str(others))
+
+
 def scenario_native(server, out, source_slices):
     live = tl.Live(["--url", server.url(0), "--native", "--output-dir", out, "--preset",
                     "ultrafast", "--detection-delay", "0"], "native")
@@ -134,10 +172,19 @@ def scenario_native(server, out, source_slices):
                   "native: a clip from the connection's first packets holds each of them",
                   f"{first['frames']} frames, {len(copy0)} packets in the copy")
         time.sleep(3)
-        live.send({"type": "trigger", "stream": "cam", "pre": 2, "post": 1, "id": "n1"})
+        live.send({"type": "trigger", "stream": "cam", "pre": 2, "post": 1.5, "id": "n1"})
+        started = live.wait_type("clip_started", 5, id="n1")
+        seen = recording_temps(out, "cam-n1", started["end"] if started else 0)
+        check(seen == {"cam-n1.mp4", "cam-n1.native.mp4"},
+              "native: the clip is encoded and its copy written while it records (both temp "
+              "files before the window end)", str(seen))
         done = live.wait_type("clip_finished", 20, id="n1")
         if not check(done is not None, "native: clip finished", str(live.events[-3:])):
             return
+        ready = done.get("ready_after_end_s")
+        check(ready is not None and abs(ready - (done["time"] - done["end"])) < 0.2,
+              "native: clip_finished says how soon after its window end it was published",
+              str(ready))
         clip, native = done["path"], os.path.join(out, "cam-n1.native.mp4")
         check(done.get("native") == native and os.path.exists(native) and os.path.exists(clip),
               "native: clip_finished names the copy beside the clip", str(done))
@@ -152,6 +199,7 @@ def scenario_native(server, out, source_slices):
               "native: the copy covers the window from its keyframe",
               f"{span} vs {done['end'] - done['start']}")
         check(verify(clip) == 0, "native: verify passes")
+        merge_restart(live, out, source_slices)
         keep = os.path.join(out, "cam-x.native.mp4")
         with open(keep, "w") as f:
             f.write("keep")
@@ -176,7 +224,9 @@ def scenario_native_only(server, out, source_slices):
         json.dump([{"name": "cam", "url": server.url(1), "native_only": True}], f)
     with open(os.path.join(out, "cam-x.native.mp4"), "w") as f:
         f.write("keep")
-    live = VerboseLive(["--config", config, "--output-dir", out, "--detection-delay", "0",
+    # --detection-delay 5: nothing is drawn, so no frame waits for detections (else the copy
+    # would come 5 s after its end)
+    live = VerboseLive(["--config", config, "--output-dir", out, "--detection-delay", "5",
                         "--overlap", "separate"], "native-only")
     try:
         if not check(live.wait_type("stream_up", 15) is not None, "native-only: stream up"):
@@ -212,8 +262,9 @@ def scenario_native_only(server, out, source_slices):
               "native-only: an existing copy is not replaced (clip_failed)", str(failed))
     finally:
         log = stopped(live)
-        ms = re.findall(r"passthrough clip written in ([0-9.]+) ms", log)
-        check(ms and float(ms[0]) < 500, "native-only: written in milliseconds", str(ms))
+        ms = re.findall(r"passthrough clip published ([0-9.]+) ms after its last packet", log)
+        check(ms and float(ms[0]) < 500, "native-only: published milliseconds after its last "
+              "packet", str(ms))
         check("libx264" not in log and "decoder" not in log.lower(),
               "native-only: no encoder or decoder opened", log[-400:])
 
