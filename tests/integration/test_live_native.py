@@ -12,49 +12,19 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import common  # noqa: E402
-import test_live as tl  # noqa: E402 - its Server, Live and free_port
+import test_live as tl  # noqa: E402 - its Server, Live, checks and scenario runner
 
 CAR = common.media("car-detection.mp4")  # H.264 Baseline 768x432, 12.5 fps, GOP 4.8 s
-checks = common.Checks()
-lock = threading.Lock()
+check = tl.check
 
 
-def check(cond, what, detail=""):
-    with lock:
-        return checks.check(cond, what, detail)
-
-
-class FileServer(tl.Server):
+def file_server(seconds=60, port=None):
     """The test server serving CAR's H.264 as it is (no encoder: its packets are the file's)."""
-
-    def __init__(self, seconds=60, port=None):
-        self.port = port or tl.free_port()
-        self.proc = subprocess.Popen(["/usr/bin/python3", tl.SERVER, str(self.port), "2",
-                                      "320x240", "30", str(seconds), CAR],
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     text=True)
-        if "ready" not in self.proc.stdout.readline():
-            raise RuntimeError("RTSP server did not start")
-
-
-class VerboseLive(tl.Live):
-    """tl.Live with debug messages on stderr (which encoders and decoders were opened)."""
-
-    def __init__(self, args, name):
-        self.name = name
-        self.events = []
-        self.cond = threading.Condition()
-        self.log = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen([common.EVCLIP, "live", "-v"] + args, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
+    return tl.Server(mounts=2, port=port, seconds=seconds, media=CAR)
 
 
 def stopped(live):
@@ -226,8 +196,8 @@ def scenario_native_only(server, out, source_slices):
         f.write("keep")
     # --detection-delay 5: nothing is drawn, so no frame waits for detections (else the copy
     # would come 5 s after its end)
-    live = VerboseLive(["--config", config, "--output-dir", out, "--detection-delay", "5",
-                        "--overlap", "separate"], "native-only")
+    live = tl.Live(["--config", config, "--output-dir", out, "--detection-delay", "5",
+                    "--overlap", "separate"], "native-only", verbose=True)
     try:
         if not check(live.wait_type("stream_up", 15) is not None, "native-only: stream up"):
             return
@@ -272,7 +242,7 @@ def scenario_native_only(server, out, source_slices):
 def scenario_gap(out):
     """Server gone for ~2.5 s inside a native-only recording: the copy keeps the hole in its
     timestamps as the clip's events list it."""
-    server = FileServer(seconds=40)
+    server = file_server(seconds=40)
     port = server.port
     live = tl.Live(["--url", server.url(0), "--native-only", "--output-dir", out,
                     "--stall-timeout", "1", "--backoff-max", "0.5", "--detection-delay", "0"],
@@ -286,7 +256,7 @@ def scenario_gap(out):
         server.kill()
         check(live.wait_type("stream_down", 5) is not None, "gap: outage seen")
         time.sleep(2)
-        server = FileServer(seconds=30, port=port)
+        server = file_server(seconds=30, port=port)
         done = live.wait(lambda e: e.get("event") in ("clip_finished", "clip_failed") and
                          e.get("id") == "g", 25)
         if not check(done is not None and done["event"] == "clip_finished", "gap: copy written",
@@ -316,26 +286,18 @@ def main():
     check(r.returncode == 3 and "field 'native': true or false" in r.stderr,
           "cameras.json: a non-boolean native is refused (exit 3)", r.stderr)
     source_slices = slices(CAR)
-    server = FileServer()
+    server = file_server()
     try:
         dirs = [os.path.join(out, d) for d in ("native", "only", "gap")]
         for d in dirs:
             os.mkdir(d)
-        def body(fn, d):
-            try:
-                fn(d) if fn is scenario_gap else fn(server, d, source_slices)
-            except Exception as e:  # noqa: BLE001 - reported as a failed check
-                check(False, f"{fn.__name__} raised", repr(e))
-        threads = [threading.Thread(target=body, args=(f, d))
-                   for f, d in zip((scenario_native, scenario_native_only, scenario_gap), dirs)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(90)
+        tl.run_scenarios((scenario_native, server, dirs[0], source_slices),
+                         (scenario_native_only, server, dirs[1], source_slices),
+                         (scenario_gap, dirs[2]))
     finally:
         server.kill()
         common.cleanup(out)
-    checks.close()
+    tl.checks.close()
 
 
 if __name__ == "__main__":
