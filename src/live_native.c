@@ -83,6 +83,8 @@ static int copy_held(LiveCopy *c, const LiveClip *j, double end, int drop)
     for (; ret >= 0 && i < c->nheld && c->held[i].wallclock < end; i++)
         ret = copy_packet(c, j, &c->held[i], shift_of(c, &c->held[i]));
     int n = drop ? c->nheld : i;
+    if (!n)
+        return ret;
     for (int k = 0; k < n; k++)
         av_packet_free(&c->held[k].pkt);
     memmove(c->held, c->held + n, sizeof(*c->held) * (size_t)(c->nheld - n));
