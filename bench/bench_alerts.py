@@ -11,7 +11,10 @@ window to the published clip, measured the same way on builds with and without t
 ready_after_end_s field. Prints one Markdown table row per size.
 
 Usage: bench/bench_alerts.py [--evclip build/tools/evclip] [--sizes 640x360@25,1280x720@30]
-       [--idle 8] [--count 10] [--pre 5] [--post 3] [--latency 0.1] [--label NAME]
+       [--idle 8] [--count 10] [--pre 5] [--post 3] [--latency 0.1] [--label NAME] [--native]
+
+--native: every stream gets a passthrough copy (cameras.json "native": true), written beside
+each clip and published with it.
 """
 import argparse
 import os
@@ -48,7 +51,8 @@ def run(args, size, fps, work):
     secs = args.count * (args.pre + args.post + 6) + 120
     source = os.path.join(work, f"evclip-bench-alerts-{size}-{fps}.mp4")
     make_source(source, size, fps, 600)
-    server, live, _ = start_streams(args.evclip, source, 1 + args.idle, size, fps, secs, work)
+    server, live, _ = start_streams(args.evclip, source, 1 + args.idle, size, fps, secs, work,
+                                    {"native": True} if args.native else None)
     stop = threading.Event()
     waits, fields = [], []
     try:
@@ -86,10 +90,12 @@ def main():
     ap.add_argument("--post", type=float, default=3)
     ap.add_argument("--latency", type=float, default=0.1, help="simulated detector latency")
     ap.add_argument("--label", default="this build")
+    ap.add_argument("--native", action="store_true", help="passthrough copies beside the clips")
     ap.add_argument("--work", default=tempfile.gettempdir())
     args = ap.parse_args()
     print(f"{os.cpu_count()} cores; 1 triggered + {args.idle} idle streams; pre {args.pre} s, "
-          f"post {args.post} s; detector latency {args.latency} s")
+          f"post {args.post} s; detector latency {args.latency} s"
+          f"{'; passthrough copies (--native)' if args.native else ''}")
     print("| build | stream | clips | ready after end: median (s) | p95 (s) | max (s) "
           "| ready_after_end_s median (s) |")
     print("|---|---|---|---|---|---|---|")

@@ -133,11 +133,12 @@ class Live:
             self.proc.kill()
 
 
-def start_streams(evclip, source, n, size, fps, seconds, work):
+def start_streams(evclip, source, n, size, fps, seconds, work, params=None):
     """Serves the H.264 MP4 `source` (SIZE at FPS) to n RTSP clients for `seconds` (the test
     server, tests/integration/rtsp_server.py), runs `evclip live` on them (streams c0..c{n-1};
     its cameras.json and output in a new directory under `work`) and waits up to 60 s for
-    them to come up. Returns (server, live, number of streams up); stop_streams() ends both."""
+    them to come up. `params`: more cameras.json keys of every stream (e.g. {"native": True}).
+    Returns (server, live, number of streams up); stop_streams() ends both."""
     port = free_port()
     server = subprocess.Popen(["/usr/bin/python3", SERVER, str(port), str(n), size, str(fps),
                                str(seconds), source],
@@ -148,7 +149,7 @@ def start_streams(evclip, source, n, size, fps, seconds, work):
         out = tempfile.mkdtemp(dir=work)
         cfg = os.path.join(out, "cameras.json")
         with open(cfg, "w") as f:
-            json.dump([{"name": f"c{i}", "url": f"rtsp://127.0.0.1:{port}/cam{i}"}
+            json.dump([dict(params or {}, name=f"c{i}", url=f"rtsp://127.0.0.1:{port}/cam{i}")
                        for i in range(n)], f)
         live = Live(evclip, cfg, out)
         deadline = time.time() + 60
