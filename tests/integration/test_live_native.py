@@ -4,12 +4,13 @@ file's own coded pictures (every slice NAL unit, compared with ffmpeg's reading 
 starts at a keyframe at 0, is faststart, is listed in the manifest and verifies; native-only
 writes only the copy, with its own manifest, without an encoder, in milliseconds; an existing
 copy is never replaced; an outage inside the window stays a hole in the copy's timestamps;
-bad cameras.json keys are refused. Skipped (exit 77) without the
-GStreamer RTSP server."""
+SIGINT cuts a clip and its copy together; bad cameras.json keys are refused. Skipped (exit 77)
+without the GStreamer RTSP server."""
 import hashlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -239,6 +240,45 @@ def scenario_native_only(server, out, source_slices):
               "native-only: no encoder or decoder opened", log[-400:])
 
 
+def scenario_sigint(server, out, source_slices):
+    """SIGINT while a clip with a copy records: the clip and its copy (written while it
+    recorded) are cut at the last packet and published together, complete; a second SIGINT at
+    once leaves both complete or neither, and no temp file."""
+    for twice in (False, True):
+        d = os.path.join(out, "twice" if twice else "once")
+        os.mkdir(d)
+        what = "native sigint twice" if twice else "native sigint"
+        live = tl.Live(["--url", server.url(0), "--native", "--output-dir", d, "--preset",
+                        "ultrafast", "--detection-delay", "0"], what)
+        try:
+            if not check(live.wait_type("stream_up", 15) is not None, f"{what}: stream up"):
+                return
+            time.sleep(1)
+            live.send({"type": "trigger", "stream": "cam", "pre": 1, "post": 30, "id": "s"})
+            live.wait_type("clip_started", 5, id="s")
+            time.sleep(1.5)
+            live.proc.send_signal(signal.SIGINT)
+            if twice:
+                live.proc.send_signal(signal.SIGINT)
+            code = live.stop(sig=None)
+            fin = live.wait_type("clip_finished", 0, id="s")
+            clip, native = os.path.join(d, "cam-s.mp4"), os.path.join(d, "cam-s.native.mp4")
+            if not twice:
+                check(code == 0 and fin and fin["incomplete"] and fin.get("native") == native,
+                      f"{what}: the clip is cut and published with its copy", f"{code} {fin}")
+            if fin:
+                m = json.load(open(clip + ".evidence.json"))
+                check_copy(what, native, m["native"][0], source_slices)
+                check(verify(clip) == 0, f"{what}: verify passes")
+            else:
+                check(not os.path.exists(clip) and not os.path.exists(native),
+                      f"{what}: an abandoned clip leaves neither file")
+            left = [n for n in os.listdir(d) if n.startswith(".")]
+            check(not left, f"{what}: no temp file left", str(left))
+        finally:
+            live.stop()
+
+
 def scenario_gap(out):
     """Server gone for ~2.5 s inside a native-only recording: the copy keeps the hole in its
     timestamps as the clip's events list it."""
@@ -288,12 +328,13 @@ def main():
     source_slices = slices(CAR)
     server = file_server()
     try:
-        dirs = [os.path.join(out, d) for d in ("native", "only", "gap")]
+        dirs = [os.path.join(out, d) for d in ("native", "only", "gap", "sigint")]
         for d in dirs:
             os.mkdir(d)
         tl.run_scenarios((scenario_native, server, dirs[0], source_slices),
                          (scenario_native_only, server, dirs[1], source_slices),
-                         (scenario_gap, dirs[2]))
+                         (scenario_gap, dirs[2]),
+                         (scenario_sigint, server, dirs[3], source_slices))
     finally:
         server.kill()
         common.cleanup(out)
