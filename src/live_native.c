@@ -1,5 +1,6 @@
 /* live_native.c: live passthrough copies: a live clip's ring packets stream-copied (no decoding,
- * no encoding) to OUT.native.mp4, beside the encoded clip or alone with its own manifest. */
+ * no encoding) to OUT.native.mp4 while it records, beside the encoded clip or alone with its
+ * own manifest. */
 #include <errno.h>
 #include <stdio.h>
 
