@@ -11,10 +11,12 @@ window to the published clip, measured the same way on builds with and without t
 ready_after_end_s field. Prints one Markdown table row per size.
 
 Usage: bench/bench_alerts.py [--evclip build/tools/evclip] [--sizes 640x360@25,1280x720@30]
-       [--idle 8] [--count 10] [--pre 5] [--post 3] [--latency 0.1] [--label NAME]
+       [--idle 8] [--count 10] [--pre 5] [--post 3] [--latency 0.1] [--label NAME] [--native]
+
+--native: every stream gets a passthrough copy (cameras.json "native": true), written beside
+each clip and published with it.
 """
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -24,7 +26,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_live import ROOT, SERVER, Live, free_port  # noqa: E402
+from benchlib import ROOT, start_streams, stop_streams  # noqa: E402
 
 
 def make_source(path, size, fps, seconds):
@@ -49,23 +51,11 @@ def run(args, size, fps, work):
     secs = args.count * (args.pre + args.post + 6) + 120
     source = os.path.join(work, f"evclip-bench-alerts-{size}-{fps}.mp4")
     make_source(source, size, fps, 600)
-    port, n = free_port(), 1 + args.idle
-    server = subprocess.Popen(["/usr/bin/python3", SERVER, str(port), str(n), size, str(fps),
-                               str(secs), source],
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    server.stdout.readline()
-    out = tempfile.mkdtemp(dir=work)
-    cfg = os.path.join(out, "cameras.json")
-    with open(cfg, "w") as f:
-        json.dump([{"name": f"c{i}", "url": f"rtsp://127.0.0.1:{port}/cam{i}"}
-                   for i in range(n)], f)
-    live = Live(args.evclip, cfg, out)
+    server, live, _ = start_streams(args.evclip, source, 1 + args.idle, size, fps, secs, work,
+                                    {"native": True} if args.native else None)
     stop = threading.Event()
     waits, fields = [], []
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline and sum(e["event"] == "stream_up" for e in live.events) < n:
-            time.sleep(0.2)
         threading.Thread(target=detector, args=(live, stop, fps, args.latency),
                          daemon=True).start()
         time.sleep(args.pre + 2)
@@ -82,9 +72,7 @@ def run(args, size, fps, work):
         return waits, fields
     finally:
         stop.set()
-        live.stop()
-        server.kill()
-        server.wait()
+        stop_streams(server, live)
 
 
 def p95(values):
@@ -102,10 +90,12 @@ def main():
     ap.add_argument("--post", type=float, default=3)
     ap.add_argument("--latency", type=float, default=0.1, help="simulated detector latency")
     ap.add_argument("--label", default="this build")
+    ap.add_argument("--native", action="store_true", help="passthrough copies beside the clips")
     ap.add_argument("--work", default=tempfile.gettempdir())
     args = ap.parse_args()
     print(f"{os.cpu_count()} cores; 1 triggered + {args.idle} idle streams; pre {args.pre} s, "
-          f"post {args.post} s; detector latency {args.latency} s")
+          f"post {args.post} s; detector latency {args.latency} s"
+          f"{'; passthrough copies (--native)' if args.native else ''}")
     print("| build | stream | clips | ready after end: median (s) | p95 (s) | max (s) "
           "| ready_after_end_s median (s) |")
     print("|---|---|---|---|---|---|---|")

@@ -17,26 +17,16 @@ Usage: bench/bench_live.py [--evclip build/tools/evclip[,OTHER]] [--streams 1,8,
        [--size 1920x1080] [--fill 32] [--measure 10] [--repeat 1]
 """
 import argparse
-import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SERVER = os.path.join(ROOT, "tests", "integration", "rtsp_server.py")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import ROOT, start_streams, stop_streams  # noqa: E402
+
 CLK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def make_source(path, size, seconds):
@@ -76,73 +66,10 @@ def rss_mib(pid):
     return 0
 
 
-class Live:
-    def __init__(self, evclip, config, out):
-        self.events = []
-        self.cond = threading.Condition()
-        self.proc = subprocess.Popen([evclip, "live", "-q", "--config", config, "--output-dir", out,
-                                      "--pre-roll-max", "30", "--ring-mb", "64"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True)
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            with self.cond:
-                self.events.append(json.loads(line))
-                self.cond.notify_all()
-
-    def send(self, obj):
-        self.proc.stdin.write(json.dumps(obj) + "\n")
-        self.proc.stdin.flush()
-
-    def wait(self, pred, timeout):
-        deadline = time.time() + timeout
-        with self.cond:
-            while time.time() < deadline:
-                for e in self.events:
-                    if pred(e):
-                        return e
-                self.cond.wait(0.2)
-        return None
-
-    def stats(self, n):
-        start = len(self.events)
-        self.send({"type": "stats"})
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            with self.cond:
-                got = [e for e in self.events[start:] if e["event"] == "stats"]
-            if len(got) >= n:
-                return got
-            time.sleep(0.05)
-        return got
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-
 def run(args, evclip, n, source, work):
-    port = free_port()
-    server = subprocess.Popen(["/usr/bin/python3", SERVER, str(port), str(n), args.size, "30",
-                               str(args.fill + args.measure + 120), source],
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    server.stdout.readline()
-    out = tempfile.mkdtemp(dir=work)
-    cfg = os.path.join(out, "cameras.json")
-    with open(cfg, "w") as f:
-        json.dump([{"name": f"c{i}", "url": f"rtsp://127.0.0.1:{port}/cam{i}"}
-                   for i in range(n)], f)
-    live = Live(evclip, cfg, out)
+    server, live, up = start_streams(evclip, source, n, args.size, 30,
+                                     args.fill + args.measure + 120, work)
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline and sum(e["event"] == "stream_up" for e in live.events) < n:
-            time.sleep(0.2)
-        up = sum(e["event"] == "stream_up" for e in live.events)
         time.sleep(args.fill)
         c0, w0, t0 = cpu_seconds(live.proc.pid), context_switches(live.proc.pid), time.time()
         time.sleep(args.measure)
@@ -165,9 +92,7 @@ def run(args, evclip, n, source, work):
         return {"n": n, "up": up, "cpu": cpu, "wakeups": wakeups, "load": load, "rss": rss, "ring_mib": ring_mib, "ring_s": ring_s,
                 "latency": latency, "other_rate": min(others) if others else None}
     finally:
-        live.stop()
-        server.kill()
-        server.wait()
+        stop_streams(server, live)
 
 
 def main():

@@ -1,10 +1,18 @@
 """benchlib.py: pieces shared by the benchmark scripts (synthetic detections, a stable copy of
-the evclip binary, markdown tables, the ffmpeg version line)."""
+the evclip binary, markdown tables, the ffmpeg version line, RTSP streams watched by
+`evclip live`)."""
 import json
 import math
 import os
 import shutil
+import socket
 import subprocess
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SERVER = os.path.join(ROOT, "tests", "integration", "rtsp_server.py")
 
 
 def ffmpeg_version():
@@ -59,3 +67,102 @@ def make_detections(path, nframes, w, h, fps):
                     (box2, "person", 0.50 + 0.45 * abs(math.cos(i / 23.0)), 12)):
                 f.write(json.dumps({"frame_idx": i, "ts": ts, "bbox": bbox, "label": label,
                                     "score": round(score, 3), "track_id": tid}) + "\n")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Live:
+    """`evclip live -q` on a cameras.json, its JSON-lines events collected by a thread."""
+
+    def __init__(self, evclip, config, out):
+        self.events = []
+        self.cond = threading.Condition()
+        self.proc = subprocess.Popen([evclip, "live", "-q", "--config", config, "--output-dir", out,
+                                      "--pre-roll-max", "30", "--ring-mb", "64"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            with self.cond:
+                self.events.append(json.loads(line))
+                self.cond.notify_all()
+
+    def count(self, kind):
+        with self.cond:
+            return sum(e["event"] == kind for e in self.events)
+
+    def send(self, obj):
+        self.proc.stdin.write(json.dumps(obj) + "\n")
+        self.proc.stdin.flush()
+
+    def wait(self, pred, timeout):
+        deadline = time.time() + timeout
+        with self.cond:
+            while time.time() < deadline:
+                for e in self.events:
+                    if pred(e):
+                        return e
+                self.cond.wait(0.2)
+        return None
+
+    def stats(self, n):
+        start = len(self.events)
+        self.send({"type": "stats"})
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            with self.cond:
+                got = [e for e in self.events[start:] if e["event"] == "stats"]
+            if len(got) >= n:
+                return got
+            time.sleep(0.05)
+        return got
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def start_streams(evclip, source, n, size, fps, seconds, work, params=None):
+    """Serves the H.264 MP4 `source` (SIZE at FPS) to n RTSP clients for `seconds` (the test
+    server, tests/integration/rtsp_server.py), runs `evclip live` on them (streams c0..c{n-1};
+    its cameras.json and output in a new directory under `work`) and waits up to 60 s for
+    them to come up. `params`: more cameras.json keys of every stream (e.g. {"native": True}).
+    Returns (server, live, number of streams up); stop_streams() ends both."""
+    port = free_port()
+    server = subprocess.Popen(["/usr/bin/python3", SERVER, str(port), str(n), size, str(fps),
+                               str(seconds), source],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    live = None
+    try:
+        server.stdout.readline()
+        out = tempfile.mkdtemp(dir=work)
+        cfg = os.path.join(out, "cameras.json")
+        with open(cfg, "w") as f:
+            json.dump([dict(params or {}, name=f"c{i}", url=f"rtsp://127.0.0.1:{port}/cam{i}")
+                       for i in range(n)], f)
+        live = Live(evclip, cfg, out)
+        deadline = time.time() + 60
+        while time.time() < deadline and live.count("stream_up") < n:
+            time.sleep(0.2)
+        return server, live, live.count("stream_up")
+    except BaseException:
+        stop_streams(server, live)
+        raise
+
+
+def stop_streams(server, live):
+    if live:
+        live.stop()
+    server.kill()
+    server.wait()

@@ -539,6 +539,8 @@ int batch_run(EvclipRenderer *r, const EvclipClip *clips, int n, EvclipResult *r
                 b.runs[i].live = in->live;
                 b.runs[i].wall0 = in->wall0;
                 b.runs[i].preview_hls = in->preview_hls;
+                b.runs[i].complete = in->complete;
+                b.runs[i].complete_opaque = in->opaque;
             }
         }
         ret = refuse_shared_outputs(&b);

@@ -22,6 +22,10 @@ typedef struct BatchInput {
      * the walk goes, so a merged trigger extends the clip being encoded. */
     double (*window_end)(void *opaque);
     const char *preview_hls; /* with live: directory of the clip's HLS preview, or NULL */
+    /* NULL, or (with live) called once the clip's frames are all encoded, before it is
+     * flushed and published: completes what is published with it (its passthrough copy).
+     * Returns 0 or a negative code: the clip fails with it. */
+    int (*complete)(void *opaque);
 } BatchInput;
 
 /* evclip_render_batch() over sources opened by in->open (in may be NULL). Returns the number

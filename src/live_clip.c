@@ -168,11 +168,12 @@ static int take_detections(LiveClip *j, double hold)
 }
 
 /* 1 when packet e may go to the encoder: audio; or video whose frame's detections are in (a
- * detection message for its time or later came), waited st->delay, or will never come. */
+ * detection message for its time or later came), waited st->delay, or will never come (or
+ * are not drawn: a passthrough-only clip). */
 static int frame_ready(const LiveClip *j, const RingEntry *e, double now)
 {
     const Stream *st = j->st;
-    return !e->video || j->forced || now >= e->wallclock + st->delay ||
+    return !e->video || j->forced || j->copy_only || now >= e->wallclock + st->delay ||
            st->det_latest >= e->wallclock - j->period / 2;
 }
 
@@ -207,13 +208,15 @@ static void wait_grow(Stream *st, double until)
     pthread_cond_timedwait(&st->grow, &st->lock, &ts);
 }
 
-/* PacketFeed.pull of a clip: packet `index` of its recording once its frame may be drawn. */
+/* PacketFeed.pull of a clip: packet `index` of its recording once its frame may be drawn;
+ * with a passthrough copy, the copy gets it too (and is finished at the feed's end). */
 static int pull(void *opaque, int index, RingEntry *out)
 {
     LiveClip *j = opaque;
     Stream *st = j->st;
     EvclipLive *l = st->live;
     int ret = 0, taken = 0;
+    double end;
     pthread_mutex_lock(&st->lock);
     for (;;) {
         if (j->restart) {
@@ -233,7 +236,7 @@ static int pull(void *opaque, int index, RingEntry *out)
                     ret = AVERROR(ENOMEM);
                     break;
                 }
-                if (e->video)
+                if (e->video && !j->copy_only) /* a detection for it is late from now */
                     j->closed_upto = fmax(j->closed_upto, e->wallclock + j->period / 2);
                 ret = 1;
                 break;
@@ -252,9 +255,17 @@ static int pull(void *opaque, int index, RingEntry *out)
         }
         wait_grow(st, until);
     }
+    end = j->end;
     pthread_mutex_unlock(&st->lock);
-    if (taken && detections_prepare(j->timed) < 0)
+    if (taken && detections_prepare(j->timed) < 0) {
+        if (ret > 0)
+            av_packet_free(&out->pkt);
         ret = AVERROR(ENOMEM);
+    }
+    if (j->copy && ret >= 0 && live_native_feed(j, ret ? out : NULL, end) < 0 && ret) {
+        av_packet_free(&out->pkt);
+        ret = 0; /* the copy failed: the feed ends, the clip fails with the copy's error */
+    }
     return ret;
 }
 
@@ -290,22 +301,6 @@ static void live_preview_dir(const EvclipLive *l, const char *output, char *out,
     const char *dot = strrchr(name, '.');
     int len = dot && dot > name ? (int)(dot - name) : (int)strlen(name);
     snprintf(out, size, "%s/%s%.*s", l->preview_hls, *name == '.' ? "_" : "", len, name);
-}
-
-/* Waits (st->lock taken here) until j has recorded its whole window and left the stream's
- * recording list, or the renderer is cancelled: what a passthrough copy needs before it is
- * written (the clip is then encoded from its complete packets). */
-static void wait_complete(EvclipLive *l, LiveClip *j)
-{
-    Stream *st = j->st;
-    pthread_mutex_lock(&st->lock);
-    while (!j->detached && !renderer_cancelled(l->r)) {
-        if (j->reached)
-            live_clip_detach(j, 0, NULL); /* complete: nothing more comes */
-        else
-            wait_grow(st, live_wall_now() + TICK_SECONDS);
-    }
-    pthread_mutex_unlock(&st->lock);
 }
 
 /* One encode of the clip from its first packet (st->lock held): fresh detection stores,
@@ -375,8 +370,6 @@ static int render_job(EvclipLive *l, LiveClip *j, EvclipResult *res)
     in.preview_hls = l->preview_hls ? preview : NULL;
     EvclipClip clip = { .sources = &src, .nb_sources = 1, .output = j->output, .settings = &s };
     j->feed = (PacketFeed){ .pull = pull, .opaque = j };
-    if (live_native_wanted(l, j))
-        wait_complete(l, j); /* a passthrough copy is of the whole window */
     pthread_mutex_lock(&j->st->lock);
     j->mlive = &live;
     do {
@@ -385,7 +378,7 @@ static int render_job(EvclipLive *l, LiveClip *j, EvclipResult *res)
         live.detections = j->dets;
         memset(res, 0, sizeof(*res));
         if (ret >= 0)
-            ret = live_native_run(l, j, &clip, &in, res); /* batch_run, and copy */
+            ret = live_native_run(l, j, &clip, &in, res); /* batch_run, and a copy */
         pthread_mutex_lock(&j->st->lock);
         again = j->restart; /* its run stopped and left nothing */
     } while (again);

@@ -45,6 +45,8 @@ typedef struct DetEntry {
                           by wall clock */
 } DetEntry;
 
+typedef struct LiveCopy LiveCopy; /* a clip's passthrough copy being written (live_native.c) */
+
 typedef struct LiveClip {
     struct LiveClip *next;         /* in st->recording */
     struct LiveClip *next_handed;  /* in live->handed */
@@ -98,6 +100,9 @@ typedef struct LiveClip {
     int stopped;               /* "stop" received */
     int64_t damaged;           /* video packets damaged (skipped or concealed), at encoding */
     char native_path[4096];    /* its passthrough copy once published (live_native.c), or "" */
+    struct LiveCopy *copy;     /* while it is made: its passthrough copy, fed by its feed */
+    int copy_only;             /* passthrough only: nothing is drawn, frames wait for no
+                                  detections */
 } LiveClip;
 
 typedef struct Stream {

@@ -453,15 +453,14 @@ int native_write_temp(Natives **pn, const char *output, int part, int nb_parts, 
 }
 
 int native_part_open(Natives **pn, NativePart **out, const char *output, int source,
-                     double start, double end, const NativeStreams *in, int64_t shift,
-                     int overwrite)
+                     const NativeStreams *in, int overwrite)
 {
     NativePart *p = NULL;
-    int ret = add_part(pn, &p, source, start, end);
+    int ret = add_part(pn, &p, source, NAN, NAN);
     if (ret < 0)
         return ret;
     writer_init(&p->w, in, &p->scan);
-    p->w.shift = shift;
+    p->w.shift = AV_NOPTS_VALUE; /* the first video packet's */
     *out = p;
     return part_open_mux(p, in, output, 0, 1, overwrite);
 }
@@ -469,13 +468,19 @@ int native_part_open(Natives **pn, NativePart **out, const char *output, int sou
 int native_part_write(NativePart *p, int audio, AVPacket *pkt)
 {
     if (audio)
-        return p->w.audio.index < 0 ? 0 : emit(&p->w, &p->w.audio, pkt);
+        return p->w.audio.index < 0 || p->w.shift == AV_NOPTS_VALUE
+                   ? 0 : emit(&p->w, &p->w.audio, pkt);
+    if (p->w.shift == AV_NOPTS_VALUE)
+        p->w.shift = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
     return emit_video(&p->w, pkt);
 }
 
-int native_part_finish(NativePart *p, double copy_start, const char *from, const Logger *log)
+int native_part_finish(NativePart *p, double start, double end, double copy_start,
+                       const char *from, const Logger *log)
 {
     int ret = writer_end(&p->w);
+    p->start = start;
+    p->end = end;
     p->scan.copy_start = copy_start;
     if (ret >= 0)
         ret = mux_complete(p->mux);

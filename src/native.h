@@ -60,19 +60,20 @@ int native_write_temp(Natives **n, const char *output, int part, int nb_parts, i
                       const char *path, int stream, const struct stat *identity,
                       double start, double end, int overwrite, const Logger *log);
 
-/* A copy from packets in memory (a live ring's), written through the same packet writer as
- * native_write_temp: a new part of *n (created on first use) for source `source`'s window
- * [start, end) of clip `output` (one part: OUT.native.mp4, or .mkv when MP4 cannot carry a
- * codec of `in`), its temp file created; video pts `shift` (the first keyframe's) becomes 0.
- * Then native_part_write() each packet in decode order (its timestamps in in->vtb / in->atb;
- * the packet is changed), and native_part_finish() (copy_start: the keyframe's source time).
+/* A copy from packets in memory (a live ring's, written as they arrive), through the same
+ * packet writer as native_write_temp: a new part of *n (created on first use) for source
+ * `source` of clip `output` (one part: OUT.native.mp4, or .mkv when MP4 cannot carry a codec
+ * of `in`), its temp file created. Then native_part_write() each packet in decode order (its
+ * timestamps in in->vtb / in->atb; the packet is changed): the first video packet's pts
+ * becomes 0 (audio before it is dropped). native_part_finish() completes and syncs the temp
+ * file and hashes it, recording the window [start, end) and copy_start (the first keyframe's
+ * time, as the window) that the manifest lists (`from` names the source in the log).
  * Returns 0 or OUTPUT, EXISTS, NOMEM. */
 int native_part_open(Natives **n, NativePart **out, const char *output, int source,
-                     double start, double end, const NativeStreams *in, int64_t shift,
-                     int overwrite);
+                     const NativeStreams *in, int overwrite);
 int native_part_write(NativePart *p, int audio, AVPacket *pkt);
-/* Completes and syncs the temp file and hashes it (`from` names the source in the log). */
-int native_part_finish(NativePart *p, double copy_start, const char *from, const Logger *log);
+int native_part_finish(NativePart *p, double start, double end, double copy_start,
+                       const char *from, const Logger *log);
 /* The part's final path, its temp file (NULL before open), and what it holds. */
 const char *native_part_path(const NativePart *p);
 const char *native_part_temp(const NativePart *p);

@@ -706,9 +706,14 @@ void clip_run_finish(ClipRun *c)
         worker_pool_drain(c->pool, c);
     if (run_failed(c))
         return;
+    int ret = c->complete ? c->complete(c->complete_opaque) : 0;
+    if (ret < 0) {
+        record_failure(c, ret);
+        return;
+    }
     warn_unused_redaction(c);
     int64_t frames = c->res->frames, boxes = c->res->boxes_drawn;
-    int ret = pipeline_finish(c->out, c->res);
+    ret = pipeline_finish(c->out, c->res);
     c->res->frames = frames;
     c->res->boxes_drawn = boxes;
     c->res->first_time = c->first_time;

@@ -74,6 +74,8 @@ typedef struct ClipRun {
     ManifestLive *live;
     double wall0;
     const char *preview_hls;  /* a live clip's HLS preview directory, or NULL */
+    int (*complete)(void *opaque); /* a live clip's BatchInput.complete, or NULL */
+    void *complete_opaque;
     /* worker thread queue (batch with jobs > 1); guarded by the pool's lock */
     WorkerPool *pool;
     ClipJob *jobs;

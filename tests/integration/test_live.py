@@ -34,6 +34,26 @@ def check(cond, what, detail=""):
         return checks.check(cond, what, detail)
 
 
+def run_scenarios(*calls, timeout=90):
+    """Runs each call `(fn, *args)` on a thread of its own, all at once, and waits for each up
+    to `timeout` seconds; a scenario that raised is a failed check naming it."""
+    errors = queue.Queue()
+
+    def body(fn, args):
+        try:
+            fn(*args)
+        except Exception as e:  # noqa: BLE001 - reported as a failed check
+            errors.put(f"{fn.__name__}: {e!r}")
+
+    threads = [threading.Thread(target=body, args=(c[0], c[1:])) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    while not errors.empty():
+        check(False, "scenario raised", errors.get())
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -51,13 +71,15 @@ def gst_available():
 
 
 class Server:
-    """The GStreamer RTSP server in a child process, bounded in time."""
+    """The GStreamer RTSP server in a child process, bounded in time: a test pattern encoded
+    live, or `media` (an H.264 file) served as it is (its own packets, no encoder)."""
 
-    def __init__(self, mounts=1, port=None, seconds=100, gop=None):
+    def __init__(self, mounts=1, port=None, seconds=100, gop=None, media=None):
         self.port = port or free_port()
         env = dict(os.environ, RTSP_GOP=str(gop or FPS))
         self.proc = subprocess.Popen(["/usr/bin/python3", SERVER, str(self.port), str(mounts),
-                                      f"{W}x{H}", str(FPS), str(seconds)], env=env,
+                                      f"{W}x{H}", str(FPS), str(seconds)] +
+                                     ([media] if media else []), env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()
         if "ready" not in line:
@@ -73,14 +95,16 @@ class Server:
 
 
 class Live:
-    """`evclip live` with its JSON-lines events collected by a thread."""
+    """`evclip live` with its JSON-lines events collected by a thread (`verbose`: debug
+    messages on its stderr, e.g. which encoders and decoders were opened)."""
 
-    def __init__(self, args, name):
+    def __init__(self, args, name, verbose=False):
         self.name = name
         self.events = []
         self.cond = threading.Condition()
         self.log = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen([common.EVCLIP, "live", "-q"] + args, stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([common.EVCLIP, "live", "-v" if verbose else "-q"] + args,
+                                     stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self.log, text=True)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -467,36 +491,20 @@ def main():
         check(r.returncode == code, f"usage: live {' '.join(args)} exits {code}",
               f"{r.returncode} {r.stderr.strip()}")
     server = Server(seconds=100)
-    errors = queue.Queue()
-
-    def run(fn, *args):
-        def body():
-            try:
-                fn(*args)
-            except Exception as e:  # noqa: BLE001 - reported as a failed check
-                errors.put(f"{fn.__name__}: {e!r}")
-        t = threading.Thread(target=body)
-        t.start()
-        return t
-
     try:
         for d in ("window", "overlap", "term", "restart", "memory", "multi", "pts"):
             os.mkdir(os.path.join(out, d))
-        threads = [
-            run(scenario_window_and_detections, server, os.path.join(out, "window")),
-            run(scenario_overlap, server, os.path.join(out, "overlap"), "merge"),
-            run(scenario_overlap, server, os.path.join(out, "overlap"), "separate"),
-            run(scenario_sigterm, server, os.path.join(out, "term")),
-            run(scenario_restart, os.path.join(out, "restart")),
-            run(scenario_memory, server, os.path.join(out, "memory")),
-            run(scenario_pts, os.path.join(out, "pts")),
-        ]
-        for t in threads:
-            t.join(120)
+        run_scenarios(
+            (scenario_window_and_detections, server, os.path.join(out, "window")),
+            (scenario_overlap, server, os.path.join(out, "overlap"), "merge"),
+            (scenario_overlap, server, os.path.join(out, "overlap"), "separate"),
+            (scenario_sigterm, server, os.path.join(out, "term")),
+            (scenario_restart, os.path.join(out, "restart")),
+            (scenario_memory, server, os.path.join(out, "memory")),
+            (scenario_pts, os.path.join(out, "pts")),
+            timeout=120)
         server.kill()
-        run(scenario_multi, os.path.join(out, "multi")).join(120)
-        while not errors.empty():
-            check(False, "scenario raised", errors.get())
+        run_scenarios((scenario_multi, os.path.join(out, "multi")), timeout=120)
     finally:
         server.kill()
         common.cleanup(out)

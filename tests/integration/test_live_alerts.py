@@ -7,7 +7,6 @@ plays (ffprobe) and ends with it, SIGINT while encoding leaves a complete clip o
 RTSP server."""
 import json
 import os
-import queue
 import signal
 import sys
 import threading
@@ -242,31 +241,15 @@ def main():
         sys.exit(77)
     out = common.tempdir()
     server = tl.Server(mounts=2, seconds=60)
-    errors = queue.Queue()
-
-    def run(fn, *args):
-        def body():
-            try:
-                fn(*args)
-            except Exception as e:  # noqa: BLE001 - reported as a failed check
-                errors.put(f"{fn.__name__}: {e!r}")
-        t = threading.Thread(target=body)
-        t.start()
-        return t
-
     try:
         dirs = {d: os.path.join(out, d) for d in ("late", "merge", "sigint", "bad")}
         for d in dirs.values():
             os.mkdir(d)
         scenario_bad_delay(dirs["bad"])
         scenario_bad_preview(dirs["bad"])
-        threads = [run(scenario_late, server, dirs["late"]),
-                   run(scenario_merge_ready, server, dirs["merge"]),
-                   run(scenario_sigint, server, dirs["sigint"])]
-        for t in threads:
-            t.join(60)
-        while not errors.empty():
-            check(False, "scenario raised", errors.get())
+        tl.run_scenarios((scenario_late, server, dirs["late"]),
+                         (scenario_merge_ready, server, dirs["merge"]),
+                         (scenario_sigint, server, dirs["sigint"]), timeout=60)
     finally:
         server.kill()
         common.cleanup(out)

@@ -6,11 +6,9 @@ stdout and in a socket reply), wall-clock captions in the zone of --tz / a strea
 (exit 77) without the GStreamer RTSP server."""
 import json
 import os
-import queue
 import socket
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -314,29 +312,13 @@ def main():
         sys.exit(77)
     out = common.tempdir()
     server = tl.Server(mounts=2, seconds=90)
-    errors = queue.Queue()
-
-    def run(fn, *args):
-        def body():
-            try:
-                fn(*args)
-            except Exception as e:  # noqa: BLE001 - reported as a failed check
-                errors.put(f"{fn.__name__}: {e!r}")
-        t = threading.Thread(target=body)
-        t.start()
-        return t
-
     try:
         dirs = {d: os.path.join(out, d) for d in ("ss", "ar", "tz")}
         for d in dirs.values():
             os.mkdir(d)
-        threads = [run(scenario_start_stop, server, dirs["ss"]),
-                   run(scenario_add_remove, server, dirs["ar"]),
-                   run(scenario_timezones, server, dirs["tz"])]
-        for t in threads:
-            t.join(90)
-        while not errors.empty():
-            check(False, "scenario raised", errors.get())
+        tl.run_scenarios((scenario_start_stop, server, dirs["ss"]),
+                         (scenario_add_remove, server, dirs["ar"]),
+                         (scenario_timezones, server, dirs["tz"]))
     finally:
         server.kill()
         common.cleanup(out)

@@ -17,10 +17,8 @@ import ctypes
 import hashlib
 import json
 import os
-import queue
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -393,34 +391,18 @@ def main():
         sys.exit(77)
     out = common.tempdir()
     server = tl.Server(seconds=60)
-    errors = queue.Queue()
-
-    def run(fn, *args):
-        def body():
-            try:
-                fn(*args)
-            except Exception as e:  # noqa: BLE001 - reported as a failed check
-                errors.put(f"{fn.__name__}: {e!r}")
-        t = threading.Thread(target=body)
-        t.start()
-        return t
-
     try:
         dirs = {d: os.path.join(out, d) for d in ("ev", "merge", "norm", "dmg", "engine")}
         for d in dirs.values():
             os.mkdir(d)
-        threads = [
-            run(scenario_evidence, server, dirs["ev"]),
-            run(scenario_merge, server, dirs["merge"]),
-            run(scenario_normalized, dirs["norm"]),
-            run(scenario_damaged, dirs["dmg"]),
-            run(scenario_no_password_in_events, dirs["dmg"]),
-            run(scenario_engine_checks, server, dirs["engine"]),
-        ]
-        for t in threads:
-            t.join(90)
-        while not errors.empty():
-            check(False, "scenario raised", errors.get())
+        tl.run_scenarios(
+            (scenario_evidence, server, dirs["ev"]),
+            (scenario_merge, server, dirs["merge"]),
+            (scenario_normalized, dirs["norm"]),
+            (scenario_damaged, dirs["dmg"]),
+            (scenario_no_password_in_events, dirs["dmg"]),
+            (scenario_engine_checks, server, dirs["engine"]),
+        )
     finally:
         server.kill()
         common.cleanup(out)

@@ -6,11 +6,9 @@ duplicate ids in separate mode, config errors. Scenarios run concurrently (~30 s
 (exit 77) without the GStreamer RTSP server."""
 import json
 import os
-import queue
 import socket
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -216,34 +214,18 @@ def main():
         sys.exit(77)
     out = common.tempdir()
     server = tl.Server(seconds=60)
-    errors = queue.Queue()
-
-    def run(fn, *args):
-        def body():
-            try:
-                fn(*args)
-            except Exception as e:  # noqa: BLE001 - reported as a failed check
-                errors.put(f"{fn.__name__}: {e!r}")
-        t = threading.Thread(target=body)
-        t.start()
-        return t
-
     try:
         dirs = {d: os.path.join(out, d) for d in ("gop", "gap", "names", "lines", "sock", "cfg")}
         for d in dirs.values():
             os.mkdir(d)
-        threads = [
-            run(scenario_long_gop, dirs["gop"]),
-            run(scenario_gap, dirs["gap"]),
-            run(scenario_names, server, dirs["names"]),
-            run(scenario_lines, server, dirs["lines"]),
-            run(scenario_socket, server, dirs["sock"]),
-            run(scenario_config, dirs["cfg"]),
-        ]
-        for t in threads:
-            t.join(90)
-        while not errors.empty():
-            check(False, "scenario raised", errors.get())
+        tl.run_scenarios(
+            (scenario_long_gop, dirs["gop"]),
+            (scenario_gap, dirs["gap"]),
+            (scenario_names, server, dirs["names"]),
+            (scenario_lines, server, dirs["lines"]),
+            (scenario_socket, server, dirs["sock"]),
+            (scenario_config, dirs["cfg"]),
+        )
     finally:
         server.kill()
         common.cleanup(out)

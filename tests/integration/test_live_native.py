@@ -4,57 +4,28 @@ file's own coded pictures (every slice NAL unit, compared with ffmpeg's reading 
 starts at a keyframe at 0, is faststart, is listed in the manifest and verifies; native-only
 writes only the copy, with its own manifest, without an encoder, in milliseconds; an existing
 copy is never replaced; an outage inside the window stays a hole in the copy's timestamps;
-bad cameras.json keys are refused. Skipped (exit 77) without the
-GStreamer RTSP server."""
+SIGINT cuts a clip and its copy together; bad cameras.json keys are refused. Skipped (exit 77)
+without the GStreamer RTSP server."""
 import hashlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import common  # noqa: E402
-import test_live as tl  # noqa: E402 - its Server, Live and free_port
+import test_live as tl  # noqa: E402 - its Server, Live, checks and scenario runner
 
-CAR = common.media("car-detection.mp4")  # H.264 Baseline 768x432, 12.5 fps, GOP 2.4 s
-checks = common.Checks()
-lock = threading.Lock()
-
-
-def check(cond, what, detail=""):
-    with lock:
-        return checks.check(cond, what, detail)
+CAR = common.media("car-detection.mp4")  # H.264 Baseline 768x432, 12.5 fps, GOP 4.8 s
+check = tl.check
 
 
-class FileServer(tl.Server):
+def file_server(seconds=60, port=None):
     """The test server serving CAR's H.264 as it is (no encoder: its packets are the file's)."""
-
-    def __init__(self, seconds=60, port=None):
-        self.port = port or tl.free_port()
-        self.proc = subprocess.Popen(["/usr/bin/python3", tl.SERVER, str(self.port), "2",
-                                      "320x240", "30", str(seconds), CAR],
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     text=True)
-        if "ready" not in self.proc.stdout.readline():
-            raise RuntimeError("RTSP server did not start")
-
-
-class VerboseLive(tl.Live):
-    """tl.Live with debug messages on stderr (which encoders and decoders were opened)."""
-
-    def __init__(self, args, name):
-        self.name = name
-        self.events = []
-        self.cond = threading.Condition()
-        self.log = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen([common.EVCLIP, "live", "-v"] + args, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
+    return tl.Server(mounts=2, port=port, seconds=seconds, media=CAR)
 
 
 def stopped(live):
@@ -117,6 +88,44 @@ def check_copy(what, native, entry, source_slices):
     return pk
 
 
+def recording_temps(out, stem, end):
+    """Names of the outputs of clip `stem` seen as temp files in `out` before wall clock
+    `end` (a temp file is ".NAME.PID-TAG.evclip-tmp")."""
+    seen = set()
+    while time.time() < end:
+        for n in os.listdir(out):
+            m = re.fullmatch(r"\.(.+)\.[0-9]+-[0-9a-f]+\.evclip-tmp", n)
+            if m and m.group(1).startswith(stem + "."):
+                seen.add(m.group(1))
+        time.sleep(0.05)
+    return seen
+
+
+def merge_restart(live, out, source_slices):
+    """A merged trigger whose pre-roll reaches a keyframe before the clip's start begins the
+    encode again, and the copy with it: one copy, of the widened window, from its keyframe."""
+    live.send({"type": "trigger", "stream": "cam", "pre": 0.5, "post": 2, "id": "r1"})
+    sa = live.wait_type("clip_started", 5, id="r1")
+    time.sleep(0.3)  # GOP 4.8 s: a keyframe lies between 0.5 s and 6.3 s back
+    live.send({"type": "trigger", "stream": "cam", "pre": 6.5, "post": 0.5, "id": "r2"})
+    done = live.wait_type("clip_finished", 20, id="r1")
+    if not check(sa and done and done["trigger_ids"] == ["r1", "r2"],
+                 "native restart: the merged clip finished", str(live.events[-3:])):
+        return
+    native = os.path.join(out, "cam-r1.native.mp4")
+    m = json.load(open(done["path"] + ".evidence.json"))
+    pk = check_copy("native restart", native, m["native"][0], source_slices)
+    span = pk[-1][0] + 0.08 if pk else 0
+    check(done["start"] < sa["start"] - 1 and done["frames"] == len(pk) and
+          span >= done["end"] - done["start"] - 0.2,
+          "native restart: the copy covers the widened window, frame for packet",
+          f"start {sa['start']:.2f} -> {done['start']:.2f}, {done['frames']} frames, "
+          f"{len(pk)} packets, span {span:.2f} of {done['end'] - done['start']:.2f}")
+    others = [n for n in os.listdir(out) if n.startswith(".cam-r1")]
+    check(verify(done["path"]) == 0 and not others,
+          "native restart: verify passes, no temp file left", str(others))
+
+
 def scenario_native(server, out, source_slices):
     live = tl.Live(["--url", server.url(0), "--native", "--output-dir", out, "--preset",
                     "ultrafast", "--detection-delay", "0"], "native")
@@ -134,10 +143,19 @@ def scenario_native(server, out, source_slices):
                   "native: a clip from the connection's first packets holds each of them",
                   f"{first['frames']} frames, {len(copy0)} packets in the copy")
         time.sleep(3)
-        live.send({"type": "trigger", "stream": "cam", "pre": 2, "post": 1, "id": "n1"})
+        live.send({"type": "trigger", "stream": "cam", "pre": 2, "post": 1.5, "id": "n1"})
+        started = live.wait_type("clip_started", 5, id="n1")
+        seen = recording_temps(out, "cam-n1", started["end"] if started else 0)
+        check(seen == {"cam-n1.mp4", "cam-n1.native.mp4"},
+              "native: the clip is encoded and its copy written while it records (both temp "
+              "files before the window end)", str(seen))
         done = live.wait_type("clip_finished", 20, id="n1")
         if not check(done is not None, "native: clip finished", str(live.events[-3:])):
             return
+        ready = done.get("ready_after_end_s")
+        check(ready is not None and abs(ready - (done["time"] - done["end"])) < 0.2,
+              "native: clip_finished says how soon after its window end it was published",
+              str(ready))
         clip, native = done["path"], os.path.join(out, "cam-n1.native.mp4")
         check(done.get("native") == native and os.path.exists(native) and os.path.exists(clip),
               "native: clip_finished names the copy beside the clip", str(done))
@@ -152,6 +170,7 @@ def scenario_native(server, out, source_slices):
               "native: the copy covers the window from its keyframe",
               f"{span} vs {done['end'] - done['start']}")
         check(verify(clip) == 0, "native: verify passes")
+        merge_restart(live, out, source_slices)
         keep = os.path.join(out, "cam-x.native.mp4")
         with open(keep, "w") as f:
             f.write("keep")
@@ -176,8 +195,10 @@ def scenario_native_only(server, out, source_slices):
         json.dump([{"name": "cam", "url": server.url(1), "native_only": True}], f)
     with open(os.path.join(out, "cam-x.native.mp4"), "w") as f:
         f.write("keep")
-    live = VerboseLive(["--config", config, "--output-dir", out, "--detection-delay", "0",
-                        "--overlap", "separate"], "native-only")
+    # --detection-delay 5: nothing is drawn, so no frame waits for detections (else the copy
+    # would come 5 s after its end)
+    live = tl.Live(["--config", config, "--output-dir", out, "--detection-delay", "5",
+                    "--overlap", "separate"], "native-only", verbose=True)
     try:
         if not check(live.wait_type("stream_up", 15) is not None, "native-only: stream up"):
             return
@@ -212,16 +233,56 @@ def scenario_native_only(server, out, source_slices):
               "native-only: an existing copy is not replaced (clip_failed)", str(failed))
     finally:
         log = stopped(live)
-        ms = re.findall(r"passthrough clip written in ([0-9.]+) ms", log)
-        check(ms and float(ms[0]) < 500, "native-only: written in milliseconds", str(ms))
+        ms = re.findall(r"passthrough clip published ([0-9.]+) ms after its last packet", log)
+        check(ms and float(ms[0]) < 500, "native-only: published milliseconds after its last "
+              "packet", str(ms))
         check("libx264" not in log and "decoder" not in log.lower(),
               "native-only: no encoder or decoder opened", log[-400:])
+
+
+def scenario_sigint(server, out, source_slices):
+    """SIGINT while a clip with a copy records: the clip and its copy (written while it
+    recorded) are cut at the last packet and published together, complete; a second SIGINT at
+    once leaves both complete or neither, and no temp file."""
+    for twice in (False, True):
+        d = os.path.join(out, "twice" if twice else "once")
+        os.mkdir(d)
+        what = "native sigint twice" if twice else "native sigint"
+        live = tl.Live(["--url", server.url(0), "--native", "--output-dir", d, "--preset",
+                        "ultrafast", "--detection-delay", "0"], what)
+        try:
+            if not check(live.wait_type("stream_up", 15) is not None, f"{what}: stream up"):
+                return
+            time.sleep(1)
+            live.send({"type": "trigger", "stream": "cam", "pre": 1, "post": 30, "id": "s"})
+            live.wait_type("clip_started", 5, id="s")
+            time.sleep(1.5)
+            live.proc.send_signal(signal.SIGINT)
+            if twice:
+                live.proc.send_signal(signal.SIGINT)
+            code = live.stop(sig=None)
+            fin = live.wait_type("clip_finished", 0, id="s")
+            clip, native = os.path.join(d, "cam-s.mp4"), os.path.join(d, "cam-s.native.mp4")
+            if not twice:
+                check(code == 0 and fin and fin["incomplete"] and fin.get("native") == native,
+                      f"{what}: the clip is cut and published with its copy", f"{code} {fin}")
+            if fin:
+                m = json.load(open(clip + ".evidence.json"))
+                check_copy(what, native, m["native"][0], source_slices)
+                check(verify(clip) == 0, f"{what}: verify passes")
+            else:
+                check(not os.path.exists(clip) and not os.path.exists(native),
+                      f"{what}: an abandoned clip leaves neither file")
+            left = [n for n in os.listdir(d) if n.startswith(".")]
+            check(not left, f"{what}: no temp file left", str(left))
+        finally:
+            live.stop()
 
 
 def scenario_gap(out):
     """Server gone for ~2.5 s inside a native-only recording: the copy keeps the hole in its
     timestamps as the clip's events list it."""
-    server = FileServer(seconds=40)
+    server = file_server(seconds=40)
     port = server.port
     live = tl.Live(["--url", server.url(0), "--native-only", "--output-dir", out,
                     "--stall-timeout", "1", "--backoff-max", "0.5", "--detection-delay", "0"],
@@ -235,7 +296,7 @@ def scenario_gap(out):
         server.kill()
         check(live.wait_type("stream_down", 5) is not None, "gap: outage seen")
         time.sleep(2)
-        server = FileServer(seconds=30, port=port)
+        server = file_server(seconds=30, port=port)
         done = live.wait(lambda e: e.get("event") in ("clip_finished", "clip_failed") and
                          e.get("id") == "g", 25)
         if not check(done is not None and done["event"] == "clip_finished", "gap: copy written",
@@ -265,26 +326,19 @@ def main():
     check(r.returncode == 3 and "field 'native': true or false" in r.stderr,
           "cameras.json: a non-boolean native is refused (exit 3)", r.stderr)
     source_slices = slices(CAR)
-    server = FileServer()
+    server = file_server()
     try:
-        dirs = [os.path.join(out, d) for d in ("native", "only", "gap")]
+        dirs = [os.path.join(out, d) for d in ("native", "only", "gap", "sigint")]
         for d in dirs:
             os.mkdir(d)
-        def body(fn, d):
-            try:
-                fn(d) if fn is scenario_gap else fn(server, d, source_slices)
-            except Exception as e:  # noqa: BLE001 - reported as a failed check
-                check(False, f"{fn.__name__} raised", repr(e))
-        threads = [threading.Thread(target=body, args=(f, d))
-                   for f, d in zip((scenario_native, scenario_native_only, scenario_gap), dirs)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(90)
+        tl.run_scenarios((scenario_native, server, dirs[0], source_slices),
+                         (scenario_native_only, server, dirs[1], source_slices),
+                         (scenario_gap, dirs[2]),
+                         (scenario_sigint, server, dirs[3], source_slices))
     finally:
         server.kill()
         common.cleanup(out)
-    checks.close()
+    tl.checks.close()
 
 
 if __name__ == "__main__":
