@@ -203,7 +203,7 @@ def scenario_config(out):
         json.dump([{"name": "cam", "url": "rtsp://127.0.0.1:9/a"},
                    {"name": "cam", "url": "rtsp://127.0.0.1:9/b"}], f)
     r = common.run(["live", "--config", cfg], timeout=20, stdin=subprocess.DEVNULL)
-    want = f"{cfg}: streams[1]: stream 'cam' exists already"
+    want = f"{cfg}: streams[1]: stream 'cam' is named twice"
     check(r.returncode == 3 and r.stderr.count(want) == 1 and r.stderr.count("streams[1]") == 1,
           "config: duplicate name reported once", f"{r.returncode} {r.stderr.strip()}")
 
