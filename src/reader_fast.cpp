@@ -309,15 +309,17 @@ extern "C" int fast_reader_line(FastReader *f, EvclipDetections *d, const char *
     LineBytes bytes;
     if (!plain_line(text, &len, &bytes))
         return 0;
-    line_escapes = bytes.escapes;
     try {
         f->nb_items = 0;
-        line_points.clear();
-        line_extras.clear();
+        /* The scanner's items have no polygon and no extra: the line state below is
+         * simdjson's only (thread_local: not touched per line when not needed). */
         if (!bytes.escapes && (!bytes.high || simdjson::validate_utf8(text, len)) &&
             f->read_quick(text, len, format, normalized, ordinal))
             return fast_reader_store(f, d);
         f->nb_items = 0;
+        line_escapes = bytes.escapes;
+        line_points.clear();
+        line_extras.clear();
         if (avail < len + FAST_READER_PADDING) {
             if (f->copy_cap < len + FAST_READER_PADDING) {
                 char *p = static_cast<char *>(std::realloc(f->copy, len + FAST_READER_PADDING));
