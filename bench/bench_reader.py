@@ -131,11 +131,16 @@ def bench_file(tools, path, fmt, reps):
     """tools: [(name, binary)], evclip loaders (the current build first)."""
     runs = {name: [] for name, _ in tools}
     runs["python json.loads"], runs["python json.loads, kept"] = [], []
-    for _ in range(reps):  # alternate A B A B so load on the machine hits all alike
-        for name, tool in tools:
-            runs[name].append(run_json([tool, path, fmt]))
-        runs["python json.loads"].append(run_json(["/usr/bin/python3", "-c", PY_LOOP, path,
-                                                   "drop"]))
+    load_before = os.getloadavg()[0]
+    loaders = [(name, [tool, path, fmt]) for name, tool in tools]
+    loaders.append(("python json.loads", ["/usr/bin/python3", "-c", PY_LOOP, path, "drop"]))
+    for rep in range(reps):
+        # Alternate so that load on the machine hits all alike, and rotate the order each
+        # repetition: the run right after Python's (which has just freed its memory) pays more
+        # for the kernel's page zeroing, and that must not always be the same loader.
+        k = rep % len(loaders)
+        for name, cmd in loaders[k:] + loaders[:k]:
+            runs[name].append(run_json(cmd))
     runs["python json.loads, kept"].append(run_json(["/usr/bin/python3", "-c", PY_LOOP, path,
                                                      "keep"]))
     med = {k: statistics.median(r["seconds"] for r in v) for k, v in runs.items()}
@@ -154,7 +159,7 @@ def bench_file(tools, path, fmt, reps):
                      f"{max(r['rss_peak_kb'] for r in v) / 1024:.0f}",
                      f"{e['rss_bytes_per_det']:.0f}" if "rss_bytes_per_det" in e else "",
                      f"{e['store_bytes_per_det']:.0f}" if "store_bytes_per_det" in e else ""])
-    return rows, lines, count, os.path.getsize(path) / 1e6
+    return rows, lines, count, os.path.getsize(path) / 1e6, (load_before, os.getloadavg()[0])
 
 
 def main():
@@ -181,9 +186,10 @@ def main():
                "vs python (wall)", "vs python (cpu)", "peak RSS MB", "RSS B/det", "store B/det"]
     for name, path, fmt in (("native", native, "jsonl"), ("grouped", grouped, "grouped"),
                             ("Ultralytics", ultralytics, "ultralytics")):
-        rows, lines, count, mb = bench_file(tools, path, fmt, args.reps)
+        rows, lines, count, mb, load = bench_file(tools, path, fmt, args.reps)
         print(f"\n{name} JSONL: {lines} lines, {count} detections, {mb:.0f} MB "
-              f"(median of {args.reps})\n")
+              f"(median of {args.reps}; load average {load[0]:.1f} before, "
+              f"{load[1]:.1f} after)\n")
         print(fmt_table(headers, rows))
     hour = ensure(os.path.join(args.workdir, "hour-540k.jsonl"), make_hour)
     print(f"\n10 s window from a sorted 1-hour log: 540 000 lines, "
