@@ -3,13 +3,15 @@
 side with a plain Python json.loads loop over the same file, in one run. Prints a markdown
 table (time, lines/s, ratio, peak RSS, bytes per detection) for a native JSONL log, a
 grouped JSONL log and an Ultralytics JSONL log (results.to_json() rows) of the same
-detections, and a 10 s window from a sorted 1-hour log."""
+detections, the native log with float32 values (16-17 digits, as detectors write them), and a
+10 s window from a sorted 1-hour log."""
 import argparse
 import json
 import math
 import os
 import resource
 import statistics
+import struct
 import subprocess
 import sys
 
@@ -61,6 +63,22 @@ def make_native(path, nframes, per_frame, fps=30.0):
         for i in range(nframes):
             for k in range(per_frame):
                 f.write(json.dumps(detection(i, k, fps)) + "\n")
+
+
+def f32(x):
+    """x rounded to float32 and back, as a detector's tensor values come out of .tolist()."""
+    return struct.unpack("f", struct.pack("f", x))[0]
+
+
+def make_native_f32(path, nframes, per_frame, fps=30.0):
+    """The native log with float32 box corners and scores: 16-17 significant digits each."""
+    with open(path, "w") as f:
+        for i in range(nframes):
+            for k in range(per_frame):
+                d = detection(i, k, fps)
+                d["bbox"] = [f32(v + 0.37) for v in d["bbox"]]
+                d["score"] = f32(d["score"])
+                f.write(json.dumps(d) + "\n")
 
 
 def make_grouped(path, nframes, per_frame, fps=30.0):
@@ -184,8 +202,11 @@ def main():
                          make_ultralytics, nframes, per)
     headers = ["loader", "wall s", "cpu s", "M lines/s", "M lines/cpu s", "M dets/s",
                "vs python (wall)", "vs python (cpu)", "peak RSS MB", "RSS B/det", "store B/det"]
+    native_f32 = ensure(os.path.join(args.workdir, f"native-f32-{args.lines}.jsonl"),
+                        make_native_f32, nframes, per)
     for name, path, fmt in (("native", native, "jsonl"), ("grouped", grouped, "grouped"),
-                            ("Ultralytics", ultralytics, "ultralytics")):
+                            ("Ultralytics", ultralytics, "ultralytics"),
+                            ("native, float32 values", native_f32, "jsonl")):
         rows, lines, count, mb, load = bench_file(tools, path, fmt, args.reps)
         print(f"\n{name} JSONL: {lines} lines, {count} detections, {mb:.0f} MB "
               f"(median of {args.reps}; load average {load[0]:.1f} before, "
