@@ -148,6 +148,10 @@ struct Scan {
 
     bool eat(char c)
     {
+        if (p < end && *p == c) { /* the usual case: no space before ',' ':' ']' '}' */
+            p++;
+            return true;
+        }
         ws();
         if (p < end && *p == c) {
             p++;
