@@ -3,13 +3,15 @@
 side with a plain Python json.loads loop over the same file, in one run. Prints a markdown
 table (time, lines/s, ratio, peak RSS, bytes per detection) for a native JSONL log, a
 grouped JSONL log and an Ultralytics JSONL log (results.to_json() rows) of the same
-detections, and a 10 s window from a sorted 1-hour log."""
+detections, the native log with float32 values (16-17 digits, as detectors write them), and a
+10 s window from a sorted 1-hour log."""
 import argparse
 import json
 import math
 import os
 import resource
 import statistics
+import struct
 import subprocess
 import sys
 
@@ -61,6 +63,22 @@ def make_native(path, nframes, per_frame, fps=30.0):
         for i in range(nframes):
             for k in range(per_frame):
                 f.write(json.dumps(detection(i, k, fps)) + "\n")
+
+
+def f32(x):
+    """x rounded to float32 and back, as a detector's tensor values come out of .tolist()."""
+    return struct.unpack("f", struct.pack("f", x))[0]
+
+
+def make_native_f32(path, nframes, per_frame, fps=30.0):
+    """The native log with float32 box corners and scores: 16-17 significant digits each."""
+    with open(path, "w") as f:
+        for i in range(nframes):
+            for k in range(per_frame):
+                d = detection(i, k, fps)
+                d["bbox"] = [f32(v + 0.37) for v in d["bbox"]]
+                d["score"] = f32(d["score"])
+                f.write(json.dumps(d) + "\n")
 
 
 def make_grouped(path, nframes, per_frame, fps=30.0):
@@ -131,15 +149,24 @@ def bench_file(tools, path, fmt, reps):
     """tools: [(name, binary)], evclip loaders (the current build first)."""
     runs = {name: [] for name, _ in tools}
     runs["python json.loads"], runs["python json.loads, kept"] = [], []
-    for _ in range(reps):  # alternate A B A B so load on the machine hits all alike
-        for name, tool in tools:
-            runs[name].append(run_json([tool, path, fmt]))
-        runs["python json.loads"].append(run_json(["/usr/bin/python3", "-c", PY_LOOP, path,
-                                                   "drop"]))
+    load_before = os.getloadavg()[0]
+    loaders = [(name, [tool, path, fmt]) for name, tool in tools]
+    python = ["/usr/bin/python3", "-c", PY_LOOP, path, "drop"]
+    for rep in range(reps):
+        # Alternate so that load on the machine hits all alike. The run right after Python's
+        # (which has just freed its memory) pays more for the kernel's page zeroing: each
+        # repetition starts with Python's run and rotates the evclip loaders after it, so that
+        # each of them follows it equally often.
+        runs["python json.loads"].append(run_json(python))
+        k = rep % len(loaders)
+        for name, cmd in loaders[k:] + loaders[:k]:
+            runs[name].append(run_json(cmd))
     runs["python json.loads, kept"].append(run_json(["/usr/bin/python3", "-c", PY_LOOP, path,
                                                      "keep"]))
     med = {k: statistics.median(r["seconds"] for r in v) for k, v in runs.items()}
     cpu = {k: statistics.median(r["cpu"] for r in v) for k, v in runs.items()}
+    # The fastest run: the loader's own cost with the least of the machine's noise added.
+    low = {k: min(r["cpu"] for r in v) for k, v in runs.items()}
     lines = runs["python json.loads"][0]["lines"]
     count = runs[tools[0][0]][0]["count"]
     base = med["python json.loads"]
@@ -151,10 +178,12 @@ def bench_file(tools, path, fmt, reps):
                      f"{count / med[name] / 1e6:.2f}",
                      f"{base / med[name]:.1f}x",
                      f"{cpu['python json.loads'] / cpu[name]:.1f}x",
+                     f"{low[name]:.3f}", f"{lines / low[name] / 1e6:.2f}",
+                     f"{low['python json.loads'] / low[name]:.1f}x",
                      f"{max(r['rss_peak_kb'] for r in v) / 1024:.0f}",
                      f"{e['rss_bytes_per_det']:.0f}" if "rss_bytes_per_det" in e else "",
                      f"{e['store_bytes_per_det']:.0f}" if "store_bytes_per_det" in e else ""])
-    return rows, lines, count, os.path.getsize(path) / 1e6
+    return rows, lines, count, os.path.getsize(path) / 1e6, (load_before, os.getloadavg()[0])
 
 
 def main():
@@ -178,12 +207,17 @@ def main():
     ultralytics = ensure(os.path.join(args.workdir, f"ultralytics-{args.lines}.jsonl"),
                          make_ultralytics, nframes, per)
     headers = ["loader", "wall s", "cpu s", "M lines/s", "M lines/cpu s", "M dets/s",
-               "vs python (wall)", "vs python (cpu)", "peak RSS MB", "RSS B/det", "store B/det"]
+               "vs python (wall)", "vs python (cpu)", "min cpu s", "M lines/min cpu s",
+               "vs python (min cpu)", "peak RSS MB", "RSS B/det", "store B/det"]
+    native_f32 = ensure(os.path.join(args.workdir, f"native-f32-{args.lines}.jsonl"),
+                        make_native_f32, nframes, per)
     for name, path, fmt in (("native", native, "jsonl"), ("grouped", grouped, "grouped"),
-                            ("Ultralytics", ultralytics, "ultralytics")):
-        rows, lines, count, mb = bench_file(tools, path, fmt, args.reps)
+                            ("Ultralytics", ultralytics, "ultralytics"),
+                            ("native, float32 values", native_f32, "jsonl")):
+        rows, lines, count, mb, load = bench_file(tools, path, fmt, args.reps)
         print(f"\n{name} JSONL: {lines} lines, {count} detections, {mb:.0f} MB "
-              f"(median of {args.reps})\n")
+              f"(median of {args.reps}; load average {load[0]:.1f} before, "
+              f"{load[1]:.1f} after)\n")
         print(fmt_table(headers, rows))
     hour = ensure(os.path.join(args.workdir, "hour-540k.jsonl"), make_hour)
     print(f"\n10 s window from a sorted 1-hour log: 540 000 lines, "

@@ -1,5 +1,6 @@
-/* reader_internal.h: what the detection log reader's files share (reader.c: JSON lines and
- * parse state; reader_mot.c: MOTChallenge lines; reader_stream.c: files read in chunks). */
+/* reader_internal.h: what the detection log reader's files share (reader_lines.c: parse state
+ * and lines; reader.c: a JSON line's value; reader_mot.c: MOTChallenge lines; reader_stream.c:
+ * files read in chunks). */
 #ifndef EVCLIP_SRC_READER_INTERNAL_H
 #define EVCLIP_SRC_READER_INTERNAL_H
 
@@ -55,12 +56,17 @@ int reader_parse_lines(Parse *p, const char *buf, size_t len, size_t avail);
 /* Frees the parse; on error (ret < 0) drops what it added. Returns ret or 0. */
 int reader_parse_end(Parse *p, int ret);
 
+/* The detections of one parsed JSON line v (reader.c), by ln->format (not AUTO or MOT). */
+struct json_t;
+int reader_read_json(EvclipDetections *d, Line *ln, const struct json_t *v);
+
 /* One MOTChallenge line (reader_mot.c). */
 int reader_mot_line(EvclipDetections *d, Line *ln, const char *text, size_t len);
 
-/* reader.c's helpers: blank line, "name:line: field 'x': why" and "name:line: why" errors,
- * storing a detection (or counting a skipped one), "path: strerror" and the name of the
- * video container whose magic starts buf (or NULL). */
+/* Shared helpers: blank line (reader_lines.c); "name:line: field 'x': why" and
+ * "name:line: why" errors, storing a detection or counting a skipped one (reader.c); "path:
+ * strerror" (reader_stream.c) and the name of the video container whose magic starts buf,
+ * or NULL (reader_detect.c). */
 int reader_is_blank(const char *s, size_t len);
 int reader_field_error(const Line *ln, const char *field, const char *why);
 int reader_line_error(const Line *ln, const char *why);

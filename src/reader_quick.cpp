@@ -1,6 +1,8 @@
 /* reader_quick.cpp: the fast path's hand scanner of the common plain JSON lines (native and
  * grouped detections of known keys), its exact number reader and its line check; any other
  * line is left to simdjson (reader_fast.cpp). */
+#include <charconv>
+#include <cmath>
 #include <cstring>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -12,18 +14,33 @@ namespace evclip_fast {
 
 namespace {
 
-/* Powers of ten, exact as doubles (up to 10^22). */
+/* Powers of ten, exact as doubles (up to 10^22; a mantissa has at most 19 digits). */
 const double POW10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
-                         1e13, 1e14, 1e15 };
+                         1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19 };
 
 bool digit(char c)
 {
     return c >= '0' && c <= '9';
 }
 
-/* The keys the scanner reads (any other key leaves the line to simdjson). */
+/* The keys the scanner reads (any other key leaves the line to simdjson); Q_OTHER is 0, so
+ * that no shape's key mask (bits 1 << key) admits it. */
 enum QuickKey { Q_OTHER, Q_BBOX, Q_LABEL, Q_SCORE, Q_TRACK_ID, Q_FRAME_IDX, Q_TS, Q_NORMALIZED,
                 Q_DETECTIONS, Q_BOX, Q_NAME, Q_CLASS, Q_CONFIDENCE };
+
+constexpr unsigned bit(QuickKey k)
+{
+    return 1u << k;
+}
+
+/* The keys of each shape (masks of bit(key)): a native detection object, an Ultralytics row
+ * (results.to_json()) and a grouped line's frame object. */
+constexpr unsigned NATIVE_KEYS = bit(Q_BBOX) | bit(Q_LABEL) | bit(Q_SCORE) | bit(Q_TRACK_ID) |
+                                 bit(Q_FRAME_IDX) | bit(Q_TS) | bit(Q_NORMALIZED);
+constexpr unsigned ROW_KEYS = bit(Q_BOX) | bit(Q_NAME) | bit(Q_CLASS) | bit(Q_CONFIDENCE) |
+                              bit(Q_TRACK_ID);
+constexpr unsigned GROUP_KEYS = bit(Q_DETECTIONS) | bit(Q_FRAME_IDX) | bit(Q_TS) |
+                                bit(Q_NORMALIZED);
 
 /* k (already known to have the name's length) is the name. */
 template <size_t N> bool is(std::string_view k, const char (&name)[N])
@@ -60,8 +77,23 @@ QuickKey key_of(std::string_view k)
     }
 }
 
-/* The number at *pos (-?int or -?int.frac, at most 15 digits in all), *pos moved after it.
- * Returns false when there is none of that shape. Inlined: 7 numbers a line. */
+/* The real of the digits [start, p) (one '.' among them), exactly as strtod() (jansson)
+ * rounds it: Clinger's fast path when the mantissa m is at most 2^53 (m and 10^frac <= 10^19
+ * are exact doubles, and one division rounds correctly), else from_chars() (correctly
+ * rounded too, locale-free). False when that fails. */
+inline bool real_of(uint64_t m, size_t digits, size_t frac, const char *start, const char *p,
+                    double *r)
+{
+    if (digits <= 19 && m <= (uint64_t)1 << 53) {
+        *r = (double)m / POW10[frac];
+        return true;
+    }
+    std::from_chars_result res = std::from_chars(start, p, *r);
+    return res.ec == std::errc() && res.ptr == p && std::isfinite(*r);
+}
+
+/* The number at *pos (-?int or -?int.frac; integers of at most 18 digits), *pos moved after
+ * it. Returns false when there is none of that shape. Inlined: 7 numbers a line. */
 __attribute__((always_inline)) inline bool number_at(const char **pos, const char *end,
                                                     Number *n)
 {
@@ -71,7 +103,7 @@ __attribute__((always_inline)) inline bool number_at(const char **pos, const cha
     if (p == end || !digit(*p) || (*p == '0' && p + 1 < end && digit(p[1])))
         return false; /* not a number, or a leading zero: simdjson's error */
     const char *start = p;
-    uint64_t m = 0; /* wraps for long tokens, which are refused below */
+    uint64_t m = 0; /* wraps for tokens of more than 19 digits: real_of() reads those */
     while (p < end && digit(*p))
         m = m * 10 + (uint64_t)(*p++ - '0');
     size_t digits = (size_t)(p - start), frac = 0;
@@ -85,20 +117,20 @@ __attribute__((always_inline)) inline bool number_at(const char **pos, const cha
         if (frac == 0)
             return false;
     }
-    if (digits > 15)
-        return false;
-    *pos = p;
     if (!dot) {
+        if (digits > 18)
+            return false; /* beyond 10^18 - 1: int64 range is simdjson's question */
+        *pos = p;
         n->integer = true;
         n->i = neg ? -(int64_t)m : (int64_t)m;
         return true;
     }
-    /* Exact: m < 10^15 < 2^53 and 10^frac are doubles, and one division rounds correctly, as
-     * strtod() and simdjson do. */
     n->integer = false;
-    n->r = (double)m / POW10[frac];
+    if (!real_of(m, digits, frac, start, p, &n->r))
+        return false;
     if (neg)
         n->r = -n->r;
+    *pos = p;
     return true;
 }
 
@@ -116,6 +148,10 @@ struct Scan {
 
     bool eat(char c)
     {
+        if (p < end && *p == c) { /* the usual case: no space before ',' ':' ']' '}' */
+            p++;
+            return true;
+        }
         ws();
         if (p < end && *p == c) {
             p++;
@@ -194,53 +230,9 @@ struct Scan {
         return true;
     }
 
-    /* The keys of a detection object that the simdjson path reads the same way. */
-    bool item(Item *it)
-    {
-        if (!eat('{'))
-            return false;
-        unsigned seen = 0;
-        do {
-            std::string_view k;
-            if (!key(&k))
-                return false;
-            unsigned bit;
-            bool ok;
-            switch (key_of(k)) {
-            case Q_BBOX:
-                bit = 1, ok = bbox(it);
-                break;
-            case Q_LABEL:
-                bit = 2, ok = string(&it->label);
-                it->has_label = true;
-                break;
-            case Q_SCORE:
-                bit = 4, ok = number_or_null(&it->has_score, &it->score, &it->null_score);
-                break;
-            case Q_TRACK_ID:
-                bit = 8, ok = number_or_null(&it->has_track, &it->track, &it->null_track);
-                break;
-            case Q_FRAME_IDX:
-                bit = 16, ok = number_or_null(&it->has_idx, &it->idx, &it->null_idx);
-                break;
-            case Q_TS:
-                bit = 32, ok = number_or_null(&it->has_ts, &it->ts, &it->null_ts);
-                break;
-            case Q_NORMALIZED:
-                bit = 64, ok = boolean_or_null(&it->has_norm, &it->norm, &it->null_norm);
-                break;
-            default:
-                return false;
-            }
-            if (!ok || (seen & bit))
-                return false;
-            seen |= bit;
-        } while (eat(','));
-        return eat('}');
-    }
-
-    /* An Ultralytics "box": exactly x1, y1, x2, y2, numbers, in any order. */
-    bool box(Item *it)
+    /* An Ultralytics "box": exactly x1, y1, x2, y2, numbers, in any order. Inlined: called
+     * out of line, it took twice the instructions (its cursor then lives in memory). */
+    __attribute__((always_inline)) bool box(Item *it)
     {
         it->has_box = true;
         if (!eat('{'))
@@ -261,45 +253,91 @@ struct Scan {
         return got == 15 && eat('}');
     }
 
-    /* An Ultralytics row (results.to_json()): the keys the simdjson path reads the same. */
-    bool row(Item *it)
+    bool string_or_null(bool *has, std::string_view *text, bool *is_null)
+    {
+        *has = true;
+        ws();
+        *is_null = p < end && *p == 'n';
+        return *is_null ? word("null", 4) : string(text);
+    }
+
+    /* The value of key k into *it: the union of the shapes' keys, read as the simdjson path's
+     * read_field() reads them (a group's "detections" is list()'s). */
+    __attribute__((always_inline)) bool field(QuickKey k, Item *it)
+    {
+        switch (k) {
+        case Q_BBOX:
+            return bbox(it);
+        case Q_LABEL:
+            it->has_label = true;
+            return string(&it->label);
+        case Q_SCORE:
+            return number_or_null(&it->has_score, &it->score, &it->null_score);
+        case Q_TRACK_ID:
+            return number_or_null(&it->has_track, &it->track, &it->null_track);
+        case Q_FRAME_IDX:
+            return number_or_null(&it->has_idx, &it->idx, &it->null_idx);
+        case Q_TS:
+            return number_or_null(&it->has_ts, &it->ts, &it->null_ts);
+        case Q_NORMALIZED:
+            return boolean_or_null(&it->has_norm, &it->norm, &it->null_norm);
+        case Q_BOX:
+            return box(it);
+        case Q_NAME:
+            return string_or_null(&it->has_name, &it->name, &it->null_name);
+        case Q_CLASS:
+            return number_or_null(&it->has_class, &it->cls, &it->null_class);
+        case Q_CONFIDENCE:
+            return number_or_null(&it->has_conf, &it->conf, &it->null_conf);
+        default:
+            return false;
+        }
+    }
+
+    /* An object whose keys are among Keys (a shape's mask), each at most once, read into *it
+     * (a group's "detections" into *items as native objects). *seen: the keys read. */
+    template <unsigned Keys> bool object(Item *it, std::vector<Item> *items, unsigned *seen)
     {
         if (!eat('{'))
             return false;
-        unsigned seen = 0;
+        *seen = 0;
         do {
             std::string_view k;
             if (!key(&k))
                 return false;
-            unsigned bit;
+            QuickKey q = key_of(k);
+            if (!(Keys & bit(q)) || (*seen & bit(q)))
+                return false;
+            *seen |= bit(q);
             bool ok;
-            switch (key_of(k)) {
-            case Q_BOX:
-                bit = 1, ok = box(it);
-                break;
-            case Q_NAME:
-                bit = 2, it->has_name = true;
-                ws();
-                it->null_name = p < end && *p == 'n';
-                ok = it->null_name ? word("null", 4) : string(&it->name);
-                break;
-            case Q_CLASS:
-                bit = 4, ok = number_or_null(&it->has_class, &it->cls, &it->null_class);
-                break;
-            case Q_CONFIDENCE:
-                bit = 8, ok = number_or_null(&it->has_conf, &it->conf, &it->null_conf);
-                break;
-            case Q_TRACK_ID:
-                bit = 16, ok = number_or_null(&it->has_track, &it->track, &it->null_track);
-                break;
-            default:
+            if constexpr ((Keys & bit(Q_DETECTIONS)) != 0)
+                ok = q == Q_DETECTIONS ? list<NATIVE_KEYS>(items) : field(q, it);
+            else
+                ok = field(q, it);
+            if (!ok)
                 return false;
-            }
-            if (!ok || (seen & bit))
-                return false;
-            seen |= bit;
         } while (eat(','));
         return eat('}');
+    }
+
+    /* An array of at most MAX_ITEMS objects of the shape Keys into *items. */
+    template <unsigned Keys> bool list(std::vector<Item> *items)
+    {
+        static_assert(!(Keys & bit(Q_DETECTIONS)), "no nested groups");
+        items->clear();
+        if (!eat('['))
+            return false;
+        if (eat(']'))
+            return true;
+        do {
+            if (items->size() == (size_t)MAX_ITEMS)
+                return false;
+            items->emplace_back();
+            unsigned seen;
+            if (!object<Keys>(&items->back(), nullptr, &seen))
+                return false;
+        } while (eat(','));
+        return eat(']');
     }
 
     /* Nothing but spaces left. */
@@ -374,79 +412,22 @@ bool plain_line(const char *text, size_t *len, LineBytes *bytes)
 bool quick_native(const char *text, size_t len, Item *it)
 {
     Scan s = { text, text + len };
-    return s.item(it) && s.done();
+    unsigned seen;
+    return s.object<NATIVE_KEYS>(it, nullptr, &seen) && s.done();
 }
 
 bool quick_group(const char *text, size_t len, Item *frame, std::vector<Item> *items)
 {
     Scan s = { text, text + len };
+    unsigned seen;
     items->clear();
-    if (!s.eat('{'))
-        return false;
-    unsigned seen = 0;
-    do {
-        std::string_view k;
-        if (!s.key(&k))
-            return false;
-        unsigned bit;
-        bool ok = true;
-        switch (key_of(k)) {
-        case Q_DETECTIONS:
-            bit = 1;
-            if (!s.eat('['))
-                return false;
-            if (!s.eat(']')) {
-                do {
-                    if (items->size() == (size_t)MAX_ITEMS)
-                        return false;
-                    items->emplace_back();
-                    if (!s.item(&items->back()))
-                        return false;
-                } while (s.eat(','));
-                ok = s.eat(']');
-            }
-            break;
-        case Q_FRAME_IDX:
-            bit = 2, ok = s.number_or_null(&frame->has_idx, &frame->idx, &frame->null_idx);
-            break;
-        case Q_TS:
-            bit = 4, ok = s.number_or_null(&frame->has_ts, &frame->ts, &frame->null_ts);
-            break;
-        case Q_NORMALIZED:
-            bit = 8, ok = s.boolean_or_null(&frame->has_norm, &frame->norm, &frame->null_norm);
-            break;
-        default:
-            return false;
-        }
-        if (!ok || (seen & bit))
-            return false;
-        seen |= bit;
-    } while (s.eat(','));
-    return s.eat('}') && s.done() && (seen & 1);
+    return s.object<GROUP_KEYS>(frame, items, &seen) && s.done() && (seen & bit(Q_DETECTIONS));
 }
-
-} /* namespace evclip_fast */
-
-namespace evclip_fast {
 
 bool quick_rows(const char *text, size_t len, std::vector<Item> *items)
 {
     Scan s = { text, text + len };
-    items->clear();
-    if (!s.eat('['))
-        return false;
-    if (!s.eat(']')) {
-        do {
-            if (items->size() == (size_t)MAX_ITEMS)
-                return false;
-            items->emplace_back();
-            if (!s.row(&items->back()))
-                return false;
-        } while (s.eat(','));
-        if (!s.eat(']'))
-            return false;
-    }
-    return s.done();
+    return s.list<ROW_KEYS>(items) && s.done();
 }
 
 } /* namespace evclip_fast */

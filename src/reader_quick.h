@@ -41,8 +41,9 @@ struct Item {
     uint8_t color[3];
 };
 
-/* The common shapes of a number token (-?int or -?int.frac, at most 15 digits, then only
- * whitespace) into *n, exactly; false for anything else (simdjson's parser decides). */
+/* The common shapes of a number token (-?int of at most 18 digits, or -?int.frac of any
+ * length, then only whitespace) into *n, rounded exactly as strtod() (jansson) rounds them;
+ * false for anything else (exponents, ...: simdjson's parser decides). */
 bool quick_number(std::string_view raw, Number *n);
 
 /* What a quick scan of a line found (plain_line()). */
@@ -62,7 +63,7 @@ bool plain_line(const char *text, size_t *len, LineBytes *bytes);
  * frame_idx, ts, normalized, detections; an Ultralytics array of rows: name, class,
  * confidence, box, track_id) read into the Items that the simdjson path would give for it.
  * False, with anything written meaningless, for any other line (other keys, a repeated key,
- * nested objects, exponents, long numbers, errors): simdjson reads it then.
+ * nested objects, exponents, integers of more than 18 digits, errors): simdjson reads it then.
  */
 bool quick_native(const char *text, size_t len, Item *it);
 bool quick_group(const char *text, size_t len, Item *frame, std::vector<Item> *items);

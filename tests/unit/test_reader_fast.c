@@ -261,6 +261,10 @@ static void test_quick_scanner(void)
         "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 9.99999999999999}",
         "{\"frame_idx\": 123456789012345, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
         "{\"frame_idx\": 1234567890123456789, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": 999999999999999999, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", "
+        "\"track_id\": -999999999999999999, \"score\": 9007199254740993.5}",
+        "{\"frame_idx\": 1, \"bbox\": [9007199254740993, 9007199254740.993, 3, 4], "
+        "\"label\": \"a\", \"score\": 0.30000000000000004441}",
         "{\"frame_idx\": 12345678901234567890, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
         "{\"frame_idx\": 1.0, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
         "{\"frame_idx\": 1.5, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
@@ -397,13 +401,14 @@ static void test_quick_scanner(void)
             agree(grouped[i], READER_AUTO, normalized);
         }
     }
-    /* Random decimals of 1..17 digits, every place of the point, signs: the same doubles. */
+    /* Random decimals of 1..25 digits (Clinger's fast path up to 2^53, from_chars() past it),
+     * every place of the point, signs: the same doubles. */
     uint64_t x = 88172645463325252ull;
     for (int i = 0; i < 3000; i++) {
         char num[4][40], line[512];
         for (int k = 0; k < 4; k++) {
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-            int digits = 1 + (int)(x % 17), point = (int)((x >> 8) % (uint64_t)(digits + 1));
+            int digits = 1 + (int)(x % 25), point = (int)((x >> 8) % (uint64_t)(digits + 1));
             char *p = num[k];
             if ((x >> 20) % 8 == 0)
                 *p++ = '-';
