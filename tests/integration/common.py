@@ -56,10 +56,20 @@ def cleanup(d):
     shutil.rmtree(d, ignore_errors=True)
 
 
+SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer")
+
+
 def run(args, timeout=300, **kw):
-    """Runs evclip with args; returns CompletedProcess (text)."""
-    return subprocess.run([EVCLIP] + list(args), capture_output=True, text=True,
-                          timeout=timeout, **kw)
+    """Runs evclip with args; returns CompletedProcess (text). A sanitizer report in its
+    stderr is printed to the test's log whatever the test checks (a rare report then shows
+    its stack, not only the exit code it caused)."""
+    r = subprocess.run([EVCLIP] + list(args), capture_output=True, text=True,
+                       timeout=timeout, **kw)
+    if isinstance(r.stderr, str) and any(s in r.stderr for s in SANITIZER_REPORTS):
+        print(f"sanitizer report from evclip {' '.join(map(str, args))}:\n{r.stderr}",
+              file=sys.stderr)
+    return r
 
 
 def ffmpeg(*args, timeout=300):
