@@ -82,6 +82,35 @@ static void evict(Ring *r)
     }
 }
 
+/* Puts the keyframe just pushed before the audio that arrived ahead of it but plays at or after
+ * it (a stream's audio often leads its video on the wire by a frame or more): a clip starting
+ * at the keyframe then holds the audio of its first moments, and evicting the GOP before the
+ * keyframe keeps that audio. The video before the keyframe stays before it, each kind in its
+ * order; sequence numbers stay increasing in ring order. */
+static void key_first(Ring *r)
+{
+    int last = r->count - 1, i = last, moved = 0;
+    double t = at(r, last)->wallclock;
+    while (i > 0) {
+        const RingEntry *e = at(r, i - 1);
+        if (e->video ? e->key : e->wallclock < t)
+            break; /* the keyframe before it, or audio that plays before it */
+        moved += !e->video;
+        i--;
+    }
+    if (!moved)
+        return;
+    int64_t seq = at(r, i)->seq;
+    for (int k = i + 1; k <= last; k++) /* video before audio, stable (a few packets) */
+        for (int m = k; m > i && at(r, m)->video && !at(r, m - 1)->video; m--) {
+            RingEntry e = *at(r, m);
+            *at(r, m) = *at(r, m - 1);
+            *at(r, m - 1) = e;
+        }
+    for (int k = i; k <= last; k++)
+        at(r, k)->seq = seq++;
+}
+
 int ring_push(Ring *r, AVPacket *pkt, const RingEntry *info)
 {
     if (r->need_key && !(info->video && info->key)) {
@@ -102,6 +131,8 @@ int ring_push(Ring *r, AVPacket *pkt, const RingEntry *info)
     e->seq = r->next_seq++;
     r->count++;
     r->bytes += own->size;
+    if (e->video && e->key)
+        key_first(r);
     evict(r);
     return 1;
 }

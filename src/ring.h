@@ -40,7 +40,9 @@ typedef struct Ring {
 void ring_init(Ring *r, double max_seconds, size_t max_bytes);
 
 /* Adds a packet (takes over *pkt's reference and leaves *pkt blank) with info's wallclock,
- * video, key, conn and t (info->pkt and info->seq are ignored), then evicts.
+ * video, key, conn and t (info->pkt and info->seq are ignored), then evicts. A video keyframe
+ * goes before the audio packets that came last, ahead of it, with a wallclock at or after its
+ * own (they play from it: a clip or GOP starting at it holds them).
  * Returns 1 when stored, 0 when refused (waiting for a keyframe), or EVCLIP_ERR_NOMEM. */
 int ring_push(Ring *r, AVPacket *pkt, const RingEntry *info);
 

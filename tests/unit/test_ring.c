@@ -95,6 +95,35 @@ static void test_byte_bound(void)
     ring_free(&r); /* twice is harmless */
 }
 
+/* Audio arriving ahead of the video (by 0.1 s here): what plays from a keyframe on follows the
+ * keyframe in the ring, so a clip starting at the keyframe and the ring after evicting the GOP
+ * before it hold it; the audio of before the keyframe stays before it. */
+static void test_audio_ahead(void)
+{
+    Ring r;
+    ring_init(&r, 2.0, 1 << 30);
+    for (int n = 0; n < 150; n++) { /* 30 fps, keyframe each second; audio each 1/50 s */
+        for (int a = (int)ceil(n * 50 / 30.0); a < (int)ceil((n + 1) * 50 / 30.0); a++)
+            CHECK(push(&r, (a + 5) / 50.0, 0, 0, 200) >= 0);
+        CHECK(push(&r, n / 30.0, 1, n % 30 == 0, 1000) >= 0);
+    }
+    check_invariants(&r); /* starts on a keyframe, seq increasing */
+    int k = ring_find_start(&r, 3.5);
+    const RingEntry *key = ring_get(&r, k);
+    CHECK(key->video && key->key && fabs(key->wallclock - 3.0) < 1e-9);
+    double first_audio = INFINITY;
+    for (int i = k + 1; i < r.count; i++)
+        if (!ring_get(&r, i)->video)
+            first_audio = fmin(first_audio, ring_get(&r, i)->wallclock);
+    CHECK(fabs(first_audio - 3.0) < 1e-9); /* the audio at 3.0 (pushed before it) follows it */
+    for (int i = 0; i < k; i++)
+        CHECK(ring_get(&r, i)->wallclock < 3.0);
+    /* evicted up to a keyframe: its audio kept */
+    CHECK(ring_get(&r, 0)->wallclock > 0 && !ring_get(&r, 1)->video &&
+          ring_get(&r, 1)->wallclock == ring_get(&r, 0)->wallclock);
+    ring_free(&r);
+}
+
 static void test_backoff(void)
 {
     CHECK(fabs(live_backoff(1, 0.5, 30, 0.5) - 0.5) < 1e-9);
@@ -241,6 +270,7 @@ int main(void)
 {
     test_time_bound();
     test_byte_bound();
+    test_audio_ahead();
     test_backoff();
     test_clock();
     test_pool();
