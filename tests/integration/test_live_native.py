@@ -262,10 +262,12 @@ def scenario_native(server, out, src):
         live.send({"type": "trigger", "stream": "cam", "pre": 10, "post": 0.5, "id": "n0"})
         first = live.wait_type("clip_finished", 20, id="n0")
         if check(first is not None, "native: first clip finished", str(live.events[-3:])):
-            copy0 = packets(os.path.join(out, "cam-n0.native.mp4"))
-            check(first["frames"] == len(copy0) > 25,
+            copy0 = os.path.join(out, "cam-n0.native.mp4")
+            m = json.load(open(first["path"] + ".evidence.json"))
+            pk = check_copy("native first", copy0, m["native"][0], src)
+            check(first["frames"] == len(pk) > 25,
                   "native: a clip from the connection's first packets holds each of them",
-                  f"{first['frames']} frames, {len(copy0)} packets in the copy")
+                  f"{first['frames']} frames, {len(pk)} packets in the copy")
         time.sleep(3)
         live.send({"type": "trigger", "stream": "cam", "pre": 2, "post": 1.5, "id": "n1"})
         started = live.wait_type("clip_started", 5, id="n1")
