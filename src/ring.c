@@ -137,13 +137,14 @@ static void drop_waiting(Ring *r, int n)
     r->evicted += n;
 }
 
-#define WAIT_SECONDS 1.0 /* audio kept while waiting for a keyframe */
+#define WAIT_SECONDS 1.0 /* audio kept while waiting for a keyframe... */
+#define WAIT_MAX 1024    /* ...and at most this many packets (timestamps may not advance) */
 
 /* Keeps audio that came while the ring waits for a keyframe (its last WAIT_SECONDS): what of
  * it plays from the keyframe on follows the keyframe in the ring. Returns 0, or NOMEM. */
 static int wait_audio(Ring *r, AVPacket *pkt, const RingEntry *info)
 {
-    int old = 0;
+    int old = r->nwaiting >= WAIT_MAX ? r->nwaiting - WAIT_MAX + 1 : 0;
     while (old < r->nwaiting && r->waiting[old].wallclock < info->wallclock - WAIT_SECONDS)
         old++;
     drop_waiting(r, old);
