@@ -174,7 +174,8 @@ def check_copy(what, native, entry, src, audio=True):
               "own, byte for byte")
         check(0 <= au[0][0] < AFRAME + 0.002, f"{what}: audio from the keyframe's time",
               str(au[0][0]))
-        skew = (src.audio[apos][0] - au[0][0]) - src.vtimes[pos] if pos >= 0 <= apos else 1
+        skew = (src.audio[apos][0] - au[0][0]) - src.vtimes[pos] if pos >= 0 and apos >= 0 \
+            else 1
         check(abs(skew) < 0.002, f"{what}: audio in sync with the video as in the file",
               f"{skew:+.4f} s")
         ends = (au[-1][0] + AFRAME, pk[-1][0] + FRAME)
@@ -199,13 +200,16 @@ def check_clip_audio(what, clip, src):
     au = [h for _, h in audio_packets(clip)]
     check(find_run([h for _, h in src.audio], au) >= 0,
           f"{what}: its {len(au)} audio packets are the stream's own (stream copy)")
+    starts = (float(a["start_time"]), float(v["start_time"]))
     durations = (float(a["duration"]), float(v["duration"]))
-    check(abs(durations[0] - durations[1]) <= FRAME + AFRAME,
-          f"{what}: its audio is as long as its video", str(durations))
+    check(abs(starts[0] - starts[1]) <= AFRAME + 0.002 and
+          abs(durations[0] - durations[1]) <= FRAME + AFRAME,
+          f"{what}: its audio starts with its video and is as long",
+          f"starts {starts}, durations {durations}")
     first = gray(clip, 1)[0]
     picture = int(numpy.argmin(numpy.abs(src.pictures() - first).sum(axis=(1, 2))))
     at, corr = locate(pcm(clip), src.sound())
-    skew = (at - float(a["start_time"])) - (src.vtimes[picture] - float(v["start_time"]))
+    skew = (at - starts[0]) - (src.vtimes[picture] - starts[1])
     check(corr > 0.8 and abs(skew) <= FRAME + AFRAME,
           f"{what}: its audio is the file's sound at the clip's source time",
           f"correlation {corr:.3f}, audio {at:.3f} s vs picture {picture} at "
