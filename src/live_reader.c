@@ -131,6 +131,8 @@ static void restamp(Stream *st)
             st->dets[i].d.ts = st->clock.base + st->dets[i].pts + st->clock.offset;
     for (int i = 0; i < st->ring.count; i++)
         restamp_entry(st, ring_entry(&st->ring, i));
+    for (int i = 0; i < st->ring.nwaiting; i++)
+        restamp_entry(st, &st->ring.waiting[i]);
     for (LiveClip *j = st->recording; j; j = j->next) {
         for (int i = 0; i < j->count; i++)
             restamp_entry(st, &j->pkts[i]);

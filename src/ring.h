@@ -34,14 +34,21 @@ typedef struct Ring {
     size_t max_bytes;
     int64_t next_seq;
     int need_key;      /* drop packets until the next video keyframe */
+    RingEntry *waiting; /* audio come while need_key (its last second, arrival order): what of
+                           it plays from the keyframe on goes in after the keyframe */
+    int nwaiting, capwaiting;
     int64_t evicted;   /* packets evicted or refused since init */
 } Ring;
 
 void ring_init(Ring *r, double max_seconds, size_t max_bytes);
 
 /* Adds a packet (takes over *pkt's reference and leaves *pkt blank) with info's wallclock,
- * video, key, conn and t (info->pkt and info->seq are ignored), then evicts.
- * Returns 1 when stored, 0 when refused (waiting for a keyframe), or EVCLIP_ERR_NOMEM. */
+ * video, key, conn and t (info->pkt and info->seq are ignored), then evicts. A video keyframe
+ * goes before the audio packets that came last, ahead of it, with a wallclock at or after its
+ * own (they play from it: a clip or GOP starting at it holds them); audio waiting for the
+ * ring's first keyframe is kept aside (`waiting`) and goes in after it the same way.
+ * Returns 1 when stored, 0 when refused or set aside (waiting for a keyframe), or
+ * EVCLIP_ERR_NOMEM. */
 int ring_push(Ring *r, AVPacket *pkt, const RingEntry *info);
 
 /* The i-th oldest entry (0 <= i < count). */

@@ -2,9 +2,10 @@
 
 Usage: /usr/bin/python3 rtsp_server.py PORT [MOUNTS] [SIZE] [FPS] [SECONDS] [FILE.mp4]
 Serves rtsp://127.0.0.1:PORT/cam0 .. /cam{MOUNTS-1}, each client its own encoder (or, with
-FILE.mp4, its own reading of that H.264 MP4 at native speed: no encoding, for benchmarks);
-prints "ready" once listening and exits after SECONDS (a bound, so a leaked server never
-outlives its test). RTSP_GOP=N in the environment sets the GOP in frames (default FPS)."""
+FILE.mp4, its own reading of that H.264 MP4 at native speed: no encoding); prints "ready" once
+listening and exits after SECONDS (a bound, so a leaked server never outlives its test).
+In the environment: RTSP_GOP=N sets the GOP in frames (default FPS); RTSP_AUDIO=I,J,.. lists
+the mounts that serve FILE.mp4's AAC audio too, its own frames (RTP MPEG4-GENERIC, pt 97)."""
 import os
 import sys
 
@@ -32,10 +33,13 @@ def main():
               f"height={height},framerate={fps}/1 ! {overlay}"
               f"x264enc tune=zerolatency speed-preset=ultrafast key-int-max={gop} ! "
               "rtph264pay name=pay0 pt=96 config-interval=1 )")
-    if len(sys.argv) > 6:
-        launch = (f"( filesrc location={sys.argv[6]} ! qtdemux ! h264parse ! "
-                  "rtph264pay name=pay0 pt=96 config-interval=1 )")
+    audio = os.environ.get("RTSP_AUDIO", "").split(",")
     for i in range(mounts):
+        if len(sys.argv) > 6:
+            sound = (" d.audio_0 ! queue ! aacparse ! rtpmp4gpay name=pay1 pt=97"
+                     if str(i) in audio else "")
+            launch = (f"( filesrc location={sys.argv[6]} ! qtdemux name=d d.video_0 ! queue ! "
+                      f"h264parse ! rtph264pay name=pay0 pt=96 config-interval=1{sound} )")
         factory = GstRtspServer.RTSPMediaFactory()
         factory.set_launch(launch)
         server.get_mount_points().add_factory(f"/cam{i}", factory)

@@ -72,11 +72,12 @@ def gst_available():
 
 class Server:
     """The GStreamer RTSP server in a child process, bounded in time: a test pattern encoded
-    live, or `media` (an H.264 file) served as it is (its own packets, no encoder)."""
+    live, or `media` (an H.264 file) served as it is (its own packets, no encoder; the mounts
+    listed in `audio` serve its AAC audio too)."""
 
-    def __init__(self, mounts=1, port=None, seconds=100, gop=None, media=None):
+    def __init__(self, mounts=1, port=None, seconds=100, gop=None, media=None, audio=()):
         self.port = port or free_port()
-        env = dict(os.environ, RTSP_GOP=str(gop or FPS))
+        env = dict(os.environ, RTSP_GOP=str(gop or FPS), RTSP_AUDIO=",".join(map(str, audio)))
         self.proc = subprocess.Popen(["/usr/bin/python3", SERVER, str(self.port), str(mounts),
                                       f"{W}x{H}", str(FPS), str(seconds)] +
                                      ([media] if media else []), env=env,

@@ -1,13 +1,17 @@
 """test_live_native.py: `evclip live --native` / `--native-only` against the real RTSP test
-server serving an H.264 file without re-encoding: the passthrough copy holds the served
-file's own coded pictures (every slice NAL unit, compared with ffmpeg's reading of the file),
-starts at a keyframe at 0, is faststart, is listed in the manifest and verifies; native-only
+server serving an H.264 file (CAR's video with noise for audio: CAR's own audio is digital
+silence) without re-encoding: the passthrough copy holds the served file's own coded pictures
+(every slice NAL unit, compared with ffmpeg's reading of the file) and AAC frames (byte for
+byte, in sync with the video as in the file; a video-only stream's copy has none), starts at a
+keyframe at 0, is faststart, is listed in the manifest and verifies; the encoded clip keeps the
+stream's audio (the file's sound at the clip's source time, as long as the video); native-only
 writes only the copy, with its own manifest, without an encoder, in milliseconds; an existing
-copy is never replaced; an outage inside the window stays a hole in the copy's timestamps;
-SIGINT cuts a clip and its copy together; bad cameras.json keys are refused. Skipped (exit 77)
-without the GStreamer RTSP server."""
+copy is never replaced; an outage inside the window stays a hole in the copy's timestamps, the
+same in its audio as in its video; SIGINT cuts a clip and its copy together; bad cameras.json
+keys are refused. Skipped (exit 77) without the GStreamer RTSP server."""
 import hashlib
 import json
+import math
 import os
 import re
 import signal
@@ -18,14 +22,28 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 import common  # noqa: E402
 import test_live as tl  # noqa: E402 - its Server, Live, checks and scenario runner
+import numpy  # noqa: E402 - installed by scripts/install-deps.sh (python3-numpy)
 
 CAR = common.media("car-detection.mp4")  # H.264 Baseline 768x432, 12.5 fps, GOP 4.8 s
+FRAME = 1 / 12.5
+AFRAME = 1024 / 48000  # one AAC frame of the served audio
 check = tl.check
 
 
-def file_server(seconds=60, port=None):
-    """The test server serving CAR's H.264 as it is (no encoder: its packets are the file's)."""
-    return tl.Server(mounts=2, port=port, seconds=seconds, media=CAR)
+def file_server(served, seconds=60, port=None):
+    """The test server serving `served`'s file as it is (no encoder: its packets are the
+    file's): /cam0 and /cam1 with its audio, /cam2 its video only."""
+    return tl.Server(mounts=3, port=port, seconds=seconds, media=served.path, audio=(0, 1))
+
+
+def with_sound(out):
+    """CAR's video (stream-copied) with 30 s of white noise as AAC: every audio frame differs,
+    and a span of it is found in the whole by cross-correlation."""
+    path = os.path.join(out, "car-noise.mp4")
+    common.ffmpeg("-i", CAR, "-f", "lavfi", "-i", "anoisesrc=r=48000:a=0.5:seed=7:d=31",
+                  "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-aac_coder",
+                  "fast", "-b:a", "96k", "-ac", "1", "-shortest", path)
+    return path
 
 
 def stopped(live):
@@ -52,6 +70,72 @@ def slices(path):
     return out
 
 
+def audio_packets(path):
+    """(pts_time, SHA-256 of the payload) of each audio packet, decode order."""
+    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a", "-show_entries",
+                          "packet=pts_time,data", "-show_data", "-of", "json", path],
+                         capture_output=True, text=True, check=True).stdout
+    return [(float(p["pts_time"]), hashlib.sha256(p["data"].encode()).hexdigest())
+            for p in json.loads(out).get("packets", [])]
+
+
+def pcm(path):
+    """The first audio stream decoded to mono floats at 48 kHz (the served rate: resampling
+    a span that starts off the file's grid of 6 samples would change it)."""
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-map", "0:a:0", "-ac", "1",
+                          "-ar", "48000", "-f", "s16le", "-"], capture_output=True,
+                         check=True).stdout
+    return numpy.frombuffer(raw, numpy.int16).astype(numpy.float64)
+
+
+def gray(path, frames=None):
+    """Frames of the video as 64x36 gray arrays (the first `frames`, else all)."""
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-map", "0:v:0"] +
+                         (["-frames:v", str(frames)] if frames else []) +
+                         ["-vf", "scale=64:36", "-pix_fmt", "gray", "-f", "rawvideo", "-"],
+                         capture_output=True, check=True).stdout
+    return numpy.frombuffer(raw, numpy.uint8).astype(numpy.int32).reshape(-1, 36, 64)
+
+
+def locate(part, whole):
+    """(seconds into `whole` where `part` fits best, normalised cross-correlation there)."""
+    n = 1 << math.ceil(math.log2(len(whole) + len(part)))
+    corr = numpy.fft.irfft(numpy.fft.rfft(whole, n) * numpy.conj(numpy.fft.rfft(part, n)), n)
+    energy = numpy.concatenate(([0.0], numpy.cumsum(whole ** 2)))
+    spans = energy[len(part):] - energy[:-len(part)]
+    corr = corr[:len(spans)] / numpy.sqrt(numpy.maximum(spans, 1e-9) * (part ** 2).sum())
+    best = int(numpy.argmax(corr))
+    return best / 48000, float(corr[best])
+
+
+def find_run(whole, part):
+    """Index in `whole` where the list `part` occurs as a run, or -1."""
+    return next((i for i in range(len(whole) - len(part) + 1)
+                 if whole[i:i + len(part)] == part), -1) if part else -1
+
+
+class Served:
+    """What the test server serves of a file: its slices, video packet times (one slice per
+    picture in CAR), audio packets, and (on demand) its sound and pictures."""
+
+    def __init__(self, path):
+        self.path = path
+        self.slices = slices(path)
+        self.vtimes = [t for t, _ in packets(path)]
+        self.audio = audio_packets(path)
+        self._pcm = self._gray = None
+
+    def sound(self):
+        if self._pcm is None:
+            self._pcm = pcm(self.path)
+        return self._pcm
+
+    def pictures(self):
+        if self._gray is None:
+            self._gray = gray(self.path)
+        return self._gray
+
+
 def sha256(path):
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
@@ -69,23 +153,68 @@ def verify(*args):
     return common.run(["verify"] + list(args), timeout=60).returncode
 
 
-def check_copy(what, native, entry, source_slices):
-    """The copy holds a run of the served file's slices from an IDR, from 0, faststart."""
+def check_copy(what, native, entry, src, audio=True):
+    """The copy holds a run of the served file's slices from an IDR, from 0, faststart; and
+    (`audio`: the stream has audio) a run of its AAC frames, from the keyframe's time, in sync
+    with the video as in the file, ending with it; the manifest counts both."""
     got = slices(native)
-    pos = next((i for i in range(len(source_slices) - len(got) + 1)
-                if source_slices[i:i + len(got)] == got), -1) if got else -1
+    pos = find_run(src.slices, got)
     check(pos >= 0 and got[0][0] == 5,
           f"{what}: the copy's {len(got)} slices are the served file's own, from an IDR",
           f"first {got[:2]}")
     pk = packets(native)
     check(pk and pk[0] == (0.0, True), f"{what}: starts with a keyframe at 0", str(pk[:2]))
-    check(entry["video"]["packets"] == len(pk) and entry["audio"] is None,
-          f"{what}: manifest counts the copy's packets", f"{entry['video']} vs {len(pk)}")
+    au = audio_packets(native)
+    check(entry["video"]["packets"] == len(pk) and
+          (entry["audio"] or {}).get("packets", 0) == len(au) and (len(au) > 0) == audio,
+          f"{what}: manifest counts the copy's packets (audio: {audio})",
+          f"{entry['video']} vs {len(pk)}, {entry['audio']} vs {len(au)}")
+    if audio and au and pk:
+        apos = find_run([h for _, h in src.audio], [h for _, h in au])
+        check(apos >= 0, f"{what}: the copy's {len(au)} audio packets are the served file's "
+              "own, byte for byte")
+        check(0 <= au[0][0] < AFRAME + 0.002, f"{what}: audio from the keyframe's time",
+              str(au[0][0]))
+        skew = (src.audio[apos][0] - au[0][0]) - src.vtimes[pos] if pos >= 0 and apos >= 0 \
+            else 1
+        check(abs(skew) < 0.002, f"{what}: audio in sync with the video as in the file",
+              f"{skew:+.4f} s")
+        ends = (au[-1][0] + AFRAME, pk[-1][0] + FRAME)
+        check(abs(ends[0] - ends[1]) <= FRAME + AFRAME, f"{what}: audio ends with the video",
+              f"audio {ends[0]:.3f} s, video {ends[1]:.3f} s")
     check(entry["sha256"] == sha256(native) and entry["size"] == os.path.getsize(native),
           f"{what}: manifest hash and size of the copy")
     atoms = common.top_level_atoms(native)
     check(atoms.index("moov") < atoms.index("mdat"), f"{what}: faststart", str(atoms))
     return pk
+
+
+def check_clip_audio(what, clip, src):
+    """The encoded clip keeps the stream's audio: its AAC frames stream-copied, as long as the
+    video, the file's sound at the clip's source time (found by cross-correlation; the time of
+    the clip's first picture found among the file's pictures)."""
+    info = common.probe(clip)
+    v, a = common.video_stream(info), common.audio_stream(info)
+    if not check(a is not None and a["codec_name"] == "aac", f"{what}: the clip has AAC audio",
+                 str(a and a["codec_name"])):
+        return
+    au = [h for _, h in audio_packets(clip)]
+    check(find_run([h for _, h in src.audio], au) >= 0,
+          f"{what}: its {len(au)} audio packets are the stream's own (stream copy)")
+    starts = (float(a["start_time"]), float(v["start_time"]))
+    durations = (float(a["duration"]), float(v["duration"]))
+    check(abs(starts[0] - starts[1]) <= AFRAME + 0.002 and
+          abs(durations[0] - durations[1]) <= FRAME + AFRAME,
+          f"{what}: its audio starts with its video and is as long",
+          f"starts {starts}, durations {durations}")
+    first = gray(clip, 1)[0]
+    picture = int(numpy.argmin(numpy.abs(src.pictures() - first).sum(axis=(1, 2))))
+    at, corr = locate(pcm(clip)[4800:], src.sound())  # from 0.1 s: the first frame decodes
+    skew = (at - 0.1 - starts[0]) - (src.vtimes[picture] - starts[1])  # without its predecessor
+    check(corr > 0.9 and abs(skew) <= FRAME + AFRAME,
+          f"{what}: its audio is the file's sound at the clip's source time",
+          f"correlation {corr:.3f}, audio {at:.3f} s vs picture {picture} at "
+          f"{src.vtimes[picture]:.3f} s: {skew:+.3f} s")
 
 
 def recording_temps(out, stem, end):
@@ -101,7 +230,7 @@ def recording_temps(out, stem, end):
     return seen
 
 
-def merge_restart(live, out, source_slices):
+def merge_restart(live, out, src):
     """A merged trigger whose pre-roll reaches a keyframe before the clip's start begins the
     encode again, and the copy with it: one copy, of the widened window, from its keyframe."""
     live.send({"type": "trigger", "stream": "cam", "pre": 0.5, "post": 2, "id": "r1"})
@@ -114,7 +243,7 @@ def merge_restart(live, out, source_slices):
         return
     native = os.path.join(out, "cam-r1.native.mp4")
     m = json.load(open(done["path"] + ".evidence.json"))
-    pk = check_copy("native restart", native, m["native"][0], source_slices)
+    pk = check_copy("native restart", native, m["native"][0], src)
     span = pk[-1][0] + 0.08 if pk else 0
     check(done["start"] < sa["start"] - 1 and done["frames"] == len(pk) and
           span >= done["end"] - done["start"] - 0.2,
@@ -126,7 +255,7 @@ def merge_restart(live, out, source_slices):
           "native restart: verify passes, no temp file left", str(others))
 
 
-def scenario_native(server, out, source_slices):
+def scenario_native(server, out, src):
     live = tl.Live(["--url", server.url(0), "--native", "--output-dir", out, "--preset",
                     "ultrafast", "--detection-delay", "0"], "native")
     try:
@@ -138,10 +267,12 @@ def scenario_native(server, out, source_slices):
         live.send({"type": "trigger", "stream": "cam", "pre": 10, "post": 0.5, "id": "n0"})
         first = live.wait_type("clip_finished", 20, id="n0")
         if check(first is not None, "native: first clip finished", str(live.events[-3:])):
-            copy0 = packets(os.path.join(out, "cam-n0.native.mp4"))
-            check(first["frames"] == len(copy0) > 25,
+            copy0 = os.path.join(out, "cam-n0.native.mp4")
+            m = json.load(open(first["path"] + ".evidence.json"))
+            pk = check_copy("native first", copy0, m["native"][0], src)
+            check(first["frames"] == len(pk) > 25,
                   "native: a clip from the connection's first packets holds each of them",
-                  f"{first['frames']} frames, {len(copy0)} packets in the copy")
+                  f"{first['frames']} frames, {len(pk)} packets in the copy")
         time.sleep(3)
         live.send({"type": "trigger", "stream": "cam", "pre": 2, "post": 1.5, "id": "n1"})
         started = live.wait_type("clip_started", 5, id="n1")
@@ -164,13 +295,14 @@ def scenario_native(server, out, source_slices):
         check(entry.get("file") == "cam-n1.native.mp4" and entry.get("container") == "mp4" and
               m["live"]["native_only"] is False and m["encoder"]["name"] == "libx264",
               "native: the clip's manifest lists the copy", json.dumps(m.get("native")))
-        pk = check_copy("native", native, entry, source_slices)
+        pk = check_copy("native", native, entry, src)
         span = pk[-1][0] + 0.08 if pk else 0
         check(span >= done["end"] - done["start"] - 0.2,
               "native: the copy covers the window from its keyframe",
               f"{span} vs {done['end'] - done['start']}")
         check(verify(clip) == 0, "native: verify passes")
-        merge_restart(live, out, source_slices)
+        check_clip_audio("native clip", clip, src)
+        merge_restart(live, out, src)
         keep = os.path.join(out, "cam-x.native.mp4")
         with open(keep, "w") as f:
             f.write("keep")
@@ -189,7 +321,7 @@ def scenario_native(server, out, source_slices):
         stopped(live)
 
 
-def scenario_native_only(server, out, source_slices):
+def scenario_native_only(server, out, src):
     config = os.path.join(out, "cameras.json")
     with open(config, "w") as f:
         json.dump([{"name": "cam", "url": server.url(1), "native_only": True}], f)
@@ -225,7 +357,7 @@ def scenario_native_only(server, out, source_slices):
               m["output"]["frames"] == entry["video"]["packets"] == done["frames"],
               "native-only: its own manifest (output = the copy, encoder copy)",
               json.dumps(m["output"]))
-        check_copy("native-only", native, entry, source_slices)
+        check_copy("native-only", native, entry, src)
         check(verify(native) == 0 and verify(native, "--sources") == 0,
               "native-only: verify (and --sources) pass")
         check(failed is not None and open(os.path.join(out, "cam-x.native.mp4")).read() ==
@@ -240,15 +372,15 @@ def scenario_native_only(server, out, source_slices):
               "native-only: no encoder or decoder opened", log[-400:])
 
 
-def scenario_sigint(server, out, source_slices):
-    """SIGINT while a clip with a copy records: the clip and its copy (written while it
-    recorded) are cut at the last packet and published together, complete; a second SIGINT at
-    once leaves both complete or neither, and no temp file."""
+def scenario_sigint(server, out, src):
+    """SIGINT while a clip with a copy records (a stream without audio): the clip and its copy
+    (written while it recorded) are cut at the last packet and published together, complete; a
+    second SIGINT at once leaves both complete or neither, and no temp file."""
     for twice in (False, True):
         d = os.path.join(out, "twice" if twice else "once")
         os.mkdir(d)
         what = "native sigint twice" if twice else "native sigint"
-        live = tl.Live(["--url", server.url(0), "--native", "--output-dir", d, "--preset",
+        live = tl.Live(["--url", server.url(2), "--native", "--output-dir", d, "--preset",
                         "ultrafast", "--detection-delay", "0"], what)
         try:
             if not check(live.wait_type("stream_up", 15) is not None, f"{what}: stream up"):
@@ -268,7 +400,7 @@ def scenario_sigint(server, out, source_slices):
                       f"{what}: the clip is cut and published with its copy", f"{code} {fin}")
             if fin:
                 m = json.load(open(clip + ".evidence.json"))
-                check_copy(what, native, m["native"][0], source_slices)
+                check_copy(what, native, m["native"][0], src, audio=False)
                 check(verify(clip) == 0, f"{what}: verify passes")
             else:
                 check(not os.path.exists(clip) and not os.path.exists(native),
@@ -279,10 +411,10 @@ def scenario_sigint(server, out, source_slices):
             live.stop()
 
 
-def scenario_gap(out):
+def scenario_gap(out, src):
     """Server gone for ~2.5 s inside a native-only recording: the copy keeps the hole in its
-    timestamps as the clip's events list it."""
-    server = file_server(seconds=40)
+    timestamps as the clip's events list it, in its audio as in its video."""
+    server = file_server(src, seconds=40)
     port = server.port
     live = tl.Live(["--url", server.url(0), "--native-only", "--output-dir", out,
                     "--stall-timeout", "1", "--backoff-max", "0.5", "--detection-delay", "0"],
@@ -296,7 +428,7 @@ def scenario_gap(out):
         server.kill()
         check(live.wait_type("stream_down", 5) is not None, "gap: outage seen")
         time.sleep(2)
-        server = file_server(seconds=30, port=port)
+        server = file_server(src, seconds=30, port=port)
         done = live.wait(lambda e: e.get("event") in ("clip_finished", "clip_failed") and
                          e.get("id") == "g", 25)
         if not check(done is not None and done["event"] == "clip_finished", "gap: copy written",
@@ -304,10 +436,16 @@ def scenario_gap(out):
             return
         gaps = done.get("gaps", [])
         pk = packets(done["path"])
-        holes = [b[0] - a[0] for a, b in zip(pk, pk[1:]) if b[0] - a[0] > 1.0]
+        holes = [(a[0], b[0]) for a, b in zip(pk, pk[1:]) if b[0] - a[0] > 1.0]
         check(done["incomplete"] and len(gaps) == 1 and len(holes) == 1 and
-              abs(holes[0] - (gaps[0][1] - gaps[0][0])) < 0.2,
+              abs(holes[0][1] - holes[0][0] - (gaps[0][1] - gaps[0][0])) < 0.2,
               "gap: the copy's timestamps keep the listed hole", f"{holes} {gaps}")
+        au = audio_packets(done["path"])
+        aholes = [(a[0], b[0]) for a, b in zip(au, au[1:]) if b[0] - a[0] > 1.0]
+        check(len(aholes) == 1 == len(holes) and
+              abs(aholes[0][0] - holes[0][0]) <= FRAME + AFRAME and
+              abs(aholes[0][1] - holes[0][1]) <= FRAME + AFRAME,
+              "gap: the audio's hole is the video's", f"audio {aholes}, video {holes}")
         check(verify(done["path"]) == 0, "gap: verify passes")
     finally:
         stopped(live)
@@ -325,16 +463,16 @@ def main():
     r = common.run(["live", "--config", bad], timeout=20, stdin=subprocess.DEVNULL)
     check(r.returncode == 3 and "field 'native': true or false" in r.stderr,
           "cameras.json: a non-boolean native is refused (exit 3)", r.stderr)
-    source_slices = slices(CAR)
-    server = file_server()
+    src = Served(with_sound(out))
+    server = file_server(src)
     try:
         dirs = [os.path.join(out, d) for d in ("native", "only", "gap", "sigint")]
         for d in dirs:
             os.mkdir(d)
-        tl.run_scenarios((scenario_native, server, dirs[0], source_slices),
-                         (scenario_native_only, server, dirs[1], source_slices),
-                         (scenario_gap, dirs[2]),
-                         (scenario_sigint, server, dirs[3], source_slices))
+        tl.run_scenarios((scenario_native, server, dirs[0], src),
+                         (scenario_native_only, server, dirs[1], src),
+                         (scenario_gap, dirs[2], src),
+                         (scenario_sigint, server, dirs[3], src))
     finally:
         server.kill()
         common.cleanup(out)

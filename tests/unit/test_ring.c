@@ -90,9 +90,54 @@ static void test_byte_bound(void)
     check_invariants(&r);
     CHECK(push(&r, 2.0, 1, 0, 10) == 0 || r.count > 0);
     ring_clear(&r);
-    CHECK(r.count == 0 && r.bytes == 0 && r.need_key);
+    CHECK(push(&r, 2.1, 0, 0, 10) == 0 && r.nwaiting == 1); /* audio waits for a keyframe */
+    for (int i = 0; i < 5000; i++) /* a stuck audio clock: the wait is bounded in packets */
+        CHECK(push(&r, 2.1, 0, 0, 10) == 0 && r.nwaiting <= 1024);
+    ring_clear(&r);
+    CHECK(r.count == 0 && r.bytes == 0 && r.need_key && r.nwaiting == 0);
     ring_free(&r);
     ring_free(&r); /* twice is harmless */
+}
+
+/* Audio arriving ahead of the video (by 0.1 s here): what plays from a keyframe on follows the
+ * keyframe in the ring, so a clip starting at the keyframe and the ring after evicting the GOP
+ * before it hold it; the audio of before the keyframe stays before it. Audio that came before
+ * the ring's first keyframe waits for it (its last second) the same way. */
+static void test_audio_ahead(void)
+{
+    Ring r;
+    ring_init(&r, 2.0, 1 << 30);
+    CHECK(push(&r, -5, 0, 0, 200) == 0); /* waits, dropped when the next is a second newer */
+    for (int a = -10; a < 0; a++)
+        CHECK(push(&r, (a + 5) / 50.0, 0, 0, 200) == 0);
+    CHECK(r.count == 0 && r.nwaiting == 10 && r.evicted == 1);
+    for (int n = 0; n < 150; n++) { /* 30 fps, keyframe each second; audio each 1/50 s */
+        for (int a = (int)ceil(n * 50 / 30.0); a < (int)ceil((n + 1) * 50 / 30.0); a++)
+            CHECK(push(&r, (a + 5) / 50.0, 0, 0, 200) >= 0);
+        CHECK(push(&r, n / 30.0, 1, n % 30 == 0, 1000) >= 0);
+        if (n == 0) { /* the first keyframe, then the audio of 0.0 to 0.12 that came before */
+            CHECK(r.count == 8 && r.nwaiting == 0 && r.evicted == 6);
+            for (int i = 0; i < r.count; i++)
+                CHECK(!ring_get(&r, i)->video == (i > 0) &&
+                      fabs(ring_get(&r, i)->wallclock - (i ? (i - 1) / 50.0 : 0)) < 1e-9);
+            check_invariants(&r);
+        }
+    }
+    check_invariants(&r); /* starts on a keyframe, seq increasing */
+    int k = ring_find_start(&r, 3.5);
+    const RingEntry *key = ring_get(&r, k);
+    CHECK(key->video && key->key && fabs(key->wallclock - 3.0) < 1e-9);
+    double first_audio = INFINITY;
+    for (int i = k + 1; i < r.count; i++)
+        if (!ring_get(&r, i)->video)
+            first_audio = fmin(first_audio, ring_get(&r, i)->wallclock);
+    CHECK(fabs(first_audio - 3.0) < 1e-9); /* the audio at 3.0 (pushed before it) follows it */
+    for (int i = 0; i < k; i++)
+        CHECK(ring_get(&r, i)->wallclock < 3.0);
+    /* evicted up to a keyframe: its audio kept */
+    CHECK(ring_get(&r, 0)->wallclock > 0 && !ring_get(&r, 1)->video &&
+          ring_get(&r, 1)->wallclock == ring_get(&r, 0)->wallclock);
+    ring_free(&r);
 }
 
 static void test_backoff(void)
@@ -241,6 +286,7 @@ int main(void)
 {
     test_time_bound();
     test_byte_bound();
+    test_audio_ahead();
     test_backoff();
     test_clock();
     test_pool();
