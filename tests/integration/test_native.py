@@ -1,6 +1,7 @@
 """test_native.py: --native (the source's own packets of the window beside the clip): packets
-bit-identical to the source range (checked with ffprobe packet hashes), playable, from 0,
-faststart, recorded in the manifest, verified (and --sources), bad input leaves nothing."""
+bit-identical to the source range (checked with ffprobe packet hashes), playable (ffmpeg, and
+headless Chromium to the end), from 0, faststart, recorded in the manifest, verified (and
+--sources), bad input leaves nothing."""
 import hashlib
 import json
 import os
@@ -11,6 +12,7 @@ from fractions import Fraction
 
 sys.path.insert(0, os.path.dirname(__file__))
 import common as C  # noqa: E402
+from browser import chromium_binary, page_results  # noqa: E402
 
 CHECK = C.Checks()
 check = CHECK.check
@@ -162,6 +164,49 @@ for name, source, start, end in (("car", CAR, 5.3, 7.0), ("bottle", BOTTLE, 10.2
 check(manifest(path("car.mp4"))["native"][0]["audio"]["packets"] > 50, "car: audio included")
 check(manifest(path("bottle.mp4"))["native"][0]["copy_start"] < 10.2 - 1,
       "bottle: the copy starts at an earlier keyframe")
+
+
+# -- the copies play in a browser ------------------------------------------------------------
+PLAY_PAGE = """<!doctype html><html><body><script>
+// Plays each copy to its end, one after another; reports name, end time and frames decoded.
+const names = %s, out = [];
+function next(i) {
+  if (i == names.length) { fetch("/result?" + encodeURIComponent(JSON.stringify(out))); return; }
+  const v = document.createElement("video");
+  v.muted = true; v.src = names[i] + ".native.mp4"; document.body.appendChild(v);
+  v.onended = () => { out.push([names[i], v.currentTime,
+                                v.getVideoPlaybackQuality().totalVideoFrames]); next(i + 1); };
+  v.onerror = () => { out.push([names[i], "error " + (v.error && v.error.code)]); next(i + 1); };
+  v.play().catch(e => { out.push([names[i], "play failed " + e]); next(i + 1); });
+}
+next(0);
+</script></body></html>"""
+
+
+def check_browser_playback(names):
+    """Headless Chromium plays each copy (H.264 + AAC, B-frames, from Matroska) to its end,
+    every frame decoded: what ffprobe counts and what the copy lasts."""
+    chromium = chromium_binary()
+    if not chromium:
+        print("SKIP: chromium not installed: copies not played in a browser")
+        return
+    with open(path("play.html"), "w") as f:
+        f.write(PLAY_PAGE % json.dumps(names))
+    results, _ = page_results(chromium, T, "play.html", path("chromium-profile"), timeout=60)
+    got = {r[0]: r[1:] for r in json.loads(results[0])} if results else {}
+    for name in names:
+        native = path(name + ".native.mp4")
+        frames = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams",
+                                 "v:0", "-show_entries", "stream=nb_read_frames", "-of",
+                                 "csv=p=0", native], capture_output=True, text=True).stdout
+        length = float(C.probe(native)["format"]["duration"])
+        r = got.get(name, ["no result"])
+        check(len(r) == 2 and abs(r[0] - length) < 0.1 and r[1] == int(frames),
+              f"{name}: Chromium plays the copy to its end, every frame",
+              f"{r} vs {length:.3f} s, {frames.strip()} frames")
+
+
+check_browser_playback(["car", "bottle", "walk"])
 
 # -- a codec MP4 cannot carry (PCM audio): OUT.native.mkv ------------------------------------
 pcm = path("pcm-source.mkv")
