@@ -49,9 +49,9 @@ template <size_t N> bool is(std::string_view k, const char (&name)[N])
 }
 
 /* By length, then bytes (fixed-size compares, no call). */
-QuickKey key_of(std::string_view k)
+__attribute__((always_inline)) inline QuickKey key_of(std::string_view k)
 {
-    switch (k.size()) {
+    switch (k.size()) { /* inlined: one call a key costs more than the compares */
     case 2:
         return is(k, "ts") ? Q_TS : Q_OTHER;
     case 3:
@@ -93,24 +93,28 @@ inline bool real_of(uint64_t m, size_t digits, size_t frac, const char *start, c
 }
 
 /* The number at *pos (-?int or -?int.frac; integers of at most 18 digits), *pos moved after
- * it. Returns false when there is none of that shape. Inlined: 7 numbers a line. */
+ * it. Returns false when there is none of that shape. Bounded false: the text ends with a byte
+ * that is not part of a number (the scanner's lines end with '}' or ']'), so the loops need no
+ * check of `end`. Inlined: 7 numbers a line. */
+template <bool Bounded>
 __attribute__((always_inline)) inline bool number_at(const char **pos, const char *end,
                                                     Number *n)
 {
     const char *p = *pos;
-    bool neg = p < end && *p == '-';
+    auto more = [&](const char *q) { return !Bounded || q < end; };
+    bool neg = more(p) && *p == '-';
     p += neg;
-    if (p == end || !digit(*p) || (*p == '0' && p + 1 < end && digit(p[1])))
+    if (!more(p) || !digit(*p) || (*p == '0' && more(p + 1) && digit(p[1])))
         return false; /* not a number, or a leading zero: simdjson's error */
     const char *start = p;
     uint64_t m = 0; /* wraps for tokens of more than 19 digits: real_of() reads those */
-    while (p < end && digit(*p))
+    while (more(p) && digit(*p))
         m = m * 10 + (uint64_t)(*p++ - '0');
     size_t digits = (size_t)(p - start), frac = 0;
-    bool dot = p < end && *p == '.';
+    bool dot = more(p) && *p == '.';
     if (dot) {
         const char *f = ++p;
-        while (p < end && digit(*p))
+        while (more(p) && digit(*p))
             m = m * 10 + (uint64_t)(*p++ - '0');
         frac = (size_t)(p - f);
         digits += frac;
@@ -134,41 +138,73 @@ __attribute__((always_inline)) inline bool number_at(const char **pos, const cha
     return true;
 }
 
-/* A cursor over a plain line (no control byte, so the only whitespace is ' '). Each reader
- * skips the spaces before what it reads and returns false when the text is not what it
- * wants. */
+/* Where the closing quote of the string whose text starts at p is (p < end), or nullptr when
+ * it is not a plain string of the line: no closing quote before end, or a control byte or a
+ * backslash in it (simdjson reads those lines). A byte >= 0x80 sets *high (the caller checks
+ * the line's UTF-8). Reads up to 16 bytes from p, maybe beyond end (QUICK_PADDING). */
+inline const char *string_end(const char *p, const char *end, bool *high)
+{
+#ifdef __SSE2__
+    __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
+    unsigned quotes = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, _mm_set1_epi8('"')));
+    if (quotes) { /* the usual short string: its closing quote in these 16 bytes */
+        unsigned at = (unsigned)__builtin_ctz(quotes);
+        if (at >= (size_t)(end - p))
+            return nullptr;
+        unsigned odd = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmplt_epi8(w, _mm_set1_epi8(0x20)),
+                         _mm_cmpeq_epi8(w, _mm_set1_epi8('\\'))));
+        if (!(odd & ((1u << at) - 1)))
+            return p + at;
+    }
+#endif
+    for (; p < end && *p != '"'; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c == '\\')
+            return nullptr;
+        *high |= c >= 0x80;
+    }
+    return p < end ? p : nullptr;
+}
+
+/* A cursor over a line that ends with its closing '}' or ']' (no space after it), with
+ * QUICK_PADDING bytes readable after it. Each reader skips the spaces before what it reads and
+ * returns false when the text is not what it wants. Only eat() may meet the end of the line
+ * (after the last byte was eaten): every other reader runs after a ',' ':' '[' or '{' was
+ * eaten, so before the line's last byte, and its loops stop at that byte at the latest. */
 struct Scan {
     const char *p, *end;
+    bool high; /* a byte >= 0x80 in a string */
 
     void ws()
     {
-        while (p < end && *p == ' ')
+        while (*p == ' ')
             p++;
     }
 
     bool eat(char c)
     {
-        if (p < end && *p == c) { /* the usual case: no space before ',' ':' ']' '}' */
+        if (p == end)
+            return false;
+        if (*p == c) { /* the usual case: no space before ',' ':' ']' '}' */
             p++;
             return true;
         }
         ws();
-        if (p < end && *p == c) {
+        if (*p == c) {
             p++;
             return true;
         }
         return false;
     }
 
-    /* A string without backslash (the line has none): its text between the quotes. */
+    /* A string without escapes: its text between the quotes. */
     bool string(std::string_view *out)
     {
         if (!eat('"'))
             return false;
-        const char *close = p;
-        while (close < end && *close != '"') /* short strings: no memchr() call */
-            close++;
-        if (close == end)
+        const char *close = string_end(p, end, &high);
+        if (!close)
             return false;
         *out = std::string_view(p, (size_t)(close - p));
         p = close + 1;
@@ -185,7 +221,7 @@ struct Scan {
     bool number(Number *n)
     {
         ws();
-        return number_at(&p, end, n) && !(p < end && (*p == 'e' || *p == 'E'));
+        return number_at<false>(&p, end, n) && *p != 'e' && *p != 'E';
     }
 
     bool word(const char *w, size_t n)
@@ -340,10 +376,9 @@ struct Scan {
         return eat(']');
     }
 
-    /* Nothing but spaces left. */
+    /* Nothing left (the caller cut the spaces after the last byte off). */
     bool done()
     {
-        ws();
         return p == end;
     }
 };
@@ -353,7 +388,7 @@ struct Scan {
 bool quick_number(std::string_view raw, Number *n)
 {
     const char *p = raw.data(), *end = p + raw.size();
-    if (!number_at(&p, end, n))
+    if (!number_at<true>(&p, end, n))
         return false;
     for (; p < end; p++)
         if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
@@ -409,25 +444,48 @@ bool plain_line(const char *text, size_t *len, LineBytes *bytes)
     return *len > 0;
 }
 
-bool quick_native(const char *text, size_t len, Item *it)
+namespace {
+
+/* The line's length without the CRs and then the spaces at its end (as plain_line() and a
+ * final skip of spaces would see it), when its last byte is then `close`; else 0. */
+size_t closed_length(const char *text, size_t len, char close)
 {
-    Scan s = { text, text + len };
-    unsigned seen;
-    return s.object<NATIVE_KEYS>(it, nullptr, &seen) && s.done();
+    while (len && text[len - 1] == '\r')
+        len--;
+    while (len && text[len - 1] == ' ')
+        len--;
+    return len && text[len - 1] == close ? len : 0;
 }
 
-bool quick_group(const char *text, size_t len, Item *frame, std::vector<Item> *items)
+} /* namespace */
+
+bool quick_native(const char *text, size_t len, Item *it, bool *high)
 {
-    Scan s = { text, text + len };
+    Scan s = { text, text + closed_length(text, len, '}'), false };
+    unsigned seen;
+    bool ok = s.end != text && s.object<NATIVE_KEYS>(it, nullptr, &seen) && s.done();
+    *high = s.high;
+    return ok;
+}
+
+bool quick_group(const char *text, size_t len, Item *frame, std::vector<Item> *items,
+                 bool *high)
+{
+    Scan s = { text, text + closed_length(text, len, '}'), false };
     unsigned seen;
     items->clear();
-    return s.object<GROUP_KEYS>(frame, items, &seen) && s.done() && (seen & bit(Q_DETECTIONS));
+    bool ok = s.end != text && s.object<GROUP_KEYS>(frame, items, &seen) && s.done() &&
+              (seen & bit(Q_DETECTIONS));
+    *high = s.high;
+    return ok;
 }
 
-bool quick_rows(const char *text, size_t len, std::vector<Item> *items)
+bool quick_rows(const char *text, size_t len, std::vector<Item> *items, bool *high)
 {
-    Scan s = { text, text + len };
-    return s.list<ROW_KEYS>(items) && s.done();
+    Scan s = { text, text + closed_length(text, len, ']'), false };
+    bool ok = s.end != text && s.list<ROW_KEYS>(items) && s.done();
+    *high = s.high;
+    return ok;
 }
 
 } /* namespace evclip_fast */

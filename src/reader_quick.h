@@ -57,17 +57,24 @@ struct LineBytes {
  * *len. */
 bool plain_line(const char *text, size_t *len, LineBytes *bytes);
 
+/* Bytes that must be readable after a line handed to the hand scanner. */
+const size_t QUICK_PADDING = 16;
+
 /*
- * The hand scanner: a plain line (plain_line() true, no backslash, valid UTF-8) whose only
- * keys are the common ones (bbox, label, score, track_id, frame_idx, ts, normalized; grouped:
- * frame_idx, ts, normalized, detections; an Ultralytics array of rows: name, class,
- * confidence, box, track_id) read into the Items that the simdjson path would give for it.
- * False, with anything written meaningless, for any other line (other keys, a repeated key,
- * nested objects, exponents, integers of more than 18 digits, errors): simdjson reads it then.
+ * The hand scanner: a line (its CRs, then spaces, at the end cut off) with no control byte
+ * and no backslash in its strings, whose only keys are the common ones (bbox, label, score,
+ * track_id, frame_idx, ts, normalized; grouped: frame_idx, ts, normalized, detections; an
+ * Ultralytics array of rows: name, class, confidence, box, track_id) read into the Items that
+ * the simdjson path would give for it; *high set when a string holds a byte >= 0x80 (the
+ * caller then checks the line's UTF-8). False, with anything written meaningless, for any
+ * other line (other keys, a repeated key, nested objects, exponents, integers of more than 18
+ * digits, control bytes, errors): simdjson reads it then. QUICK_PADDING bytes after the line
+ * must be readable (never interpreted).
  */
-bool quick_native(const char *text, size_t len, Item *it);
-bool quick_group(const char *text, size_t len, Item *frame, std::vector<Item> *items);
-bool quick_rows(const char *text, size_t len, std::vector<Item> *items);
+bool quick_native(const char *text, size_t len, Item *it, bool *high);
+bool quick_group(const char *text, size_t len, Item *frame, std::vector<Item> *items,
+                 bool *high);
+bool quick_rows(const char *text, size_t len, std::vector<Item> *items, bool *high);
 
 } /* namespace evclip_fast */
 

@@ -324,6 +324,43 @@ static void test_quick_scanner(void)
         "{\"frame_idx\": 1: 2, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"color\": \"red\"}",
         "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\": \"b\", \"color\": \"red\"}",
         "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"color\": \"red\": 1}",
+        /* The scanner checks the bytes of strings itself (16 at a time, then one by one):
+         * control bytes, escapes, UTF-8 before and after the 16th byte; CRs and spaces at
+         * the end. */
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\tb\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\x01\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\\\"b\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\\u0041\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"abcdefghijklmno\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"abcdefghijklmnop\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"abcdefghijklmnopq\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"abcdefghijklmnopqrstuvwxyz "
+        "caf\xc3\xa9\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"abcdefghijklmnopqrstuvwxyz "
+        "caf\xc3\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"abcdefghijklmnopqrstuvwxyz\tb\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"abcdefghijklmnopqrstuvwxyz\\nb\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"abcdefghijklmnopqrstuvwxyz}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"\xc3\xa9\x7f}\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"lab\tel\": \"a\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}\r",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}  \r\r",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}\r  ",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}\t",
+        "{\"frame_idx\": 1,\t\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": 1,\r\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}\n"
+        "{\"frame_idx\": 2, \"bbox\": [1, 2, 3, 4], \"label\": \"abcdefghijklmnopqrstu",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}\n{\"frame_idx\": 2",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}\n{\"frame_idx\": 2, \"",
+        "}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 5}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 5.}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": -}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 0}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 5e}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": }",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"normalized\": tru}",
         /* Found by reader_diff (corpus/reader_diff/crash-quick-label-twice). */
         "{\"frame_idx\":0,\"bbox\":[0.1,2, 3, 4], \"label\": \"label\": \"car\", \"extra\": v}}\n"
         "{\"frame_id\"polygon\": [[0, 0,\"normalized\":false}\n",
@@ -351,6 +388,9 @@ static void test_quick_scanner(void)
         "{\"frame_idx\": 2, \"frame_idx\": 3, \"detections\": []}",
         "{\"frame_idx\": 2, \"camera\": \"x\", \"detections\": []}",
         "{\"frame_idx\": 2, \"detections\": {}}",
+        "{\"frame_idx\": 2, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": 2, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"},",
+        "{\"frame_idx\": 2, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\tb\"}]}",
         "{\"frame_idx\": 2, \"detections\": [{\"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, "
         "\"y2\": 4}, \"name\": \"a\"}]}",
     };
@@ -382,6 +422,13 @@ static void test_quick_scanner(void)
         "[{\"name\": \"a\", \"box\": {\"x1\": \"1\", \"y1\": 2, \"x2\": 3, \"y2\": 4}}]",
         "[{\"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}]",
         "{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}",
+        "[{\"name\": \"a\tb\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}]",
+        "[{\"name\": \"abcdefghijklmnopqrstuvwxyz \xe5\xba\x97\", \"box\": {\"x1\": 1, "
+        "\"y1\": 2, \"x2\": 3, \"y2\": 4}}]\r",
+        "[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}",
+        "[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}]]",
+        "[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}},",
+        "]",
         "[{\"name\": \"a\": \"b\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}, "
         "\"frame\": 1}]",
         "[{\"name\": \"a\", \"box\": {\"x1\": 1: 5, \"y1\": 2, \"x2\": 3, \"y2\": 4}, "
