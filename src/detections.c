@@ -459,6 +459,18 @@ int detections_add_parsed(EvclipDetections *d, const EvclipDetection *det, size_
     return store_item(d, &n, label_len, NULL, NULL, 0, extra);
 }
 
+int detections_add_if_storable(EvclipDetections *d, const EvclipDetection *det,
+                               size_t label_len)
+{
+    if (!det->label)
+        return 0;
+    EvclipDetection n = normalise(det);
+    if ((n.frame_idx < 0 && n.ts < 0) || box_problem(&n))
+        return 0;
+    int ret = store_item(d, &n, label_len, NULL, NULL, 0, NULL);
+    return ret < 0 ? ret : 1;
+}
+
 size_t detections_count(const EvclipDetections *d)
 {
     return d->count;

@@ -370,7 +370,13 @@ extern "C" int fast_reader_line(FastReader *f, EvclipDetections *d, const char *
 static int fast_reader_store(FastReader *f, EvclipDetections *d)
 {
     /* All or nothing: a nonsense box or a detection without keys is the full reader's to
-     * report (skip notes, messages). */
+     * report (skip notes, messages). One plain detection: checked as it is stored. */
+    if (f->nb_items == 1 && f->items[0].poly_n == 0 && !f->items[0].extra_len) {
+        Pending *p = &f->items[0];
+        if (p->own_label)
+            p->det.label = p->label;
+        return detections_add_if_storable(d, &p->det, p->label_len);
+    }
     for (int i = 0; i < f->nb_items; i++) {
         Pending *p = &f->items[i];
         if (p->own_label)
