@@ -169,9 +169,10 @@ inline const char *string_end(const char *p, const char *end, bool *high)
 
 /* A cursor over a line that ends with its closing '}' or ']' (no space after it), with
  * QUICK_PADDING bytes readable after it. Each reader skips the spaces before what it reads and
- * returns false when the text is not what it wants. Only eat() may meet the end of the line
- * (after the last byte was eaten): every other reader runs after a ',' ':' '[' or '{' was
- * eaten, so before the line's last byte, and its loops stop at that byte at the latest. */
+ * returns false when the text is not what it wants. The readers run before the line's last
+ * byte (after a ',' ':' '[' '{', a number, a string or a word, none of which can end the
+ * line), so their loops stop at that byte at the latest; only the object of a list (a group's
+ * detection) may end with the line's last byte: list() checks for the end after one. */
 struct Scan {
     const char *p, *end;
     bool high; /* a byte >= 0x80 in a string */
@@ -184,8 +185,6 @@ struct Scan {
 
     bool eat(char c)
     {
-        if (p == end)
-            return false;
         if (*p == c) { /* the usual case: no space before ',' ':' ']' '}' */
             p++;
             return true;
@@ -370,7 +369,7 @@ struct Scan {
                 return false;
             items->emplace_back();
             unsigned seen;
-            if (!object<Keys>(&items->back(), nullptr, &seen))
+            if (!object<Keys>(&items->back(), nullptr, &seen) || p == end)
                 return false;
         } while (eat(','));
         return eat(']');
