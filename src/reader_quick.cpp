@@ -42,10 +42,21 @@ constexpr unsigned ROW_KEYS = bit(Q_BOX) | bit(Q_NAME) | bit(Q_CLASS) | bit(Q_CO
 constexpr unsigned GROUP_KEYS = bit(Q_DETECTIONS) | bit(Q_FRAME_IDX) | bit(Q_TS) |
                                 bit(Q_NORMALIZED);
 
-/* k (already known to have the name's length) is the name. */
+/* k (already known to have the name's length) is the name: names of more than 8 bytes as
+ * two 8-byte words that overlap (a constant-size memcmp() of 9-16 bytes is a call). */
 template <size_t N> bool is(std::string_view k, const char (&name)[N])
 {
-    return !std::memcmp(k.data(), name, N - 1);
+    if constexpr (N - 1 > 8) {
+        static_assert(N - 1 <= 16, "two words");
+        uint64_t a, b, c, d;
+        std::memcpy(&a, k.data(), 8);
+        std::memcpy(&b, name, 8);
+        std::memcpy(&c, k.data() + (N - 1 - 8), 8);
+        std::memcpy(&d, name + (N - 1 - 8), 8);
+        return a == b && c == d;
+    } else {
+        return !std::memcmp(k.data(), name, N - 1);
+    }
 }
 
 /* By length, then bytes (fixed-size compares, no call). */
