@@ -156,6 +156,7 @@ struct FastReader {
     Pending *items = nullptr;
     int nb_items = 0, items_cap = 0;
     std::vector<Item> quick_items; /* a grouped or Ultralytics line's (quick_group/rows) */
+    Template shape; /* of the last native line (quick_native()) */
 
     Pending *next_item()
     {
@@ -223,7 +224,7 @@ struct FastReader {
         bool high = false, ok;
         if (format == READER_NATIVE) {
             Item it;
-            ok = quick_native(text, len, &it, &high) && utf8(text, len, high);
+            ok = quick_native(text, len, &it, &high, &shape) && utf8(text, len, high);
             if (ok)
                 finish_item(it, format, false, nullptr, normalized, next_item());
             return ok;

@@ -178,6 +178,14 @@ inline const char *string_end(const char *p, const char *end, bool *high)
     return p < end ? p : nullptr;
 }
 
+/* Where the values of a native object start and stop, and their keys (object()). */
+struct Marks {
+    static const int MAX = 8;
+    int n = 0;
+    QuickKey key[MAX];
+    const char *start[MAX], *stop[MAX];
+};
+
 /* A cursor over a line that ends with its closing '}' or ']' (no space after it), with
  * QUICK_PADDING bytes readable after it. Each reader skips the spaces before what it reads and
  * returns false when the text is not what it wants. The readers run before the line's last
@@ -342,7 +350,8 @@ struct Scan {
 
     /* An object whose keys are among Keys (a shape's mask), each at most once, read into *it
      * (a group's "detections" into *items as native objects). *seen: the keys read. */
-    template <unsigned Keys> bool object(Item *it, std::vector<Item> *items, unsigned *seen)
+    template <unsigned Keys>
+    bool object(Item *it, std::vector<Item> *items, unsigned *seen, Marks *marks = nullptr)
     {
         if (!eat('{'))
             return false;
@@ -355,6 +364,10 @@ struct Scan {
             if (!(Keys & bit(q)) || (*seen & bit(q)))
                 return false;
             *seen |= bit(q);
+            if (marks) { /* at most one value per key: fewer than Marks::MAX */
+                marks->key[marks->n] = q;
+                marks->start[marks->n] = p;
+            }
             bool ok;
             if constexpr ((Keys & bit(Q_DETECTIONS)) != 0)
                 ok = q == Q_DETECTIONS ? list<NATIVE_KEYS>(items) : field(q, it);
@@ -362,8 +375,46 @@ struct Scan {
                 ok = field(q, it);
             if (!ok)
                 return false;
+            if (marks)
+                marks->stop[marks->n++] = p;
         } while (eat(','));
         return eat('}');
+    }
+
+    /* The bytes of literal i of t at the cursor, moved over them. */
+    bool literal(const Template &t, int i)
+    {
+        size_t len = t.len[i];
+        const char *want = t.bytes + t.off[i];
+        if ((size_t)(end - p) < len)
+            return false;
+#ifdef __SSE2__
+        /* 16 bytes at a time: p + k < end (QUICK_PADDING after it), want has 16 after it. */
+        for (size_t k = 0; k < len; k += 16) {
+            unsigned same = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_loadu_si128(reinterpret_cast<const __m128i *>(p + k)),
+                _mm_loadu_si128(reinterpret_cast<const __m128i *>(want + k))));
+            unsigned mask = len - k >= 16 ? 0xFFFFu : (1u << (len - k)) - 1;
+            if ((same & mask) != mask)
+                return false;
+        }
+#else
+        if (std::memcmp(p, want, len))
+            return false;
+#endif
+        p += len;
+        return true;
+    }
+
+    /* The native object of the line read as the last line read by object<NATIVE_KEYS>() was
+     * (t): the same bytes between its values, each value read by field() for its key. The
+     * same reads in the same order as object() would make of these bytes. */
+    bool replay(const Template &t, Item *it)
+    {
+        for (int i = 0; i < t.n; i++)
+            if (!literal(t, i) || !field((QuickKey)t.key[i], it))
+                return false;
+        return literal(t, t.n) && p == end;
     }
 
     /* An array of at most MAX_ITEMS objects of the shape Keys into *items. */
@@ -469,12 +520,44 @@ size_t closed_length(const char *text, size_t len, char close)
 
 } /* namespace */
 
-bool quick_native(const char *text, size_t len, Item *it, bool *high)
+/* t from the literals around the values of a native line read whole (marks); none (n 0) when
+ * they do not fit. */
+static void record(Template *t, const char *text, const char *end, const Marks &m)
+{
+    t->n = 0;
+    size_t off = 0;
+    for (int i = 0; i <= m.n; i++) {
+        const char *from = i ? m.stop[i - 1] : text, *to = i < m.n ? m.start[i] : end;
+        size_t len = (size_t)(to - from);
+        if (off + len > Template::BYTES)
+            return;
+        std::memcpy(t->bytes + off, from, len);
+        t->off[i] = (uint16_t)off;
+        t->len[i] = (uint16_t)len;
+        off += len;
+        if (i < m.n)
+            t->key[i] = (uint8_t)m.key[i];
+    }
+    t->n = m.n;
+}
+
+bool quick_native(const char *text, size_t len, Item *it, bool *high, Template *t)
 {
     Scan s = { text, text + closed_length(text, len, '}'), false };
+    if (s.end == text)
+        return false;
+    if (t->n && s.replay(*t, it)) {
+        *high = s.high;
+        return true;
+    }
+    s = { text, s.end, false };
+    *it = Item();
+    Marks marks;
     unsigned seen;
-    bool ok = s.end != text && s.object<NATIVE_KEYS>(it, nullptr, &seen) && s.done();
+    bool ok = s.object<NATIVE_KEYS>(it, nullptr, &seen, &marks) && s.done();
     *high = s.high;
+    if (ok)
+        record(t, text, s.end, marks);
     return ok;
 }
 

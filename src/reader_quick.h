@@ -57,6 +57,17 @@ struct LineBytes {
  * *len. */
 bool plain_line(const char *text, size_t *len, LineBytes *bytes);
 
+/* The shape of the last native line the hand scanner read whole: its bytes around the values
+ * (literal i before value i, literal n after the last) and the values' keys. A line with the
+ * same bytes there is read value by value (quick_native()), without scanning its keys. */
+struct Template {
+    static const size_t BYTES = 240;
+    int n = 0;          /* values; 0: none recorded */
+    uint8_t key[8];     /* the scanner's key of each value */
+    uint16_t off[9], len[9];
+    char bytes[BYTES + 16]; /* 16 more: read 16 at a time */
+};
+
 /* Bytes that must be readable after a line handed to the hand scanner. */
 const size_t QUICK_PADDING = 16;
 
@@ -69,9 +80,10 @@ const size_t QUICK_PADDING = 16;
  * caller then checks the line's UTF-8). False, with anything written meaningless, for any
  * other line (other keys, a repeated key, nested objects, exponents, integers of more than 18
  * digits, control bytes, errors): simdjson reads it then. QUICK_PADDING bytes after the line
- * must be readable (never interpreted).
+ * must be readable (never interpreted). quick_native() tries the line as *t first, and
+ * records in *t the shape of a line it read otherwise.
  */
-bool quick_native(const char *text, size_t len, Item *it, bool *high);
+bool quick_native(const char *text, size_t len, Item *it, bool *high, Template *t);
 bool quick_group(const char *text, size_t len, Item *frame, std::vector<Item> *items,
                  bool *high);
 bool quick_rows(const char *text, size_t len, std::vector<Item> *items, bool *high);

@@ -448,6 +448,52 @@ static void test_quick_scanner(void)
             agree(grouped[i], READER_AUTO, normalized);
         }
     }
+    /* Each native line after another (the scanner reads a line of the last line's shape
+     * value by value: the same bytes between the values, each value checked as before), and
+     * after one of its own shape with other values. */
+    size_t nn = sizeof(native) / sizeof(native[0]);
+    for (size_t i = 0; i < nn; i++) {
+        static const char *const shapes[] = {
+            "{\"frame_idx\": 3, \"ts\": 0.1, \"bbox\": [1.5, 2, 3.25, 4], \"label\": \"car\", "
+            "\"score\": 0.875, \"track_id\": 7}",
+            "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 1}",
+            "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"normalized\": true}",
+            "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+        };
+        char two[2048];
+        for (size_t k = 0; k < sizeof(shapes) / sizeof(shapes[0]); k++) {
+            snprintf(two, sizeof(two), "%s\n%s", shapes[k], native[i]);
+            agree(two, READER_NATIVE, 0);
+        }
+        snprintf(two, sizeof(two), "%s\n%s", native[i], native[(i + 1) % nn]);
+        agree(two, READER_NATIVE, 0);
+        snprintf(two, sizeof(two), "%s\n%s\n%s", native[i], native[i], native[0]);
+        agree(two, READER_NATIVE, 1);
+    }
+    static const char *const replays[] = {
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 1}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": null}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": \"1\"}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 1e5}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 1 }\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 1}}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 1, \"ts\": 2}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": }\n",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\tb\"}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\\\"b\"}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"caf\xc3\"}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"label\": \"b\"}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"abcdefghijklmnopqrstuvwxyz\"}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4, 5], \"label\": \"a\"}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}  \r\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"",
+    };
+    for (size_t i = 0; i < sizeof(replays) / sizeof(replays[0]); i++)
+        for (int normalized = 0; normalized < 2; normalized++)
+            agree(replays[i], READER_NATIVE, normalized);
+
     /* Random decimals of 1..25 digits (Clinger's fast path up to 2^53, from_chars() past it),
      * every place of the point, signs: the same doubles. */
     uint64_t x = 88172645463325252ull;
