@@ -365,6 +365,7 @@ struct Scan {
                 return false;
             *seen |= bit(q);
             if (marks) { /* at most one value per key: fewer than Marks::MAX */
+                ws(); /* the spaces before the value belong to the literal before it */
                 marks->key[marks->n] = q;
                 marks->start[marks->n] = p;
             }
