@@ -39,7 +39,8 @@ struct FrameKeys {
 };
 
 /* frame_idx (or Ultralytics' "frame") and ts, as reader.c's read_keys(). */
-void item_keys(const Item &it, bool ultralytics_frame, EvclipDetection *det)
+__attribute__((always_inline)) inline void item_keys(const Item &it, bool ultralytics_frame,
+                                                    EvclipDetection *det)
 {
     det->frame_idx = EVCLIP_NONE;
     det->ts = EVCLIP_NONE;
@@ -59,7 +60,8 @@ void item_keys(const Item &it, bool ultralytics_frame, EvclipDetection *det)
     }
 }
 
-void item_score_track(const Item &it, bool row, EvclipDetection *det)
+__attribute__((always_inline)) inline void item_score_track(const Item &it, bool row,
+                                                           EvclipDetection *det)
 {
     bool has = row ? it.has_conf : it.has_score, is_null = row ? it.null_conf : it.null_score;
     det->score = has && !is_null ? (row ? it.conf : it.score).value() : EVCLIP_NONE;
@@ -87,9 +89,10 @@ void item_score_track(const Item &it, bool row, EvclipDetection *det)
 }
 
 /* One detection object's fields, read, as reader.c's read_item(); `frame` NULL when it must
- * carry its keys. */
-void finish_item(const Item &it, int format, bool row_if_box, const FrameKeys *frame,
-                 int normalized, Pending *p)
+ * carry its keys. Inlined (with the two above) into each caller: its format is then known. */
+__attribute__((always_inline)) inline void finish_item(const Item &it, int format,
+                                                      bool row_if_box, const FrameKeys *frame,
+                                                      int normalized, Pending *p)
 {
     bool row = format == READER_ULTRALYTICS || (row_if_box && it.has_box);
     EvclipDetection *det = &p->det;
