@@ -159,7 +159,8 @@ struct FastReader {
     Pending *items = nullptr;
     int nb_items = 0, items_cap = 0;
     std::vector<Item> quick_items; /* a grouped or Ultralytics line's (quick_group/rows) */
-    Template shape; /* of the last native line (quick_native()) */
+    Template shape, row_shape, group_shape; /* of the last native line, Ultralytics row and
+                                             * group's detection (reader_quick.h) */
 
     Pending *next_item()
     {
@@ -233,7 +234,7 @@ struct FastReader {
             return ok;
         }
         if (format == READER_ULTRALYTICS) {
-            if (!quick_rows(text, len, &quick_items, &high) || !utf8(text, len, high))
+            if (!quick_rows(text, len, &quick_items, &high, &row_shape) || !utf8(text, len, high))
                 return false;
             FrameKeys frame = { ordinal, EVCLIP_NONE };
             for (const Item &it : quick_items)
@@ -241,7 +242,8 @@ struct FastReader {
             return true;
         }
         Item frame_item;
-        if (format != READER_GROUPED || !quick_group(text, len, &frame_item, &quick_items, &high) ||
+        if (format != READER_GROUPED ||
+            !quick_group(text, len, &frame_item, &quick_items, &high, &group_shape) ||
             !utf8(text, len, high))
             return false;
         for (const Item &it : quick_items)

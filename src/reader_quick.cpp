@@ -186,6 +186,27 @@ struct Marks {
     const char *start[MAX], *stop[MAX];
 };
 
+/* t from the literals around the values of an object read whole from text to end (marks);
+ * none (n 0) when they do not fit. */
+void record(Template *t, const char *text, const char *end, const Marks &m)
+{
+    t->n = 0;
+    size_t off = 0;
+    for (int i = 0; i <= m.n; i++) {
+        const char *from = i ? m.stop[i - 1] : text, *to = i < m.n ? m.start[i] : end;
+        size_t len = (size_t)(to - from);
+        if (off + len > Template::BYTES)
+            return;
+        std::memcpy(t->bytes + off, from, len);
+        t->off[i] = (uint16_t)off;
+        t->len[i] = (uint16_t)len;
+        off += len;
+        if (i < m.n)
+            t->key[i] = (uint8_t)m.key[i];
+    }
+    t->n = m.n;
+}
+
 /* A cursor over a line that ends with its closing '}' or ']' (no space after it), with
  * QUICK_PADDING bytes readable after it. Each reader skips the spaces before what it reads and
  * returns false when the text is not what it wants. The readers run before the line's last
@@ -195,6 +216,7 @@ struct Marks {
 struct Scan {
     const char *p, *end;
     bool high; /* a byte >= 0x80 in a string */
+    Template *shape; /* of the objects of a list (replayed, recorded), or nullptr */
 
     void ws()
     {
@@ -407,15 +429,15 @@ struct Scan {
         return true;
     }
 
-    /* The native object of the line read as the last line read by object<NATIVE_KEYS>() was
-     * (t): the same bytes between its values, each value read by field() for its key. The
-     * same reads in the same order as object() would make of these bytes. */
-    bool replay(const Template &t, Item *it)
+    /* The object at the cursor read as the one recorded in t was: the same bytes between its
+     * values, each value read by field() for its key. The same reads in the same order as
+     * object() would make of these bytes. */
+    __attribute__((always_inline)) bool replay(const Template &t, Item *it)
     {
         for (int i = 0; i < t.n; i++)
             if (!literal(t, i) || !field((QuickKey)t.key[i], it))
                 return false;
-        return literal(t, t.n) && p == end;
+        return literal(t, t.n);
     }
 
     /* An array of at most MAX_ITEMS objects of the shape Keys into *items. */
@@ -430,9 +452,20 @@ struct Scan {
         do {
             if (items->size() == (size_t)MAX_ITEMS)
                 return false;
-            items->emplace_back();
-            unsigned seen;
-            if (!object<Keys>(&items->back(), nullptr, &seen) || p == end)
+            Item *it = &items->emplace_back();
+            ws(); /* the first object and those after a ',' start alike */
+            const char *at = p;
+            if (!shape || !shape->n || !replay(*shape, it)) {
+                p = at;
+                *it = Item();
+                Marks marks;
+                unsigned seen;
+                if (!object<Keys>(it, nullptr, &seen, shape ? &marks : nullptr))
+                    return false;
+                if (shape)
+                    record(shape, at, p, marks);
+            }
+            if (p == end)
                 return false;
         } while (eat(','));
         return eat(']');
@@ -521,37 +554,16 @@ size_t closed_length(const char *text, size_t len, char close)
 
 } /* namespace */
 
-/* t from the literals around the values of a native line read whole (marks); none (n 0) when
- * they do not fit. */
-static void record(Template *t, const char *text, const char *end, const Marks &m)
-{
-    t->n = 0;
-    size_t off = 0;
-    for (int i = 0; i <= m.n; i++) {
-        const char *from = i ? m.stop[i - 1] : text, *to = i < m.n ? m.start[i] : end;
-        size_t len = (size_t)(to - from);
-        if (off + len > Template::BYTES)
-            return;
-        std::memcpy(t->bytes + off, from, len);
-        t->off[i] = (uint16_t)off;
-        t->len[i] = (uint16_t)len;
-        off += len;
-        if (i < m.n)
-            t->key[i] = (uint8_t)m.key[i];
-    }
-    t->n = m.n;
-}
-
 bool quick_native(const char *text, size_t len, Item *it, bool *high, Template *t)
 {
-    Scan s = { text, text + closed_length(text, len, '}'), false };
+    Scan s = { text, text + closed_length(text, len, '}'), false, nullptr };
     if (s.end == text)
         return false;
-    if (t->n && s.replay(*t, it)) {
+    if (t->n && s.replay(*t, it) && s.p == s.end) {
         *high = s.high;
         return true;
     }
-    s = { text, s.end, false };
+    s = { text, s.end, false, nullptr };
     *it = Item();
     Marks marks;
     unsigned seen;
@@ -563,9 +575,9 @@ bool quick_native(const char *text, size_t len, Item *it, bool *high, Template *
 }
 
 bool quick_group(const char *text, size_t len, Item *frame, std::vector<Item> *items,
-                 bool *high)
+                 bool *high, Template *t)
 {
-    Scan s = { text, text + closed_length(text, len, '}'), false };
+    Scan s = { text, text + closed_length(text, len, '}'), false, t };
     unsigned seen;
     items->clear();
     bool ok = s.end != text && s.object<GROUP_KEYS>(frame, items, &seen) && s.done() &&
@@ -574,9 +586,10 @@ bool quick_group(const char *text, size_t len, Item *frame, std::vector<Item> *i
     return ok;
 }
 
-bool quick_rows(const char *text, size_t len, std::vector<Item> *items, bool *high)
+bool quick_rows(const char *text, size_t len, std::vector<Item> *items, bool *high,
+                Template *t)
 {
-    Scan s = { text, text + closed_length(text, len, ']'), false };
+    Scan s = { text, text + closed_length(text, len, ']'), false, t };
     bool ok = s.end != text && s.list<ROW_KEYS>(items) && s.done();
     *high = s.high;
     return ok;

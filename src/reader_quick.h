@@ -57,9 +57,10 @@ struct LineBytes {
  * *len. */
 bool plain_line(const char *text, size_t *len, LineBytes *bytes);
 
-/* The shape of the last native line the hand scanner read whole: its bytes around the values
- * (literal i before value i, literal n after the last) and the values' keys. A line with the
- * same bytes there is read value by value (quick_native()), without scanning its keys. */
+/* The shape of the last object the hand scanner read whole (a native line, a group's
+ * detection, an Ultralytics row): its bytes around the values (literal i before value i,
+ * literal n after the last) and the values' keys. An object with the same bytes there is read
+ * value by value, without scanning its keys. */
 struct Template {
     static const size_t BYTES = 240;
     int n = 0;          /* values; 0: none recorded */
@@ -81,12 +82,14 @@ const size_t QUICK_PADDING = 16;
  * other line (other keys, a repeated key, nested objects, exponents, integers of more than 18
  * digits, control bytes, errors): simdjson reads it then. QUICK_PADDING bytes after the line
  * must be readable (never interpreted). quick_native() tries the line as *t first, and
- * records in *t the shape of a line it read otherwise.
+ * records in *t the shape of a line it read otherwise; quick_group() and quick_rows() do so
+ * for each object of their list (a detection, a row).
  */
 bool quick_native(const char *text, size_t len, Item *it, bool *high, Template *t);
 bool quick_group(const char *text, size_t len, Item *frame, std::vector<Item> *items,
-                 bool *high);
-bool quick_rows(const char *text, size_t len, std::vector<Item> *items, bool *high);
+                 bool *high, Template *t);
+bool quick_rows(const char *text, size_t len, std::vector<Item> *items, bool *high,
+                Template *t);
 
 } /* namespace evclip_fast */
 

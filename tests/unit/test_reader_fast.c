@@ -470,6 +470,32 @@ static void test_quick_scanner(void)
         snprintf(two, sizeof(two), "%s\n%s\n%s", native[i], native[i], native[0]);
         agree(two, READER_NATIVE, 1);
     }
+    /* Grouped detections and Ultralytics rows are read against the shape of the last one. */
+    for (size_t i = 0; i < sizeof(grouped) / sizeof(grouped[0]); i++) {
+        char two[2048];
+        snprintf(two, sizeof(two), "%s\n%s", grouped[0], grouped[i]);
+        agree(two, READER_GROUPED, 0);
+        snprintf(two, sizeof(two), "%s\n%s", grouped[i], grouped[0]);
+        agree(two, READER_GROUPED, 1);
+    }
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char two[2048];
+        snprintf(two, sizeof(two), "%s\n%s", rows[0], rows[i]);
+        agree(two, READER_ULTRALYTICS, 0);
+        snprintf(two, sizeof(two), "%s\n%s", rows[i], rows[0]);
+        agree(two, READER_ULTRALYTICS, 1);
+    }
+    agree("[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}},"
+          "{\"name\": \"b\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}},  "
+          "{\"name\": \"c\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}, "
+          "{\"name\": \"d\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}} , "
+          "{\"name\": \"e\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}, "
+          "\"name\": \"f\"}]", READER_ULTRALYTICS, 0);
+    agree("{\"frame_idx\": 1, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}, "
+          "{\"bbox\": [1, 2, 3, 4], \"label\": \"b\"}, {\"bbox\": [1, 2, 3, 4], "
+          "\"label\": \"c\", \"bbox\": [1, 2, 3, 4]}]}", READER_GROUPED, 0);
+    agree("{\"frame_idx\": 1, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}, "
+          "{\"bbox\": [1, 2, 3, 4], \"label\": \"b\"}", READER_GROUPED, 0);
     static const char *const replays[] = {
         "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 1}\n"
         "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": null}\n"
