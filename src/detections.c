@@ -444,12 +444,19 @@ int detections_add_checked(EvclipDetections *d, const EvclipDetection *det, cons
     return detections_add_text(d, det, where, NULL);
 }
 
-int detections_storable(const EvclipDetection *det)
+/* detections_storable() of det, normalised into *n. */
+static int storable(const EvclipDetection *det, EvclipDetection *n)
 {
     if (!det->label)
         return 0;
-    EvclipDetection n = normalise(det);
-    return (n.frame_idx >= 0 || n.ts >= 0) && !box_problem(&n);
+    *n = normalise(det);
+    return (n->frame_idx >= 0 || n->ts >= 0) && !box_problem(n);
+}
+
+int detections_storable(const EvclipDetection *det)
+{
+    EvclipDetection n;
+    return storable(det, &n);
 }
 
 int detections_add_parsed(EvclipDetections *d, const EvclipDetection *det, size_t label_len,
@@ -457,6 +464,16 @@ int detections_add_parsed(EvclipDetections *d, const EvclipDetection *det, size_
 {
     EvclipDetection n = normalise(det);
     return store_item(d, &n, label_len, NULL, NULL, 0, extra);
+}
+
+int detections_add_if_storable(EvclipDetections *d, const EvclipDetection *det,
+                               size_t label_len)
+{
+    EvclipDetection n;
+    if (!storable(det, &n))
+        return 0;
+    int ret = store_item(d, &n, label_len, NULL, NULL, 0, NULL);
+    return ret < 0 ? ret : 1;
 }
 
 size_t detections_count(const EvclipDetections *d)

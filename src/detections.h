@@ -82,6 +82,10 @@ int detections_storable(const EvclipDetection *det);
  * EVCLIP_ERR_NOMEM. */
 int detections_add_parsed(EvclipDetections *d, const EvclipDetection *det, size_t label_len,
                           const char *extra);
+/* detections_add_parsed() (no extra) of det when detections_storable(det). Returns 1 when
+ * stored, 0 when not storable (nothing added), or EVCLIP_ERR_NOMEM. */
+int detections_add_if_storable(EvclipDetections *d, const EvclipDetection *det,
+                               size_t label_len);
 
 /* Counts skipped detections without storing them (e.g. a line whose bbox holds NaN),
  * keeping the first reason. */

@@ -39,7 +39,8 @@ struct FrameKeys {
 };
 
 /* frame_idx (or Ultralytics' "frame") and ts, as reader.c's read_keys(). */
-void item_keys(const Item &it, bool ultralytics_frame, EvclipDetection *det)
+__attribute__((always_inline)) inline void item_keys(const Item &it, bool ultralytics_frame,
+                                                    EvclipDetection *det)
 {
     det->frame_idx = EVCLIP_NONE;
     det->ts = EVCLIP_NONE;
@@ -59,7 +60,8 @@ void item_keys(const Item &it, bool ultralytics_frame, EvclipDetection *det)
     }
 }
 
-void item_score_track(const Item &it, bool row, EvclipDetection *det)
+__attribute__((always_inline)) inline void item_score_track(const Item &it, bool row,
+                                                           EvclipDetection *det)
 {
     bool has = row ? it.has_conf : it.has_score, is_null = row ? it.null_conf : it.null_score;
     det->score = has && !is_null ? (row ? it.conf : it.score).value() : EVCLIP_NONE;
@@ -87,9 +89,10 @@ void item_score_track(const Item &it, bool row, EvclipDetection *det)
 }
 
 /* One detection object's fields, read, as reader.c's read_item(); `frame` NULL when it must
- * carry its keys. */
-void finish_item(const Item &it, int format, bool row_if_box, const FrameKeys *frame,
-                 int normalized, Pending *p)
+ * carry its keys. Inlined (with the two above) into each caller: its format is then known. */
+__attribute__((always_inline)) inline void finish_item(const Item &it, int format,
+                                                      bool row_if_box, const FrameKeys *frame,
+                                                      int normalized, Pending *p)
 {
     bool row = format == READER_ULTRALYTICS || (row_if_box && it.has_box);
     EvclipDetection *det = &p->det;
@@ -156,6 +159,8 @@ struct FastReader {
     Pending *items = nullptr;
     int nb_items = 0, items_cap = 0;
     std::vector<Item> quick_items; /* a grouped or Ultralytics line's (quick_group/rows) */
+    Template shape, row_shape, group_shape; /* of the last native line, Ultralytics row and
+                                             * group's detection (reader_quick.h) */
 
     Pending *next_item()
     {
@@ -216,18 +221,20 @@ struct FastReader {
             inherit(&items[i], keys_det, normalized);
     }
 
-    /* A line the hand scanner reads (reader_quick.cpp); false leaves it to read_line(). */
+    /* A line the hand scanner reads (reader_quick.cpp; QUICK_PADDING bytes readable after
+     * it); false leaves it to read_line(). */
     bool read_quick(const char *text, size_t len, int format, int normalized, int64_t ordinal)
     {
+        bool high = false, ok;
         if (format == READER_NATIVE) {
             Item it;
-            if (!quick_native(text, len, &it))
-                return false;
-            finish_item(it, format, false, nullptr, normalized, next_item());
-            return true;
+            ok = quick_native(text, len, &it, &high, &shape) && utf8(text, len, high);
+            if (ok)
+                finish_item(it, format, false, nullptr, normalized, next_item());
+            return ok;
         }
         if (format == READER_ULTRALYTICS) {
-            if (!quick_rows(text, len, &quick_items))
+            if (!quick_rows(text, len, &quick_items, &high, &row_shape) || !utf8(text, len, high))
                 return false;
             FrameKeys frame = { ordinal, EVCLIP_NONE };
             for (const Item &it : quick_items)
@@ -235,12 +242,39 @@ struct FastReader {
             return true;
         }
         Item frame_item;
-        if (format != READER_GROUPED || !quick_group(text, len, &frame_item, &quick_items))
+        if (format != READER_GROUPED ||
+            !quick_group(text, len, &frame_item, &quick_items, &high, &group_shape) ||
+            !utf8(text, len, high))
             return false;
         for (const Item &it : quick_items)
             finish_item(it, READER_GROUPED, true, nullptr, -1, next_item());
         finish_group(frame_item, normalized);
         return true;
+    }
+
+    /* The line is valid UTF-8 (checked only when it has a byte >= 0x80). */
+    static bool utf8(const char *text, size_t len, bool high)
+    {
+        return !high || simdjson::validate_utf8(text, len);
+    }
+
+    /* text, or its copy with FAST_READER_PADDING bytes after it when fewer than `need` are
+     * readable after it. NULL when out of memory. */
+    const char *padded(const char *text, size_t len, size_t *avail, size_t need)
+    {
+        if (*avail >= len + need)
+            return text;
+        if (copy_cap < len + FAST_READER_PADDING) {
+            char *p = static_cast<char *>(std::realloc(copy, len + FAST_READER_PADDING));
+            if (!p)
+                return nullptr;
+            copy = p;
+            copy_cap = len + FAST_READER_PADDING;
+        }
+        std::memcpy(copy, text, len);
+        std::memset(copy + len, ' ', FAST_READER_PADDING);
+        *avail = copy_cap;
+        return copy;
     }
 
     int read_line(const char *text, size_t len, size_t cap, int format, int normalized,
@@ -306,33 +340,27 @@ extern "C" int fast_reader_line(FastReader *f, EvclipDetections *d, const char *
                                 size_t len, size_t avail, int format, int normalized,
                                 int64_t ordinal)
 {
-    LineBytes bytes;
-    if (!plain_line(text, &len, &bytes))
-        return 0;
+    static_assert(QUICK_PADDING <= FAST_READER_PADDING, "one copy pads for both parsers");
     try {
+        /* The hand scanner first: it checks the bytes of the strings itself. Its items have
+         * no polygon and no extra: the line state below is simdjson's only (thread_local:
+         * not touched per line when not needed). */
+        text = f->padded(text, len, &avail, QUICK_PADDING);
+        if (!text)
+            return EVCLIP_ERR_NOMEM;
         f->nb_items = 0;
-        /* The scanner's items have no polygon and no extra: the line state below is
-         * simdjson's only (thread_local: not touched per line when not needed). */
-        if (!bytes.escapes && (!bytes.high || simdjson::validate_utf8(text, len)) &&
-            f->read_quick(text, len, format, normalized, ordinal))
+        if (f->read_quick(text, len, format, normalized, ordinal))
             return fast_reader_store(f, d);
+        LineBytes bytes;
+        if (!plain_line(text, &len, &bytes))
+            return 0;
         f->nb_items = 0;
         line_escapes = bytes.escapes;
         line_points.clear();
         line_extras.clear();
-        if (avail < len + FAST_READER_PADDING) {
-            if (f->copy_cap < len + FAST_READER_PADDING) {
-                char *p = static_cast<char *>(std::realloc(f->copy, len + FAST_READER_PADDING));
-                if (!p)
-                    return EVCLIP_ERR_NOMEM;
-                f->copy = p;
-                f->copy_cap = len + FAST_READER_PADDING;
-            }
-            std::memcpy(f->copy, text, len);
-            std::memset(f->copy + len, ' ', FAST_READER_PADDING);
-            text = f->copy;
-            avail = f->copy_cap;
-        }
+        text = f->padded(text, len, &avail, FAST_READER_PADDING);
+        if (!text)
+            return EVCLIP_ERR_NOMEM;
         line_end = text + len;
         f->read_line(text, len, avail, format, normalized, ordinal);
     } catch (const Defer &) {
@@ -348,7 +376,13 @@ extern "C" int fast_reader_line(FastReader *f, EvclipDetections *d, const char *
 static int fast_reader_store(FastReader *f, EvclipDetections *d)
 {
     /* All or nothing: a nonsense box or a detection without keys is the full reader's to
-     * report (skip notes, messages). */
+     * report (skip notes, messages). One plain detection: checked as it is stored. */
+    if (f->nb_items == 1 && f->items[0].poly_n == 0 && !f->items[0].extra_len) {
+        Pending *p = &f->items[0];
+        if (p->own_label)
+            p->det.label = p->label;
+        return detections_add_if_storable(d, &p->det, p->label_len);
+    }
     for (int i = 0; i < f->nb_items; i++) {
         Pending *p = &f->items[i];
         if (p->own_label)

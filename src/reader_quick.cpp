@@ -42,16 +42,27 @@ constexpr unsigned ROW_KEYS = bit(Q_BOX) | bit(Q_NAME) | bit(Q_CLASS) | bit(Q_CO
 constexpr unsigned GROUP_KEYS = bit(Q_DETECTIONS) | bit(Q_FRAME_IDX) | bit(Q_TS) |
                                 bit(Q_NORMALIZED);
 
-/* k (already known to have the name's length) is the name. */
+/* k (already known to have the name's length) is the name: names of more than 8 bytes as
+ * two 8-byte words that overlap (a constant-size memcmp() of 9-16 bytes is a call). */
 template <size_t N> bool is(std::string_view k, const char (&name)[N])
 {
-    return !std::memcmp(k.data(), name, N - 1);
+    if constexpr (N - 1 > 8) {
+        static_assert(N - 1 <= 16, "two words");
+        uint64_t a, b, c, d;
+        std::memcpy(&a, k.data(), 8);
+        std::memcpy(&b, name, 8);
+        std::memcpy(&c, k.data() + (N - 1 - 8), 8);
+        std::memcpy(&d, name + (N - 1 - 8), 8);
+        return a == b && c == d;
+    } else {
+        return !std::memcmp(k.data(), name, N - 1);
+    }
 }
 
 /* By length, then bytes (fixed-size compares, no call). */
-QuickKey key_of(std::string_view k)
+__attribute__((always_inline)) inline QuickKey key_of(std::string_view k)
 {
-    switch (k.size()) {
+    switch (k.size()) { /* inlined: one call a key costs more than the compares */
     case 2:
         return is(k, "ts") ? Q_TS : Q_OTHER;
     case 3:
@@ -93,24 +104,28 @@ inline bool real_of(uint64_t m, size_t digits, size_t frac, const char *start, c
 }
 
 /* The number at *pos (-?int or -?int.frac; integers of at most 18 digits), *pos moved after
- * it. Returns false when there is none of that shape. Inlined: 7 numbers a line. */
+ * it. Returns false when there is none of that shape. Bounded false: the text ends with a byte
+ * that is not part of a number (the scanner's lines end with '}' or ']'), so the loops need no
+ * check of `end`. Inlined: 7 numbers a line. */
+template <bool Bounded>
 __attribute__((always_inline)) inline bool number_at(const char **pos, const char *end,
                                                     Number *n)
 {
     const char *p = *pos;
-    bool neg = p < end && *p == '-';
+    auto more = [&](const char *q) { return !Bounded || q < end; };
+    bool neg = more(p) && *p == '-';
     p += neg;
-    if (p == end || !digit(*p) || (*p == '0' && p + 1 < end && digit(p[1])))
+    if (!more(p) || !digit(*p) || (*p == '0' && more(p + 1) && digit(p[1])))
         return false; /* not a number, or a leading zero: simdjson's error */
     const char *start = p;
     uint64_t m = 0; /* wraps for tokens of more than 19 digits: real_of() reads those */
-    while (p < end && digit(*p))
+    while (more(p) && digit(*p))
         m = m * 10 + (uint64_t)(*p++ - '0');
     size_t digits = (size_t)(p - start), frac = 0;
-    bool dot = p < end && *p == '.';
+    bool dot = more(p) && *p == '.';
     if (dot) {
         const char *f = ++p;
-        while (p < end && digit(*p))
+        while (more(p) && digit(*p))
             m = m * 10 + (uint64_t)(*p++ - '0');
         frac = (size_t)(p - f);
         digits += frac;
@@ -134,41 +149,102 @@ __attribute__((always_inline)) inline bool number_at(const char **pos, const cha
     return true;
 }
 
-/* A cursor over a plain line (no control byte, so the only whitespace is ' '). Each reader
- * skips the spaces before what it reads and returns false when the text is not what it
- * wants. */
+/* Where the closing quote of the string whose text starts at p is (p < end), or nullptr when
+ * it is not a plain string of the line: no closing quote before end, or a control byte or a
+ * backslash in it (simdjson reads those lines). A byte >= 0x80 sets *high (the caller checks
+ * the line's UTF-8). Reads up to 16 bytes from p, maybe beyond end (QUICK_PADDING). */
+inline const char *string_end(const char *p, const char *end, bool *high)
+{
+#ifdef __SSE2__
+    __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
+    unsigned quotes = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, _mm_set1_epi8('"')));
+    if (quotes) { /* the usual short string: its closing quote in these 16 bytes */
+        unsigned at = (unsigned)__builtin_ctz(quotes);
+        if (at >= (size_t)(end - p))
+            return nullptr;
+        unsigned odd = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmplt_epi8(w, _mm_set1_epi8(0x20)),
+                         _mm_cmpeq_epi8(w, _mm_set1_epi8('\\'))));
+        if (!(odd & ((1u << at) - 1)))
+            return p + at;
+    }
+#endif
+    for (; p < end && *p != '"'; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c == '\\')
+            return nullptr;
+        *high |= c >= 0x80;
+    }
+    return p < end ? p : nullptr;
+}
+
+/* Where the values of a native object start and stop, and their keys (object()). */
+struct Marks {
+    static const int MAX = 8;
+    int n = 0;
+    QuickKey key[MAX];
+    const char *start[MAX], *stop[MAX];
+};
+
+/* t from the literals around the values of an object read whole from text to end (marks);
+ * none (n 0) when they do not fit. */
+void record(Template *t, const char *text, const char *end, const Marks &m)
+{
+    t->n = 0;
+    size_t off = 0;
+    for (int i = 0; i <= m.n; i++) {
+        const char *from = i ? m.stop[i - 1] : text, *to = i < m.n ? m.start[i] : end;
+        size_t len = (size_t)(to - from);
+        if (off + len > Template::BYTES)
+            return;
+        std::memcpy(t->bytes + off, from, len);
+        t->off[i] = (uint16_t)off;
+        t->len[i] = (uint16_t)len;
+        off += len;
+        if (i < m.n)
+            t->key[i] = (uint8_t)m.key[i];
+    }
+    t->n = m.n;
+}
+
+/* A cursor over a line that ends with its closing '}' or ']' (no space after it), with
+ * QUICK_PADDING bytes readable after it. Each reader skips the spaces before what it reads and
+ * returns false when the text is not what it wants. The readers run before the line's last
+ * byte (after a ',' ':' '[' '{', a number, a string or a word, none of which can end the
+ * line), so their loops stop at that byte at the latest; only the object of a list (a group's
+ * detection) may end with the line's last byte: list() checks for the end after one. */
 struct Scan {
     const char *p, *end;
+    bool high; /* a byte >= 0x80 in a string */
+    Template *shape; /* of the objects of a list (replayed, recorded), or nullptr */
 
     void ws()
     {
-        while (p < end && *p == ' ')
+        while (*p == ' ')
             p++;
     }
 
     bool eat(char c)
     {
-        if (p < end && *p == c) { /* the usual case: no space before ',' ':' ']' '}' */
+        if (*p == c) { /* the usual case: no space before ',' ':' ']' '}' */
             p++;
             return true;
         }
         ws();
-        if (p < end && *p == c) {
+        if (*p == c) {
             p++;
             return true;
         }
         return false;
     }
 
-    /* A string without backslash (the line has none): its text between the quotes. */
+    /* A string without escapes: its text between the quotes. */
     bool string(std::string_view *out)
     {
         if (!eat('"'))
             return false;
-        const char *close = p;
-        while (close < end && *close != '"') /* short strings: no memchr() call */
-            close++;
-        if (close == end)
+        const char *close = string_end(p, end, &high);
+        if (!close)
             return false;
         *out = std::string_view(p, (size_t)(close - p));
         p = close + 1;
@@ -185,7 +261,7 @@ struct Scan {
     bool number(Number *n)
     {
         ws();
-        return number_at(&p, end, n) && !(p < end && (*p == 'e' || *p == 'E'));
+        return number_at<false>(&p, end, n) && *p != 'e' && *p != 'E';
     }
 
     bool word(const char *w, size_t n)
@@ -296,7 +372,8 @@ struct Scan {
 
     /* An object whose keys are among Keys (a shape's mask), each at most once, read into *it
      * (a group's "detections" into *items as native objects). *seen: the keys read. */
-    template <unsigned Keys> bool object(Item *it, std::vector<Item> *items, unsigned *seen)
+    template <unsigned Keys>
+    bool object(Item *it, std::vector<Item> *items, unsigned *seen, Marks *marks = nullptr)
     {
         if (!eat('{'))
             return false;
@@ -309,6 +386,11 @@ struct Scan {
             if (!(Keys & bit(q)) || (*seen & bit(q)))
                 return false;
             *seen |= bit(q);
+            if (marks) { /* at most one value per key: fewer than Marks::MAX */
+                ws(); /* the spaces before the value belong to the literal before it */
+                marks->key[marks->n] = q;
+                marks->start[marks->n] = p;
+            }
             bool ok;
             if constexpr ((Keys & bit(Q_DETECTIONS)) != 0)
                 ok = q == Q_DETECTIONS ? list<NATIVE_KEYS>(items) : field(q, it);
@@ -316,8 +398,46 @@ struct Scan {
                 ok = field(q, it);
             if (!ok)
                 return false;
+            if (marks)
+                marks->stop[marks->n++] = p;
         } while (eat(','));
         return eat('}');
+    }
+
+    /* The bytes of literal i of t at the cursor, moved over them. */
+    bool literal(const Template &t, int i)
+    {
+        size_t len = t.len[i];
+        const char *want = t.bytes + t.off[i];
+        if ((size_t)(end - p) < len)
+            return false;
+#ifdef __SSE2__
+        /* 16 bytes at a time: p + k < end (QUICK_PADDING after it), want has 16 after it. */
+        for (size_t k = 0; k < len; k += 16) {
+            unsigned same = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_loadu_si128(reinterpret_cast<const __m128i *>(p + k)),
+                _mm_loadu_si128(reinterpret_cast<const __m128i *>(want + k))));
+            unsigned mask = len - k >= 16 ? 0xFFFFu : (1u << (len - k)) - 1;
+            if ((same & mask) != mask)
+                return false;
+        }
+#else
+        if (std::memcmp(p, want, len))
+            return false;
+#endif
+        p += len;
+        return true;
+    }
+
+    /* The object at the cursor read as the one recorded in t was: the same bytes between its
+     * values, each value read by field() for its key. The same reads in the same order as
+     * object() would make of these bytes. */
+    __attribute__((always_inline)) bool replay(const Template &t, Item *it)
+    {
+        for (int i = 0; i < t.n; i++)
+            if (!literal(t, i) || !field((QuickKey)t.key[i], it))
+                return false;
+        return literal(t, t.n);
     }
 
     /* An array of at most MAX_ITEMS objects of the shape Keys into *items. */
@@ -332,18 +452,28 @@ struct Scan {
         do {
             if (items->size() == (size_t)MAX_ITEMS)
                 return false;
-            items->emplace_back();
-            unsigned seen;
-            if (!object<Keys>(&items->back(), nullptr, &seen))
+            Item *it = &items->emplace_back();
+            ws(); /* the first object and those after a ',' start alike */
+            const char *at = p;
+            if (!shape || !shape->n || !replay(*shape, it)) {
+                p = at;
+                *it = Item();
+                Marks marks;
+                unsigned seen;
+                if (!object<Keys>(it, nullptr, &seen, shape ? &marks : nullptr))
+                    return false;
+                if (shape)
+                    record(shape, at, p, marks);
+            }
+            if (p == end)
                 return false;
         } while (eat(','));
         return eat(']');
     }
 
-    /* Nothing but spaces left. */
+    /* Nothing left (the caller cut the spaces after the last byte off). */
     bool done()
     {
-        ws();
         return p == end;
     }
 };
@@ -353,7 +483,7 @@ struct Scan {
 bool quick_number(std::string_view raw, Number *n)
 {
     const char *p = raw.data(), *end = p + raw.size();
-    if (!number_at(&p, end, n))
+    if (!number_at<true>(&p, end, n))
         return false;
     for (; p < end; p++)
         if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
@@ -409,25 +539,60 @@ bool plain_line(const char *text, size_t *len, LineBytes *bytes)
     return *len > 0;
 }
 
-bool quick_native(const char *text, size_t len, Item *it)
+namespace {
+
+/* The line's length without the CRs and then the spaces at its end (as plain_line() and a
+ * final skip of spaces would see it), when its last byte is then `close`; else 0. */
+size_t closed_length(const char *text, size_t len, char close)
 {
-    Scan s = { text, text + len };
-    unsigned seen;
-    return s.object<NATIVE_KEYS>(it, nullptr, &seen) && s.done();
+    while (len && text[len - 1] == '\r')
+        len--;
+    while (len && text[len - 1] == ' ')
+        len--;
+    return len && text[len - 1] == close ? len : 0;
 }
 
-bool quick_group(const char *text, size_t len, Item *frame, std::vector<Item> *items)
+} /* namespace */
+
+bool quick_native(const char *text, size_t len, Item *it, bool *high, Template *t)
 {
-    Scan s = { text, text + len };
+    Scan s = { text, text + closed_length(text, len, '}'), false, nullptr };
+    if (s.end == text)
+        return false;
+    if (t->n && s.replay(*t, it) && s.p == s.end) {
+        *high = s.high;
+        return true;
+    }
+    s = { text, s.end, false, nullptr };
+    *it = Item();
+    Marks marks;
+    unsigned seen;
+    bool ok = s.object<NATIVE_KEYS>(it, nullptr, &seen, &marks) && s.done();
+    *high = s.high;
+    if (ok)
+        record(t, text, s.end, marks);
+    return ok;
+}
+
+bool quick_group(const char *text, size_t len, Item *frame, std::vector<Item> *items,
+                 bool *high, Template *t)
+{
+    Scan s = { text, text + closed_length(text, len, '}'), false, t };
     unsigned seen;
     items->clear();
-    return s.object<GROUP_KEYS>(frame, items, &seen) && s.done() && (seen & bit(Q_DETECTIONS));
+    bool ok = s.end != text && s.object<GROUP_KEYS>(frame, items, &seen) && s.done() &&
+              (seen & bit(Q_DETECTIONS));
+    *high = s.high;
+    return ok;
 }
 
-bool quick_rows(const char *text, size_t len, std::vector<Item> *items)
+bool quick_rows(const char *text, size_t len, std::vector<Item> *items, bool *high,
+                Template *t)
 {
-    Scan s = { text, text + len };
-    return s.list<ROW_KEYS>(items) && s.done();
+    Scan s = { text, text + closed_length(text, len, ']'), false, t };
+    bool ok = s.end != text && s.list<ROW_KEYS>(items) && s.done();
+    *high = s.high;
+    return ok;
 }
 
 } /* namespace evclip_fast */

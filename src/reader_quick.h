@@ -57,17 +57,39 @@ struct LineBytes {
  * *len. */
 bool plain_line(const char *text, size_t *len, LineBytes *bytes);
 
+/* The shape of the last object the hand scanner read whole (a native line, a group's
+ * detection, an Ultralytics row): its bytes around the values (literal i before value i,
+ * literal n after the last) and the values' keys. An object with the same bytes there is read
+ * value by value, without scanning its keys. */
+struct Template {
+    static const size_t BYTES = 240;
+    int n = 0;          /* values; 0: none recorded */
+    uint8_t key[8];     /* the scanner's key of each value */
+    uint16_t off[9], len[9];
+    char bytes[BYTES + 16]; /* 16 more: read 16 at a time */
+};
+
+/* Bytes that must be readable after a line handed to the hand scanner. */
+const size_t QUICK_PADDING = 16;
+
 /*
- * The hand scanner: a plain line (plain_line() true, no backslash, valid UTF-8) whose only
- * keys are the common ones (bbox, label, score, track_id, frame_idx, ts, normalized; grouped:
- * frame_idx, ts, normalized, detections; an Ultralytics array of rows: name, class,
- * confidence, box, track_id) read into the Items that the simdjson path would give for it.
- * False, with anything written meaningless, for any other line (other keys, a repeated key,
- * nested objects, exponents, integers of more than 18 digits, errors): simdjson reads it then.
+ * The hand scanner: a line (its CRs, then spaces, at the end cut off) with no control byte
+ * and no backslash in its strings, whose only keys are the common ones (bbox, label, score,
+ * track_id, frame_idx, ts, normalized; grouped: frame_idx, ts, normalized, detections; an
+ * Ultralytics array of rows: name, class, confidence, box, track_id) read into the Items that
+ * the simdjson path would give for it; *high set when a string holds a byte >= 0x80 (the
+ * caller then checks the line's UTF-8). False, with anything written meaningless, for any
+ * other line (other keys, a repeated key, nested objects, exponents, integers of more than 18
+ * digits, control bytes, errors): simdjson reads it then. QUICK_PADDING bytes after the line
+ * must be readable (never interpreted). quick_native() tries the line as *t first, and
+ * records in *t the shape of a line it read otherwise; quick_group() and quick_rows() do so
+ * for each object of their list (a detection, a row).
  */
-bool quick_native(const char *text, size_t len, Item *it);
-bool quick_group(const char *text, size_t len, Item *frame, std::vector<Item> *items);
-bool quick_rows(const char *text, size_t len, std::vector<Item> *items);
+bool quick_native(const char *text, size_t len, Item *it, bool *high, Template *t);
+bool quick_group(const char *text, size_t len, Item *frame, std::vector<Item> *items,
+                 bool *high, Template *t);
+bool quick_rows(const char *text, size_t len, std::vector<Item> *items, bool *high,
+                Template *t);
 
 } /* namespace evclip_fast */
 

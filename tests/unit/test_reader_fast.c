@@ -324,6 +324,43 @@ static void test_quick_scanner(void)
         "{\"frame_idx\": 1: 2, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"color\": \"red\"}",
         "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\": \"b\", \"color\": \"red\"}",
         "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"color\": \"red\": 1}",
+        /* The scanner checks the bytes of strings itself (16 at a time, then one by one):
+         * control bytes, escapes, UTF-8 before and after the 16th byte; CRs and spaces at
+         * the end. */
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\tb\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\x01\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\\\"b\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\\u0041\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"abcdefghijklmno\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"abcdefghijklmnop\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"abcdefghijklmnopq\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"abcdefghijklmnopqrstuvwxyz "
+        "caf\xc3\xa9\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"abcdefghijklmnopqrstuvwxyz "
+        "caf\xc3\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"abcdefghijklmnopqrstuvwxyz\tb\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"abcdefghijklmnopqrstuvwxyz\\nb\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"abcdefghijklmnopqrstuvwxyz}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"\xc3\xa9\x7f}\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"lab\tel\": \"a\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}\r",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}  \r\r",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}\r  ",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}\t",
+        "{\"frame_idx\": 1,\t\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": 1,\r\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}\n"
+        "{\"frame_idx\": 2, \"bbox\": [1, 2, 3, 4], \"label\": \"abcdefghijklmnopqrstu",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}\n{\"frame_idx\": 2",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}\n{\"frame_idx\": 2, \"",
+        "}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 5}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 5.}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": -}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 0}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 5e}",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": }",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"normalized\": tru}",
         /* Found by reader_diff (corpus/reader_diff/crash-quick-label-twice). */
         "{\"frame_idx\":0,\"bbox\":[0.1,2, 3, 4], \"label\": \"label\": \"car\", \"extra\": v}}\n"
         "{\"frame_id\"polygon\": [[0, 0,\"normalized\":false}\n",
@@ -351,6 +388,9 @@ static void test_quick_scanner(void)
         "{\"frame_idx\": 2, \"frame_idx\": 3, \"detections\": []}",
         "{\"frame_idx\": 2, \"camera\": \"x\", \"detections\": []}",
         "{\"frame_idx\": 2, \"detections\": {}}",
+        "{\"frame_idx\": 2, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+        "{\"frame_idx\": 2, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"},",
+        "{\"frame_idx\": 2, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\tb\"}]}",
         "{\"frame_idx\": 2, \"detections\": [{\"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, "
         "\"y2\": 4}, \"name\": \"a\"}]}",
     };
@@ -382,6 +422,13 @@ static void test_quick_scanner(void)
         "[{\"name\": \"a\", \"box\": {\"x1\": \"1\", \"y1\": 2, \"x2\": 3, \"y2\": 4}}]",
         "[{\"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}]",
         "{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}",
+        "[{\"name\": \"a\tb\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}]",
+        "[{\"name\": \"abcdefghijklmnopqrstuvwxyz \xe5\xba\x97\", \"box\": {\"x1\": 1, "
+        "\"y1\": 2, \"x2\": 3, \"y2\": 4}}]\r",
+        "[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}",
+        "[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}]]",
+        "[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}},",
+        "]",
         "[{\"name\": \"a\": \"b\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}, "
         "\"frame\": 1}]",
         "[{\"name\": \"a\", \"box\": {\"x1\": 1: 5, \"y1\": 2, \"x2\": 3, \"y2\": 4}, "
@@ -401,6 +448,78 @@ static void test_quick_scanner(void)
             agree(grouped[i], READER_AUTO, normalized);
         }
     }
+    /* Each native line after another (the scanner reads a line of the last line's shape
+     * value by value: the same bytes between the values, each value checked as before), and
+     * after one of its own shape with other values. */
+    size_t nn = sizeof(native) / sizeof(native[0]);
+    for (size_t i = 0; i < nn; i++) {
+        static const char *const shapes[] = {
+            "{\"frame_idx\": 3, \"ts\": 0.1, \"bbox\": [1.5, 2, 3.25, 4], \"label\": \"car\", "
+            "\"score\": 0.875, \"track_id\": 7}",
+            "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 1}",
+            "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"normalized\": true}",
+            "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}",
+        };
+        char two[2048];
+        for (size_t k = 0; k < sizeof(shapes) / sizeof(shapes[0]); k++) {
+            snprintf(two, sizeof(two), "%s\n%s", shapes[k], native[i]);
+            agree(two, READER_NATIVE, 0);
+        }
+        snprintf(two, sizeof(two), "%s\n%s", native[i], native[(i + 1) % nn]);
+        agree(two, READER_NATIVE, 0);
+        snprintf(two, sizeof(two), "%s\n%s\n%s", native[i], native[i], native[0]);
+        agree(two, READER_NATIVE, 1);
+    }
+    /* Grouped detections and Ultralytics rows are read against the shape of the last one. */
+    for (size_t i = 0; i < sizeof(grouped) / sizeof(grouped[0]); i++) {
+        char two[2048];
+        snprintf(two, sizeof(two), "%s\n%s", grouped[0], grouped[i]);
+        agree(two, READER_GROUPED, 0);
+        snprintf(two, sizeof(two), "%s\n%s", grouped[i], grouped[0]);
+        agree(two, READER_GROUPED, 1);
+    }
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char two[2048];
+        snprintf(two, sizeof(two), "%s\n%s", rows[0], rows[i]);
+        agree(two, READER_ULTRALYTICS, 0);
+        snprintf(two, sizeof(two), "%s\n%s", rows[i], rows[0]);
+        agree(two, READER_ULTRALYTICS, 1);
+    }
+    agree("[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}},"
+          "{\"name\": \"b\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}},  "
+          "{\"name\": \"c\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}, "
+          "{\"name\": \"d\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}} , "
+          "{\"name\": \"e\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}, "
+          "\"name\": \"f\"}]", READER_ULTRALYTICS, 0);
+    agree("{\"frame_idx\": 1, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}, "
+          "{\"bbox\": [1, 2, 3, 4], \"label\": \"b\"}, {\"bbox\": [1, 2, 3, 4], "
+          "\"label\": \"c\", \"bbox\": [1, 2, 3, 4]}]}", READER_GROUPED, 0);
+    agree("{\"frame_idx\": 1, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}, "
+          "{\"bbox\": [1, 2, 3, 4], \"label\": \"b\"}", READER_GROUPED, 0);
+    static const char *const replays[] = {
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 1}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": null}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": \"1\"}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 1e5}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 1 }\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 1}}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": 1, \"ts\": 2}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"score\": }\n",
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\tb\"}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\\\"b\"}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"caf\xc3\"}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\", \"label\": \"b\"}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"abcdefghijklmnopqrstuvwxyz\"}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4, 5], \"label\": \"a\"}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}  \r\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"}\n"
+        "{\"frame_idx\": 1, \"bbox\": [1, 2, 3, 4], \"label\": \"a\"",
+    };
+    for (size_t i = 0; i < sizeof(replays) / sizeof(replays[0]); i++)
+        for (int normalized = 0; normalized < 2; normalized++)
+            agree(replays[i], READER_NATIVE, normalized);
+
     /* Random decimals of 1..25 digits (Clinger's fast path up to 2^53, from_chars() past it),
      * every place of the point, signs: the same doubles. */
     uint64_t x = 88172645463325252ull;
