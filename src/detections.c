@@ -430,13 +430,23 @@ int detections_add_checked(EvclipDetections *d, const EvclipDetection *det, cons
     return detections_add_text(d, det, where, NULL);
 }
 
+/* !box_problem(det), the usual box first: corners within float's range (not NaN) compare
+ * as floats; any other box is box_problem()'s. */
+static int box_fine(const EvclipDetection *det)
+{
+    if (fabs(det->x1) <= FLT_MAX && fabs(det->y1) <= FLT_MAX && fabs(det->x2) <= FLT_MAX &&
+        fabs(det->y2) <= FLT_MAX)
+        return (float)det->x2 > (float)det->x1 && (float)det->y2 > (float)det->y1;
+    return !box_problem(det);
+}
+
 /* detections_storable() of det, normalised into *n. */
 static int storable(const EvclipDetection *det, EvclipDetection *n)
 {
     if (!det->label)
         return 0;
     *n = normalise(det);
-    return (n->frame_idx >= 0 || n->ts >= 0) && !box_problem(n);
+    return (n->frame_idx >= 0 || n->ts >= 0) && box_fine(n);
 }
 
 int detections_storable(const EvclipDetection *det)

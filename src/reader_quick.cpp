@@ -119,14 +119,23 @@ __attribute__((always_inline)) inline bool number_at(const char **pos, const cha
         return false; /* not a number, or a leading zero: simdjson's error */
     const char *start = p;
     uint64_t m = 0; /* wraps for tokens of more than 19 digits: real_of() reads those */
-    while (more(p) && digit(*p))
-        m = m * 10 + (uint64_t)(*p++ - '0');
+    /* The digit as an unsigned value (> 9 when not a digit): one compare a byte, no sign
+     * extension in the loop. */
+    auto digits_to = [&](const char *q) {
+        for (; more(q); q++) {
+            unsigned d = (unsigned)(unsigned char)*q - '0';
+            if (d > 9)
+                break;
+            m = m * 10 + d;
+        }
+        return q;
+    };
+    p = digits_to(p);
     size_t digits = (size_t)(p - start), frac = 0;
     bool dot = more(p) && *p == '.';
     if (dot) {
         const char *f = ++p;
-        while (more(p) && digit(*p))
-            m = m * 10 + (uint64_t)(*p++ - '0');
+        p = digits_to(p);
         frac = (size_t)(p - f);
         digits += frac;
         if (frac == 0)
