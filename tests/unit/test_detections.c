@@ -361,6 +361,22 @@ static void test_compact(void)
     e.x1 = 1, e.x2 = 1e39;
     CHECK(detections_add_checked(d, &e, "f:3") == 0 && stats_of(d).skipped == 2);
     CHECK(stats_of(d).count == 100000);
+    /* The fast path's check agrees: corners compared as floats, none beyond float's range
+     * (3.40282356e38 is above FLT_MAX though a float cast rounds it down to FLT_MAX). */
+    const struct { double x1, x2; int ok; } boxes[] = {
+        { 1.00000001, 1.00000002, 0 }, { 1, 3.4028234663852886e38, 1 },
+        { 1, 3.40282356e38, 0 }, { -3.40282356e38, 1, 0 }, { 1, NAN, 0 }, { -INFINITY, 1, 0 },
+        { 2, 1, 0 }, { 1, 1, 0 }, { -2, -1, 1 },
+    };
+    for (size_t i = 0; i < sizeof(boxes) / sizeof(boxes[0]); i++) {
+        EvclipDetection b = det(1, -1, "a", -1);
+        b.x1 = boxes[i].x1, b.x2 = boxes[i].x2;
+        CHECK_MSG(detections_storable(&b) == boxes[i].ok, "box %zu", i);
+        CHECK_MSG(detections_add_if_storable(d, &b, 1) == boxes[i].ok, "box %zu", i);
+        b.y1 = 5, b.y2 = 5; /* empty vertically: never */
+        CHECK_MSG(!detections_storable(&b), "box %zu", i);
+    }
+    CHECK(stats_of(d).count == 100002);
     evclip_detections_free(&d);
 }
 
