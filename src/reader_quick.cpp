@@ -421,7 +421,17 @@ struct Scan {
         if ((size_t)(end - p) < len)
             return false;
 #ifdef __SSE2__
-        /* 16 bytes at a time: p + k < end (QUICK_PADDING after it), want has 16 after it. */
+        /* 16 bytes at a time: p + k < end (QUICK_PADDING after it), want has 16 after it. The
+         * usual literal (a separator and the next key) fits in one compare. */
+        if (len <= 16) {
+            unsigned same = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_loadu_si128(reinterpret_cast<const __m128i *>(p)),
+                _mm_loadu_si128(reinterpret_cast<const __m128i *>(want))));
+            if (~same & ((1u << len) - 1))
+                return false;
+            p += len;
+            return true;
+        }
         for (size_t k = 0; k < len; k += 16) {
             unsigned same = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
                 _mm_loadu_si128(reinterpret_cast<const __m128i *>(p + k)),
