@@ -38,6 +38,16 @@ struct FrameKeys {
     double ts;
 };
 
+/* integral(), an integer token inline (frame_idx and track_id: two a line). */
+__attribute__((always_inline)) inline bool integer_of(const Number &n, int64_t *out)
+{
+    if (n.integer) {
+        *out = n.i;
+        return true;
+    }
+    return integral(n, out);
+}
+
 /* frame_idx (or Ultralytics' "frame") and ts, as reader.c's read_keys(). */
 __attribute__((always_inline)) inline void item_keys(const Item &it, bool ultralytics_frame,
                                                     EvclipDetection *det)
@@ -51,7 +61,7 @@ __attribute__((always_inline)) inline void item_keys(const Item &it, bool ultral
         null_idx = it.null_frame;
         idx = it.frame;
     }
-    if (has_idx && !null_idx && (!integral(idx, &det->frame_idx) || det->frame_idx < 0))
+    if (has_idx && !null_idx && (!integer_of(idx, &det->frame_idx) || det->frame_idx < 0))
         throw Defer();
     if (it.has_ts && !it.null_ts) {
         det->ts = it.ts.value();
@@ -67,7 +77,7 @@ __attribute__((always_inline)) inline void item_score_track(const Item &it, bool
     det->score = has && !is_null ? (row ? it.conf : it.score).value() : EVCLIP_NONE;
     det->track_id = EVCLIP_NONE;
     if (it.has_track && !it.null_track) {
-        if (!integral(it.track, &det->track_id))
+        if (!integer_of(it.track, &det->track_id))
             throw Defer();
         if (det->track_id < 0)
             det->track_id = EVCLIP_NONE;

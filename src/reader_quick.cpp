@@ -123,7 +123,7 @@ __attribute__((always_inline)) inline bool number_at(const char **pos, const cha
      * extension in the loop. */
     auto digits_to = [&](const char *q) {
         for (; more(q); q++) {
-            unsigned d = (unsigned)(unsigned char)*q - '0';
+            uint64_t d = (uint64_t)(unsigned char)*q - (uint64_t)'0';
             if (d > 9)
                 break;
             m = m * 10 + d;
