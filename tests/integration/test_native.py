@@ -168,18 +168,20 @@ check(manifest(path("bottle.mp4"))["native"][0]["copy_start"] < 10.2 - 1,
 
 # -- the copies play in a browser ------------------------------------------------------------
 PLAY_PAGE = """<!doctype html><html><body><script>
-// Plays each copy to its end, one after another; reports name, end time and frames decoded.
+// Plays every copy at once, at 4x; reports each one's name, end time and frames once all ended.
 const names = %s, out = [];
-function next(i) {
-  if (i == names.length) { fetch("/result?" + encodeURIComponent(JSON.stringify(out))); return; }
-  const v = document.createElement("video");
-  v.muted = true; v.src = names[i] + ".native.mp4"; document.body.appendChild(v);
-  v.onended = () => { out.push([names[i], v.currentTime,
-                                v.getVideoPlaybackQuality().totalVideoFrames]); next(i + 1); };
-  v.onerror = () => { out.push([names[i], "error " + (v.error && v.error.code)]); next(i + 1); };
-  v.play().catch(e => { out.push([names[i], "play failed " + e]); next(i + 1); });
+function done(r) {
+  out.push(r);
+  if (out.length == names.length) fetch("/result?" + encodeURIComponent(JSON.stringify(out)));
 }
-next(0);
+for (const name of names) {
+  const v = document.createElement("video");
+  v.muted = true; v.src = name + ".native.mp4"; document.body.appendChild(v);
+  v.onended = () => done([name, v.currentTime, v.getVideoPlaybackQuality().totalVideoFrames]);
+  v.onerror = () => done([name, "error " + (v.error && v.error.code)]);
+  v.playbackRate = 4;
+  v.play().catch(e => done([name, "play failed " + e]));
+}
 </script></body></html>"""
 
 
