@@ -192,19 +192,25 @@ static int reserve_items(EvclipDetections *d)
     return 0;
 }
 
+/* Sets the absent fields of *n to EVCLIP_NONE. */
+static void normalise_fields(EvclipDetection *n)
+{
+    if (n->frame_idx < 0)
+        n->frame_idx = EVCLIP_NONE;
+    if (!isfinite(n->ts) || n->ts < 0)
+        n->ts = EVCLIP_NONE;
+    if (!isfinite(n->score))
+        n->score = EVCLIP_NONE;
+    if (n->track_id < 0)
+        n->track_id = EVCLIP_NONE;
+    n->has_color = !!n->has_color;
+}
+
 /* Copies det with absent fields normalised to EVCLIP_NONE. */
 static EvclipDetection normalise(const EvclipDetection *det)
 {
     EvclipDetection n = *det;
-    if (n.frame_idx < 0)
-        n.frame_idx = EVCLIP_NONE;
-    if (!isfinite(n.ts) || n.ts < 0)
-        n.ts = EVCLIP_NONE;
-    if (!isfinite(n.score))
-        n.score = EVCLIP_NONE;
-    if (n.track_id < 0)
-        n.track_id = EVCLIP_NONE;
-    n.has_color = !!n.has_color;
+    normalise_fields(&n);
     return n;
 }
 
@@ -462,13 +468,14 @@ int detections_add_parsed(EvclipDetections *d, const EvclipDetection *det, size_
     return store_item(d, &n, label_len, NULL, NULL, 0, extra);
 }
 
-int detections_add_if_storable(EvclipDetections *d, const EvclipDetection *det,
-                               size_t label_len)
+int detections_add_if_storable(EvclipDetections *d, EvclipDetection *det, size_t label_len)
 {
-    EvclipDetection n;
-    if (!storable(det, &n))
+    if (!det->label)
         return 0;
-    int ret = store_item(d, &n, label_len, NULL, NULL, 0, NULL);
+    normalise_fields(det); /* in place: no copy of the record per detection */
+    if ((det->frame_idx < 0 && det->ts < 0) || !box_fine(det))
+        return 0;
+    int ret = store_item(d, det, label_len, NULL, NULL, 0, NULL);
     return ret < 0 ? ret : 1;
 }
 
@@ -502,6 +509,11 @@ void detections_truncate(EvclipDetections *d, size_t count, int64_t skipped)
     d->skipped = skipped;
     if (skipped <= 0)
         d->skip_note[0] = '\0';
+}
+
+void detections_drop(EvclipDetections *d, size_t count)
+{
+    detections_truncate(d, count, d->skipped);
 }
 
 void detections_shrink(EvclipDetections *d)

@@ -82,10 +82,10 @@ int detections_storable(const EvclipDetection *det);
  * EVCLIP_ERR_NOMEM. */
 int detections_add_parsed(EvclipDetections *d, const EvclipDetection *det, size_t label_len,
                           const char *extra);
-/* detections_add_parsed() (no extra) of det when detections_storable(det). Returns 1 when
- * stored, 0 when not storable (nothing added), or EVCLIP_ERR_NOMEM. */
-int detections_add_if_storable(EvclipDetections *d, const EvclipDetection *det,
-                               size_t label_len);
+/* detections_add_parsed() (no extra) of det when detections_storable(det), *det normalised
+ * in place (its absent fields set to EVCLIP_NONE). Returns 1 when stored, 0 when not
+ * storable (nothing added), or EVCLIP_ERR_NOMEM. */
+int detections_add_if_storable(EvclipDetections *d, EvclipDetection *det, size_t label_len);
 
 /* Counts skipped detections without storing them (e.g. a line whose bbox holds NaN),
  * keeping the first reason. */
@@ -113,6 +113,8 @@ void detections_shrink(EvclipDetections *d);
 /* Drops detections added after the first `count` (and their skip counts are restored by the
  * caller passing the old skipped value). */
 void detections_truncate(EvclipDetections *d, size_t count, int64_t skipped);
+/* detections_truncate() keeping the skip counts (a line's detections given back). */
+void detections_drop(EvclipDetections *d, size_t count);
 
 /* A detection log loaded by evclip_detections_load(), as it was when loaded (evidence
  * manifests hash the file and check that size and mtime did not change since). */

@@ -83,6 +83,7 @@ __attribute__((always_inline)) inline void item_score_track(const Item &it, bool
             det->track_id = EVCLIP_NONE;
     }
     det->has_color = 0;
+    std::memset(det->color, 0, sizeof(det->color));
     if (it.color_kind == 1) {
         char text[64];
         if (it.color_text.size() >= sizeof(text))
@@ -105,8 +106,7 @@ __attribute__((always_inline)) inline void finish_item(const Item &it, int forma
                                                       int normalized, Pending *p)
 {
     bool row = format == READER_ULTRALYTICS || (row_if_box && it.has_box);
-    EvclipDetection *det = &p->det;
-    *det = EvclipDetection();
+    EvclipDetection *det = &p->det; /* every field written below (no zeroing first) */
     p->own_label = false;
     p->poly_n = 0; /* rows have no polygon (the full reader ignores the key there) */
     p->extra_off = it.extra_off;
@@ -139,6 +139,8 @@ __attribute__((always_inline)) inline void finish_item(const Item &it, int forma
             det->y1 = it.bbox[1];
             det->x2 = it.bbox[2];
             det->y2 = it.bbox[3];
+        } else {
+            det->x1 = det->y1 = det->x2 = det->y2 = 0;
         }
         p->poly_off = it.poly_off;
         p->poly_n = it.has_poly ? it.poly_n : 0;
@@ -162,15 +164,18 @@ void read_item(od::value v, int format, bool row_if_box, const FrameKeys *frame,
 
 } /* namespace */
 
+static int fast_reader_store(FastReader *f, EvclipDetections *d);
+
 struct FastReader {
     od::parser parser;
     char *copy = nullptr;  /* padded copy of a line near the end of its buffer */
     size_t copy_cap = 0;
     Pending *items = nullptr;
     int nb_items = 0, items_cap = 0;
-    std::vector<Item> quick_items; /* a grouped or Ultralytics line's (quick_group/rows) */
-    Template shape, row_shape, group_shape; /* of the last native line, Ultralytics row and
-                                             * group's detection (reader_quick.h) */
+    ItemList quick_items; /* a grouped or Ultralytics line's (quick_group/rows) */
+    /* The shapes (reader_quick.h) of the last native line, Ultralytics row, group's
+     * detection and group's frame. */
+    Template shape, row_shape, group_shape, frame_shape;
 
     Pending *next_item()
     {
@@ -218,48 +223,80 @@ struct FastReader {
         finish_group(frame_item, normalized);
     }
 
-    /* After a group's detections: its frame keys, for those without their own. */
-    void finish_group(const Item &frame_item, int normalized)
+    /* A group's frame keys (one of them needed) and its "normalized" (else `normalized`),
+     * for its detections without their own. */
+    static FrameKeys group_keys(const Item &frame_item, int *normalized)
     {
         EvclipDetection keys_det{};
         item_keys(frame_item, false, &keys_det);
         if (keys_det.frame_idx < 0 && keys_det.ts < 0)
             throw Defer();
         if (frame_item.has_norm && !frame_item.null_norm)
-            normalized = frame_item.norm;
+            *normalized = frame_item.norm;
+        return FrameKeys{ keys_det.frame_idx, keys_det.ts };
+    }
+
+    /* After a group's detections: its frame keys, for those without their own. */
+    void finish_group(const Item &frame_item, int normalized)
+    {
+        FrameKeys keys = group_keys(frame_item, &normalized);
         for (int i = 0; i < nb_items; i++)
-            inherit(&items[i], keys_det, normalized);
+            inherit(&items[i], keys, normalized);
+    }
+
+    /* Stores the list the hand scanner read, each detection as it is finished: all or none
+     * (one that is not storable as read gives the line back to the full reader, which says
+     * why). Returns 1, 0 or NOMEM. */
+    int store_list(EvclipDetections *d, int format, const FrameKeys *frame, int normalized)
+    {
+        size_t first = detections_count(d);
+        try {
+            for (const Item &it : quick_items) {
+                Pending p;
+                finish_item(it, format, true, frame, normalized, &p);
+                if (p.own_label)
+                    p.det.label = p.label;
+                int ret = detections_add_if_storable(d, &p.det, p.label_len);
+                if (ret <= 0) {
+                    detections_drop(d, first);
+                    return ret;
+                }
+            }
+        } catch (const Defer &) {
+            detections_drop(d, first);
+            throw;
+        }
+        return 1;
     }
 
     /* A line the hand scanner reads (reader_quick.cpp; QUICK_PADDING bytes readable after
-     * it); false leaves it to read_line(). */
-    bool read_quick(const char *text, size_t len, int format, int normalized, int64_t ordinal)
+     * it) into *d: 1 stored, 0 for the full reader, NOMEM; -1 leaves it to read_line(). */
+    int read_quick(EvclipDetections *d, const char *text, size_t len, int format,
+                   int normalized, int64_t ordinal)
     {
-        bool high = false, ok;
+        bool high = false;
         if (format == READER_NATIVE) {
             Item it;
-            ok = quick_native(text, len, &it, &high, &shape) && utf8(text, len, high);
-            if (ok)
-                finish_item(it, format, false, nullptr, normalized, next_item());
-            return ok;
+            if (!quick_native(text, len, &it, &high, &shape) || !utf8(text, len, high))
+                return -1;
+            nb_items = 0;
+            finish_item(it, format, false, nullptr, normalized, next_item());
+            return fast_reader_store(this, d);
         }
         if (format == READER_ULTRALYTICS) {
             if (!quick_rows(text, len, &quick_items, &high, &row_shape) || !utf8(text, len, high))
-                return false;
+                return -1;
             FrameKeys frame = { ordinal, EVCLIP_NONE };
-            for (const Item &it : quick_items)
-                finish_item(it, format, false, &frame, normalized, next_item());
-            return true;
+            return store_list(d, format, &frame, normalized);
         }
         Item frame_item;
         if (format != READER_GROUPED ||
-            !quick_group(text, len, &frame_item, &quick_items, &high, &group_shape) ||
+            !quick_group(text, len, &frame_item, &quick_items, &high, &frame_shape,
+                         &group_shape) ||
             !utf8(text, len, high))
-            return false;
-        for (const Item &it : quick_items)
-            finish_item(it, READER_GROUPED, true, nullptr, -1, next_item());
-        finish_group(frame_item, normalized);
-        return true;
+            return -1;
+        FrameKeys frame = group_keys(frame_item, &normalized);
+        return store_list(d, READER_GROUPED, &frame, normalized);
     }
 
     /* The line is valid UTF-8 (checked only when it has a byte >= 0x80). */
@@ -313,12 +350,12 @@ struct FastReader {
         return 1;
     }
 
-    static void inherit(Pending *, const EvclipDetection &, int);
+    static void inherit(Pending *, const FrameKeys &, int);
 };
 
 /* Grouped items were read before their frame's keys: fill them in now (read_item() with a
  * frame), re-checking what depends on them. normalized -1 marked "take the frame's". */
-void FastReader::inherit(Pending *p, const EvclipDetection &frame, int normalized)
+void FastReader::inherit(Pending *p, const FrameKeys &frame, int normalized)
 {
     EvclipDetection *det = &p->det;
     if (det->frame_idx < 0 && det->ts < 0) {
@@ -344,8 +381,6 @@ extern "C" void fast_reader_free(FastReader **f)
     *f = nullptr;
 }
 
-static int fast_reader_store(FastReader *f, EvclipDetections *d);
-
 extern "C" int fast_reader_line(FastReader *f, EvclipDetections *d, const char *text,
                                 size_t len, size_t avail, int format, int normalized,
                                 int64_t ordinal)
@@ -358,9 +393,9 @@ extern "C" int fast_reader_line(FastReader *f, EvclipDetections *d, const char *
         text = f->padded(text, len, &avail, QUICK_PADDING);
         if (!text)
             return EVCLIP_ERR_NOMEM;
-        f->nb_items = 0;
-        if (f->read_quick(text, len, format, normalized, ordinal))
-            return fast_reader_store(f, d);
+        int quick = f->read_quick(d, text, len, format, normalized, ordinal);
+        if (quick >= 0)
+            return quick;
         LineBytes bytes;
         if (!plain_line(text, &len, &bytes))
             return 0;

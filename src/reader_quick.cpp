@@ -379,10 +379,22 @@ struct Scan {
         }
     }
 
-    /* An object whose keys are among Keys (a shape's mask), each at most once, read into *it
-     * (a group's "detections" into *items as native objects). *seen: the keys read. */
+    /* The value of key q of a shape whose keys are Keys: a field of *it, or a group's
+     * "detections" into *items as native objects. */
     template <unsigned Keys>
-    bool object(Item *it, std::vector<Item> *items, unsigned *seen, Marks *marks = nullptr)
+    __attribute__((always_inline)) bool value(QuickKey q, Item *it, ItemList *items)
+    {
+        if constexpr ((Keys & bit(Q_DETECTIONS)) != 0) {
+            if (q == Q_DETECTIONS)
+                return list<NATIVE_KEYS>(items);
+        }
+        return field(q, it);
+    }
+
+    /* An object whose keys are among Keys (a shape's mask), each at most once, read into *it
+     * (a group's "detections" into *items). *seen: the keys read. */
+    template <unsigned Keys>
+    bool object(Item *it, ItemList *items, unsigned *seen, Marks *marks = nullptr)
     {
         if (!eat('{'))
             return false;
@@ -400,12 +412,7 @@ struct Scan {
                 marks->key[marks->n] = q;
                 marks->start[marks->n] = p;
             }
-            bool ok;
-            if constexpr ((Keys & bit(Q_DETECTIONS)) != 0)
-                ok = q == Q_DETECTIONS ? list<NATIVE_KEYS>(items) : field(q, it);
-            else
-                ok = field(q, it);
-            if (!ok)
+            if (!value<Keys>(q, it, items))
                 return false;
             if (marks)
                 marks->stop[marks->n++] = p;
@@ -448,19 +455,21 @@ struct Scan {
         return true;
     }
 
-    /* The object at the cursor read as the one recorded in t was: the same bytes between its
-     * values, each value read by field() for its key. The same reads in the same order as
-     * object() would make of these bytes. */
-    __attribute__((always_inline)) bool replay(const Template &t, Item *it)
+    /* The object at the cursor read as the one recorded in t (from an object of the shape
+     * Keys) was: the same bytes between its values, each value read by value() for its key.
+     * The same reads in the same order as object() would make of these bytes. */
+    template <unsigned Keys>
+    __attribute__((always_inline)) bool replay(const Template &t, Item *it,
+                                               ItemList *items = nullptr)
     {
         for (int i = 0; i < t.n; i++)
-            if (!literal(t, i) || !field((QuickKey)t.key[i], it))
+            if (!literal(t, i) || !value<Keys>((QuickKey)t.key[i], it, items))
                 return false;
         return literal(t, t.n);
     }
 
     /* An array of at most MAX_ITEMS objects of the shape Keys into *items. */
-    template <unsigned Keys> bool list(std::vector<Item> *items)
+    template <unsigned Keys> bool list(ItemList *items)
     {
         static_assert(!(Keys & bit(Q_DETECTIONS)), "no nested groups");
         items->clear();
@@ -471,12 +480,12 @@ struct Scan {
         do {
             if (items->size() == (size_t)MAX_ITEMS)
                 return false;
-            Item *it = &items->emplace_back();
+            Item *it = items->add();
             ws(); /* the first object and those after a ',' start alike */
             const char *at = p;
-            if (!shape || !shape->n || !replay(*shape, it)) {
+            if (!shape || !shape->n || !replay<Keys>(*shape, it)) {
                 p = at;
-                *it = Item();
+                it->reset();
                 Marks marks;
                 unsigned seen;
                 if (!object<Keys>(it, nullptr, &seen, shape ? &marks : nullptr))
@@ -578,12 +587,12 @@ bool quick_native(const char *text, size_t len, Item *it, bool *high, Template *
     Scan s = { text, text + closed_length(text, len, '}'), false, nullptr };
     if (s.end == text)
         return false;
-    if (t->n && s.replay(*t, it) && s.p == s.end) {
+    if (t->n && s.replay<NATIVE_KEYS>(*t, it) && s.done()) {
         *high = s.high;
         return true;
     }
     s = { text, s.end, false, nullptr };
-    *it = Item();
+    it->reset();
     Marks marks;
     unsigned seen;
     bool ok = s.object<NATIVE_KEYS>(it, nullptr, &seen, &marks) && s.done();
@@ -593,20 +602,32 @@ bool quick_native(const char *text, size_t len, Item *it, bool *high, Template *
     return ok;
 }
 
-bool quick_group(const char *text, size_t len, Item *frame, std::vector<Item> *items,
-                 bool *high, Template *t)
+bool quick_group(const char *text, size_t len, Item *frame, ItemList *items, bool *high,
+                 Template *frame_t, Template *t)
 {
     Scan s = { text, text + closed_length(text, len, '}'), false, t };
-    unsigned seen;
+    if (s.end == text)
+        return false;
     items->clear();
-    bool ok = s.end != text && s.object<GROUP_KEYS>(frame, items, &seen) && s.done() &&
+    /* A recorded frame holds "detections" (below): its replay reads them too. */
+    if (frame_t->n && s.replay<GROUP_KEYS>(*frame_t, frame, items) && s.done()) {
+        *high = s.high;
+        return true;
+    }
+    s = { text, s.end, false, t };
+    frame->reset();
+    items->clear();
+    Marks marks;
+    unsigned seen;
+    bool ok = s.object<GROUP_KEYS>(frame, items, &seen, &marks) && s.done() &&
               (seen & bit(Q_DETECTIONS));
     *high = s.high;
+    if (ok)
+        record(frame_t, text, s.end, marks);
     return ok;
 }
 
-bool quick_rows(const char *text, size_t len, std::vector<Item> *items, bool *high,
-                Template *t)
+bool quick_rows(const char *text, size_t len, ItemList *items, bool *high, Template *t)
 {
     Scan s = { text, text + closed_length(text, len, ']'), false, t };
     bool ok = s.end != text && s.list<ROW_KEYS>(items) && s.done();

@@ -21,8 +21,9 @@ struct Number {
     double value() const { return integer ? (double)i : r; }
 };
 
-/* A detection object's fields, as read (presence, nulls, values). */
-struct Item {
+/* What says which of an Item's values were read (presence, nulls) and the few values read
+ * without such a flag: all an Item needs reset to be read into again (Item::reset()). */
+struct ItemHead {
     bool has_bbox = false, has_box = false, has_label = false, has_name = false;
     bool has_class = false, has_score = false, has_conf = false, has_track = false;
     bool has_color = false, has_idx = false, has_frame = false, has_ts = false;
@@ -30,15 +31,45 @@ struct Item {
     bool null_name = false, null_class = false, null_score = false, null_conf = false;
     bool null_track = false, null_color = false, null_idx = false, null_frame = false;
     bool null_ts = false, null_norm = false, has_poly = false;
-    double bbox[4], box[4];
+    int color_kind = 0; /* 1: string (color_text), 2: array (color) */
     size_t poly_off = 0, poly_n = 0; /* points in line_points */
     size_t extra_off = 0, extra_len = 0; /* compact "extra" JSON in line_extras (len 0: none) */
+};
+
+/* A detection object's fields, as read: each value is meaningful only when its flag in the
+ * head says it was read. */
+struct Item : ItemHead {
+    double bbox[4], box[4];
     std::string_view label, name;
     Number cls, score, conf, track, idx, frame, ts;
     bool norm = false;
-    int color_kind = 0; /* 1: string (color_text), 2: array (color) */
     std::string_view color_text;
     uint8_t color[3];
+
+    /* As a new Item, for what a reader can see: the head only (the values stay). */
+    void reset() { static_cast<ItemHead &>(*this) = ItemHead(); }
+};
+
+/* The objects of a list (a group's detections, an Ultralytics line's rows), kept from line to
+ * line: an object added is reset(), not constructed. */
+class ItemList {
+  public:
+    void clear() { n_ = 0; }
+    Item *add()
+    {
+        if (n_ == items_.size())
+            items_.emplace_back();
+        Item *it = &items_[n_++];
+        it->reset();
+        return it;
+    }
+    size_t size() const { return n_; }
+    const Item *begin() const { return items_.data(); }
+    const Item *end() const { return items_.data() + n_; }
+
+  private:
+    std::vector<Item> items_;
+    size_t n_ = 0;
 };
 
 /* The common shapes of a number token (-?int of at most 18 digits, or -?int.frac of any
@@ -83,13 +114,13 @@ const size_t QUICK_PADDING = 16;
  * digits, control bytes, errors): simdjson reads it then. QUICK_PADDING bytes after the line
  * must be readable (never interpreted). quick_native() tries the line as *t first, and
  * records in *t the shape of a line it read otherwise; quick_group() and quick_rows() do so
- * for each object of their list (a detection, a row).
+ * for each object of their list (a detection, a row), and quick_group() for the frame
+ * object around it in *frame_t (its "detections" a value of the shape).
  */
 bool quick_native(const char *text, size_t len, Item *it, bool *high, Template *t);
-bool quick_group(const char *text, size_t len, Item *frame, std::vector<Item> *items,
-                 bool *high, Template *t);
-bool quick_rows(const char *text, size_t len, std::vector<Item> *items, bool *high,
-                Template *t);
+bool quick_group(const char *text, size_t len, Item *frame, ItemList *items, bool *high,
+                 Template *frame_t, Template *t);
+bool quick_rows(const char *text, size_t len, ItemList *items, bool *high, Template *t);
 
 } /* namespace evclip_fast */
 

@@ -11,6 +11,19 @@
 #include "tests/unit/check.h"
 #include "tests/unit/reader_agree.h"
 
+/* Each of the n lines read after the first one, and the first one after it, as jansson
+ * reads them: the scanner reads a line against the shape of the line before. */
+static void after_each_other(const char *const *lines, size_t n, int format)
+{
+    for (size_t i = 0; i < n; i++) {
+        char two[2048];
+        snprintf(two, sizeof(two), "%s\n%s", lines[0], lines[i]);
+        agree(two, format, 0);
+        snprintf(two, sizeof(two), "%s\n%s", lines[i], lines[0]);
+        agree(two, format, 1);
+    }
+}
+
 /* The hand scanner of plain native, grouped and Ultralytics lines (reader_quick.cpp) and what
  * it hands on to simdjson: every shape at its edges reads as jansson reads it. */
 static void test_quick_scanner(void)
@@ -161,6 +174,14 @@ static void test_quick_scanner(void)
         "{\"frame_idx\": 2, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\tb\"}]}",
         "{\"frame_idx\": 2, \"detections\": [{\"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, "
         "\"y2\": 4}, \"name\": \"a\"}]}",
+        /* A detection the full reader must see after one the scanner stored: a box skipped,
+         * a track id or frame index it leaves to the full reader. */
+        "{\"frame_idx\": 1, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}, "
+        "{\"bbox\": [3, 4, 1, 2], \"label\": \"b\"}]}",
+        "{\"frame_idx\": 1, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}, "
+        "{\"bbox\": [1, 2, 3, 4], \"label\": \"b\", \"track_id\": 1.5}]}",
+        "{\"ts\": 1, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}, "
+        "{\"bbox\": [1, 2, 3, 4], \"label\": \"b\", \"frame_idx\": -2}]}",
     };
     static const char *const rows[] = {
         "[{\"name\": \"car\", \"class\": 2, \"confidence\": 0.875, \"box\": {\"x1\": 1.5, "
@@ -201,6 +222,10 @@ static void test_quick_scanner(void)
         "\"frame\": 1}]",
         "[{\"name\": \"a\", \"box\": {\"x1\": 1: 5, \"y1\": 2, \"x2\": 3, \"y2\": 4}, "
         "\"frame\": 1}]",
+        "[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}, "
+        "{\"name\": \"b\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 1, \"y2\": 4}}]",
+        "[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}, "
+        "{\"class\": 1.5, \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}]",
     };
     for (int normalized = 0; normalized < 2; normalized++) {
         for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -238,21 +263,10 @@ static void test_quick_scanner(void)
         snprintf(two, sizeof(two), "%s\n%s\n%s", native[i], native[i], native[0]);
         agree(two, READER_NATIVE, 1);
     }
-    /* Grouped detections and Ultralytics rows are read against the shape of the last one. */
-    for (size_t i = 0; i < sizeof(grouped) / sizeof(grouped[0]); i++) {
-        char two[2048];
-        snprintf(two, sizeof(two), "%s\n%s", grouped[0], grouped[i]);
-        agree(two, READER_GROUPED, 0);
-        snprintf(two, sizeof(two), "%s\n%s", grouped[i], grouped[0]);
-        agree(two, READER_GROUPED, 1);
-    }
-    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-        char two[2048];
-        snprintf(two, sizeof(two), "%s\n%s", rows[0], rows[i]);
-        agree(two, READER_ULTRALYTICS, 0);
-        snprintf(two, sizeof(two), "%s\n%s", rows[i], rows[0]);
-        agree(two, READER_ULTRALYTICS, 1);
-    }
+    /* Grouped frames and detections and Ultralytics rows are read against the shape of the
+     * last one. */
+    after_each_other(grouped, sizeof(grouped) / sizeof(grouped[0]), READER_GROUPED);
+    after_each_other(rows, sizeof(rows) / sizeof(rows[0]), READER_ULTRALYTICS);
     agree("[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}},"
           "{\"name\": \"b\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}},  "
           "{\"name\": \"c\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}, "

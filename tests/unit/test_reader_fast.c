@@ -116,6 +116,14 @@ static void test_fast_contract(void)
         /* One bad item: the whole line goes to jansson, nothing half-added. */
         { "{\"frame_idx\": 1, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}, "
           "{\"bbox\": [1, 2, 3, 4], \"label\": 5}]}", READER_GROUPED, 0, 0 },
+        { "{\"frame_idx\": 1, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}, "
+          "{\"bbox\": [1, 2, 3, 4], \"label\": \"b\", \"track_id\": 1.5}]}", READER_GROUPED, 0,
+          0 },
+        { "{\"frame_idx\": 1, \"detections\": [{\"bbox\": [1, 2, 3, 4], \"label\": \"a\"}, "
+          "{\"bbox\": [3, 2, 1, 4], \"label\": \"b\"}]}", READER_GROUPED, 0, 0 },
+        { "[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}, "
+          "{\"class\": 1.5, \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}]",
+          READER_ULTRALYTICS, 0, 0 },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int64_t count = -1;
