@@ -247,8 +247,10 @@ struct FastReader {
     /* Stores the list the hand scanner read, each detection as it is finished: all or none
      * (one that is not storable as read gives the line back to the full reader, which says
      * why). Returns 1, 0 or NOMEM. */
-    int store_list(EvclipDetections *d, int format, const FrameKeys *frame, int normalized)
+    template <int Format>
+    int store_list(EvclipDetections *d, const FrameKeys *frame, int normalized)
     {
+        const int format = Format;
         size_t first = detections_count(d);
         try {
             for (const Item &it : quick_items) {
@@ -287,7 +289,7 @@ struct FastReader {
             if (!quick_rows(text, len, &quick_items, &high, &row_shape) || !utf8(text, len, high))
                 return -1;
             FrameKeys frame = { ordinal, EVCLIP_NONE };
-            return store_list(d, format, &frame, normalized);
+            return store_list<READER_ULTRALYTICS>(d, &frame, normalized);
         }
         Item frame_item;
         if (format != READER_GROUPED ||
@@ -296,7 +298,7 @@ struct FastReader {
             !utf8(text, len, high))
             return -1;
         FrameKeys frame = group_keys(frame_item, &normalized);
-        return store_list(d, READER_GROUPED, &frame, normalized);
+        return store_list<READER_GROUPED>(d, &frame, normalized);
     }
 
     /* The line is valid UTF-8 (checked only when it has a byte >= 0x80). */
