@@ -67,7 +67,10 @@ static int open_encoder(AudioOut *a, int global_header)
         av_channel_layout_default(&a->enc->ch_layout, 2);
     else
         av_channel_layout_default(&a->enc->ch_layout, a->dec->ch_layout.nb_channels);
-    a->enc->bit_rate = 64000 * a->enc->ch_layout.nb_channels;
+    /* 64 kb/s a channel, at most what an AAC frame holds (6144 bits a channel for 1024
+     * samples): 48 kb/s at G.711's 8 kHz, where the encoder would otherwise warn and clamp */
+    a->enc->bit_rate = FFMIN(64000, 6 * (int64_t)a->enc->sample_rate) *
+                       a->enc->ch_layout.nb_channels;
     a->enc->time_base = (AVRational){ 1, a->enc->sample_rate };
     if (global_header)
         a->enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
