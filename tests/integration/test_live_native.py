@@ -213,11 +213,13 @@ def check_copy(what, native, entry, src, audio=True, aframe=AFRAME):
     return pk
 
 
-def check_clip_audio(what, clip, src, aframe=AFRAME):
+def check_clip_audio(what, clip, src, aframe=AFRAME, at_end=False, sound=True):
     """The encoded clip keeps the stream's audio: its AAC frames stream-copied (G.711 audio,
     `src.g711`: re-encoded to AAC at its rate), as long as the video (within `aframe`, one AAC
     frame), the file's sound at the clip's source time (found by cross-correlation; the time of
-    the clip's first picture found among the file's pictures)."""
+    the clip's first picture found among the file's pictures; `at_end`: its last second and
+    its last picture, in sync after whatever came before, e.g. an outage; not `sound`: its
+    length only)."""
     info = common.probe(clip)
     v, a = common.video_stream(info), common.audio_stream(info)
     if not check(a is not None and a["codec_name"] == "aac", f"{what}: the clip has AAC audio",
@@ -237,10 +239,16 @@ def check_clip_audio(what, clip, src, aframe=AFRAME):
           abs(durations[0] - durations[1]) <= FRAME + aframe,
           f"{what}: its audio starts with its video and is as long",
           f"starts {starts}, durations {durations}")
-    first = gray(clip, 1)[0]
+    if not sound:
+        return
+    first = gray(clip)[-1] if at_end else gray(clip, 1)[0]
     picture = int(numpy.argmin(numpy.abs(src.pictures() - first).sum(axis=(1, 2))))
-    at, corr = locate(pcm(clip)[4800:], src.sound())  # from 0.1 s: the first frame decodes
-    skew = (at - 0.1 - starts[0]) - (src.vtimes[picture] - starts[1])  # without its predecessor
+    sound = pcm(clip)
+    # from 0.1 s: the first frame decodes without its predecessor
+    seg = len(sound) / 48000 - 1 if at_end else 0.1
+    at, corr = locate(sound[int(seg * 48000):], src.sound())
+    shown = packets(clip)[-1][0] if at_end else starts[1]
+    skew = (at - seg - starts[0]) - (src.vtimes[picture] - shown)
     check(corr > 0.9 and abs(skew) <= FRAME + aframe,
           f"{what}: its audio is the file's sound at the clip's source time",
           f"correlation {corr:.3f}, audio {at:.3f} s vs picture {picture} at "
@@ -485,22 +493,33 @@ def scenario_gap(out, src):
 def scenario_g711(out, src):
     """G.711 audio (PCMU, pt 0, and PCMA, pt 8: 8 kHz mono, as IP cameras send it), which MP4
     cannot carry: the clip re-encodes it to AAC (the file's sound, in sync, as long as the
-    video; no encoder warning); the copy is Matroska with the stream's G.711 as it came, plays
-    (decodes without error) and verifies, and the manifest says so."""
+    video, also after an outage inside the clip; no encoder warning); the copy is Matroska with
+    the stream's G.711 as it came, plays (decodes without error) and verifies, and the manifest
+    says so."""
     server = tl.Server(mounts=2, seconds=40, media=src.path, audio=("0:pcmu", "1:pcma"))
     lives = [tl.Live(["--url", server.url(i), "--native", "--output-dir", out, "--name", name,
-                      "--preset", "ultrafast", "--detection-delay", "0"], name, verbose=True)
+                      "--preset", "ultrafast", "--detection-delay", "0", "--stall-timeout", "1",
+                      "--backoff-max", "0.5"], name, verbose=True)
              for i, name in enumerate(("pcmu", "pcma"))]
     try:
         for live in lives:
             if not check(live.wait_type("stream_up", 15) is not None, f"{live.name}: stream up"):
                 return
-        time.sleep(6.5)  # a window from ~5.5 s into the file: its copy from the keyframe at 4.8 s
+        time.sleep(2)
         for live in lives:
             live.send({"type": "trigger", "stream": live.name, "pre": 1, "post": 1, "id": "g"})
-        for live, codec in zip(lives, ("pcm_mulaw", "pcm_alaw")):
+        clips = [live.wait_type("clip_finished", 20, id="g") for live in lives]
+        # An outage inside an encoded clip (checked below): its re-encoded audio keeps its time
+        # (silence fills the hole), in sync with the video after it and as long as it.
+        port = server.port
+        lives[0].send({"type": "trigger", "stream": "pcmu", "pre": 0.5, "post": 4, "id": "h"})
+        time.sleep(1)
+        server.kill()
+        check(lives[0].wait_type("stream_down", 5) is not None, "pcmu outage: outage seen")
+        time.sleep(0.5)
+        server = tl.Server(mounts=1, port=port, seconds=30, media=src.path, audio=("0:pcmu",))
+        for live, codec, done in zip(lives, ("pcm_mulaw", "pcm_alaw"), clips):
             what = live.name
-            done = live.wait_type("clip_finished", 20, id="g")
             if not check(done is not None, f"{what}: clip finished", str(live.events[-3:])):
                 continue
             native = os.path.join(out, f"{what}-g.native.mkv")
@@ -518,9 +537,20 @@ def scenario_g711(out, src):
                                      "null", "-"], capture_output=True, text=True)
             check(played.returncode == 0 and not played.stderr,
                   f"{what}: the copy decodes, video and audio, without an error", played.stderr)
-            check_copy(what, native, entry, src, aframe=AFRAME_G711)
-            check_clip_audio(f"{what} clip", done["path"], src, aframe=1024 / 8000)
+            # the sound of each (found by cross-correlation) for PCMU only: PCMA's path differs
+            # only in its decoder, and the suite's time is short
+            if codec == "pcm_mulaw":
+                check_copy(what, native, entry, src, aframe=AFRAME_G711)
+            check_clip_audio(f"{what} clip", done["path"], src, aframe=1024 / 8000,
+                             sound=codec == "pcm_mulaw")
             check(verify(done["path"]) == 0, f"{what}: verify passes")
+        done = lives[0].wait(lambda e: e.get("event") in ("clip_finished", "clip_failed") and
+                         e.get("id") == "h", 20)
+        if check(done is not None and done["event"] == "clip_finished" and
+                 len(done["gaps"]) == 1, "pcmu outage: clip with the outage's gap finished",
+                 str(done)):
+            check_clip_audio("pcmu outage clip", done["path"], src, aframe=1024 / 8000,
+                             at_end=True)
     finally:
         for live in lives:
             log = stopped(live)
