@@ -512,11 +512,11 @@ def scenario_g711(out, src):
         # An outage inside an encoded clip (checked below): its re-encoded audio keeps its time
         # (silence fills the hole), in sync with the video after it and as long as it.
         port = server.port
-        lives[0].send({"type": "trigger", "stream": "pcmu", "pre": 0.5, "post": 4, "id": "h"})
+        lives[0].send({"type": "trigger", "stream": "pcmu", "pre": 0.5, "post": 5.5, "id": "h"})
         time.sleep(1)
         server.kill()
         check(lives[0].wait_type("stream_down", 5) is not None, "pcmu outage: outage seen")
-        time.sleep(0.5)
+        time.sleep(1)
         server = tl.Server(mounts=1, port=port, seconds=30, media=src.path, audio=("0:pcmu",))
         for live, codec, done in zip(lives, ("pcm_mulaw", "pcm_alaw"), clips):
             what = live.name
@@ -551,6 +551,15 @@ def scenario_g711(out, src):
                  str(done)):
             check_clip_audio("pcmu outage clip", done["path"], src, aframe=1024 / 8000,
                              at_end=True)
+            pk = packets(done["path"])
+            hole = max(((x[0] + FRAME, y[0]) for x, y in zip(pk, pk[1:])),
+                       key=lambda h: h[1] - h[0], default=(0, 0))
+            sound = pcm(done["path"])
+            quiet = sound[int((hole[0] + 0.15) * 48000):int((hole[1] - 0.15) * 48000)]
+            check(len(quiet) > 0 and numpy.sqrt((quiet ** 2).mean()) <
+                  0.01 * numpy.sqrt((sound ** 2).mean()),
+                  "pcmu outage clip: silence where the video has its hole (its longest)",
+                  f"hole {hole}, {len(quiet)} samples")
     finally:
         for live in lives:
             log = stopped(live)
