@@ -67,7 +67,10 @@ static int open_encoder(AudioOut *a, int global_header)
         av_channel_layout_default(&a->enc->ch_layout, 2);
     else
         av_channel_layout_default(&a->enc->ch_layout, a->dec->ch_layout.nb_channels);
-    a->enc->bit_rate = 64000 * a->enc->ch_layout.nb_channels;
+    /* 64 kb/s a channel, at most what an AAC frame holds (6144 bits a channel for 1024
+     * samples): 48 kb/s at G.711's 8 kHz, where the encoder would otherwise warn and clamp */
+    a->enc->bit_rate = FFMIN(64000, 6 * (int64_t)a->enc->sample_rate) *
+                       a->enc->ch_layout.nb_channels;
     a->enc->time_base = (AVRational){ 1, a->enc->sample_rate };
     if (global_header)
         a->enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
@@ -243,6 +246,33 @@ static int resample_frame(AudioOut *a, AVFrame *in)
     return ret < 0 ? ev_error_av(ret, EVCLIP_ERR_ENCODER, "audio resampling") : 0;
 }
 
+/* Keeps a frame decoded at output sample `at` at its time when samples are missing before it
+ * (an outage, lost packets): silence fills the hole, as long as it, a frame at a time. Holes of
+ * up to 5 ms are left alone (timestamps rounded to a coarser time base). */
+static int fill_gap(AudioOut *a, int64_t at)
+{
+    int size = a->enc->frame_size > 0 ? a->enc->frame_size : 1024;
+    int64_t gap = at - a->next_pts - av_audio_fifo_size(a->fifo) -
+                  swr_get_delay(a->swr, a->enc->sample_rate);
+    if (gap * 200 <= a->enc->sample_rate)
+        return 0;
+    uint8_t **buf = NULL;
+    if (av_samples_alloc_array_and_samples(&buf, NULL, a->enc->ch_layout.nb_channels, size,
+                                           a->enc->sample_fmt, 0) < 0)
+        return ev_error(EVCLIP_ERR_NOMEM, "out of memory");
+    av_samples_set_silence(buf, 0, size, a->enc->ch_layout.nb_channels, a->enc->sample_fmt);
+    int ret = 0;
+    while (gap > 0 && ret >= 0) {
+        int n = (int)FFMIN(gap, size);
+        ret = av_audio_fifo_write(a->fifo, (void **)buf, n) < n
+                  ? ev_error(EVCLIP_ERR_NOMEM, "out of memory") : drain_fifo(a, 0);
+        gap -= n;
+    }
+    av_freep(&buf[0]);
+    av_freep(&buf);
+    return ret;
+}
+
 static int decode_packet(AudioOut *a, const AVPacket *packet, int64_t start, int64_t end,
                          AVFrame *frame)
 {
@@ -254,10 +284,12 @@ static int decode_packet(AudioOut *a, const AVPacket *packet, int64_t start, int
     while ((ret = avcodec_receive_frame(a->dec, frame)) >= 0) {
         int64_t pts = frame->best_effort_timestamp;
         if (pts != AV_NOPTS_VALUE && pts >= start && pts < end) {
+            int64_t at = av_rescale_q(pts - start, a->in_tb, a->enc->time_base);
             if (!a->started)
-                a->next_pts = av_rescale_q(pts - start, a->in_tb, a->enc->time_base);
+                a->next_pts = at;
             a->started = 1;
-            if ((ret = resample_frame(a, frame)) < 0 || (ret = drain_fifo(a, 0)) < 0) {
+            if ((ret = fill_gap(a, at)) < 0 || (ret = resample_frame(a, frame)) < 0 ||
+                (ret = drain_fifo(a, 0)) < 0) {
                 av_frame_unref(frame);
                 return ret;
             }

@@ -4,8 +4,10 @@ Usage: /usr/bin/python3 rtsp_server.py PORT [MOUNTS] [SIZE] [FPS] [SECONDS] [FIL
 Serves rtsp://127.0.0.1:PORT/cam0 .. /cam{MOUNTS-1}, each client its own encoder (or, with
 FILE.mp4, its own reading of that H.264 MP4 at native speed: no encoding); prints "ready" once
 listening and exits after SECONDS (a bound, so a leaked server never outlives its test).
-In the environment: RTSP_GOP=N sets the GOP in frames (default FPS); RTSP_AUDIO=I,J,.. lists
-the mounts that serve FILE.mp4's AAC audio too, its own frames (RTP MPEG4-GENERIC, pt 97)."""
+In the environment: RTSP_GOP=N sets the GOP in frames (default FPS); RTSP_AUDIO=I,J:CODEC,..
+lists the mounts that serve FILE.mp4's audio too: by default (CODEC aac) its AAC frames as they
+are (RTP MPEG4-GENERIC, pt 97); for a FILE (a MOV) with G.711 mu-law audio, as IP cameras send,
+pcmu: its mu-law samples as they are (RTP PCMU, pt 0), pcma: them as A-law (RTP PCMA, pt 8)."""
 import os
 import sys
 
@@ -33,11 +35,14 @@ def main():
               f"height={height},framerate={fps}/1 ! {overlay}"
               f"x264enc tune=zerolatency speed-preset=ultrafast key-int-max={gop} ! "
               "rtph264pay name=pay0 pt=96 config-interval=1 )")
-    audio = os.environ.get("RTSP_AUDIO", "").split(",")
+    pay = {"aac": "aacparse ! rtpmp4gpay name=pay1 pt=97",
+           "pcmu": "rtppcmupay name=pay1 pt=0",
+           "pcma": "mulawdec ! alawenc ! rtppcmapay name=pay1 pt=8"}
+    audio = dict((m + ":aac").split(":")[:2] for m in os.environ.get("RTSP_AUDIO", "").split(",")
+                 if m)
     for i in range(mounts):
         if len(sys.argv) > 6:
-            sound = (" d.audio_0 ! queue ! aacparse ! rtpmp4gpay name=pay1 pt=97"
-                     if str(i) in audio else "")
+            sound = f" d.audio_0 ! queue ! {pay[audio[str(i)]]}" if str(i) in audio else ""
             launch = (f"( filesrc location={sys.argv[6]} ! qtdemux name=d d.video_0 ! queue ! "
                       f"h264parse ! rtph264pay name=pay0 pt=96 config-interval=1{sound} )")
         factory = GstRtspServer.RTSPMediaFactory()

@@ -73,7 +73,8 @@ def gst_available():
 class Server:
     """The GStreamer RTSP server in a child process, bounded in time: a test pattern encoded
     live, or `media` (an H.264 file) served as it is (its own packets, no encoder; the mounts
-    listed in `audio` serve its AAC audio too)."""
+    listed in `audio` serve its audio too: its AAC, or for "I:pcmu" / "I:pcma" its G.711
+    mu-law samples as PCMU / PCMA; see rtsp_server.py)."""
 
     def __init__(self, mounts=1, port=None, seconds=100, gop=None, media=None, audio=()):
         self.port = port or free_port()

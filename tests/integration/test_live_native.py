@@ -7,8 +7,9 @@ keyframe at 0, is faststart, is listed in the manifest and verifies; the encoded
 stream's audio (the file's sound at the clip's source time, as long as the video); native-only
 writes only the copy, with its own manifest, without an encoder, in milliseconds; an existing
 copy is never replaced; an outage inside the window stays a hole in the copy's timestamps, the
-same in its audio as in its video; SIGINT cuts a clip and its copy together; bad cameras.json
-keys are refused. Skipped (exit 77) without the GStreamer RTSP server."""
+same in its audio as in its video; SIGINT cuts a clip and its copy together; a stream's G.711
+audio (PCMU, PCMA) is AAC in the clip, as it came in the copy, which is then Matroska; bad
+cameras.json keys are refused. Skipped (exit 77) without the GStreamer RTSP server."""
 import hashlib
 import json
 import math
@@ -27,6 +28,7 @@ import numpy  # noqa: E402 - installed by scripts/install-deps.sh (python3-numpy
 CAR = common.media("car-detection.mp4")  # H.264 Baseline 768x432, 12.5 fps, GOP 4.8 s
 FRAME = 1 / 12.5
 AFRAME = 1024 / 48000  # one AAC frame of the served audio
+AFRAME_G711 = 1024 / 8000  # one G.711 packet of the served audio (1024 samples, 128 ms)
 check = tl.check
 
 
@@ -43,6 +45,16 @@ def with_sound(out):
     common.ffmpeg("-i", CAR, "-f", "lavfi", "-i", "anoisesrc=r=48000:a=0.5:seed=7:d=31",
                   "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-aac_coder",
                   "fast", "-b:a", "96k", "-ac", "1", "-shortest", path)
+    return path
+
+
+def with_ulaw(out):
+    """CAR's video (stream-copied) with 30 s of white noise as G.711 mu-law, 8 kHz mono, as IP
+    cameras send it (a MOV: MP4 cannot carry it); the server serves it as PCMU or PCMA."""
+    path = os.path.join(out, "car-ulaw.mov")
+    common.ffmpeg("-i", CAR, "-f", "lavfi", "-i", "anoisesrc=r=8000:a=0.5:seed=7:d=31",
+                  "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "pcm_mulaw", "-shortest",
+                  "-f", "mov", path)
     return path
 
 
@@ -123,6 +135,7 @@ class Served:
         self.slices = slices(path)
         self.vtimes = [t for t, _ in packets(path)]
         self.audio = audio_packets(path)
+        self.g711 = common.audio_stream(common.probe(path))["codec_name"] == "pcm_mulaw"
         self._pcm = self._gray = None
 
     def sound(self):
@@ -153,10 +166,12 @@ def verify(*args):
     return common.run(["verify"] + list(args), timeout=60).returncode
 
 
-def check_copy(what, native, entry, src, audio=True):
-    """The copy holds a run of the served file's slices from an IDR, from 0, faststart; and
-    (`audio`: the stream has audio) a run of its AAC frames, from the keyframe's time, in sync
-    with the video as in the file, ending with it; the manifest counts both."""
+def check_copy(what, native, entry, src, audio=True, aframe=AFRAME):
+    """The copy holds a run of the served file's slices from an IDR, from 0, faststart (MP4);
+    and (`audio`: the stream has audio) a run of its AAC frames (G.711 audio, `src.g711`: its
+    samples, as the RTP packets are not the file's: the file's sound, found by
+    cross-correlation, the same samples but for PCMA's re-quantizing), from the keyframe's time, in sync with the video as in the file, ending
+    with it (within `aframe`, an audio packet); the manifest counts both."""
     got = slices(native)
     pos = find_run(src.slices, got)
     check(pos >= 0 and got[0][0] == 5,
@@ -169,7 +184,14 @@ def check_copy(what, native, entry, src, audio=True):
           (entry["audio"] or {}).get("packets", 0) == len(au) and (len(au) > 0) == audio,
           f"{what}: manifest counts the copy's packets (audio: {audio})",
           f"{entry['video']} vs {len(pk)}, {entry['audio']} vs {len(au)}")
-    if audio and au and pk:
+    if audio and au and pk and src.g711:
+        at, corr = locate(pcm(native), src.sound())
+        skew = (at - au[0][0]) - src.vtimes[pos] if pos >= 0 else 1
+        check(corr > 0.99 and abs(skew) < 0.002 and 0 <= au[0][0] < aframe + 0.002,
+              f"{what}: the copy's audio is the file's samples (G.711) from the keyframe's time, in sync "
+              "with the video as in the file", f"correlation {corr:.4f}, skew {skew:+.4f} s, "
+              f"audio from {au[0][0]:.3f} s")
+    elif audio and au and pk:
         apos = find_run([h for _, h in src.audio], [h for _, h in au])
         check(apos >= 0, f"{what}: the copy's {len(au)} audio packets are the served file's "
               "own, byte for byte")
@@ -179,39 +201,55 @@ def check_copy(what, native, entry, src, audio=True):
             else 1
         check(abs(skew) < 0.002, f"{what}: audio in sync with the video as in the file",
               f"{skew:+.4f} s")
-        ends = (au[-1][0] + AFRAME, pk[-1][0] + FRAME)
-        check(abs(ends[0] - ends[1]) <= FRAME + AFRAME, f"{what}: audio ends with the video",
+    if audio and au and pk:
+        ends = (au[-1][0] + aframe, pk[-1][0] + FRAME)
+        check(abs(ends[0] - ends[1]) <= FRAME + aframe, f"{what}: audio ends with the video",
               f"audio {ends[0]:.3f} s, video {ends[1]:.3f} s")
     check(entry["sha256"] == sha256(native) and entry["size"] == os.path.getsize(native),
           f"{what}: manifest hash and size of the copy")
-    atoms = common.top_level_atoms(native)
-    check(atoms.index("moov") < atoms.index("mdat"), f"{what}: faststart", str(atoms))
+    if native.endswith(".mp4"):
+        atoms = common.top_level_atoms(native)
+        check(atoms.index("moov") < atoms.index("mdat"), f"{what}: faststart", str(atoms))
     return pk
 
 
-def check_clip_audio(what, clip, src):
-    """The encoded clip keeps the stream's audio: its AAC frames stream-copied, as long as the
-    video, the file's sound at the clip's source time (found by cross-correlation; the time of
-    the clip's first picture found among the file's pictures)."""
+def check_clip_audio(what, clip, src, aframe=AFRAME, at_end=False, sound=True):
+    """The encoded clip keeps the stream's audio: its AAC frames stream-copied (G.711 audio,
+    `src.g711`: re-encoded to AAC at its rate), as long as the video (within `aframe`, one AAC
+    frame), the file's sound at the clip's source time (found by cross-correlation; the time of
+    the clip's first picture found among the file's pictures; `at_end`: its last second and
+    its last picture, in sync after whatever came before, e.g. an outage; not `sound`: its
+    length only)."""
     info = common.probe(clip)
     v, a = common.video_stream(info), common.audio_stream(info)
     if not check(a is not None and a["codec_name"] == "aac", f"{what}: the clip has AAC audio",
                  str(a and a["codec_name"])):
         return
     au = [h for _, h in audio_packets(clip)]
-    check(find_run([h for _, h in src.audio], au) >= 0,
-          f"{what}: its {len(au)} audio packets are the stream's own (stream copy)")
+    if src.g711:
+        check(int(a["sample_rate"]) == 8000 and a["channels"] == 1,
+              f"{what}: G.711's 8 kHz mono re-encoded to AAC at 8 kHz mono",
+              f"{a['sample_rate']} Hz, {a['channels']} channels")
+    else:
+        check(find_run([h for _, h in src.audio], au) >= 0,
+              f"{what}: its {len(au)} audio packets are the stream's own (stream copy)")
     starts = (float(a["start_time"]), float(v["start_time"]))
     durations = (float(a["duration"]), float(v["duration"]))
-    check(abs(starts[0] - starts[1]) <= AFRAME + 0.002 and
-          abs(durations[0] - durations[1]) <= FRAME + AFRAME,
+    check(abs(starts[0] - starts[1]) <= aframe + 0.002 and
+          abs(durations[0] - durations[1]) <= FRAME + aframe,
           f"{what}: its audio starts with its video and is as long",
           f"starts {starts}, durations {durations}")
-    first = gray(clip, 1)[0]
+    if not sound:
+        return
+    first = gray(clip)[-1] if at_end else gray(clip, 1)[0]
     picture = int(numpy.argmin(numpy.abs(src.pictures() - first).sum(axis=(1, 2))))
-    at, corr = locate(pcm(clip)[4800:], src.sound())  # from 0.1 s: the first frame decodes
-    skew = (at - 0.1 - starts[0]) - (src.vtimes[picture] - starts[1])  # without its predecessor
-    check(corr > 0.9 and abs(skew) <= FRAME + AFRAME,
+    sound = pcm(clip)
+    # from 0.1 s: the first frame decodes without its predecessor
+    seg = len(sound) / 48000 - 1 if at_end else 0.1
+    at, corr = locate(sound[int(seg * 48000):], src.sound())
+    shown = packets(clip)[-1][0] if at_end else starts[1]
+    skew = (at - seg - starts[0]) - (src.vtimes[picture] - shown)
+    check(corr > 0.9 and abs(skew) <= FRAME + aframe,
           f"{what}: its audio is the file's sound at the clip's source time",
           f"correlation {corr:.3f}, audio {at:.3f} s vs picture {picture} at "
           f"{src.vtimes[picture]:.3f} s: {skew:+.3f} s")
@@ -452,6 +490,85 @@ def scenario_gap(out, src):
         server.kill()
 
 
+def scenario_g711(out, src):
+    """G.711 audio (PCMU, pt 0, and PCMA, pt 8: 8 kHz mono, as IP cameras send it), which MP4
+    cannot carry: the clip re-encodes it to AAC (the file's sound, in sync, as long as the
+    video, also after an outage inside the clip; no encoder warning); the copy is Matroska with
+    the stream's G.711 as it came, plays (decodes without error) and verifies, and the manifest
+    says so."""
+    server = tl.Server(mounts=2, seconds=40, media=src.path, audio=("0:pcmu", "1:pcma"))
+    lives = [tl.Live(["--url", server.url(i), "--native", "--output-dir", out, "--name", name,
+                      "--preset", "ultrafast", "--detection-delay", "0", "--stall-timeout", "1",
+                      "--backoff-max", "0.5"], name, verbose=True)
+             for i, name in enumerate(("pcmu", "pcma"))]
+    try:
+        for live in lives:
+            if not check(live.wait_type("stream_up", 15) is not None, f"{live.name}: stream up"):
+                return
+        time.sleep(2)
+        for live in lives:
+            live.send({"type": "trigger", "stream": live.name, "pre": 1, "post": 1, "id": "g"})
+        clips = [live.wait_type("clip_finished", 20, id="g") for live in lives]
+        # An outage inside an encoded clip (checked below): its re-encoded audio keeps its time
+        # (silence fills the hole), in sync with the video after it and as long as it.
+        port = server.port
+        lives[0].send({"type": "trigger", "stream": "pcmu", "pre": 0.5, "post": 5.5, "id": "h"})
+        time.sleep(1)
+        server.kill()
+        check(lives[0].wait_type("stream_down", 5) is not None, "pcmu outage: outage seen")
+        time.sleep(1)
+        server = tl.Server(mounts=1, port=port, seconds=30, media=src.path, audio=("0:pcmu",))
+        for live, codec, done in zip(lives, ("pcm_mulaw", "pcm_alaw"), clips):
+            what = live.name
+            if not check(done is not None, f"{what}: clip finished", str(live.events[-3:])):
+                continue
+            native = os.path.join(out, f"{what}-g.native.mkv")
+            m = json.load(open(done["path"] + ".evidence.json"))
+            entry = m["native"][0]
+            check(done.get("native") == native and entry["file"] == os.path.basename(native) and
+                  entry["container"] == "matroska",
+                  f"{what}: MP4 cannot carry G.711: the copy is Matroska, events and manifest "
+                  "name it", f"{done.get('native')} {entry['file']} {entry['container']}")
+            a = common.audio_stream(common.probe(native))
+            check(a and (a["codec_name"], int(a["sample_rate"]), a["channels"]) ==
+                  (codec, 8000, 1), f"{what}: the copy keeps the stream's G.711 as it came",
+                  str(a and a["codec_name"]))
+            played = subprocess.run(["ffmpeg", "-v", "error", "-xerror", "-i", native, "-f",
+                                     "null", "-"], capture_output=True, text=True)
+            check(played.returncode == 0 and not played.stderr,
+                  f"{what}: the copy decodes, video and audio, without an error", played.stderr)
+            # the sound of each (found by cross-correlation) for PCMU only: PCMA's path differs
+            # only in its decoder, and the suite's time is short
+            if codec == "pcm_mulaw":
+                check_copy(what, native, entry, src, aframe=AFRAME_G711)
+            check_clip_audio(f"{what} clip", done["path"], src, aframe=1024 / 8000,
+                             sound=codec == "pcm_mulaw")
+            check(verify(done["path"]) == 0, f"{what}: verify passes")
+        done = lives[0].wait(lambda e: e.get("event") in ("clip_finished", "clip_failed") and
+                         e.get("id") == "h", 20)
+        if check(done is not None and done["event"] == "clip_finished" and
+                 len(done["gaps"]) == 1, "pcmu outage: clip with the outage's gap finished",
+                 str(done)):
+            check_clip_audio("pcmu outage clip", done["path"], src, aframe=1024 / 8000,
+                             at_end=True)
+            pk = packets(done["path"])
+            hole = max(((x[0] + FRAME, y[0]) for x, y in zip(pk, pk[1:])),
+                       key=lambda h: h[1] - h[0], default=(0, 0))
+            sound = pcm(done["path"])
+            quiet = sound[int((hole[0] + 0.15) * 48000):int((hole[1] - 0.15) * 48000)]
+            check(len(quiet) > 0 and numpy.sqrt((quiet ** 2).mean()) <
+                  0.01 * numpy.sqrt((sound ** 2).mean()),
+                  "pcmu outage clip: silence where the video has its hole (its longest)",
+                  f"hole {hole}, {len(quiet)} samples")
+    finally:
+        for live in lives:
+            log = stopped(live)
+            check("audio: pcm_" in log and "re-encoding to AAC" in log and
+                  "warning: ffmpeg: [aac" not in log, f"{live.name}: re-encoded to AAC without an encoder "
+                  "warning", repr([ln for ln in log.splitlines() if "aac" in ln.lower()]))
+        server.kill()
+
+
 def main():
     if not tl.gst_available():
         print("SKIP: GStreamer RTSP server not installed")
@@ -466,13 +583,14 @@ def main():
     src = Served(with_sound(out))
     server = file_server(src)
     try:
-        dirs = [os.path.join(out, d) for d in ("native", "only", "gap", "sigint")]
+        dirs = [os.path.join(out, d) for d in ("native", "only", "gap", "sigint", "g711")]
         for d in dirs:
             os.mkdir(d)
         tl.run_scenarios((scenario_native, server, dirs[0], src),
                          (scenario_native_only, server, dirs[1], src),
                          (scenario_gap, dirs[2], src),
-                         (scenario_sigint, server, dirs[3], src))
+                         (scenario_sigint, server, dirs[3], src),
+                         (scenario_g711, dirs[4], Served(with_ulaw(out))))
     finally:
         server.kill()
         common.cleanup(out)
