@@ -65,8 +65,11 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0
 
+# Only the fuzz targets are built (EVCLIP_ONLY): the unit tests and the CLI of this build would
+# never run.
 if command -v clang >/dev/null; then
-    if CC=clang CXX=clang++ build_or_fail fuzz build-fuzz -Dfuzzer=true -Db_sanitize=address,undefined \
+    if CC=clang CXX=clang++ EVCLIP_ONLY='^tests/fuzz/fuzz_[a-z_]+$' build_or_fail fuzz \
+            build-fuzz -Dfuzzer=true -Db_sanitize=address,undefined \
             -Db_lundef=false -Dtests=true -Dbuildtype=debugoptimized; then
         echo "=== fuzz (libFuzzer, ${FUZZ_SECONDS:-6} s per target)"
         for target in build-fuzz/tests/fuzz/fuzz_*; do
