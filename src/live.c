@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include "src/live_internal.h"
+#include "src/live_native.h"
 #include "src/settings.h"
 
 double live_mono_now(void)
@@ -444,6 +445,20 @@ static int refuse_merged_output(Stream *st, LiveClip *j, const char *output, con
                     id ? "'" : "", st->name, j->output, output);
 }
 
+/* EXISTS when overwrite is off and the file a clip recorded into `output` is published as
+ * exists: `output`, or the copy of a native-only clip (the only file it writes). */
+static int output_free(EvclipLive *l, Stream *st, const char *output)
+{
+    if (l->r->settings.overwrite)
+        return 0;
+    char *copy = live_copy_only_path(l, st, st->vpar, st->apar, output);
+    const char *file = copy ? copy : output;
+    int ret = access(file, F_OK) == 0
+                  ? ev_error(EVCLIP_ERR_EXISTS, "'%s' exists (overwrite is off)", file) : 0;
+    free(copy);
+    return ret;
+}
+
 /* A trigger (max 0) or, with max > 0, an open-ended recording ("start": never merged, ends
  * at "stop" or after max seconds). */
 static int trigger(EvclipLive *l, Stream *st, double pre, double post, const char *output,
@@ -486,10 +501,9 @@ static int trigger(EvclipLive *l, Stream *st, double pre, double post, const cha
             live_default_output(l, stream, event_id, defpath, sizeof(defpath));
             output = defpath;
         }
-        if (!l->r->settings.overwrite && access(output, F_OK) == 0)
-            ret = ev_error(EVCLIP_ERR_EXISTS, "'%s' exists (overwrite is off)", output);
-        else if ((ret = new_clip(st, now, pre, now + (max ? max : post), output, event_id,
-                                 &j)) >= 0) {
+        if ((ret = output_free(l, st, output)) >= 0 &&
+            (ret = new_clip(st, now, pre, now + (max ? max : post), output, event_id,
+                            &j)) >= 0) {
             j->pre_asked = asked;
             j->open_ended = max > 0;
             j->max = max;
@@ -500,8 +514,11 @@ static int trigger(EvclipLive *l, Stream *st, double pre, double post, const cha
         }
     }
     if (j && ret >= 0) {
-        /* Copies: the callback runs without st->lock (it may ask for stats). */
-        snprintf(path, sizeof(path), "%s", j->output);
+        /* Copies: the callback runs without st->lock (it may ask for stats). A native-only
+         * clip is named by the copy it is published as. */
+        char *copy = live_copy_only_path(l, st, j->vpar, j->apar, j->output);
+        snprintf(path, sizeof(path), "%s", copy ? copy : j->output);
+        free(copy);
         snprintf(id, sizeof(id), "%s", merged ? (event_id ? event_id : "")
                                               : (j->id ? j->id : ""));
         snprintf(note, sizeof(note), "%s", merged ? "" : j->note);

@@ -275,6 +275,14 @@ int live_native_wanted(const EvclipLive *l, const LiveClip *j)
     return l->s.native_only || p->native_only || l->s.native || p->native;
 }
 
+char *live_copy_only_path(const EvclipLive *l, const Stream *st, const AVCodecParameters *vpar,
+                          const AVCodecParameters *apar, const char *output)
+{
+    if (!l->s.native_only && !st->p.native_only)
+        return NULL;
+    return native_path(output, 0, 1, native_ext(vpar, apar));
+}
+
 /* A passthrough-only clip: its feed read to the end into the copy (frames wait for no
  * detections: nothing is drawn), published with its own manifest. */
 static int run_alone(EvclipLive *l, LiveClip *j, LiveCopy *c, EvclipClip *clip,

@@ -8,6 +8,12 @@
 
 /* 1 when live clip j gets a passthrough copy (pool or stream native / native_only). */
 int live_native_wanted(const EvclipLive *l, const LiveClip *j);
+/* The file a clip of st recorded into `output` is published as when only its passthrough
+ * copy is recorded (--native-only): OUT.native.mp4, or .mkv when MP4 cannot carry the codecs
+ * (vpar, apar: the clip's). NULL when the clip is encoded (published as `output`), or out of
+ * memory. malloc'ed. */
+char *live_copy_only_path(const EvclipLive *l, const Stream *st, const AVCodecParameters *vpar,
+                          const AVCodecParameters *apar, const char *output);
 
 /*
  * Makes live clip j (rendered as `clip` from the packet source `in`, whose in->live is its

@@ -87,6 +87,14 @@ char *native_path(const char *output, int part, int nb_parts, const char *ext)
     return p;
 }
 
+const char *native_ext(const AVCodecParameters *vpar, const AVCodecParameters *apar)
+{
+    const AVOutputFormat *mp4 = av_guess_format("mp4", NULL, NULL);
+    int fits = avformat_query_codec(mp4, vpar->codec_id, FF_COMPLIANCE_NORMAL) == 1 &&
+               (!apar || avformat_query_codec(mp4, apar->codec_id, FF_COMPLIANCE_NORMAL) == 1);
+    return fits ? "mp4" : "mkv";
+}
+
 static void range_init(Track *t, NativeRange *r, int index, AVRational tb)
 {
     memset(r, 0, sizeof(*r));
@@ -345,13 +353,10 @@ static int copy_window(Copy *c, int64_t kf, int64_t end, const char *path)
 static int part_open_mux(NativePart *p, const NativeStreams *in, const char *output, int index,
                          int nb_parts, int overwrite)
 {
-    const AVOutputFormat *mp4 = av_guess_format("mp4", NULL, NULL);
-    int fits = avformat_query_codec(mp4, in->vpar->codec_id, FF_COMPLIANCE_NORMAL) == 1 &&
-               (!in->apar ||
-                avformat_query_codec(mp4, in->apar->codec_id, FF_COMPLIANCE_NORMAL) == 1);
+    const char *ext = native_ext(in->vpar, in->apar);
     int ret = 0;
-    p->container = fits ? "mp4" : "matroska";
-    if (!(p->path = native_path(output, index, nb_parts, fits ? "mp4" : "mkv")))
+    p->container = strcmp(ext, "mp4") ? "matroska" : "mp4";
+    if (!(p->path = native_path(output, index, nb_parts, ext)))
         return EVCLIP_ERR_NOMEM;
     if ((ret = mux_open_as(&p->mux, p->path, overwrite, p->container)) < 0)
         return ret;

@@ -46,6 +46,9 @@ typedef struct NativeStreams {
  * ("mp4", "mkv"): "a/b.mp4" -> "a/b.native.mp4", or "a/b.native.2.mp4" for part 1 of a
  * multi-source clip. malloc'ed; NULL when out of memory (NOMEM recorded). */
 char *native_path(const char *output, int part, int nb_parts, const char *ext);
+/* The extension of a copy of these streams (apar NULL: no audio): "mp4" when MP4 can carry
+ * both codecs, else "mkv" (Matroska). */
+const char *native_ext(const AVCodecParameters *vpar, const AVCodecParameters *apar);
 
 /* Copies the packets of source `path` (clip source index `source`, video stream as
  * EvclipSource.stream `stream`, audio the best related to it; `identity`: the fstat of the

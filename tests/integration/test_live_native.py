@@ -363,8 +363,11 @@ def scenario_native_only(server, out, src):
     config = os.path.join(out, "cameras.json")
     with open(config, "w") as f:
         json.dump([{"name": "cam", "url": server.url(1), "native_only": True}], f)
-    with open(os.path.join(out, "cam-x.native.mp4"), "w") as f:
-        f.write("keep")
+    # cam-x's copy exists: its trigger is refused; cam-y.mp4 (a file a native-only clip never
+    # writes) exists: its trigger is not
+    for name in ("cam-x.native.mp4", "cam-y.mp4"):
+        with open(os.path.join(out, name), "w") as f:
+            f.write("keep")
     # --detection-delay 5: nothing is drawn, so no frame waits for detections (else the copy
     # would come 5 s after its end)
     live = tl.Live(["--config", config, "--output-dir", out, "--detection-delay", "5",
@@ -373,17 +376,25 @@ def scenario_native_only(server, out, src):
         if not check(live.wait_type("stream_up", 15) is not None, "native-only: stream up"):
             return
         time.sleep(5)
+        n = len(live.events)
         live.send({"type": "trigger", "stream": "cam", "pre": 2, "post": 1, "id": "o1"})
         live.send({"type": "trigger", "stream": "cam", "pre": 1, "post": 1, "id": "x"})
+        live.send({"type": "trigger", "stream": "cam", "pre": 1, "post": 1, "id": "y"})
         done = live.wait_type("clip_finished", 20, id="o1")
-        failed = live.wait_type("clip_failed", 20, id="x")
+        refused = live.wait(lambda e: e.get("event") == "error" and
+                            "cam-x.native.mp4' exists (overwrite is off)" in e.get("message", ""),
+                            5, start=n)
+        other = live.wait_type("clip_finished", 20, id="y")
         if not check(done is not None, "native-only: clip finished", str(live.events[-3:])):
             return
         native = os.path.join(out, "cam-o1.native.mp4")
-        check(done["path"] == native and done.get("native") == native and
+        started = live.wait_type("clip_started", 1, id="o1")
+        check(started is not None and started["path"] == done["path"] == native and
+              done.get("native") == native and
               done["manifest"] == native + ".evidence.json" and
               not os.path.exists(os.path.join(out, "cam-o1.mp4")),
-              "native-only: only the copy is written, events name it", str(done))
+              "native-only: only the copy is written, events name it (clip_started too)",
+              f"{started} / {done}")
         # latency: the clip is published right after the first packet past its end
         check(done["time"] - done["end"] < 1.0, "native-only: trigger-to-file latency < 1 s "
               "after the window end", f"{done['time'] - done['end']:.3f} s")
@@ -398,9 +409,13 @@ def scenario_native_only(server, out, src):
         check_copy("native-only", native, entry, src)
         check(verify(native) == 0 and verify(native, "--sources") == 0,
               "native-only: verify (and --sources) pass")
-        check(failed is not None and open(os.path.join(out, "cam-x.native.mp4")).read() ==
-              "keep" and not os.path.exists(os.path.join(out, "cam-x.native.mp4.evidence.json")),
-              "native-only: an existing copy is not replaced (clip_failed)", str(failed))
+        check(refused is not None and open(os.path.join(out, "cam-x.native.mp4")).read() ==
+              "keep" and not os.path.exists(os.path.join(out, "cam-x.native.mp4.evidence.json"))
+              and live.wait_type("clip_started", 0, id="x") is None,
+              "native-only: a trigger whose copy exists is refused (the copy kept)", str(refused))
+        check(other is not None and other["path"] == os.path.join(out, "cam-y.native.mp4") and
+              open(os.path.join(out, "cam-y.mp4")).read() == "keep",
+              "native-only: a file of the encoded clip's name does not stop a copy", str(other))
     finally:
         log = stopped(live)
         ms = re.findall(r"passthrough clip published ([0-9.]+) ms after its last packet", log)
