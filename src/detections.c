@@ -446,19 +446,19 @@ static int box_fine(const EvclipDetection *det)
     return !box_problem(det);
 }
 
-/* detections_storable() of det, normalised into *n. */
-static int storable(const EvclipDetection *det, EvclipDetection *n)
+/* detections_storable() of *n, its absent fields normalised in place first. */
+static int normalise_storable(EvclipDetection *n)
 {
-    if (!det->label)
+    if (!n->label)
         return 0;
-    *n = normalise(det);
+    normalise_fields(n);
     return (n->frame_idx >= 0 || n->ts >= 0) && box_fine(n);
 }
 
 int detections_storable(const EvclipDetection *det)
 {
-    EvclipDetection n;
-    return storable(det, &n);
+    EvclipDetection n = *det;
+    return normalise_storable(&n);
 }
 
 int detections_add_parsed(EvclipDetections *d, const EvclipDetection *det, size_t label_len,
@@ -470,10 +470,7 @@ int detections_add_parsed(EvclipDetections *d, const EvclipDetection *det, size_
 
 int detections_add_if_storable(EvclipDetections *d, EvclipDetection *det, size_t label_len)
 {
-    if (!det->label)
-        return 0;
-    normalise_fields(det); /* in place: no copy of the record per detection */
-    if ((det->frame_idx < 0 && det->ts < 0) || !box_fine(det))
+    if (!normalise_storable(det)) /* in place: no copy of the record per detection */
         return 0;
     int ret = store_item(d, det, label_len, NULL, NULL, 0, NULL);
     return ret < 0 ? ret : 1;

@@ -156,6 +156,14 @@ __attribute__((always_inline)) inline void finish_item(const Item &it, int forma
     det->normalized = it.has_norm && !it.null_norm ? it.norm : normalized;
 }
 
+/* A detection without polygon or extra stored when storable: 1, 0 (nothing added) or NOMEM. */
+inline int store_plain(EvclipDetections *d, Pending *p)
+{
+    if (p->own_label)
+        p->det.label = p->label;
+    return detections_add_if_storable(d, &p->det, p->label_len);
+}
+
 void read_item(od::value v, int format, bool row_if_box, const FrameKeys *frame,
                int normalized, Pending *p)
 {
@@ -256,9 +264,7 @@ struct FastReader {
             for (const Item &it : quick_items) {
                 Pending p;
                 finish_item(it, format, true, frame, normalized, &p);
-                if (p.own_label)
-                    p.det.label = p.label;
-                int ret = detections_add_if_storable(d, &p.det, p.label_len);
+                int ret = store_plain(d, &p);
                 if (ret <= 0) {
                     detections_drop(d, first);
                     return ret;
@@ -424,12 +430,8 @@ static int fast_reader_store(FastReader *f, EvclipDetections *d)
 {
     /* All or nothing: a nonsense box or a detection without keys is the full reader's to
      * report (skip notes, messages). One plain detection: checked as it is stored. */
-    if (f->nb_items == 1 && f->items[0].poly_n == 0 && !f->items[0].extra_len) {
-        Pending *p = &f->items[0];
-        if (p->own_label)
-            p->det.label = p->label;
-        return detections_add_if_storable(d, &p->det, p->label_len);
-    }
+    if (f->nb_items == 1 && f->items[0].poly_n == 0 && !f->items[0].extra_len)
+        return store_plain(d, &f->items[0]);
     for (int i = 0; i < f->nb_items; i++) {
         Pending *p = &f->items[i];
         if (p->own_label)
