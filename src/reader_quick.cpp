@@ -580,51 +580,48 @@ size_t closed_length(const char *text, size_t len, char close)
     return len && text[len - 1] == close ? len : 0;
 }
 
-} /* namespace */
-
-bool quick_native(const char *text, size_t len, Item *it, bool *high, Template *t)
+/* The object that fills the line (s at its first byte, s.end after its last; none when
+ * empty) into *it, a group's "detections" into *items: read as the shape in *t when it has
+ * it, else scanned whole, with at least the keys `needed`, and its shape recorded in *t.
+ * *high: a byte >= 0x80 in a string. */
+template <unsigned Keys>
+__attribute__((always_inline)) inline bool line_object(Scan s, Item *it, ItemList *items,
+                                                       Template *t, unsigned needed, bool *high)
 {
-    Scan s = { text, text + closed_length(text, len, '}'), false, nullptr };
+    const char *text = s.p;
     if (s.end == text)
         return false;
-    if (t->n && s.replay<NATIVE_KEYS>(*t, it) && s.done()) {
+    if (t->n && s.replay<Keys>(*t, it, items) && s.done()) {
         *high = s.high;
         return true;
     }
-    s = { text, s.end, false, nullptr };
+    s = { text, s.end, false, s.shape };
     it->reset();
+    if (items)
+        items->clear();
     Marks marks;
     unsigned seen;
-    bool ok = s.object<NATIVE_KEYS>(it, nullptr, &seen, &marks) && s.done();
+    bool ok = s.object<Keys>(it, items, &seen, &marks) && s.done() && (seen & needed) == needed;
     *high = s.high;
     if (ok)
         record(t, text, s.end, marks);
     return ok;
 }
 
+} /* namespace */
+
+bool quick_native(const char *text, size_t len, Item *it, bool *high, Template *t)
+{
+    Scan s = { text, text + closed_length(text, len, '}'), false, nullptr };
+    return line_object<NATIVE_KEYS>(s, it, nullptr, t, 0, high);
+}
+
 bool quick_group(const char *text, size_t len, Item *frame, ItemList *items, bool *high,
                  Template *frame_t, Template *t)
 {
+    /* A frame's shape is recorded with "detections": its replay reads them too. */
     Scan s = { text, text + closed_length(text, len, '}'), false, t };
-    if (s.end == text)
-        return false;
-    items->clear();
-    /* A recorded frame holds "detections" (below): its replay reads them too. */
-    if (frame_t->n && s.replay<GROUP_KEYS>(*frame_t, frame, items) && s.done()) {
-        *high = s.high;
-        return true;
-    }
-    s = { text, s.end, false, t };
-    frame->reset();
-    items->clear();
-    Marks marks;
-    unsigned seen;
-    bool ok = s.object<GROUP_KEYS>(frame, items, &seen, &marks) && s.done() &&
-              (seen & bit(Q_DETECTIONS));
-    *high = s.high;
-    if (ok)
-        record(frame_t, text, s.end, marks);
-    return ok;
+    return line_object<GROUP_KEYS>(s, frame, items, frame_t, bit(Q_DETECTIONS), high);
 }
 
 bool quick_rows(const char *text, size_t len, ItemList *items, bool *high, Template *t)
