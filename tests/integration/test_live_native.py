@@ -28,7 +28,8 @@ import numpy  # noqa: E402 - installed by scripts/install-deps.sh (python3-numpy
 CAR = common.media("car-detection.mp4")  # H.264 Baseline 768x432, 12.5 fps, GOP 4.8 s
 FRAME = 1 / 12.5
 AFRAME = 1024 / 48000  # one AAC frame of the served audio
-AFRAME_G711 = 1024 / 8000  # one G.711 packet of the served audio (1024 samples, 128 ms)
+# 1024 samples at G.711's 8 kHz (128 ms): a served G.711 packet, and an AAC frame of its clip
+AFRAME_G711 = 1024 / 8000
 check = tl.check
 
 
@@ -170,8 +171,9 @@ def check_copy(what, native, entry, src, audio=True, aframe=AFRAME):
     """The copy holds a run of the served file's slices from an IDR, from 0, faststart (MP4);
     and (`audio`: the stream has audio) a run of its AAC frames (G.711 audio, `src.g711`: its
     samples, as the RTP packets are not the file's: the file's sound, found by
-    cross-correlation, the same samples but for PCMA's re-quantizing), from the keyframe's time, in sync with the video as in the file, ending
-    with it (within `aframe`, an audio packet); the manifest counts both."""
+    cross-correlation, the same samples but for PCMA's re-quantizing), from the keyframe's
+    time, in sync with the video as in the file, ending with it (within `aframe`, an audio
+    packet); the manifest counts both."""
     got = slices(native)
     pos = find_run(src.slices, got)
     check(pos >= 0 and got[0][0] == 5,
@@ -188,8 +190,9 @@ def check_copy(what, native, entry, src, audio=True, aframe=AFRAME):
         at, corr = locate(pcm(native), src.sound())
         skew = (at - au[0][0]) - src.vtimes[pos] if pos >= 0 else 1
         check(corr > 0.99 and abs(skew) < 0.002 and 0 <= au[0][0] < aframe + 0.002,
-              f"{what}: the copy's audio is the file's samples (G.711) from the keyframe's time, in sync "
-              "with the video as in the file", f"correlation {corr:.4f}, skew {skew:+.4f} s, "
+              f"{what}: the copy's audio is the file's samples (G.711) from the keyframe's "
+              "time, in sync with the video as in the file",
+              f"correlation {corr:.4f}, skew {skew:+.4f} s, "
               f"audio from {au[0][0]:.3f} s")
     elif audio and au and pk:
         apos = find_run([h for _, h in src.audio], [h for _, h in au])
@@ -556,7 +559,7 @@ def scenario_g711(out, src):
             # only in its decoder, and the suite's time is short
             if codec == "pcm_mulaw":
                 check_copy(what, native, entry, src, aframe=AFRAME_G711)
-            check_clip_audio(f"{what} clip", done["path"], src, aframe=1024 / 8000,
+            check_clip_audio(f"{what} clip", done["path"], src, aframe=AFRAME_G711,
                              sound=codec == "pcm_mulaw")
             check(verify(done["path"]) == 0, f"{what}: verify passes")
         done = lives[0].wait(lambda e: e.get("event") in ("clip_finished", "clip_failed") and
@@ -564,7 +567,7 @@ def scenario_g711(out, src):
         if check(done is not None and done["event"] == "clip_finished" and
                  len(done["gaps"]) == 1, "pcmu outage: clip with the outage's gap finished",
                  str(done)):
-            check_clip_audio("pcmu outage clip", done["path"], src, aframe=1024 / 8000,
+            check_clip_audio("pcmu outage clip", done["path"], src, aframe=AFRAME_G711,
                              at_end=True)
             pk = packets(done["path"])
             hole = max(((x[0] + FRAME, y[0]) for x, y in zip(pk, pk[1:])),
@@ -579,8 +582,9 @@ def scenario_g711(out, src):
         for live in lives:
             log = stopped(live)
             check("audio: pcm_" in log and "re-encoding to AAC" in log and
-                  "warning: ffmpeg: [aac" not in log, f"{live.name}: re-encoded to AAC without an encoder "
-                  "warning", repr([ln for ln in log.splitlines() if "aac" in ln.lower()]))
+                  "warning: ffmpeg: [aac" not in log,
+                  f"{live.name}: re-encoded to AAC without an encoder warning",
+                  repr([ln for ln in log.splitlines() if "aac" in ln.lower()]))
         server.kill()
 
 
