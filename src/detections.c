@@ -134,9 +134,11 @@ static const char *box_problem(const EvclipDetection *det)
     return NULL;
 }
 
-/* Record arrays from 4 MB on live in their own mapping, advised to use huge pages where the
- * kernel offers them: a million detections then take a few dozen page faults, not 14 000 (a
- * third of the load time). Returns the array, or NULL. */
+/* Record arrays from 4 MB on live in their own mapping, so that growing one moves its pages
+ * (mremap) instead of copying them. Not advised to use huge pages: in a virtual machine that
+ * hands freed memory back to its host, a fresh 2 MB page costs several times the 4 KB pages it
+ * holds (a million detections: ~0.15 s against ~0.03 s of page faults; bench/README.md).
+ * Returns the array, or NULL. */
 #define MAP_FROM ((size_t)4 << 20)
 
 static Stored *resize_items(EvclipDetections *d, size_t cap)
@@ -151,11 +153,6 @@ static Stored *resize_items(EvclipDetections *d, size_t cap)
         p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return NULL;
-#ifdef MADV_HUGEPAGE
-    /* A hint (refused or not, the array works), given before the copy below touches the
-     * pages: else the first 4 MB fault in as ~1000 small pages. */
-    madvise(p, bytes, MADV_HUGEPAGE);
-#endif
     if (!d->items_mapped && d->count)
         memcpy(p, d->items, d->count * sizeof(Stored));
     if (!d->items_mapped)
