@@ -71,20 +71,46 @@ static int add_label(EvclipDetections *d, const char *label, size_t len, size_t 
 
 static int intern_slow(EvclipDetections *d, const char *label, size_t len, uint32_t *id);
 
+/* The len bytes at a and b are the same: fixed-size loads for labels of up to 16 bytes (two
+ * that overlap), no call; memcmp() beyond. Reads nothing outside the len bytes. */
+static inline int same_bytes(const char *a, const char *b, size_t len)
+{
+    if (len >= 8 && len <= 16) {
+        uint64_t a0, a1, b0, b1;
+        memcpy(&a0, a, 8);
+        memcpy(&b0, b, 8);
+        memcpy(&a1, a + len - 8, 8);
+        memcpy(&b1, b + len - 8, 8);
+        return a0 == b0 && a1 == b1;
+    }
+    if (len >= 4 && len < 8) {
+        uint32_t a0, a1, b0, b1;
+        memcpy(&a0, a, 4);
+        memcpy(&b0, b, 4);
+        memcpy(&a1, a + len - 4, 4);
+        memcpy(&b1, b + len - 4, 4);
+        return a0 == b0 && a1 == b1;
+    }
+    if (len < 4) {
+        for (size_t i = 0; i < len; i++)
+            if (a[i] != b[i])
+                return 0;
+        return 1;
+    }
+    return !memcmp(a, b, len);
+}
+
 /* Id of the len bytes at label in the pool (added when new). Returns 0 or NOMEM. */
 static int intern_label(EvclipDetections *d, const char *label, size_t len, uint32_t *id)
 {
-    uint32_t *recent = &d->recent[(len * 31 + (len ? (unsigned char)label[0] : 0)) & 7];
-    if (*recent) {
-        const char *s = d->labels[*recent - 1];
-        if (!strncmp(s, label, len) && !s[len]) {
-            *id = *recent - 1;
-            return 0;
-        }
+    RecentLabel *recent = &d->recent[(len * 31 + (len ? (unsigned char)label[0] : 0)) & 7];
+    if (recent->id && recent->len == len && same_bytes(d->labels[recent->id - 1], label, len)) {
+        *id = recent->id - 1;
+        return 0;
     }
     int ret = intern_slow(d, label, len, id);
     if (ret >= 0)
-        *recent = *id + 1;
+        *recent = (RecentLabel){ .id = *id + 1, .len = len };
     return ret;
 }
 

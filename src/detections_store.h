@@ -47,6 +47,12 @@ typedef struct KeyIndex {
     int identity;
 } KeyIndex;
 
+/* A label interned lately: its id + 1 (0: none) and its length. */
+typedef struct RecentLabel {
+    uint32_t id;
+    size_t len;
+} RecentLabel;
+
 struct EvclipDetections {
     Stored *items;           /* malloc'ed, or mapped when items_mapped */
     size_t count, capacity;
@@ -67,8 +73,8 @@ struct EvclipDetections {
     uint32_t nb_labels, labels_cap;
     uint32_t *label_slots;   /* open-addressing hash set of label id + 1 (0 = empty) */
     size_t nb_slots;
-    uint32_t recent[8];      /* label id + 1 last seen per (length, first byte): most logs
-                              * repeat a few labels, so most lookups skip the hash */
+    RecentLabel recent[8];   /* label last seen per (length, first byte): most logs repeat a
+                              * few labels, so most lookups skip the hash */
 
     /* The sorted lookup index, valid when !dirty: a cache that renders sharing the (const)
      * store build once, under sync->index_lock (detections_prepare); lookups after a prepare

@@ -109,6 +109,52 @@ static void test_interning(void)
     evclip_detections_free(&d);
 }
 
+/* Labels of every length up to 40 that share their length and first byte (so the same
+ * recently-seen slot) and differ in one byte (second, middle or last), added one after the
+ * other: each reads back as itself, and equal texts share one interned label. */
+static void test_interning_lengths(void)
+{
+    EvclipDetections *d = NULL;
+    char want[40 * 3 * 2 + 8][41];
+    int n = 0;
+    CHECK(evclip_detections_new(&d) == 0);
+    for (int len = 2; len <= 40; len++) {
+        int at[3] = { 1, len / 2, len - 1 };
+        for (int k = 0; k < 3; k++) {
+            for (int v = 0; v < 2; v++, n++) {
+                memset(want[n], 'a', (size_t)len);
+                want[n][len] = '\0';
+                want[n][at[k]] = v ? 'y' : 'x';
+                EvclipDetection e = det(n, EVCLIP_NONE, want[n], EVCLIP_NONE);
+                CHECK(evclip_detections_add(d, &e) == 0);
+            }
+        }
+    }
+    /* The slot is (length * 31 + first byte) % 8: a label 8 bytes longer, or starting 8
+     * letters later, shares it. A label after a longer one it begins with, and one after a
+     * label that differs in its first byte only. */
+    const char *pairs[][2] = { { "abcdefghij", "ab" }, { "abcdefghijklmnopqrstu", "abcdefghijklm" },
+                               { "ab", "ib" }, { "abcdefghi", "ibcdefghi" } };
+    for (size_t k = 0; k < sizeof(pairs) / sizeof(pairs[0]); k++) {
+        for (int v = 0; v < 2; v++, n++) {
+            snprintf(want[n], sizeof(want[n]), "%s", pairs[k][v]);
+            EvclipDetection e = det(n, EVCLIP_NONE, want[n], EVCLIP_NONE);
+            CHECK(evclip_detections_add(d, &e) == 0);
+        }
+    }
+    EvclipDetection again = det(n, EVCLIP_NONE, want[n - 1], EVCLIP_NONE);
+    CHECK(evclip_detections_add(d, &again) == 0);
+    DetList l = { 0 };
+    CHECK(detections_prepare(d) == 0 && detections_lookup(d, 0, n + 1, 0, 0, &l) == n + 1);
+    int wrong = 0;
+    for (int i = 0; i < n; i++)
+        wrong += strcmp(l.items[i].label, want[i]) != 0;
+    CHECK(wrong == 0);
+    CHECK(l.items[n].label == l.items[n - 1].label);
+    detlist_free(&l);
+    evclip_detections_free(&d);
+}
+
 static void test_lookup_index(void)
 {
     EvclipDetections *d = NULL;
@@ -410,6 +456,7 @@ int main(void)
     test_lifecycle();
     test_add_validation();
     test_interning();
+    test_interning_lengths();
     test_lookup_index();
     test_truncate();
     test_texts();
