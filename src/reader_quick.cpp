@@ -24,9 +24,10 @@ bool digit(char c)
 }
 
 /* The keys the scanner reads (any other key leaves the line to simdjson); Q_OTHER is 0, so
- * that no shape's key mask (bits 1 << key) admits it. */
+ * that no shape's key mask (bits 1 << key) admits it. Q_X1..Q_Y2 are the corners of an
+ * Ultralytics "box", values of a row's recorded shape (Template) only, in box[] order. */
 enum QuickKey { Q_OTHER, Q_BBOX, Q_LABEL, Q_SCORE, Q_TRACK_ID, Q_FRAME_IDX, Q_TS, Q_NORMALIZED,
-                Q_DETECTIONS, Q_BOX, Q_NAME, Q_CLASS, Q_CONFIDENCE };
+                Q_DETECTIONS, Q_BOX, Q_NAME, Q_CLASS, Q_CONFIDENCE, Q_X1, Q_Y1, Q_X2, Q_Y2 };
 
 constexpr unsigned bit(QuickKey k)
 {
@@ -193,6 +194,18 @@ struct Marks {
     int n = 0;
     QuickKey key[MAX];
     const char *start[MAX], *stop[MAX];
+
+    /* The value of key k starts at p. False when there is no room: never for the shapes'
+     * keys, each read at most once (a row has the most values: 4 keys and 4 corners). */
+    bool start_at(QuickKey k, const char *p)
+    {
+        if (n == MAX)
+            return false;
+        key[n] = k;
+        start[n] = p;
+        return true;
+    }
+    void stop_at(const char *p) { stop[n++] = p; }
 };
 
 /* t from the literals around the values of an object read whole from text to end (marks);
@@ -316,8 +329,10 @@ struct Scan {
     }
 
     /* An Ultralytics "box": exactly x1, y1, x2, y2, numbers, in any order. Inlined: called
-     * out of line, it took twice the instructions (its cursor then lives in memory). */
-    __attribute__((always_inline)) bool box(Item *it)
+     * out of line, it took twice the instructions (its cursor then lives in memory). With
+     * marks, each corner is marked as a value of its own (Q_X1..Q_Y2): a row's shape then
+     * holds the box's keys in its literals, and its replay reads no key. */
+    __attribute__((always_inline)) bool box(Item *it, Marks *marks)
     {
         it->has_box = true;
         if (!eat('{'))
@@ -325,17 +340,33 @@ struct Scan {
         unsigned got = 0;
         do {
             std::string_view k;
-            Number n;
             if (!key(&k) || k.size() != 2 || (k[0] != 'x' && k[0] != 'y') ||
                 (k[1] != '1' && k[1] != '2'))
                 return false;
             unsigned i = (k[0] == 'y') + 2u * (k[1] == '2');
-            if ((got >> i & 1) || !number(&n))
+            if (got >> i & 1)
                 return false;
-            it->box[i] = n.value();
+            ws();
+            if (marks && !marks->start_at((QuickKey)(Q_X1 + i), p))
+                return false;
+            if (!corner(it, i))
+                return false;
+            if (marks)
+                marks->stop_at(p);
             got |= 1u << i;
         } while (eat(','));
         return got == 15 && eat('}');
+    }
+
+    /* Corner i of an Ultralytics "box" (box[] order: x1, y1, x2, y2). */
+    __attribute__((always_inline)) bool corner(Item *it, unsigned i)
+    {
+        Number n;
+        if (!number(&n))
+            return false;
+        it->has_box = true;
+        it->box[i] = n.value();
+        return true;
     }
 
     bool string_or_null(bool *has, std::string_view *text, bool *is_null)
@@ -367,7 +398,12 @@ struct Scan {
         case Q_NORMALIZED:
             return boolean_or_null(&it->has_norm, &it->norm, &it->null_norm);
         case Q_BOX:
-            return box(it);
+            return box(it, nullptr);
+        case Q_X1:
+        case Q_Y1:
+        case Q_X2:
+        case Q_Y2:
+            return corner(it, (unsigned)(k - Q_X1));
         case Q_NAME:
             return string_or_null(&it->has_name, &it->name, &it->null_name);
         case Q_CLASS:
@@ -407,15 +443,22 @@ struct Scan {
             if (!(Keys & bit(q)) || (*seen & bit(q)))
                 return false;
             *seen |= bit(q);
-            if (marks) { /* at most one value per key: fewer than Marks::MAX */
+            if constexpr ((Keys & bit(Q_BOX)) != 0) {
+                if (marks && q == Q_BOX) { /* marked corner by corner */
+                    if (!box(it, marks))
+                        return false;
+                    continue;
+                }
+            }
+            if (marks) {
                 ws(); /* the spaces before the value belong to the literal before it */
-                marks->key[marks->n] = q;
-                marks->start[marks->n] = p;
+                if (!marks->start_at(q, p))
+                    return false;
             }
             if (!value<Keys>(q, it, items))
                 return false;
             if (marks)
-                marks->stop[marks->n++] = p;
+                marks->stop_at(p);
         } while (eat(','));
         return eat('}');
     }

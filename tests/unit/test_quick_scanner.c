@@ -226,6 +226,25 @@ static void test_quick_scanner(void)
         "{\"name\": \"b\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 1, \"y2\": 4}}]",
         "[{\"name\": \"a\", \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}, "
         "{\"class\": 1.5, \"box\": {\"x1\": 1, \"y1\": 2, \"x2\": 3, \"y2\": 4}}]",
+        /* The corners are values of a row's shape: read against rows[0]'s, each of these has
+         * its bytes between the corners and a corner that is not a plain number. */
+        "[{\"name\": \"car\", \"class\": 2, \"confidence\": 0.875, \"box\": {\"x1\": null, "
+        "\"y1\": 2, \"x2\": 30.25, \"y2\": 40}, \"track_id\": 3}]",
+        "[{\"name\": \"car\", \"class\": 2, \"confidence\": 0.875, \"box\": {\"x1\": 1.5, "
+        "\"y1\": 2, \"x2\": 3e1, \"y2\": 40}, \"track_id\": 3}]",
+        "[{\"name\": \"car\", \"class\": 2, \"confidence\": 0.875, \"box\": {\"x1\": 1.5, "
+        "\"y1\": 2, \"x2\": 30.25, \"y2\": -40}, \"track_id\": 3}]",
+        "[{\"name\": \"car\", \"class\": 2, \"confidence\": 0.875, \"box\": {\"x1\": 1.5, "
+        "\"y1\": 2, \"x2\": 30.25, \"y2\": \"40\"}, \"track_id\": 3}]",
+        "[{\"name\": \"car\", \"class\": 2, \"confidence\": 0.875, \"box\": {\"x1\": 1.5, "
+        "\"x1\": 2, \"x2\": 30.25, \"y2\": 40}, \"track_id\": 3}]",
+        "[{\"name\": \"car\", \"class\": 2, \"confidence\": 0.875, \"box\": {\"y1\": 1.5, "
+        "\"x1\": 2, \"x2\": 30.25, \"y2\": 40}, \"track_id\": 3}]",
+        /* The second row is read as the first one's shape, corner by corner. */
+        "[{\"name\": \"car\", \"class\": 2, \"confidence\": 0.875, \"box\": {\"x1\": 1.5, "
+        "\"y1\": 2, \"x2\": 30.25, \"y2\": 40}, \"track_id\": 3}, {\"name\": \"bus\", "
+        "\"class\": 5, \"confidence\": 0.5, \"box\": {\"x1\": 3, \"y1\": 1, \"x2\": 50, "
+        "\"y2\": 60.5}, \"track_id\": 4}]",
     };
     for (int normalized = 0; normalized < 2; normalized++) {
         for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
