@@ -116,12 +116,15 @@ __attribute__((always_inline)) inline bool number_at(const char **pos, const cha
     auto more = [&](const char *q) { return !Bounded || q < end; };
     bool neg = more(p) && *p == '-';
     p += neg;
-    if (!more(p) || !digit(*p) || (*p == '0' && more(p + 1) && digit(p[1])))
+    if (!more(p))
+        return false;
+    /* The digit as an unsigned value (> 9 when not a digit): one compare a byte, no sign
+     * extension in the loops. m wraps for tokens of more than 19 digits: real_of() reads
+     * those. */
+    uint64_t m = (uint64_t)(unsigned char)*p - (uint64_t)'0';
+    if (m > 9 || (m == 0 && more(p + 1) && digit(p[1])))
         return false; /* not a number, or a leading zero: simdjson's error */
     const char *start = p;
-    uint64_t m = 0; /* wraps for tokens of more than 19 digits: real_of() reads those */
-    /* The digit as an unsigned value (> 9 when not a digit): one compare a byte, no sign
-     * extension in the loop. */
     auto digits_to = [&](const char *q) {
         for (; more(q); q++) {
             uint64_t d = (uint64_t)(unsigned char)*q - (uint64_t)'0';
@@ -131,16 +134,18 @@ __attribute__((always_inline)) inline bool number_at(const char **pos, const cha
         }
         return q;
     };
-    p = digits_to(p);
+    p = digits_to(p + 1);
     size_t digits = (size_t)(p - start), frac = 0;
     bool dot = more(p) && *p == '.';
     if (dot) {
         const char *f = ++p;
-        p = digits_to(p);
+        uint64_t d = more(p) ? (uint64_t)(unsigned char)*p - (uint64_t)'0' : 10;
+        if (d > 9)
+            return false; /* no digit after the '.' */
+        m = m * 10 + d;
+        p = digits_to(p + 1);
         frac = (size_t)(p - f);
         digits += frac;
-        if (frac == 0)
-            return false;
     }
     if (!dot) {
         if (digits > 18)
@@ -283,7 +288,13 @@ struct Scan {
     bool number(Number *n)
     {
         ws();
-        return number_at<false>(&p, end, n) && *p != 'e' && *p != 'E';
+        return number_here(n);
+    }
+
+    /* A number right at the cursor (no exponent: 'e' and 'E' are one compare apart). */
+    bool number_here(Number *n)
+    {
+        return number_at<false>(&p, end, n) && (*p | 0x20) != 'e';
     }
 
     bool word(const char *w, size_t n)
@@ -300,7 +311,7 @@ struct Scan {
         *has = true;
         ws();
         *is_null = p < end && *p == 'n';
-        return *is_null ? word("null", 4) : number(n);
+        return *is_null ? word("null", 4) : number_here(n);
     }
 
     bool boolean_or_null(bool *has, bool *value, bool *is_null)
