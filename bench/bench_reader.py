@@ -4,7 +4,9 @@ side with a plain Python json.loads loop over the same file, in one run. Prints 
 table (time, lines/s, ratio, peak RSS, bytes per detection) for a native JSONL log, a
 grouped JSONL log and an Ultralytics JSONL log (results.to_json() rows) of the same
 detections, the native log with float32 values (16-17 digits, as detectors write them), and a
-10 s window from a sorted 1-hour log."""
+10 s window from a sorted 1-hour log. With --reference DIR, also the loader of the Python
+project evclip replaces (cv-evidence-renderer's adapters.from_jsonl, from a checkout you give:
+it is not a Debian package) on the native logs, the one format it reads."""
 import argparse
 import json
 import math
@@ -35,6 +37,26 @@ t1 = time.perf_counter()
 print(json.dumps({"lines": n, "seconds": t1 - t0,
                   "rss_peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 """
+
+
+# cv-evidence-renderer's JSONL loader (adapters.from_jsonl: json.loads, checks and a
+# Detection per line, grouped into FrameDetections), imported from the checkout's src/ dir
+# without the package's __init__ (which imports its video stack); every frame kept in a list,
+# as its renderer holds them.
+PY_REFERENCE = r"""
+import json, os, resource, sys, time, types
+src, path = sys.argv[1], sys.argv[2]
+pkg = types.ModuleType("cv_evidence_renderer")
+pkg.__path__ = [os.path.join(src, "cv_evidence_renderer")]
+sys.modules["cv_evidence_renderer"] = pkg
+from cv_evidence_renderer.adapters import from_jsonl
+t0 = time.perf_counter()
+frames = list(from_jsonl(path))
+t1 = time.perf_counter()
+print(json.dumps({"lines": sum(len(f.detections) for f in frames), "seconds": t1 - t0,
+                  "rss_peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+REFERENCE = "cv-evidence-renderer from_jsonl"
 
 
 def box(i, k, w=1920, h=1080):
@@ -145,10 +167,13 @@ def run_json(cmd):
     return r
 
 
-def bench_file(tools, path, fmt, reps):
-    """tools: [(name, binary)], evclip loaders (the current build first)."""
+def bench_file(tools, path, fmt, reps, reference=None):
+    """tools: [(name, binary)], evclip loaders (the current build first); reference: the
+    src/ dir of a cv-evidence-renderer checkout, timed (3 runs at most) on native logs."""
     runs = {name: [] for name, _ in tools}
     runs["python json.loads"], runs["python json.loads, kept"] = [], []
+    if reference and fmt == "jsonl":
+        runs[REFERENCE] = []
     load_before = os.getloadavg()[0]
     loaders = [(name, [tool, path, fmt]) for name, tool in tools]
     python = ["/usr/bin/python3", "-c", PY_LOOP, path, "drop"]
@@ -161,6 +186,9 @@ def bench_file(tools, path, fmt, reps):
         k = rep % len(loaders)
         for name, cmd in loaders[k:] + loaders[:k]:
             runs[name].append(run_json(cmd))
+        if REFERENCE in runs and rep < 3:
+            runs[REFERENCE].append(run_json(["/usr/bin/python3", "-c", PY_REFERENCE, reference,
+                                             path]))
     runs["python json.loads, kept"].append(run_json(["/usr/bin/python3", "-c", PY_LOOP, path,
                                                      "keep"]))
     med = {k: statistics.median(r["seconds"] for r in v) for k, v in runs.items()}
@@ -194,7 +222,14 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--baseline", action="append", default=[], metavar="NAME=BINARY",
                     help="another bench_reader binary (e.g. an older build) to run alongside")
+    ap.add_argument("--reference", metavar="DIR",
+                    help="src/ of a cv-evidence-renderer checkout: its from_jsonl() loader is "
+                         "timed on the native logs too")
     args = ap.parse_args()
+    if args.reference and not os.path.isfile(os.path.join(args.reference, "cv_evidence_renderer",
+                                                           "adapters.py")):
+        ap.error(f"--reference {args.reference}: no cv_evidence_renderer/adapters.py in it "
+                 "(give the src/ directory of a cv-evidence-renderer checkout)")
     tool = os.path.join(args.build, "bench", "bench_reader")
     os.makedirs(args.workdir, exist_ok=True)
     per = 2
@@ -214,7 +249,7 @@ def main():
     for name, path, fmt in (("native", native, "jsonl"), ("grouped", grouped, "grouped"),
                             ("Ultralytics", ultralytics, "ultralytics"),
                             ("native, float32 values", native_f32, "jsonl")):
-        rows, lines, count, mb, load = bench_file(tools, path, fmt, args.reps)
+        rows, lines, count, mb, load = bench_file(tools, path, fmt, args.reps, args.reference)
         print(f"\n{name} JSONL: {lines} lines, {count} detections, {mb:.0f} MB "
               f"(median of {args.reps}; load average {load[0]:.1f} before, "
               f"{load[1]:.1f} after)\n")
