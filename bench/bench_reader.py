@@ -179,9 +179,10 @@ def bench_file(tools, path, fmt, reps, reference=None):
     python = ["/usr/bin/python3", "-c", PY_LOOP, path, "drop"]
     for rep in range(reps):
         # Alternate so that load on the machine hits all alike. The run right after Python's
-        # (which has just freed its memory) pays more for the kernel's page zeroing: each
-        # repetition starts with Python's run and rotates the evclip loaders after it, so that
-        # each of them follows it equally often.
+        # takes its memory after seconds of idle pages (which a VM may have handed back to its
+        # host: a loader that asks for huge pages pays much more then, see bench/README.md):
+        # each repetition starts with Python's run and rotates the evclip loaders after it,
+        # so that each of them follows it equally often.
         runs["python json.loads"].append(run_json(python))
         k = rep % len(loaders)
         for name, cmd in loaders[k:] + loaders[:k]:
