@@ -193,7 +193,7 @@ inline const char *string_end(const char *p, const char *end, bool *high)
     return p < end ? p : nullptr;
 }
 
-/* Where the values of a native object start and stop, and their keys (object()). */
+/* Where the values of an object start and stop, and their keys (object()). */
 struct Marks {
     static const int MAX = 8;
     int n = 0;
@@ -369,11 +369,12 @@ struct Scan {
         return got == 15 && eat('}');
     }
 
-    /* Corner i of an Ultralytics "box" (box[] order: x1, y1, x2, y2). */
+    /* Corner i of an Ultralytics "box" (box[] order: x1, y1, x2, y2), its number at the
+     * cursor (after the spaces before it). */
     __attribute__((always_inline)) bool corner(Item *it, unsigned i)
     {
         Number n;
-        if (!number(&n))
+        if (!number_here(&n))
             return false;
         it->has_box = true;
         it->box[i] = n.value();

@@ -115,7 +115,7 @@ static void test_interning(void)
 static void test_interning_lengths(void)
 {
     EvclipDetections *d = NULL;
-    char want[40 * 3 * 2 + 8][41];
+    char want[40 * 3 * 2 + 12][41];
     int n = 0;
     CHECK(evclip_detections_new(&d) == 0);
     for (int len = 2; len <= 40; len++) {
@@ -134,7 +134,8 @@ static void test_interning_lengths(void)
      * letters later, shares it. A label after a longer one it begins with, and one after a
      * label that differs in its first byte only. */
     const char *pairs[][2] = { { "abcdefghij", "ab" }, { "abcdefghijklmnopqrstu", "abcdefghijklm" },
-                               { "ab", "ib" }, { "abcdefghi", "ibcdefghi" } };
+                               { "ab", "ib" }, { "abcdefghi", "ibcdefghi" }, { "a", "i" },
+                               { "habcdefg", "" } };
     for (size_t k = 0; k < sizeof(pairs) / sizeof(pairs[0]); k++) {
         for (int v = 0; v < 2; v++, n++) {
             snprintf(want[n], sizeof(want[n]), "%s", pairs[k][v]);
