@@ -71,26 +71,26 @@ static int add_label(EvclipDetections *d, const char *label, size_t len, size_t 
 
 static int intern_slow(EvclipDetections *d, const char *label, size_t len, uint32_t *id);
 
-/* The len bytes at a and b are the same: fixed-size loads for labels of up to 16 bytes (two
- * that overlap), no call; memcmp() beyond. Reads nothing outside the len bytes. */
+/* The first and the last `size` bytes (4 or 8) of the len bytes at a and b are the same:
+ * all of them when size <= len <= 2 * size. Inlined with a constant size: two loads a side. */
+static inline int same_ends(const char *a, const char *b, size_t len, size_t size)
+{
+    uint64_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+    memcpy(&a0, a, size);
+    memcpy(&b0, b, size);
+    memcpy(&a1, a + len - size, size);
+    memcpy(&b1, b + len - size, size);
+    return a0 == b0 && a1 == b1;
+}
+
+/* The len bytes at a and b are the same: fixed-size loads for labels of up to 16 bytes, no
+ * call; memcmp() beyond. Reads nothing outside the len bytes. */
 static inline int same_bytes(const char *a, const char *b, size_t len)
 {
-    if (len >= 8 && len <= 16) {
-        uint64_t a0, a1, b0, b1;
-        memcpy(&a0, a, 8);
-        memcpy(&b0, b, 8);
-        memcpy(&a1, a + len - 8, 8);
-        memcpy(&b1, b + len - 8, 8);
-        return a0 == b0 && a1 == b1;
-    }
-    if (len >= 4 && len < 8) {
-        uint32_t a0, a1, b0, b1;
-        memcpy(&a0, a, 4);
-        memcpy(&b0, b, 4);
-        memcpy(&a1, a + len - 4, 4);
-        memcpy(&b1, b + len - 4, 4);
-        return a0 == b0 && a1 == b1;
-    }
+    if (len >= 8 && len <= 16)
+        return same_ends(a, b, len, 8);
+    if (len >= 4 && len < 8)
+        return same_ends(a, b, len, 4);
     if (len < 4) {
         for (size_t i = 0; i < len; i++)
             if (a[i] != b[i])

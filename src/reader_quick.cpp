@@ -369,12 +369,11 @@ struct Scan {
         return got == 15 && eat('}');
     }
 
-    /* Corner i of an Ultralytics "box" (box[] order: x1, y1, x2, y2), its number at the
-     * cursor (after the spaces before it). */
+    /* Corner i of an Ultralytics "box" (box[] order: x1, y1, x2, y2). */
     __attribute__((always_inline)) bool corner(Item *it, unsigned i)
     {
         Number n;
-        if (!number_here(&n))
+        if (!number(&n))
             return false;
         it->has_box = true;
         it->box[i] = n.value();
