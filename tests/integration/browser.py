@@ -1,5 +1,5 @@
-"""Headless Chromium for the integration tests: serve a folder on 127.0.0.1, open a page, read
-what it reports (GET /result?TEXT) or its final DOM (--dump-dom)."""
+"""Headless Chromium for the integration tests: serve a folder on 127.0.0.1, open a page, wait
+for what it reports (GET /result?TEXT) in real time."""
 import os
 import shutil
 import subprocess
@@ -108,18 +108,3 @@ def page_results(chromium, directory, page, profile, timeout=30, pages=None):
             proc.kill()
             proc.wait()
         return list(server.results), proc.returncode
-
-
-def page_dom(chromium, directory, page, profile, budget_ms=10000, timeout=55):
-    """The DOM of `page` of `directory` after `budget_ms` of Chromium's virtual time, or ""
-    when Chromium did not finish within `timeout` seconds."""
-    with PageServer(directory) as server:
-        try:
-            r = subprocess.run([chromium] + CHROMIUM_FLAGS +
-                               ["--user-data-dir=" + profile,
-                                f"--virtual-time-budget={budget_ms}", "--dump-dom",
-                                server.url(page)],
-                               capture_output=True, text=True, timeout=timeout)
-            return r.stdout
-        except subprocess.TimeoutExpired:
-            return ""
