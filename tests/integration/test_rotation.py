@@ -343,15 +343,23 @@ const v = document.getElementById('v');
 const report = (text) => fetch('/result?' + encodeURIComponent(text));
 v.onerror = () => { report('DECODE-ERROR ' + (v.error ? v.error.code : '')); };
 v.addEventListener('loadeddata', () => { v.currentTime = 0.2; });
-v.addEventListener('seeked', () => {
+// Drawn once the seeked frame is painted: a canvas read before that is transparent (alpha 0),
+// so the draw is retried (every 50 ms, up to 10 s) until the frame is there.
+let tries = 0;
+const draw = () => {
   const c = document.getElementById('c'); c.width = v.videoWidth; c.height = v.videoHeight;
   const g = c.getContext('2d'); g.drawImage(v, 0, 0);
+  if (g.getImageData(c.width >> 1, c.height >> 1, 1, 1).data[3] === 0 && ++tries < 200) {
+    setTimeout(draw, 50);
+    return;
+  }
   const luma = (x, y) => { const d = g.getImageData(x, y, 1, 1).data;
     return Math.round(0.299 * d[0] + 0.587 * d[1] + 0.114 * d[2]); };
   report('VIDEO-RESULT ' + JSON.stringify({w: v.videoWidth, h: v.videoHeight,
     br: luma(c.width - 6, c.height - 6), bl: luma(6, c.height - 6),
-    tr_below_bar: luma(c.width - 6, 30)}));
-});
+    tr_below_bar: luma(c.width - 6, 30), tries: tries}));
+};
+v.addEventListener('seeked', draw);
 v.src = 'clip.mp4';
 </script></body></html>"""
 
