@@ -23,6 +23,13 @@ bool digit(char c)
     return c >= '0' && c <= '9';
 }
 
+/* The digit c as an unsigned value, > 9 when c is not a digit: one compare tells, with no
+ * sign extension. */
+inline uint64_t digit_value(char c)
+{
+    return (uint64_t)(unsigned char)c - (uint64_t)'0';
+}
+
 /* The keys the scanner reads (any other key leaves the line to simdjson); Q_OTHER is 0, so
  * that no shape's key mask (bits 1 << key) admits it. Q_X1..Q_Y2 are the corners of an
  * Ultralytics "box", values of a row's recorded shape (Template) only, in box[] order. */
@@ -118,16 +125,14 @@ __attribute__((always_inline)) inline bool number_at(const char **pos, const cha
     p += neg;
     if (!more(p))
         return false;
-    /* The digit as an unsigned value (> 9 when not a digit): one compare a byte, no sign
-     * extension in the loops. m wraps for tokens of more than 19 digits: real_of() reads
-     * those. */
-    uint64_t m = (uint64_t)(unsigned char)*p - (uint64_t)'0';
+    /* m wraps for tokens of more than 19 digits: real_of() reads those. */
+    uint64_t m = digit_value(*p);
     if (m > 9 || (m == 0 && more(p + 1) && digit(p[1])))
         return false; /* not a number, or a leading zero: simdjson's error */
     const char *start = p;
     auto digits_to = [&](const char *q) {
         for (; more(q); q++) {
-            uint64_t d = (uint64_t)(unsigned char)*q - (uint64_t)'0';
+            uint64_t d = digit_value(*q);
             if (d > 9)
                 break;
             m = m * 10 + d;
@@ -139,7 +144,7 @@ __attribute__((always_inline)) inline bool number_at(const char **pos, const cha
     bool dot = more(p) && *p == '.';
     if (dot) {
         const char *f = ++p;
-        uint64_t d = more(p) ? (uint64_t)(unsigned char)*p - (uint64_t)'0' : 10;
+        uint64_t d = more(p) ? digit_value(*p) : 10;
         if (d > 9)
             return false; /* no digit after the '.' */
         m = m * 10 + d;
